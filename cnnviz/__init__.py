@@ -1,0 +1,4 @@
+"""cnnviz: the engine behind the interactive CNN explorer. Importing it never imports streamlit."""
+from .errors import ConfigError
+
+__all__ = ["ConfigError"]

@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from engine results to ``go.Figure``; they never do the math."""

@@ -1,0 +1,124 @@
+"""The geometry picture: input grid with its padding ring, one kernel footprint (with dilation gaps), and
+the output grid with the cell that footprint writes. Pure: geometry in, ``go.Figure`` out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..arithmetic import ConvGeometry, PoolGeometry
+
+MAX_CELLS = 96  # per axis; larger grids are summarised instead of drawn cell by cell
+
+# category -> (label, colour); colour-blind safe (Okabe–Ito) and readable on a projector
+CATEGORIES = [
+    ("padding", "#d9d9d9"),
+    ("input", "#9ecae1"),
+    ("inserted zero (stride of the transposed conv)", "#ffffff"),
+    ("kernel tap on padding", "#cc79a7"),
+    ("kernel tap on input", "#e69f00"),
+    ("output", "#a1d99b"),
+    ("output cell this window writes", "#d55e00"),
+]
+IDX = {name: i for i, (name, _) in enumerate(CATEGORIES)}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the equivalent *direct* convolution drawn (a transposed conv is redrawn as one)."""
+
+    size: int
+    pad_lo: int
+    pad_hi: int
+    kernel: int
+    dilation: int
+    stride: int
+    out: int
+    insert: int = 0  # zeros inserted between input cells (s − 1 for a transposed conv)
+
+    @property
+    def grid(self) -> int:
+        return self.pad_lo + self.size + (self.size - 1) * self.insert + self.pad_hi
+
+
+def conv_axes(g: ConvGeometry) -> list[Axis]:
+    axes = []
+    for ax in range(g.dims):
+        i, k, s, d = g.spatial_in[ax], g.kernel[ax], g.stride[ax], g.dilation[ax]
+        if g.transposed:  # Dumoulin & Visin §4: stride-1 conv over the input with s−1 zeros between cells
+            p = d * (k - 1) - g.pad_lo[ax]
+            axes.append(Axis(i, p, p + g.output_padding[ax], k, d, 1, g.spatial_out[ax], insert=s - 1))
+        else:
+            axes.append(Axis(i, g.pad_lo[ax], g.pad_hi[ax], k, d, s, g.spatial_out[ax]))
+    return axes
+
+
+def pool_axes(g: PoolGeometry) -> list[Axis]:
+    return [Axis(i, p, p, k, d, s, o) for i, p, k, d, s, o in
+            zip(g.spatial_in, g.padding, g.kernel, g.dilation, g.stride, g.spatial_out)]
+
+
+def _input_categories(ax: Axis) -> np.ndarray:
+    """1-D category per grid cell before the kernel is drawn."""
+    cat = np.full(max(ax.grid, 1), IDX["padding"])
+    for n in range(ax.size):
+        pos = ax.pad_lo + n * (ax.insert + 1)
+        if 0 <= pos < ax.grid:
+            cat[pos] = IDX["input"]
+        for z in range(1, ax.insert + 1):
+            if n < ax.size - 1 and 0 <= pos + z < ax.grid:
+                cat[pos + z] = IDX["inserted zero (stride of the transposed conv)"]
+    return cat
+
+
+def geometry_figure(axes: list[Axis], title: str, step: tuple[int, int] = (0, 0)) -> go.Figure:
+    """Draw the last two axes (a 1-D layer as one row). ``step`` picks which output cell's window to show."""
+    if len(axes) == 1:
+        axes = [Axis(1, 0, 0, 1, 1, 1, 1), axes[0]]
+    rows, cols = axes[-2], axes[-1]
+    if max(rows.grid, cols.grid, rows.out, cols.out) > MAX_CELLS:
+        fig = go.Figure()
+        fig.add_annotation(text=f"Too large to draw cell by cell (more than {MAX_CELLS} cells per side)",
+                           showarrow=False, font=dict(size=18))
+        fig.update_layout(height=200, xaxis_visible=False, yaxis_visible=False, margin=dict(t=30, b=10))
+        return fig
+    r0, c0 = min(step[0], rows.out - 1), min(step[1], cols.out - 1)
+    rc, cc = _input_categories(rows)[:, None], _input_categories(cols)[None, :]
+    pad, zero = IDX["padding"], IDX["inserted zero (stride of the transposed conv)"]
+    grid_in = np.where((rc == pad) | (cc == pad), pad, np.where((rc == zero) | (cc == zero), zero, IDX["input"]))
+    for a in range(rows.kernel):
+        for b in range(cols.kernel):
+            r, c = r0 * rows.stride + a * rows.dilation, c0 * cols.stride + b * cols.dilation
+            if 0 <= r < grid_in.shape[0] and 0 <= c < grid_in.shape[1]:
+                on_input = grid_in[r, c] == IDX["input"]
+                grid_in[r, c] = IDX["kernel tap on input" if on_input else "kernel tap on padding"]
+    grid_out = np.full((rows.out, cols.out), IDX["output"])
+    grid_out[r0, c0] = IDX["output cell this window writes"]
+
+    fig = make_subplots(rows=1, cols=2, column_widths=[grid_in.shape[1], max(cols.out, 1)],
+                        subplot_titles=(f"Input {rows.size}×{cols.size} with padding → {grid_in.shape[0]}×"
+                                        f"{grid_in.shape[1]}", f"Output {rows.out}×{cols.out}"),
+                        horizontal_spacing=0.08)
+    n = len(CATEGORIES)
+    colorscale = []
+    for i, (_, colour) in enumerate(CATEGORIES):
+        colorscale += [[i / n, colour], [(i + 1) / n, colour]]
+    labels = np.array([name for name, _ in CATEGORIES])
+    for col, grid in ((1, grid_in), (2, grid_out)):
+        fig.add_trace(go.Heatmap(z=grid, zmin=0, zmax=n, colorscale=colorscale, showscale=False, xgap=2, ygap=2,
+                                 text=labels[grid], hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor=f"y{col}",
+                         constrain="domain", row=1, col=col)
+        fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False,
+                         constrain="domain", row=1, col=col)
+    for name, colour in CATEGORIES:  # legend entries only for categories present
+        if (grid_in == IDX[name]).any() or (grid_out == IDX[name]).any():
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                     marker=dict(size=14, symbol="square", color=colour,
+                                                 line=dict(color="#555", width=1))))
+    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=70, b=10), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=-0.05, font=dict(size=14)), font=dict(size=15))
+    return fig

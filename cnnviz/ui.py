@@ -1,0 +1,150 @@
+"""Shared Streamlit helpers: URL-backed page state and the small widgets every page uses.
+The only engine module that imports streamlit."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .errors import ConfigError
+from .formulas import Formula
+
+
+def _leave_pages_directory_mode() -> None:
+    """Streamlit runs a fresh server in "pages/ directory" (MPA v1) mode until some session has executed
+    app.py's st.navigation: the first visitor arriving by a shared deep link would get the page without
+    app.py (no wide layout, a different sidebar). Switch the flag off and rerun once through app.py."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - internal module moved; the symptom is only cosmetic
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()
+
+
+# --------------------------------------------------------------------------- URL-backed state
+def _parse(raw: str, default):
+    """Parse one query-param string into the default's type; ValueError on garbage."""
+    if isinstance(default, bool):
+        if raw not in ("0", "1", "true", "false"):
+            raise ValueError(raw)
+        return raw in ("1", "true")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, tuple):  # "5" or "5,3" fill the remaining axes with the last value
+        parts = [_parse(p, default[0]) for p in raw.split(",")]
+        if not 1 <= len(parts) <= len(default):
+            raise ValueError(raw)
+        return tuple(parts + parts[-1:] * (len(default) - len(parts)))
+    return str(raw)
+
+
+def _dump(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(_dump(v) for v in value)
+    return str(value)
+
+
+class PageState:
+    """A page's whole state, seeded once per session from ``st.query_params`` and written back after
+    every run, so a pasted link reproduces the picture. Widget keys are ``<page>_<name>``; tuple-valued
+    entries are one widget per item (``<page>_<name>_<i>``). ``options`` restricts string values;
+    ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice."""
+
+    def __init__(self, page: str, defaults: dict, options: dict | None = None, bounds: dict | None = None):
+        self.page, self.defaults = page, defaults
+        self.options, self.bounds = options or {}, bounds or {}
+        self.notices: list[str] = []
+        for name, default in defaults.items():
+            if self._has(name):
+                continue
+            value = default
+            if name in st.query_params:
+                try:
+                    value = self._validate(name, _parse(st.query_params[name], default))
+                except ValueError:
+                    self.notices.append(f"Ignored the link's value {name}={st.query_params[name]!r}")
+            self._seed(name, value)
+
+    def _validate(self, name, value):
+        if name in self.options and value not in self.options[name]:
+            raise ValueError(value)
+        lo, hi = self.bounds.get(name, (None, None))
+        for v in value if isinstance(value, tuple) else (value,):
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ValueError(value)
+        return value
+
+    def key(self, name: str, i: int | None = None) -> str:
+        return f"{self.page}_{name}" if i is None else f"{self.page}_{name}_{i}"
+
+    def _has(self, name):
+        d = self.defaults[name]
+        return (self.key(name, 0) if isinstance(d, tuple) else self.key(name)) in st.session_state
+
+    def _seed(self, name, value):
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                st.session_state[self.key(name, i)] = v
+        else:
+            st.session_state[self.key(name)] = value
+
+    def __getitem__(self, name):
+        d = self.defaults[name]
+        if isinstance(d, tuple):
+            return tuple(st.session_state.get(self.key(name, i), d[i]) for i in range(len(d)))
+        return st.session_state.get(self.key(name), d)
+
+    def sync_url(self) -> None:
+        """Write every non-default value to the URL (and drop defaults, to keep links short)."""
+        for name, default in self.defaults.items():
+            value = self[name]
+            if value == default:
+                if name in st.query_params:
+                    del st.query_params[name]
+            elif st.query_params.get(name) != _dump(value):
+                st.query_params[name] = _dump(value)
+
+    def show_notices(self) -> None:
+        for n in self.notices:
+            st.info(n, icon=":material/link:")
+
+
+# --------------------------------------------------------------------------- small widgets
+def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, lo: int, hi: int,
+                help: str) -> tuple[int, ...]:
+    """One number input (same value on every axis) or one per axis; returns a tuple of ``dims`` ints."""
+    from .arithmetic import AXIS_NAMES
+    for i in range(1 if same else dims):  # a widget hidden on the last run lost its state: re-seed it
+        if state.key(name, i) not in st.session_state:
+            st.session_state[state.key(name, i)] = st.session_state.get(state.key(name, 0), state.defaults[name][i])
+    if same:
+        v = st.number_input(label, lo, hi, key=state.key(name, 0), help=help)
+        return (int(v),) * dims
+    cols = st.columns(dims)
+    return tuple(int(col.number_input(f"{label} {ax}", lo, hi, key=state.key(name, i), help=help))
+                 for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
+
+
+def show_formulas(formulas: list[Formula]) -> None:
+    for f in formulas:
+        st.markdown(f"**{f.label}**")
+        st.latex(f.latex)
+
+
+def show_error(err: ConfigError) -> None:
+    st.error(f"**{err.field}** — {str(err).split(': ', 1)[-1]}", icon=":material/error:")
+
+
+def fmt_int(n: int) -> str:
+    """12345678 -> '12.3 M' for metrics; exact value goes in the help text."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:,}"
