@@ -25,13 +25,24 @@ st.caption("How big is the output, how many weights, how much compute? Move a co
            "computed by the engine and checked against PyTorch.")
 S.show_notices()
 
-c = st.columns([2, 1, 1, 2])
+c = st.columns([2, 1, 3, 2])
 dims = c[0].radio("Dimensions", (1, 2, 3), key=S.key("dims"), horizontal=True, format_func=lambda n: f"{n}-D",
                   help="1-D for sequences (audio, text), 2-D for images, 3-D for video or volumes.")
 cin = c[1].number_input("Input channels", 1, 512, key=S.key("cin"), help="C_in: e.g. 3 for an RGB image.")
 same = c[3].toggle("Same value on every axis", key=S.key("same"), help="Off: set each spatial axis separately.")
-size = axis_inputs(S, "size", "Input size", dims, same, 1, 512, "Spatial size of the input along this axis.")
+with c[2]:
+    size = axis_inputs(S, "size", "Input size", dims, same, 1, 512, "Spatial size of the input along this axis.")
 in_shape = (cin, *size)
+
+
+def window_picker(out_spatial, key):
+    """Which output cell's window the picture shows (row-major over the last two axes)."""
+    rows, cols = (1, *out_spatial)[-2:]
+    if rows * cols == 1:
+        return (0, 0)
+    i = st.slider("Window position", 0, rows * cols - 1, 0, key=key,
+                  help="Slide the kernel over the input: which output cell's window to draw.")
+    return divmod(i, cols)
 
 
 def badge(spec, shape, flops=0):
@@ -81,7 +92,8 @@ with conv_tab:
             show_formulas([*outs, params, flops])
         with right:
             title = "Transposed conv drawn as the equivalent direct conv" if transposed else "One window"
-            st.plotly_chart(geometry_figure(conv_axes(g), title), width="stretch")
+            step = window_picker(g.spatial_out, S.key("win"))
+            st.plotly_chart(geometry_figure(conv_axes(g), title, step), width="stretch")
     except ConfigError as err:
         show_error(err)
 
@@ -107,7 +119,8 @@ with pool_tab:
         with left:
             show_formulas(pool_output_formulas(pg))
         with right:
-            st.plotly_chart(geometry_figure(pool_axes(pg), "One pooling window"), width="stretch")
+            step = window_picker(pg.spatial_out, S.key("pwin"))
+            st.plotly_chart(geometry_figure(pool_axes(pg), "One pooling window", step), width="stretch")
     except ConfigError as err:
         show_error(err)
 
