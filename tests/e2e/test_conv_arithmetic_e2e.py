@@ -6,10 +6,15 @@ def metric_values(page):
     return page.get_by_test_id("stMetricValue").all_inner_texts()
 
 
+def wait_for_metric(page, text):
+    page.wait_for_function("t => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+                           ".some(e => e.innerText.trim() === t)", arg=text, timeout=90_000, polling=250)
+
+
 def test_first_visit_by_deep_link_gets_the_app_shell(server, page):
     """Runs first on a fresh server: a shared link must go through app.py (navigation + wide layout)."""
     page.goto(f"{server}/conv_arithmetic?k=5")
-    page.get_by_test_id("stPlotlyChart").first.wait_for()
+    wait_for_metric(page, "8×5×5")
     nav = page.get_by_test_id("stSidebarNav").inner_text()
     assert "Home" in nav and "Conv Arithmetic" in nav
     assert metric_values(page)[0] == "8×5×5"
@@ -17,29 +22,27 @@ def test_first_visit_by_deep_link_gets_the_app_shell(server, page):
 
 def test_kernel_size_changes_output(server, page):
     page.goto(f"{server}/conv_arithmetic")
-    page.get_by_test_id("stPlotlyChart").first.wait_for()
-    assert metric_values(page)[0] == "8×7×7"
+    wait_for_metric(page, "8×7×7")
     kernel = page.get_by_label("Kernel", exact=True)
     kernel.fill("5")
     kernel.press("Enter")
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-                           ".some(e => e.innerText === '8×5×5')")
+    wait_for_metric(page, "8×5×5")
     assert metric_values(page)[0] == "8×5×5"
     assert "k=5" in page.url
-    page.get_by_test_id("stPlotlyChart").first.wait_for()
+    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
     if os.environ.get("CNNVIZ_SCREENSHOTS"):
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/conv_arithmetic.png", full_page=True)
 
 
 def test_pasted_link_reproduces_state(server, page):
     page.goto(f"{server}/conv_arithmetic?k=5,5,5&groups=2&cin=4")
-    page.get_by_test_id("stPlotlyChart").first.wait_for()
-    assert metric_values(page)[0] == "8×5×5"
+    wait_for_metric(page, "8×5×5")
+    assert metric_values(page)[:2] == ["8×5×5", "408"]  # 8·(4/2)·25 + 8
     assert page.get_by_text("checked by PyTorch").first.is_visible()
 
 
 def test_bad_combination_shows_error_not_traceback(server, page):
     page.goto(f"{server}/conv_arithmetic?groups=2")
-    page.get_by_test_id("stAlert").first.wait_for()
+    page.get_by_test_id("stAlert").first.wait_for(timeout=60_000)
     assert "divisible by groups" in page.get_by_test_id("stAlert").first.inner_text()
     assert page.get_by_test_id("stException").count() == 0
