@@ -5,12 +5,20 @@ import cnnviz.ui  # noqa: F401 - shared page set-up
 
 st.title("cnnviz — see how convolutional networks compute")
 st.markdown(
-    "cnnviz teaches the arithmetic of convolutional networks by letting you move the numbers yourself: "
-    "kernel, stride, padding, dilation and groups, and what they do to shapes, parameters and FLOPs. "
-    "Every number on every page is computed by the engine and checked against PyTorch itself. "
-    "Change a control and the formulas, pictures and results update at once, so a whole class can "
-    "explore together on a projector."
+    "cnnviz teaches how convolutional networks compute by letting you move the numbers yourself: kernel, "
+    "stride, padding, dilation and groups, and what they do to shapes, parameters, FLOPs and what a trained "
+    "model sees. Every number on every page is computed by the engine and checked against PyTorch itself. "
+    "Change a control and the formulas, pictures and results update at once, so a whole class can explore "
+    "together on a projector."
 )
-st.subheader("Pages")
-st.page_link("pages/conv_arithmetic.py", label="Conv Arithmetic — output size, parameters, FLOPs, receptive field",
-             icon=":material/straighten:")
+LINKS = [
+    ("Convolution", [("pages/conv_arithmetic.py", "Conv Arithmetic — output size, parameters, FLOPs, receptive field",
+                      ":material/straighten:"),
+                     ("pages/conv_animation.py", "Conv Animation — the sliding window step by step, on real numbers",
+                      ":material/play_circle:")]),
+]
+cols = st.columns(len(LINKS))
+for col, (section, links) in zip(cols, LINKS):
+    col.subheader(section)
+    for path, label, icon in links:
+        col.page_link(path, label=label, icon=icon)

@@ -1,0 +1,221 @@
+"""The sliding-window animation: input (with its real padding ring) | window values × kernel | output.
+
+Pure: a :class:`cnnviz.animation.Trace` in, ``go.Figure`` out. The grids and their numbers are sent once; each
+plotly frame updates only the highlight traces (window outline, the per-tap terms, the equation, the output
+cell and the output values written so far), so the JSON stays small. Play / Pause / speed buttons and a step
+slider live inside the figure and run in the browser.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..animation import Trace
+
+CELL_PX = 46                 # pixel height of one grid cell: numbers readable on a projector
+FILL_LIMIT = 400             # above this many steps the output is shown filled from the start (JSON size)
+GAP = 1.5                    # grid units between the three panels
+COLOURS = dict(window="#e69f00", out="#d55e00", argmax="#cc0000", pad="#e3e3e3", pad_text="#555555",
+               out_bg="#e5f5e0", kernel_bg="#fdf0d5", text="#111111")
+SPEED_MS = {"slow": 1400, "normal": 700, "fast": 250}  # Play's time per step
+INPUT_SCALE = [[0, "#ffffff"], [1, "#6baed6"]]
+
+
+def fmt(v: float) -> str:
+    """Short number for a cell: 3 → '3', 0.1111 → '0.11', −∞ for max pooling's padding."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if math.isinf(v):
+        return "−∞" if v < 0 else "∞"
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s.replace("-", "−")
+
+
+def _square(x: float, y: float, half: float = 0.5) -> list:
+    return [x - half, x + half, x + half, x - half, x - half, None], [y - half, y - half, y + half, y + half,
+                                                                      y - half, None]
+
+
+def _nan_to_none(a: np.ndarray) -> list:
+    return [[None if math.isnan(v) else round(float(v), 4) for v in row] for row in a]
+
+
+def _outline(cells, half=0.47):
+    xs, ys = [], []
+    for x, y in cells:
+        a, b = _square(x, y, half)
+        a, b = [None if v is None else round(v, 2) for v in a], [None if v is None else round(v, 2) for v in b]
+        xs += a
+        ys += b
+    return xs, ys
+
+
+class _Layout:
+    """Where every cell goes in one shared coordinate system (y grows downward)."""
+
+    def __init__(self, t: Trace):
+        H, W = t.x.shape
+        rows = [i for s in t for i, _ in s.window]
+        cols = [j for s in t for _, j in s.window]
+        self.r0, self.c0 = min(-t.pad_lo[0], *rows), min(-t.pad_lo[1], *cols)
+        self.r1, self.c1 = max(H + t.pad_hi[0], *(r + 1 for r in rows)), max(W + t.pad_hi[1], *(c + 1 for c in cols))
+        kh, kw = t.kernel
+        self.zoom = 2 if max(kh, kw) <= 4 else 1            # the terms panel is drawn bigger: it carries the math
+        self.kx = (self.c1 - self.c0) + GAP                 # left edge of the terms panel
+        self.ox = self.kx + kw * self.zoom + GAP            # left edge of the output panel
+        self.height = max(self.r1 - self.r0, kh * self.zoom + 1, t.out_shape[0])
+
+    def inp(self, i, j):
+        return j - self.c0, i - self.r0
+
+    def term(self, a, e):
+        return self.kx + (e + 0.5) * self.zoom - 0.5, (a + 0.5) * self.zoom - 0.5
+
+    def out(self, r, c):
+        return self.ox + c, r
+
+
+def _terms(t: Trace, s) -> tuple[list[str], str]:
+    """Text per kernel tap and the equation line for one step."""
+    r, c = s.out
+    if t.kind == "conv":
+        w = t.weight.reshape(-1)
+        text = [f"{fmt(v)}×{fmt(k)}<br><b>{fmt(p)}</b>" for v, k, p in zip(s.inputs, w, s.products)]
+        eq = f"out[{r},{c}] = Σ products {fmt(sum(s.products))} + bias {fmt(t.bias)} = <b>{fmt(s.value)}</b>"
+        return text, eq
+    H, W = t.x.shape
+    text = []
+    for (i, j), v in zip(s.window, s.inputs):
+        inside_pad = -t.pad_lo[0] <= i < H + t.pad_hi[0] and -t.pad_lo[1] <= j < W + t.pad_hi[1]
+        pad_txt = ("−∞" if t.kind == "max" else "0") if inside_pad else "—"
+        text.append(f"<b>{fmt(v)}</b>" if (i, j) == s.argmax else fmt(v) if not math.isnan(v) else pad_txt)
+    if t.kind == "max":
+        eq = f"out[{r},{c}] = max of the window = <b>{fmt(s.value)}</b> (input {s.argmax[0]},{s.argmax[1]})"
+    else:
+        past = len(s.window) - s.divisor
+        eq = (f"out[{r},{c}] = sum {fmt(s.value * s.divisor)} / {s.divisor} cells (padding counted) "
+              f"= <b>{fmt(s.value)}</b>" + (f"<br>ceil_mode: {past} cell(s) past the edge, not counted" if past else ""))
+    return text, eq
+
+
+def _dynamic(t: Trace, L: _Layout, k: int, fill: bool) -> list[dict]:
+    """The frame-varying traces for step k, as plain dicts (the same dicts go into the base figure)."""
+    s = t[k]
+    wx, wy = _outline([L.inp(i, j) for i, j in s.window])
+    text, eq = _terms(t, s)
+    ox, oy = _outline([L.out(*s.out)], 0.5)
+    dyn = [dict(x=wx, y=wy), dict(text=text), dict(text=[eq]), dict(x=ox, y=oy)]
+    if t.kind == "max":
+        mx, my = L.inp(*s.argmax)
+        a = s.window.index(s.argmax)
+        tx, ty = L.term(*divmod(a, t.kernel[1]))
+        dyn.append(dict(x=[mx, tx], y=[my, ty]))
+    if fill:
+        dyn.append(dict(text=[fmt(v) if n <= k else "" for n, v in enumerate(t.output.reshape(-1))]))
+    return dyn
+
+
+def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = "") -> go.Figure:
+    """Figure for a trace, showing ``step`` (0-based) first; Play runs the frames from there."""
+    L, n = _Layout(t), len(t)
+    step = max(0, min(int(step), n - 1))
+    fill = n <= FILL_LIMIT
+    H, W = t.x.shape
+    (kh, kw), (oh, ow) = t.kernel, t.out_shape
+    fig = go.Figure()
+
+    # --- static: input values with the padding ring, the kernel grid, the output grid (sent once)
+    ii, jj = np.meshgrid(np.arange(L.r0, L.r1), np.arange(L.c0, L.c1), indexing="ij")
+    inside = (ii >= 0) & (ii < H) & (jj >= 0) & (jj < W)
+    pr, pc = ii + t.pad_lo[0], jj + t.pad_lo[1]
+    on_pad = ~inside & (pr >= 0) & (pr < t.padded.shape[0]) & (pc >= 0) & (pc < t.padded.shape[1])
+    z = np.where(inside, t.padded[np.clip(pr, 0, t.padded.shape[0] - 1), np.clip(pc, 0, t.padded.shape[1] - 1)],
+                 np.nan)
+    fig.add_trace(go.Heatmap(x=np.arange(L.c1 - L.c0), y=np.arange(L.r1 - L.r0), z=_nan_to_none(z), colorscale=INPUT_SCALE,
+                             showscale=False, xgap=2, ygap=2, hoverinfo="skip", name="input"))
+    fig.add_trace(go.Heatmap(x=np.arange(L.c1 - L.c0), y=np.arange(L.r1 - L.r0), z=_nan_to_none(np.where(on_pad, 1.0, np.nan)),
+                             colorscale=[[0, COLOURS["pad"]], [1, COLOURS["pad"]]], showscale=False, xgap=2, ygap=2,
+                             hoverinfo="skip", name="padding"))
+    pad_val = {"conv": None, "max": "−∞", "avg": "0"}[t.kind]
+    txt, px, py, pad_txt, qx, qy = [], [], [], [], [], []
+    for i, j in zip(ii.ravel(), jj.ravel()):
+        x, y = L.inp(i, j)
+        if 0 <= i < H and 0 <= j < W:
+            txt.append(fmt(t.x[i, j])), px.append(x), py.append(y)
+        elif on_pad[i - L.r0, j - L.c0]:
+            pad_txt.append(pad_val or fmt(t.padded[i + t.pad_lo[0], j + t.pad_lo[1]])), qx.append(x), qy.append(y)
+    font = dict(size=17, color=COLOURS["text"])
+    fig.add_trace(go.Scatter(x=px, y=py, text=txt, mode="text", textfont=font, hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=qx, y=qy, text=pad_txt, mode="text", hoverinfo="skip", showlegend=False,
+                             textfont=dict(size=16, color=COLOURS["pad_text"])))
+    kxs, kys = zip(*[L.term(a, e) for a in range(kh) for e in range(kw)])
+    fig.add_trace(go.Heatmap(z=[[0] * kw] * kh, x0=L.kx + L.zoom / 2 - 0.5, dx=L.zoom, y0=L.zoom / 2 - 0.5,
+                             dy=L.zoom, colorscale=[[0, COLOURS["kernel_bg"]], [1, COLOURS["kernel_bg"]]],
+                             showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
+    oxs, oys = zip(*[L.out(r, c) for r in range(oh) for c in range(ow)])
+    fig.add_trace(go.Heatmap(z=[[0] * ow] * oh, x0=L.ox, dx=1, y0=0, dy=1, showscale=False, xgap=2, ygap=2,
+                             colorscale=[[0, COLOURS["out_bg"]], [1, COLOURS["out_bg"]]], hoverinfo="skip"))
+
+    # --- dynamic: the traces frames update (their indices are the last ones)
+    dyn = _dynamic(t, L, step, fill)
+    first = len(fig.data)
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLOURS["window"], width=5), hoverinfo="skip",
+                             showlegend=False, name="window", **dyn[0]))
+    fig.add_trace(go.Scatter(x=list(kxs), y=list(kys), mode="text", textfont=dict(size=16 if L.zoom > 1 else 12),
+                             hoverinfo="skip", showlegend=False, **dyn[1]))
+    fig.add_trace(go.Scatter(x=[L.kx - 0.5], y=[kh * L.zoom + 0.1], mode="text", textposition="bottom right",
+                             textfont=dict(size=18), hoverinfo="skip", showlegend=False, **dyn[2]))
+    fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLOURS["out"], width=6), hoverinfo="skip",
+                             showlegend=False, name="output cell", **dyn[3]))
+    extra = 4
+    if t.kind == "max":
+        fig.add_trace(go.Scatter(mode="markers", marker=dict(symbol="circle-open", size=CELL_PX - 10, line_width=4,
+                                                             color=COLOURS["argmax"]), hoverinfo="skip",
+                                 showlegend=False, **dyn[extra]))
+        extra += 1
+    out_text = dict(text=[fmt(v) for v in t.output.reshape(-1)]) if not fill else dyn[extra]
+    fig.add_trace(go.Scatter(x=list(oxs), y=list(oys), mode="text", textfont=font, hoverinfo="skip",
+                             showlegend=False, **out_text))
+    traces = list(range(first, first + len(dyn)))
+
+    frames = [dict(name=str(k), data=_dynamic(t, L, k, fill), traces=traces) for k in range(n)]
+
+    def play(ms):
+        return [None, dict(frame=dict(duration=ms, redraw=True), fromcurrent=True, mode="immediate",
+                           transition=dict(duration=0))]
+
+    buttons = [dict(label="Play", method="animate", args=play(speed_ms)),
+               dict(label="Pause", method="animate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                       transition=dict(duration=0))]),
+               dict(label="Slower", method="animate", args=play(speed_ms * 2)),
+               dict(label="Faster", method="animate", args=play(max(speed_ms // 3, 50)))]
+    slider_steps = [dict(label=str(k + 1), method="animate",
+                         args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                                              transition=dict(duration=0))]) for k in range(n)]
+    panel_titles = [(L.kx - GAP) / 2 - 0.5, L.kx + kw * L.zoom / 2 - 0.5, L.ox + ow / 2 - 0.5]
+    mode = {"conv": t.padding_mode, "max": "−∞", "avg": "zero"}[t.kind]
+    names = [f"input {H}×{W}" + (f" + {mode} padding" if any(t.pad_lo + t.pad_hi) else ""),
+             {"conv": "window × kernel", "max": "window (max circled)", "avg": "window (averaged)"}[t.kind],
+             f"output {oh}×{ow}"]
+    for x, label in zip(panel_titles, names):
+        fig.add_annotation(x=x, y=-0.6, text=f"<b>{label}</b>", showarrow=False, yanchor="bottom",
+                           font=dict(size=17))
+    width_units = L.ox + ow
+    fig.update_xaxes(visible=False, range=[-0.6, width_units - 0.4])
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1,
+                     range=[L.height + 0.6, -1.4])
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=20)) if title else None, plot_bgcolor="white",
+        height=int((L.height + 2) * CELL_PX + 120), margin=dict(l=10, r=10, t=50 if title else 10, b=10),
+        font=dict(size=16, color=COLOURS["text"]), showlegend=False, uirevision="animation",
+        updatemenus=[dict(type="buttons", direction="right", x=0, y=-0.02, xanchor="left", yanchor="top",
+                          showactive=False, pad=dict(t=4, r=8), buttons=buttons, font=dict(size=16))],
+        sliders=[dict(active=step, steps=slider_steps, x=0.3, len=0.7, y=-0.02, yanchor="top", pad=dict(t=4),
+                      currentvalue=dict(prefix="step ", suffix=f" of {n}", font=dict(size=16, color="#111")),
+                      font=dict(size=11, color="rgba(0,0,0,0)" if n > 24 else "#333"),
+                      transition=dict(duration=0))])
+    # frames are plain dicts of already-valid properties: skip plotly's per-property validation (≈ 30 ms/frame)
+    return go.Figure(dict(data=fig.data, layout=fig.layout, frames=frames), _validate=False)

@@ -1,0 +1,101 @@
+"""Convolution Animation: the window slides over real numbers, step by step, exactly as PyTorch computes it."""
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.animation import DEFAULTS, INPUT_SOURCES, KERNEL_PRESETS, conv2d_steps, kernel_preset, pool2d_steps, \
+    sample_input
+from cnnviz.arithmetic import PADDING_MODES
+from cnnviz.figures.animation import SPEED_MS, animation_figure
+from cnnviz.ui import PageState, show_error
+
+S = PageState("anim", DEFAULTS, options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES,
+                                             pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS),
+                                             pkind=("max", "avg")),
+              bounds=dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4),
+                          padding=(0, 4), dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
+                          pstep=(1, 4096)))
+
+st.title("Convolution Animation")
+st.caption("Press Play: the window slides over the input, multiplies, adds up and writes one output cell per step. "
+           "Every value is the one PyTorch computes (F.conv2d, F.max_pool2d, F.avg_pool2d).")
+S.show_notices()
+
+
+def animate(trace_fn, step_key, cols):
+    """Build the steps, pick the step shown first (in ``cols``), draw the animation full width below."""
+    try:
+        steps = trace_fn()
+    except ConfigError as err:
+        show_error(err)
+        return
+    n = len(steps)
+    st.session_state[S.key(step_key)] = min(st.session_state.get(S.key(step_key), 1), n)
+    step = cols[0].number_input("Show step", 1, n, key=S.key(step_key),
+                                help="Step forward / back with + and −; Play in the figure runs from here.")
+    cols[1].metric("Output", "×".join(map(str, steps.out_shape)), help="rows × columns of the output")
+    cols[2].metric("Steps", n, help="one per output cell")
+    s = steps[step - 1]
+    cols[3].metric(f"Step {step}: out[{s.out[0]},{s.out[1]}]", f"{s.value:.4g}",
+                   help="The value this step writes (the figure shows the products and their sum).")
+    st.plotly_chart(animation_figure(steps, step - 1, SPEED_MS[S["speed"]]), width="stretch", theme=None,
+                    config=dict(displayModeBar=False), key=S.key(step_key + "_fig"))
+
+
+c = st.columns([2, 2, 2, 2])
+source = c[0].radio("Input", INPUT_SOURCES, key=S.key("source"), horizontal=True,
+                    help="A handwritten digit (scikit-learn, 8×8), seeded random integers, or numbers you type.")
+if source == "digit":
+    c[1].number_input("Digit image #", 0, 1796, key=S.key("digit"), help="Which of scikit-learn's 1,797 digits.")
+elif source == "random":
+    c[1].number_input("Seed", 0, 9999, key=S.key("seed"), help="Same seed, same numbers.")
+    c[2].number_input("Rows", 1, 16, key=S.key("h"), help="Input height H.")
+    c[3].number_input("Columns", 1, 16, key=S.key("w"), help="Input width W.")
+else:
+    c[1].text_area("Numbers", key=S.key("text"), help="One row per line or rows separated by ';', values by spaces.")
+c[-1].select_slider("Play speed", tuple(SPEED_MS), key=S.key("speed"), help="Time per step when you press Play.")
+try:
+    x = sample_input(source, (S["h"], S["w"]), S["seed"], S["digit"], S["text"])
+except ConfigError as err:
+    show_error(err)
+    st.stop()
+
+conv_tab, pool_tab = st.tabs(["Convolution", "Pooling"])
+with conv_tab:
+    c = st.columns([3, 2, 2, 2, 3, 2, 3, 2])
+    preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
+                            help="A preset to start from; edit its numbers in the table below.")
+    fixed = preset in ("sobel x", "sobel y", "sharpen")
+    ksize = c[1].number_input("Kernel size", 1, 7, key=S.key("ksize"), disabled=fixed,
+                              help="k×k (Sobel and sharpen are 3×3 by definition).")
+    stride = c[2].number_input("Stride", 1, 4, key=S.key("stride"), help="How far the window moves per step.")
+    dilation = c[3].number_input("Dilation", 1, 4, key=S.key("dilation"), help="Gaps between kernel taps.")
+    pad_kind = c[4].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad"),
+                              help="'same' keeps the size (stride 1 only); 'valid' means no padding.")
+    padding = (c[5].number_input("Pad", 0, 4, key=S.key("padding"), help="Cells added on each side.")
+               if pad_kind == "numbers" else pad_kind)
+    mode = c[6].selectbox("Padding mode", PADDING_MODES, key=S.key("mode"),
+                          help="What the ring holds: zeros, a mirror image, the edge value, or a wrap-around.")
+    bias = c[7].number_input("Bias", -100.0, 100.0, step=0.5, key=S.key("bias"), help="Added to every output.")
+    left, *cols = st.columns([3, 2, 2, 2, 3])
+    with left:
+        k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
+        weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
+        st.caption("Kernel weights: click a cell to type a number.")
+    animate(lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)
+
+with pool_tab:
+    c = st.columns([2, 2, 2, 2, 2, 2])
+    kind = c[0].radio("Kind", ("max", "avg"), key=S.key("pkind"), horizontal=True,
+                      help="Max keeps the largest value (circled); avg divides the sum by the window size.")
+    glob = c[1].toggle("Global", key=S.key("glob"), help="One window over the whole input (global pooling).")
+    pk = c[2].number_input("Pool kernel", 1, 8, key=S.key("pk"), disabled=glob, help="Window size k×k.")
+    ps = c[3].number_input("Pool stride", 1, 8, key=S.key("ps"), disabled=glob, help="Step between windows.")
+    pp = c[4].number_input("Pool padding", 0, 4, key=S.key("pp"), disabled=glob, help="At most half the kernel.")
+    ceil = c[5].toggle("ceil_mode", key=S.key("ceil"), disabled=glob,
+                       help="Round up: keep a last, partial window that hangs over the edge.")
+    args = (x.shape, None, 0, kind, False) if glob else (pk, ps, pp, kind, ceil)
+    animate(lambda: pool2d_steps(x, *args), "pstep", st.columns(4))
+    st.caption("Average pooling counts padding cells in the divisor (PyTorch's count_include_pad=True) but not "
+               "the cells of a ceil_mode window that hang past the padding.")
+
+S.sync_url()

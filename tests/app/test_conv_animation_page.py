@@ -1,0 +1,76 @@
+"""Convolution Animation page in AppTest: shapes and the shown value equal PyTorch; bad input names the field."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.animation import kernel_preset, sample_input
+
+PAGE = "../../pages/conv_animation.py"  # until the lead registers it: then "../../app.py" + switch_page
+
+
+def open_page(query=None):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at):
+    return [(m.label, m.value) for m in at.metric if m.label in ("Output", "Steps")]
+
+
+def shown_values(at):
+    return [f"{m.label} = {m.value}" for m in at.metric if ": out[" in m.label]
+
+
+def test_default_step_and_stride_match_torch():
+    at = open_page()
+    assert metrics(at)[:2] == [("Output", "8×8"), ("Steps", "64")]
+    x = torch.tensor(sample_input("digit"))[None, None]
+    w = torch.tensor(kernel_preset("sobel x"))[None, None]
+    ref = F.conv2d(x, w, padding=1)[0, 0]
+    assert shown_values(at)[0] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
+    at.number_input(key="anim_stride").set_value(2).run()
+    at.number_input(key="anim_step").set_value(6).run()  # 4×4 output: step 6 is out[1,1]
+    ref = F.conv2d(x, w, stride=2, padding=1)[0, 0]
+    assert metrics(at)[:2] == [("Output", "4×4"), ("Steps", "16")]
+    assert shown_values(at)[0] == f"Step 6: out[1,1] = {ref[1, 1].item():.4g}"
+    assert at.query_params["stride"] == ["2"] or at.query_params["stride"] == "2"
+    fig = at.get("plotly_chart")[0].proto.spec
+    assert '"frames"' in fig and '"Play"' in fig
+
+
+def test_reflect_padding_from_link_and_bad_same_padding():
+    at = open_page({"mode": "reflect", "padding": "2"})
+    x = torch.tensor(sample_input("digit"))[None, None]
+    w = torch.tensor(kernel_preset("sobel x"))[None, None]
+    ref = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), w)[0, 0]
+    assert metrics(at)[:2] == [("Output", "10×10"), ("Steps", "100")]
+    assert shown_values(at)[0] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
+    at.selectbox(key="anim_pad").set_value("same").run()
+    at.number_input(key="anim_stride").set_value(2).run()
+    assert any("padding" in e.value and "same" in e.value for e in at.error)
+
+
+def test_pooling_tab_ceil_and_global():
+    at = open_page({"pk": "3", "ceil": "1"})
+    x = torch.tensor(sample_input("digit"))[None, None]
+    ref = F.max_pool2d(x, 3, 2, ceil_mode=True)[0, 0]
+    assert metrics(at)[2:] == [("Output", "×".join(map(str, ref.shape))), ("Steps", str(ref.numel()))]
+    assert shown_values(at)[1] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
+    at.toggle(key="anim_glob").set_value(True).run()
+    assert metrics(at)[2:] == [("Output", "1×1"), ("Steps", "1")]
+    assert shown_values(at)[1] == f"Step 1: out[0,0] = {np.max(sample_input('digit')):.4g}"
+    at.radio(key="anim_pkind").set_value("avg").run()
+    assert shown_values(at)[1] == f"Step 1: out[0,0] = {np.mean(sample_input('digit')):.4g}"
+
+
+def test_typed_input_and_its_errors():
+    at = open_page({"source": "typed"})
+    assert metrics(at)[:2] == [("Output", "4×4"), ("Steps", "16")]  # 4×4 typed, k3, p1
+    at.text_area(key="anim_text").set_value("1 2 3; 4 5").run()
+    assert any("typed input" in e.value and "same number" in e.value for e in at.error)
+    assert not at.exception
