@@ -15,7 +15,12 @@ LINKS = [
     ("Convolution", [("pages/conv_arithmetic.py", "Conv Arithmetic — output size, parameters, FLOPs, receptive field",
                       ":material/straighten:"),
                      ("pages/conv_animation.py", "Conv Animation — the sliding window step by step, on real numbers",
-                      ":material/play_circle:")]),
+                      ":material/animation:")]),
+    ("Architectures", [("pages/architecture_lab.py", "Architecture Lab — presets, modern blocks compared, export "
+                        "as code", ":material/account_tree:")]),
+    ("Inside the model", [("pages/feature_maps.py", "Feature Maps — activations and kernels of a trained model",
+                           ":material/layers:"),
+                          ("pages/saliency.py", "Saliency — where the model looks (captum)", ":material/visibility:")]),
 ]
 cols = st.columns(len(LINKS))
 for col, (section, links) in zip(cols, LINKS):

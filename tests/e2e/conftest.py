@@ -63,7 +63,7 @@ def browser():
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(90_000)  # a cold server imports torch + captum: slow on a busy 2-core box
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

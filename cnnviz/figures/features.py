@@ -1,0 +1,128 @@
+"""Figures for the Feature Maps page: the input image, activation grids, kernels, class probabilities and the
+equivariance bars. Pure: tensors / engine results in, ``go.Figure`` out."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+FONT = dict(size=16)
+MAPS = "Viridis"        # activations: dark = 0 / low, yellow = high (colour-blind safe)
+WEIGHTS = "RdBu"        # kernels: red negative, blue positive, white zero
+
+
+def _rgb(x: torch.Tensor) -> np.ndarray:
+    """(C, H, W) in [0, 1] -> (H, W, 3) uint8."""
+    a = x.detach().cpu().clamp(0, 1)
+    a = a.expand(3, -1, -1) if a.shape[0] == 1 else a[:3]
+    return (a.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def image_figure(x: torch.Tensor, title: str = "Input", height: int = 300) -> go.Figure:
+    """One image (C, H, W) in [0, 1], drawn pixel by pixel."""
+    fig = go.Figure(go.Image(z=_rgb(x), hovertemplate="row %{y}, col %{x}<extra></extra>"))
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def tile(act: torch.Tensor, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """(C, H, W) -> one (rows·(H+1)−1, cols·(W+1)−1) mosaic with NaN gutters, and the channel of every cell."""
+    c, h, w = act.shape
+    rows = math.ceil(c / cols)
+    z = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    ch = np.full(z.shape, -1)
+    for i in range(c):
+        r, q = divmod(i, cols)
+        z[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = act[i].numpy()
+        ch[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = i
+    return z, ch
+
+
+def activation_grid(act: torch.Tensor, title: str, cols: int = 8, max_channels: int = 32,
+                    height_per_row: int = 140) -> go.Figure:
+    """A layer's feature maps (C, H, W) as a grid of heatmaps on one shared colour scale (one mosaic trace,
+    so even a 32-channel layer draws at once)."""
+    act = act[:max_channels]
+    c, h, w = act.shape
+    cols = min(cols, c)
+    rows = math.ceil(c / cols)
+    z, ch = tile(act, cols)
+    fig = go.Figure(go.Heatmap(z=z, customdata=ch, colorscale=MAPS, hoverongaps=False,
+                               colorbar=dict(thickness=12, len=0.9),
+                               hovertemplate="channel %{customdata}<br>%{z:.3f}<extra></extra>"))
+    for i in range(c):  # channel labels above each tile
+        r, q = divmod(i, cols)
+        fig.add_annotation(x=q * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"ch {i}", showarrow=False,
+                           yanchor="bottom", font=dict(size=12))
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_layout(title=title, height=50 + rows * height_per_row, margin=dict(l=10, r=10, t=50, b=5),
+                      font=FONT, plot_bgcolor="white")
+    return fig
+
+
+def channel_figure(act: torch.Tensor, title: str, height: int = 420) -> go.Figure:
+    """One feature map (H, W), large, every value printed when it is small enough to read."""
+    h, w = act.shape
+    text = [[f"{v:.2f}" for v in row] for row in act.tolist()] if h * w <= 256 else None
+    fig = go.Figure(go.Heatmap(z=act.numpy(), colorscale=MAPS, text=text, texttemplate="%{text}" if text else None,
+                               hovertemplate="row %{y}, col %{x}<br>%{z:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    return fig
+
+
+def kernels_figure(w: torch.Tensor, title: str = "First-layer kernels", cols: int = 8) -> go.Figure:
+    """Conv weights (C_out, C_in, k, k): RGB images when C_in is 3 (each kernel rescaled to [0, 1]),
+    else the first input channel as a diverging heatmap on one symmetric scale (red < 0 < blue)."""
+    n = w.shape[0]
+    rows = math.ceil(n / cols)
+    fig = make_subplots(rows=rows, cols=min(cols, n), subplot_titles=[f"k {i}" for i in range(n)],
+                        horizontal_spacing=0.02, vertical_spacing=0.15 / max(rows, 1))
+    m = float(w.abs().max()) or 1.0
+    for i in range(n):
+        r, c = i // cols + 1, i % cols + 1
+        if w.shape[1] == 3:
+            k = w[i]
+            k = (k - k.min()) / (k.max() - k.min()).clamp_min(1e-12)
+            fig.add_trace(go.Image(z=_rgb(k), hoverinfo="skip"), row=r, col=c)
+        else:
+            fig.add_trace(go.Heatmap(z=w[i, 0].numpy(), coloraxis="coloraxis",
+                                     hovertemplate="%{z:.3f}<extra></extra>"), row=r, col=c)
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_layout(title=title, height=80 + 130 * rows, margin=dict(l=10, r=10, t=70, b=10), font=FONT,
+                      coloraxis=dict(colorscale=WEIGHTS, cmin=-m, cmax=m, colorbar=dict(thickness=12)))
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def probabilities_figure(probs: list[float], classes: tuple[str, ...], true_class: int | None = None,
+                         height: int = 320) -> go.Figure:
+    """Horizontal bars, one per class; the predicted class in orange, the true one (if known) outlined."""
+    top = int(np.argmax(probs))
+    colours = ["#e69f00" if i == top else "#9ecae1" for i in range(len(probs))]
+    lines = [3 if i == true_class else 0 for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=probs, y=list(classes), orientation="h", marker=dict(color=colours,
+                    line=dict(width=lines, color="#000")), text=[f"{p:.1%}" for p in probs], textposition="auto"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    fig.update_layout(title="Class probabilities (softmax)", height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      font=FONT)
+    return fig
+
+
+def equivariance_figure(rows, height: int = 380) -> go.Figure:
+    """Per layer: relative distance from exact shift-equivariance (0 = the maps just move with the input)."""
+    colours = ["#009e73" if r.exact_shift else "#d55e00" for r in rows]
+    fig = go.Figure(go.Bar(x=[f"{r.layer}<br>{r.kind} (/{r.stride})" for r in rows], y=[r.distance for r in rows],
+                           marker_color=colours, text=[f"{r.distance:.2f}" for r in rows], textposition="outside",
+                           hovertemplate="%{x}<br>distance %{y:.4f}<extra></extra>"))
+    fig.update_layout(title="‖f(shifted x) − shifted f(x)‖ / ‖f(x)‖ per layer (centre region)", height=height,
+                      margin=dict(l=10, r=10, t=50, b=10), font=FONT, yaxis_title="relative distance")
+    return fig

@@ -1,0 +1,115 @@
+"""Feature Maps: what every layer of a trained CNN computes for one image, its first-layer kernels, the
+prediction, and how the maps move when the input moves (equivariance)."""
+import pandas as pd
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
+    rotation_change, shift
+from cnnviz.figures import features as figs
+from cnnviz.images import EXTENSIONS
+from cnnviz.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
+from cnnviz.ui import PageState, show_error
+
+MODELS, UPLOAD = list_models(), "upload"
+SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}
+S = PageState("feat", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample="", idx=0, invert=False,
+                           every=False, layer="", ch=0, dy=2, dx=2),
+              options=dict(model=(*MODELS, UPLOAD), src=SOURCES), bounds=dict(idx=(0, 2000), ch=(0, 255),
+                                                                             dy=(-8, 8), dx=(-8, 8)))
+load, load_up = st.cache_resource(load_model), st.cache_resource(load_uploaded, show_spinner=False)
+
+st.title("Feature Maps")
+st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "
+           "layer's kernels, per-channel statistics and the prediction.")
+S.show_notices()
+c = st.columns([3, 3, 2])
+key = c[0].selectbox("Model", (*MODELS, UPLOAD), key=S.key("model"), help="A model shipped with cnnviz, or "
+                     "your own checkpoint (Training Lab file or a state_dict of a cnnviz model).",
+                     format_func=lambda k: MODELS[k].title if k in MODELS else "Upload a checkpoint…")
+src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=SOURCE_LABELS.get,
+                 help="A shipped sample, an image from the model's validation set, or your own file.")
+try:
+    if key == UPLOAD:
+        ck = c[0].file_uploader("Checkpoint", type=["pt", "pth", "ckpt"], key="feat_ckpt",
+                                help="Loaded with torch.load(weights_only=True): tensors only, never code.")
+        if ck is None:
+            st.info("Upload a checkpoint file to look inside your own model.", icon=":material/upload_file:")
+            st.stop()
+        model, info = load_up(ck.getvalue(), ck.name)
+    else:
+        model, info = load(key)
+    names = list(samples_for(info))
+    if S["sample"] not in names:
+        st.session_state[S.key("sample")] = names[0]
+    data = None
+    if src == "sample":
+        c[1].selectbox("Sample", names, key=S.key("sample"), help="Small images shipped in assets/samples.")
+    elif src == "validation":
+        c[1].number_input("Validation image #", 0, 2000, key=S.key("idx"), help="Index into the held-out images.")
+    else:
+        up = c[1].file_uploader("Image file", type=list(EXTENSIONS), key="feat_img",
+                                help="Centre-cropped to a square and resized to the model's input size.")
+        data = up.getvalue() if up is not None else None
+    invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "
+                         "this on for a dark drawing on white paper.")
+    x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)
+except ConfigError as err:
+    show_error(err)
+    st.stop()
+
+logits, acts = capture(model, x)
+probs = probabilities(logits)[0]
+left, right = st.columns([1, 3])
+with left:
+    st.plotly_chart(figs.image_figure(x[0], f"Input {x.shape[-2]}×{x.shape[-1]}×{x.shape[1]}"), width="stretch")
+    st.metric("Prediction", info.classes[int(probs.argmax())], help="The class with the largest softmax probability.")
+    st.caption(f"{float(probs.max()):.1%} sure" + (f" · true class: **{info.classes[label]}**" if label is not None
+                                                  else ""))
+    st.plotly_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), width="stretch")
+with right:
+    maps, kern, eq = st.tabs(["Feature maps", "Kernels", "Equivariance"])
+    with maps:
+        every = st.toggle("Every layer (conv, batch-norm, …)", key=S.key("every"),
+                          help="Off: only the outputs after each activation and pooling layer.")
+        shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
+        for n in shown:
+            a = acts[n][0]  # (C, H, W)
+            st.plotly_chart(figs.activation_grid(a, f"{n} · {layer_kind(model, n)} · {a.shape[0]}×{a.shape[1]}"
+                                                    f"×{a.shape[2]}"), width="stretch", key=f"feat_grid_{n}")
+        st.subheader("Enlarge one channel")
+        if S["layer"] not in acts:
+            st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
+        e = st.columns([2, 1])
+        layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), help="Any layer with a feature map.")
+        n_ch = acts[layer].shape[1]
+        st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
+        ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
+        e = st.columns([3, 2])
+        e[0].plotly_chart(figs.channel_figure(acts[layer][0, ch], f"{layer}, channel {ch}"), width="stretch")
+        stats = channel_stats(acts[layer])
+        e[1].dataframe(pd.DataFrame(dict(mean=stats.mean, std=stats.std, max=stats.max,
+                                         zeros=stats.zero_fraction)).style.format("{:.3f}"), height=400,
+                       width="stretch")
+    with kern:
+        st.plotly_chart(figs.kernels_figure(first_conv_kernels(model)), width="stretch")
+        st.caption("Each small square is one 3×3 filter of the first conv layer: red weights subtract, blue "
+                   "weights add. Edge detectors show as a red side next to a blue side.")
+    with eq:
+        lim = max(1, x.shape[-1] // 4)
+        e = st.columns(2)
+        dy = e[0].slider("Shift down (px)", -lim, lim, key=S.key("dy"), help="Move the image down (negative: up).")
+        dx = e[1].slider("Shift right (px)", -lim, lim, key=S.key("dx"), help="Move the image right (negative: left).")
+        try:
+            rows = equivariance(model, x, dy, dx)
+            st.plotly_chart(figs.equivariance_figure(rows), width="stretch")
+            st.caption("Green: the shift is a whole number of this layer's cells, so a stride-1 conv moves its "
+                       "map exactly (distance ≈ 0 away from the borders). Orange: pooling's grid cannot follow a "
+                       "shift smaller than its stride.")
+            st.plotly_chart(figs.image_figure(shift(x, dy, dx)[0], "Shifted input", 260), width="stretch")
+            st.dataframe(pd.DataFrame([dict(rotation=f"{d}°", prediction=info.classes[k], probability=f"{p:.1%}")
+                                       for d, k, p in rotation_change(model, x)]), hide_index=True)
+        except ConfigError as err:
+            show_error(err)
+
+S.sync_url()

@@ -1,0 +1,108 @@
+"""Saliency: which pixels a trained CNN's decision depends on, by seven captum methods side by side; a sanity
+check (randomised weights) and a Clever-Hans model that looks at the wrong thing."""
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.cleverhans import load_cleverhans, patch_share, swapped
+from cnnviz.figures.saliency import saliency_grid, sanity_figure
+from cnnviz.images import EXTENSIONS
+from cnnviz.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
+from cnnviz.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
+from cnnviz.ui import PageState, show_error
+
+MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
+S = PageState("sal", dict(model=next(iter(MODELS)), src="sample", sample="", idx=0, invert=False, which="predicted",
+                          cls=0, steps=32, base="black", nt=16, noise=0.15, layer="", win=4, stride=2, alpha=0.7,
+                          sanity=False, ch_idx=0),
+              options=dict(model=tuple(MODELS), src=SOURCES, which=("predicted", "chosen"), base=BASELINES),
+              bounds=dict(idx=(0, 2000), cls=(0, 99), steps=(4, 128), nt=(1, 64), noise=(0.0, 0.5), win=(1, 16),
+                          stride=(1, 16), alpha=(0.0, 1.0), ch_idx=(0, 299)))
+load = st.cache_resource(load_model)
+clever_data = st.cache_resource(load_cleverhans)
+
+st.title("Saliency")
+st.caption("Which input pixels does the decision depend on? Seven attribution methods (captum) side by side; "
+           "bright = important. Then check whether each map really reflects the model.")
+S.show_notices()
+c = st.columns([3, 3, 2])
+key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].title,
+                     help="A trained model shipped with cnnviz.")
+model, info = load(key)
+names = list(samples_for(info))
+if S["sample"] not in names:
+    st.session_state[S.key("sample")] = names[0]
+src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
+                 help="A shipped sample, an image from the validation set, or your own file.")
+data = None
+if src == "sample":
+    c[1].selectbox("Sample", names, key=S.key("sample"), help="Small images shipped in assets/samples.")
+elif src == "validation":
+    c[1].number_input("Validation image #", 0, 2000, key=S.key("idx"), help="Index into the held-out images.")
+else:
+    up = c[1].file_uploader("Image file", type=list(EXTENSIONS), key="sal_img", help="Resized to the model's input.")
+    data = up.getvalue() if up is not None else None
+invert = c[2].toggle("Invert colours", key=S.key("invert"), help="For a dark drawing on white paper (digits).")
+which = c[2].radio("Explain", ("predicted", "chosen"), key=S.key("which"), horizontal=True,
+                   help="The class the model predicts, or any class you pick.")
+st.session_state[S.key("cls")] = min(S["cls"], len(info.classes) - 1)
+cls = c[2].selectbox("Class", range(len(info.classes)), key=S.key("cls"), format_func=lambda i: info.classes[i],
+                     disabled=which == "predicted", help="Whose evidence to show.")
+with st.expander("Method settings", icon=":material/tune:", expanded=False):
+    e = st.columns(4)
+    steps = e[0].slider("IG steps", 4, 128, key=S.key("steps"), help="Points on the path from baseline to image.")
+    base = e[0].selectbox("Baseline", BASELINES, key=S.key("base"), help="IG and DeepLift compare with this input.")
+    nt = e[1].slider("SmoothGrad samples", 1, 64, key=S.key("nt"), help="Noisy copies whose gradients are averaged.")
+    noise = e[1].slider("SmoothGrad noise", 0.0, 0.5, key=S.key("noise"), help="Noise std / the image's range.")
+    layers = conv_layers(model)
+    if S["layer"] not in layers:
+        st.session_state[S.key("layer")] = layers[-1]
+    layer = e[2].selectbox("Grad-CAM layer", layers, key=S.key("layer"), help="Deeper = coarser but more semantic.")
+    alpha = e[2].slider("Overlay strength", 0.0, 1.0, key=S.key("alpha"), help="0 = only the image, 1 = only the map.")
+    size = info.kwargs["size"]
+    for k in ("win", "stride"):
+        st.session_state[S.key(k)] = min(S[k], size // 2)
+    win = e[3].slider("Occlusion window", 1, size // 2, key=S.key("win"), help="Side of the zeroed square slid "
+                      "over the image.")
+    stride = e[3].slider("Occlusion stride", 1, size // 2, key=S.key("stride"), help="Step between positions.")
+opts = dict(n_steps=steps, baseline=base, nt_samples=nt, noise=noise, layer=layer, window=win, stride=stride)
+try:
+    x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)
+    pred = int(model(x).argmax())
+    target = pred if which == "predicted" else cls
+    maps = {LABELS[m]: to_map(attribute(model, x, target, m, **opts)) for m in METHODS}
+except ConfigError as err:
+    show_error(err)
+    st.stop()
+
+m = st.columns(3)
+m[0].metric("Prediction", info.classes[pred], help="The class with the largest logit.")
+m[1].metric("Explaining", info.classes[target], help="The class whose logit is attributed to the pixels.")
+m[2].metric("True class", info.classes[label] if label is not None else "unknown")
+st.plotly_chart(saliency_grid(x[0], maps, alpha), width="stretch")
+
+sanity_tab, hans_tab = st.tabs(["Sanity check", "Clever Hans"])
+with sanity_tab:
+    st.markdown("Adebayo et al. (2018): re-initialise the weights layer by layer, from the output inwards. A map "
+                "that stays the same (rank correlation near 1) describes the **image**, not the model.")
+    if st.toggle("Run the sanity check", key=S.key("sanity"), help="Recomputes every map once per layer."):
+        with st.spinner("Randomising layer by layer…"):
+            rows = sanity_check(model, x, target, methods=[m for m in METHODS if m != "occlusion"], **opts)
+        st.plotly_chart(sanity_figure(rows), width="stretch")
+with hans_tab:
+    hans, hinfo = load("cleverhans_TinyVGG")
+    ds = clever_data()
+    st.markdown("This TinyVGG learned circles / squares / triangles from images whose **top-left patch colour** "
+                "gives the class away. It scores well — but where does it look?")
+    i = st.slider("Validation image", 0, len(ds.y_val) - 1, key=S.key("ch_idx"), help="Another image.")
+    hx, hy = ds.x_val[i:i + 1], int(ds.y_val[i])
+    hm = {LABELS[m]: to_map(attribute(hans, hx, hy, m, n_steps=16)) for m in ("saliency", "integrated_gradients",
+                                                                              "gradcam")}
+    h = st.columns(3)
+    h[0].metric("Accuracy, honest patch", f"{accuracy(hans, ds.x_val, ds.y_val):.0%}")
+    h[1].metric("Accuracy, patch of another class", f"{accuracy(hans, swapped(ds), ds.y_val):.0%}",
+                help="Same shapes, patch repainted: the model follows the patch.")
+    h[2].metric("Gradient on the patch", f"{patch_share(hm[LABELS['saliency']]):.0%}",
+                help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
+    st.plotly_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {hinfo.classes[hy]}"), width="stretch")
+
+S.sync_url()

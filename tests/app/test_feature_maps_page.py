@@ -1,0 +1,41 @@
+"""Feature Maps page in AppTest: runs, shows a prediction that matches the engine, widgets change results."""
+import torch
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.shipped import input_image, load_model
+
+
+def open_page():
+    at = AppTest.from_file("../../pages/feature_maps.py", default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_default_model_sample_and_grids():
+    at = open_page()
+    model, info = load_model("digits_TinyVGG")
+    x, _ = input_image(info, "sample", at.session_state["feat_sample"])
+    assert metric(at, "Prediction") == info.classes[int(model(x).argmax())]
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert sum("features.1 · ReLU" in t for t in titles) == 1 and sum("· MaxPool2d ·" in t for t in titles) == 2
+    assert not at.error
+
+
+def test_validation_image_of_shapes_and_bad_index():
+    at = open_page()
+    at.selectbox(key="feat_model").set_value("shapes_TinyVGG").run()
+    at.radio(key="feat_src").set_value("validation").run()
+    at.number_input(key="feat_idx").set_value(3).run()
+    model, info = load_model("shapes_TinyVGG")
+    x, y = input_image(info, "validation", index=3)
+    assert metric(at, "Prediction") == info.classes[int(model(x).argmax())]
+    assert any(info.classes[y] in c.value for c in at.caption)
+    at.number_input(key="feat_idx").set_value(1999).run()  # only 600 validation shapes
+    assert not at.exception
+    assert any("index" in e.value and "0..599" in e.value for e in at.error)
+    assert at.query_params["model"] in ("shapes_TinyVGG", ["shapes_TinyVGG"])

@@ -1,0 +1,23 @@
+"""Saliency page in AppTest: the methods grid, a chosen class, a bad occlusion setting, the Clever-Hans tab."""
+from streamlit.testing.v1 import AppTest
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_saliency_page_runs_and_follows_controls():
+    at = AppTest.from_file("../../pages/saliency.py", default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert metric(at, "Explaining") == metric(at, "Prediction")
+    assert metric(at, "Accuracy, patch of another class") == "0%"      # the Clever-Hans model reads the patch
+    assert int(metric(at, "Gradient on the patch").rstrip("%")) > 10     # patch = 2.4 % of the pixels
+    at.radio(key="sal_which").set_value("chosen").run()
+    at.selectbox(key="sal_cls").set_value(5).run()
+    assert metric(at, "Explaining") == "5"
+    assert at.query_params["cls"] in ("5", ["5"])
+    at.slider(key="sal_stride").set_value(4).run()
+    at.slider(key="sal_win").set_value(3).run()                          # stride 4 > window 3: refused
+    assert not at.exception
+    assert any("window" in e.value for e in at.error)
