@@ -1,12 +1,20 @@
 """cnnviz: an interactive explorer of convolutional neural networks."""
 import streamlit as st
 
+from cnnviz.ui import presenter_mode
+
 st.set_page_config(page_title="cnnviz — see how CNNs compute", page_icon=":material/grid_on:", layout="wide")
+presenter_mode()  # ?present=1: large fonts, high contrast, no sidebar — one switch for every page
 st.navigation({
-    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+              st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:")],
     "Convolution": [st.Page("pages/conv_arithmetic.py", title="Conv Arithmetic", icon=":material/straighten:"),
                     st.Page("pages/conv_animation.py", title="Convolution Animation", icon=":material/animation:")],
     "Architectures": [st.Page("pages/architecture_lab.py", title="Architecture Lab", icon=":material/account_tree:")],
+    "Training": [st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:")],
     "Inside the model": [st.Page("pages/feature_maps.py", title="Feature Maps", icon=":material/layers:"),
                          st.Page("pages/saliency.py", title="Saliency", icon=":material/visibility:")],
+    "Compression & metrics": [st.Page("pages/compression.py", title="Compression", icon=":material/compress:"),
+                              st.Page("pages/metrics_losses.py", title="Metrics & Losses",
+                                      icon=":material/functions:")],
 }).run()

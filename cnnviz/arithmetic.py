@@ -19,12 +19,23 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------- argument checking
+MAX_INT = 2**31 - 1  # PyTorch's sizes are C ints/longs; far beyond any teachable layer anyway
+
+
 def _int(field: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ConfigError(field, f"must be a whole number, got {value!r}")
     value = int(value)
     if value < minimum:
         raise ConfigError(field, f"must be ≥ {minimum}, got {value}")
+    if value > MAX_INT:
+        raise ConfigError(field, f"must be at most {MAX_INT:,}, got {value}")
+    return value
+
+
+def as_bool(field: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(field, f"must be True or False, got {value!r}")
     return value
 
 
@@ -101,6 +112,7 @@ def conv_geometry(in_shape, out_channels, kernel_size, stride=1, padding=0, dila
     n = len(spatial)
     c_out = _int("out_channels", out_channels, 1)
     groups = _int("groups", groups, 1)
+    transposed = as_bool("transposed", transposed)
     kernel = per_axis("kernel_size", kernel_size, n, 1)
     stride = per_axis("stride", stride, n, 1)
     dilation = per_axis("dilation", dilation, n, 1)
@@ -164,6 +176,7 @@ def conv_param_count(in_shape, out_channels, kernel_size, groups=1, bias=True, t
     c_in, spatial = parse_in_shape(in_shape)
     c_out = _int("out_channels", out_channels, 1)
     groups = _int("groups", groups, 1)
+    bias, transposed = as_bool("bias", bias), as_bool("transposed", transposed)
     kernel = per_axis("kernel_size", kernel_size, len(spatial), 1)
     if c_in % groups or c_out % groups:
         raise ConfigError("groups", f"in_channels={c_in} and out_channels={c_out} must both be divisible by "
@@ -215,6 +228,7 @@ def pool_geometry(in_shape, kernel_size, stride=None, padding=0, dilation=1, cei
         raise ConfigError("kind", f"must be 'max' or 'avg', got {kind!r}")
     channels, spatial = parse_in_shape(in_shape)
     n = len(spatial)
+    ceil_mode = as_bool("ceil_mode", ceil_mode)
     kernel = per_axis("kernel_size", kernel_size, n, 1)
     stride = kernel if stride is None else per_axis("stride", stride, n, 1)
     pad = per_axis("padding", padding, n, 0)

@@ -3,12 +3,25 @@ come from it. Specs are JSON-serialisable (`to_dict` / `spec_from_dict`): that i
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 
 import torch.nn as nn
 
 from . import arithmetic as ar
 from .errors import ConfigError
+
+
+MAX_BUILD_PARAMS = 50_000_000  # refuse to allocate more than ~200 MB of weights for one layer
+
+
+def _check_dims(dims):
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims not in (1, 2, 3):
+        raise ConfigError("dims", f"must be 1, 2 or 3, got {dims!r}")
+
+
+def _check_in_shape(in_shape):
+    if not isinstance(in_shape, (list, tuple)) or not in_shape:
+        raise ConfigError("in_shape", f"must be (channels, *spatial), got {in_shape!r}")
 
 
 def _tuple(v):
@@ -38,12 +51,14 @@ class ConvSpec:
     output_padding: int | tuple = 0
 
     def __post_init__(self):
-        if self.dims not in (1, 2, 3):
-            raise ConfigError("dims", f"must be 1, 2 or 3, got {self.dims!r}")
+        _check_dims(self.dims)
+        ar.as_bool("bias", self.bias)
+        ar.as_bool("transposed", self.transposed)
         for f in ("kernel_size", "stride", "padding", "dilation", "output_padding"):
             object.__setattr__(self, f, _tuple(getattr(self, f)))
 
     def geometry(self, spatial) -> ar.ConvGeometry:
+        _check_in_shape(spatial)
         spatial = tuple(spatial)
         if len(spatial) != self.dims:
             raise ConfigError("input size", f"a {self.dims}-D conv needs {self.dims} spatial sizes, got {spatial}")
@@ -53,6 +68,7 @@ class ConvSpec:
 
     def output_shape(self, in_shape) -> tuple:
         """``in_shape`` = (C, *spatial); C must equal in_channels."""
+        _check_in_shape(in_shape)
         if in_shape[0] != self.in_channels:
             raise ConfigError("in_channels", f"the layer expects {self.in_channels} channels, input has {in_shape[0]}")
         return self.geometry(in_shape[1:]).out_shape
@@ -72,6 +88,9 @@ class ConvSpec:
             raise e if isinstance(e, ConfigError) else ConfigError("layer", str(e)) from e
 
     def _build(self) -> nn.Module:
+        if self.params() > MAX_BUILD_PARAMS:
+            raise ConfigError("layer", f"{self.params():,} parameters is above the limit of {MAX_BUILD_PARAMS:,} "
+                                       f"for building one layer here")
         n = self.dims
         if self.transposed:
             cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[n - 1]
@@ -107,12 +126,15 @@ class PoolSpec:
     kind: str = "max"
 
     def __post_init__(self):
-        if self.dims not in (1, 2, 3):
-            raise ConfigError("dims", f"must be 1, 2 or 3, got {self.dims!r}")
+        _check_dims(self.dims)
+        if self.kind not in ar.POOL_KINDS:
+            raise ConfigError("kind", f"must be 'max' or 'avg', got {self.kind!r}")
+        ar.as_bool("ceil_mode", self.ceil_mode)
         for f in ("kernel_size", "stride", "padding", "dilation"):
             object.__setattr__(self, f, _tuple(getattr(self, f)))
 
     def geometry(self, in_shape) -> ar.PoolGeometry:
+        _check_in_shape(in_shape)
         if len(in_shape) - 1 != self.dims:
             raise ConfigError("input size", f"a {self.dims}-D pool needs {self.dims} spatial sizes, got {in_shape[1:]}")
         return ar.pool_geometry(in_shape, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -125,6 +147,7 @@ class PoolSpec:
         return 0
 
     def flops(self, in_shape) -> int:
+        self.output_shape(in_shape)  # invalid input is an error here too
         return 0  # FlopCounterMode counts no pooling FLOPs
 
     def build(self) -> nn.Module:
@@ -155,15 +178,20 @@ SPEC_TYPES = {"conv": ConvSpec, "pool": PoolSpec}
 
 
 def spec_from_dict(d: dict):
+    if not isinstance(d, dict):
+        raise ConfigError("layer", f"must be a dict with a 'type', got {type(d).__name__}")
     d = dict(d)
     kind = d.pop("type", None)
-    if kind not in SPEC_TYPES:
+    if not isinstance(kind, str) or kind not in SPEC_TYPES:
         raise ConfigError("type", f"unknown layer type {kind!r}; expected one of {sorted(SPEC_TYPES)}")
     cls = SPEC_TYPES[kind]
     names = {f.name for f in fields(cls)}
     unknown = set(d) - names
     if unknown:
-        raise ConfigError("layer", f"unknown field(s) {sorted(unknown)} for a {kind} layer")
+        raise ConfigError("layer", f"unknown field(s) {sorted(map(str, unknown))} for a {kind} layer")
+    missing = {f.name for f in fields(cls) if f.default is MISSING} - set(d)
+    if missing:
+        raise ConfigError("layer", f"missing field(s) {sorted(missing)} for a {kind} layer")
     return cls(**d)
 
 

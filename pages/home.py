@@ -12,15 +12,23 @@ st.markdown(
     "together on a projector."
 )
 LINKS = [
+    ("Classroom", [("pages/quiz.py", "Quiz — output size, parameters, FLOPs, receptive field, marked by the engine",
+                    ":material/quiz:")]),
     ("Convolution", [("pages/conv_arithmetic.py", "Conv Arithmetic — output size, parameters, FLOPs, receptive field",
                       ":material/straighten:"),
                      ("pages/conv_animation.py", "Conv Animation — the sliding window step by step, on real numbers",
                       ":material/animation:")]),
     ("Architectures", [("pages/architecture_lab.py", "Architecture Lab — presets, modern blocks compared, export "
                         "as code", ":material/account_tree:")]),
+    ("Training", [("pages/training_lab.py", "Training Lab — watch a small network learn, live",
+                   ":material/model_training:")]),
     ("Inside the model", [("pages/feature_maps.py", "Feature Maps — activations and kernels of a trained model",
                            ":material/layers:"),
                           ("pages/saliency.py", "Saliency — where the model looks (captum)", ":material/visibility:")]),
+    ("Compression & metrics", [("pages/compression.py", "Compression — quantization, pruning, distillation",
+                                ":material/compress:"),
+                               ("pages/metrics_losses.py", "Metrics & Losses — IoU, Dice, focal loss, mAP",
+                                ":material/functions:")]),
 ]
 cols = st.columns(len(LINKS))
 for col, (section, links) in zip(cols, LINKS):

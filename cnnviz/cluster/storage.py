@@ -1,0 +1,168 @@
+"""Job storage every replica and every Ray worker can read: one directory per job under a shared root.
+
+``<root>/<job_id>/`` holds ``config.json`` (the recipe), ``data.pt`` (the user's own images, optional),
+``events.jsonl`` (one event per line, appended by the one process that runs the job), ``checkpoint.pt`` (the
+last good checkpoint, replaced atomically), ``stop`` (a flag file: stop at the next step) and ``attempts``
+(one line per worker attempt: pid and host, so a retried job is visible).
+
+The root is ``CNNVIZ_STORAGE`` (a path, or a ``file://`` URI; point it at a shared mount such as NFS or EFS
+on a real cluster), else ``~/.cache/cnnviz/jobs``. The job id is the only key: it is what the page keeps in its
+URL, so a student whose replica died reconnects to the same job from another one. Job ids are checked against a
+strict pattern before they touch the file system (they come from URLs)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import socket
+import uuid
+from pathlib import Path
+
+from ..errors import ConfigError
+
+JOB_ID = re.compile(r"^job-[0-9a-f]{12}$")
+TERMINAL = ("Finished", "Failed")
+
+
+def default_root() -> Path:
+    raw = os.environ.get("CNNVIZ_STORAGE", "").strip()
+    if raw.startswith("file://"):
+        raw = raw[len("file://"):]
+    elif "://" in raw:
+        raise ConfigError("CNNVIZ_STORAGE", f"only local paths and file:// URIs are supported (mount shared "
+                          f"storage such as NFS/EFS and give its path), got {raw!r}")
+    return Path(raw).expanduser() if raw else Path.home() / ".cache" / "cnnviz" / "jobs"
+
+
+def new_job_id() -> str:
+    return f"job-{uuid.uuid4().hex[:12]}"
+
+
+def check_job_id(job_id: str) -> str:
+    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+        raise ConfigError("job", f"{job_id!r} is not a training job id (expected job- and 12 hex digits)")
+    return job_id
+
+
+def event_to_dict(event) -> dict:
+    return {"kind": type(event).__name__, **dataclasses.asdict(event)}
+
+
+def event_from_dict(d: dict):
+    from ..train import events  # events.py itself is light; the package import brings torch (workers have it)
+    d = dict(d)
+    cls = getattr(events, d.pop("kind"))
+    return cls(**d)
+
+
+class JobStore:
+    """Files of the jobs under ``root``. Each job has ONE writer at a time (its worker, or the job manager when
+    no worker exists), so appends need no lock; readers skip a trailing half-written line."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def dir(self, job_id: str) -> Path:
+        return self.root / check_job_id(job_id)
+
+    def exists(self, job_id: str) -> bool:
+        return (self.dir(job_id) / "config.json").exists()
+
+    # ---------------------------------------------------------------- creation (by the submitting replica)
+    def create(self, job_id: str, config: dict, data=None, resume: bytes | None = None,
+               owner: str | None = None) -> None:
+        d = self.dir(job_id)
+        d.mkdir(parents=True, exist_ok=False)
+        if data is not None:
+            import torch
+            torch.save(dict(x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val,
+                            classes=list(data.classes)), d / "data.pt")
+        if resume is not None:
+            self.write_checkpoint(job_id, resume)
+        _atomic_write(d / "config.json", json.dumps(dict(config=config, owner=owner)).encode())
+
+    def config(self, job_id: str) -> dict:
+        return json.loads((self.dir(job_id) / "config.json").read_text())
+
+    def data(self, job_id: str):
+        p = self.dir(job_id) / "data.pt"
+        if not p.exists():
+            return None
+        import torch
+        from ..data import Dataset
+        raw = torch.load(p, map_location="cpu", weights_only=True)
+        return Dataset(raw["x_train"], raw["y_train"], raw["x_val"], raw["y_val"], tuple(raw["classes"]))
+
+    # ---------------------------------------------------------------- events
+    def append(self, job_id: str, event) -> None:
+        """``event``: an event dataclass, or its dict form (the job manager writes those: no torch import)."""
+        line = json.dumps(event if isinstance(event, dict) else event_to_dict(event)) + "\n"
+        with open(self.dir(job_id) / "events.jsonl", "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+
+    def repair(self, job_id: str) -> None:
+        """Cut a half-written last line left by a worker that died mid-write (before a new writer appends)."""
+        p = self.dir(job_id) / "events.jsonl"
+        if not p.exists():
+            return
+        raw = p.read_bytes()
+        if raw and not raw.endswith(b"\n"):
+            with open(p, "r+b") as f:
+                f.truncate(raw.rfind(b"\n") + 1)
+
+    def raw_events(self, job_id: str, since: int = 0) -> list[dict]:
+        p = self.dir(job_id) / "events.jsonl"
+        if not p.exists():
+            if not self.exists(job_id):
+                raise ConfigError("job", f"no training job {job_id!r} in the shared storage {self.root}")
+            return []
+        lines = p.read_bytes().split(b"\n")[:-1]  # the part after the last newline may be half-written
+        return [json.loads(x) for x in lines[since:]]
+
+    def events(self, job_id: str, since: int = 0) -> list:
+        return [event_from_dict(d) for d in self.raw_events(job_id, since)]
+
+    def last_kind(self, job_id: str) -> str | None:
+        p = self.dir(job_id) / "events.jsonl"
+        if not p.exists():
+            return None
+        lines = p.read_bytes().split(b"\n")[:-1]
+        return json.loads(lines[-1])["kind"] if lines else None
+
+    def is_done(self, job_id: str) -> bool:
+        return self.last_kind(job_id) in TERMINAL
+
+    # ---------------------------------------------------------------- checkpoints, stop flag, attempts
+    def write_checkpoint(self, job_id: str, blob: bytes) -> None:
+        _atomic_write(self.dir(job_id) / "checkpoint.pt", blob)
+
+    def checkpoint(self, job_id: str) -> bytes | None:
+        p = self.dir(job_id) / "checkpoint.pt"
+        return p.read_bytes() if p.exists() else None
+
+    def request_stop(self, job_id: str) -> None:
+        (self.dir(job_id) / "stop").touch()
+
+    def stop_requested(self, job_id: str) -> bool:
+        return (self.dir(job_id) / "stop").exists()
+
+    def add_attempt(self, job_id: str) -> int:
+        with open(self.dir(job_id) / "attempts", "a") as f:
+            f.write(f"{os.getpid()} {socket.gethostname()}\n")
+        return len(self.attempts(job_id))
+
+    def attempts(self, job_id: str) -> list[tuple[int, str]]:
+        p = self.dir(job_id) / "attempts"
+        if not p.exists():
+            return []
+        return [(int(a), b) for a, b in (line.split(" ", 1) for line in p.read_text().splitlines() if line)]
+
+
+def _atomic_write(path: Path, blob: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:  # readers see the old file or the new one, never half of one
+        f.write(blob)
+    os.replace(tmp, path)

@@ -1,0 +1,235 @@
+"""Metrics and losses of vision models: top-k accuracy, box IoU, Dice, focal loss, average precision (PASCAL
+VOC 2010+ all-point interpolation) and mAP, plus the small generated examples the playground page shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import ConfigError
+
+
+# --------------------------------------------------------------------------- classification
+def _check_logits(logits: torch.Tensor, target: torch.Tensor) -> None:
+    if logits.dim() != 2:
+        raise ConfigError("logits", f"must be 2-D (N, classes), got shape {tuple(logits.shape)}")
+    if target.shape != logits.shape[:1]:
+        raise ConfigError("target", f"must have shape ({logits.shape[0]},), got {tuple(target.shape)}")
+    if len(target) and not 0 <= int(target.min()) <= int(target.max()) < logits.shape[1]:
+        raise ConfigError("target", f"class indices must be in [0, {logits.shape[1] - 1}]")
+
+
+def topk_accuracy(logits: torch.Tensor, target: torch.Tensor, k: int) -> float:
+    """Fraction of rows whose true class is among the k largest logits."""
+    _check_logits(logits, target)
+    if not 1 <= k <= logits.shape[1]:
+        raise ConfigError("k", f"must be from 1 to the number of classes {logits.shape[1]}, got {k}")
+    top = logits.topk(k, dim=1).indices                  # (N, k)
+    return float((top == target[:, None]).any(dim=1).float().mean())
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, alpha=None) -> torch.Tensor:
+    """Lin et al. 2017: mean over the batch of −α_t (1 − p_t)^γ log p_t. γ = 0 (and no α) is exactly
+    cross-entropy; γ > 0 shrinks the loss of examples already classified well (p_t near 1).
+    ``alpha``: None, one float for every class, or one weight per class."""
+    _check_logits(logits, target)
+    if not gamma >= 0:
+        raise ConfigError("gamma", f"must be ≥ 0, got {gamma}")
+    log_p = F.log_softmax(logits, dim=1)                 # (N, C)
+    modulated = (1 - log_p.exp()) ** gamma * log_p        # (1 − p)^0 = 1 exactly: γ = 0 is cross-entropy
+    if alpha is not None:
+        a = torch.as_tensor(alpha, dtype=logits.dtype)
+        if a.dim() == 1 and len(a) != logits.shape[1]:
+            raise ConfigError("alpha", f"needs one weight per class ({logits.shape[1]}), got {len(a)}")
+        if a.dim() > 1 or bool((a < 0).any()):
+            raise ConfigError("alpha", "must be a number ≥ 0 or a list of them, one per class")
+        modulated = modulated * a                          # α_t: a plain factor, not a weighted mean
+    return F.nll_loss(modulated, target)                   # −mean over the batch of the target's entry
+
+
+def loss_vs_probability(p, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-entropy −log p and focal loss −(1 − p)^γ log p of the true class's probability p."""
+    p = np.asarray(p, dtype=float)
+    if np.any((p <= 0) | (p > 1)):
+        raise ConfigError("p", "probabilities must be in (0, 1]")
+    if not gamma >= 0:
+        raise ConfigError("gamma", f"must be ≥ 0, got {gamma}")
+    ce = -np.log(p)
+    return ce, (1 - p) ** gamma * ce
+
+
+# --------------------------------------------------------------------------- boxes and masks
+def _box(b, name: str) -> tuple[float, float, float, float]:
+    if len(b) != 4:
+        raise ConfigError(name, f"must be (x1, y1, x2, y2), got {b!r}")
+    x1, y1, x2, y2 = (float(v) for v in b)
+    if x2 < x1 or y2 < y1:
+        raise ConfigError(name, f"needs x2 ≥ x1 and y2 ≥ y1, got {(x1, y1, x2, y2)}")
+    return x1, y1, x2, y2
+
+
+def box_area(b) -> float:
+    x1, y1, x2, y2 = _box(b, "box")
+    return (x2 - x1) * (y2 - y1)
+
+
+def box_intersection(a, b):
+    """The overlap box of a and b, or None when they do not overlap."""
+    ax1, ay1, ax2, ay2 = _box(a, "a")
+    bx1, by1, bx2, by2 = _box(b, "b")
+    x1, y1, x2, y2 = max(ax1, bx1), max(ay1, by1), min(ax2, bx2), min(ay2, by2)
+    return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
+
+
+def box_iou(a, b) -> float:
+    """|a ∩ b| / |a ∪ b| for boxes (x1, y1, x2, y2); 0 when the union is empty."""
+    inter = box_intersection(a, b)
+    i = box_area(inter) if inter else 0.0
+    union = box_area(a) + box_area(b) - i
+    return i / union if union > 0 else 0.0
+
+
+def _masks(pred, true) -> tuple[np.ndarray, np.ndarray]:
+    p, t = np.asarray(pred).astype(bool), np.asarray(true).astype(bool)
+    if p.shape != t.shape:
+        raise ConfigError("pred_mask", f"must have the true mask's shape {t.shape}, got {p.shape}")
+    return p, t
+
+
+def dice(pred_mask, true_mask) -> float:
+    """2 |A ∩ B| / (|A| + |B|); 1.0 when both masks are empty (nothing to find, nothing found)."""
+    p, t = _masks(pred_mask, true_mask)
+    total = p.sum() + t.sum()
+    return 1.0 if total == 0 else float(2 * (p & t).sum() / total)
+
+
+def mask_iou(pred_mask, true_mask) -> float:
+    """|A ∩ B| / |A ∪ B|; 1.0 when both masks are empty. Dice = 2·IoU / (1 + IoU)."""
+    p, t = _masks(pred_mask, true_mask)
+    union = (p | t).sum()
+    return 1.0 if union == 0 else float((p & t).sum() / union)
+
+
+def dice_from_iou(iou):
+    """Dice = 2·IoU / (1 + IoU): the same overlap, measured more generously (equal only at 0 and 1)."""
+    iou = np.asarray(iou, dtype=float)
+    return 2 * iou / (1 + iou)
+
+
+def disk_mask(size: int, cx: float, cy: float, r: float) -> np.ndarray:
+    """A (size, size) boolean disk: pixel centres within r of (cx, cy)."""
+    if size < 1:
+        raise ConfigError("size", f"must be ≥ 1, got {size}")
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+
+
+# --------------------------------------------------------------------------- detection: PR curve, AP, mAP
+@dataclass(frozen=True)
+class PRCurve:
+    scores: np.ndarray     # (D,) detection scores, best first
+    is_tp: np.ndarray      # (D,) in the same order
+    precision: np.ndarray  # (D,) after keeping the top 1..D detections
+    recall: np.ndarray     # (D,)
+    envelope: np.ndarray   # (D,) precision made monotone: max precision at any recall ≥ this one
+    ap: float
+
+
+def pr_curve(scores, is_tp, n_gt: int) -> PRCurve:
+    """Sort detections by score (stable), accumulate TP/FP; all-point interpolated AP (PASCAL VOC 2010+):
+    AP = Σ (r_{i+1} − r_i) · max_{r ≥ r_{i+1}} precision(r)."""
+    s = np.asarray(scores, dtype=float).reshape(-1)
+    tp = np.asarray(is_tp).astype(bool).reshape(-1)
+    if s.shape != tp.shape:
+        raise ConfigError("is_tp", f"needs one flag per score ({len(s)}), got {len(tp)}")
+    if not isinstance(n_gt, (int, np.integer)) or n_gt < 1:
+        raise ConfigError("n_gt", f"must be an integer ≥ 1 (the number of ground-truth objects), got {n_gt}")
+    if tp.sum() > n_gt:
+        raise ConfigError("is_tp", f"has {int(tp.sum())} true positives but there are only n_gt={n_gt} objects")
+    order = np.argsort(-s, kind="stable")
+    s, tp = s[order], tp[order]
+    ctp, cfp = np.cumsum(tp), np.cumsum(~tp)
+    recall = ctp / n_gt
+    precision = ctp / np.maximum(ctp + cfp, 1)
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # the envelope, right to left
+    i = np.nonzero(mrec[1:] != mrec[:-1])[0]
+    ap = float(np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1]))
+    return PRCurve(s, tp, precision, recall, mpre[1:-1], ap)
+
+
+def average_precision(scores, is_tp, n_gt: int) -> float:
+    return pr_curve(scores, is_tp, n_gt).ap
+
+
+def mean_average_precision(per_class: dict) -> tuple[float, dict]:
+    """per_class: {class: (scores, is_tp, n_gt)} -> (mAP, {class: AP}); mAP is the plain mean over classes."""
+    if not per_class:
+        raise ConfigError("per_class", "needs at least one class")
+    aps = {c: average_precision(*v) for c, v in per_class.items()}
+    return float(np.mean(list(aps.values()))), aps
+
+
+def precision_recall_at(curve: PRCurve, threshold: float) -> tuple[float, float, int]:
+    """(precision, recall, kept) keeping detections with score ≥ threshold; precision 1.0 when none kept."""
+    kept = int((curve.scores >= threshold).sum())
+    if kept == 0:
+        return 1.0, 0.0, 0
+    return float(curve.precision[kept - 1]), float(curve.recall[kept - 1]), kept
+
+
+def match_detections(boxes, scores, gt_boxes, iou_threshold: float = 0.5) -> np.ndarray:
+    """VOC matching: best score first, each detection takes the unmatched ground-truth box it overlaps most
+    if IoU ≥ threshold (a true positive); otherwise, or if that box is taken, a false positive."""
+    if not 0 < iou_threshold <= 1:
+        raise ConfigError("iou_threshold", f"must be in (0, 1], got {iou_threshold}")
+    if len(boxes) != len(scores):
+        raise ConfigError("scores", f"needs one score per box ({len(boxes)}), got {len(scores)}")
+    taken, tp = set(), np.zeros(len(boxes), dtype=bool)
+    for d in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
+        ious = [box_iou(boxes[d], g) for g in gt_boxes]
+        if ious and max(ious) >= iou_threshold and int(np.argmax(ious)) not in taken:
+            taken.add(int(np.argmax(ious)))
+            tp[d] = True
+    return tp
+
+
+@dataclass(frozen=True)
+class Detection:
+    cls: str
+    box: tuple
+    score: float
+    is_tp: bool
+
+
+def demo_detections(seed: int = 0, classes=("cat", "dog", "bird"), size: float = 100.0):
+    """A generated scene: ground-truth boxes per class and a detector's output (near hits with high scores,
+    some misses, duplicates and false alarms), matched at IoU 0.5. Returns (detections, {class: n_gt})."""
+    rng = np.random.default_rng(seed)
+    dets, n_gt = [], {}
+    for ci, c in enumerate(classes):
+        n = int(rng.integers(3, 7))
+        xy = rng.uniform(0, size * 0.7, (n, 2))
+        wh = rng.uniform(size * 0.12, size * 0.3, (n, 2))
+        gts = [tuple(np.r_[p, p + s]) for p, s in zip(xy, wh)]
+        boxes, scores = [], []
+        for g in gts:
+            if rng.random() < 0.8 - 0.1 * ci:                  # found, with a jittered box
+                boxes.append(tuple(np.asarray(g) + rng.normal(0, 2.5, 4)))
+                scores.append(rng.uniform(0.45, 0.98))
+            if rng.random() < 0.25:                            # a duplicate: a false positive
+                boxes.append(tuple(np.asarray(g) + rng.normal(0, 3, 4)))
+                scores.append(rng.uniform(0.3, 0.8))
+        for _ in range(int(rng.integers(2, 5))):               # false alarms on the background
+            p = rng.uniform(0, size * 0.8, 2)
+            boxes.append(tuple(np.r_[p, p + rng.uniform(8, 20, 2)]))
+            scores.append(rng.uniform(0.05, 0.75))
+        boxes = [tuple(round(float(v), 1) for v in (x1, y1, max(x1, x2), max(y1, y2))) for x1, y1, x2, y2 in boxes]
+        scores = [round(float(s), 3) for s in scores]
+        tp = match_detections(boxes, scores, gts)
+        dets += [Detection(c, b, s, bool(t)) for b, s, t in zip(boxes, scores, tp)]
+        n_gt[c] = n
+    return dets, n_gt

@@ -1,0 +1,139 @@
+"""Compression: quantize and prune a trained CNN, see what it costs in accuracy and saves in bytes, and
+distil a small student from a larger teacher."""
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.compress import (DistillJob, accuracy, digits_model, fake_quantize, model_size_bytes, prunable_layers,
+                             prune_model, prune_scores, quant_params, quantize_model, sparsity_per_layer,
+                             tradeoff_curves)
+from cnnviz.figures import compression as figs
+from cnnviz.models import TinyVGG
+from cnnviz.ui import PageState, show_error
+
+S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
+                               alpha=0.3, temp=4.0, epochs=8, rev=False),
+              bounds=dict(bits=(2, 8), layer=(0, 20), ch=(0, 255), tau=(0.0, 0.5), sw=(2, 8), alpha=(0.0, 1.0),
+                          temp=(1.0, 10.0), epochs=(2, 20)))
+model_ = st.cache_resource(digits_model, show_spinner="Loading the trained model…")
+ds, model, title = model_("digits_TinyVGG")
+
+
+@st.cache_data(show_spinner="Evaluating every setting on the validation set…")
+def curves(key: str, sym: bool, perch: bool, struct: bool):
+    d, m, _ = model_(key)
+    return tradeoff_curves(m, d.x_val, d.y_val, sparsities=(0.1, 0.2, 0.3, 0.5, 0.7, 0.9), symmetric=sym,
+                           per_channel=perch, structured=struct)
+
+
+@st.cache_data(show_spinner=False)
+def teacher_accuracy(key: str) -> float:
+    d, m, _ = model_(key, 16)
+    return accuracy(m, d.x_val, d.y_val)
+
+
+st.title("Compression")
+st.caption(f"Model: {title}. Accuracy is measured on the {len(ds.y_val)} held-out digits for every setting; "
+           "sizes count the bytes needed to store every parameter.")
+S.show_notices()
+base_acc, base_size = accuracy(model, ds.x_val, ds.y_val), model_size_bytes(model)
+qt, pt, tt, dt = st.tabs(["Quantization", "Pruning", "Accuracy vs size", "Knowledge distillation"])
+
+with qt:
+    c = st.columns(4)
+    bits = c[0].slider("Bits per weight", 2, 8, key=S.key("bits"), help="2^bits levels at most; float32 is 32.")
+    sym = c[1].toggle("Symmetric", key=S.key("sym"), help="On: a grid centred on 0 (zero point 0). Off: the "
+                      "grid spans min…max with a zero point.")
+    perch = c[2].toggle("Per output channel", key=S.key("perch"), help="One scale per output channel instead of "
+                        "one per layer: a finer grid for channels with small weights.")
+    layers = prunable_layers(model)
+    li = c[3].selectbox("Layer", range(len(layers)), format_func=lambda i: layers[i][0], key=S.key("layer"),
+                        help="Whose weights the histogram shows (every layer is quantized).")
+    w = layers[li][1].weight.detach()
+    st.session_state[S.key("ch")] = min(S["ch"], w.shape[0] - 1)  # a linked channel beyond this layer's
+    ch = st.slider("Output channel drawn", 0, w.shape[0] - 1, key=S.key("ch"), help="Per-channel: each channel "
+                   "has its own grid.") if perch else 0
+    qmodel = quantize_model(model, bits, sym, perch)
+    wq, p = fake_quantize(w, bits, sym, perch), quant_params(w, bits, sym, perch)
+    shown, shown_q = (w[ch], wq[ch]) if perch else (w, wq)
+    m = st.columns(4)
+    acc = accuracy(qmodel, ds.x_val, ds.y_val)
+    m[0].metric("Validation accuracy", f"{acc:.1%}", delta=f"{acc - base_acc:+.1%}", help="All layers quantized.")
+    m[1].metric("Model size", f"{model_size_bytes(qmodel, bits, sym, perch):,} B", help=f"float32: {base_size:,} B")
+    m[2].metric("Step (scale)", f"{p.scale[ch if perch else 0].item():.4g}", help="Distance between two levels.")
+    m[3].metric("Largest error", f"{(shown_q - shown).abs().max().item():.4g}", help="At most half a step.")
+    st.plotly_chart(figs.quant_histogram(shown, shown_q, p.levels(ch if perch else 0),
+                                         f"{layers[li][0]}" + (f", channel {ch}" if perch else "")), width="stretch")
+
+with pt:
+    c = st.columns([3, 1])
+    tau = c[0].slider("Threshold τ", 0.0, 0.5, step=0.005, key=S.key("tau"), help="Zero every weight with "
+                      "|w| < τ (structured: every conv channel whose mean |w| < τ).")
+    struct = c[1].toggle("Structured (whole channels)", key=S.key("struct"), help="Remove whole conv output "
+                         "channels (real speed-ups) instead of single weights.")
+    try:
+        pruned = prune_model(model, tau, struct)
+        rows = sparsity_per_layer(pruned)
+        m = st.columns(3)
+        acc = accuracy(pruned, ds.x_val, ds.y_val)
+        m[0].metric("Validation accuracy", f"{acc:.1%}", delta=f"{acc - base_acc:+.1%}", help="After pruning.")
+        m[1].metric("Sparsity", f"{sum(r.zeros for r in rows) / sum(r.total for r in rows):.1%}",
+                    help="Zeroed conv/linear weights, all layers.")
+        m[2].metric("Model size", f"{model_size_bytes(pruned):,} B", help="Nonzeros plus a 1-bit mask where that "
+                    f"is smaller than dense; float32: {base_size:,} B")
+        c = st.columns(2)
+        c[0].plotly_chart(figs.magnitude_histogram(prune_scores(model, struct), tau, "mean |w| of a channel"
+                                                   if struct else "|w|"), width="stretch")
+        c[1].plotly_chart(figs.sparsity_figure(rows), width="stretch")
+    except ConfigError as err:
+        show_error(err)
+
+with tt:
+    st.caption(f"Quantization uses the Quantization tab's scheme ({'symmetric' if sym else 'asymmetric'}, "
+               f"{'per channel' if perch else 'per tensor'}); pruning the Pruning tab's kind, with τ chosen to zero "
+               "10 %…90 % over all layers (labels). One global τ hits layers with small weights first.")
+    st.plotly_chart(figs.tradeoff_figure(curves("digits_TinyVGG", sym, perch, struct)), width="stretch")
+
+with dt:
+    _, teacher, t_title = model_("digits_SmallResNet", 16)
+    t_acc = teacher_accuracy("digits_SmallResNet")
+    c = st.columns(5)
+    sw = c[0].slider("Student width", 2, 8, key=S.key("sw"), help="Channels per conv of the student TinyVGG.")
+    alpha = c[1].slider("α (labels' weight)", 0.0, 1.0, step=0.05, key=S.key("alpha"),
+                        help="α·CE(labels) + (1 − α)·T²·KL(teacher ‖ student).")
+    temp = c[2].slider("Temperature T", 1.0, 10.0, step=0.5, key=S.key("temp"),
+                       help="Softens both distributions: the teacher's 'dark knowledge' about similar digits.")
+    epochs = c[3].slider("Epochs", 2, 20, key=S.key("epochs"), help="Passes over the training digits.")
+    rev = c[4].toggle("Reverse KL", key=S.key("rev"), help="KL(student ‖ teacher): mode-seeking, the student may "
+                      "ignore classes the teacher finds plausible. Default (Hinton): KL(teacher ‖ student).")
+    student = TinyVGG(1, 10, 8, width=sw)
+    m = st.columns(2)
+    m[0].metric("Teacher", f"{model_size_bytes(teacher):,} B", help=t_title)
+    m[1].metric("Student", f"{model_size_bytes(student):,} B", help="float32, TinyVGG of this width")
+    b = st.columns([1, 1, 4])
+    key = S.key("job")
+    if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background: "
+                   "one with the teacher, one on the labels only."):
+        if key in st.session_state:
+            st.session_state[key].stop()
+        st.session_state[key] = DistillJob(teacher, lambda: TinyVGG(1, 10, 8, width=sw),
+                                           (ds.x_train, ds.y_train, ds.x_val, ds.y_val), epochs, alpha, temp,
+                                           rev).start()
+    if b[1].button("Stop", icon=":material/stop:", help="Stop the job.") and key in st.session_state:
+        st.session_state[key].stop()
+    job = st.session_state.get(key)
+
+    @st.fragment(run_every=1.5 if job is not None and job.running else None)
+    def live():
+        now = st.session_state.get(key)
+        if now is None:
+            return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
+        if now.error:
+            st.error(now.error, icon=":material/error:")
+        evs = now.poll()
+        st.caption(f"{len(evs) // 2} of {now.epochs} epochs" + (" — running" if now.running else " — done"))
+        st.plotly_chart(figs.distill_figure(evs, accuracy(teacher, ds.x_val, ds.y_val)), width="stretch")
+        if job is not None and job.running and not now.running:
+            st.rerun()
+    live()
+
+S.sync_url()

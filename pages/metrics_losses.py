@@ -1,0 +1,117 @@
+"""Metrics & Losses: IoU of two boxes, Dice vs IoU of two masks, cross-entropy vs focal loss, the
+precision–recall curve with AP and mAP, and top-1 vs top-5 accuracy of a trained model."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.compress import digits_model, predict
+from cnnviz.figures import metrics as figs
+from cnnviz.metrics import (box_area, box_intersection, box_iou, demo_detections, dice, dice_from_iou, disk_mask,
+                            loss_vs_probability, mask_iou, mean_average_precision, pr_curve, precision_recall_at,
+                            topk_accuracy)
+from cnnviz.ui import PageState, show_error
+
+S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
+                              gamma=2.0, p=0.9, cls="cat", thr=0.5),
+              bounds=dict(ax=(0, 100), ay=(0, 100), aw=(1, 100), ah=(1, 100), bx=(0, 60), by=(0, 60),
+                          ma=(0.0, 24.0), mb=(0.0, 24.0), ra=(0.0, 12.0), rb=(0.0, 12.0), gamma=(0.0, 5.0),
+                          p=(0.01, 1.0), thr=(0.0, 1.0)), options=dict(cls=("cat", "dog", "bird")))
+st.title("Metrics & Losses")
+st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
+           "against PyTorch or a hand-worked example.")
+S.show_notices()
+tabs = st.tabs(["Box IoU", "Dice vs IoU", "Cross-entropy vs focal loss", "Precision–recall, AP, mAP",
+                "Top-1 vs top-5"])
+
+with tabs[0]:
+    left, right = st.columns([1, 2])
+    ax = left.slider("A: left edge x1", 0, 100, key=S.key("ax"), help="Move the predicted box A sideways.")
+    ay = left.slider("A: top edge y1", 0, 100, key=S.key("ay"), help="Move box A up or down.")
+    aw = left.slider("A: width", 1, 100, key=S.key("aw"), help="Width of box A.")
+    ah = left.slider("A: height", 1, 100, key=S.key("ah"), help="Height of box A.")
+    bx = left.slider("B: left edge x1", 0, 60, key=S.key("bx"), help="Move the ground-truth box B (40×40).")
+    by = left.slider("B: top edge y1", 0, 60, key=S.key("by"), help="Move box B up or down.")
+    a, b = (ax, ay, min(ax + aw, 100), min(ay + ah, 100)), (bx, by, bx + 40, by + 40)
+    inter = box_intersection(a, b)
+    i, iou = (box_area(inter) if inter else 0.0), box_iou(a, b)
+    c = right.columns(3)
+    c[0].metric("IoU", f"{iou:.3f}", help="Intersection over union: 1 means the boxes coincide.")
+    c[1].metric("Intersection", f"{i:g}", help="Area of A ∩ B (green).")
+    c[2].metric("Union", f"{box_area(a) + box_area(b) - i:g}", help="|A| + |B| − |A ∩ B|.")
+    right.latex(rf"\mathrm{{IoU}}=\frac{{|A\cap B|}}{{|A|+|B|-|A\cap B|}}=\frac{{{i:g}}}{{{box_area(a):g}+"
+                rf"{box_area(b):g}-{i:g}}}={iou:.3f}")
+    right.plotly_chart(figs.boxes_figure(a, b, inter), width="stretch")
+
+with tabs[1]:
+    left, right = st.columns([1, 3])
+    ma = left.slider("Mask A: centre x", 0.0, 24.0, step=0.5, key=S.key("ma"), help="Slide disk A sideways.")
+    ra = left.slider("Mask A: radius", 0.0, 12.0, step=0.5, key=S.key("ra"), help="0 gives an empty mask.")
+    mb = left.slider("Mask B: centre x", 0.0, 24.0, step=0.5, key=S.key("mb"), help="Slide disk B sideways.")
+    rb = left.slider("Mask B: radius", 0.0, 12.0, step=0.5, key=S.key("rb"), help="0 gives an empty mask.")
+    A, B = disk_mask(24, ma, 12, ra), disk_mask(24, mb, 12, rb)
+    d, j = dice(A, B), mask_iou(A, B)
+    left.metric("Dice", f"{d:.3f}", help="2|A ∩ B| / (|A| + |B|); 1 when both masks are empty.")
+    left.metric("IoU", f"{j:.3f}", help="|A ∩ B| / |A ∪ B| (the Jaccard index).")
+    left.latex(rf"\mathrm{{Dice}}=\frac{{2\cdot{int((A & B).sum())}}}{{{int(A.sum())}+{int(B.sum())}}}={d:.3f}")
+    c = right.columns(2)
+    c[0].plotly_chart(figs.masks_figure(A, B), width="stretch")
+    grid = np.linspace(0, 1, 101)
+    c[1].plotly_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), width="stretch")
+
+with tabs[2]:
+    left, right = st.columns([1, 3])
+    gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
+                        help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
+    p = left.slider("p (true class)", 0.01, 1.0, step=0.01, key=S.key("p"),
+                    help="The probability the model gives the correct class: near 1 is an easy example.")
+    grid = np.linspace(0.01, 1, 100)
+    ce, fl = loss_vs_probability(grid, gamma)
+    (ce_p,), (fl_p,) = loss_vs_probability([p], gamma)
+    left.metric("Cross-entropy", f"{ce_p:.4f}", help="−log p")
+    left.metric("Focal loss", f"{fl_p:.4f}", help="−(1 − p)^γ · log p")
+    left.metric("Focal / CE", f"{(1 - p) ** gamma:.4f}" if ce_p > 0 else "—", help="The factor (1 − p)^γ.")
+    left.caption("An easy example (p = 0.9) keeps (1 − 0.9)² = 1 % of its loss at γ = 2; a hard one "
+                 "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
+    right.plotly_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), width="stretch")
+
+with tabs[3]:
+    dets, n_gt = demo_detections(0)
+    c = st.columns([1, 2, 1, 1, 1, 1])
+    cls = c[0].selectbox("Class", list(n_gt), key=S.key("cls"), help="Precision and recall are per class.")
+    thr = c[1].slider("Score threshold", 0.0, 1.0, step=0.01, key=S.key("thr"),
+                      help="Keep only detections scoring at least this; the star moves along the curve.")
+    mine = [x for x in dets if x.cls == cls]
+    curve = pr_curve([x.score for x in mine], [x.is_tp for x in mine], n_gt[cls])
+    prec, rec, kept = precision_recall_at(curve, thr)
+    m_ap, aps = mean_average_precision({k: ([x.score for x in dets if x.cls == k],
+                                            [x.is_tp for x in dets if x.cls == k], n) for k, n in n_gt.items()})
+    c[2].metric("Precision", f"{prec:.3f}", help=f"TP / kept, with {kept} detections kept")
+    c[3].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
+    c[4].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
+    c[5].metric("mAP", f"{m_ap:.3f}", help="Mean of the AP of every class.")
+    c = st.columns([2, 2, 1.3])
+    c[0].plotly_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), width="stretch")
+    c[1].plotly_chart(figs.ap_bars(aps, m_ap), width="stretch")
+    c[2].dataframe(pd.DataFrame(dict(score=curve.scores, match=np.where(curve.is_tp, "TP", "FP"),
+                                     kept=curve.scores >= thr)), hide_index=True, height=440)
+    st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ 0.5 "
+               "(a second detection of the same object is a false positive). AP does not depend on the "
+               "threshold: it summarises every threshold at once.")
+
+with tabs[4]:
+    ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
+    logits = predict(model, ds.x_val)
+    try:
+        ks = list(range(1, ds.num_classes + 1))
+        accs = [topk_accuracy(logits, ds.y_val, k) for k in ks]
+        c = st.columns(3)
+        c[0].metric("Top-1 accuracy", f"{accs[0]:.1%}", help="The best guess is right.")
+        c[1].metric("Top-5 accuracy", f"{accs[4]:.1%}", help="The right class is among the 5 best guesses.")
+        c[2].metric("Validation images", len(ds.y_val), help="sklearn digits, 8×8, held out from training.")
+        st.caption(f"Model: {title}. Top-10 is always 100 % with 10 classes.")
+        st.plotly_chart(figs.topk_figure(ks, accs), width="stretch")
+    except ConfigError as err:
+        show_error(err)
+
+S.sync_url()

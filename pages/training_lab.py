@@ -1,0 +1,165 @@
+"""Training Lab: watch a small CNN learn, live — data, recipe, curves, confusion, where the time goes."""
+import uuid
+
+import streamlit as st
+
+from cnnviz import ConfigError
+from cnnviz.data import load_dataset, samples_per_class
+from cnnviz.device import pick_device
+from cnnviz.figures import training as figs
+from cnnviz.train import TrainConfig, get_runner
+from cnnviz.train.gradients import compare
+from cnnviz.train.history import History
+from cnnviz.train.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
+from cnnviz.ui import PageState, show_error
+from cnnviz.uploads import load_zip
+
+S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
+                            flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
+                            balanced=False, amp=True, depth=20),
+              options=dict(data=("digits", "shapes", "own ZIP"), model=("TinyVGG", "SmallResNet"),
+                           opt=("adamw", "sgd"), sched=("onecycle", "cosine", "constant")),
+              bounds=dict(epochs=(1, 50), lr=(1e-4, 1.0), depth=(4, 40)))
+try:
+    runner = get_runner()  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
+except ConfigError as err:
+    show_error(err)
+    st.stop()
+ss, cuda = st.session_state, pick_device().type == "cuda"
+ss.setdefault("train_owner", uuid.uuid4().hex)
+ss.setdefault("train_jobs", st.query_params.get_all("train_job"))  # reconnect after a replica restart
+offline = st.cache_resource(show_spinner=False)(load_dataset)
+
+
+def speed_run():
+    ss.update({S.key(k): v for k, v in dict(model="SmallResNet", opt="sgd", lr=SPEED_RUN["lr"], sched="onecycle",
+                                            ls=True, ema=True, flip=True, crop=True).items()})
+
+
+def alive(job):
+    try:
+        return runner.status(job).state != "done"
+    except ConfigError:  # the server restarted: the job is gone
+        ss["train_jobs"] = []
+        st.query_params.pop("train_job", None)
+        return False
+
+
+st.title("Training Lab")
+st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 'the CPU'}. The data stays in "
+           "memory as tensors; every stage of the training loop is timed.")
+S.show_notices()
+S.sync_url()
+train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
+left, right = train_tab.columns([1, 2], gap="large")
+with left:
+    data = st.radio("Data", S.options["data"], key=S.key("data"), horizontal=True,
+                    help="8×8 handwritten digits, generated 32×32 shapes, or a ZIP of your images (a folder per class).")
+    try:
+        ds = offline(data) if data != "own ZIP" else None
+        if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",
+                                                         help="e.g. cats/1.jpg, dogs/1.jpg; ≤ 20 MiB; PNG, JPEG, "
+                                                         "BMP, GIF or WebP.")):
+            ds = st.cache_data(show_spinner="Checking the images…")(load_zip)(up.getvalue())
+    except ConfigError as err:
+        show_error(err)
+    b = st.columns(3)  # the buttons stay at the top, where a class sees them
+    c = st.columns(2)
+    model = c[0].selectbox("Model", S.options["model"], key=S.key("model"), help="TinyVGG: 4 convs, 2 pools "
+                           "(CNN Explainer's model). SmallResNet: BatchNorm and shortcut connections.")
+    epochs = c[1].number_input("Epochs", 1, 50, key=S.key("epochs"), help="Passes over the training images.")
+    opt = c[0].selectbox("Optimizer", S.options["opt"], key=S.key("opt"), help=EXPLAIN["optimizer"],
+                         format_func={"adamw": "AdamW (wd 1e-4)", "sgd": "SGD + momentum"}.get)
+    lr = c[1].number_input("Learning rate", 1e-4, 1.0, key=S.key("lr"), format="%.4f", help="Peak learning rate.")
+    sched = c[0].selectbox("Schedule", S.options["sched"], key=S.key("sched"), help=EXPLAIN["schedule"])
+    c[1].button("Speed-run preset", on_click=speed_run, icon=":material/bolt:", help="The CIFAR-10 speed-record "
+                "recipe: small ResNet, SGD, one-cycle, label smoothing, EMA, flips.")
+    t = st.columns(2)
+    sw = {name: t[i % 2].toggle(label + (" (CUDA)" if name == "amp" else ""), key=S.key(name), help=EXPLAIN[ex],
+                                disabled=name == "amp" and not cuda) for i, (name, label, ex) in enumerate(SWITCHES)}
+    with st.expander("What each switch does"):
+        st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
+    jobs = ss["train_jobs"]
+    active = bool(jobs) and alive(jobs[-1])
+    ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
+                               help="A .pt file downloaded here earlier; Resume continues it.")
+    last_ckpt = ckpt_up.getvalue() if ckpt_up else (runner.checkpoint(jobs[-1]) if jobs else None)
+    start = b[0].button("Start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
+                        help="Train from scratch with these settings.", width="stretch")
+    stop = b[1].button("Stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
+                       width="stretch")
+    resume = b[2].button("Resume", icon=":material/replay:", disabled=active or not last_ckpt or ds is None,
+                         help="Continue from the last checkpoint (or the uploaded one) up to the epochs set.",
+                         width="stretch")
+    if last_ckpt and not active:
+        st.download_button("Download checkpoint (.pt)", last_ckpt, "cnnviz_checkpoint.pt", icon=":material/download:",
+                           help="Model spec (JSON) + weights; other pages and Resume can load it.")
+    try:
+        if start or resume:
+            cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
+                                optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None)
+            job = runner.submit(cfg, owner=ss["train_owner"])
+            ss["train_jobs"] = [*jobs, job] if resume and not ckpt_up else [job]
+            st.query_params["train_job"] = ss["train_jobs"]
+            st.rerun()
+    except ConfigError as err:
+        show_error(err)
+    if stop:
+        runner.stop(jobs[-1])
+        runner.join(jobs[-1], timeout=2)
+        st.rerun()
+
+
+@st.fragment(run_every=1.5 if active else None)
+def live():
+    jobs = ss["train_jobs"]
+    if not jobs:
+        return st.info("Press **Start** to train; the curves grow here while it learns.", icon=":material/school:")
+    status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
+    if active and status.state == "done":
+        st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
+    if status.state == "queued":
+        st.info(f"Waiting for a free slot: position {status.queue_position} in the queue "
+                f"({status.running_jobs} of {status.capacity} trainings running).", icon=":material/hourglass_top:")
+    m, p = st.columns(4), h.last
+    m[0].metric("Epoch", f"{p.epoch:.1f} / {epochs}" if p else "–", help="Passes over the training images so far.")
+    m[1].metric("Validation accuracy", f"{h.val_acc:.1%}" if h.val_acc is not None else "–",
+                help="On images the model never trains on (the EMA weights when EMA is on).")
+    m[2].metric("Samples / s", f"{p.samples_per_s:,.0f}" if p else "–", help="Training images per second.")
+    m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
+                help="Estimated from the speed so far.")
+    (st.error if h.failed else st.success if h.end else st.caption)(h.status())
+    st.plotly_chart(figs.curves_figure(h), width="stretch")
+    if h.evals:
+        c = st.columns(2)
+        c[0].plotly_chart(figs.confusion_figure(h.evals[-1].confusion, ds.classes), width="stretch")
+        c[1].plotly_chart(figs.timings_figure(h.evals), width="stretch")
+        st.plotly_chart(figs.prediction_grid(ds.x_val.numpy(), ds.y_val.numpy(), h.evals[-1].predictions,
+                                             ds.classes), width="stretch")
+    if active and status.state == "done":
+        st.rerun(scope="app")  # stop polling; re-enable Start and Resume
+
+
+with right:
+    if ds is not None:
+        with st.expander("The data: a few training images per class", expanded=not ss["train_jobs"]):
+            st.caption(f"{len(ds.y_train):,} training and {len(ds.y_val):,} validation images, "
+                       f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(ds.classes)}")
+            st.plotly_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8))
+        live()
+    else:
+        st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
+                icon=":material/upload_file:")
+with grad_tab:
+    st.caption("20 sigmoid convolutions in a row barely pass a gradient back to the first layers (each sigmoid "
+               "multiplies it by at most ¼); BatchNorm and shortcut connections carry it through.")
+    depth = st.slider("Depth (conv layers)", 4, 40, key=S.key("depth"), help="The same depth for both networks.")
+    if not st.toggle("Train both on digits for 30 steps", key="train_grad_on", help="Takes a few seconds."):
+        st.stop()
+    digits = offline("digits")
+    r = st.cache_data(show_spinner="Training both for 30 steps…")(compare)(digits.x_train, digits.y_train, 10, depth)
+    c = st.columns(2)
+    c[0].plotly_chart(figs.gradient_norm_figure({f"plain sigmoid ×{depth}": r["plain"]["grad_norms"],
+                                                 f"BatchNorm + residual ×{depth}": r["resnet"]["grad_norms"]}))
+    c[1].plotly_chart(figs.loss_pair_figure({"plain sigmoid": r["plain"]["losses"],
+                                             "BatchNorm + residual": r["resnet"]["losses"]}))

@@ -1,0 +1,84 @@
+"""The Compression page in AppTest: every number it shows is the engine's on the real validation set."""
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.compress import (accuracy, digits_model, model_size_bytes, prune_model, quantize_model,
+                             sparsity_per_layer)
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/compression.py"
+
+
+def open_page(query=None):
+    registered = PAGE in (ROOT / "app.py").read_text()
+    at = AppTest.from_file("../../app.py" if registered else f"../../{PAGE}", default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if registered:
+        at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at, label):
+    return [m.value for m in at.metric if m.label == label]
+
+
+@pytest.fixture(scope="module")
+def page():
+    return open_page()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    ds, model, _ = digits_model()
+    return ds, model
+
+
+def test_quantization_numbers_match_engine(page, trained):
+    ds, model = trained
+    at = page
+    for bits in (4, 8):
+        at.slider(key="compress_bits").set_value(bits).run()
+        q = quantize_model(model, bits)
+        assert metrics(at, "Validation accuracy")[0] == f"{accuracy(q, ds.x_val, ds.y_val):.1%}"
+        assert metrics(at, "Model size")[0] == f"{model_size_bytes(q, bits):,} B"
+    at.toggle(key="compress_perch").set_value(True).run()
+    assert not at.exception
+    q = quantize_model(model, 8, per_channel=True)
+    assert metrics(at, "Model size")[0] == f"{model_size_bytes(q, 8, per_channel=True):,} B"
+    assert at.slider(key="compress_ch").max == 7  # one grid per output channel of features.0
+
+
+def test_pruning_numbers_match_engine(page, trained):
+    ds, model = trained
+    at = page
+    at.slider(key="compress_tau").set_value(0.0).run()
+    assert metrics(at, "Sparsity")[0] == "0.0%"
+    at.slider(key="compress_tau").set_value(0.2).run()
+    rows = sparsity_per_layer(prune_model(model, 0.2))
+    assert metrics(at, "Sparsity")[0] == f"{sum(r.zeros for r in rows) / sum(r.total for r in rows):.1%}"
+    at.toggle(key="compress_struct").set_value(True).run()
+    p = prune_model(model, 0.2, structured=True)
+    assert metrics(at, "Validation accuracy")[1] == f"{accuracy(p, ds.x_val, ds.y_val):.1%}"
+
+
+def test_distillation_job_runs_and_reports(page):
+    at = page
+    at.slider(key="compress_epochs").set_value(2).run()
+    next(b for b in at.button if b.label == "Start").click().run()
+    job = at.session_state["compress_job"]
+    job._thread.join(timeout=240)
+    assert not job.running and job.error is None
+    at.run()
+    assert any("2 of 2 epochs — done" in c.value for c in at.caption)
+    assert sorted({e.run for e in job.poll()}) == ["distilled", "labels only"]
+
+
+def test_link_restores_bits():
+    at = open_page({"bits": "2", "sym": "0"})
+    assert at.slider(key="compress_bits").value == 2 and at.toggle(key="compress_sym").value is False

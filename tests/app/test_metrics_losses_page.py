@@ -1,0 +1,93 @@
+"""The Metrics & Losses page in AppTest: sliders change IoU, Dice, losses, precision/recall; values match the engine."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/metrics_losses.py"
+
+
+def open_page(query=None):
+    registered = PAGE in (ROOT / "app.py").read_text()
+    at = AppTest.from_file("../../app.py" if registered else f"../../{PAGE}", default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if registered:
+        at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.fixture(scope="module")
+def page():
+    return open_page()
+
+
+def test_defaults_are_hand_computed(page):
+    # A = (15, 20, 55, 55), B = (35, 35, 75, 75): overlap 20×20 = 400, union 1400 + 1600 − 400 = 2600
+    assert metric(page, "IoU") == "0.154" and metric(page, "Intersection") == "400"
+    assert metric(page, "Union") == "2600"
+    assert metric(page, "Cross-entropy") == "0.1054" and metric(page, "Focal loss") == "0.0011"  # p=0.9, γ=2
+    assert metric(page, "Focal / CE") == "0.0100"
+
+
+def test_moving_box_a_onto_b_gives_iou_one(page):
+    at = page
+    for name, v in (("ax", 35), ("ay", 35), ("aw", 40), ("ah", 40)):
+        at.slider(key=f"metrics_{name}").set_value(v)
+    at.run()
+    assert metric(at, "IoU") == "1.000"
+    at.slider(key="metrics_ax").set_value(55).run()  # half overlapping: 20·40 / (1600 + 1600 − 800)
+    assert metric(at, "IoU") == "0.333"
+    ax = at.query_params["ax"]
+    assert (ax[0] if isinstance(ax, list) else ax) == "55"  # the link keeps the state
+
+
+def test_dice_of_two_empty_masks_is_one(page):
+    at = page
+    at.slider(key="metrics_ra").set_value(0.0)
+    at.slider(key="metrics_rb").set_value(0.0).run()
+    assert metric(at, "Dice") == "1.000"
+    at.slider(key="metrics_ra").set_value(5.0).run()  # one empty mask: no overlap
+    assert metric(at, "Dice") == "0.000"
+
+
+def test_gamma_zero_focal_equals_cross_entropy(page):
+    at = page
+    at.slider(key="metrics_gamma").set_value(0.0).run()
+    assert metric(at, "Focal loss") == metric(at, "Cross-entropy")
+
+
+def test_threshold_moves_precision_recall_not_ap(page):
+    at = page
+    ap = metric(at, "AP (cat)")
+    at.slider(key="metrics_thr").set_value(1.0).run()
+    assert (metric(at, "Precision"), metric(at, "Recall")) == ("1.000", "0.000")
+    at.slider(key="metrics_thr").set_value(0.0).run()
+    from cnnviz.metrics import demo_detections
+    dets, n_gt = demo_detections(0)
+    cats = [d for d in dets if d.cls == "cat"]
+    assert metric(at, "Recall") == f"{sum(d.is_tp for d in cats) / n_gt['cat']:.3f}"
+    assert metric(at, "Precision") == f"{sum(d.is_tp for d in cats) / len(cats):.3f}"
+    assert metric(at, "AP (cat)") == ap
+
+
+def test_topk_metrics_match_engine(page):
+    from cnnviz.compress import digits_model, predict
+    from cnnviz.metrics import topk_accuracy
+    ds, model, _ = digits_model()
+    logits = predict(model, ds.x_val)
+    assert metric(page, "Top-1 accuracy") == f"{topk_accuracy(logits, ds.y_val, 1):.1%}"
+    assert metric(page, "Top-5 accuracy") == f"{topk_accuracy(logits, ds.y_val, 5):.1%}"
+
+
+def test_link_restores_state_and_ignores_garbage():
+    at = open_page({"ax": "35", "ay": "35", "aw": "40", "ah": "40", "gamma": "banana"})
+    assert metric(at, "IoU") == "1.000"
+    assert any("Ignored" in i.value and "gamma" in i.value for i in at.info)

@@ -1,0 +1,60 @@
+"""Quiz page: a right answer raises the score, a wrong one does not; the seed and level live in the URL."""
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.quiz import make_quiz
+
+
+def open_quiz(query=None):
+    at = AppTest.from_file("../../pages/quiz.py", default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def score(at):
+    return next(m.value for m in at.metric if m.label == "Score this session")
+
+
+def answer(at, i, value, seed=1, level="easy"):
+    at.number_input(key=f"quiz_in_{seed}_{level}_{i}").set_value(value)
+    at.button(key=f"quiz_check_{i}").click().run()
+    assert not at.exception, at.exception
+
+
+def test_right_then_wrong_answer_changes_score_and_explains():
+    at = open_quiz()
+    quiz = make_quiz(1, "easy", 6)
+    assert score(at) == "0 / 0"
+    answer(at, 0, quiz[0].answer)
+    assert score(at) == "1 / 1"
+    assert any(f"{quiz[0].answer:,}" in s.value for s in at.success)
+    assert any(quiz[0].formula.substituted in l.body for l in at.latex)  # the formula with numbers
+    answer(at, 1, quiz[1].answer + 1)
+    assert score(at) == "1 / 2"
+    assert any(f"{quiz[1].answer + 1:,}" in e.value and f"{quiz[1].answer:,}" in e.value for e in at.error)
+    at.button(key="quiz_reset").click().run()
+    assert score(at) == "0 / 0"
+
+
+def test_check_without_a_number_asks_for_one():
+    at = open_quiz()
+    at.button(key="quiz_check_0").click().run()
+    assert score(at) == "0 / 0" and any("Type a number" in w.value for w in at.warning)
+
+
+def test_seed_and_level_come_from_the_url_and_go_back_to_it():
+    at = open_quiz({"seed": "42", "level": "hard", "n": "3"})
+    quiz = make_quiz(42, "hard", 3)
+    assert [c.value for c in at.code] == [q.code for q in quiz]
+    at.radio(key="quiz_level").set_value("medium").run()
+    link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert link["level"] == "medium" and link["seed"] == "42"
+    assert [c.value for c in at.code] == [q.code for q in make_quiz(42, "medium", 3)]
+
+
+def test_garbage_level_in_url_is_ignored_with_notice():
+    at = open_quiz({"level": "impossible", "seed": "-5"})
+    assert len([i for i in at.info if "Ignored" in i.value]) == 2
+    assert [c.value for c in at.code] == [q.code for q in make_quiz(1, "easy", 6)]

@@ -1,0 +1,32 @@
+"""Training Lab in chromium: Start a run, see the loss curve grow while it trains, press Stop."""
+import os
+from pathlib import Path
+
+import pytest
+
+REGISTERED = "pages/training_lab.py" in (Path(__file__).resolve().parents[2] / "app.py").read_text()
+
+POINTS = """() => {
+  const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
+  const curves = plots.find(p => (p.layout && p.layout.annotations || []).some(a => a.text === 'Loss'));
+  return curves ? curves.data[0].x.length : 0;
+}"""
+
+
+@pytest.mark.skipif(not REGISTERED, reason="pages/training_lab.py is not in app.py's navigation yet")
+def test_start_grows_the_curve_and_stop_stops(server, page):
+    page.goto(f"{server}/training_lab?data=shapes&model=SmallResNet&epochs=30")
+    page.get_by_role("button", name="Start", exact=True).wait_for()
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_function(f"() => ({POINTS})() >= 2", timeout=120_000)
+    first = page.evaluate(POINTS)
+    page.wait_for_function(f"() => ({POINTS})() > {first}", timeout=60_000)  # it grows without a click
+    if os.environ.get("CNNVIZ_SCREENSHOTS"):
+        page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/training_lab.png", full_page=True)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("Stopped after epoch").wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Start", exact=True).is_enabled()
+    stopped = page.evaluate(POINTS)
+    page.wait_for_timeout(2000)
+    assert page.evaluate(POINTS) == stopped  # nothing trains any more
+    assert page.get_by_test_id("stException").count() == 0
