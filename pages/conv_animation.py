@@ -1,19 +1,24 @@
 """Convolution Animation: the window slides over real numbers, step by step, exactly as PyTorch computes it."""
+import numpy as np
 import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.animation import DEFAULTS, INPUT_SOURCES, KERNEL_PRESETS, conv2d_steps, kernel_preset, pool2d_steps, \
     sample_input
+from cnnviz.animation_extra import EXTRA_BOUNDS, EXTRA_DEFAULTS, center_crop, channel_demo, \
+    conv_transpose2d_steps, multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
 from cnnviz.arithmetic import PADDING_MODES
 from cnnviz.figures.animation import SPEED_MS, animation_figure
+from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
+    untouched_figure
 from cnnviz.ui import PageState, show_error
 
-S = PageState("anim", DEFAULTS, options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES,
-                                             pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS),
-                                             pkind=("max", "avg")),
+S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS,
+              options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES,
+                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg")),
               bounds=dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4),
                           padding=(0, 4), dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
-                          pstep=(1, 4096)))
+                          pstep=(1, 4096)) | EXTRA_BOUNDS)
 
 st.title("Convolution Animation")
 st.caption("Press Play: the window slides over the input, multiplies, adds up and writes one output cell per step. "
@@ -59,7 +64,8 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 
-conv_tab, pool_tab = st.tabs(["Convolution", "Pooling"])
+conv_tab, pool_tab, t_tab, m_tab, pit_tab = st.tabs(["Convolution", "Pooling", "Transposed", "Multi-channel",
+                                                     "Pitfalls"])
 with conv_tab:
     c = st.columns([3, 2, 2, 2, 3, 2, 3, 2])
     preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
@@ -97,5 +103,65 @@ with pool_tab:
     animate(lambda: pool2d_steps(x, *args), "pstep", st.columns(4))
     st.caption("Average pooling counts padding cells in the divisor (PyTorch's count_include_pad=True) but not "
                "the cells of a ceil_mode window that hang past the padding.")
+
+
+
+def ints(names_labels, helps):
+    cols = st.columns(len(names_labels))
+    return [col.number_input(lab, *EXTRA_BOUNDS[n], key=S.key(n), help=h)
+            for col, (n, lab), h in zip(cols, names_labels, helps)]
+
+
+def show(fig):
+    st.plotly_chart(fig, width="content", theme=None, config=dict(displayModeBar=False))
+
+
+with t_tab:
+    tn, tk, ts, tp, top, _ = ints(
+        [("tn", "Input n×n"), ("tk", "Kernel k"), ("ts", "Stride"), ("tp", "Padding"), ("top", "output_padding"),
+         ("tstep", "Show stamp")], ["The central n×n of the input.", "k×k kernel of ones: a stamp is the input "
+        "value.", "Stamps are s cells apart.", "Crops p cells off each side of the output.", "Extra cells at the "
+        "bottom / right (< stride).", "Which input cell stamps now (+ / − to step)."])
+    try:
+        tt = conv_transpose2d_steps(center_crop(x, tn), np.ones((tk, tk)), ts, tp, top)
+        show(transposed_figure(tt, min(S["tstep"], len(tt)) - 1))
+    except ConfigError as err:
+        show_error(err)
+    st.markdown("Each input cell **stamps** value × kernel into the output (F.conv_transpose2d). When the kernel "
+                "size is not a multiple of the stride, neighbouring output cells get different numbers of stamps "
+                "(right panel): that uneven overlap is the **checkerboard** of generated images.")
+
+with m_tab:
+    mc, _ = ints([("mc", "Input channels"), ("mstep", "Show step")],
+                 ["C: one kernel slice per channel; their sums add up.", "Which output cell (+ / − to step)."])
+    mt = multichannel_conv2d_steps(*channel_demo(mc, S["seed"]))
+    show(channels_figure(mt, S["mstep"] - 1))
+    st.caption("Each channel has its own 3×3 kernel slice (weights −1, 0, 1). One output cell = the channels' "
+               "window sums added together (F.conv2d with a 1×C×3×3 weight).")
+
+with pit_tab:
+    a, b = st.columns(2, gap="large")
+    with a:
+        st.subheader("1. Cells a stride never reads")
+        un, uk, us, up = ints([("un", "Input n×n"), ("uk", "Kernel k"), ("us", "Stride"), ("up", "Padding")],
+                              ["Input size.", "Kernel size.", "Window step.", "Zero padding on each side."])
+        try:
+            show(untouched_figure((un, un), untouched_inputs((un, un), uk, us, up), uk, up))
+            st.caption(f"Windows start every {us} cells: rows/columns past the last one are dropped silently.")
+        except ConfigError as err:
+            show_error(err)
+    with b:
+        st.subheader("2. 'same' with an even kernel is lopsided")
+        sk, sd = ints([("sk", "Kernel k"), ("sd", "Dilation")], ["Try 4 vs 3.", "d·(k−1) odd → uneven padding."])
+        lo, hi = same_padding_split(sk, sd)
+        show(padding_figure((4, 4), lo, hi))
+        st.caption(f"d·(k−1) = {sd * (sk - 1)} padding cells per axis: PyTorch puts {lo} top/left and {hi} "
+                   "bottom/right, so the output is shifted by half a cell when they differ.")
+    st.subheader("3. Checkerboards from transposed convolution")
+    even = -(-tk // ts) * ts  # the next kernel size divisible by the stride
+    show(counts_figure({f"k={tk}, s={ts}": overlap_counts((4, 4), tk, ts),
+                        f"k={even}, s={ts}": overlap_counts((4, 4), even, ts)}))
+    st.caption("Stamps per output cell for a 4×4 input (kernel and stride from the Transposed tab): uneven "
+               "counts when k % s ≠ 0, an even interior when k is a multiple of s.")
 
 S.sync_url()
