@@ -7,6 +7,7 @@ st.set_page_config(page_title="cnnviz — see how CNNs compute", page_icon=":mat
 presenter_mode()  # ?present=1: large fonts, high contrast, no sidebar — one switch for every page
 st.navigation({
     "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+              st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
               st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:")],
     "Convolution": [st.Page("pages/conv_arithmetic.py", title="Conv Arithmetic", icon=":material/straighten:"),
                     st.Page("pages/conv_animation.py", title="Convolution Animation", icon=":material/animation:")],

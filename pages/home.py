@@ -12,7 +12,9 @@ st.markdown(
     "together on a projector."
 )
 LINKS = [
-    ("Classroom", [("pages/quiz.py", "Quiz — output size, parameters, FLOPs, receptive field, marked by the engine",
+    ("Classroom", [("pages/lessons.py", "Lessons — a path through the app for a class, each step with its example set",
+                    ":material/school:"),
+                   ("pages/quiz.py", "Quiz — output size, parameters, FLOPs, receptive field, marked by the engine",
                     ":material/quiz:")]),
     ("Convolution", [("pages/conv_arithmetic.py", "Conv Arithmetic — output size, parameters, FLOPs, receptive field",
                       ":material/straighten:"),

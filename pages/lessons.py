@@ -1,0 +1,53 @@
+"""Lessons: the app's pages in teaching order, each step a link that opens the page with a prepared example."""
+import streamlit as st
+
+import cnnviz.ui  # noqa: F401 - shared page set-up
+
+# (title, page, icon, query params the page reads, what to try and what to notice)
+STEPS = [
+    ("1 · Output size of one convolution", "pages/conv_arithmetic.py", ":material/straighten:",
+     dict(size="9", k="3", s="2", p="1"),
+     "A 9×9 input, a 3×3 kernel, stride 2, padding 1. Change the stride from 2 to 1 and watch the output grow "
+     "from 5×5 to 9×9. Then raise the dilation: the receptive field grows but the parameter count does not."),
+    ("2 · Parameters and groups", "pages/conv_arithmetic.py", ":material/straighten:",
+     dict(cin="8", cout="8", groups="1"),
+     "Eight channels in, eight out. Set Groups to 2, 4, then 8 (depthwise): the weights drop by the same "
+     "factor while the output shape stays the same. This is the trick behind MobileNet."),
+    ("3 · The sliding window, step by step", "pages/conv_animation.py", ":material/animation:",
+     dict(kernel="sobel x", source="digit"),
+     "A Sobel kernel slides over a handwritten digit. Step through the positions: each output cell is the sum "
+     "of the kernel times the window under it. Notice which strokes light up: the vertical edges."),
+    ("4 · Whole architectures", "pages/architecture_lab.py", ":material/account_tree:",
+     dict(preset="LeNet-5"),
+     "LeNet-5, the classic digit reader. Read the table layer by layer: where do the parameters live, where "
+     "does the compute go? Switch to Small ResNet and compare the receptive field."),
+    ("5 · Training a small network", "pages/training_lab.py", ":material/model_training:",
+     dict(data="digits", model="TinyVGG", epochs="8"),
+     "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
+     "smoothing off and train again: compare the validation curves, not the training ones."),
+    ("6 · Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
+     "See what each layer of a trained model computes for one image. Early layers respond to edges and "
+     "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes."),
+    ("7 · Inside the model: saliency", "pages/saliency.py", ":material/visibility:", None,
+     "Which pixels made the model choose its answer? Compare gradients, integrated gradients and Grad-CAM "
+     "on the same image, and run the sanity check: a map that survives random weights explains nothing."),
+    ("8 · Smaller models", "pages/compression.py", ":material/compress:", dict(bits="8"),
+     "Quantize the trained model to 8 bits, then lower the bits one by one. Accuracy holds for a long "
+     "time, then collapses: find that point. Try pruning too and compare the size against the accuracy."),
+    ("9 · Measuring results", "pages/metrics_losses.py", ":material/functions:", None,
+     "Drag two boxes and read IoU and Dice; move the prediction and see how cross-entropy and focal loss "
+     "punish a confident mistake. These are the numbers papers report."),
+    ("10 · Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
+     "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
+     "after each answer. A teacher can give the class one seed so everybody gets the same questions."),
+]
+
+st.title("Lessons")
+st.caption("A path through the app for a class: open each step, try what it says, notice what changes. "
+           "Each link opens the page with the example already set.")
+for title, page, icon, params, text in STEPS:
+    with st.container(border=True):
+        st.subheader(title)
+        st.markdown(text)
+        st.page_link(page, label=f"Open: {title.split(' · ', 1)[1]}", icon=icon, query_params=params,
+                     help="Opens the page with this step's example set.")

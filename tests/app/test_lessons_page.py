@@ -1,0 +1,39 @@
+"""Lessons: the page runs through the real app and links every step to its page, with the step's example."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS_ENTRY = 'st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),'
+
+
+@pytest.fixture
+def at(tmp_path):
+    """The real app.py; until the lead registers the page, a copy of it with the Lessons entry added, next to a
+    link to the real pages/ (page links resolve relative to the main script)."""
+    app = ROOT / "app.py"
+    if "pages/lessons.py" not in app.read_text():
+        source = app.read_text().replace('"Start": [', '"Start": [' + LESSONS_ENTRY, 1)
+        assert "pages/lessons.py" in source
+        (tmp_path / "pages").symlink_to(ROOT / "pages")
+        app = tmp_path / "app.py"
+        app.write_text(source)
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_lessons_link_every_step_with_its_example(at):
+    steps = [line for line in (ROOT / "pages" / "lessons.py").read_text().splitlines() if line.startswith('    ("')]
+    links = at.get("page_link")
+    assert len(links) == len(steps) == 10
+    pages = [link.proto.page for link in links]
+    order = ["conv_arithmetic", "conv_arithmetic", "conv_animation", "architecture_lab", "training_lab",
+             "feature_maps", "saliency", "compression", "metrics_losses", "quiz"]
+    assert [Path(p).stem for p in pages] == order  # teaching order, each step to its page
+    assert [h.value for h in at.subheader][0].startswith("1 · ") and len(at.subheader) == 10
+    first = links[0].proto
+    assert {"size=9", "k=3", "s=2", "p=1"} <= set(first.query_string.split("&"))
+    assert links[-1].proto.query_string in ("level=easy&seed=1", "seed=1&level=easy")
