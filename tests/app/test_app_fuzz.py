@@ -60,6 +60,8 @@ def widgets(at):
     found = []
     for kind in KINDS:
         for i, w in enumerate(getattr(at, kind)):
+            if getattr(w, "disabled", False):  # a browser user cannot change it either
+                continue
             if kind in ("selectbox", "radio", "select_slider") and len(w.options) < 2:
                 continue
             if kind in ("number_input", "slider") and w.min is not None and w.min == w.max:
