@@ -28,7 +28,7 @@ def test_kernel_size_changes_output(server, page):
     kernel.press("Enter")
     wait_for_metric(page, "8×5×5")
     assert metric_values(page)[0] == "8×5×5"
-    assert "k=5" in page.url
+    page.wait_for_function("() => window.location.search.includes('k=5')", polling=250)  # written at run end
     page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
     if os.environ.get("CNNVIZ_SCREENSHOTS"):
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/conv_arithmetic.png", full_page=True)
