@@ -132,6 +132,23 @@ def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, 
                  for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
 
 
+def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,
+                 upload_help: str) -> bytes | None:
+    """The image controls of the model pages: a shipped sample, a validation index, or an upload.
+    Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
+    from .images import EXTENSIONS
+    if state["sample"] not in names:  # another model ships other samples
+        st.session_state[state.key("sample")] = names[0]
+    if src == "sample":
+        col.selectbox("Sample", names, key=state.key("sample"), help="Small images shipped in assets/samples.")
+    elif src == "validation":
+        col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
+    else:
+        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help)
+        return up.getvalue() if up is not None else None
+    return None
+
+
 def show_formulas(formulas: list[Formula]) -> None:
     for f in formulas:
         st.markdown(f"**{f.label}**")

@@ -7,9 +7,8 @@ from cnnviz import ConfigError
 from cnnviz.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
     rotation_change, shift
 from cnnviz.figures import features as figs
-from cnnviz.images import EXTENSIONS
 from cnnviz.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
-from cnnviz.ui import PageState, show_error
+from cnnviz.ui import PageState, image_picker, show_error
 
 MODELS, UPLOAD = list_models(), "upload"
 SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}
@@ -39,18 +38,8 @@ try:
         model, info = load_up(ck.getvalue(), ck.name)
     else:
         model, info = load(key)
-    names = list(samples_for(info))
-    if S["sample"] not in names:
-        st.session_state[S.key("sample")] = names[0]
-    data = None
-    if src == "sample":
-        c[1].selectbox("Sample", names, key=S.key("sample"), help="Small images shipped in assets/samples.")
-    elif src == "validation":
-        c[1].number_input("Validation image #", 0, 2000, key=S.key("idx"), help="Index into the held-out images.")
-    else:
-        up = c[1].file_uploader("Image file", type=list(EXTENSIONS), key="feat_img",
-                                help="Centre-cropped to a square and resized to the model's input size.")
-        data = up.getvalue() if up is not None else None
+    data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
+                        "Centre-cropped to a square and resized to the model's input size.")
     invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "
                          "this on for a dark drawing on white paper.")
     x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)

@@ -5,10 +5,9 @@ import streamlit as st
 from cnnviz import ConfigError
 from cnnviz.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
-from cnnviz.images import EXTENSIONS
 from cnnviz.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
 from cnnviz.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
-from cnnviz.ui import PageState, show_error
+from cnnviz.ui import PageState, image_picker, show_error
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
 S = PageState("sal", dict(model=next(iter(MODELS)), src="sample", sample="", idx=0, invert=False, which="predicted",
@@ -28,19 +27,9 @@ c = st.columns([3, 3, 2])
 key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].title,
                      help="A trained model shipped with cnnviz.")
 model, info = load(key)
-names = list(samples_for(info))
-if S["sample"] not in names:
-    st.session_state[S.key("sample")] = names[0]
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
                  help="A shipped sample, an image from the validation set, or your own file.")
-data = None
-if src == "sample":
-    c[1].selectbox("Sample", names, key=S.key("sample"), help="Small images shipped in assets/samples.")
-elif src == "validation":
-    c[1].number_input("Validation image #", 0, 2000, key=S.key("idx"), help="Index into the held-out images.")
-else:
-    up = c[1].file_uploader("Image file", type=list(EXTENSIONS), key="sal_img", help="Resized to the model's input.")
-    data = up.getvalue() if up is not None else None
+data = image_picker(S, c[1], src, list(samples_for(info)), "sal_img", "Resized to the model's input.")
 invert = c[2].toggle("Invert colours", key=S.key("invert"), help="For a dark drawing on white paper (digits).")
 which = c[2].radio("Explain", ("predicted", "chosen"), key=S.key("which"), horizontal=True,
                    help="The class the model predicts, or any class you pick.")
