@@ -16,16 +16,18 @@ POINTS = """() => {
 @pytest.mark.skipif(not REGISTERED, reason="pages/training_lab.py is not in app.py's navigation yet")
 def test_start_grows_the_curve_and_stop_stops(server, page):
     page.goto(f"{server}/training_lab?data=shapes&model=SmallResNet&epochs=30")
-    page.get_by_role("button", name="Start", exact=True).wait_for()
-    page.get_by_role("button", name="Start", exact=True).click()
+    # Scope to the page body: while a script runs, Streamlit's header shows its own "Stop" button.
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Start", exact=True).wait_for()
+    main.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_function(f"() => ({POINTS})() >= 2", timeout=120_000)
     first = page.evaluate(POINTS)
     page.wait_for_function(f"() => ({POINTS})() > {first}", timeout=60_000)  # it grows without a click
     if os.environ.get("CNNVIZ_SCREENSHOTS"):
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/training_lab.png", full_page=True)
-    page.get_by_role("button", name="Stop", exact=True).click()
+    main.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("Stopped after epoch").wait_for(timeout=60_000)
-    assert page.get_by_role("button", name="Start", exact=True).is_enabled()
+    assert main.get_by_role("button", name="Start", exact=True).is_enabled()
     stopped = page.evaluate(POINTS)
     page.wait_for_timeout(2000)
     assert page.evaluate(POINTS) == stopped  # nothing trains any more
