@@ -78,3 +78,12 @@ def pytest_runtest_makereport(item, call):
     if rep.when == "call":
         item.rep_call = rep
     return rep
+
+
+def pytest_collection_modifyitems(config, items):
+    """A real browser against a real server on a shared 2-core CI box has timing noise that is not a product
+    bug; one retry absorbs it, while a real regression still fails twice and turns CI red (the rerun shows
+    as `R` in the output, so flakiness stays visible)."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
