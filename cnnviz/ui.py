@@ -2,6 +2,8 @@
 The only engine module that imports streamlit."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from .errors import ConfigError
@@ -110,10 +112,24 @@ class PageState:
                     del st.query_params[name]
             elif st.query_params.get(name) != _dump(value):
                 st.query_params[name] = _dump(value)
+        share_link()
 
     def show_notices(self) -> None:
         for n in self.notices:
             st.info(n, icon=":material/link:")
+
+
+def share_link() -> str:
+    """A "Copy link" control in the sidebar: the page's full URL with every setting in its query string,
+    in a code box whose copy button puts it on the clipboard. Returns the link (for tests)."""
+    base = st.context.url or ""  # None under AppTest; the browser gives scheme, host, port and page path
+    query = urlencode(st.query_params.to_dict())
+    link = f"{base}?{query}" if query else base or "?"
+    with st.sidebar.popover("Copy link", icon=":material/link:", width="stretch",
+                            help="A link to exactly this view: every setting is in it. Paste it for the class."):
+        st.code(link, language=None, wrap_lines=True)
+        st.caption("Use the copy button at the box's right; opening the link shows the same picture.")
+    return link
 
 
 # --------------------------------------------------------------------------- small widgets

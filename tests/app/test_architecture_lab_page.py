@@ -52,7 +52,7 @@ def test_builder_edits_and_import_errors():
     at.number_input(key="arch_width").set_value(8)
     at.button[0].click().run()  # a 3 -> 8 conv in front: the residual gets 8 channels again
     assert not at.error and params() == fmt_int(12_258 - 16)
-    code = at.code[0].value
+    code = at.main.code[0].value
     namespace = {}
     exec(code, namespace)
     net = namespace["Net"]()

@@ -47,14 +47,16 @@ def test_check_without_a_number_asks_for_one():
 def test_seed_and_level_come_from_the_url_and_go_back_to_it():
     at = open_quiz({"seed": "42", "level": "hard", "n": "3"})
     quiz = make_quiz(42, "hard", 3)
-    assert [c.value for c in at.code] == [q.code for q in quiz]
+    assert [c.value for c in at.main.code] == [q.code for q in quiz]
     at.radio(key="quiz_level").set_value("medium").run()
     link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert link["level"] == "medium" and link["seed"] == "42"
-    assert [c.value for c in at.code] == [q.code for q in make_quiz(42, "medium", 3)]
+    assert [c.value for c in at.main.code] == [q.code for q in make_quiz(42, "medium", 3)]
+    share = at.sidebar.code[0].value  # the "Copy link" box: every setting, ready to paste
+    assert share.startswith("?") and {"seed=42", "level=medium", "n=3"} <= set(share[1:].split("&"))
 
 
 def test_garbage_level_in_url_is_ignored_with_notice():
     at = open_quiz({"level": "impossible", "seed": "-5"})
     assert len([i for i in at.info if "Ignored" in i.value]) == 2
-    assert [c.value for c in at.code] == [q.code for q in make_quiz(1, "easy", 6)]
+    assert [c.value for c in at.main.code] == [q.code for q in make_quiz(1, "easy", 6)]

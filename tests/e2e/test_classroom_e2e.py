@@ -20,7 +20,13 @@ def test_shared_link_opens_same_state_in_a_fresh_browser(server, browser, page):
     kernel.press("Enter")
     wait_for_metric(page, "8×6×6")  # (7 + 2·1 − 4) / 1 + 1 = 6
     page.wait_for_function("() => /[?&]k=4(,|%2C|&|$)/i.test(location.search)", timeout=30_000, polling=250)
-    link = page.url
+    page.get_by_test_id("stSidebar").get_by_test_id("stPopover").get_by_role("button").click()
+    box = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
+    page.wait_for_function("() => /[?&]k=4(,|%2C|&|$)/i.test("
+                           "document.querySelector('[data-testid=stPopoverBody] [data-testid=stCode]')?.innerText)",
+                           timeout=30_000, polling=250)
+    link = box.inner_text().strip()  # what "Copy link" puts on the clipboard
+    assert link.startswith(f"{server}/conv_arithmetic?"), link
     other = browser.new_context(viewport={"width": 1600, "height": 1000})  # no cookies, no session shared
     try:
         pg = other.new_page()
