@@ -8,6 +8,7 @@ import streamlit as st
 
 from .errors import ConfigError
 from .formulas import Formula
+from .text import md_text
 
 
 def _leave_pages_directory_mode() -> None:
@@ -172,7 +173,8 @@ def show_formulas(formulas: list[Formula]) -> None:
 
 
 def show_error(err: ConfigError) -> None:
-    st.error(f"**{err.field}** — {str(err).split(': ', 1)[-1]}", icon=":material/error:")
+    # The message quotes user input (file and class names) and identifiers like kernel_size: all literal.
+    st.error(f"**{md_text(err.field)}** — {md_text(str(err).split(': ', 1)[-1])}", icon=":material/error:")
 
 
 def fmt_int(n: int) -> str:

@@ -9,6 +9,7 @@ from cnnviz.features import capture, channel_stats, equivariance, first_conv_ker
 from cnnviz.figures import features as figs
 from cnnviz.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
 from cnnviz.ui import PageState, image_picker, show_error
+from cnnviz.text import md_text
 
 MODELS, UPLOAD = list_models(), "upload"
 SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}
@@ -52,8 +53,9 @@ probs = probabilities(logits)[0]
 left, right = st.columns([1, 3])
 with left:
     st.plotly_chart(figs.image_figure(x[0], f"Input {x.shape[-2]}×{x.shape[-1]}×{x.shape[1]}"), width="stretch")
-    st.metric("Prediction", info.classes[int(probs.argmax())], help="The class with the largest softmax probability.")
-    st.caption(f"{float(probs.max()):.1%} sure" + (f" · true class: **{info.classes[label]}**" if label is not None
+    st.metric("Prediction", md_text(info.classes[int(probs.argmax())]),
+              help="The class with the largest softmax probability.")
+    st.caption(f"{float(probs.max()):.1%} sure" + (f" · true class: **{md_text(info.classes[label])}**" if label is not None
                                                   else ""))
     st.plotly_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), width="stretch")
 with right:

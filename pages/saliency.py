@@ -8,6 +8,7 @@ from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
 from cnnviz.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
 from cnnviz.ui import PageState, image_picker, show_error
+from cnnviz.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
 S = PageState("sal", dict(model=next(iter(MODELS)), src="sample", sample="", idx=0, invert=False, which="predicted",
@@ -64,9 +65,9 @@ except ConfigError as err:
     st.stop()
 
 m = st.columns(3)
-m[0].metric("Prediction", info.classes[pred], help="The class with the largest logit.")
-m[1].metric("Explaining", info.classes[target], help="The class whose logit is attributed to the pixels.")
-m[2].metric("True class", info.classes[label] if label is not None else "unknown")
+m[0].metric("Prediction", md_text(info.classes[pred]), help="The class with the largest logit.")
+m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose logit is attributed to the pixels.")
+m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
 st.plotly_chart(saliency_grid(x[0], maps, alpha), width="stretch")
 
 sanity_tab, hans_tab = st.tabs(["Sanity check", "Clever Hans"])
@@ -92,6 +93,6 @@ with hans_tab:
                 help="Same shapes, patch repainted: the model follows the patch.")
     h[2].metric("Gradient on the patch", f"{patch_share(hm[LABELS['saliency']]):.0%}",
                 help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
-    st.plotly_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {hinfo.classes[hy]}"), width="stretch")
+    st.plotly_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), width="stretch")
 
 S.sync_url()

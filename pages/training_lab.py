@@ -13,6 +13,7 @@ from cnnviz.train.history import History
 from cnnviz.train.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
 from cnnviz.ui import PageState, show_error
 from cnnviz.uploads import load_zip
+from cnnviz.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
                             flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
@@ -144,7 +145,7 @@ with right:
     if ds is not None:
         with st.expander("The data: a few training images per class", expanded=not ss["train_jobs"]):
             st.caption(f"{len(ds.y_train):,} training and {len(ds.y_val):,} validation images, "
-                       f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(ds.classes)}")
+                       f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(map(md_text, ds.classes))}")
             st.plotly_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8))
         live()
     else:

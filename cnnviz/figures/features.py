@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
+from ..text import plot_text
 
 FONT = dict(size=16)
 MAPS = "Viridis"        # activations: dark = 0 / low, yellow = high (colour-blind safe)
@@ -108,7 +109,7 @@ def probabilities_figure(probs: list[float], classes: tuple[str, ...], true_clas
     top = int(np.argmax(probs))
     colours = ["#e69f00" if i == top else "#9ecae1" for i in range(len(probs))]
     lines = [3 if i == true_class else 0 for i in range(len(probs))]
-    fig = go.Figure(go.Bar(x=probs, y=list(classes), orientation="h", marker=dict(color=colours,
+    fig = go.Figure(go.Bar(x=probs, y=[plot_text(c) for c in classes], orientation="h", marker=dict(color=colours,
                     line=dict(width=lines, color="#000")), text=[f"{p:.1%}" for p in probs], textposition="auto"))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 1], tickformat=".0%")

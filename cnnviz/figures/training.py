@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..train.events import STAGES
+from ..text import plot_text
 
 BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072b2", "#e69f00", "#009e73", "#d55e00", "#999999"
 STAGE_COLOURS = dict(zip(STAGES, ["#56b4e9", "#cc79a7", "#0072b2", "#e69f00", "#009e73", "#f0e442", "#d55e00",
@@ -36,7 +37,7 @@ def sample_grid(images, labels, classes, per_class: int) -> go.Figure:
         grid[c * per_class:c * per_class + len(sel)] = sel
     h = images.shape[-1] + 1
     fig = go.Figure(go.Image(z=_montage(grid, k, per_class), hoverinfo="skip"))
-    fig.update_yaxes(tickvals=[1 + c * h + h / 2 for c in range(k)], ticktext=list(classes), showgrid=False)
+    fig.update_yaxes(tickvals=[1 + c * h + h / 2 for c in range(k)], ticktext=[plot_text(c) for c in classes], showgrid=False)
     fig.update_xaxes(visible=False)
     fig.update_layout(height=min(90 * k + 40, 520), margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       title="Training images, one row per class")
@@ -52,7 +53,7 @@ def prediction_grid(images, labels, preds, classes, cols: int = 8) -> go.Figure:
     for k, (t, p) in enumerate(zip(labels, preds)):
         r, q = divmod(k, cols)
         ok = int(t) == int(p)
-        fig.add_annotation(x=1 + q * w + w / 2, y=r * h + 0.5, text=classes[p] if ok else f"{classes[p]} (is {classes[t]})",
+        fig.add_annotation(x=1 + q * w + w / 2, y=r * h + 0.5, text=plot_text(classes[p] if ok else f"{classes[p]} (is {classes[t]})"),
                            showarrow=False, yanchor="bottom", font=dict(size=13, color=BLUE if ok else VERMILION))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -84,8 +85,8 @@ def curves_figure(history) -> go.Figure:
 
 
 def confusion_figure(confusion, classes) -> go.Figure:
-    z = np.asarray(confusion)
-    fig = go.Figure(go.Heatmap(z=z, x=list(classes), y=list(classes), colorscale="Blues", text=z,
+    z, names = np.asarray(confusion), [plot_text(c) for c in classes]
+    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale="Blues", text=z,
                                texttemplate="%{text}", showscale=False, textfont=dict(size=14)))
     fig.update_xaxes(title_text="predicted", type="category")
     fig.update_yaxes(title_text="true", autorange="reversed", type="category")

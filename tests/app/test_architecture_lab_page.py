@@ -3,6 +3,7 @@ import torch.nn as nn
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.ui import fmt_int
+from rendered import shown
 
 PAGE = "../../pages/architecture_lab.py"  # until the lead registers it: then "../../app.py" + switch_page
 
@@ -32,7 +33,7 @@ def test_presets_blocks_and_url_state():
     assert std.params == 3 * 3 * 32 * 64 and dws.ratio_measured == dws.ratio_closed_form == round(1 / 64 + 1 / 9, 4)
     at.number_input(key="arch_groups").set_value(5).run()
     assert not at.exception
-    assert any("groups" in e.value and "divisible" in e.value for e in at.error)
+    assert any("groups" in shown(e.value) and "divisible" in shown(e.value) for e in at.error)
 
 
 def test_builder_edits_and_import_errors():
@@ -46,7 +47,7 @@ def test_builder_edits_and_import_errors():
     assert params() == fmt_int(12_258 - 16)
     at.number_input(key="arch_at").set_value(1)
     at.button[0].click().run()  # now the first conv goes: the residual's conv is rechained to 3 -> 8 channels
-    assert any("layer 2 layers" in e.value and "must equal its input" in e.value for e in at.error)
+    assert any("layer 2 layers" in shown(e.value) and "must equal its input" in shown(e.value) for e in at.error)
     at.number_input(key="arch_at").set_value(1)
     at.selectbox(key="arch_op").set_value("add")
     at.number_input(key="arch_width").set_value(8)
@@ -61,4 +62,4 @@ def test_builder_edits_and_import_errors():
     at.text_area(key="arch_json").set_value('{"in_shape": [3, 8, 8], "layers": [{"type": "conv", "dims": 2, '
                                             '"in_channels": 4, "out_channels": 2, "kernel_size": 3}]}')
     at.button[-1].click().run()
-    assert any("layer 1 in_channels" in e.value for e in at.error)
+    assert any("layer 1 in_channels" in shown(e.value) for e in at.error)

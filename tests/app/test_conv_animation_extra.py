@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.animation import sample_input
 from cnnviz.animation_extra import center_crop, channel_demo
+from rendered import shown
 
 PAGE = "../../pages/conv_animation.py"  # until the lead registers it: then "../../app.py" + switch_page
 
@@ -56,7 +57,7 @@ def test_transposed_tab_output_equals_torch_and_shows_checkerboard():
 
 def test_transposed_bad_output_padding_is_an_error_not_a_traceback():
     at = open_page({"top": "2", "ts": "2"})
-    assert any("output_padding" in e.value for e in at.error)
+    assert any("output_padding" in shown(e.value) for e in at.error)
 
 
 def test_multichannel_partials_add_up_to_conv2d():

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.animation import kernel_preset, sample_input
+from rendered import shown
 
 PAGE = "../../pages/conv_animation.py"  # until the lead registers it: then "../../app.py" + switch_page
 
@@ -52,7 +53,7 @@ def test_reflect_padding_from_link_and_bad_same_padding():
     assert shown_values(at)[0] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
     at.selectbox(key="anim_pad").set_value("same").run()
     at.number_input(key="anim_stride").set_value(2).run()
-    assert any("padding" in e.value and "same" in e.value for e in at.error)
+    assert any("padding" in shown(e.value) and "same" in shown(e.value) for e in at.error)
 
 
 def test_pooling_tab_ceil_and_global():
@@ -72,5 +73,5 @@ def test_typed_input_and_its_errors():
     at = open_page({"source": "typed"})
     assert metrics(at)[:2] == [("Output", "4×4"), ("Steps", "16")]  # 4×4 typed, k3, p1
     at.text_area(key="anim_text").set_value("1 2 3; 4 5").run()
-    assert any("typed input" in e.value and "same number" in e.value for e in at.error)
+    assert any("typed input" in shown(e.value) and "same number" in shown(e.value) for e in at.error)
     assert not at.exception

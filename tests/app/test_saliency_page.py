@@ -1,5 +1,6 @@
 """Saliency page in AppTest: the methods grid, a chosen class, a bad occlusion setting, the Clever-Hans tab."""
 from streamlit.testing.v1 import AppTest
+from rendered import shown
 
 
 def metric(at, label):
@@ -20,4 +21,4 @@ def test_saliency_page_runs_and_follows_controls():
     at.slider(key="sal_stride").set_value(4).run()
     at.slider(key="sal_win").set_value(3).run()                          # stride 4 > window 3: refused
     assert not at.exception
-    assert any("window" in e.value for e in at.error)
+    assert any("window" in shown(e.value) for e in at.error)
