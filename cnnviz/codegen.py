@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 
+import torch
 import torch.nn as nn
 
 from .errors import ConfigError
@@ -21,6 +22,10 @@ ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh", "
                "leaky_relu": "LeakyReLU"}
 NORMS = ("batch", "group")
 TYPES = ("conv", "pool", "norm", "act", "linear", "residual")
+# A built stack runs one forward pass for its summary in a web process shared by a class: bound what it may take.
+MAX_STACK_PARAMS = 20_000_000         # all weights: 80 MB in float32
+MAX_STACK_ACTIVATIONS = 16_000_000    # all layer outputs for one input (the summary keeps them): 64 MB
+MAX_STACK_FLOPS = 20_000_000_000      # one forward pass: a few seconds on one CPU core
 PREFIX = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "fc", "residual": "res"}
 
 
@@ -73,7 +78,8 @@ def _one(layer: dict, shape: tuple, path: str):
         if kind in ("conv", "pool"):
             spec = _spec(layer)
             out = spec.output_shape(shape)
-            spec.build()  # what PyTorch would reject (e.g. avg pooling with dilation), rejected here first
+            with torch.device("meta"):  # what PyTorch would reject (e.g. avg pooling with dilation), with no
+                spec.build()            # weights allocated: a huge layer is refused by the budget, not by memory
             return out, spec.build, spec.to_code()
         if kind == "norm":
             norm = layer.get("kind", "batch")
@@ -181,7 +187,48 @@ def build_stack(layers, in_shape) -> nn.Module:
                 out.append(nn.Flatten())
             out.append(build())
         return out
+    check_budget(layers, in_shape)
     return nn.Sequential(*mods(list(_walk(layers, _check_shape(in_shape)))))
+
+
+def stack_cost(layers, in_shape) -> tuple[int, int, int]:
+    """(parameters, activation elements, FLOPs) of the stack for batch 1, by arithmetic alone (nothing is
+    built), counted as ``sum(p.numel())``, the outputs of every layer, and ``FlopCounterMode`` count them."""
+    params = acts = flops = 0
+
+    def add(items):
+        nonlocal params, acts, flops
+        for _, layer, shp, out, _, _, kids in items:
+            if kids is not None:
+                add(kids)  # (the sum x + body(x) is not a layer output: architecture.summarize omits it too)
+                continue
+            kind, c = layer["type"], shp[0]
+            if kind in ("conv", "pool"):
+                spec = _spec(layer)
+                params += spec.params() if kind == "conv" else 0
+                flops += spec.flops(shp)
+            elif kind == "norm":
+                params += 2 * c
+            elif kind == "linear":
+                n_in, n_out = math.prod(shp), out[0]
+                params += n_in * n_out + (n_out if layer.get("bias", True) else 0)
+                flops += 2 * n_in * n_out
+            acts += math.prod(out) + (math.prod(shp) if _needs_flatten(layer, shp) else 0)
+
+    add(list(_walk(layers, _check_shape(in_shape))))
+    return params, acts, flops
+
+
+def check_budget(layers, in_shape) -> tuple[int, int, int]:
+    """``stack_cost``, or ConfigError("stack", ...) saying the limit when the stack is too large to build and
+    run here; checked before any tensor is allocated."""
+    cost = stack_cost(layers, in_shape)
+    for value, limit, what in zip(cost, (MAX_STACK_PARAMS, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS),
+                                  ("parameters", "activation values (all layer outputs)", "FLOPs per forward pass")):
+        if value > limit:
+            raise ConfigError("stack", f"{value:,} {what} is above the limit of {limit:,} for building and running "
+                                       "it here; use a smaller input, fewer channels or fewer layers")
+    return cost
 
 
 def _fmt(shape) -> str:

@@ -19,6 +19,7 @@ from ..data import Dataset, load_dataset
 from ..device import pick_device
 from ..errors import ConfigError
 from ..models import build_model
+from .budget import check_training_memory
 from .checkpoint import model_spec, read_checkpoint, save_checkpoint
 from .events import STAGES, Checkpoint, Evaluation, Failed, Finished, Progress
 from .recipe import EMA, TrainConfig, augment, epoch_order, lr_at
@@ -26,6 +27,7 @@ from .recipe import EMA, TrainConfig, augment, epoch_order, lr_at
 INIT_LOCK = threading.Lock()  # model initialisation uses the global RNG: one job at a time
 REPORT_EVERY_S = 0.3
 N_PREDICTIONS = 32
+EVAL_BATCH = 1024
 
 
 def get_data(cfg: TrainConfig) -> Dataset:
@@ -47,7 +49,7 @@ def build(cfg: TrainConfig, data: Dataset, device: torch.device):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, batch: int = 1024):
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, batch: int = EVAL_BATCH):
     """Validation loss (plain cross-entropy), accuracy, confusion matrix [true][pred] and predictions."""
     was_training = model.training
     model.eval()
@@ -70,6 +72,7 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
     x_tr, y_tr = data.x_train.to(dev), data.y_train.to(dev)  # (N, C, H, W), (N,): the whole set on the device
     x_va, y_va = data.x_val.to(dev), data.y_val.to(dev)
     model, opt, criterion, spec = build(cfg, data, dev)
+    check_training_memory(model, tuple(x_tr.shape[1:]), cfg.batch_size, min(EVAL_BATCH, len(y_va)))
     ema = EMA(model, cfg.ema_decay) if cfg.ema else None
     g = torch.Generator(device=dev).manual_seed(cfg.seed)
     n, b = len(y_tr), cfg.batch_size

@@ -63,3 +63,16 @@ def test_builder_edits_and_import_errors():
                                             '"in_channels": 4, "out_channels": 2, "kernel_size": 3}]}')
     at.button[-1].click().run()
     assert any("layer 1 in_channels" in shown(e.value) for e in at.error)
+
+
+def test_importing_a_stack_too_large_to_run_shows_the_limit():
+    import json
+
+    from cnnviz import codegen as cg
+    at = AppTest.from_file("../../pages/architecture_lab.py", default_timeout=60)
+    at.run()
+    layers = [cg.conv(3, 64, 3, padding=1)] + [cg.conv(64, 64, 3, padding=1) for _ in range(39)]
+    at.text_area(key="arch_json").set_value(json.dumps({"in_shape": [3, 1024, 1024], "layers": layers}))
+    at.button[-1].click().run()
+    assert not at.exception
+    assert any("stack" in shown(e.value) and "above the limit of 16,000,000" in shown(e.value) for e in at.error)
