@@ -111,7 +111,21 @@ with left:
         st.rerun()
 
 
-@st.fragment(run_every=1.5 if active else None)
+@st.cache_resource(max_entries=64, show_spinner=False)  # figures are read-only once built: no copies
+def epoch_panels(job: str, n_evals: int, _h, _ds):
+    """The per-epoch figures change only when an evaluation arrives: built once per (job, epoch), not on
+    every poll (the prediction grid alone takes ~250 ms to build)."""
+    last = _h.evals[-1]
+    return (figs.confusion_figure(last.confusion, _ds.classes), figs.timings_figure(_h.evals),
+            figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))
+
+
+# Poll every 1.5 s while training; a queued job changes slowly, so its page asks every 5 s.
+QUEUED_POLL = active and runner.status(jobs[-1]).state == "queued"
+POLL_S = (5.0 if QUEUED_POLL else 1.5) if active else None
+
+
+@st.fragment(run_every=POLL_S)
 def live():
     jobs = ss["train_jobs"]
     if not jobs:
@@ -119,6 +133,8 @@ def live():
     status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
     if active and status.state == "done":
         st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
+    if QUEUED_POLL and status.state != "queued":
+        st.rerun(scope="app")  # it has started: poll at the running pace
     if status.state == "queued":
         st.info(f"Waiting for a free slot: position {status.queue_position} in the queue "
                 f"({status.running_jobs} of {status.capacity} trainings running).", icon=":material/hourglass_top:")
@@ -132,11 +148,11 @@ def live():
     (st.error if h.failed else st.success if h.end else st.caption)(h.status())
     st.plotly_chart(figs.curves_figure(h), width="stretch")
     if h.evals:
+        confusion, timings, predictions = epoch_panels(jobs[-1], len(h.evals), h, ds)
         c = st.columns(2)
-        c[0].plotly_chart(figs.confusion_figure(h.evals[-1].confusion, ds.classes), width="stretch")
-        c[1].plotly_chart(figs.timings_figure(h.evals), width="stretch")
-        st.plotly_chart(figs.prediction_grid(ds.x_val.numpy(), ds.y_val.numpy(), h.evals[-1].predictions,
-                                             ds.classes), width="stretch")
+        c[0].plotly_chart(confusion, width="stretch")
+        c[1].plotly_chart(timings, width="stretch")
+        st.plotly_chart(predictions, width="stretch")
     if active and status.state == "done":
         st.rerun(scope="app")  # stop polling; re-enable Start and Resume
 

@@ -1,6 +1,7 @@
 """Runners: ``submit(config) -> job_id``, ``poll(job_id, since) -> events``, ``stop(job_id)``.
 
-The default :class:`ThreadRunner` trains in background threads of this process. A process-wide
+The default :class:`ThreadRunner` runs each job from a background thread of this process; the app's runner
+(``get_runner``) has each thread drive a child process that does the training (``isolated.py``). A process-wide
 :class:`JobLimiter` lets at most N jobs train at once (default: half the CPU cores, at least 1;
 ``CNNVIZ_MAX_JOBS`` overrides); the rest wait in a first-come queue and know their position. A browser
 session (``owner``) may have one job queued or running at a time. Pages only use this interface, so a Ray
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from .events import Checkpoint, Failed, Finished
+from .isolated import run_isolated
 from .loop import run_training
 from .recipe import TrainConfig
 
@@ -109,9 +111,10 @@ class JobStatus:
 
 
 class ThreadRunner:
-    def __init__(self, limiter: JobLimiter | None = None, device=None):
+    def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False):
+        """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL."""
         self.limiter = limiter or LIMITER
-        self.device = device
+        self.device, self.isolate = device, isolate
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -189,7 +192,13 @@ class ThreadRunner:
             job.checkpoint = blob
 
         try:
-            run_training(job.config, emit, job.stop, keep, self.device)
+            if self.isolate:
+                threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
+                failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads)
+                if failure is not None:
+                    emit(Failed(step[0], failure, ckpt[0]))
+            else:
+                run_training(job.config, emit, job.stop, keep, self.device)
         except ConfigError as e:
             emit(Failed(step[0], str(e), ckpt[0]))
         except Exception as e:  # a crash must reach the page as a message, not kill the server
@@ -214,5 +223,7 @@ def get_runner():
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            _DEFAULT = ThreadRunner()
+            # In a child process per job, so a training never holds the pages' GIL; CNNVIZ_TRAIN_IN_PROCESS=1
+            # trains in a thread of the web process instead (no process start-up, for debugging).
+            _DEFAULT = ThreadRunner(isolate=os.environ.get("CNNVIZ_TRAIN_IN_PROCESS", "") != "1")
         return _DEFAULT
