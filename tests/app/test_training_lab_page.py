@@ -53,6 +53,8 @@ def test_stop_stops_and_speed_run_preset_sets_the_recipe():
     time.sleep(1)
     button(at, "Stop").click().run()
     assert not at.exception, at.exception
+    assert get_runner().join(job, timeout=30)  # the child process exits after its current step
+    at.run()
     assert get_runner().status(job).state == "done"
     assert any("Stopped" in s.value for s in at.success)
     assert not button(at, "Start").disabled

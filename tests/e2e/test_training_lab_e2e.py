@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REGISTERED = "pages/training_lab.py" in (Path(__file__).resolve().parents[2] / "app.py").read_text()
 
@@ -27,7 +28,8 @@ def test_start_grows_the_curve_and_stop_stops(server, page):
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/training_lab.png", full_page=True)
     main.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("Stopped after epoch").wait_for(timeout=60_000)
-    assert main.get_by_role("button", name="Start", exact=True).is_enabled()
+    # Start comes back on the app rerun that follows the job's end (within one 1.5 s poll of the fragment)
+    expect(main.get_by_role("button", name="Start", exact=True)).to_be_enabled(timeout=30_000)
     stopped = page.evaluate(POINTS)
     page.wait_for_timeout(2000)
     assert page.evaluate(POINTS) == stopped  # nothing trains any more
