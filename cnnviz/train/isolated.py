@@ -45,6 +45,15 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
                     proc.kill()
                 return
 
+    def ended(failure: str | None, template: str) -> str | None:
+        """The child is gone without its "end": stopped during start-up (None), else its own failure or
+        ``template`` with its exit code."""
+        proc.wait(EXIT_GRACE_S)
+        if killed.is_set():
+            emit(Finished(0, 0, "stopped", 0.0))
+            return None
+        return failure or template.format(code=proc.returncode)
+
     watcher = threading.Thread(target=forward_stop, name="cnnviz-stop-forward", daemon=True)
     watcher.start()
     failure = None
@@ -55,12 +64,8 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
             try:
                 kind, payload = pickle.load(proc.stdout)
             except (EOFError, pickle.UnpicklingError):
-                proc.wait(EXIT_GRACE_S)
-                if killed.is_set():
-                    emit(Finished(0, 0, "stopped", 0.0))
-                    return None
-                return failure or (f"the training process ended unexpectedly (exit code {proc.returncode}); "
-                                   "the last good checkpoint is kept")
+                return ended(failure, "the training process ended unexpectedly (exit code {code}); the last "
+                                      "good checkpoint is kept")
             if kind == "ready":
                 ready.set()
             elif kind == "event":
@@ -72,11 +77,7 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
             else:  # "end"
                 return failure
     except BrokenPipeError:  # the child died before reading its config
-        proc.wait(EXIT_GRACE_S)
-        if killed.is_set():
-            emit(Finished(0, 0, "stopped", 0.0))
-            return None
-        return f"the training process could not start (exit code {proc.returncode})"
+        return ended(None, "the training process could not start (exit code {code})")
     finally:
         done.set()
         try:
