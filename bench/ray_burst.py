@@ -34,6 +34,7 @@ def main():
     args = ap.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
     from cnnviz.cluster.ray_runner import RayRunner
     t0 = time.perf_counter()

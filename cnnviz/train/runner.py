@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
@@ -154,12 +155,17 @@ class ThreadRunner:
         return self._job(job_id).checkpoint
 
     def join(self, job_id: str, timeout: float | None = None) -> bool:
-        """Wait for a started job's thread to end; True when it has."""
+        """Wait until the job has ended (a queued job first waits for its turn); True when it has."""
         job = self._job(job_id)
-        if job.thread is None:
-            return job.state == DONE
-        job.thread.join(timeout)
-        return not job.thread.is_alive()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while job.thread is None and job.state != DONE:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        if job.thread is not None:
+            job.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            return not job.thread.is_alive()
+        return True
 
     # ------------------------------------------------------------------ internals
     def _job(self, job_id: str) -> _Job:

@@ -1,8 +1,11 @@
-"""RayRunner against a local Ray head on 127.0.0.1 that this module starts (and stops) itself: the thread runner's
-behaviours, a 200-job burst, and a worker killed mid-run that resumes from its checkpoint."""
+"""RayRunner against a local Ray head on 127.0.0.1 that this module starts (and stops) itself: the runner
+contract every runner meets (tests/runner_contract.py), a 200-job burst, a replica process killed mid-run whose
+job goes on and is followed from another replica, and a worker killed mid-run that resumes from its checkpoint."""
 import io
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,13 +16,13 @@ ray = pytest.importorskip("ray")
 
 import torch  # noqa: E402
 
+from runner_contract import *  # noqa: E402,F401,F403  the shared tests
+from runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
 from cnnviz.cluster.ray_runner import RayRunner  # noqa: E402
-from cnnviz.train import Checkpoint, Evaluation, Failed, Finished, Progress, TrainConfig, load_checkpoint  # noqa: E402
-from cnnviz.train.loop import run_training  # noqa: E402
+from cnnviz.train import Checkpoint, Evaluation, Finished, Progress, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,7 @@ def cluster():
     # Ray's memory monitor kills workers when the MACHINE is short of memory (other people's processes on a
     # shared CI box); these tests kill workers on purpose and must not see random extra kills.
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network at run time
     ray.init(address="local", num_cpus=4, include_dashboard=False, namespace="cnnviz", log_to_driver=False,
              configure_logging=False, _node_ip_address="127.0.0.1")
     try:
@@ -57,110 +61,49 @@ def make(cluster, tmp_path_factory):
         ray.kill(r.manager)
 
 
-def local_train(cfg):
-    events, blobs = [], []
-    run_training(cfg, events.append, threading.Event(), blobs.append, CPU)
-    return events, blobs
+@pytest.fixture
+def make_runner(make):
+    """For the contract: a runner admitting ``capacity`` jobs (its manager shared by the module's tests)."""
+    return lambda capacity: make(max_running=capacity)
 
 
-def test_digits_run_on_ray_matches_a_local_run_and_another_replica_reads_it(make):
-    cfg = TrainConfig(dataset="digits", n=500, epochs=2, batch_size=64, lr=2e-2)
-    local_events, _ = local_train(cfg)
-    runner = make(max_running=2)
-    job = runner.submit(cfg)
+@pytest.fixture
+def stop_within():
+    return 2.0  # the stop flag is read every 0.1 s, then the worker writes its last event to the storage
+
+
+REPLICA = """
+import sys, time
+from cnnviz.cluster.ray_runner import RayRunner
+from cnnviz.train import TrainConfig
+runner = RayRunner(address=sys.argv[1], root=sys.argv[2], name=sys.argv[3])
+print(runner.submit(TrainConfig(dataset="digits", n=500, epochs=3, batch_size=32)), flush=True)
+time.sleep(300)  # a web replica lives on; the test kills it
+"""
+
+
+def test_a_killed_replica_leaves_its_job_training_and_another_replica_follows_it(make):
+    runner = make(max_running=2)  # this process plays the second replica: same storage, manager found by name
+    address = ray.get_runtime_context().gcs_address
+    replica = subprocess.Popen([sys.executable, "-c", REPLICA, address, str(runner.store.root), runner.name],
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        job = replica.stdout.readline().strip()
+        assert job.startswith("job-"), job
+        wait_for(runner, job, Progress)
+    finally:
+        os.killpg(replica.pid, signal.SIGKILL)  # the replica that submitted the job dies mid-run
+        replica.wait(30)
+    assert runner.status(job).state == "running"
     assert runner.join(job, timeout=120)
     events = runner.poll(job)
-    evals = [e for e in events if isinstance(e, Evaluation)]
-    local_evals = [e for e in local_events if isinstance(e, Evaluation)]
-    assert [e.epoch for e in evals] == [1, 2]
-    # seeded: the worker's run is the in-process run, number for number
-    assert [(e.val_loss, e.val_acc, e.confusion) for e in evals] == \
-        [(e.val_loss, e.val_acc, e.confusion) for e in local_evals]
     assert isinstance(events[-1], Finished) and events[-1].reason == "done"
-    assert runner.poll(job, since=len(events) - 1) == events[-1:]
-    # the checkpoint in the shared storage reproduces the reported accuracy
-    model, meta = load_checkpoint(runner.checkpoint(job))
-    from cnnviz.data import load_dataset
-    ds = load_dataset("digits", 0, 500)
-    with torch.no_grad():
-        acc = (model(ds.x_val).argmax(1) == ds.y_val).float().mean().item()
-    assert acc == pytest.approx(evals[-1].val_acc) and meta["epoch"] == 2
-    # a second replica (another runner on the same cluster and storage, finding the manager by name) sees it all
-    other = RayRunner(root=runner.store.root, name=runner.name)
-    assert other.poll(job) == events and other.status(job).state == "done"
-    assert runner.status(job).state == "done"
-
-
-def test_stop_stops_a_running_job_quickly(make):
-    runner = make(max_running=2)
-    job = runner.submit(TrainConfig(dataset="digits", epochs=100, batch_size=64))
-    deadline = time.time() + 90
-    while not any(isinstance(e, Progress) for e in runner.poll(job)) and time.time() < deadline:
-        time.sleep(0.05)
-    assert runner.status(job).state == "running"
-    t0 = time.perf_counter()
-    runner.stop(job)
-    assert runner.join(job, timeout=10)
-    took = time.perf_counter() - t0
-    events = runner.poll(job)
-    assert isinstance(events[-1], Finished) and events[-1].reason == "stopped" and events[-1].step < 100 * 23
-    assert took < 2.0, took
-    time.sleep(0.3)
-    assert len(runner.poll(job)) == len(events)  # nothing trains any more
-    deadline = time.time() + 10
-    while runner.stats()["running"] and time.time() < deadline:
-        time.sleep(0.05)
-    assert runner.status(job).state == "done" and runner.stats()["running"] == 0
-
-
-def test_nan_run_fails_cleanly_and_keeps_the_last_good_checkpoint(make):
-    _, blobs = local_train(TrainConfig(dataset="digits", n=200, epochs=1))
-    runner = make(max_running=2)
-    job = runner.submit(TrainConfig(dataset="digits", n=200, epochs=3, optimizer="sgd", lr=1e9, schedule="constant",
-                                    resume=blobs[-1]))
-    assert runner.join(job, timeout=90)
-    events = runner.poll(job)
-    assert isinstance(events[-1], Failed), events[-1]
-    assert "lower the learning rate" in events[-1].message and events[-1].checkpoint_step == 5
-    assert not any(isinstance(e, (Checkpoint, Finished)) for e in events)
-    model, meta = load_checkpoint(runner.checkpoint(job))
-    assert meta["step"] == 5 and all(torch.isfinite(p).all() for p in model.parameters())
-
-
-def test_queue_one_job_per_session_and_stopping_a_queued_job(make):
-    runner = make(max_running=1)
-    long = TrainConfig(dataset="shapes", n=300, model="SmallResNet", epochs=100)
-    first = runner.submit(long, owner="alice")
-    with pytest.raises(ConfigError) as e:
-        runner.submit(long, owner="alice")
-    assert e.value.field == "job" and "already has" in str(e.value)
-    second = runner.submit(TrainConfig(dataset="digits", n=100, epochs=1), owner="bob")
-    third = runner.submit(TrainConfig(dataset="digits", n=100, epochs=1), owner="carol")
-    st = runner.status(second)
-    assert st.state == "queued" and st.queue_position == 1 and st.running_jobs == 1 and st.capacity == 1
-    assert runner.status(third).queue_position == 2
-    runner.stop(second)  # a queued job leaves the queue at once
-    assert runner.status(second).state == "done" and runner.poll(second)[-1].reason == "stopped"
-    assert runner.status(third).queue_position == 1
-    runner.stop(first)
-    assert runner.join(first, timeout=90) and runner.join(third, timeout=90)
-    assert isinstance(runner.poll(third)[-1], Finished) and runner.poll(third)[-1].reason == "done"
-    again = runner.submit(TrainConfig(dataset="digits", n=100, epochs=1), owner="alice")  # alice's job is done
-    runner.stop(again)
-    assert runner.join(again, timeout=90)
-
-
-def test_unknown_job_bad_id_and_crash_become_messages(make):
-    runner = make(max_running=2)
-    with pytest.raises(ConfigError):
-        runner.poll("job-000000000000")
-    with pytest.raises(ConfigError) as e:
-        runner.poll("../../etc/passwd")  # ids come from URLs: never a path
-    assert e.value.field == "job"
-    job = runner.submit(TrainConfig(dataset="nope"))
-    assert runner.join(job, timeout=60)
-    last = runner.poll(job)[-1]
-    assert isinstance(last, Failed) and "dataset" in last.message
+    assert [e.epoch for e in events if isinstance(e, Evaluation)] == [1, 2, 3]
+    assert len(runner.store.attempts(job)) == 1  # it simply went on: no retry, never two attempts at once
+    ref, _ = plain_loop(TrainConfig(dataset="digits", n=500, epochs=3, batch_size=32))
+    assert [e.val_acc for e in events if isinstance(e, Evaluation)] == \
+        [e.val_acc for e in ref if isinstance(e, Evaluation)]
+    assert runner.stats()["lost"] == 0
 
 
 def max_overlap(intervals):
@@ -199,8 +142,9 @@ def test_burst_of_200_submissions(make):
     admitted = [j for j in ids if j]
     # every call answered, none hung: the runner's budget is 1 s; 200 threads of one process on a loaded 2-core
     # box add up to ~0.6 s of scheduling delay to a timeout (bench/ray_burst.py reports the real distribution)
-    assert len(admitted) + len(errors) == n and max(lat) < 3.0, max(lat)
-    assert sorted(lat)[n // 2] < 1.5, sorted(lat)[n // 2]
+    # (CI runs this beside the browser tests: the bounds say "never hangs", the bench gives the real figures)
+    assert len(admitted) + len(errors) == n and max(lat) < 5.0, max(lat)
+    assert sorted(lat)[n // 2] < 2.0, sorted(lat)[n // 2]
     assert all("busy, try again" in e for e in errors)
     assert len(errors) >= n - max_queue  # the queue holds 150: at least 50 are told "busy"
     # settle (late calls of timed-out submits are stopped by the runner), then check the positions
@@ -244,12 +188,10 @@ def test_burst_of_200_submissions(make):
 
 def test_a_killed_worker_resumes_from_its_checkpoint(make):
     cfg = TrainConfig(dataset="digits", n=300, epochs=3, batch_size=32, ema=True, augment_noise=0.05)
-    _, full_blobs = local_train(cfg)
+    _, full_blobs = plain_loop(cfg)
     runner = make(max_running=2, options=dict(pause_after_checkpoint_s=30))
     job = runner.submit(cfg)
-    deadline = time.time() + 90
-    while not any(isinstance(e, Checkpoint) for e in runner.poll(job)) and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(runner, job, Checkpoint)
     (pid, _), = runner.store.attempts(job)
     os.kill(pid, signal.SIGKILL)  # the worker dies while it pauses after its first checkpoint
     assert runner.join(job, timeout=120)

@@ -1,0 +1,141 @@
+"""The runner contract: what every training runner does the same way — the thread runner (in-process or with a
+child process per job) and the RayRunner. Pages use only this interface, so these are the behaviours a page may
+rely on.
+
+A test module runs the contract by importing these tests (``from runner_contract import *``) and providing two
+fixtures: ``make_runner(capacity)`` (a fresh runner whose limiter admits ``capacity`` jobs at once) and
+``stop_within`` (seconds from ``stop`` to the job's end, measured on a loaded 2-core box)."""
+import threading
+import time
+
+import pytest
+import torch
+
+from cnnviz import ConfigError
+from cnnviz.data import load_dataset
+from cnnviz.train import Checkpoint, Evaluation, Failed, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.train.loop import run_training
+
+__all__ = ["test_contract_seeded_run_matches_the_plain_loop", "test_contract_stop_ends_a_running_job_quickly",
+           "test_contract_nan_fails_and_keeps_the_last_good_checkpoint", "test_contract_nan_before_any_checkpoint",
+           "test_contract_queue_positions_and_one_job_per_session", "test_contract_unknown_job_and_crash_are_messages"]
+
+CPU = torch.device("cpu")
+LONG = TrainConfig(dataset="digits", epochs=300, batch_size=64)   # ~2 minutes: always stopped by the test
+SHORT = TrainConfig(dataset="digits", n=100, epochs=1)
+
+
+def plain_loop(cfg):
+    events, blobs = [], []
+    run_training(cfg, events.append, threading.Event(), blobs.append, CPU)
+    return events, blobs
+
+
+def wait_for(runner, job, kind, timeout=90):
+    deadline = time.time() + timeout
+    while not any(isinstance(e, kind) for e in runner.poll(job)):
+        assert time.time() < deadline, runner.poll(job)[-3:]
+        time.sleep(0.05)
+
+
+def wait_idle(runner, job, timeout=30):
+    """Until no job of this runner trains (a Ray worker reports its end a moment after its last event)."""
+    deadline = time.time() + timeout
+    while runner.status(job).running_jobs and time.time() < deadline:
+        time.sleep(0.05)
+    return runner.status(job).running_jobs
+
+
+def test_contract_seeded_run_matches_the_plain_loop(make_runner):
+    cfg = TrainConfig(dataset="digits", n=500, epochs=2, batch_size=64, lr=2e-2)
+    ref, _ = plain_loop(cfg)
+    runner = make_runner(2)
+    job = runner.submit(cfg)
+    assert runner.join(job, timeout=120)
+    events = runner.poll(job)
+    evals = [(e.epoch, e.val_loss, e.val_acc, e.confusion) for e in events if isinstance(e, Evaluation)]
+    assert evals == [(e.epoch, e.val_loss, e.val_acc, e.confusion) for e in ref if isinstance(e, Evaluation)]
+    assert [e[0] for e in evals] == [1, 2]                    # seeded: the same numbers wherever it trains
+    assert isinstance(events[-1], Finished) and events[-1].reason == "done"
+    assert runner.poll(job, since=len(events) - 1) == events[-1:]
+    assert runner.status(job).state == "done"
+    model, meta = load_checkpoint(runner.checkpoint(job))     # the checkpoint reproduces the reported accuracy
+    ds = load_dataset("digits", 0, 500)
+    with torch.no_grad():
+        acc = (model(ds.x_val).argmax(1) == ds.y_val).float().mean().item()
+    assert acc == pytest.approx(evals[-1][2]) and meta["epoch"] == 2
+    assert wait_idle(runner, job) == 0
+
+
+def test_contract_stop_ends_a_running_job_quickly(make_runner, stop_within):
+    runner = make_runner(2)
+    job = runner.submit(LONG)
+    wait_for(runner, job, Progress)
+    assert runner.status(job).state == "running"
+    t0 = time.perf_counter()
+    runner.stop(job)
+    assert runner.join(job, timeout=15)
+    took = time.perf_counter() - t0
+    events = runner.poll(job)
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stopped" and events[-1].step < 300 * 23
+    assert took < stop_within, took
+    time.sleep(0.3)
+    assert len(runner.poll(job)) == len(events)               # nothing trains any more
+    assert wait_idle(runner, job) == 0 and runner.status(job).state == "done"
+
+
+def test_contract_nan_fails_and_keeps_the_last_good_checkpoint(make_runner):
+    _, blobs = plain_loop(TrainConfig(dataset="digits", n=200, epochs=1))
+    runner = make_runner(1)
+    job = runner.submit(TrainConfig(dataset="digits", n=200, epochs=3, optimizer="sgd", lr=1e9, schedule="constant",
+                                    resume=blobs[-1]))
+    assert runner.join(job, timeout=90)
+    events = runner.poll(job)
+    assert isinstance(events[-1], Failed), events[-1]
+    assert "lower the learning rate" in events[-1].message and events[-1].checkpoint_step == 5
+    assert not any(isinstance(e, (Checkpoint, Finished)) for e in events)
+    model, meta = load_checkpoint(runner.checkpoint(job))     # the good one: loadable and finite
+    assert meta["step"] == 5 and all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_contract_nan_before_any_checkpoint(make_runner):
+    runner = make_runner(1)
+    job = runner.submit(TrainConfig(dataset="digits", n=200, epochs=2, optimizer="sgd", lr=1e9, schedule="constant"))
+    assert runner.join(job, timeout=90)
+    last = runner.poll(job)[-1]
+    assert isinstance(last, Failed) and last.checkpoint_step is None and runner.checkpoint(job) is None
+
+
+def test_contract_queue_positions_and_one_job_per_session(make_runner):
+    runner = make_runner(1)
+    first = runner.submit(LONG, owner="alice")
+    with pytest.raises(ConfigError) as e:
+        runner.submit(LONG, owner="alice")
+    assert e.value.field == "job" and "already has" in str(e.value)
+    second = runner.submit(SHORT, owner="bob")
+    third = runner.submit(SHORT, owner="carol")
+    st = runner.status(second)
+    assert st.state == "queued" and st.queue_position == 1 and st.running_jobs == 1 and st.capacity == 1
+    assert runner.status(third).queue_position == 2
+    runner.stop(second)                                       # a queued job leaves the queue at once
+    assert runner.status(second).state == "done" and runner.poll(second)[-1].reason == "stopped"
+    assert runner.status(third).queue_position == 1
+    runner.stop(first)
+    assert runner.join(first, timeout=30) and runner.join(third, timeout=90)
+    assert isinstance(runner.poll(third)[-1], Finished) and runner.poll(third)[-1].reason == "done"
+    again = runner.submit(SHORT, owner="alice")               # alice's job is done: she may start another
+    runner.stop(again)
+    assert runner.join(again, timeout=90) and runner.poll(again)[-1].reason in ("stopped", "done")
+
+
+def test_contract_unknown_job_and_crash_are_messages(make_runner):
+    runner = make_runner(1)
+    for bad in ("job-000000000000", "../../etc/passwd"):      # ids come from URLs: never a path
+        for call in (runner.poll, runner.stop, runner.status):
+            with pytest.raises(ConfigError) as e:
+                call(bad)
+            assert e.value.field == "job"
+    job = runner.submit(TrainConfig(dataset="nope"))
+    assert runner.join(job, timeout=60)
+    last = runner.poll(job)[-1]
+    assert isinstance(last, Failed) and "dataset" in last.message and "nope" in last.message

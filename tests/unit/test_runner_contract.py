@@ -1,0 +1,32 @@
+"""The runner contract (tests/runner_contract.py) for the thread runner, training in a thread of this process
+and in a child process per job (the app's way)."""
+import pytest
+import torch
+
+from runner_contract import *  # noqa: F401,F403  the shared tests
+from cnnviz.train.runner import JobLimiter, ThreadRunner
+
+
+@pytest.fixture(params=["in-process", "child-process"])
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def make_runner(mode):
+    made = []
+
+    def make(capacity):
+        made.append(ThreadRunner(JobLimiter(capacity), device=torch.device("cpu"), isolate=mode == "child-process"))
+        return made[-1]
+
+    yield make
+    for runner in made:  # nothing outlives its test
+        for job in list(runner._jobs):
+            runner.stop(job)
+            runner.join(job, timeout=15)
+
+
+@pytest.fixture
+def stop_within(mode):
+    return 1.0 if mode == "in-process" else 2.0  # the child finishes its step, then reports
