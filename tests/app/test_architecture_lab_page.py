@@ -1,24 +1,16 @@
 """Architecture Lab in AppTest: metrics equal PyTorch's counts; builder edits; bad input names the field."""
+from functools import partial
+
 import torch.nn as nn
 from streamlit.testing.v1 import AppTest
 
+import apptest
 from cnnviz.ui import fmt_int
 from rendered import shown
 
-PAGE = "../../pages/architecture_lab.py"  # until the lead registers it: then "../../app.py" + switch_page
 
-
-def open_page(query=None):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at, label, i=0):
-    return [m.value for m in at.metric if m.label == label][i]
+open_page = partial(apptest.open_page, "architecture_lab")
+metric = apptest.metric
 
 
 def test_presets_blocks_and_url_state():

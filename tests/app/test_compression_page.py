@@ -1,29 +1,15 @@
 """The Compression page in AppTest: every number it shows is the engine's on the real validation set."""
 import time
-from pathlib import Path
+from functools import partial
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
+import apptest
 from cnnviz.compress import (accuracy, digits_model, model_size_bytes, prune_model, quantize_model,
                              sparsity_per_layer)
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/compression.py"
 
-
-def open_page(query=None):
-    registered = PAGE in (ROOT / "app.py").read_text()
-    at = AppTest.from_file("../../app.py" if registered else f"../../{PAGE}", default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    if registered:
-        at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
+open_page = partial(apptest.open_page, "compression", via_app=True)
 def metrics(at, label):
     return [m.value for m in at.metric if m.label == label]
 

@@ -1,28 +1,19 @@
 """Conv Animation's Transposed, Multi-channel and Pitfalls tabs in AppTest: the numbers they draw equal PyTorch."""
 import base64
 import json
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
+import apptest
 from cnnviz.animation import sample_input
 from cnnviz.animation_extra import center_crop, channel_demo
 from rendered import shown
 
-PAGE = "../../pages/conv_animation.py"  # until the lead registers it: then "../../app.py" + switch_page
 
-
-def open_page(query=None):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
+open_page = partial(apptest.open_page, "conv_animation")
 def figures(at):
     """Every plotly figure on the page, as dicts, in page order."""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]

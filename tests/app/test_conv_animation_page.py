@@ -1,24 +1,16 @@
 """Convolution Animation page in AppTest: shapes and the shown value equal PyTorch; bad input names the field."""
+from functools import partial
+
 import numpy as np
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
+import apptest
 from cnnviz.animation import kernel_preset, sample_input
 from rendered import shown
 
-PAGE = "../../pages/conv_animation.py"  # until the lead registers it: then "../../app.py" + switch_page
 
-
-def open_page(query=None):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
+open_page = partial(apptest.open_page, "conv_animation")
 def metrics(at):
     return [(m.label, m.value) for m in at.metric if m.label in ("Output", "Steps")]
 

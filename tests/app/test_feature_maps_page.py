@@ -1,20 +1,15 @@
 """Feature Maps page in AppTest: runs, shows a prediction that matches the engine, widgets change results."""
-import torch
-from streamlit.testing.v1 import AppTest
+from functools import partial
 
+import torch
+
+import apptest
 from cnnviz.shipped import input_image, load_model
 from rendered import shown
 
 
-def open_page():
-    at = AppTest.from_file("../../pages/feature_maps.py", default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+open_page = partial(apptest.open_page, "feature_maps")
+metric = apptest.metric
 
 
 def test_default_model_sample_and_grids():

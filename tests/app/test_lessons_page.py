@@ -2,27 +2,15 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+
+import apptest
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSONS_ENTRY = 'st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),'
 
 
 @pytest.fixture
-def at(tmp_path):
-    """The real app.py; until the lead registers the page, a copy of it with the Lessons entry added, next to a
-    link to the real pages/ (page links resolve relative to the main script)."""
-    app = ROOT / "app.py"
-    if "pages/lessons.py" not in app.read_text():
-        source = app.read_text().replace('"Start": [', '"Start": [' + LESSONS_ENTRY, 1)
-        assert "pages/lessons.py" in source
-        (tmp_path / "pages").symlink_to(ROOT / "pages")
-        app = tmp_path / "app.py"
-        app.write_text(source)
-    at = AppTest.from_file(str(app), default_timeout=60).run()
-    at.switch_page("pages/lessons.py").run()
-    assert not at.exception, at.exception
-    return at
+def at():
+    return apptest.open_page("lessons", timeout=60, via_app=True)  # through app.py: page links resolve there
 
 
 def test_lessons_link_every_step_with_its_example(at):

@@ -1,27 +1,13 @@
 """The Metrics & Losses page in AppTest: sliders change IoU, Dice, losses, precision/recall; values match the engine."""
-from pathlib import Path
+from functools import partial
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/metrics_losses.py"
+import apptest
 
 
-def open_page(query=None):
-    registered = PAGE in (ROOT / "app.py").read_text()
-    at = AppTest.from_file("../../app.py" if registered else f"../../{PAGE}", default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    if registered:
-        at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+open_page = partial(apptest.open_page, "metrics_losses", via_app=True)
+metric = apptest.metric
 
 
 @pytest.fixture(scope="module")

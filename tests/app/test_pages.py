@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import apptest
 from rendered import shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -10,18 +12,11 @@ PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p
 
 
 def open_page(page, query=None):
-    at = AppTest.from_file("../../app.py", default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    if page != "pages/home.py":
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    """``page``: "pages/<name>.py", opened through app.py as a browser would."""
+    return apptest.open_page(Path(page).stem, query, timeout=60, via_app=True)
 
 
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+metric = apptest.metric
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,19 +1,12 @@
 """Quiz page: a right answer raises the score, a wrong one does not; the seed and level live in the URL."""
-from streamlit.testing.v1 import AppTest
+from functools import partial
 
+import apptest
 from cnnviz.quiz import make_quiz
 from rendered import shown
 
 
-def open_quiz(query=None):
-    at = AppTest.from_file("../../pages/quiz.py", default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
+open_quiz = partial(apptest.open_page, "quiz")
 def score(at):
     return next(m.value for m in at.metric if m.label == "Score this session")
 

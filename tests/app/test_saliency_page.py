@@ -1,16 +1,12 @@
 """Saliency page in AppTest: the methods grid, a chosen class, a bad occlusion setting, the Clever-Hans tab."""
-from streamlit.testing.v1 import AppTest
+import apptest
 from rendered import shown
 
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+metric = apptest.metric
 
 
 def test_saliency_page_runs_and_follows_controls():
-    at = AppTest.from_file("../../pages/saliency.py", default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
+    at = apptest.open_page("saliency")
     assert metric(at, "Explaining") == metric(at, "Prediction")
     assert metric(at, "Accuracy, patch of another class") == "0%"      # the Clever-Hans model reads the patch
     assert int(metric(at, "Gradient on the patch").rstrip("%")) > 10     # patch = 2.4 % of the pixels

@@ -1,26 +1,17 @@
 """Training Lab in AppTest: the data grid shows, Start trains (the job runs in this process), Stop stops."""
 import time
+from functools import partial
 
-from streamlit.testing.v1 import AppTest
-
+import apptest
 from cnnviz.train import get_runner
 
-PAGE = "../../pages/training_lab.py"
 
-
-def open_page():
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+open_page = partial(apptest.open_page, "training_lab")
+metric = apptest.metric
 
 
 def button(at, label):
     return next(b for b in at.button if b.label == label)
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def test_start_trains_and_shows_accuracy_confusion_and_checkpoint():
