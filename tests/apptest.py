@@ -1,4 +1,5 @@
 """Opening a page in Streamlit's AppTest: the one way every tests/app module does it."""
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -22,3 +23,9 @@ def open_page(page: str, query: dict | None = None, timeout: float = 120, via_ap
 def metric(at: AppTest, label: str, i: int = 0) -> str:
     """The value of the i-th metric with this label."""
     return [m.value for m in at.metric if m.label == label][i]
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every plotly figure on the page, as dicts, in page order. (Parse, never search the raw spec: plotly writes
+    it with orjson when that is installed, as UTF-8, and with json otherwise, where "·" becomes "\\u00b7".)"""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]

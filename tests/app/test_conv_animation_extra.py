@@ -1,6 +1,5 @@
 """Conv Animation's Transposed, Multi-channel and Pitfalls tabs in AppTest: the numbers they draw equal PyTorch."""
 import base64
-import json
 from functools import partial
 
 import numpy as np
@@ -14,9 +13,7 @@ from rendered import shown
 
 
 open_page = partial(apptest.open_page, "conv_animation")
-def figures(at):
-    """Every plotly figure on the page, as dicts, in page order."""
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+figures = apptest.figures
 
 
 def array(z):

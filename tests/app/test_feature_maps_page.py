@@ -1,4 +1,5 @@
 """Feature Maps page in AppTest: runs, shows a prediction that matches the engine, widgets change results."""
+import json
 from functools import partial
 
 import torch
@@ -17,7 +18,7 @@ def test_default_model_sample_and_grids():
     model, info = load_model("digits_TinyVGG")
     x, _ = input_image(info, "sample", at.session_state["feat_sample"])
     assert metric(at, "Prediction") == info.classes[int(model(x).argmax())]
-    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    titles = [json.dumps(f["layout"], ensure_ascii=False) for f in apptest.figures(at)]
     assert sum("features.1 · ReLU" in t for t in titles) == 1 and sum("· MaxPool2d ·" in t for t in titles) == 2
     assert not at.error
 

@@ -1,6 +1,7 @@
 """RayRunner against a local Ray head on 127.0.0.1 that this module starts (and stops) itself: the runner
 contract every runner meets (tests/runner_contract.py), a 200-job burst, a replica process killed mid-run whose
-job goes on and is followed from another replica, and a worker killed mid-run that resumes from its checkpoint."""
+job goes on and is followed from another replica, a worker killed mid-run that resumes from its checkpoint, and the
+Training Lab page training on Ray and reconnected from its URL."""
 import io
 import os
 import signal
@@ -16,6 +17,8 @@ ray = pytest.importorskip("ray")
 
 import torch  # noqa: E402
 
+import apptest  # noqa: E402
+import cnnviz.cluster  # noqa: E402
 from runner_contract import *  # noqa: E402,F401,F403  the shared tests
 from runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
@@ -210,3 +213,28 @@ def test_a_killed_worker_resumes_from_its_checkpoint(make):
         torch.testing.assert_close(a["state_dict"][k], b["state_dict"][k])
         torch.testing.assert_close(a["ema"][k], b["ema"][k])
     assert runner.stats()["lost"] == 0
+
+
+def test_training_lab_trains_on_ray_and_another_replica_reconnects_from_the_url(cluster, tmp_path, monkeypatch):
+    """The app picks the RayRunner when CNNVIZ_RAY_ADDRESS is set; the job id in the URL is all another replica
+    (a fresh session) needs to show the job."""
+    monkeypatch.setenv("CNNVIZ_RAY_ADDRESS", ray.get_runtime_context().gcs_address)
+    monkeypatch.setenv("CNNVIZ_STORAGE", str(tmp_path))
+    monkeypatch.setattr(cnnviz.cluster, "_RUNNER", None)  # the process-wide runner, made afresh for this test
+    try:
+        at = apptest.open_page("training_lab")
+        at.number_input(key="train_epochs").set_value(2).run()
+        next(b for b in at.button if b.label == "Start").click().run()
+        assert not at.exception, at.exception
+        runner = cnnviz.cluster.make_runner()
+        assert isinstance(runner, RayRunner) and runner.store.root == tmp_path
+        job = at.query_params["train_job"]
+        job = job[0] if isinstance(job, list) else job
+        assert at.session_state["train_jobs"] == [job] and runner.join(job, timeout=120)
+        other = apptest.open_page("training_lab", {"train_job": job})  # a new session, as on another replica
+        assert any("Finished after epoch 2" in s.value for s in other.success)
+        acc = [e.val_acc for e in runner.poll(job) if isinstance(e, Evaluation)][-1]
+        assert apptest.metric(other, "Validation accuracy") == f"{acc:.1%}"
+    finally:
+        if cnnviz.cluster._RUNNER is not None:
+            ray.kill(cnnviz.cluster._RUNNER.manager)
