@@ -2,7 +2,7 @@
 
     python bench/fuzz.py [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
-Strict by default: the engine bugs listed in cnnviz.fuzzing.KNOWN_BUGS are hunted too and show up as failures
+Strict by default: the engine bugs listed in cnnviz.fuzz_cases.KNOWN_BUGS are hunted too and show up as failures
 until their fixes land. With --tolerate-known-bugs it runs what CI runs (tests/unit/test_fuzz_engine.py), only
 five times longer. A failure is an exception other than ConfigError, or an accepted configuration on which
 PyTorch disagrees (shape, parameters, FLOPs, to_code, round trip)."""
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from cnnviz import fuzzing  # noqa: E402
+from cnnviz import fuzz_cases, fuzzing  # noqa: E402
 
 
 def main():
@@ -32,7 +32,7 @@ def main():
     @seed(args.seed)
     @settings(max_examples=args.examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(fuzzing.case_strategy(avoid_known_bugs=args.tolerate_known_bugs))
+    @given(fuzz_cases.case_strategy(avoid_known_bugs=args.tolerate_known_bugs))
     def one(case):
         try:
             outcomes[(case.target, fuzzing.run_case(case).split(" (")[0])] += 1

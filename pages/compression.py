@@ -3,9 +3,9 @@ distil a small student from a larger teacher."""
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compress import (DistillJob, accuracy, digits_model, fake_quantize, model_size_bytes, prunable_layers,
-                             prune_model, prune_scores, quant_params, quantize_model, sparsity_per_layer,
-                             tradeoff_curves)
+from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prunable_layers, prune_model, prune_scores,
+                             quant_params, quantize_model, sparsity_per_layer, tradeoff_curves)
+from cnnviz.distill import DistillJob, digits_model
 from cnnviz.figures import compression as figs
 from cnnviz.models import TinyVGG
 from cnnviz.ui import PageState, show_error

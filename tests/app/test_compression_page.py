@@ -5,8 +5,8 @@ from functools import partial
 import pytest
 
 import apptest
-from cnnviz.compress import (accuracy, digits_model, model_size_bytes, prune_model, quantize_model,
-                             sparsity_per_layer)
+from cnnviz.compress import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
+from cnnviz.distill import digits_model
 
 
 open_page = partial(apptest.open_page, "compression", via_app=True)

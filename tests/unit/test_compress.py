@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from torch.nn.utils import prune
 
 from cnnviz import ConfigError
-from cnnviz.compress import (DistillJob, accuracy, distillation_loss, fake_quantize, fit, model_size_bytes,
-                             prune_model, quant_params, quantize_model, sparsity_per_layer, tau_for_sparsity,
-                             tensor_bytes, tradeoff_curves)
+from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prune_model, quant_params, quantize_model,
+                             sparsity_per_layer, tau_for_sparsity, tensor_bytes, tradeoff_curves)
+from cnnviz.distill import DistillJob, distillation_loss, fit
 from cnnviz.models import TinyVGG
 
 

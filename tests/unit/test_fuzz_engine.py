@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from cnnviz import ConfigError, arithmetic as ar, fuzzing
-from cnnviz.fuzzing import Case, FuzzFailure, case_strategy, run_case
+from cnnviz.fuzz_cases import case_strategy
+from cnnviz.fuzzing import Case, FuzzFailure, run_case
 from cnnviz.specs import ConvSpec, PoolSpec, spec_from_dict
 from cnnviz.verify import check_with_pytorch
 
