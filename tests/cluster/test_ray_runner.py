@@ -206,6 +206,8 @@ def test_a_killed_worker_resumes_from_its_checkpoint(make):
     resumed = [e.step for e in events[events.index(next(e for e in events if isinstance(e, Checkpoint))) + 1:]
                if isinstance(e, Progress)]
     assert min(resumed) > 8  # the second attempt started after the checkpoint of step 8
+    steps = [e.step for e in events if isinstance(e, Progress)]
+    assert steps == sorted(set(steps)) and steps[-1] == 3 * 8  # never two attempts at once: no step twice
     # and it ends exactly where an uninterrupted run ends
     a = torch.load(io.BytesIO(full_blobs[-1]), weights_only=True)
     b = torch.load(io.BytesIO(runner.checkpoint(job)), weights_only=True)
