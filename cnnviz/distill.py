@@ -1,10 +1,11 @@
-"""Knowledge distillation (Hinton et al. 2015) — the loss, a seeded training loop, a background job the
-Compression page follows — and the small reference models the pages compress."""
+"""Knowledge distillation (Hinton et al. 2015) — the loss, a seeded training loop, a job for the training runner
+(so it trains in a child process behind the same limiter as the Training Lab) — and the small reference models
+the pages compress."""
 from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -81,57 +82,59 @@ def fit(model: nn.Module, *args, **kwargs) -> nn.Module:
     return model
 
 
-@dataclass
-class DistillJob:
-    """Distils a student from ``teacher`` in a background thread, next to an identical student (same seed,
-    same initial weights) trained on the labels alone. ``poll(since)`` returns the new FitEvents."""
+@dataclass(frozen=True)
+class DistillConfig:
+    """A distillation job for the training runner: a TinyVGG student of ``student_width`` learns from the
+    teacher (a shipped digits model) next to an identical student (same seed, same initial weights) trained on
+    the labels alone. Picklable, so it runs in the runner's child process like a training."""
 
-    teacher: nn.Module
-    make_student: object  # () -> nn.Module
-    data: tuple           # (x_train, y_train, x_val, y_val)
-    epochs: int = 10
+    teacher: str = "digits_SmallResNet"
+    student_width: int = 4
+    epochs: int = 8
     alpha: float = 0.3
     temperature: float = 4.0
     reverse: bool = False
     lr: float = 0.01
     seed: int = 0
-    events: list = field(default_factory=list)
-    error: str | None = None
+    n_train: int | None = None    # only the first n training digits (quick tests)
+    teacher_fallback_width: int = 16
 
     def __post_init__(self):
-        self._lock, self._stop = threading.Lock(), threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        checks = dict(student_width=(1, 64), epochs=(1, 200))
+        for name, (lo, hi) in checks.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(name, f"must be a whole number from {lo} to {hi}, got {v!r}")
+        if not 0 <= self.alpha <= 1:
+            raise ConfigError("alpha", f"must be in [0, 1], got {self.alpha}")
+        if not self.temperature > 0:
+            raise ConfigError("temperature", f"must be > 0, got {self.temperature}")
+        if not self.lr > 0:
+            raise ConfigError("lr", f"must be > 0, got {self.lr}")
 
-    def _run(self) -> None:
-        try:
-            torch.manual_seed(self.seed)
-            distilled = self.make_student()
-            alone = copy.deepcopy(distilled)  # same initial weights: the only difference is the teacher
-            common = dict(epochs=self.epochs, lr=self.lr, seed=self.seed, stop=self._stop)
-            runs = (train_epochs(distilled, *self.data, teacher=self.teacher, alpha=self.alpha,
-                                 temperature=self.temperature, reverse=self.reverse, run="distilled", **common),
-                    train_epochs(alone, *self.data, run="labels only", **common))
-            for pair in zip(*runs):  # the two runs advance together, one epoch at a time
-                for ev in pair:
-                    with self._lock:
-                        self.events.append(ev)
-        except Exception as e:  # noqa: BLE001 - shown to the user, never a silent dead thread
-            self.error = f"{type(e).__name__}: {e}"
 
-    def start(self) -> "DistillJob":
-        self._thread.start()
-        return self
-
-    def poll(self, since: int = 0) -> list[FitEvent]:
-        with self._lock:
-            return list(self.events[since:])
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
+def run_distill(cfg: DistillConfig, emit, stop: threading.Event, keep=None, device=None) -> None:
+    """The two students, one epoch each in turn; ``emit`` gets every FitEvent, then ``Finished``
+    ("done" or "stopped"; ``best_val_acc`` is the distilled student's best). ``keep`` and ``device`` are the
+    runner's (no checkpoints; the students are tiny, so the CPU)."""
+    from .models import TinyVGG
+    from .train.events import Finished
+    ds, teacher, _ = digits_model(cfg.teacher, cfg.teacher_fallback_width)
+    n = cfg.n_train or len(ds.y_train)
+    data = (ds.x_train[:n], ds.y_train[:n], ds.x_val, ds.y_val)
+    torch.manual_seed(cfg.seed)
+    distilled = TinyVGG(1, 10, ds.size, width=cfg.student_width)
+    alone = copy.deepcopy(distilled)  # same initial weights: the only difference is the teacher
+    common = dict(epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed, stop=stop)
+    runs = (train_epochs(distilled, *data, teacher=teacher, alpha=cfg.alpha, temperature=cfg.temperature,
+                         reverse=cfg.reverse, run="distilled", **common),
+            train_epochs(alone, *data, run="labels only", **common))
+    epoch, best = 0, 0.0
+    for pair in zip(*runs):  # the two runs advance together, one epoch at a time
+        for ev in pair:
+            emit(ev)
+        epoch, best = pair[0].epoch, max(best, pair[0].val_accuracy)
+    emit(Finished(epoch, epoch, "stopped" if stop.is_set() else "done", best))
 
 
 def reference_model(ds, width: int = 10, epochs: int = 6, seed: int = 0) -> nn.Module:

@@ -1,13 +1,17 @@
 """Compression: quantize and prune a trained CNN, see what it costs in accuracy and saves in bytes, and
 distil a small student from a larger teacher."""
+import uuid
+
 import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prunable_layers, prune_model, prune_scores,
                              quant_params, quantize_model, sparsity_per_layer, tradeoff_curves)
-from cnnviz.distill import DistillJob, digits_model
+from cnnviz.distill import DistillConfig, FitEvent, digits_model
 from cnnviz.figures import compression as figs
 from cnnviz.models import TinyVGG
+from cnnviz.text import md_text
+from cnnviz.train import Failed, Finished, get_local_runner
 from cnnviz.ui import PageState, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
@@ -29,6 +33,25 @@ def curves(key: str, sym: bool, perch: bool, struct: bool):
 def teacher_accuracy(key: str) -> float:
     d, m, _ = model_(key, 16)
     return accuracy(m, d.x_val, d.y_val)
+
+
+def distill_state(runner, key: str) -> str | None:
+    """"queued", "running", "done", or None (no job, or the server restarted and forgot it)."""
+    if key not in st.session_state:
+        return None
+    try:
+        return runner.status(st.session_state[key][0]).state
+    except ConfigError:
+        del st.session_state[key]
+        return None
+
+
+def distill_restart(runner, key: str, owner: str, cfg: DistillConfig) -> None:
+    """Stop this session's job (one per session), then submit ``cfg``; (job id, epochs) go to the session."""
+    if key in st.session_state:
+        runner.stop(st.session_state[key][0])
+        runner.join(st.session_state[key][0], timeout=10)
+    st.session_state[key] = (runner.submit(cfg, owner=owner), cfg.epochs)
 
 
 st.title("Compression")
@@ -110,30 +133,39 @@ with dt:
     m[0].metric("Teacher", f"{model_size_bytes(teacher):,} B", help=t_title)
     m[1].metric("Student", f"{model_size_bytes(student):,} B", help="float32, TinyVGG of this width")
     b = st.columns([1, 1, 4])
-    key = S.key("job")
-    if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background: "
-                   "one with the teacher, one on the labels only."):
-        if key in st.session_state:
-            st.session_state[key].stop()
-        st.session_state[key] = DistillJob(teacher, lambda: TinyVGG(1, 10, 8, width=sw),
-                                           (ds.x_train, ds.y_train, ds.x_val, ds.y_val), epochs, alpha, temp,
-                                           rev).start()
+    runner, key = get_local_runner(), S.key("job")
+    owner = st.session_state.setdefault("distill_owner", uuid.uuid4().hex)
+    if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background "
+                   "(a child process, queued behind the other trainings): one with the teacher, one on the "
+                   "labels only."):
+        try:
+            distill_restart(runner, key, owner, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
+                                                              temperature=temp, reverse=rev))
+        except ConfigError as err:
+            show_error(err)
     if b[1].button("Stop", icon=":material/stop:", help="Stop the job.") and key in st.session_state:
-        st.session_state[key].stop()
-    job = st.session_state.get(key)
+        runner.stop(st.session_state[key][0])
+        runner.join(st.session_state[key][0], timeout=2)
+    state = distill_state(runner, key)
 
-    @st.fragment(run_every=1.5 if job is not None and job.running else None)
+    @st.fragment(run_every=1.5 if state in ("queued", "running") else None)
     def live():
-        now = st.session_state.get(key)
+        now = distill_state(runner, key)
         if now is None:
             return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
-        if now.error:
-            st.error(now.error, icon=":material/error:")
-        evs = now.poll()
-        st.caption(f"{len(evs) // 2} of {now.epochs} epochs" + (" — running" if now.running else " — done"))
-        st.plotly_chart(figs.distill_figure(evs, accuracy(teacher, ds.x_val, ds.y_val)), width="stretch")
-        if job is not None and job.running and not now.running:
-            st.rerun()
+        job, n_epochs = st.session_state[key]
+        events, status = runner.poll(job), runner.status(job)
+        if now == "queued":
+            st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
+                    f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
+        if events and isinstance(events[-1], Failed):
+            st.error(md_text(events[-1].message), icon=":material/error:")
+        fits = [e for e in events if isinstance(e, FitEvent)]
+        end = events[-1].reason if events and isinstance(events[-1], Finished) else None
+        st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")
+        st.plotly_chart(figs.distill_figure(fits, t_acc), width="stretch")
+        if state in ("queued", "running") and now == "done":
+            st.rerun()  # re-enable the controls' state at once
     live()
 
 S.sync_url()

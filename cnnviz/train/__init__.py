@@ -2,7 +2,7 @@
 from .checkpoint import load_checkpoint
 from .events import Checkpoint, Evaluation, Failed, Finished, Progress
 from .recipe import TrainConfig
-from .runner import JobLimiter, ThreadRunner, get_runner
+from .runner import JobLimiter, ThreadRunner, get_local_runner, get_runner
 
-__all__ = ["TrainConfig", "ThreadRunner", "JobLimiter", "get_runner", "load_checkpoint",
+__all__ = ["TrainConfig", "ThreadRunner", "JobLimiter", "get_runner", "get_local_runner", "load_checkpoint",
            "Progress", "Evaluation", "Checkpoint", "Finished", "Failed"]

@@ -7,7 +7,7 @@ lower CPU priority, so a class's clicks are served before the trainings' steps.
 The child is ``python -m cnnviz.train.isolated``, not multiprocessing: multiprocessing re-imports the parent's
 ``__main__``, which under Streamlit is a page script. Protocol: the parent pickles (config, device, threads)
 to the child's stdin; the child pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout,
-then ("end", None); SIGUSR1 asks it to stop (``run_training`` stops within a step)."""
+then ("end", None); SIGUSR1 asks it to stop (a job stops within a step)."""
 from __future__ import annotations
 
 import os
@@ -25,7 +25,8 @@ EXIT_GRACE_S = 10
 
 
 def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None) -> str | None:
-    """Like ``run_training(config, emit, stop, keep, device)``, in a child process; blocks until it ends.
+    """Like ``run_job(config, emit, stop, keep, device)`` (a training or a distillation), in a child process;
+    blocks until it ends.
     Returns None, or the failure message (a ConfigError, a crash, or the child dying, e.g. killed for memory)."""
     threads = threads or max(1, (os.cpu_count() or 2) - 1)
     proc = subprocess.Popen([sys.executable, "-m", "cnnviz.train.isolated"], stdin=subprocess.PIPE,
@@ -105,10 +106,10 @@ def _child() -> None:
     import torch
 
     from ..errors import ConfigError
-    from .loop import run_training
+    from .jobs import run_job
     torch.set_num_threads(threads)
     try:
-        run_training(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
+        run_job(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
     except ConfigError as e:
         send("failed", str(e))
     except Exception as e:  # noqa: BLE001 - reaches the page as a message

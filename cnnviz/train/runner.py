@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from .events import Checkpoint, Failed, Finished
 from .isolated import run_isolated
-from .loop import run_training
+from .jobs import run_job
 from .recipe import TrainConfig
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
@@ -93,7 +93,7 @@ LIMITER = JobLimiter()  # the one piece of state shared by every session of the 
 
 @dataclass
 class _Job:
-    config: TrainConfig
+    config: TrainConfig              # or a DistillConfig: see jobs.py
     owner: str | None
     state: str = QUEUED
     events: list = field(default_factory=list)
@@ -121,7 +121,8 @@ class ThreadRunner:
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ the interface
-    def submit(self, config: TrainConfig, owner: str | None = None) -> str:
+    def submit(self, config, owner: str | None = None) -> str:
+        """``config``: a TrainConfig or a DistillConfig (jobs.py). Starts it now or queues it; the job id."""
         with self._lock:
             if owner is not None:
                 for jid, job in self._jobs.items():
@@ -129,7 +130,7 @@ class ThreadRunner:
                         raise ConfigError("job", f"this browser session already has a training job ({jid}); "
                                           "stop it before starting another")
             job_id = f"job-{next(self._ids)}"
-            self._jobs[job_id] = job = _Job(config, owner, checkpoint=config.resume)
+            self._jobs[job_id] = job = _Job(config, owner, checkpoint=getattr(config, "resume", None))
         self.limiter.request(job_id, lambda: self._start(job_id, job))
         return job_id
 
@@ -204,7 +205,7 @@ class ThreadRunner:
                 if failure is not None:
                     emit(Failed(step[0], failure, ckpt[0]))
             else:
-                run_training(job.config, emit, job.stop, keep, self.device)
+                run_job(job.config, emit, job.stop, keep, self.device)
         except ConfigError as e:
             emit(Failed(step[0], str(e), ckpt[0]))
         except Exception as e:  # a crash must reach the page as a message, not kill the server
@@ -220,12 +221,16 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def get_runner():
-    """The process-wide runner (pages keep only job ids): a RayRunner shared by every replica when
-    ``CNNVIZ_RAY_ADDRESS`` is set (ConfigError if that cluster cannot be used), else the thread runner."""
+    """The process-wide runner for trainings (pages keep only job ids): a RayRunner shared by every replica when
+    ``CNNVIZ_RAY_ADDRESS`` is set (ConfigError if that cluster cannot be used), else :func:`get_local_runner`."""
     from ..cluster import make_runner  # imports ray only when the address is set
     ray_runner = make_runner()
-    if ray_runner is not None:
-        return ray_runner
+    return ray_runner if ray_runner is not None else get_local_runner()
+
+
+def get_local_runner() -> ThreadRunner:
+    """This process's runner, behind the process-wide limiter. Distillations (seconds to a minute, tiny models)
+    always run here, also when trainings go to Ray."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:

@@ -6,7 +6,8 @@ import pytest
 
 import apptest
 from cnnviz.compress import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
-from cnnviz.distill import digits_model
+from cnnviz.distill import FitEvent, digits_model
+from cnnviz.train import Finished, get_local_runner
 
 
 open_page = partial(apptest.open_page, "compression", via_app=True)
@@ -53,16 +54,26 @@ def test_pruning_numbers_match_engine(page, trained):
     assert metrics(at, "Validation accuracy")[1] == f"{accuracy(p, ds.x_val, ds.y_val):.1%}"
 
 
-def test_distillation_job_runs_and_reports(page):
+def test_distillation_runs_on_the_training_runner_and_reports(page):
+    """The job goes to the process's training runner (a child process behind the limiter), not a page thread;
+    the page shows exactly the runner's events."""
     at = page
     at.slider(key="compress_epochs").set_value(2).run()
     next(b for b in at.button if b.label == "Start").click().run()
-    job = at.session_state["compress_job"]
-    job._thread.join(timeout=240)
-    assert not job.running and job.error is None
+    assert not at.exception, at.exception
+    job, epochs = at.session_state["compress_job"]
+    runner = get_local_runner()
+    assert epochs == 2 and runner.join(job, timeout=240)
     at.run()
+    events = runner.poll(job)
+    fits = [e for e in events if isinstance(e, FitEvent)]
+    assert sorted((e.run, e.epoch) for e in fits) == [("distilled", 1), ("distilled", 2),
+                                                     ("labels only", 1), ("labels only", 2)]
+    assert isinstance(events[-1], Finished) and events[-1].reason == "done"
+    assert events[-1].best_val_acc == max(e.val_accuracy for e in fits if e.run == "distilled")
     assert any("2 of 2 epochs — done" in c.value for c in at.caption)
-    assert sorted({e.run for e in job.poll()}) == ["distilled", "labels only"]
+    shown_acc = [t["y"] for t in apptest.figures(at)[-1]["data"] if "distilled" in t.get("name", "")]
+    assert shown_acc and shown_acc[0][-1] == pytest.approx(fits[-2].val_accuracy, abs=1e-6)
 
 
 def test_link_restores_bits():

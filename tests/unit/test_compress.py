@@ -1,5 +1,6 @@
 """cnnviz.compress vs PyTorch's own quantization / pruning ops and direct formulas, on tiny seeded tensors."""
 import math
+import threading
 
 import pytest
 import torch
@@ -10,8 +11,9 @@ from torch.nn.utils import prune
 from cnnviz import ConfigError
 from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prune_model, quant_params, quantize_model,
                              sparsity_per_layer, tau_for_sparsity, tensor_bytes, tradeoff_curves)
-from cnnviz.distill import DistillJob, distillation_loss, fit
+from cnnviz.distill import DistillConfig, distillation_loss, fit, run_distill, train_epochs
 from cnnviz.models import TinyVGG
+from cnnviz.train import Finished, JobLimiter, ThreadRunner
 
 
 def rand(*shape, seed=0):
@@ -196,23 +198,45 @@ def test_trained_model_and_tradeoff_curves(digits_model):
     assert by[("quantization", "2-bit")].accuracy == accuracy(q2, ds.x_val, ds.y_val)
 
 
-def test_distill_job_runs_both_students(digits_model):
-    teacher, ds = digits_model
-    job = DistillJob(teacher, lambda: TinyVGG(1, 10, 8, width=4),
-                     (ds.x_train[:300], ds.y_train[:300], ds.x_val, ds.y_val), epochs=2).start()
-    job._thread.join(timeout=60)
-    assert job.error is None and not job.running
-    evs = job.poll()
-    assert sorted((e.run, e.epoch) for e in evs) == [("distilled", 1), ("distilled", 2),
-                                                     ("labels only", 1), ("labels only", 2)]
-    assert job.poll(since=3) == evs[3:]
-    assert all(0 <= e.val_accuracy <= 1 and e.train_loss > 0 for e in evs)
+def test_distill_job_trains_both_students_from_the_same_start():
+    cfg = DistillConfig(student_width=4, epochs=2, n_train=300)
+    events = []
+    run_distill(cfg, events.append, threading.Event())
+    fits, end = events[:-1], events[-1]
+    assert [(e.run, e.epoch) for e in fits] == [("distilled", 1), ("labels only", 1),
+                                                 ("distilled", 2), ("labels only", 2)]
+    assert all(0 <= e.val_accuracy <= 1 and e.train_loss > 0 for e in fits)
+    assert isinstance(end, Finished) and end.reason == "done" and end.epoch == 2
+    assert end.best_val_acc == max(e.val_accuracy for e in fits if e.run == "distilled")
+    # the labels-only student is plain training: the same numbers as fit() from the same initial weights
+    from cnnviz.data import load_dataset
+    ds = load_dataset("digits")
+    torch.manual_seed(cfg.seed)
+    alone = TinyVGG(1, 10, 8, width=4)
+    ref = list(train_epochs(alone, ds.x_train[:300], ds.y_train[:300], ds.x_val, ds.y_val, epochs=2, lr=cfg.lr,
+                            seed=cfg.seed, run="labels only"))
+    assert [e for e in fits if e.run == "labels only"] == ref
 
 
-def test_distill_job_stops():
-    x, y = torch.rand(64, 1, 8, 8), torch.randint(0, 10, (64,))
-    teacher = TinyVGG(1, 10, 8, width=2)
-    job = DistillJob(teacher, lambda: TinyVGG(1, 10, 8, width=2), (x, y, x, y), epochs=10_000)
-    job.stop()
-    job.start()._thread.join(timeout=10)
-    assert not job.running and len(job.poll()) <= 2
+def test_distill_job_stops_and_bad_settings_name_the_field():
+    stop = threading.Event()
+    stop.set()
+    events = []
+    run_distill(DistillConfig(epochs=200), events.append, stop)
+    assert len(events) == 1 and events[0].reason == "stopped"
+    for kw, field in [(dict(alpha=1.5), "alpha"), (dict(temperature=0), "temperature"), (dict(epochs=0), "epochs"),
+                      (dict(student_width=2.5), "student_width"), (dict(lr=-1), "lr")]:
+        with pytest.raises(ConfigError) as e:
+            DistillConfig(**kw)
+        assert e.value.field == field
+
+
+def test_distillation_runs_in_the_runners_child_process():
+    runner = ThreadRunner(JobLimiter(1), device=torch.device("cpu"), isolate=True)
+    cfg = DistillConfig(student_width=4, epochs=2, n_train=300)
+    job = runner.submit(cfg)
+    assert runner.join(job, timeout=120)
+    child = runner.poll(job)
+    here = []
+    run_distill(cfg, here.append, threading.Event())
+    assert child == here  # seeded: the child's numbers are this process's
