@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
+from cnnviz import builder as bld
 from cnnviz import codegen as cg
 from cnnviz.architecture import fmt_bytes, share, summarize, weight_sharing
 from cnnviz.blocks.compare import compare_blocks
@@ -18,7 +19,6 @@ S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16,
 st.title("Architecture Lab")
 st.caption("Where do a network's parameters and FLOPs go? Every count below is measured by PyTorch "
            "(FlopCounterMode, batch 1) and set next to its closed-form formula.")
-S.show_notices()
 scaling, blocks = st.cache_data(compound_scaling), st.cache_data(compare_blocks)  # pure: int arguments
 
 
@@ -31,6 +31,32 @@ def preset_summary(name):
 def stack_summary(text):
     layers, in_shape = cg.stack_from_json(text)
     return summarize(cg.build_stack(layers, in_shape), in_shape)
+
+
+def builder_stack() -> tuple[list, tuple]:
+    """The builder's (layers, in_shape): this session's, else the link's (``stack=``), else the example."""
+    if S.key("stack") not in st.session_state:
+        stack = (list(cg.EXAMPLE), cg.EXAMPLE_SHAPE)
+        if "stack" in st.query_params:
+            try:
+                stack = bld.decode_stack(st.query_params["stack"])
+            except ConfigError as err:
+                S.notices.append(f"Ignored the link's stack ({err})")
+        st.session_state[S.key("stack")] = stack
+    return st.session_state[S.key("stack")]
+
+
+def set_stack(layers, in_shape) -> None:
+    """A new stack for this session and the URL (the example stays out of links)."""
+    st.session_state[S.key("stack")] = (layers, tuple(in_shape))
+    if (layers, tuple(in_shape)) == (cg.EXAMPLE, cg.EXAMPLE_SHAPE):
+        st.query_params.pop("stack", None)
+    else:
+        try:
+            st.query_params["stack"] = bld.encode_stack(layers, in_shape)
+        except ConfigError:  # an invalid stack (shown below with its error) is not written to links
+            st.query_params.pop("stack", None)
+    st.rerun()  # the layer-number inputs take the new length
 
 
 def layer_report(s):
@@ -51,6 +77,8 @@ def num(col, label, name, help):
     return int(col.number_input(label, *S.bounds[name], key=S.key(name), help=help))
 
 
+builder_stack()  # reads a shared link's stack now, so a bad one is noticed at the top
+S.show_notices()
 presets_tab, blocks_tab, build_tab, principles_tab = st.tabs(
     ["Presets", "Block comparison", "Builder + export", "Principles in numbers"])
 with presets_tab:
@@ -78,38 +106,48 @@ with blocks_tab:
         show_error(err)
 
 with build_tab:
-    stack = st.session_state.setdefault(S.key("stack"), (list(cg.EXAMPLE), cg.EXAMPLE_SHAPE))
-    layers, in_shape = stack
-    st.caption(f"Input {'×'.join(map(str, in_shape))}. Convs take their input channels from the layer before.")
-    c = st.columns([2, 1, 1, 1, 1, 1])
-    kind = c[0].selectbox("New layer", ("conv", "pool", "norm", "act", "linear"), key=S.key("new"),
-                          help="conv 3×3 'same', max pool 2, batch norm, ReLU, or a linear layer with 10 outputs.")
-    width = c[1].number_input("Channels / outputs", 1, 512, 16, key=S.key("width"), help="Conv filters or linear outputs.")
+    layers, in_shape = builder_stack()
+    c = st.columns(6)
+    cin = c[0].number_input("Input channels", 1, max(64, in_shape[0]), in_shape[0], help="C of the input (3: RGB).")
+    size = c[1].number_input("Input size, each axis", 1, max(512, in_shape[1]), in_shape[1],
+                             help="The length of every spatial axis (H = W, and D in 3-D).")
+    if (cin, size) != (in_shape[0], in_shape[1]):
+        set_stack(*bld.reshape_input(layers, in_shape, int(cin), int(size)))
+    kind = c[2].selectbox("New layer", bld.KINDS, key=S.key("new"), help="What 'add' inserts or 'replace' puts in.")
+    width = c[3].number_input("Channels / outputs", 1, 512, 16, key=S.key("width"),
+                              help="Conv filters or linear outputs.", disabled=kind not in ("conv", "linear"))
+    kernel = c[4].number_input("Kernel", 1, 11, 3 if kind == "conv" else 2, key=S.key(f"kernel_{kind}"),
+                               help="k on every axis; convs pad k // 2.", disabled=kind not in ("conv", "pool"))
+    stride = c[5].number_input("Stride", 1, 4, 1 if kind == "conv" else 2, key=S.key(f"stride_{kind}"),
+                               help="Step of the window.", disabled=kind not in ("conv", "pool"))
+    act = "relu"
+    if kind in ("act", "norm"):
+        options = tuple(cg.ACTIVATIONS) if kind == "act" else cg.NORMS
+        act = st.radio("Kind", options, horizontal=True, key=S.key(f"kind_{kind}"))
     n = len(layers)
     for key, top in (("at", n + 1), ("to", max(1, n))):  # seeded here (the stack may have shrunk)
         st.session_state[S.key(key)] = min(st.session_state.get(S.key(key), top), top)
-    at = int(c[2].number_input("At layer #", 1, n + 1, key=S.key("at"),
-                               help="Position to insert at, or the layer to move / remove."))
-    last = int(c[3].number_input("…to layer #", 1, max(1, n), key=S.key("to"),
+    c = st.columns([1, 1, 2, 1])
+    at = int(c[0].number_input("At layer #", 1, n + 1, key=S.key("at"),
+                               help="Position to insert at, or the layer to replace / move / remove."))
+    last = int(c[1].number_input("…to layer #", 1, max(1, n), key=S.key("to"),
                                  help="With 'residual': wrap layers # … to # in x + f(x)."))
-    op = c[4].selectbox("Action", ("add", "remove", "up", "down", "residual"), key=S.key("op"),
-                        help="Insert, delete, move one place, or add a residual connection around a group.")
-    new = dict(conv=cg.conv(in_shape[0], width, 3, dims=len(in_shape) - 1, padding=1), pool=cg.pool(2, len(in_shape) - 1),
-               norm={"type": "norm", "kind": "batch"}, act={"type": "act", "kind": "relu"},
-               linear={"type": "linear", "out_features": width, "bias": True})[kind]
-    if c[5].button("Apply", icon=":material/play_arrow:", help="Apply the action to the stack."):
+    op = c[2].selectbox("Action", ("add", "replace", "remove", "up", "down", "residual"), key=S.key("op"),
+                        help="Insert, swap in the new layer, delete, move one place, or add a residual connection "
+                             "around a group.")
+    if c[3].button("Apply", icon=":material/play_arrow:", help="Apply the action to the stack."):
         try:
+            new = bld.new_layer(kind, in_shape, int(width), int(kernel), int(stride), act=act, norm=act)
             i = at - 1
-            layers = {"add": lambda: [*layers[:i], new, *layers[i:]], "remove": lambda: cg.remove(layers, i),
-                      "up": lambda: cg.move(layers, i, -1), "down": lambda: cg.move(layers, i, 1),
-                      "residual": lambda: cg.wrap(layers, i, last - 1)}[op]()
-            st.session_state[S.key("stack")] = (cg.rechain(layers, in_shape), in_shape)
-            st.rerun()
+            set_stack(cg.rechain({"add": lambda: bld.insert(layers, i, new), "remove": lambda: bld.remove(layers, i),
+                                  "replace": lambda: bld.replace(layers, i, new),
+                                  "up": lambda: bld.move(layers, i, -1), "down": lambda: bld.move(layers, i, 1),
+                                  "residual": lambda: bld.wrap(layers, i, last - 1)}[op](), in_shape), in_shape)
         except ConfigError as err:
             show_error(err)
     try:
         outs = cg.shapes(layers, in_shape)
-        st.dataframe(pd.DataFrame(dict(layer=[cg.describe(x) for x in layers],
+        st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],
                                        output=["×".join(map(str, o)) for o in outs])), width="stretch")
         layer_report(stack_summary(cg.stack_to_json(layers, in_shape)))
         code = cg.to_code(layers, in_shape)
@@ -123,8 +161,7 @@ with build_tab:
     text = st.text_area("Import a stack (JSON)", key=S.key("json"), help='{"in_shape": [3, 32, 32], "layers": [...]}')
     if st.button("Import", icon=":material/upload:", help="Replace the stack with this JSON.") and text:
         try:
-            st.session_state[S.key("stack")] = cg.stack_from_json(text)
-            st.rerun()
+            set_stack(*cg.stack_from_json(text))
         except ConfigError as err:
             show_error(err)
 

@@ -61,10 +61,46 @@ def test_importing_a_stack_too_large_to_run_shows_the_limit():
     import json
 
     from cnnviz import codegen as cg
-    at = AppTest.from_file("../../pages/architecture_lab.py", default_timeout=60)
-    at.run()
+    at = open_page()
     layers = [cg.conv(3, 64, 3, padding=1)] + [cg.conv(64, 64, 3, padding=1) for _ in range(39)]
     at.text_area(key="arch_json").set_value(json.dumps({"in_shape": [3, 1024, 1024], "layers": layers}))
     at.button[-1].click().run()
     assert not at.exception
     assert any("stack" in shown(e.value) and "above the limit of 16,000,000" in shown(e.value) for e in at.error)
+
+
+def test_builder_replace_and_input_shape_equal_torch_and_live_in_the_link():
+    from cnnviz import builder as bld
+    from cnnviz import codegen as cg
+    from cnnviz.architecture import summarize
+    at = open_page()
+    at.selectbox(key="arch_new").set_value("conv").run()
+    at.number_input(key="arch_width").set_value(8)  # the residual after it keeps 8 channels
+    at.number_input(key="arch_kernel_conv").set_value(5)
+    at.number_input(key="arch_stride_conv").set_value(2)
+    at.number_input(key="arch_at").set_value(1)
+    at.selectbox(key="arch_op").set_value("replace")
+    next(b for b in at.button if b.label == "Apply").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    next(n for n in at.number_input if n.label == "Input channels").set_value(1).run()
+    next(n for n in at.number_input if n.label == "Input size, each axis").set_value(28).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # what the page built: the example with a 1 -> 8, k5 s2 conv first, on a 1×28×28 input, re-chained
+    layers = cg.rechain([cg.conv(1, 8, 5, stride=2, padding=2), *cg.EXAMPLE[1:]], (1, 28, 28))
+    model = cg.build_stack(layers, (1, 28, 28))
+    s = summarize(model, (1, 28, 28))
+    assert metric(at, "Parameters", 1) == fmt_int(sum(p.numel() for p in model.parameters()) == s.total_params
+                                                   and s.total_params)
+    assert metric(at, "Output shape", 1) == "×".join(map(str, model(__import__("torch").zeros(1, 1, 28, 28)).shape[1:]))
+    token = at.query_params["stack"]
+    token = token[0] if isinstance(token, list) else token
+    assert bld.decode_stack(token) == (layers, (1, 28, 28))
+    shared = open_page({"stack": token})  # the link opens the same stack in a new session
+    assert metric(shared, "Parameters", 1) == metric(at, "Parameters", 1)
+    assert shared.main.code[0].value == at.main.code[0].value
+
+
+def test_a_broken_stack_link_is_ignored_with_a_notice():
+    at = open_page({"stack": "eNrLSM3JyQcABiwCFQ"})  # deflated "hello": not a stack
+    assert any("Ignored the link's stack" in i.value for i in at.info)
+    assert metric(at, "Parameters", 1) == fmt_int(12_258)  # the example instead
