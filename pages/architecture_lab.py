@@ -147,8 +147,9 @@ with build_tab:
             show_error(err)
     try:
         outs = cg.shapes(layers, in_shape)
-        st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],
-                                       output=["×".join(map(str, o)) for o in outs])), width="stretch")
+        st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],  # numbered as "At layer #"
+                                       output=["×".join(map(str, o)) for o in outs]),
+                                  index=pd.RangeIndex(1, len(layers) + 1, name="#")), width="stretch")
         layer_report(stack_summary(cg.stack_to_json(layers, in_shape)))
         code = cg.to_code(layers, in_shape)
         st.code(code, language="python")

@@ -22,3 +22,18 @@ def test_summary_and_block_comparison(server, page):
     assert "groups" in page.get_by_test_id("stAlert").filter(has_text="divisible").first.inner_text()
     page.wait_for_function("() => window.location.search.includes('groups=5')")  # the state is in the link
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_a_shared_builder_link_opens_the_same_stack(server, page):
+    from cnnviz import builder as bld
+    from cnnviz import codegen as cg
+    from cnnviz.ui import fmt_int
+    layers, shape = bld.reshape_input(cg.EXAMPLE, cg.EXAMPLE_SHAPE, 1, 28)
+    params = sum(p.numel() for p in cg.build_stack(layers, shape).parameters())
+    page.goto(f"{server}/architecture_lab?stack={bld.encode_stack(layers, shape)}")
+    page.get_by_role("tab", name="Builder + export").click()
+    page.wait_for_function(f"({METRICS})().includes('{fmt_int(params)}')")
+    page.get_by_text("nn.Conv2d(1, 8").first.wait_for()  # the code starts from the link's 1-channel input
+    if os.environ.get("CNNVIZ_SCREENSHOTS"):
+        page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/builder.png", full_page=True)
+    assert page.get_by_test_id("stException").count() == 0
