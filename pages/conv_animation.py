@@ -7,27 +7,30 @@ from cnnviz.animation import DEFAULTS, INPUT_SOURCES, KERNEL_PRESETS, conv2d_ste
     sample_input
 from cnnviz.animation_extra import EXTRA_BOUNDS, EXTRA_DEFAULTS, center_crop, channel_demo, \
     conv_transpose2d_steps, multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
+from cnnviz.animation_nd import KERNELS_1D, ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS, SIGNALS, conv1d_steps, \
+    conv3d_plane_steps, kernel_1d, signal_input, volume_demo
 from cnnviz.arithmetic import PADDING_MODES
 from cnnviz.figures.animation import SPEED_MS, animation_figure
 from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
     untouched_figure
 from cnnviz.ui import PageState, show_error
 
-S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS,
-              options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES,
-                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg")),
+S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS,
+              options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES, m1=PADDING_MODES,
+                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg")) | ND_OPTIONS,
               bounds=dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4),
                           padding=(0, 4), dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
-                          pstep=(1, 4096)) | EXTRA_BOUNDS)
+                          pstep=(1, 4096)) | EXTRA_BOUNDS | ND_BOUNDS)
 
 st.title("Convolution Animation")
 st.caption("Press Play: the window slides over the input, multiplies, adds up and writes one output cell per step. "
-           "Every value is the one PyTorch computes (F.conv2d, F.max_pool2d, F.avg_pool2d).")
+           "Every value is the one PyTorch computes (F.conv1d/2d/3d, F.max_pool2d, F.avg_pool2d).")
 S.show_notices()
 
 
-def animate(trace_fn, step_key, cols):
-    """Build the steps, pick the step shown first (in ``cols``), draw the animation full width below."""
+def animate(trace_fn, step_key, cols, one_d=False):
+    """Build the steps, pick the step shown first (in ``cols``), draw the animation full width below.
+    ``one_d``: a sequence (one row): output length and out[i] instead of rows × columns and out[r,c]."""
     try:
         steps = trace_fn()
     except ConfigError as err:
@@ -37,13 +40,25 @@ def animate(trace_fn, step_key, cols):
     st.session_state[S.key(step_key)] = min(st.session_state.get(S.key(step_key), 1), n)
     step = cols[0].number_input("Show step", 1, n, key=S.key(step_key),
                                 help="Step forward / back with + and −; Play in the figure runs from here.")
-    cols[1].metric("Output", "×".join(map(str, steps.out_shape)), help="rows × columns of the output")
-    cols[2].metric("Steps", n, help="one per output cell")
     s = steps[step - 1]
-    cols[3].metric(f"Step {step}: out[{s.out[0]},{s.out[1]}]", f"{s.value:.4g}",
+    shape, cell = (str(steps.out_shape[1]), f"out[{s.out[1]}]") if one_d else \
+        ("×".join(map(str, steps.out_shape)), f"out[{s.out[0]},{s.out[1]}]")
+    cols[1].metric("Output", shape, help="output length" if one_d else "rows × columns of the output")
+    cols[2].metric("Steps", n, help="one per output cell")
+    cols[3].metric(f"Step {step}: {cell}", f"{s.value:.4g}",
                    help="The value this step writes (the figure shows the products and their sum).")
     st.plotly_chart(animation_figure(steps, step - 1, SPEED_MS[S["speed"]]), width="stretch", theme=None,
                     config=dict(displayModeBar=False), key=S.key(step_key + "_fig"))
+
+
+def ints(names_labels, helps):
+    cols = st.columns(len(names_labels))
+    return [col.number_input(lab, *S.bounds[n], key=S.key(n), help=h)
+            for col, (n, lab), h in zip(cols, names_labels, helps)]
+
+
+def show(fig):
+    st.plotly_chart(fig, width="content", theme=None, config=dict(displayModeBar=False))
 
 
 c = st.columns([2, 2, 2, 2])
@@ -64,8 +79,8 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 
-conv_tab, pool_tab, t_tab, m_tab, pit_tab = st.tabs(["Convolution", "Pooling", "Transposed", "Multi-channel",
-                                                     "Pitfalls"])
+conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pit_tab = st.tabs(
+    ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Pitfalls"])
 with conv_tab:
     c = st.columns([3, 2, 2, 2, 3, 2, 3, 2])
     preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
@@ -105,15 +120,56 @@ with pool_tab:
                "the cells of a ceil_mode window that hang past the padding.")
 
 
+with d1_tab:
+    c = st.columns([4, 2, 3, 2, 2, 2, 3, 2, 3])
+    sig = c[0].radio("Signal", SIGNALS, key=S.key("sig"), horizontal=True,
+                     help="A noisy sine, a step, seeded integers (the Seed of the input row above), or your numbers.")
+    if sig == "typed":
+        c[1].text_input("Numbers", key=S.key("stext"), help="Up to 32 numbers, separated by spaces.")
+    else:
+        c[1].number_input("Length L", 1, 32, key=S.key("slen"), help="How many samples.")
+    k1 = c[2].selectbox("Kernel", KERNELS_1D, key=S.key("k1"),
+                        help="Difference: finds edges. Moving average and gaussian: smooth. Edit the numbers below.")
+    k1n = c[3].number_input("Size k", 1, 9, key=S.key("k1n"), help="Kernel length.")
+    s1 = c[4].number_input("Stride", 1, 4, key=S.key("s1"), help="How far the window moves per step.")
+    d1 = c[5].number_input("Dilation", 1, 4, key=S.key("d1"), help="Gaps between kernel taps.")
+    pad1 = c[6].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad1"),
+                          help="'same' keeps the length (stride 1 only); 'valid' means no padding.")
+    p1 = c[7].number_input("Pad", 0, 4, key=S.key("p1"), help="Samples added at each end.") \
+        if pad1 == "numbers" else pad1
+    m1 = c[8].selectbox("Padding mode", PADDING_MODES, key=S.key("m1"),
+                        help="What the added samples hold: zeros, a mirror image, the end value, or a wrap-around.")
+    try:
+        seq = signal_input(sig, S["slen"], S["seed"], S["stext"])
+        k0 = kernel_1d(k1, k1n, S["seed"])
+        w1 = st.data_editor(k0[None], key=S.key(f"k1edit_{k1}_{k1n}"), width="stretch")[0]
+        animate(lambda: conv1d_steps(seq, w1, 0.0, s1, p1, d1, m1), "step1", st.columns(4), one_d=True)
+        st.caption("A 1-D convolution (F.conv1d, nn.Conv1d) is the 2-D one on a single row: the same products "
+                   "and sums, the window moving along the sequence only. Audio, text embeddings and sensor data "
+                   "use it.")
+    except ConfigError as err:
+        show_error(err)
 
-def ints(names_labels, helps):
-    cols = st.columns(len(names_labels))
-    return [col.number_input(lab, *EXTRA_BOUNDS[n], key=S.key(n), help=h)
-            for col, (n, lab), h in zip(cols, names_labels, helps)]
-
-
-def show(fig):
-    st.plotly_chart(fig, width="content", theme=None, config=dict(displayModeBar=False))
+with d3_tab:
+    vd, vkd, vs, vp, vz, vstep = ints(
+        [("vd", "Volume depth D"), ("vkd", "Kernel depth"), ("vs", "Stride"), ("vp", "Padding"),
+         ("vz", "Output plane"), ("vstep", "Show step")],
+        ["Slices of the D×4×4 input (seeded numbers 0–9).", "k_d: how many slices one output cell reads "
+         "(the kernel is k_d×3×3).", "The same on every axis.", "Zero padding on every side, depth included.",
+         "Which output depth plane (+ / − to step).", "Which output cell of that plane."])
+    try:
+        x3, w3 = volume_demo(vd, vkd, S["seed"])
+        planes = (vd + 2 * vp - vkd) // vs + 1
+        t3, depths = conv3d_plane_steps(x3, w3, min(vz, max(1, planes)) - 1, stride=vs, padding=vp)
+        names = [f"slice {z}" if 0 <= z < vd else "padding (zeros)" for z in depths]
+        show(channels_figure(t3, min(vstep, len(t3)) - 1, names))
+        st.caption(f"F.conv3d: output plane {min(vz, planes)} of {planes} reads input depths "
+                   f"{', '.join(str(z) if 0 <= z < vd else f'{z} (padding)' for z in depths)} (each with its own "
+                   "3×3 kernel slice) and adds their window "
+                   "sums — a 3-D convolution is a multi-channel 2-D one whose channels are the depth slices "
+                   "the kernel covers, sliding along depth as well. Video and CT scans use it.")
+    except ConfigError as err:
+        show_error(err)
 
 
 with t_tab:

@@ -53,7 +53,8 @@ def _outline(cells, half=0.47):
 
 
 class _Layout:
-    """Where every cell goes in one shared coordinate system (y grows downward)."""
+    """Where every cell goes in one shared coordinate system (y grows downward). Side by side (input | window ×
+    kernel | output), or stacked when the input is one row (1-D): a long row then gets the full width."""
 
     def __init__(self, t: Trace):
         H, W = t.x.shape
@@ -63,18 +64,30 @@ class _Layout:
         self.r1, self.c1 = max(H + t.pad_hi[0], *(r + 1 for r in rows)), max(W + t.pad_hi[1], *(c + 1 for c in cols))
         kh, kw = t.kernel
         self.zoom = 2 if max(kh, kw) <= 4 else 1            # the terms panel is drawn bigger: it carries the math
-        self.kx = (self.c1 - self.c0) + GAP                 # left edge of the terms panel
-        self.ox = self.kx + kw * self.zoom + GAP            # left edge of the output panel
-        self.height = max(self.r1 - self.r0, kh * self.zoom + 1, t.out_shape[0])
+        self.stacked = H == 1
+        if self.stacked:                                    # panels one under the other, titles in the gaps
+            self.kx, self.ky = 0.0, (self.r1 - self.r0) + GAP + 0.5
+            self.ox, self.oy = 0.0, self.ky + kh * self.zoom + 1 + GAP
+            self.width = max(self.c1 - self.c0, kw * self.zoom + 8, t.out_shape[1])
+            self.height = self.oy + t.out_shape[0]
+        else:
+            self.kx, self.ky = (self.c1 - self.c0) + GAP, 0.0  # left edge of the terms panel
+            self.ox, self.oy = self.kx + kw * self.zoom + GAP, 0.0  # left edge of the output panel
+            self.width = self.ox + t.out_shape[1]
+            self.height = max(self.r1 - self.r0, kh * self.zoom + 1, t.out_shape[0])
 
     def inp(self, i, j):
         return j - self.c0, i - self.r0
 
     def term(self, a, e):
-        return self.kx + (e + 0.5) * self.zoom - 0.5, (a + 0.5) * self.zoom - 0.5
+        return self.kx + (e + 0.5) * self.zoom - 0.5, self.ky + (a + 0.5) * self.zoom - 0.5
 
     def out(self, r, c):
-        return self.ox + c, r
+        return self.ox + c, self.oy + r
+
+
+def _cell(t: Trace, r: int, c: int) -> str:
+    return f"out[{c}]" if getattr(t, "one_d", False) else f"out[{r},{c}]"
 
 
 def _terms(t: Trace, s) -> tuple[list[str], str]:
@@ -83,7 +96,7 @@ def _terms(t: Trace, s) -> tuple[list[str], str]:
     if t.kind == "conv":
         w = t.weight.reshape(-1)
         text = [f"{fmt(v)}×{fmt(k)}<br><b>{fmt(p)}</b>" for v, k, p in zip(s.inputs, w, s.products)]
-        eq = f"out[{r},{c}] = Σ products {fmt(sum(s.products))} + bias {fmt(t.bias)} = <b>{fmt(s.value)}</b>"
+        eq = f"{_cell(t, r, c)} = Σ products {fmt(sum(s.products))} + bias {fmt(t.bias)} = <b>{fmt(s.value)}</b>"
         return text, eq
     H, W = t.x.shape
     text = []
@@ -92,10 +105,10 @@ def _terms(t: Trace, s) -> tuple[list[str], str]:
         pad_txt = ("−∞" if t.kind == "max" else "0") if inside_pad else "—"
         text.append(f"<b>{fmt(v)}</b>" if (i, j) == s.argmax else fmt(v) if not math.isnan(v) else pad_txt)
     if t.kind == "max":
-        eq = f"out[{r},{c}] = max of the window = <b>{fmt(s.value)}</b> (input {s.argmax[0]},{s.argmax[1]})"
+        eq = f"{_cell(t, r, c)} = max of the window = <b>{fmt(s.value)}</b> (input {s.argmax[0]},{s.argmax[1]})"
     else:
         past = len(s.window) - s.divisor
-        eq = (f"out[{r},{c}] = sum {fmt(s.value * s.divisor)} / {s.divisor} cells (padding counted) "
+        eq = (f"{_cell(t, r, c)} = sum {fmt(s.value * s.divisor)} / {s.divisor} cells (padding counted) "
               f"= <b>{fmt(s.value)}</b>" + (f"<br>ceil_mode: {past} cell(s) past the edge, not counted" if past else ""))
     return text, eq
 
@@ -151,11 +164,11 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     fig.add_trace(go.Scatter(x=qx, y=qy, text=pad_txt, mode="text", hoverinfo="skip", showlegend=False,
                              textfont=dict(size=16, color=COLOURS["pad_text"])))
     kxs, kys = zip(*[L.term(a, e) for a in range(kh) for e in range(kw)])
-    fig.add_trace(go.Heatmap(z=[[0] * kw] * kh, x0=L.kx + L.zoom / 2 - 0.5, dx=L.zoom, y0=L.zoom / 2 - 0.5,
+    fig.add_trace(go.Heatmap(z=[[0] * kw] * kh, x0=L.kx + L.zoom / 2 - 0.5, dx=L.zoom, y0=L.ky + L.zoom / 2 - 0.5,
                              dy=L.zoom, colorscale=[[0, COLOURS["kernel_bg"]], [1, COLOURS["kernel_bg"]]],
                              showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
     oxs, oys = zip(*[L.out(r, c) for r in range(oh) for c in range(ow)])
-    fig.add_trace(go.Heatmap(z=[[0] * ow] * oh, x0=L.ox, dx=1, y0=0, dy=1, showscale=False, xgap=2, ygap=2,
+    fig.add_trace(go.Heatmap(z=[[0] * ow] * oh, x0=L.ox, dx=1, y0=L.oy, dy=1, showscale=False, xgap=2, ygap=2,
                              colorscale=[[0, COLOURS["out_bg"]], [1, COLOURS["out_bg"]]], hoverinfo="skip"))
 
     # --- dynamic: the traces frames update (their indices are the last ones)
@@ -165,7 +178,7 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
                              showlegend=False, name="window", **dyn[0]))
     fig.add_trace(go.Scatter(x=list(kxs), y=list(kys), mode="text", textfont=dict(size=16 if L.zoom > 1 else 12),
                              hoverinfo="skip", showlegend=False, **dyn[1]))
-    fig.add_trace(go.Scatter(x=[L.kx - 0.5], y=[kh * L.zoom + 0.1], mode="text", textposition="bottom right",
+    fig.add_trace(go.Scatter(x=[L.kx - 0.5], y=[L.ky + kh * L.zoom + 0.1], mode="text", textposition="bottom right",
                              textfont=dict(size=18), hoverinfo="skip", showlegend=False, **dyn[2]))
     fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLOURS["out"], width=6), hoverinfo="skip",
                              showlegend=False, name="output cell", **dyn[3]))
@@ -195,15 +208,20 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     slider_steps = [dict(label=str(k + 1), method="animate",
                          args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
                                               transition=dict(duration=0))]) for k in range(n)]
-    panel_titles = [(L.kx - GAP) / 2 - 0.5, L.kx + kw * L.zoom / 2 - 0.5, L.ox + ow / 2 - 0.5]
     mode = {"conv": t.padding_mode, "max": "−∞", "avg": "zero"}[t.kind]
-    names = [f"input {H}×{W}" + (f" + {mode} padding" if any(t.pad_lo + t.pad_hi) else ""),
+    size = (lambda h, w: str(w)) if getattr(t, "one_d", False) else (lambda h, w: f"{h}×{w}")
+    names = [f"input {size(H, W)}" + (f" + {mode} padding" if any(t.pad_lo + t.pad_hi) else ""),
              {"conv": "window × kernel", "max": "window (max circled)", "avg": "window (averaged)"}[t.kind],
-             f"output {oh}×{ow}"]
-    for x, label in zip(panel_titles, names):
-        fig.add_annotation(x=x, y=-0.6, text=f"<b>{label}</b>", showarrow=False, yanchor="bottom",
+             f"output {size(oh, ow)}"]
+    if L.stacked:  # titles left-aligned above each panel
+        spots = [(-0.5, -0.6, "left"), (L.kx - 0.5, L.ky - 0.6, "left"), (L.ox - 0.5, L.oy - 0.6, "left")]
+    else:          # titles centred above each panel
+        spots = [((L.kx - GAP) / 2 - 0.5, -0.6, "center"), (L.kx + kw * L.zoom / 2 - 0.5, -0.6, "center"),
+                 (L.ox + ow / 2 - 0.5, -0.6, "center")]
+    for (x, y, align), label in zip(spots, names):
+        fig.add_annotation(x=x, y=y, text=f"<b>{label}</b>", showarrow=False, yanchor="bottom", xanchor=align,
                            font=dict(size=17))
-    width_units = L.ox + ow
+    width_units = L.width
     fig.update_xaxes(visible=False, range=[-0.6, width_units - 0.4])
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1,
                      range=[L.height + 0.6, -1.4])

@@ -104,17 +104,20 @@ def padding_figure(shape, lo: int, hi: int) -> go.Figure:
     return _finish(fig, z.shape[0])
 
 
-def channels_figure(t: ChannelTrace, k: int) -> go.Figure:
-    """Step ``k``: each channel with the window outlined and its partial sum, then the output cell they make."""
+def channels_figure(t: ChannelTrace, k: int, names: list[str] | None = None) -> go.Figure:
+    """Step ``k``: each channel with the window outlined and its partial sum, then the output cell they make.
+    ``names``: what to call the channels (default "channel c"; the 3-D view's are depth slices)."""
     s = t[k]
     C = len(t.channels)
-    titles = [f"channel {c}: Σ = {fmt(p)}" for c, p in enumerate(s.partials)]
+    names = names or [f"channel {c}" for c in range(C)]
+    titles = [f"{name}: Σ = {fmt(p)}" for name, p in zip(names, s.partials)]
     titles.append(f"Output: {' + '.join(fmt(p) for p in s.partials)}" + (f" + {fmt(t.bias)}" if t.bias else "")
                   + f" = {fmt(s.value)}")
     fig = _panels(titles, [*(ch.padded.shape[1] for ch in t.channels), max(t.out_shape[1], 6)])
     for c, ch in enumerate(t.channels, 1):
         (ph, pw) = ch.pad_lo
-        _grid(fig, ch.padded, c, [[0, "#ffffff"], [1, "#6baed6"]])
+        blank = not ch.padded.any()  # a slice of zeros (the 3-D view's depth padding): grey, as padding is drawn
+        _grid(fig, ch.padded, c, [[0, "#e3e3e3"], [1, "#e3e3e3"]] if blank else [[0, "#ffffff"], [1, "#6baed6"]])
         _outline(fig, [(r + ph, q + pw) for r, q in s.window], c, COLOURS["window"], 3)
     out = np.full(t.out_shape, np.nan)
     for st_ in t[:k + 1]:
