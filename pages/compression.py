@@ -46,11 +46,19 @@ def distill_state(runner, key: str) -> str | None:
         return None
 
 
+def distill_stop(runner, key: str, wait_s: float) -> None:
+    """Stop this session's job, if the runner still knows it (a restarted server does not)."""
+    if key in st.session_state:
+        try:
+            runner.stop(st.session_state[key][0])
+            runner.join(st.session_state[key][0], timeout=wait_s)
+        except ConfigError:
+            del st.session_state[key]
+
+
 def distill_restart(runner, key: str, owner: str, cfg: DistillConfig) -> None:
     """Stop this session's job (one per session), then submit ``cfg``; (job id, epochs) go to the session."""
-    if key in st.session_state:
-        runner.stop(st.session_state[key][0])
-        runner.join(st.session_state[key][0], timeout=10)
+    distill_stop(runner, key, 10)
     st.session_state[key] = (runner.submit(cfg, owner=owner), cfg.epochs)
 
 
@@ -143,9 +151,8 @@ with dt:
                                                               temperature=temp, reverse=rev))
         except ConfigError as err:
             show_error(err)
-    if b[1].button("Stop", icon=":material/stop:", help="Stop the job.") and key in st.session_state:
-        runner.stop(st.session_state[key][0])
-        runner.join(st.session_state[key][0], timeout=2)
+    if b[1].button("Stop", icon=":material/stop:", help="Stop the job."):
+        distill_stop(runner, key, 2)
     state = distill_state(runner, key)
 
     @st.fragment(run_every=1.5 if state in ("queued", "running") else None)

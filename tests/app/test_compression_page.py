@@ -79,3 +79,16 @@ def test_distillation_runs_on_the_training_runner_and_reports(page):
 def test_link_restores_bits():
     at = open_page({"bits": "2", "sym": "0"})
     assert at.slider(key="compress_bits").value == 2 and at.toggle(key="compress_sym").value is False
+
+
+def test_distillation_job_forgotten_by_a_restarted_server_is_dropped_quietly():
+    at = open_page()
+    at.session_state["compress_job"] = ("job-999999", 8)  # what a session holds after the server restarted
+    next(b for b in at.button if b.label == "Stop").click().run()
+    assert not at.exception and "compress_job" not in at.session_state
+    at.slider(key="compress_epochs").set_value(2).run()
+    at.session_state["compress_job"] = ("job-999999", 8)
+    next(b for b in at.button if b.label == "Start").click().run()  # Start first stops the old job: unknown
+    assert not at.exception and not at.error
+    job, _ = at.session_state["compress_job"]
+    assert job != "job-999999" and get_local_runner().join(job, timeout=240)
