@@ -95,8 +95,10 @@ def wrap(layers: list, first: int, last: int) -> list:
 
 
 def reshape_input(layers: list, in_shape: tuple, channels: int, size: int) -> tuple[list, tuple]:
-    """The stack on a new input (``channels`` × ``size`` on every spatial axis), convs re-chained."""
-    new = (channels, *[size] * (len(in_shape) - 1))
+    """The stack on a new input (``channels`` × ``size`` on every spatial axis), convs re-chained. A size equal
+    to the first spatial axis keeps the axes as they are (changing only the channels of a 32×16 input)."""
+    spatial = tuple(in_shape[1:]) if size == in_shape[1] else (size,) * (len(in_shape) - 1)
+    new = (channels, *spatial)
     return cg.rechain(layers, new), new
 
 

@@ -62,6 +62,8 @@ def test_reshape_input_rechains_and_matches_torch():
     assert in_shape == (1, 28, 28) and layers[0]["in_channels"] == 1
     model = cg.build_stack(layers, in_shape)
     assert tuple(model(torch.zeros(2, *in_shape)).shape) == (2, *cg.shapes(layers, in_shape)[-1])
+    assert bld.reshape_input(layers, (3, 32, 16), 1, 32)[1] == (1, 32, 16)  # only the channels change
+    assert bld.reshape_input(layers, (3, 32, 16), 3, 20)[1] == (3, 20, 20)
 
 
 def test_link_token_round_trips_and_is_short():
