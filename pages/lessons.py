@@ -16,11 +16,13 @@ STEPS = [
     ("3 · The sliding window, step by step", "pages/conv_animation.py", ":material/animation:",
      dict(kernel="sobel x", source="digit"),
      "A Sobel kernel slides over a handwritten digit. Step through the positions: each output cell is the sum "
-     "of the kernel times the window under it. Notice which strokes light up: the vertical edges."),
+     "of the kernel times the window under it. Notice which strokes light up: the vertical edges. Then open "
+     "the 1-D and 3-D tabs: the same window on a sequence, and on a volume slice by slice."),
     ("4 · Whole architectures", "pages/architecture_lab.py", ":material/account_tree:",
      dict(preset="LeNet-5"),
      "LeNet-5, the classic digit reader. Read the table layer by layer: where do the parameters live, where "
-     "does the compute go? Switch to Small ResNet and compare the receptive field."),
+     "does the compute go? Switch to Small ResNet and compare the receptive field. In Builder + export, "
+     "change a layer and share the page's link: the class opens your exact network."),
     ("5 · Training a small network", "pages/training_lab.py", ":material/model_training:",
      dict(data="digits", model="TinyVGG", epochs="8"),
      "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
