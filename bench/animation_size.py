@@ -2,13 +2,18 @@
 
 Run: python bench/animation_size.py   — the last line is ``default_json_bytes: N`` (keep N ≤ 1,000,000).
 """
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from cnnviz.animation import DEFAULTS, conv2d_steps, kernel_preset, pool2d_steps, sample_input
-from cnnviz.figures.animation import SPEED_MS, animation_figure
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/animation_size.py
+
+from cnnviz.animation import DEFAULTS, conv2d_steps, kernel_preset, pool2d_steps, sample_input  # noqa: E402
+from cnnviz.animation_nd import conv1d_steps, signal_input  # noqa: E402
+from cnnviz.figures.animation import SPEED_MS, animation_figure  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -41,5 +46,7 @@ if __name__ == "__main__":
             lambda: animation_figure(conv2d_steps(big, np.ones((3, 3)), padding=1)))
     measure("random 16×16, 7×7 conv, padding 3 (256 steps)",
             lambda: animation_figure(conv2d_steps(big, np.ones((7, 7)), padding=3)))
+    measure("1-D tab: sequence of 32, k 9, 'same' (32 steps)",
+            lambda: animation_figure(conv1d_steps(signal_input("random", 32), np.ones(9), padding="same")))
     n = measure("page default (digit 8×8, Sobel x, padding 1)", default_figure)
     print(f"default_json_bytes: {n}")
