@@ -18,18 +18,16 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser flags and the server start-up, shared with the e2e tests
+from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, start_server as start_app, stop_server  # noqa: E402
+
 KERNELS = (1, 2, 4, 5, 6, 7)  # 3 is the page default: setting it would change nothing
 SIZE = 9
 
@@ -40,11 +38,6 @@ def expected(k: int) -> str:
     return f"8×{n}×{n}"
 
 
-CURVE_POINTS = """() => {
-  const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
-  const curves = plots.find(p => (p.layout && p.layout.annotations || []).some(a => a.text === 'Loss'));
-  return curves ? curves.data[0].x.length : 0;
-}"""
 QUEUED = re.compile(r"position (\d+) in the queue \((\d+) of (\d+) trainings running\)")
 WAIT_JS = ("t => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
            ".slice(0, 1).some(e => e.innerText.trim() === t)")
@@ -90,7 +83,7 @@ async def page_state(pg) -> tuple[str, int | None, int | None]:
     for text in notes:
         if m := QUEUED.search(text):
             return "queued", int(m[1]), int(m[2])
-    return ("running" if await pg.evaluate(CURVE_POINTS) > 0 else "starting"), None, None
+    return ("running" if await pg.evaluate(LOSS_POINTS) > 0 else "starting"), None, None
 
 
 async def trainer(browser, url: str, i: int, known: asyncio.Event, stop: asyncio.Event, timeout_ms: int) -> dict:
@@ -117,7 +110,7 @@ async def trainer(browser, url: str, i: int, known: asyncio.Event, stop: asyncio
             if running is not None:
                 seen["running_counts"].append(running)
             await asyncio.sleep(0.5)
-        seen["points"] = await pg.evaluate(CURVE_POINTS)
+        seen["points"] = await pg.evaluate(LOSS_POINTS)
         return seen
     finally:
         await ctx.close()
@@ -150,7 +143,6 @@ async def drive(url: str, n: int, rounds: int, trainings: int = 0, timeout_ms: i
             await browser.close()
 
 
-
 def percentiles(xs: list[float]) -> tuple[float, float]:
     xs = sorted(xs)
     p50 = statistics.median(xs)
@@ -159,24 +151,7 @@ def percentiles(xs: list[float]) -> tuple[float, float]:
 
 
 def start_server(max_jobs: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "CNNVIZ_MAX_JOBS": str(max_jobs)})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit server did not start within 60 s")
+    return start_app({"CNNVIZ_MAX_JOBS": str(max_jobs)})
 
 
 def rss_mib(pid: int) -> float:
@@ -201,11 +176,7 @@ def run(sessions: int, rounds: int, trainings: int, cap: int) -> dict:
         wall = time.perf_counter() - t1
         rss_loaded = rss_mib(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     lat = [x for s in loaded["sessions"] for x in s["latencies"]]
     (i50, i95), (l50, l95) = percentiles(idle["latencies"]), percentiles(lat or [float("nan")])
     return dict(sessions=sessions, rounds=rounds, trainings=trainings, cap=cap, cores=os.cpu_count(),

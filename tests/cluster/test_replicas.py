@@ -1,6 +1,10 @@
-"""Two Streamlit replicas behind the sticky HAProxy of deploy/: affinity by cookie, and a killed replica's
-browser is sent to the other one. Needs the Debian haproxy package (skipped without it)."""
+"""Two Streamlit replicas behind the sticky HAProxy of deploy/: affinity by cookie, a killed replica's browser is
+sent to the other one, and — with trainings on a local Ray head — a student whose replica dies mid-training
+reconnects to the same, still-running job. Needs the Debian haproxy package (skipped without it); the last test
+also needs chromium."""
+import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -11,17 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, free_port
+
 pytest.importorskip("ray")  # the scale-out extra as a whole
 if shutil.which("haproxy") is None:
     pytest.skip("haproxy is not installed (apt-get install -y haproxy)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_is_free(port: int) -> bool:
@@ -52,21 +52,32 @@ def wait_for(fn, timeout):
     raise AssertionError("timed out")
 
 
-def test_sticky_replicas_and_failover(tmp_path):
+@contextlib.contextmanager
+def replicas(tmp_path, **env):
+    """deploy/run_replicas.sh with 2 replicas on 127.0.0.1: yields (proxy URL, run dir), both replicas healthy;
+    stops the script's process group (replicas + haproxy) afterwards."""
     proxy, first = free_port(), free_port()
     while not port_is_free(first + 1):  # the replicas listen on first and first + 1
         first = free_port()
     run_file = tmp_path / "run_dir"
-    env = dict(os.environ, FIRST_PORT=str(first), SECONDS_LIMIT="120", RUN_DIR_FILE=str(run_file),
-               CNNVIZ_STORAGE=str(tmp_path / "jobs"))
+    env = dict(os.environ, FIRST_PORT=str(first), SECONDS_LIMIT="240", RUN_DIR_FILE=str(run_file),
+               CNNVIZ_STORAGE=str(tmp_path / "jobs"), **env)
     script = subprocess.Popen(["bash", str(ROOT / "deploy/run_replicas.sh"), "2", str(proxy)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         run = Path(wait_for(lambda: run_file.exists() and run_file.read_text().strip(), 30))
-        health = f"http://127.0.0.1:{proxy}/_stcore/health"
         for port in (first, first + 1):  # both replicas up (HAProxy checks them every second)
             wait_for(lambda port=port: get(f"http://127.0.0.1:{port}/_stcore/health")[0] == 200, 60)
         time.sleep(2.5)
+        yield f"http://127.0.0.1:{proxy}", run
+    finally:
+        os.killpg(script.pid, signal.SIGTERM)                 # the script's own group: replicas + haproxy
+        script.wait(30)
+
+
+def test_sticky_replicas_and_failover(tmp_path):
+    with replicas(tmp_path) as (url, run):
+        health = f"{url}/_stcore/health"
         status, headers = get(health)
         assert status == 200
         cookie, = [c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("CNNVIZ_REPLICA=")]
@@ -79,6 +90,56 @@ def test_sticky_replicas_and_failover(tmp_path):
         os.kill(pid, signal.SIGKILL)                          # that replica dies
         status, headers = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(get(health, cookie)), 10)
         assert headers["X-Cnnviz-Replica"] == other           # redispatched to the living one
+
+
+def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job(tmp_path):
+    """The whole school set-up: chromium → HAProxy → 2 Streamlit replicas → a Ray head (all on 127.0.0.1,
+    started here). Start a training, SIGKILL the replica serving this browser, reload: the other replica shows
+    the same job, still training, from the job id in the URL; one attempt, nothing restarted."""
+    ray = pytest.importorskip("ray")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from cnnviz.cluster.ray_runner import RayRunner
+    from cnnviz.train import Finished
+    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    old_path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), old_path) if p)  # Ray workers import cnnviz
+    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="cnnviz", log_to_driver=False,
+             configure_logging=False, _node_ip_address="127.0.0.1")
+    runner = None
+    try:
+        address = ray.get_runtime_context().gcs_address
+        with replicas(tmp_path, CNNVIZ_RAY_ADDRESS=address, CNNVIZ_RAY_MAX_RUNNING="1") as (url, run), \
+                sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(f"{url}/training_lab?data=shapes&model=SmallResNet&epochs=30")
+            main = page.get_by_test_id("stMain")
+            main.get_by_role("button", name="Start", exact=True).click()
+            page.wait_for_function("() => window.location.search.includes('train_job=')")
+            job = re.search(r"train_job=(job-[0-9a-f]{12})", page.url).group(1)
+            page.wait_for_function(f"() => ({LOSS_POINTS})() >= 2", timeout=180_000)  # it trains on Ray
+            name = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
+            os.kill(int((run / f"replica{name[1]}.pid").read_text()), signal.SIGKILL)  # this student's replica dies
+            before = page.evaluate(LOSS_POINTS)
+            page.goto(f"{url}/training_lab?train_job={job}")  # the student reloads: HAProxy redispatches
+            page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=180_000)  # the same job, further on
+            other = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
+            assert other != name and page.get_by_test_id("stException").count() == 0
+            browser.close()
+            runner = RayRunner(root=tmp_path / "jobs")  # a third view of the same storage and manager
+            assert len(runner.store.attempts(job)) == 1   # never restarted: the job did not depend on the replica
+            runner.stop(job)
+            assert runner.join(job, timeout=60) and isinstance(runner.poll(job)[-1], Finished)
     finally:
-        os.killpg(script.pid, signal.SIGTERM)                 # the script's own group: replicas + haproxy
-        script.wait(30)
+        if runner is not None:
+            ray.kill(runner.manager)
+        ray.shutdown()
+        if old_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old_path

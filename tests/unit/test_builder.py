@@ -51,8 +51,8 @@ def test_edits_are_pure_and_check_positions():
     wrapped = bld.wrap(layers, 0, 1)
     assert len(wrapped) == 2 and [x["kind"] for x in wrapped[0]["layers"]] == ["relu", "gelu"]
     assert layers == before  # nothing edited in place
-    for call in (lambda: bld.replace(layers, 3, new), lambda: bld.remove(layers, -1), lambda: bld.insert(layers, 5, new),
-                 lambda: bld.wrap(layers, 2, 1)):
+    for call in (lambda: bld.replace(layers, 3, new), lambda: bld.remove(layers, -1),
+                 lambda: bld.insert(layers, 5, new), lambda: bld.wrap(layers, 2, 1)):
         with pytest.raises(ConfigError):
             call()
 

@@ -1,0 +1,57 @@
+"""Headless chromium and the app's server, for the browser tests and bench/load.py: one place for the flags, the
+start-up on 127.0.0.1 and the page probes they share."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never `playwright install`
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# How many points the Training Lab's loss curve has (0 before it is drawn): the page's progress, as a browser sees it.
+LOSS_POINTS = """() => {
+  const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
+  const curves = plots.find(p => (p.layout && p.layout.annotations || []).some(a => a.text === 'Loss'));
+  return curves ? curves.data[0].x.length : 0;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on 127.0.0.1 and a free port; (process, URL) once it answers its health check.
+    RuntimeError (the process killed) when it does not within ``timeout`` seconds."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"streamlit server did not start within {timeout:g} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
