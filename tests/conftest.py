@@ -1,8 +1,24 @@
 import os
 import sys
+from pathlib import Path
 
+import pytest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))  # tests/torch_oracle.py
 torch.set_num_threads(1)
 torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium per test process (tests/e2e and tests/cluster share it: Playwright's sync API
+    allows one instance per thread)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

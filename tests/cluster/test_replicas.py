@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, free_port
+from browser import LOSS_POINTS, free_port
 
 pytest.importorskip("ray")  # the scale-out extra as a whole
 if shutil.which("haproxy") is None:
@@ -92,15 +92,11 @@ def test_sticky_replicas_and_failover(tmp_path):
         assert headers["X-Cnnviz-Replica"] == other           # redispatched to the living one
 
 
-def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job(tmp_path):
+def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job(tmp_path, browser):
     """The whole school set-up: chromium → HAProxy → 2 Streamlit replicas → a Ray head (all on 127.0.0.1,
     started here). Start a training, SIGKILL the replica serving this browser, reload: the other replica shows
     the same job, still training, from the job id in the URL; one attempt, nothing restarted."""
     ray = pytest.importorskip("ray")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     from cnnviz.cluster.ray_runner import RayRunner
     from cnnviz.train import Finished
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
@@ -112,25 +108,28 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
     runner = None
     try:
         address = ray.get_runtime_context().gcs_address
-        with replicas(tmp_path, CNNVIZ_RAY_ADDRESS=address, CNNVIZ_RAY_MAX_RUNNING="1") as (url, run), \
-                sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(120_000)
-            page.goto(f"{url}/training_lab?data=shapes&model=SmallResNet&epochs=30")
-            main = page.get_by_test_id("stMain")
-            main.get_by_role("button", name="Start", exact=True).click()
-            page.wait_for_function("() => window.location.search.includes('train_job=')")
-            job = re.search(r"train_job=(job-[0-9a-f]{12})", page.url).group(1)
-            page.wait_for_function(f"() => ({LOSS_POINTS})() >= 2", timeout=180_000)  # it trains on Ray
-            name = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
-            os.kill(int((run / f"replica{name[1]}.pid").read_text()), signal.SIGKILL)  # this student's replica dies
-            before = page.evaluate(LOSS_POINTS)
-            page.goto(f"{url}/training_lab?train_job={job}")  # the student reloads: HAProxy redispatches
-            page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=180_000)  # the same job, further on
-            other = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
-            assert other != name and page.get_by_test_id("stException").count() == 0
-            browser.close()
+        with replicas(tmp_path, CNNVIZ_RAY_ADDRESS=address, CNNVIZ_RAY_MAX_RUNNING="1") as (url, run):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            try:
+                page = context.new_page()
+                page.set_default_timeout(120_000)
+                page.goto(f"{url}/training_lab?data=shapes&model=SmallResNet&epochs=30")
+                main = page.get_by_test_id("stMain")
+                main.get_by_role("button", name="Start", exact=True).click()
+                page.wait_for_function("() => window.location.search.includes('train_job=')")
+                job = re.search(r"train_job=(job-[0-9a-f]{12})", page.url).group(1)
+                page.wait_for_function(f"() => ({LOSS_POINTS})() >= 2", timeout=180_000)  # it trains on Ray
+                name = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
+                # this student's replica dies mid-training
+                os.kill(int((run / f"replica{name[1]}.pid").read_text()), signal.SIGKILL)
+                before = page.evaluate(LOSS_POINTS)
+                page.goto(f"{url}/training_lab?train_job={job}")  # the student reloads: HAProxy redispatches
+                # the other replica shows the same job, further on
+                page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=180_000)
+                other = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
+                assert other != name and page.get_by_test_id("stException").count() == 0
+            finally:
+                context.close()
             runner = RayRunner(root=tmp_path / "jobs")  # a third view of the same storage and manager
             assert len(runner.store.attempts(job)) == 1   # never restarted: the job did not depend on the replica
             runner.stop(job)

@@ -26,3 +26,16 @@ def test_only_allowed_files_import_streamlit():
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.split(".")[0] == "streamlit" for n in names), f"{path} imports streamlit"
+
+
+def test_the_app_never_imports_ray_unless_a_cluster_is_configured():
+    """Ray is an optional extra: without CNNVIZ_RAY_ADDRESS the runner, the pages' engine modules and the
+    cluster package itself import nothing of it."""
+    code = ("import os, sys\n"
+            "os.environ.pop('CNNVIZ_RAY_ADDRESS', None)\n"
+            "import cnnviz, cnnviz.cluster, cnnviz.train, cnnviz.distill, cnnviz.builder, cnnviz.animation_nd\n"
+            "from cnnviz.train import get_runner\n"
+            "runner = get_runner()\n"
+            "print(type(runner).__name__, 'ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ThreadRunner False"
