@@ -62,7 +62,10 @@ def kernel_1d(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
 
 def conv1d_steps(x, weight, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Trace:
     """One step per output element of ``nn.Conv1d(1, 1, k, ...)`` on ``x`` (L,); steps' ``out`` are (0, i)."""
-    x, w = np.atleast_1d(np.asarray(x, dtype=np.float64)), np.atleast_1d(np.asarray(weight, dtype=np.float64))
+    try:
+        x, w = np.atleast_1d(np.asarray(x, dtype=np.float64)), np.atleast_1d(np.asarray(weight, dtype=np.float64))
+    except (TypeError, ValueError) as e:
+        raise ConfigError("weight", f"the sequence and the kernel must be numbers ({e})") from None
     if x.ndim != 1 or w.ndim != 1:
         raise ConfigError("x", f"1-D needs a sequence and a 1-D kernel, got shapes {x.shape} and {w.shape}")
     for name, v in (("stride", stride), ("dilation", dilation)):
@@ -87,7 +90,10 @@ def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> 
     """Output depth plane ``plane`` of ``F.conv3d(x[None, None], weight[None, None], stride=stride,
     padding=padding)`` (zero padding, the same stride and padding on every axis): the trace over the input
     slices the kernel covers there, and those slices' depth indices (−1 or D and beyond: padding)."""
-    x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    try:
+        x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ConfigError("weight", f"the volume and the kernel must be numbers ({e})") from None
     if x.ndim != 3 or w.ndim != 3:
         raise ConfigError("x", f"3-D needs x (D, H, W) and weight (kd, kh, kw), got {x.shape} and {w.shape}")
     if isinstance(padding, (str, bool)) or isinstance(stride, bool):
