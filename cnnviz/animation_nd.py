@@ -86,10 +86,11 @@ def volume_demo(depth: int, kernel_depth: int, seed: int = 0) -> tuple[np.ndarra
             rng.integers(-1, 2, (int(kernel_depth), 3, 3)).astype(float))
 
 
-def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> tuple[ChannelTrace, list[int]]:
-    """Output depth plane ``plane`` of ``F.conv3d(x[None, None], weight[None, None], stride=stride,
-    padding=padding)`` (zero padding, the same stride and padding on every axis): the trace over the input
-    slices the kernel covers there, and those slices' depth indices (−1 or D and beyond: padding)."""
+def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> tuple[ChannelTrace, list[int], int]:
+    """Output depth plane ``plane`` (0-based; clamped to the last one) of ``F.conv3d(x[None, None],
+    weight[None, None], stride=stride, padding=padding)`` (zero padding, the same stride and padding on every
+    axis): the trace over the input slices the kernel covers there, those slices' depth indices (−1 or D and
+    beyond: padding), and how many output planes there are."""
     try:
         x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -100,12 +101,13 @@ def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> 
         raise ConfigError("padding", f"the 3-D view takes one number of zero padding per side, got {padding!r}")
     g = conv_geometry((1, *x.shape), 1, w.shape, stride, padding)  # PyTorch's rules, every axis
     n_planes = g.spatial_out[0]
-    if not 0 <= plane < n_planes:
+    if plane < 0:
         raise ConfigError("plane", f"must be between 1 and {n_planes}, got {plane + 1}")
+    plane = min(plane, n_planes - 1)
     s, p = g.stride[0], g.pad_lo[0]
     depths = [plane * s - p + j for j in range(w.shape[0])]
     slices = np.stack([x[z] if 0 <= z < x.shape[0] else np.zeros(x.shape[1:]) for z in depths])
-    return multichannel_conv2d_steps(slices, w, bias, g.stride[1:], g.pad_lo[1:]), depths
+    return multichannel_conv2d_steps(slices, w, bias, g.stride[1:], g.pad_lo[1:]), depths, n_planes
 
 
 # --------------------------------------------------------------------------- the page's 1-D and 3-D tabs

@@ -159,8 +159,7 @@ with d3_tab:
          "Which output depth plane (+ / − to step).", "Which output cell of that plane."])
     try:
         x3, w3 = volume_demo(vd, vkd, S["seed"])
-        planes = (vd + 2 * vp - vkd) // vs + 1
-        t3, depths = conv3d_plane_steps(x3, w3, min(vz, max(1, planes)) - 1, stride=vs, padding=vp)
+        t3, depths, planes = conv3d_plane_steps(x3, w3, vz - 1, stride=vs, padding=vp)
         names = [f"slice {z}" if 0 <= z < vd else "padding (zeros)" for z in depths]
         show(channels_figure(t3, min(vstep, len(t3)) - 1, names))
         st.caption(f"F.conv3d: output plane {min(vz, planes)} of {planes} reads input depths "

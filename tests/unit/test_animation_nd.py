@@ -47,12 +47,14 @@ def test_conv3d_planes_equal_torch(depth, kd, stride, padding):
         return
     ref = F.conv3d(xt, wt, bias=torch.tensor([1.0], dtype=torch.float64), stride=stride, padding=padding)[0, 0]
     for z in range(ref.shape[0]):
-        t, depths = conv3d_plane_steps(x, w, z, bias=1.0, stride=stride, padding=padding)
-        assert depths == [z * stride - padding + j for j in range(kd)]
+        t, depths, planes = conv3d_plane_steps(x, w, z, bias=1.0, stride=stride, padding=padding)
+        assert planes == ref.shape[0] and depths == [z * stride - padding + j for j in range(kd)]
         np.testing.assert_allclose(t.output, ref[z].numpy(), atol=1e-9)
         assert all(sum(s.partials) + 1.0 == pytest.approx(s.value) for s in t)
+    past = conv3d_plane_steps(x, w, ref.shape[0] + 3, bias=1.0, stride=stride, padding=padding)  # the last
+    np.testing.assert_allclose(past[0].output, ref[-1].numpy(), atol=1e-9)
     with pytest.raises(ConfigError) as e:
-        conv3d_plane_steps(x, w, ref.shape[0], stride=stride, padding=padding)
+        conv3d_plane_steps(x, w, -1, stride=stride, padding=padding)
     assert e.value.field == "plane"
 
 
