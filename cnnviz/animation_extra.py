@@ -152,16 +152,22 @@ class ChannelTrace(tuple):
         return obj
 
 
+def volumes(x, weight, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``weight`` as 3-D float arrays, or ConfigError saying ``what`` they must be."""
+    try:
+        x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ConfigError("x", f"{what} must be numbers ({e})") from None
+    if x.ndim != 3 or w.ndim != 3:
+        raise ConfigError("x", f"needs {what}, got shapes {x.shape} and {w.shape}")
+    return x, w
+
+
 def multichannel_conv2d_steps(x, weight, bias=0.0, stride=1, padding=0, dilation=1,
                               padding_mode="zeros") -> ChannelTrace:
     """``F.conv2d(x[None], weight[None], ...)`` for x (C, H, W) and weight (C, kh, kw): one output channel, one
     step per output cell, with each input channel's partial sum."""
-    try:
-        x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ConfigError("x", f"must be numbers ({e})") from None
-    if x.ndim != 3 or w.ndim != 3:
-        raise ConfigError("x", f"needs x (C, H, W) and weight (C, kh, kw), got {x.shape} and {w.shape}")
+    x, w = volumes(x, weight, "x (C, H, W) and weight (C, kh, kw)")
     if x.shape[0] != w.shape[0]:
         raise ConfigError("weight", f"has {w.shape[0]} channel(s) but the input has {x.shape[0]}")
     if not 1 <= x.shape[0] <= 8:

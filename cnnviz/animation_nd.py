@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .animation import Trace, conv2d_steps
-from .animation_extra import ChannelTrace, multichannel_conv2d_steps
+from .animation_extra import ChannelTrace, multichannel_conv2d_steps, volumes
 from .arithmetic import conv_geometry
 from .errors import ConfigError
 
@@ -91,12 +91,7 @@ def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> 
     weight[None, None], stride=stride, padding=padding)`` (zero padding, the same stride and padding on every
     axis): the trace over the input slices the kernel covers there, those slices' depth indices (−1 or D and
     beyond: padding), and how many output planes there are."""
-    try:
-        x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ConfigError("weight", f"the volume and the kernel must be numbers ({e})") from None
-    if x.ndim != 3 or w.ndim != 3:
-        raise ConfigError("x", f"3-D needs x (D, H, W) and weight (kd, kh, kw), got {x.shape} and {w.shape}")
+    x, w = volumes(x, weight, "x (D, H, W) and weight (kd, kh, kw)")
     if isinstance(padding, (str, bool)) or isinstance(stride, bool):
         raise ConfigError("padding", f"the 3-D view takes one number of zero padding per side, got {padding!r}")
     g = conv_geometry((1, *x.shape), 1, w.shape, stride, padding)  # PyTorch's rules, every axis

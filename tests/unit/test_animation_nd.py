@@ -69,7 +69,7 @@ def test_inputs_kernels_and_bad_values():
                         (lambda: signal_input("sine + noise", 99), "length"), (lambda: kernel_1d("blur"), "kernel"),
                         (lambda: conv1d_steps([1, 2, 3], [1, 1], stride=(1, 2)), "stride"),
                         (lambda: conv1d_steps([1, 2, 3], [1, None, "x"]), "weight"),
-                        (lambda: conv3d_plane_steps(np.ones((2, 4, 4)), [[["a"]]], 0), "weight"),
+                        (lambda: conv3d_plane_steps(np.ones((2, 4, 4)), [[["a"]]], 0), "x"),
                         (lambda: conv3d_plane_steps(np.ones((2, 4, 4)), np.ones((1, 3, 3)), 0, padding="same"),
                          "padding")]:
         with pytest.raises(ConfigError) as e:
