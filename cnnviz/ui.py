@@ -2,6 +2,7 @@
 The only engine module that imports streamlit."""
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -11,20 +12,34 @@ from .formulas import Formula
 from .text import md_text
 
 
-def _leave_pages_directory_mode() -> None:
-    """Streamlit runs a fresh server in "pages/ directory" (MPA v1) mode until some session has executed
-    app.py's st.navigation: the first visitor arriving by a shared deep link would get the page without
-    app.py (no wide layout, a different sidebar). Switch the flag off and rerun once through app.py."""
+def page_setup() -> None:
+    """The first call of every page (``PageState`` makes it). A ``pages/`` folder next to app.py puts a fresh
+    Streamlit server in "pages/ directory" (MPA v1) mode until some run has executed app.py's st.navigation:
+    a first visitor arriving by a deep link — and every visitor whose run starts before that, e.g. a class
+    reconnecting to a fresh replica after failover — gets the page without app.py (no wide layout, the
+    folder's file names as navigation). Such a run is recognised by its own page registry (app.py is one of
+    the pages while another page runs); it switches the mode off and, on a session's first run, reruns
+    through app.py.
+
+    Called from the page, never at import time: ``st.rerun()`` raises, and raising while this module was being
+    imported left a half-initialised ``cnnviz.ui`` to every session importing it at the same moment ("cannot
+    import name 'PageState'" on a cold replica two browsers reached at once)."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - internal module moved; the symptom is only cosmetic
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        registry = ctx.pages_manager.get_pages()  # page hash -> info with its script_path
+        app = Path(ctx.pages_manager.main_script_path).resolve()
+        scripts = {h: Path(info["script_path"]).resolve() for h, info in registry.items()}
+        pages_directory_run = app in scripts.values() and scripts.get(ctx.page_script_hash, app) != app
+    except (ImportError, AttributeError, KeyError, TypeError):  # pragma: no cover - internals moved: cosmetic
         return
-    if PagesManager.uses_pages_directory:
+    first_run = "cnnviz_session" not in st.session_state
+    st.session_state["cnnviz_session"] = True
+    if pages_directory_run:
         PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_pages_directory_mode()
+        if first_run:  # a page load, no widget event to lose (AppTest re-enters this mode on every run)
+            st.rerun()
 
 
 # --------------------------------------------------------------------------- URL-backed state
@@ -61,6 +76,7 @@ class PageState:
     ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice."""
 
     def __init__(self, page: str, defaults: dict, options: dict | None = None, bounds: dict | None = None):
+        page_setup()
         self.page, self.defaults = page, defaults
         self.options, self.bounds = options or {}, bounds or {}
         self.notices: list[str] = []

@@ -1,7 +1,9 @@
 """Home: what the app teaches, and a link to every page."""
 import streamlit as st
 
-import cnnviz.ui  # noqa: F401 - shared page set-up
+from cnnviz.ui import page_setup
+
+page_setup()  # a deep link to a fresh server goes through app.py
 
 st.title("cnnviz — see how convolutional networks compute")
 st.markdown(

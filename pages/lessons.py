@@ -1,7 +1,9 @@
 """Lessons: the app's pages in teaching order, each step a link that opens the page with a prepared example."""
 import streamlit as st
 
-import cnnviz.ui  # noqa: F401 - shared page set-up
+from cnnviz.ui import page_setup
+
+page_setup()  # a deep link to a fresh server goes through app.py
 
 # (title, page, icon, query params the page reads, what to try and what to notice)
 STEPS = [

@@ -22,6 +22,7 @@ if shutil.which("haproxy") is None:
     pytest.skip("haproxy is not installed (apt-get install -y haproxy)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 
 
 def port_is_free(port: int) -> bool:
@@ -110,8 +111,8 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
         address = ray.get_runtime_context().gcs_address
         with replicas(tmp_path, CNNVIZ_RAY_ADDRESS=address, CNNVIZ_RAY_MAX_RUNNING="1") as (url, run):
             context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
             try:
-                page = context.new_page()
                 page.set_default_timeout(120_000)
                 page.goto(f"{url}/training_lab?data=shapes&model=SmallResNet&epochs=30")
                 main = page.get_by_test_id("stMain")
@@ -123,11 +124,21 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
                 # this student's replica dies mid-training
                 os.kill(int((run / f"replica{name[1]}.pid").read_text()), signal.SIGKILL)
                 before = page.evaluate(LOSS_POINTS)
+                # HAProxy notices within its health checks (1 s, fall 2); until then a request for the dead
+                # replica is retried and redispatched. Wait for the former, so the test is not a race.
+                wait_for(lambda: get(f"{url}/_stcore/health", f"CNNVIZ_REPLICA={name}")[1]["X-Cnnviz-Replica"]
+                         != name, 20)
                 page.goto(f"{url}/training_lab?train_job={job}")  # the student reloads: HAProxy redispatches
                 # the other replica shows the same job, further on
                 page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=180_000)
                 other = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
                 assert other != name and page.get_by_test_id("stException").count() == 0
+            except BaseException:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)  # what CI keeps for a failure: the page and the logs
+                page.screenshot(path=str(ARTIFACTS / "failover.png"), full_page=True)
+                for log in run.glob("*.log"):
+                    shutil.copy(log, ARTIFACTS / f"failover-{log.name}")
+                raise
             finally:
                 context.close()
             runner = RayRunner(root=tmp_path / "jobs")  # a third view of the same storage and manager
