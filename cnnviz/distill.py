@@ -15,6 +15,14 @@ from .compress import accuracy, predict
 from .errors import ConfigError
 
 
+def check_mix(alpha: float, temperature: float) -> None:
+    """The distillation loss's two knobs: the labels' weight α in [0, 1] and a positive temperature."""
+    if not 0 <= alpha <= 1:
+        raise ConfigError("alpha", f"must be in [0, 1], got {alpha}")
+    if not temperature > 0:
+        raise ConfigError("temperature", f"must be > 0, got {temperature}")
+
+
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor,
                       alpha: float, temperature: float, reverse: bool = False) -> torch.Tensor:
     """alpha · CE(student, targets) + (1 − alpha) · T² · KL(softmax(teacher/T) ‖ softmax(student/T)),
@@ -24,10 +32,7 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
                           f"{tuple(student_logits.shape)}, got {tuple(teacher_logits.shape)}")
     if targets.shape != student_logits.shape[:1]:
         raise ConfigError("targets", f"must have shape ({student_logits.shape[0]},), got {tuple(targets.shape)}")
-    if not 0 <= alpha <= 1:
-        raise ConfigError("alpha", f"must be in [0, 1], got {alpha}")
-    if not temperature > 0:
-        raise ConfigError("temperature", f"must be > 0, got {temperature}")
+    check_mix(alpha, temperature)
     T = temperature
     log_s = F.log_softmax(student_logits / T, dim=1)           # (N, C)
     log_t = F.log_softmax(teacher_logits.detach() / T, dim=1)  # (N, C)
@@ -105,10 +110,7 @@ class DistillConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(name, f"must be a whole number from {lo} to {hi}, got {v!r}")
-        if not 0 <= self.alpha <= 1:
-            raise ConfigError("alpha", f"must be in [0, 1], got {self.alpha}")
-        if not self.temperature > 0:
-            raise ConfigError("temperature", f"must be > 0, got {self.temperature}")
+        check_mix(self.alpha, self.temperature)  # refused at Start, not in the child's first batch
         if not self.lr > 0:
             raise ConfigError("lr", f"must be > 0, got {self.lr}")
 

@@ -7,14 +7,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def python_prints(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter (nothing imported yet), from the repository root."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def test_import_cnnviz_does_not_import_streamlit():
     code = ("import sys, pkgutil, importlib, cnnviz\n"
             "for m in pkgutil.walk_packages(cnnviz.__path__, 'cnnviz.'):\n"
             "    if m.name != 'cnnviz.ui' and not m.name.startswith('cnnviz.ui.'):\n"
             "        importlib.import_module(m.name)\n"
             "print('streamlit' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert python_prints(code) == "False"
 
 
 def test_only_allowed_files_import_streamlit():
@@ -37,5 +42,4 @@ def test_the_app_never_imports_ray_unless_a_cluster_is_configured():
             "from cnnviz.train import get_runner\n"
             "runner = get_runner()\n"
             "print(type(runner).__name__, 'ray' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "ThreadRunner False"
+    assert python_prints(code) == "ThreadRunner False"
