@@ -4,9 +4,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
+
+# Property tests are derandomized and untimed: a per-example deadline is a wall-clock bound that holds only on the
+# machine it was tuned on (a loaded CI box can stall a process for seconds). Speed belongs in bench/.
+settings.register_profile("cnnviz", deadline=None, derandomize=True, database=None)
+settings.load_profile("cnnviz")
 
 sys.path.insert(0, os.path.dirname(__file__))  # tests/torch_oracle.py
-torch.set_num_threads(1)
+torch.set_num_threads(1)   # determinism on purpose: one reduction order in every test process
 torch.manual_seed(0)
 
 

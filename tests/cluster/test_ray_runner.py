@@ -72,7 +72,7 @@ def make_runner(make):
 
 @pytest.fixture
 def stop_within():
-    return 2.0  # the stop flag is read every 0.1 s, then the worker writes its last event to the storage
+    return 10.0  # the flag is read every 0.1 s; the bound allows a loaded box (the job alone would train ~2 min)
 
 
 REPLICA = """
