@@ -3,13 +3,13 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz import builder as bld
-from cnnviz import codegen as cg
+from cnnviz.architecture import builder as bld
+from cnnviz.architecture import codegen as cg
 from cnnviz.architecture import fmt_bytes, share, summarize, weight_sharing
-from cnnviz.blocks.compare import compare_blocks
-from cnnviz.blocks.scaling import compound_scaling
+from cnnviz.architecture.blocks.compare import compare_blocks
+from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, share_figure, weight_sharing_figure
-from cnnviz.presets import PRESETS, build_preset
+from cnnviz.architecture.presets import PRESETS, build_preset
 from cnnviz.ui import PageState, fmt_int, show_error
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,

@@ -5,13 +5,13 @@ import uuid
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prunable_layers, prune_model, prune_scores,
+from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, prunable_layers, prune_model, prune_scores,
                              quant_params, quantize_model, sparsity_per_layer, tradeoff_curves)
-from cnnviz.distill import DistillConfig, FitEvent, digits_model
+from cnnviz.compression.distill import DistillConfig, FitEvent, digits_model
 from cnnviz.figures import compression as figs
-from cnnviz.models import TinyVGG
-from cnnviz.text import md_text
-from cnnviz.train import Failed, Finished, get_local_runner
+from cnnviz.architecture.models import TinyVGG
+from cnnviz.io.text import md_text
+from cnnviz.training import Failed, Finished, get_local_runner
 from cnnviz.ui import PageState, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,

@@ -4,16 +4,16 @@ import uuid
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.data import load_dataset, samples_per_class
+from cnnviz.io.data import load_dataset, samples_per_class
 from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
-from cnnviz.train import TrainConfig, get_runner
-from cnnviz.train.gradients import compare
-from cnnviz.train.history import History
-from cnnviz.train.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
+from cnnviz.training import TrainConfig, get_runner
+from cnnviz.training.gradients import compare
+from cnnviz.training.history import History
+from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
 from cnnviz.ui import PageState, show_error
-from cnnviz.uploads import load_zip
-from cnnviz.text import md_text
+from cnnviz.io.uploads import load_zip
+from cnnviz.io.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
                             flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,

@@ -20,13 +20,13 @@ def make_runner():
         return None
     with _LOCK:
         if _RUNNER is None:
-            from ..errors import ConfigError
+            from cnnviz.errors import ConfigError
             try:
                 import ray  # noqa: F401
             except ImportError:
                 raise ConfigError("CNNVIZ_RAY_ADDRESS", "is set but ray is not installed "
                                   "(pip install -r requirements-ray.txt)") from None
-            from .ray_runner import RayRunner
+            from cnnviz.cluster.ray_runner import RayRunner
             try:
                 _RUNNER = RayRunner(address=address)
             except ConfigError:
