@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from cnnviz.compression.prune import prunable_layers, prune_model, sparsity_per_layer, tau_for_sparsity
+from cnnviz.compression.prune import (overall_sparsity, prunable_layers, prune_model, sparsity_per_layer,
+                                      tau_for_sparsity)
 from cnnviz.compression.quantize import _check_bits, quantize_model
 
 
@@ -55,8 +56,7 @@ class TradeoffPoint:
 
 
 def _sparsity(model) -> float:
-    rows = sparsity_per_layer(model)
-    return sum(r.zeros for r in rows) / sum(r.total for r in rows)
+    return overall_sparsity(sparsity_per_layer(model))
 
 
 def tradeoff_curves(model: nn.Module, x_val: torch.Tensor, y_val: torch.Tensor, bits_list=(2, 3, 4, 5, 6, 8),

@@ -84,3 +84,8 @@ class LayerSparsity:
 def sparsity_per_layer(model: nn.Module) -> list[LayerSparsity]:
     """Zeroed weights per conv/linear layer (weights only, biases not counted)."""
     return [LayerSparsity(n, int((m.weight == 0).sum()), m.weight.numel()) for n, m in prunable_layers(model)]
+
+
+def overall_sparsity(rows: list[LayerSparsity]) -> float:
+    """The zeroed fraction of all conv/linear weights together (``rows`` from :func:`sparsity_per_layer`)."""
+    return sum(r.zeros for r in rows) / sum(r.total for r in rows)

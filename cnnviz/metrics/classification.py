@@ -1,8 +1,6 @@
 """Classification metrics and losses: top-k accuracy and focal loss (with its curve against p)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
