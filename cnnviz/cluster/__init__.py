@@ -1,7 +1,10 @@
 """Optional scale-out: training jobs on a Ray cluster (``pip install -r requirements-ray.txt``).
 
 Nothing here imports ray until a runner is made, so the app works without it. :func:`make_runner` returns a
-:class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner)."""
+:class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner).
+
+May import: cnnviz.errors, cnnviz.io, and cnnviz.training's events, loop and recipe (never its runner or
+factory: cnnviz.training.factory imports this package)."""
 from __future__ import annotations
 
 import os

@@ -1,5 +1,7 @@
 """Modern building blocks, one topic per file (like timm's ``layers/``); each a plain ``nn.Module`` usable alone,
-with one activation module instance per use."""
+with one activation module instance per use.
+
+Part of the architecture room. May import: cnnviz.errors, torch; nothing else of cnnviz."""
 from cnnviz.architecture.blocks.bottleneck import Bottleneck
 from cnnviz.architecture.blocks.convnext import ConvNeXtBlock, LayerScale
 from cnnviz.architecture.blocks.depthwise_separable import DepthwiseSeparableConv
