@@ -17,7 +17,7 @@ import torch.nn as nn
 from cnnviz.errors import ConfigError
 from cnnviz.architecture.models import MODELS, build_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "assets" / "models"
 SAMPLE_DIR = ROOT / "assets" / "samples"
 INDEX = MODEL_DIR / "models.json"
