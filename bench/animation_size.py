@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/animation_size.py
 
 from cnnviz.animation import DEFAULTS, conv2d_steps, kernel_preset, pool2d_steps, sample_input  # noqa: E402
-from cnnviz.animation_nd import conv1d_steps, signal_input  # noqa: E402
+from cnnviz.animation.nd import conv1d_steps, signal_input  # noqa: E402
 from cnnviz.figures.animation import SPEED_MS, animation_figure  # noqa: E402
 
 torch.set_num_threads(1)

@@ -2,7 +2,7 @@
 
     python bench/fuzz.py [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
-Strict by default: the engine bugs listed in cnnviz.fuzz_cases.KNOWN_BUGS are hunted too and show up as failures
+Strict by default: the engine bugs listed in tests/fuzz_cases.py (KNOWN_BUGS) are hunted too and show up as failures
 until their fixes land. With --tolerate-known-bugs it runs what CI runs (tests/unit/test_fuzz_engine.py), only
 five times longer. A failure is an exception other than ConfigError, or an accepted configuration on which
 PyTorch disagrees (shape, parameters, FLOPs, to_code, round trip)."""
@@ -12,12 +12,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the fuzz generators are test tooling, not the engine
 
 import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from cnnviz import fuzz_cases, fuzzing  # noqa: E402
+import fuzz_cases  # noqa: E402
+import fuzzing  # noqa: E402
 
 
 def main():

@@ -16,11 +16,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from cnnviz.data import load_dataset  # noqa: E402
+from cnnviz.io.data import load_dataset  # noqa: E402
 from cnnviz.device import pick_device  # noqa: E402
-from cnnviz.models import build_model  # noqa: E402
-from cnnviz.train.loop import run_training  # noqa: E402
-from cnnviz.train.recipe import TrainConfig  # noqa: E402
+from cnnviz.architecture.models import build_model  # noqa: E402
+from cnnviz.training.loop import run_training  # noqa: E402
+from cnnviz.training.recipe import TrainConfig  # noqa: E402
 
 
 def sync(dev):

@@ -1,4 +1,4 @@
 """cnnviz: the engine behind the interactive CNN explorer. Importing it never imports streamlit."""
-from .errors import ConfigError
+from cnnviz.errors import ConfigError
 
 __all__ = ["ConfigError"]

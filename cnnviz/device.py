@@ -3,7 +3,7 @@ import os
 
 import torch
 
-from .errors import ConfigError
+from cnnviz.errors import ConfigError
 
 
 def pick_device() -> torch.device:

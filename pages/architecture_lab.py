@@ -3,14 +3,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz import builder as bld
-from cnnviz import codegen as cg
-from cnnviz.architecture import fmt_bytes, share, summarize, weight_sharing
-from cnnviz.blocks.compare import compare_blocks
-from cnnviz.blocks.scaling import compound_scaling
-from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, share_figure, weight_sharing_figure
-from cnnviz.presets import PRESETS, build_preset
-from cnnviz.ui import PageState, fmt_int, show_error
+from cnnviz.architecture import weight_sharing
+from cnnviz.architecture.blocks.compare import compare_blocks
+from cnnviz.architecture.blocks.scaling import compound_scaling
+from cnnviz.architecture.presets import PRESETS
+from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
+from cnnviz.ui import PageState, architecture_panels as panels, show_error
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
                            wo=16, wk=3), options=dict(preset=tuple(PRESETS)),
@@ -22,69 +20,18 @@ st.caption("Where do a network's parameters and FLOPs go? Every count below is m
 scaling, blocks = st.cache_data(compound_scaling), st.cache_data(compare_blocks)  # pure: int arguments
 
 
-@st.cache_data
-def preset_summary(name):
-    return summarize(*build_preset(name))
-
-
-@st.cache_data
-def stack_summary(text):
-    layers, in_shape = cg.stack_from_json(text)
-    return summarize(cg.build_stack(layers, in_shape), in_shape)
-
-
-def builder_stack() -> tuple[list, tuple]:
-    """The builder's (layers, in_shape): this session's, else the link's (``stack=``), else the example."""
-    if S.key("stack") not in st.session_state:
-        stack = (list(cg.EXAMPLE), cg.EXAMPLE_SHAPE)
-        if "stack" in st.query_params:
-            try:
-                stack = bld.decode_stack(st.query_params["stack"])
-            except ConfigError as err:
-                S.notices.append(f"Ignored the link's stack ({err})")
-        st.session_state[S.key("stack")] = stack
-    return st.session_state[S.key("stack")]
-
-
-def set_stack(layers, in_shape) -> None:
-    """A new stack for this session and the URL (the example stays out of links)."""
-    st.session_state[S.key("stack")] = (layers, tuple(in_shape))
-    if (layers, tuple(in_shape)) == (cg.EXAMPLE, cg.EXAMPLE_SHAPE):
-        st.query_params.pop("stack", None)
-    else:
-        try:
-            st.query_params["stack"] = bld.encode_stack(layers, in_shape)
-        except ConfigError:  # an invalid stack (shown below with its error) is not written to links
-            st.query_params.pop("stack", None)
-    st.rerun()  # the layer-number inputs take the new length
-
-
-def layer_report(s):
-    m = st.columns(4)
-    m[0].metric("Parameters", fmt_int(s.total_params), help=f"{s.total_params:,} (shared weights counted once)")
-    m[1].metric("FLOPs", fmt_int(s.total_flops), help=f"{s.total_flops:,} for one input (2 per multiply-add)")
-    m[2].metric("Output shape", "×".join(map(str, s.out_shape)), help="Without the batch axis")
-    m[3].metric("Activation memory", fmt_bytes(s.activation_bytes), help="All layer outputs for one input, float32")
-    st.dataframe(pd.DataFrame(s.table()), hide_index=True, width="stretch", height=min(420, 36 * len(s.rows) + 40))
-    if s.other_flops or s.other_params:
-        st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
-                   f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
-    st.plotly_chart(share_figure(share(s.rows, "params"), share(s.rows, "flops")), width="stretch")
-    return s
-
-
 def num(col, label, name, help):
     return int(col.number_input(label, *S.bounds[name], key=S.key(name), help=help))
 
 
-builder_stack()  # reads a shared link's stack now, so a bad one is noticed at the top
+panels.builder_stack(S)  # reads a shared link's stack now, so a bad one is noticed at the top
 S.show_notices()
 presets_tab, blocks_tab, build_tab, principles_tab = st.tabs(
     ["Presets", "Block comparison", "Builder + export", "Principles in numbers"])
 with presets_tab:
     name = st.selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
     st.info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
-    summary = layer_report(preset_summary(name))
+    summary = panels.layer_report(panels.preset_summary(name))
 
 with blocks_tab:
     c = st.columns(6)
@@ -106,65 +53,7 @@ with blocks_tab:
         show_error(err)
 
 with build_tab:
-    layers, in_shape = builder_stack()
-    c = st.columns(6)
-    cin = c[0].number_input("Input channels", 1, max(64, in_shape[0]), in_shape[0], help="C of the input (3: RGB).")
-    size = c[1].number_input("Input size, each axis", 1, max(512, in_shape[1]), in_shape[1],
-                             help="The length of every spatial axis (H = W, and D in 3-D).")
-    if (cin, size) != (in_shape[0], in_shape[1]):
-        set_stack(*bld.reshape_input(layers, in_shape, int(cin), int(size)))
-    kind = c[2].selectbox("New layer", bld.KINDS, key=S.key("new"), help="What 'add' inserts or 'replace' puts in.")
-    width = c[3].number_input("Channels / outputs", 1, 512, 16, key=S.key("width"),
-                              help="Conv filters or linear outputs.", disabled=kind not in ("conv", "linear"))
-    kernel = c[4].number_input("Kernel", 1, 11, 3 if kind == "conv" else 2, key=S.key(f"kernel_{kind}"),
-                               help="k on every axis; convs pad k // 2.", disabled=kind not in ("conv", "pool"))
-    stride = c[5].number_input("Stride", 1, 4, 1 if kind == "conv" else 2, key=S.key(f"stride_{kind}"),
-                               help="Step of the window.", disabled=kind not in ("conv", "pool"))
-    act = "relu"
-    if kind in ("act", "norm"):
-        options = tuple(cg.ACTIVATIONS) if kind == "act" else cg.NORMS
-        act = st.radio("Kind", options, horizontal=True, key=S.key(f"kind_{kind}"))
-    n = len(layers)
-    for key, top in (("at", n + 1), ("to", max(1, n))):  # seeded here (the stack may have shrunk)
-        st.session_state[S.key(key)] = min(st.session_state.get(S.key(key), top), top)
-    c = st.columns([1, 1, 2, 1])
-    at = int(c[0].number_input("At layer #", 1, n + 1, key=S.key("at"),
-                               help="Position to insert at, or the layer to replace / move / remove."))
-    last = int(c[1].number_input("…to layer #", 1, max(1, n), key=S.key("to"),
-                                 help="With 'residual': wrap layers # … to # in x + f(x)."))
-    op = c[2].selectbox("Action", ("add", "replace", "remove", "up", "down", "residual"), key=S.key("op"),
-                        help="Insert, swap in the new layer, delete, move one place, or add a residual connection "
-                             "around a group.")
-    if c[3].button("Apply", icon=":material/play_arrow:", help="Apply the action to the stack."):
-        try:
-            new = bld.new_layer(kind, in_shape, int(width), int(kernel), int(stride), act=act, norm=act)
-            i = at - 1
-            set_stack(cg.rechain({"add": lambda: bld.insert(layers, i, new), "remove": lambda: bld.remove(layers, i),
-                                  "replace": lambda: bld.replace(layers, i, new),
-                                  "up": lambda: bld.move(layers, i, -1), "down": lambda: bld.move(layers, i, 1),
-                                  "residual": lambda: bld.wrap(layers, i, last - 1)}[op](), in_shape), in_shape)
-        except ConfigError as err:
-            show_error(err)
-    try:
-        outs = cg.shapes(layers, in_shape)
-        st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],  # numbered as "At layer #"
-                                       output=["×".join(map(str, o)) for o in outs]),
-                                  index=pd.RangeIndex(1, len(layers) + 1, name="#")), width="stretch")
-        layer_report(stack_summary(cg.stack_to_json(layers, in_shape)))
-        code = cg.to_code(layers, in_shape)
-        st.code(code, language="python")
-        d = st.columns(2)
-        d[0].download_button("Download net.py", code, "net.py", icon=":material/download:", help="The code above.")
-        d[1].download_button("Download stack.json", cg.stack_to_json(layers, in_shape), "stack.json",
-                             icon=":material/data_object:", help="The stack in the spec format checkpoints use.")
-    except ConfigError as err:
-        show_error(err)
-    text = st.text_area("Import a stack (JSON)", key=S.key("json"), help='{"in_shape": [3, 32, 32], "layers": [...]}')
-    if st.button("Import", icon=":material/upload:", help="Replace the stack with this JSON.") and text:
-        try:
-            set_stack(*cg.stack_from_json(text))
-        except ConfigError as err:
-            show_error(err)
+    panels.builder_tab(S)
 
 with principles_tab:
     st.subheader("Weight sharing")

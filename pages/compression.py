@@ -5,14 +5,14 @@ import uuid
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prunable_layers, prune_model, prune_scores,
-                             quant_params, quantize_model, sparsity_per_layer, tradeoff_curves)
-from cnnviz.distill import DistillConfig, FitEvent, digits_model
+from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, overall_sparsity, prunable_layers,
+                                prune_model, prune_scores, quant_params, quantize_model, sparsity_per_layer,
+                                tradeoff_curves)
+from cnnviz.compression.distill import DistillConfig, digits_model
 from cnnviz.figures import compression as figs
-from cnnviz.models import TinyVGG
-from cnnviz.text import md_text
-from cnnviz.train import Failed, Finished, get_local_runner
-from cnnviz.ui import PageState, show_error
+from cnnviz.architecture.models import TinyVGG
+from cnnviz.training import get_local_runner
+from cnnviz.ui import PageState, jobs, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
                                alpha=0.3, temp=4.0, epochs=8, rev=False),
@@ -33,33 +33,6 @@ def curves(key: str, sym: bool, perch: bool, struct: bool):
 def teacher_accuracy(key: str) -> float:
     d, m, _ = model_(key, 16)
     return accuracy(m, d.x_val, d.y_val)
-
-
-def distill_state(runner, key: str) -> str | None:
-    """"queued", "running", "done", or None (no job, or the server restarted and forgot it)."""
-    if key not in st.session_state:
-        return None
-    try:
-        return runner.status(st.session_state[key][0]).state
-    except ConfigError:
-        del st.session_state[key]
-        return None
-
-
-def distill_stop(runner, key: str, wait_s: float) -> None:
-    """Stop this session's job, if the runner still knows it (a restarted server does not)."""
-    if key in st.session_state:
-        try:
-            runner.stop(st.session_state[key][0])
-            runner.join(st.session_state[key][0], timeout=wait_s)
-        except ConfigError:
-            del st.session_state[key]
-
-
-def distill_restart(runner, key: str, owner: str, cfg: DistillConfig) -> None:
-    """Stop this session's job (one per session), then submit ``cfg``; (job id, epochs) go to the session."""
-    distill_stop(runner, key, 10)
-    st.session_state[key] = (runner.submit(cfg, owner=owner), cfg.epochs)
 
 
 st.title("Compression")
@@ -107,7 +80,7 @@ with pt:
         m = st.columns(3)
         acc = accuracy(pruned, ds.x_val, ds.y_val)
         m[0].metric("Validation accuracy", f"{acc:.1%}", delta=f"{acc - base_acc:+.1%}", help="After pruning.")
-        m[1].metric("Sparsity", f"{sum(r.zeros for r in rows) / sum(r.total for r in rows):.1%}",
+        m[1].metric("Sparsity", f"{overall_sparsity(rows):.1%}",
                     help="Zeroed conv/linear weights, all layers.")
         m[2].metric("Model size", f"{model_size_bytes(pruned):,} B", help="Nonzeros plus a 1-bit mask where that "
                     f"is smaller than dense; float32: {base_size:,} B")
@@ -147,32 +120,14 @@ with dt:
                    "(a child process, queued behind the other trainings): one with the teacher, one on the "
                    "labels only."):
         try:
-            distill_restart(runner, key, owner, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
+            jobs.distill_restart(runner, key, owner, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
                                                               temperature=temp, reverse=rev))
         except ConfigError as err:
             show_error(err)
     if b[1].button("Stop", icon=":material/stop:", help="Stop the job."):
-        distill_stop(runner, key, 2)
-    state = distill_state(runner, key)
+        jobs.distill_stop(runner, key, 2)
+    state = jobs.distill_state(runner, key)
 
-    @st.fragment(run_every=1.5 if state in ("queued", "running") else None)
-    def live():
-        now = distill_state(runner, key)
-        if now is None:
-            return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
-        job, n_epochs = st.session_state[key]
-        events, status = runner.poll(job), runner.status(job)
-        if now == "queued":
-            st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
-                    f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
-        if events and isinstance(events[-1], Failed):
-            st.error(md_text(events[-1].message), icon=":material/error:")
-        fits = [e for e in events if isinstance(e, FitEvent)]
-        end = events[-1].reason if events and isinstance(events[-1], Finished) else None
-        st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")
-        st.plotly_chart(figs.distill_figure(fits, t_acc), width="stretch")
-        if state in ("queued", "running") and now == "done":
-            st.rerun()  # re-enable the controls' state at once
-    live()
+    jobs.distill_panel(runner, key, state, t_acc)
 
 S.sync_url()

@@ -3,13 +3,13 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.arithmetic import PADDING_MODES, receptive_field_table
+from cnnviz.geometry.arithmetic import PADDING_MODES, receptive_field_table
 from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
-from cnnviz.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
+from cnnviz.geometry.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
                              receptive_field_formula)
-from cnnviz.specs import ConvSpec, PoolSpec
+from cnnviz.geometry.specs import ConvSpec, PoolSpec
 from cnnviz.ui import PageState, axis_inputs, fmt_int, show_error, show_formulas
-from cnnviz.verify import check_with_pytorch
+from cnnviz.geometry.verify import check_with_pytorch
 
 V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
 S = PageState("arith", dict(

@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
+from cnnviz.inside.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
     rotation_change, shift
 from cnnviz.figures import features as figs
-from cnnviz.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
+from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
 from cnnviz.ui import PageState, image_picker, show_error
-from cnnviz.text import md_text
+from cnnviz.io.text import md_text
 
 MODELS, UPLOAD = list_models(), "upload"
 SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}

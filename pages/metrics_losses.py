@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compress import predict
-from cnnviz.distill import digits_model
+from cnnviz.compression import predict
+from cnnviz.compression.distill import digits_model
 from cnnviz.figures import metrics as figs
 from cnnviz.metrics import (box_area, box_intersection, box_iou, demo_detections, dice, dice_from_iou, disk_mask,
                             loss_vs_probability, mask_iou, mean_average_precision, pr_curve, precision_recall_at,

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.quiz import DIFFICULTIES, make_quiz
+from cnnviz.classroom.quiz import DIFFICULTIES, make_quiz
 from cnnviz.ui import PageState, show_error, show_formulas
 
 S = PageState("quiz", dict(seed=1, level="easy", n=6), options=dict(level=DIFFICULTIES),

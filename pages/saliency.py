@@ -3,12 +3,12 @@ check (randomised weights) and a Clever-Hans model that looks at the wrong thing
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.cleverhans import load_cleverhans, patch_share, swapped
+from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
-from cnnviz.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
-from cnnviz.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
+from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
+from cnnviz.inside.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
 from cnnviz.ui import PageState, image_picker, show_error
-from cnnviz.text import md_text, plot_text
+from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
 S = PageState("sal", dict(model=next(iter(MODELS)), src="sample", sample="", idx=0, invert=False, which="predicted",

@@ -4,16 +4,15 @@ import uuid
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.data import load_dataset, samples_per_class
+from cnnviz.io.data import load_dataset, samples_per_class
 from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
-from cnnviz.train import TrainConfig, get_runner
-from cnnviz.train.gradients import compare
-from cnnviz.train.history import History
-from cnnviz.train.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
-from cnnviz.ui import PageState, show_error
-from cnnviz.uploads import load_zip
-from cnnviz.text import md_text
+from cnnviz.training import get_runner
+from cnnviz.training.gradients import compare
+from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
+from cnnviz.ui import PageState, jobs as jobs_ui, show_error
+from cnnviz.io.uploads import load_zip
+from cnnviz.io.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
                             flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
@@ -35,15 +34,6 @@ offline = st.cache_resource(show_spinner=False)(load_dataset)
 def speed_run():
     ss.update({S.key(k): v for k, v in dict(model="SmallResNet", opt="sgd", lr=SPEED_RUN["lr"], sched="onecycle",
                                             ls=True, ema=True, flip=True, crop=True).items()})
-
-
-def alive(job):
-    try:
-        return runner.status(job).state != "done"
-    except ConfigError:  # the server restarted: the job is gone
-        ss["train_jobs"] = []
-        st.query_params.pop("train_job", None)
-        return False
 
 
 st.title("Training Lab")
@@ -81,7 +71,7 @@ with left:
     with st.expander("What each switch does"):
         st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
     jobs = ss["train_jobs"]
-    active = bool(jobs) and alive(jobs[-1])
+    active = bool(jobs) and jobs_ui.training_alive(runner, jobs[-1])
     ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
                                help="A .pt file downloaded here earlier; Resume continues it.")
     last_ckpt = ckpt_up.getvalue() if ckpt_up else (runner.checkpoint(jobs[-1]) if jobs else None)
@@ -111,59 +101,13 @@ with left:
         st.rerun()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)  # figures are read-only once built: no copies
-def epoch_panels(job: str, n_evals: int, _h, _ds):
-    """The per-epoch figures change only when an evaluation arrives: built once per (job, epoch), not on
-    every poll (the prediction grid alone takes ~250 ms to build)."""
-    last = _h.evals[-1]
-    return (figs.confusion_figure(last.confusion, _ds.classes), figs.timings_figure(_h.evals),
-            figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))
-
-
-# Poll every 1.5 s while training; a queued job changes slowly, so its page asks every 5 s.
-QUEUED_POLL = active and runner.status(jobs[-1]).state == "queued"
-POLL_S = (5.0 if QUEUED_POLL else 1.5) if active else None
-
-
-@st.fragment(run_every=POLL_S)
-def live():
-    jobs = ss["train_jobs"]
-    if not jobs:
-        return st.info("Press **Start** to train; the curves grow here while it learns.", icon=":material/school:")
-    status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
-    if active and status.state == "done":
-        st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
-    if QUEUED_POLL and status.state != "queued":
-        st.rerun(scope="app")  # it has started: poll at the running pace
-    if status.state == "queued":
-        st.info(f"Waiting for a free slot: position {status.queue_position} in the queue "
-                f"({status.running_jobs} of {status.capacity} trainings running).", icon=":material/hourglass_top:")
-    m, p = st.columns(4), h.last
-    m[0].metric("Epoch", f"{p.epoch:.1f} / {epochs}" if p else "–", help="Passes over the training images so far.")
-    m[1].metric("Validation accuracy", f"{h.val_acc:.1%}" if h.val_acc is not None else "–",
-                help="On images the model never trains on (the EMA weights when EMA is on).")
-    m[2].metric("Samples / s", f"{p.samples_per_s:,.0f}" if p else "–", help="Training images per second.")
-    m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
-                help="Estimated from the speed so far.")
-    (st.error if h.failed else st.success if h.end else st.caption)(h.status())
-    st.plotly_chart(figs.curves_figure(h), width="stretch")
-    if h.evals:
-        confusion, timings, predictions = epoch_panels(jobs[-1], len(h.evals), h, ds)
-        c = st.columns(2)
-        c[0].plotly_chart(confusion, width="stretch")
-        c[1].plotly_chart(timings, width="stretch")
-        st.plotly_chart(predictions, width="stretch")
-    if active and status.state == "done":
-        st.rerun(scope="app")  # stop polling; re-enable Start and Resume
-
-
 with right:
     if ds is not None:
         with st.expander("The data: a few training images per class", expanded=not ss["train_jobs"]):
             st.caption(f"{len(ds.y_train):,} training and {len(ds.y_val):,} validation images, "
                        f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(map(md_text, ds.classes))}")
             st.plotly_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8))
-        live()
+        jobs_ui.training_panel(runner, ds, epochs, active)
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")

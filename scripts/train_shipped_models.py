@@ -16,13 +16,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz.cleverhans import load_cleverhans, swapped  # noqa: E402
-from cnnviz.data import load_dataset  # noqa: E402
-from cnnviz.images import save_png  # noqa: E402
-from cnnviz.models import build_model  # noqa: E402
-from cnnviz.shipped import INDEX, MODEL_DIR, SAMPLE_DIR, accuracy, train  # noqa: E402
+from cnnviz.inside.cleverhans import load_cleverhans, swapped  # noqa: E402
+from cnnviz.io.data import load_dataset  # noqa: E402
+from cnnviz.io.images import save_png  # noqa: E402
+from cnnviz.architecture.models import build_model  # noqa: E402
+from cnnviz.inside.shipped import INDEX, MODEL_DIR, SAMPLE_DIR, accuracy, train  # noqa: E402
 
-# key -> how it is trained. "dataset" is a cnnviz.data name, or "cleverhans" (shapes + give-away patch).
+# key -> how it is trained. "dataset" is a cnnviz.io.data name, or "cleverhans" (shapes + give-away patch).
 CONFIGS = {
     "digits_TinyVGG": dict(model="TinyVGG", dataset="digits", width=8, epochs=8, lr=2e-2, batch=128),
     "digits_SmallResNet": dict(model="SmallResNet", dataset="digits", width=8, epochs=8, lr=1e-2),

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.data import load_dataset
-from cnnviz.train import Checkpoint, Evaluation, Failed, Finished, Progress, TrainConfig, load_checkpoint
-from cnnviz.train.loop import run_training
+from cnnviz.io.data import load_dataset
+from cnnviz.training import Checkpoint, Evaluation, Failed, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.training.loop import run_training
 
 __all__ = ["test_contract_seeded_run_matches_the_plain_loop", "test_contract_stop_ends_a_running_job_quickly",
            "test_contract_nan_fails_and_keeps_the_last_good_checkpoint", "test_contract_nan_before_any_checkpoint",

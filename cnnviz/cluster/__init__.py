@@ -1,7 +1,10 @@
 """Optional scale-out: training jobs on a Ray cluster (``pip install -r requirements-ray.txt``).
 
 Nothing here imports ray until a runner is made, so the app works without it. :func:`make_runner` returns a
-:class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner)."""
+:class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner).
+
+May import: cnnviz.errors, cnnviz.io, and cnnviz.training's events, loop and recipe (never its runner or
+factory: cnnviz.training.factory imports this package)."""
 from __future__ import annotations
 
 import os
@@ -20,13 +23,13 @@ def make_runner():
         return None
     with _LOCK:
         if _RUNNER is None:
-            from ..errors import ConfigError
+            from cnnviz.errors import ConfigError
             try:
                 import ray  # noqa: F401
             except ImportError:
                 raise ConfigError("CNNVIZ_RAY_ADDRESS", "is set but ray is not installed "
                                   "(pip install -r requirements-ray.txt)") from None
-            from .ray_runner import RayRunner
+            from cnnviz.cluster.ray_runner import RayRunner
             try:
                 _RUNNER = RayRunner(address=address)
             except ConfigError:

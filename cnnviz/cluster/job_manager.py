@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import deque
 
-from .storage import JobStore
+from cnnviz.cluster.storage import JobStore
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 MANAGER_NAME = "cnnviz-job-manager"
@@ -183,18 +183,18 @@ def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
     def keep(blob: bytes):
         store.write_checkpoint(job_id, blob)
 
-    from ..errors import ConfigError
-    from ..train.events import Failed
+    from cnnviz.errors import ConfigError
+    from cnnviz.training.events import Failed
     try:
         cfg = store.config(job_id)["config"]
         if store.stop_requested(job_id):  # stopped between two attempts
-            from ..train.events import Finished
+            from cnnviz.training.events import Finished
             emit(Finished(last["step"], 0, "stopped", 0.0))
         elif workload == "train":
             import dataclasses
             import torch
-            from ..train.loop import run_training
-            from ..train.recipe import TrainConfig
+            from cnnviz.training.loop import run_training
+            from cnnviz.training.recipe import TrainConfig
             torch.set_num_threads(max(1, int(options.get("num_cpus", 1))))
             tc = dataclasses.replace(TrainConfig.from_dict(cfg), data=store.data(job_id),
                                      resume=store.checkpoint(job_id))
@@ -217,7 +217,7 @@ def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
 
 def sleep_job(cfg: dict, emit, stop: threading.Event) -> None:
     """A stand-in for training (burst tests and the benchmark): ``steps`` steps of ``step_s`` seconds each."""
-    from ..train.events import Finished, Progress
+    from cnnviz.training.events import Finished, Progress
     steps, step_s = int(cfg.get("steps", 3)), float(cfg.get("step_s", 0.01))
     for i in range(steps):
         if stop.wait(step_s):

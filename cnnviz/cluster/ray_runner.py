@@ -11,9 +11,9 @@ import os
 import shutil
 import time
 
-from ..errors import ConfigError
-from .job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
-from .storage import JobStore, new_job_id
+from cnnviz.errors import ConfigError
+from cnnviz.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
+from cnnviz.cluster.storage import JobStore, new_job_id
 
 ANSWER_S = 1.0     # submit: the answer (admitted, queued, or busy) within this many seconds
 CALL_S = 15.0      # status / stop / stats: a loaded cluster may take longer, nothing waits on them
@@ -83,7 +83,7 @@ class RayRunner:
 
     # ------------------------------------------------------------------ extras (same as ThreadRunner)
     def status(self, job_id: str):
-        from ..train.runner import JobStatus
+        from cnnviz.training.events import JobStatus
         if not self.store.exists(job_id):
             raise ConfigError("job", f"no training job {job_id!r} in the shared storage")
         st = self._ask(self.manager.status.remote(job_id), CALL_S)

@@ -19,7 +19,7 @@ import socket
 import uuid
 from pathlib import Path
 
-from ..errors import ConfigError
+from cnnviz.errors import ConfigError
 
 JOB_ID = re.compile(r"^job-[0-9a-f]{12}$")
 TERMINAL = ("Finished", "Failed")
@@ -50,7 +50,7 @@ def event_to_dict(event) -> dict:
 
 
 def event_from_dict(d: dict):
-    from ..train import events  # events.py itself is light; the package import brings torch (workers have it)
+    from cnnviz.training import events  # events.py itself is light; the package import brings torch (workers have it)
     d = dict(d)
     cls = getattr(events, d.pop("kind"))
     return cls(**d)
@@ -91,7 +91,7 @@ class JobStore:
         if not p.exists():
             return None
         import torch
-        from ..data import Dataset
+        from cnnviz.io.data import Dataset
         raw = torch.load(p, map_location="cpu", weights_only=True)
         return Dataset(raw["x_train"], raw["y_train"], raw["x_val"], raw["y_val"], tuple(raw["classes"]))
 

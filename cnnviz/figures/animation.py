@@ -12,7 +12,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ..animation import Trace
+from cnnviz.animation.conv2d import Trace
 
 CELL_PX = 46                 # pixel height of one grid cell: numbers readable on a projector
 FILL_LIMIT = 400             # above this many steps the output is shown filled from the start (JSON size)

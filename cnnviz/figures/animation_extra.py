@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..animation_extra import ChannelTrace, StampTrace
-from .animation import COLOURS, fmt
+from cnnviz.animation.extra import ChannelTrace, StampTrace
+from cnnviz.figures.animation import COLOURS, fmt
 
 CELL = 44                    # pixels per grid cell: the figure gets an explicit size so cells stay square
 GAP_PX = 70                  # pixels between panels

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .metrics import A_COLOUR, B_COLOUR, BOTH_COLOUR, _layout
+from cnnviz.figures.metrics import A_COLOUR, B_COLOUR, BOTH_COLOUR, _layout
 
 FAMILY_STYLE = {"uncompressed": ("#000000", "star"), "quantization": (A_COLOUR, "circle"),
                 "pruning": (B_COLOUR, "diamond"), "pruning+8": (BOTH_COLOUR, "square")}

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..arithmetic import ConvGeometry, PoolGeometry
+from cnnviz.geometry.arithmetic import ConvGeometry, PoolGeometry
 
 MAX_CELLS = 96  # per axis; larger grids are summarised instead of drawn cell by cell
 

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
-from ..text import plot_text
+from cnnviz.io.text import plot_text
 
 FONT = dict(size=16)
 MAPS = "Viridis"        # activations: dark = 0 / low, yellow = high (colour-blind safe)

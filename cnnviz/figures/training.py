@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..train.events import STAGES
-from ..text import plot_text
+from cnnviz.training.events import STAGES
+from cnnviz.io.text import plot_text
 
 BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072b2", "#e69f00", "#009e73", "#d55e00", "#999999"
 STAGE_COLOURS = dict(zip(STAGES, ["#56b4e9", "#cc79a7", "#0072b2", "#e69f00", "#009e73", "#f0e442", "#d55e00",

@@ -1,56 +1,6 @@
-"""The small, picklable events a training job reports (a Ray runner sends the same ones)."""
-from __future__ import annotations
+"""Compat path: the code lives in :mod:`cnnviz.training.events`; this name keeps old imports (and monkeypatches) working."""
+import sys
 
-from dataclasses import dataclass, field
+from cnnviz.training import events as _module
 
-STAGES = ("data", "augment", "forward", "backward", "optimizer", "schedule", "evaluate", "checkpoint")
-
-
-@dataclass(frozen=True)
-class Progress:
-    step: int
-    epoch: float            # fractional epoch, for the x axis
-    train_loss: float       # mean over the steps since the last Progress
-    train_acc: float
-    lr: float
-    samples_per_s: float
-    eta_s: float            # estimated seconds left
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    step: int
-    epoch: int
-    train_loss: float       # mean over the epoch
-    train_acc: float
-    val_loss: float
-    val_acc: float
-    confusion: list         # confusion[true][predicted] counts on the validation set
-    predictions: list       # predicted class of the first validation images (for the picture grid)
-    timings: dict = field(default_factory=dict)  # stage -> seconds spent in this epoch
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    step: int
-    epoch: int
-    nbytes: int
-    val_acc: float
-
-
-@dataclass(frozen=True)
-class Finished:
-    step: int
-    epoch: int
-    reason: str             # "done", "stopped" or "early stopping"
-    best_val_acc: float
-
-
-@dataclass(frozen=True)
-class Failed:
-    step: int
-    message: str
-    checkpoint_step: int | None  # the last good checkpoint kept, if any
-
-
-Event = Progress | Evaluation | Checkpoint | Finished | Failed
+sys.modules[__name__] = _module

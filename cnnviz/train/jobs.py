@@ -1,17 +1,6 @@
-"""What a runner's worker runs: a training (``TrainConfig``) or a distillation (``cnnviz.distill.DistillConfig``).
-Both report through ``emit`` and end with ``Finished``, so one runner, one limiter and one child-process
-mechanism serve the Training Lab and the Compression page alike."""
-from __future__ import annotations
+"""Compat path: the code lives in :mod:`cnnviz.training.jobs`; this name keeps old imports (and monkeypatches) working."""
+import sys
 
-from ..errors import ConfigError
-from .loop import run_training
-from .recipe import TrainConfig
+from cnnviz.training import jobs as _module
 
-
-def run_job(config, emit, stop, keep, device=None) -> None:
-    if isinstance(config, TrainConfig):
-        return run_training(config, emit, stop, keep, device)
-    from ..distill import DistillConfig, run_distill  # imports the shipped models only when needed
-    if isinstance(config, DistillConfig):
-        return run_distill(config, emit, stop, keep, device)
-    raise ConfigError("job", f"a runner runs a TrainConfig or a DistillConfig, not {type(config).__name__}")
+sys.modules[__name__] = _module

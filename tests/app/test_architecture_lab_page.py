@@ -60,7 +60,7 @@ def test_builder_edits_and_import_errors():
 def test_importing_a_stack_too_large_to_run_shows_the_limit():
     import json
 
-    from cnnviz import codegen as cg
+    from cnnviz.architecture import codegen as cg
     at = open_page()
     layers = [cg.conv(3, 64, 3, padding=1)] + [cg.conv(64, 64, 3, padding=1) for _ in range(39)]
     at.text_area(key="arch_json").set_value(json.dumps({"in_shape": [3, 1024, 1024], "layers": layers}))
@@ -70,8 +70,8 @@ def test_importing_a_stack_too_large_to_run_shows_the_limit():
 
 
 def test_builder_replace_and_input_shape_equal_torch_and_live_in_the_link():
-    from cnnviz import builder as bld
-    from cnnviz import codegen as cg
+    from cnnviz.architecture import builder as bld
+    from cnnviz.architecture import codegen as cg
     from cnnviz.architecture import summarize
     at = open_page()
     at.selectbox(key="arch_new").set_value("conv").run()

@@ -5,9 +5,9 @@ from functools import partial
 import pytest
 
 import apptest
-from cnnviz.compress import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
-from cnnviz.distill import FitEvent, digits_model
-from cnnviz.train import Finished, get_local_runner
+from cnnviz.compression import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
+from cnnviz.compression.distill import FitEvent, digits_model
+from cnnviz.training import Finished, get_local_runner
 
 
 open_page = partial(apptest.open_page, "compression", via_app=True)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import apptest
 from cnnviz.animation import sample_input
-from cnnviz.animation_extra import center_crop, channel_demo
+from cnnviz.animation.extra import center_crop, channel_demo
 from rendered import shown
 
 

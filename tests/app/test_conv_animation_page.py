@@ -70,7 +70,7 @@ def test_typed_input_and_its_errors():
 
 
 def test_1d_tab_equals_conv1d():
-    from cnnviz.animation_nd import kernel_1d, signal_input
+    from cnnviz.animation.nd import kernel_1d, signal_input
     at = open_page({"sig": "random", "slen": "12", "k1": "gaussian", "k1n": "5", "s1": "2", "p1": "2",
                     "m1": "reflect", "step1": "4"})
     x = torch.tensor(signal_input("random", 12, seed=0))[None, None]
@@ -83,7 +83,7 @@ def test_1d_tab_equals_conv1d():
 
 
 def test_3d_tab_equals_conv3d():
-    from cnnviz.animation_nd import volume_demo
+    from cnnviz.animation.nd import volume_demo
     at = open_page({"vd": "5", "vkd": "3", "vs": "2", "vp": "1", "vz": "2", "vstep": "4"})
     x, w = (torch.tensor(a)[None, None] for a in volume_demo(5, 3, seed=0))
     ref = F.conv3d(x, w, stride=2, padding=1)[0, 0]  # (3, 2, 2)

@@ -5,7 +5,7 @@ from functools import partial
 import torch
 
 import apptest
-from cnnviz.shipped import input_image, load_model
+from cnnviz.inside.shipped import input_image, load_model
 from rendered import shown
 
 

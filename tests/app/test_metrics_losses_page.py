@@ -65,8 +65,8 @@ def test_threshold_moves_precision_recall_not_ap(page):
 
 
 def test_topk_metrics_match_engine(page):
-    from cnnviz.compress import predict
-    from cnnviz.distill import digits_model
+    from cnnviz.compression import predict
+    from cnnviz.compression.distill import digits_model
     from cnnviz.metrics import topk_accuracy
     ds, model, _ = digits_model()
     logits = predict(model, ds.x_val)

@@ -2,7 +2,7 @@
 from functools import partial
 
 import apptest
-from cnnviz.quiz import make_quiz
+from cnnviz.classroom.quiz import make_quiz
 from rendered import shown
 
 

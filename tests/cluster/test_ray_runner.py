@@ -23,7 +23,7 @@ from runner_contract import *  # noqa: E402,F401,F403  the shared tests
 from runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
 from cnnviz.cluster.ray_runner import RayRunner  # noqa: E402
-from cnnviz.train import Checkpoint, Evaluation, Finished, Progress, TrainConfig  # noqa: E402
+from cnnviz.training import Checkpoint, Evaluation, Finished, Progress, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +78,7 @@ def stop_within():
 REPLICA = """
 import sys, time
 from cnnviz.cluster.ray_runner import RayRunner
-from cnnviz.train import TrainConfig
+from cnnviz.training import TrainConfig
 runner = RayRunner(address=sys.argv[1], root=sys.argv[2], name=sys.argv[3])
 print(runner.submit(TrainConfig(dataset="digits", n=500, epochs=3, batch_size=32)), flush=True)
 time.sleep(300)  # a web replica lives on; the test kills it

@@ -99,7 +99,7 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
     the same job, still training, from the job id in the URL; one attempt, nothing restarted."""
     ray = pytest.importorskip("ray")
     from cnnviz.cluster.ray_runner import RayRunner
-    from cnnviz.train import Finished
+    from cnnviz.training import Finished
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     old_path = os.environ.get("PYTHONPATH")

@@ -25,8 +25,8 @@ def test_summary_and_block_comparison(server, page):
 
 
 def test_a_shared_builder_link_opens_the_same_stack(server, page):
-    from cnnviz import builder as bld
-    from cnnviz import codegen as cg
+    from cnnviz.architecture import builder as bld
+    from cnnviz.architecture import codegen as cg
     from cnnviz.ui import fmt_int
     layers, shape = bld.reshape_input(cg.EXAMPLE, cg.EXAMPLE_SHAPE, 1, 28)
     params = sum(p.numel() for p in cg.build_stack(layers, shape).parameters())

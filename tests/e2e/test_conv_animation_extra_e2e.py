@@ -17,7 +17,7 @@ def test_1d_and_3d_tabs_draw_the_engine_numbers(server, page):
     import torch
     import torch.nn.functional as F
 
-    from cnnviz.animation_nd import kernel_1d, signal_input, volume_demo
+    from cnnviz.animation.nd import kernel_1d, signal_input, volume_demo
     page.goto(f"{server}/conv_animation?sig=step&slen=8&k1=difference&p1=1&step1=5")
     main = page.get_by_test_id("stMain")
     main.get_by_role("tab", name="1-D").click()

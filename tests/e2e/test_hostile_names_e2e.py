@@ -4,7 +4,7 @@ import io
 
 import torch
 
-from cnnviz.shipped import load_model
+from cnnviz.inside.shipped import load_model
 
 HOSTILE = ('<img src=x onerror="window.pwned=1">',
            "**bold** [link](javascript:window.pwned=2) $x$",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.train.budget import MAX_JOB_BYTES
+from cnnviz.training.budget import MAX_JOB_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS, ROUNDS, TRAININGS, CAP = 4, 2, 4, 1

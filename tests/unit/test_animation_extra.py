@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnviz import ConfigError
-from cnnviz.animation_extra import conv_transpose2d_steps, multichannel_conv2d_steps, overlap_counts, \
+from cnnviz.animation.extra import conv_transpose2d_steps, multichannel_conv2d_steps, overlap_counts, \
     same_padding_split, untouched_inputs
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import ConfigError
-from cnnviz.animation_nd import (KERNELS_1D, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d, signal_input,
+from cnnviz.animation.nd import (KERNELS_1D, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d, signal_input,
                                  volume_demo)
 
 

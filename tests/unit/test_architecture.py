@@ -6,9 +6,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz import ConfigError
 from cnnviz.architecture import WHOLE, share, summarize, weight_sharing
-from cnnviz.blocks import Conv2Plus1D, ConvSE, DynamicConv, PatchViTPool
-from cnnviz.models import SmallResNet, TinyVGG
-from cnnviz.presets import conv1d_net
+from cnnviz.architecture.blocks import Conv2Plus1D, ConvSE, DynamicConv, PatchViTPool
+from cnnviz.architecture.models import SmallResNet, TinyVGG
+from cnnviz.architecture.presets import conv1d_net
 
 torch.set_num_threads(1)
 

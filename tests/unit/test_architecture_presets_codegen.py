@@ -6,10 +6,10 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.architecture import summarize
-from cnnviz.codegen import (EXAMPLE, EXAMPLE_SHAPE, build_stack, conv, pool, rechain, shapes, stack_from_json,
+from cnnviz.architecture.codegen import (EXAMPLE, EXAMPLE_SHAPE, build_stack, conv, pool, rechain, shapes, stack_from_json,
                             stack_to_json, to_code)
-from cnnviz.presets import PRESETS, build_preset
-from cnnviz.specs import spec_from_dict
+from cnnviz.architecture.presets import PRESETS, build_preset
+from cnnviz.geometry.specs import spec_from_dict
 
 torch.set_num_threads(1)
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from torch_oracle import torch_conv, torch_pool
 
 from cnnviz import ConfigError
-from cnnviz.arithmetic import (conv_flops, conv_output_shape, conv_param_count, pool_output_shape,
+from cnnviz.geometry.arithmetic import (conv_flops, conv_output_shape, conv_param_count, pool_output_shape,
                                receptive_field)
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,

@@ -6,11 +6,11 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz import ConfigError
-from cnnviz.blocks import (Bottleneck, ChannelShuffle, Conv2Plus1D, ConvNeXtBlock, DepthwiseSeparableConv,
+from cnnviz.architecture.blocks import (Bottleneck, ChannelShuffle, Conv2Plus1D, ConvNeXtBlock, DepthwiseSeparableConv,
                            DilatedResidualDenseBlock, DynamicConv, ShuffleUnit, SqueezeExcite, channel_shuffle,
                            mid_channels)
-from cnnviz.blocks.compare import compare_blocks
-from cnnviz.blocks.scaling import ALPHA, BETA, GAMMA, ScalableCNN, compound_scaling, flops_of, scaled_config
+from cnnviz.architecture.blocks.compare import compare_blocks
+from cnnviz.architecture.blocks.scaling import ALPHA, BETA, GAMMA, ScalableCNN, compound_scaling, flops_of, scaled_config
 
 torch.set_num_threads(1)
 

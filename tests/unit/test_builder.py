@@ -8,8 +8,8 @@ import torch
 import torch.nn as nn
 
 from cnnviz import ConfigError
-from cnnviz import builder as bld
-from cnnviz import codegen as cg
+from cnnviz.architecture import builder as bld
+from cnnviz.architecture import codegen as cg
 
 
 @pytest.mark.parametrize("in_shape", [(3, 17), (3, 17, 12), (2, 9, 9, 9)])

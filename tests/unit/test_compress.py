@@ -1,4 +1,4 @@
-"""cnnviz.compress vs PyTorch's own quantization / pruning ops and direct formulas, on tiny seeded tensors."""
+"""cnnviz.compression vs PyTorch's own quantization / pruning ops and direct formulas, on tiny seeded tensors."""
 import math
 import threading
 
@@ -9,11 +9,11 @@ import torch.nn.functional as F
 from torch.nn.utils import prune
 
 from cnnviz import ConfigError
-from cnnviz.compress import (accuracy, fake_quantize, model_size_bytes, prune_model, quant_params, quantize_model,
+from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, prune_model, quant_params, quantize_model,
                              sparsity_per_layer, tau_for_sparsity, tensor_bytes, tradeoff_curves)
-from cnnviz.distill import DistillConfig, distillation_loss, fit, run_distill, train_epochs
-from cnnviz.models import TinyVGG
-from cnnviz.train import Finished, JobLimiter, ThreadRunner
+from cnnviz.compression.distill import DistillConfig, distillation_loss, fit, run_distill, train_epochs
+from cnnviz.architecture.models import TinyVGG
+from cnnviz.training import Finished, JobLimiter, ThreadRunner
 
 
 def rand(*shape, seed=0):
@@ -173,7 +173,7 @@ def test_quantize_model_changes_only_weights():
 # --------------------------------------------------------------------------- real evaluation on digits
 @pytest.fixture(scope="module")
 def digits_model():
-    from cnnviz.data import load_dataset
+    from cnnviz.io.data import load_dataset
     ds = load_dataset("digits")
     torch.manual_seed(0)
     model = fit(TinyVGG(1, 10, 8), ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=4, seed=0)
@@ -209,7 +209,7 @@ def test_distill_job_trains_both_students_from_the_same_start():
     assert isinstance(end, Finished) and end.reason == "done" and end.epoch == 2
     assert end.best_val_acc == max(e.val_accuracy for e in fits if e.run == "distilled")
     # the labels-only student is plain training: the same numbers as fit() from the same initial weights
-    from cnnviz.data import load_dataset
+    from cnnviz.io.data import load_dataset
     ds = load_dataset("digits")
     torch.manual_seed(cfg.seed)
     alone = TinyVGG(1, 10, 8, width=4)

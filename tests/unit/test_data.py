@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.data import load_dataset, make_shapes, samples_per_class
+from cnnviz.io.data import load_dataset, make_shapes, samples_per_class
 
 
 def test_digits_matches_sklearn_and_splits_without_overlap():

@@ -4,9 +4,9 @@ import torch
 import torch.nn as nn
 
 from cnnviz import ConfigError
-from cnnviz.features import (capture, channel_stats, equivariance, first_conv_kernels, probabilities,
+from cnnviz.inside.features import (capture, channel_stats, equivariance, first_conv_kernels, probabilities,
                              rotation_change, shift)
-from cnnviz.models import SmallResNet, TinyVGG
+from cnnviz.architecture.models import SmallResNet, TinyVGG
 
 
 def no_hooks(model):

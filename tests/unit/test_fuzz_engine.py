@@ -1,16 +1,18 @@
 """Fuzz every public entry point of the engine with random and nonsense arguments: the only exception ever raised
-is ConfigError, and every accepted configuration equals PyTorch (cnnviz/fuzzing.py has the contract;
+is ConfigError, and every accepted configuration equals PyTorch (tests/fuzzing.py has the contract;
 bench/fuzz.py runs >= 10,000 cases)."""
 import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from cnnviz import ConfigError, arithmetic as ar, fuzzing
-from cnnviz.fuzz_cases import case_strategy
-from cnnviz.fuzzing import Case, FuzzFailure, run_case
-from cnnviz.specs import ConvSpec, PoolSpec, spec_from_dict
-from cnnviz.verify import check_with_pytorch
+import fuzzing
+from cnnviz import ConfigError
+from cnnviz.geometry import arithmetic as ar
+from fuzz_cases import case_strategy
+from fuzzing import Case, FuzzFailure, run_case
+from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict
+from cnnviz.geometry.verify import check_with_pytorch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
@@ -24,6 +26,7 @@ class RecordOps(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops.append(str(func))
         return func(*args, **(kwargs or {}))
+
 
 EXAMPLES = {"conv": 300, "pool": 250, "receptive_field": 150, "conv_spec": 350, "pool_spec": 250,
             "spec_from_dict": 350}  # 1,650 in all: ~35 s of one core

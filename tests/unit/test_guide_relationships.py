@@ -5,7 +5,7 @@ import itertools
 import pytest
 from torch_oracle import torch_conv, torch_pool
 
-from cnnviz.arithmetic import conv_output_shape, pool_output_shape
+from cnnviz.geometry.arithmetic import conv_output_shape, pool_output_shape
 
 SIZES = range(1, 13)
 KERNELS = range(1, 6)

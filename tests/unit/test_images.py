@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from cnnviz import ConfigError
-from cnnviz.images import MAX_PIXELS, decode, load_image, png_bytes, resize, to_model_input
+from cnnviz.io.images import MAX_PIXELS, decode, load_image, png_bytes, resize, to_model_input
 
 
 def png(img):

@@ -5,8 +5,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch_oracle import conv_module
 
 from cnnviz import ConfigError
-from cnnviz.fuzzing import torch_receptive_field
-from cnnviz.quiz import DIFFICULTIES, KINDS, make_quiz
+from fuzzing import torch_receptive_field
+from cnnviz.classroom.quiz import DIFFICULTIES, KINDS, make_quiz
 
 
 def test_same_seed_same_questions_other_seed_other_questions():

@@ -11,12 +11,12 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz import ConfigError
-from cnnviz import codegen as cg
+from cnnviz.architecture import codegen as cg
 from cnnviz.animation import MAX_STEPS, conv2d_steps, pool2d_steps
 from cnnviz.architecture import summarize
-from cnnviz.train.budget import training_bytes
-from cnnviz.train.loop import run_training
-from cnnviz.train.recipe import TrainConfig
+from cnnviz.training.budget import training_bytes
+from cnnviz.training.loop import run_training
+from cnnviz.training.recipe import TrainConfig
 
 
 def deep_stack(n=40, width=64, dims=2):

@@ -1,12 +1,12 @@
-"""cnnviz.saliency on a hand-set tiny network: each method vs a direct computation where one exists."""
+"""cnnviz.inside.saliency on a hand-set tiny network: each method vs a direct computation where one exists."""
 import pytest
 import torch
 import torch.nn as nn
 from scipy.stats import spearmanr
 
 from cnnviz import ConfigError
-from cnnviz.models import SmallResNet, TinyVGG
-from cnnviz.saliency import METHODS, attribute, conv_layers, make_baseline, sanity_check, spearman, to_map
+from cnnviz.architecture.models import SmallResNet, TinyVGG
+from cnnviz.inside.saliency import METHODS, attribute, conv_layers, make_baseline, sanity_check, spearman, to_map
 
 
 class Tiny(nn.Module):

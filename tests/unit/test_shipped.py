@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.cleverhans import load_cleverhans, patch_share, swapped
-from cnnviz.data import load_dataset
-from cnnviz.saliency import attribute, to_map
-from cnnviz.shipped import INDEX, MODEL_DIR, accuracy, list_models, load_model, load_uploaded
+from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
+from cnnviz.io.data import load_dataset
+from cnnviz.inside.saliency import attribute, to_map
+from cnnviz.inside.shipped import INDEX, MODEL_DIR, accuracy, list_models, load_model, load_uploaded
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -96,7 +96,7 @@ def test_bad_uploads_are_refused_with_a_clear_message(payload, match, capsys):
 
 
 def test_training_lab_checkpoint_is_read_with_its_own_loader():
-    ckpt = pytest.importorskip("cnnviz.train.checkpoint")
+    ckpt = pytest.importorskip("cnnviz.training.checkpoint")
     ref, info = load_model("digits_TinyVGG")
     data = ckpt.save_checkpoint(ckpt.model_spec("TinyVGG", 1, 10, 8, 8, info.classes), ref, step=5, epoch=1,
                                 config={"dataset": "digits"}, extra={"val_accuracy": 0.5})

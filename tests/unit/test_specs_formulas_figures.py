@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from torch_oracle import torch_conv
 
 from cnnviz import ConfigError
-from cnnviz.arithmetic import conv_geometry, pool_geometry, receptive_field_table
+from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry, receptive_field_table
 from cnnviz.figures.conv_grid import IDX, conv_axes, geometry_figure, pool_axes
-from cnnviz.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
+from cnnviz.geometry.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
                              receptive_field_formula)
-from cnnviz.specs import ConvSpec, PoolSpec, spec_from_dict
-from cnnviz.verify import check_with_pytorch
+from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict
+from cnnviz.geometry.verify import check_with_pytorch
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.train import Evaluation, Finished, Progress, TrainConfig, load_checkpoint
-from cnnviz.train.loop import run_training
-from cnnviz.train.runner import JobLimiter
+from cnnviz.training import Evaluation, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.training.loop import run_training
+from cnnviz.training.runner import JobLimiter
 
 CPU = torch.device("cpu")
 
@@ -29,7 +29,7 @@ def test_short_seeded_digits_run_reaches_90_percent():
     assert conf.sum() == 359 and abs(conf.trace().item() / 359 - evals[-1].val_acc) < 1e-6
     # the checkpoint reproduces the reported accuracy
     model, meta = load_checkpoint(blobs[-1])
-    from cnnviz.data import load_dataset
+    from cnnviz.io.data import load_dataset
     ds = load_dataset("digits")
     with torch.no_grad():
         acc = (model(ds.x_val).argmax(1) == ds.y_val).float().mean().item()

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.models import TinyVGG
-from cnnviz.train.checkpoint import FORMAT, load_checkpoint, model_spec, save_checkpoint
+from cnnviz.architecture.models import TinyVGG
+from cnnviz.training.checkpoint import FORMAT, load_checkpoint, model_spec, save_checkpoint
 
 FIRED = []
 

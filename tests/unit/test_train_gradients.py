@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.train.gradients import DeepStack, compare, layer_grad_norms
+from cnnviz.training.gradients import DeepStack, compare, layer_grad_norms
 
 
 def test_grad_norms_are_the_norms_autograd_computes():
@@ -17,7 +17,7 @@ def test_grad_norms_are_the_norms_autograd_computes():
 
 
 def test_plain_sigmoid_stack_vanishes_and_resnet_does_not():
-    from cnnviz.data import load_dataset
+    from cnnviz.io.data import load_dataset
     ds = load_dataset("digits", n=300)
     r = compare(ds.x_train, ds.y_train, 10, depth=16, steps=3)
     plain, res = r["plain"]["grad_norms"], r["resnet"]["grad_norms"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnviz.train import Checkpoint, Failed, Finished, Progress, TrainConfig, load_checkpoint
-from cnnviz.train.runner import JobLimiter, ThreadRunner
+from cnnviz.training import Checkpoint, Failed, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.training.runner import JobLimiter, ThreadRunner
 
 CPU = torch.device("cpu")
 
@@ -26,7 +26,7 @@ def children() -> list[int]:
         pids += [int(p) for p in (task / "children").read_text().split()]
     def is_training(pid):
         try:
-            return b"cnnviz.train.isolated" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            return b"cnnviz.training.isolated" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:  # it has just exited
             return False
     return [p for p in pids if is_training(p)]

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.train.recipe import EMA, TrainConfig, augment, epoch_order, lr_at, random_crop
+from cnnviz.training.recipe import EMA, TrainConfig, augment, epoch_order, lr_at, random_crop
 
 
 def test_schedules_hand_computed():
@@ -71,7 +71,7 @@ def test_config_round_trips_through_a_dict():
 
 
 def test_switches_map_to_recipe_values():
-    from cnnviz.train.recipe import from_switches
+    from cnnviz.training.recipe import from_switches
     cfg = from_switches(8, dict(crop=True, clip=True, ls=True, amp=True), cuda=False, optimizer="sgd")
     assert (cfg.augment_crop, cfg.grad_clip, cfg.label_smoothing, cfg.amp) == (1, 2.0, 0.1, False)
     assert cfg.weight_decay == 5e-4 and cfg.batch_size == 64 and not cfg.augment_flip and cfg.patience == 0
@@ -80,8 +80,8 @@ def test_switches_map_to_recipe_values():
 
 
 def test_history_folds_events_and_explains_the_end():
-    from cnnviz.train.events import Evaluation, Failed, Finished, Progress
-    from cnnviz.train.history import History
+    from cnnviz.training.events import Evaluation, Failed, Finished, Progress
+    from cnnviz.training.history import History
     p = Progress(5, 0.5, 1.0, 0.5, 0.1, 100.0, 3.0)
     ev = Evaluation(10, 1, 1.0, 0.5, 0.9, 0.75, [[1]], [0])
     h = History.from_events([p, ev, Finished(10, 1, "stopped", 0.75)])

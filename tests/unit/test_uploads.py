@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from cnnviz import ConfigError
-from cnnviz.uploads import load_zip
+from cnnviz.io.uploads import load_zip
 
 
 def png(color=(255, 0, 0), size=(6, 4)) -> bytes:

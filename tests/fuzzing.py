@@ -4,7 +4,7 @@ A *case* is one call of one entry point with arguments drawn at random, nonsense
 huge, floats, strings, None, bools, wrong types, mismatched tuple lengths, wrong in_shape lengths). The
 contract `run_case` checks: the only exception ever raised is ``ConfigError``; every configuration the engine
 accepts equals PyTorch (the real module on a zero tensor, when small); and a well-typed configuration the
-engine rejects is rejected by PyTorch too. The random cases are drawn by :mod:`cnnviz.fuzz_cases`.
+engine rejects is rejected by PyTorch too. The random cases are drawn by tests/fuzz_cases.py.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from . import arithmetic as ar
-from . import specs
-from .errors import ConfigError
+from cnnviz.geometry import arithmetic as ar
+from cnnviz.geometry import specs
+from cnnviz.errors import ConfigError
 
 MAX_LIVE_ELEMENTS = 60_000   # input/output elements up to which the real module runs on zeros
 MAX_LIVE_WORK = 3_000_000    # multiply-adds up to which it runs

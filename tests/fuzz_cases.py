@@ -1,11 +1,11 @@
-"""Random cases for :mod:`cnnviz.fuzzing`: a hypothesis strategy over every engine entry point, nonsense included
+"""Random cases for tests/fuzzing.py: a hypothesis strategy over every engine entry point, nonsense included
 (negative, zero, huge, floats, strings, None, bools, wrong types, mismatched tuple lengths, wrong in_shape
 lengths). Needs ``hypothesis`` (a dev dependency), imported only when a strategy is built."""
 from __future__ import annotations
 
 import functools
 
-from .fuzzing import TARGETS, Case
+from fuzzing import TARGETS, Case
 
 # Inputs that hit engine bugs reported in issue 9 (fixes proposed there). `avoid_known_bugs=True` keeps them
 # out of the CI fuzz until the fixes land; tests/unit/test_fuzz_engine.py pins each one as a strict xfail.

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .errors import ConfigError
+from cnnviz.errors import ConfigError
 
 WHOLE = "whole input"  # receptive field of a layer that mixes every position (linear after flatten, global pool)
 
@@ -253,7 +253,7 @@ class WeightSharing:
 
 def weight_sharing(in_shape, out_channels: int, kernel_size=3, stride=1, padding=0) -> WeightSharing:
     """The same layer three ways, on the same input and output shapes (with bias)."""
-    from .specs import ConvSpec, numel
+    from cnnviz.geometry.specs import ConvSpec, numel
     dims = len(in_shape) - 1
     spec = ConvSpec(dims, in_shape[0], out_channels, kernel_size, stride, padding)
     out = spec.output_shape(tuple(in_shape))

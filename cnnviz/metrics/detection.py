@@ -1,63 +1,12 @@
-"""Metrics and losses of vision models: top-k accuracy, box IoU, Dice, focal loss, average precision (PASCAL
-VOC 2010+ all-point interpolation) and mAP, plus the small generated examples the playground page shows."""
+"""Detection and segmentation metrics: box IoU, mask IoU and Dice, precision-recall and average precision
+(PASCAL VOC 2010+ all-point interpolation), mAP, plus the small generated examples the playground page shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from .errors import ConfigError
-
-
-# --------------------------------------------------------------------------- classification
-def _check_logits(logits: torch.Tensor, target: torch.Tensor) -> None:
-    if logits.dim() != 2:
-        raise ConfigError("logits", f"must be 2-D (N, classes), got shape {tuple(logits.shape)}")
-    if target.shape != logits.shape[:1]:
-        raise ConfigError("target", f"must have shape ({logits.shape[0]},), got {tuple(target.shape)}")
-    if len(target) and not 0 <= int(target.min()) <= int(target.max()) < logits.shape[1]:
-        raise ConfigError("target", f"class indices must be in [0, {logits.shape[1] - 1}]")
-
-
-def topk_accuracy(logits: torch.Tensor, target: torch.Tensor, k: int) -> float:
-    """Fraction of rows whose true class is among the k largest logits."""
-    _check_logits(logits, target)
-    if not 1 <= k <= logits.shape[1]:
-        raise ConfigError("k", f"must be from 1 to the number of classes {logits.shape[1]}, got {k}")
-    top = logits.topk(k, dim=1).indices                  # (N, k)
-    return float((top == target[:, None]).any(dim=1).float().mean())
-
-
-def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, alpha=None) -> torch.Tensor:
-    """Lin et al. 2017: mean over the batch of −α_t (1 − p_t)^γ log p_t. γ = 0 (and no α) is exactly
-    cross-entropy; γ > 0 shrinks the loss of examples already classified well (p_t near 1).
-    ``alpha``: None, one float for every class, or one weight per class."""
-    _check_logits(logits, target)
-    if not gamma >= 0:
-        raise ConfigError("gamma", f"must be ≥ 0, got {gamma}")
-    log_p = F.log_softmax(logits, dim=1)                 # (N, C)
-    modulated = (1 - log_p.exp()) ** gamma * log_p        # (1 − p)^0 = 1 exactly: γ = 0 is cross-entropy
-    if alpha is not None:
-        a = torch.as_tensor(alpha, dtype=logits.dtype)
-        if a.dim() == 1 and len(a) != logits.shape[1]:
-            raise ConfigError("alpha", f"needs one weight per class ({logits.shape[1]}), got {len(a)}")
-        if a.dim() > 1 or bool((a < 0).any()):
-            raise ConfigError("alpha", "must be a number ≥ 0 or a list of them, one per class")
-        modulated = modulated * a                          # α_t: a plain factor, not a weighted mean
-    return F.nll_loss(modulated, target)                   # −mean over the batch of the target's entry
-
-
-def loss_vs_probability(p, gamma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-entropy −log p and focal loss −(1 − p)^γ log p of the true class's probability p."""
-    p = np.asarray(p, dtype=float)
-    if np.any((p <= 0) | (p > 1)):
-        raise ConfigError("p", "probabilities must be in (0, 1]")
-    if not gamma >= 0:
-        raise ConfigError("gamma", f"must be ≥ 0, got {gamma}")
-    ce = -np.log(p)
-    return ce, (1 - p) ** gamma * ce
+from cnnviz.errors import ConfigError
 
 
 # --------------------------------------------------------------------------- boxes and masks

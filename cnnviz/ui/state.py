@@ -1,15 +1,11 @@
-"""Shared Streamlit helpers: URL-backed page state and the small widgets every page uses.
-The only engine module that imports streamlit."""
+"""A page's state and its links: ``PageState`` seeds widgets from ``st.query_params`` and writes them back,
+``share_link`` shows the link, ``page_setup`` makes a deep link run through app.py."""
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
-
-from .errors import ConfigError
-from .formulas import Formula
-from .text import md_text
 
 
 def page_setup() -> None:
@@ -147,103 +143,3 @@ def share_link() -> str:
         st.code(link, language=None, wrap_lines=True)
         st.caption("Use the copy button at the box's right; opening the link shows the same picture.")
     return link
-
-
-# --------------------------------------------------------------------------- small widgets
-def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, lo: int, hi: int,
-                help: str) -> tuple[int, ...]:
-    """One number input (same value on every axis) or one per axis; returns a tuple of ``dims`` ints."""
-    from .arithmetic import AXIS_NAMES
-    for i in range(1 if same else dims):  # a widget hidden on the last run lost its state: re-seed it
-        if state.key(name, i) not in st.session_state:
-            st.session_state[state.key(name, i)] = st.session_state.get(state.key(name, 0), state.defaults[name][i])
-    if same:
-        v = st.number_input(label, lo, hi, key=state.key(name, 0), help=help)
-        return (int(v),) * dims
-    cols = st.columns(dims)
-    return tuple(int(col.number_input(f"{label} {ax}", lo, hi, key=state.key(name, i), help=help))
-                 for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
-
-
-def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,
-                 upload_help: str) -> bytes | None:
-    """The image controls of the model pages: a shipped sample, a validation index, or an upload.
-    Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
-    from .images import EXTENSIONS
-    if state["sample"] not in names:  # another model ships other samples
-        st.session_state[state.key("sample")] = names[0]
-    if src == "sample":
-        col.selectbox("Sample", names, key=state.key("sample"), help="Small images shipped in assets/samples.")
-    elif src == "validation":
-        col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
-    else:
-        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help)
-        return up.getvalue() if up is not None else None
-    return None
-
-
-def show_formulas(formulas: list[Formula]) -> None:
-    for f in formulas:
-        st.markdown(f"**{f.label}**")
-        st.latex(f.latex)
-
-
-def show_error(err: ConfigError) -> None:
-    # The message quotes user input (file and class names) and identifiers like kernel_size: all literal.
-    st.error(f"**{md_text(err.field)}** — {md_text(str(err).split(': ', 1)[-1])}", icon=":material/error:")
-
-
-def fmt_int(n: int) -> str:
-    """12345678 -> '12.3 M' for metrics; exact value goes in the help text."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n:,}"
-
-
-# --------------------------------------------------------------------------- presenter mode
-PRESENTER_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.5rem 3rem 3rem !important; }
-[data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
-h1 { font-size: 3.6rem !important; font-weight: 800 !important; color: #000 !important; }
-h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #000 !important; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p {
-  font-size: 1.9rem !important; line-height: 1.35 !important; color: #000 !important; }
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] [data-testid="stMarkdownContainer"] p {
-  color: #111 !important; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
-[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
-  font-size: 4rem !important; font-weight: 800 !important; line-height: 1.15 !important; color: #000 !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.7rem !important; font-weight: 700 !important; }
-.katex { font-size: 2.0em !important; color: #000 !important; }
-code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
-input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
-[data-testid="stTab"] p { font-size: 1.6rem !important; }
-[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
-  border: 3px solid #000 !important; }
-</style>"""
-
-
-def presenter_mode() -> bool:
-    """Presenter mode for a projector (``?present=1`` or the toggle): large fonts, high contrast, sidebar
-    hidden. Call once at the top of every page; returns whether it is on. The choice follows the session
-    from page to page and is written to the URL so a shared link opens in presenter mode."""
-    if "presenter_on" not in st.session_state:
-        st.session_state["presenter_on"] = st.query_params.get("present") in ("1", "true")
-
-    def flip():
-        st.session_state["presenter_on"] = st.session_state["presenter_toggle"]
-
-    on = st.session_state["presenter_on"]
-    (st if on else st.sidebar).toggle(
-        "Presenter mode", value=on, key="presenter_toggle", on_change=flip,
-        help="Large fonts, high contrast, no sidebar: readable from the back of a room. Link: ?present=1")
-    if on:
-        st.query_params["present"] = "1"
-        st.html(PRESENTER_CSS)  # static CSS of ours, never user data
-    elif "present" in st.query_params:
-        del st.query_params["present"]
-    return on

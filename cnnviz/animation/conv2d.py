@@ -5,7 +5,7 @@ row-major output order) that also carries the padded grid the window slides over
 ring with the values PyTorch really uses (reflected / replicated / wrapped, not zeros).
 
 Coordinates are **unpadded input coordinates**: a tap on the padding ring has a row or column < 0 or ≥ H / W.
-Validation is delegated to :func:`cnnviz.arithmetic.conv_geometry` / :func:`pool_geometry`, which reject exactly
+Validation is delegated to :func:`cnnviz.geometry.arithmetic.conv_geometry` / :func:`pool_geometry`, which reject exactly
 what PyTorch rejects; on top of that an animation larger than ``MAX_STEPS`` steps is refused before anything is
 allocated.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .arithmetic import conv_geometry, pool_geometry
-from .errors import ConfigError
+from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry
+from cnnviz.errors import ConfigError
 
 MAX_STEPS = 4096          # output elements (one animation frame each)
 MAX_TAPS = 1 << 18        # steps × kernel taps: the size of all windows together

@@ -1,0 +1,126 @@
+"""The Architecture Lab's stack builder, without Streamlit: new layers from a few settings, pure edits (every
+function returns a new list), and the stack in a short URL-safe string so a link reproduces it.
+
+Layer dicts are :mod:`cnnviz.architecture.codegen`'s format; every result is checked by ``codegen.shapes`` where it is used."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+
+from cnnviz.architecture import codegen as cg
+from cnnviz.errors import ConfigError
+
+KINDS = ("conv", "pool", "norm", "act", "linear")
+MAX_LINK_CHARS = 4000          # a link that long still works in every browser and chat tool
+MAX_STACK_JSON = 64_000        # bytes after decompression: a hostile link cannot inflate beyond this
+
+
+def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stride: int = 1,
+              act: str = "relu", norm: str = "batch") -> dict:
+    """One layer for a stack on inputs with ``len(in_shape) - 1`` spatial axes: a conv with ``width`` filters
+    and padding k // 2 (the size kept at stride 1 for odd k), a max pool, a norm, an activation, or a linear
+    layer with ``width`` outputs. Convs take their input channels from the layer before (``rechain``)."""
+    dims = len(in_shape) - 1
+    if kind == "conv":
+        return cg.conv(in_shape[0], width, kernel, dims=dims, stride=stride, padding=kernel // 2)
+    if kind == "pool":
+        return cg.pool(kernel, dims, stride=stride)
+    if kind == "norm":
+        return {"type": "norm", "kind": norm} | ({"groups": 2} if norm == "group" else {})
+    if kind == "act":
+        if act not in cg.ACTIVATIONS:
+            raise ConfigError("activation", f"must be one of {', '.join(cg.ACTIVATIONS)}, got {act!r}")
+        return {"type": "act", "kind": act}
+    if kind == "linear":
+        return {"type": "linear", "out_features": width, "bias": True}
+    raise ConfigError("new layer", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def describe(layer: dict) -> str:
+    """One short line per layer for the builder's list."""
+    t = layer.get("type")
+    if t in ("conv", "pool"):
+        return cg.spec_from_dict({k: v for k, v in layer.items() if k != "name"}).to_code()
+    if t == "norm":
+        return f"{layer.get('kind', 'batch')} norm" + (f" ({layer.get('groups', 1)} groups)"
+                                                       if layer.get("kind") == "group" else "")
+    if t == "act":
+        return cg.ACTIVATIONS.get(layer.get("kind", "relu"), str(layer.get("kind")))
+    if t == "linear":
+        return f"Linear → {layer.get('out_features')}"
+    if t == "residual":
+        return "x + [" + ", ".join(describe(x) for x in layer.get("layers", [])) + "]"
+    return str(layer)
+
+
+def _check_index(layers: list, i: int, what: str = "layer #") -> None:
+    if not 0 <= i < len(layers):
+        raise ConfigError(what, f"pick a layer between 1 and {len(layers)}, got {i + 1}")
+
+
+def insert(layers: list, i: int, layer: dict) -> list:
+    """``layer`` placed before position i (0-based; i = len(layers) appends)."""
+    if not 0 <= i <= len(layers):
+        raise ConfigError("layer #", f"insert at 1 to {len(layers) + 1}, got {i + 1}")
+    return [*layers[:i], layer, *layers[i:]]
+
+
+def replace(layers: list, i: int, layer: dict) -> list:
+    _check_index(layers, i)
+    return [*layers[:i], layer, *layers[i + 1:]]
+
+
+def move(layers: list, i: int, delta: int) -> list:
+    """Layer i swapped with its neighbour ``delta`` places away; unchanged at either end."""
+    out = list(layers)
+    j = i + delta
+    if 0 <= i < len(out) and 0 <= j < len(out):
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def remove(layers: list, i: int) -> list:
+    _check_index(layers, i)
+    return [x for k, x in enumerate(layers) if k != i]
+
+
+def wrap(layers: list, first: int, last: int) -> list:
+    """Put layers first..last (0-based, inclusive) inside one residual connection."""
+    if not 0 <= first <= last < len(layers):
+        raise ConfigError("residual", f"pick layers between 1 and {len(layers)}, first ≤ last; got "
+                          f"{first + 1}..{last + 1}")
+    return [*layers[:first], {"type": "residual", "layers": list(layers[first:last + 1])}, *layers[last + 1:]]
+
+
+def reshape_input(layers: list, in_shape: tuple, channels: int, size: int) -> tuple[list, tuple]:
+    """The stack on a new input (``channels`` × ``size`` on every spatial axis), convs re-chained. A size equal
+    to the first spatial axis keeps the axes as they are (changing only the channels of a 32×16 input)."""
+    spatial = tuple(in_shape[1:]) if size == in_shape[1] else (size,) * (len(in_shape) - 1)
+    new = (channels, *spatial)
+    return cg.rechain(layers, new), new
+
+
+# --------------------------------------------------------------------------- the stack in a link
+def encode_stack(layers: list, in_shape: tuple) -> str:
+    """The valid stack as compact JSON, deflated, URL-safe base64 (no padding): a few hundred characters."""
+    text = json.dumps(json.loads(cg.stack_to_json(layers, in_shape)), separators=(",", ":"))
+    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+
+
+def decode_stack(token: str) -> tuple[list, tuple]:
+    """``encode_stack``'s inverse, for a token from a URL: ConfigError("stack", ...) for anything else (garbage,
+    too long, a deflate bomb, an invalid stack)."""
+    if not isinstance(token, str) or len(token) > MAX_LINK_CHARS:
+        raise ConfigError("stack", f"the link's stack must be at most {MAX_LINK_CHARS} characters")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        z = zlib.decompressobj()
+        text = z.decompress(raw, MAX_STACK_JSON).decode()
+        complete = z.eof and not z.unconsumed_tail
+    except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError):
+        raise ConfigError("stack", "the link's stack is not readable (copy the whole link)") from None
+    if not complete:
+        raise ConfigError("stack", f"the link's stack is cut off or longer than {MAX_STACK_JSON:,} bytes")
+    return cg.stack_from_json(text)

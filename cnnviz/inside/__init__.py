@@ -1,0 +1,21 @@
+"""Inside the network: feature maps and channel statistics, saliency (captum, one verb: ``attribute``),
+the shipped pretrained models, and the Clever Hans demonstration.
+
+The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.device, cnnviz.io,
+cnnviz.architecture (models), cnnviz.training (checkpoints), torch, captum."""
+from cnnviz.inside.saliency import (METHODS, LABELS, BASELINES, eval_mode, conv_layers, make_baseline, attribute,
+    to_map, spearman, SanityRow, parameter_layers, sanity_check)
+from cnnviz.inside.features import (leaf_modules, capture, layer_kind, first_conv_kernels, probabilities,
+    ChannelStats, channel_stats, shift, EquivarianceRow, equivariance, rotation_change)
+from cnnviz.inside.shipped import (ROOT, MODEL_DIR, SAMPLE_DIR, INDEX, MAX_CHECKPOINT_BYTES, ModelInfo,
+    list_models, load_model, load_uploaded, accuracy, train, validation_set, samples_for, SOURCES, input_image)
+from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mask, load_cleverhans, swapped,
+    patch_share)
+
+__all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_baseline", "attribute", "to_map",
+           "spearman", "SanityRow", "parameter_layers", "sanity_check", "leaf_modules", "capture", "layer_kind",
+           "first_conv_kernels", "probabilities", "ChannelStats", "channel_stats", "shift", "EquivarianceRow",
+           "equivariance", "rotation_change", "ROOT", "MODEL_DIR", "SAMPLE_DIR", "INDEX", "MAX_CHECKPOINT_BYTES",
+           "ModelInfo", "list_models", "load_model", "load_uploaded", "accuracy", "train", "validation_set",
+           "samples_for", "SOURCES", "input_image", "PATCH", "PATCH_COLOURS", "add_patch", "patch_mask",
+           "load_cleverhans", "swapped", "patch_share"]

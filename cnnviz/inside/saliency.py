@@ -1,0 +1,189 @@
+"""Saliency maps: seven captum methods behind one function, ``attribute(model, x, target, method)``.
+
+Every method returns a tensor of the same shape as ``x`` (Grad-CAM is upsampled to the input size with
+``LayerAttribution.interpolate`` and broadcast over channels). The model's mode, weights and hooks are the
+same afterwards; attributions are computed in eval mode (BatchNorm uses its running statistics)."""
+from __future__ import annotations
+
+import copy
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from captum.attr import (DeepLift, GuidedBackprop, IntegratedGradients, LayerAttribution, LayerGradCam,
+                         NoiseTunnel, Occlusion, Saliency)
+
+from cnnviz.errors import ConfigError
+
+METHODS = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "deeplift", "gradcam",
+           "occlusion")
+LABELS = {"saliency": "Gradient |∂y/∂x|", "integrated_gradients": "Integrated Gradients",
+          "smoothgrad": "SmoothGrad", "guided_backprop": "Guided Backprop", "deeplift": "DeepLift",
+          "gradcam": "Grad-CAM", "occlusion": "Occlusion"}
+BASELINES = ("black", "mean", "blur")
+
+
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Run in eval mode and give every module back the training flag it had."""
+    training = [m for m in model.modules() if m.training]  # usually none: models are kept in eval mode
+    for m in training:
+        m.training = False
+    try:
+        yield model
+    finally:
+        for m in training:
+            m.training = True
+
+
+def conv_layers(model: nn.Module) -> list[str]:
+    """Names of the model's Conv2d layers, input to output (Grad-CAM's choices)."""
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+
+
+def _layer(model: nn.Module, name: str | None) -> nn.Module:
+    names = conv_layers(model)
+    if not names:
+        raise ConfigError("layer", "Grad-CAM needs a model with at least one Conv2d layer")
+    if name is None:
+        name = names[-1]
+    if name not in names:
+        raise ConfigError("layer", f"{name!r} is not a conv layer of this model; choose one of {', '.join(names)}")
+    return dict(model.named_modules())[name]
+
+
+def make_baseline(x: torch.Tensor, kind: str = "black") -> torch.Tensor:
+    """IG / DeepLift reference input: all zeros, the image's per-channel mean, or a heavy box blur."""
+    if kind == "black":
+        return torch.zeros_like(x)
+    if kind == "mean":
+        return x.mean(dim=(2, 3), keepdim=True).expand_as(x).clone()
+    if kind == "blur":
+        k = max(3, (min(x.shape[-2:]) // 4) | 1)  # odd window, a quarter of the image
+        pad = nn.functional.pad(x, [k // 2] * 4, mode="replicate")
+        return nn.functional.avg_pool2d(pad, k, stride=1)
+    raise ConfigError("baseline", f"unknown baseline {kind!r}; choose one of {', '.join(BASELINES)}")
+
+
+def _check(model: nn.Module, x: torch.Tensor, target: int) -> int:
+    if x.dim() != 4 or x.shape[0] != 1:
+        raise ConfigError("x", f"must be one image as a batch of one (1, C, H, W), got shape {tuple(x.shape)}")
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if linear:  # the classifier's width, without a forward pass
+        n_classes = linear[-1].out_features
+    else:
+        with torch.no_grad(), eval_mode(model):
+            n_classes = model(x).shape[-1]
+    if not 0 <= int(target) < n_classes:
+        raise ConfigError("target", f"must be a class index in 0..{n_classes - 1}, got {target}")
+    return int(target)
+
+
+def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_steps: int = 32,
+              baseline: str = "black", nt_samples: int = 16, noise: float = 0.15, layer: str | None = None,
+              window: int = 4, stride: int = 2) -> torch.Tensor:
+    """Attribution of class ``target``'s logit to each input value of ``x`` (1, C, H, W) -> (1, C, H, W).
+
+    ``n_steps`` / ``baseline``: Integrated Gradients (baseline also for DeepLift); ``nt_samples`` / ``noise``
+    (std as a fraction of the image's value range): SmoothGrad; ``layer``: Grad-CAM's conv layer (default the
+    last); ``window`` / ``stride``: Occlusion's square patch, filled with zeros."""
+    if method not in METHODS:
+        raise ConfigError("method", f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    device = next(model.parameters()).device
+    x = x.detach().to(device=device, dtype=torch.float32)
+    target = _check(model, x, target)
+    h, w = x.shape[-2:]
+    if method == "integrated_gradients" and not 2 <= n_steps <= 512:
+        raise ConfigError("n_steps", f"must be in 2..512, got {n_steps}")
+    if method == "smoothgrad" and not (1 <= nt_samples <= 256 and 0 <= noise <= 1):
+        raise ConfigError("nt_samples", f"needs 1..256 samples and noise in [0, 1], got {nt_samples}, {noise}")
+    if method == "occlusion" and not (1 <= window <= min(h, w) and 1 <= stride <= window):
+        raise ConfigError("window", f"window must be in 1..{min(h, w)} and stride in 1..window, "
+                          f"got window={window}, stride={stride}")
+    x = x.clone().requires_grad_(True)  # captum warns otherwise
+    with eval_mode(model), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # captum's notes about hooks on activations
+        if method == "saliency":
+            out = Saliency(model).attribute(x, target=target, abs=True)
+        elif method == "integrated_gradients":
+            out = IntegratedGradients(model).attribute(  # x without grad: captum builds its own path batch
+                x.detach(), baselines=make_baseline(x.detach(), baseline),
+                target=target, n_steps=n_steps, method="riemann_trapezoid")  # no per-call Legendre solve
+        elif method == "smoothgrad":
+            spread = float(x.max() - x.min()) or 1.0
+            out = NoiseTunnel(Saliency(model)).attribute(x, nt_type="smoothgrad", nt_samples=nt_samples,
+                                                         nt_samples_batch_size=nt_samples,
+                                                         stdevs=noise * spread, target=target, abs=True)
+        elif method == "guided_backprop":
+            out = GuidedBackprop(model).attribute(x, target=target)
+        elif method == "deeplift":
+            out = DeepLift(model).attribute(x, baselines=make_baseline(x.detach(), baseline), target=target)
+        elif method == "gradcam":
+            cam = LayerGradCam(model, _layer(model, layer)).attribute(x, target=target, relu_attributions=True)
+            out = LayerAttribution.interpolate(cam, (h, w), "bilinear").expand_as(x)  # (1, 1, h, w) -> x
+        else:
+            out = Occlusion(model).attribute(x, sliding_window_shapes=(x.shape[1], window, window),
+                                             strides=(x.shape[1], stride, stride), baselines=0, target=target)
+    return out.detach().reshape(x.shape).cpu()
+
+
+def to_map(attr: torch.Tensor, signed: bool = False) -> torch.Tensor:
+    """(1, C, H, W) attribution -> (H, W) map for display: channel sum (or sum of |.| when unsigned)."""
+    a = attr[0]
+    return a.sum(0) if signed else a.abs().sum(0)
+
+
+# --------------------------------------------------------------------------- sanity check (Adebayo et al.)
+def _ranks(v: torch.Tensor) -> torch.Tensor:
+    order = torch.argsort(v, stable=True)
+    r = torch.empty_like(v)
+    r[order] = torch.arange(len(v), dtype=v.dtype)
+    return r
+
+
+def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Spearman rank correlation of two maps (ties broken by position); 0 when one map is constant."""
+    ra, rb = _ranks(a.flatten().double()), _ranks(b.flatten().double())
+    if float(a.flatten().std()) == 0 or float(b.flatten().std()) == 0:
+        return 0.0
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    return float((ra * rb).sum() / (ra.norm() * rb.norm()))
+
+
+@dataclass(frozen=True)
+class SanityRow:
+    randomised_to: str          # the deepest layer re-initialised so far (cascading from the output)
+    method: str
+    rank_correlation: float     # with the trained model's map; near 1 = the map ignores the weights
+
+
+def parameter_layers(model: nn.Module) -> list[str]:
+    """Leaf modules that own weights, output side first (the order of cascading randomisation)."""
+    names = [n for n, m in model.named_modules()
+             if n and not list(m.children()) and any(True for _ in m.parameters(recurse=False))]
+    return names[::-1]
+
+
+def sanity_check(model: nn.Module, x: torch.Tensor, target: int, methods=METHODS, seed: int = 0,
+                 **options) -> list[SanityRow]:
+    """Cascading randomisation: re-initialise layers from the output towards the input, one more each step,
+    and compare each method's map with the trained model's (Spearman on |attribution| summed over channels).
+    Works on a copy; the model itself is untouched."""
+    ref = {m: to_map(attribute(model, x, target, m, **options)) for m in methods}
+    rand = copy.deepcopy(model)
+    modules = dict(rand.named_modules())
+    torch.manual_seed(seed)
+    rows = []
+    for name in parameter_layers(rand):
+        mod = modules[name]
+        if hasattr(mod, "reset_parameters"):
+            mod.reset_parameters()
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):  # random affine, not the identity init
+            with torch.no_grad():
+                mod.weight.normal_(1.0, 0.5)
+                mod.bias.normal_(0.0, 0.5)
+        for m in methods:
+            rows.append(SanityRow(name, m, spearman(ref[m], to_map(attribute(rand, x, target, m, **options)))))
+    return rows

@@ -1,0 +1,17 @@
+"""What a runner's worker runs: a training (``TrainConfig``) or a distillation (``cnnviz.compression.distill.DistillConfig``).
+Both report through ``emit`` and end with ``Finished``, so one runner, one limiter and one child-process
+mechanism serve the Training Lab and the Compression page alike."""
+from __future__ import annotations
+
+from cnnviz.errors import ConfigError
+from cnnviz.training.loop import run_training
+from cnnviz.training.recipe import TrainConfig
+
+
+def run_job(config, emit, stop, keep, device=None) -> None:
+    if isinstance(config, TrainConfig):
+        return run_training(config, emit, stop, keep, device)
+    from cnnviz.compression.distill import DistillConfig, run_distill  # imports the shipped models only when needed
+    if isinstance(config, DistillConfig):
+        return run_distill(config, emit, stop, keep, device)
+    raise ConfigError("job", f"a runner runs a TrainConfig or a DistillConfig, not {type(config).__name__}")

@@ -1,0 +1,12 @@
+"""UI: the only package that imports streamlit. The pages' shared pieces, one concern per module:
+``state`` (URL-backed page state, the copy-link control, deep-link setup), ``widgets`` (small inputs and
+outputs every page uses), ``presenter`` (presenter mode), and the repeated blocks of several pages
+(``tabs``: the 1-D/3-D animation tabs, ``jobs``: background-job panels).
+
+May import: streamlit and any engine room of cnnviz. Nothing in cnnviz imports this package."""
+from cnnviz.ui.presenter import PRESENTER_CSS, presenter_mode
+from cnnviz.ui.state import PageState, page_setup, share_link
+from cnnviz.ui.widgets import axis_inputs, fmt_int, image_picker, show_error, show_formulas
+
+__all__ = ["PageState", "page_setup", "share_link", "axis_inputs", "image_picker", "show_formulas", "show_error",
+           "fmt_int", "PRESENTER_CSS", "presenter_mode"]

@@ -1,0 +1,48 @@
+"""Presenter mode for a projector: large fonts, high contrast, no sidebar (``?present=1`` or the toggle)."""
+import streamlit as st
+
+PRESENTER_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.5rem 3rem 3rem !important; }
+[data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
+h1 { font-size: 3.6rem !important; font-weight: 800 !important; color: #000 !important; }
+h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #000 !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p {
+  font-size: 1.9rem !important; line-height: 1.35 !important; color: #000 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] [data-testid="stMarkdownContainer"] p {
+  color: #111 !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 4rem !important; font-weight: 800 !important; line-height: 1.15 !important; color: #000 !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.7rem !important; font-weight: 700 !important; }
+.katex { font-size: 2.0em !important; color: #000 !important; }
+code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
+input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
+[data-testid="stTab"] p { font-size: 1.6rem !important; }
+[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
+  border: 3px solid #000 !important; }
+</style>"""
+
+
+def presenter_mode() -> bool:
+    """Presenter mode for a projector (``?present=1`` or the toggle): large fonts, high contrast, sidebar
+    hidden. Call once at the top of every page; returns whether it is on. The choice follows the session
+    from page to page and is written to the URL so a shared link opens in presenter mode."""
+    if "presenter_on" not in st.session_state:
+        st.session_state["presenter_on"] = st.query_params.get("present") in ("1", "true")
+
+    def flip():
+        st.session_state["presenter_on"] = st.session_state["presenter_toggle"]
+
+    on = st.session_state["presenter_on"]
+    (st if on else st.sidebar).toggle(
+        "Presenter mode", value=on, key="presenter_toggle", on_change=flip,
+        help="Large fonts, high contrast, no sidebar: readable from the back of a room. Link: ?present=1")
+    if on:
+        st.query_params["present"] = "1"
+        st.html(PRESENTER_CSS)  # static CSS of ours, never user data
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+    return on

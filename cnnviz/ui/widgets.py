@@ -1,0 +1,60 @@
+"""The small widgets every page uses: per-axis number inputs, the image picker, formulas, errors, numbers."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.errors import ConfigError
+from cnnviz.geometry.formulas import Formula
+from cnnviz.io.text import md_text
+from cnnviz.ui.state import PageState
+
+
+def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, lo: int, hi: int,
+                help: str) -> tuple[int, ...]:
+    """One number input (same value on every axis) or one per axis; returns a tuple of ``dims`` ints."""
+    from cnnviz.geometry.arithmetic import AXIS_NAMES
+    for i in range(1 if same else dims):  # a widget hidden on the last run lost its state: re-seed it
+        if state.key(name, i) not in st.session_state:
+            st.session_state[state.key(name, i)] = st.session_state.get(state.key(name, 0), state.defaults[name][i])
+    if same:
+        v = st.number_input(label, lo, hi, key=state.key(name, 0), help=help)
+        return (int(v),) * dims
+    cols = st.columns(dims)
+    return tuple(int(col.number_input(f"{label} {ax}", lo, hi, key=state.key(name, i), help=help))
+                 for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
+
+
+def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,
+                 upload_help: str) -> bytes | None:
+    """The image controls of the model pages: a shipped sample, a validation index, or an upload.
+    Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
+    from cnnviz.io.images import EXTENSIONS
+    if state["sample"] not in names:  # another model ships other samples
+        st.session_state[state.key("sample")] = names[0]
+    if src == "sample":
+        col.selectbox("Sample", names, key=state.key("sample"), help="Small images shipped in assets/samples.")
+    elif src == "validation":
+        col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
+    else:
+        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help)
+        return up.getvalue() if up is not None else None
+    return None
+
+
+def show_formulas(formulas: list[Formula]) -> None:
+    for f in formulas:
+        st.markdown(f"**{f.label}**")
+        st.latex(f.latex)
+
+
+def show_error(err: ConfigError) -> None:
+    # The message quotes user input (file and class names) and identifiers like kernel_size: all literal.
+    st.error(f"**{md_text(err.field)}** — {md_text(str(err).split(': ', 1)[-1])}", icon=":material/error:")
+
+
+def fmt_int(n: int) -> str:
+    """12345678 -> '12.3 M' for metrics; exact value goes in the help text."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:,}"
