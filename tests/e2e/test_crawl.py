@@ -1,0 +1,38 @@
+"""Issue 16: the crawler (tests/crawler.py) on every page at 1400×900 and in presenter mode (?present=1) at
+1280×720. Each (page, viewport) must show no traceback and no cut text, no content wider than the window and, in
+presenter mode, no chart text under 16 px.
+
+CI budget: the first CNNVIZ_CRAWL_STEPS controls' steps per page (default 3; options per control capped at
+CNNVIZ_CRAWL_OPTIONS, default 2) — `python bench/crawl.py` is the complete crawl. The (page, viewport) pairs
+that fail today are marked xfail (strict=False) in KNOWN_FAILING with what they showed; remove an entry with
+its fix (an XPASS in the output says it is fixed). Screenshots: tests/e2e/artifacts/crawl/."""
+import os
+
+import pytest
+
+from crawler import PAGES, VIEWPORTS, Crawler, describe
+
+STEPS = int(os.environ.get("CNNVIZ_CRAWL_STEPS", "3"))
+OPTIONS = int(os.environ.get("CNNVIZ_CRAWL_OPTIONS", "2"))
+SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
+
+# (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
+KNOWN_FAILING = {
+}
+
+
+def cases():
+    for vp in VIEWPORTS:
+        for name in PAGES:
+            reason = KNOWN_FAILING.get((name, vp))
+            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+            yield pytest.param(name, vp, id=f"{name}-{vp}", marks=marks)
+
+
+@pytest.mark.parametrize("name,viewport", list(cases()))
+def test_crawl(server, browser, name, viewport):
+    os.makedirs(SHOTS, exist_ok=True)
+    r = Crawler(browser, server, SHOTS, max_steps=STEPS, max_options=OPTIONS).crawl(name, viewport)
+    assert r.steps > 0 or name in ("home", "lessons"), f"no control operated on {name}: {r.skipped}"
+    assert not r.exceptions and not r.truncated, \
+        f"{len(r.exceptions)} exceptions, {len(r.truncated)} truncated:\n{describe(r)}"
