@@ -108,16 +108,19 @@ CHECK_JS = r"""([present, minFont]) => {
     tab: '[role=tab]', metric: '[data-testid=stMetricValue], [data-testid=stMetricLabel], [data-testid=stMetricDelta]',
     nav: '[data-testid=stSidebarNavLink], [data-testid=stSidebarNavSeparator]',
     pagelink: '[data-testid=stPageLink-NavLink]', heading: 'h1, h2, h3, h4, h5, h6',
-    option: '[data-baseweb=select] [value], [data-baseweb=select] div[title]', radio: '[data-testid=stRadio] label',
+    option: '[data-testid=stSelectbox] [data-baseweb=select]', radio: '[data-testid=stRadio] label',
     toggle: '[data-testid=stCheckbox] label', expander: '[data-testid=stExpander] summary',
     caption: '[data-testid=stCaptionContainer]', alert: '[data-testid=stAlertContentInfo], [data-testid=stAlertContentWarning], [data-testid=stAlertContentError], [data-testid=stAlertContentSuccess]',
   };
-  const done = new Set();
+  const done = new Set(), flagged = [];
   for (const [kind, sel] of Object.entries(groups)) {
     for (const el of document.querySelectorAll(sel)) {
       if (done.has(el) || !vis(el) || el.closest('.katex')) continue;
+      if (flagged.some(f => el.contains(f) || f.contains(el))) continue;  // a toggle and its label: one finding
       done.add(el);
-      const text = short(el.innerText || '');
+      let raw = el.innerText || '';
+      for (const i of el.querySelectorAll('[data-testid=stIconMaterial]')) raw = raw.replace(i.innerText, '');
+      const text = short(raw);
       if (!text) continue;
       let why = null;
       // 1. text wider than a box that hides the rest (the element or any descendant)
@@ -150,6 +153,7 @@ CHECK_JS = r"""([present, minFont]) => {
         }
       }
       if (why) {
+        flagged.push(el);
         const m = el.closest('[data-testid=stMetric]');  // a metric's value changes: one finding per metric
         const key = m ? kind + ':' + short((m.querySelector('[data-testid=stMetricLabel]') || {}).innerText || '') : '';
         found.push({kind, text, detail: why, key});
