@@ -175,13 +175,24 @@ CHECK_JS = r"""([present, minFont]) => {
                                      detail: `element right edge ${Math.round(r.right)} > ${W}`});
   }
   // 5. presenter mode: chart text large enough for the back of the room
-  if (present) {
-    for (const t of document.querySelectorAll('.js-plotly-plot text')) {
-      if (!vis(t.closest('.js-plotly-plot')) || !(t.textContent || '').trim()) continue;
-      if (t.closest('.hoverlayer') || t.closest('.modebar')) continue;
-      const r = t.getBoundingClientRect(); if (r.width === 0) continue;
-      const px = parseFloat(getComputedStyle(t).fontSize);
-      if (px < minFont) found.push({kind: 'chart-font', text: short(t.textContent), detail: `${px} px`});
+  if (present) {  // one finding per chart and font size, with a few of its texts
+    const small = new Map();
+    [...document.querySelectorAll('.js-plotly-plot')].forEach((plot, i) => {
+      if (!vis(plot)) return;
+      for (const t of plot.querySelectorAll('text')) {
+        if (!(t.textContent || '').trim() || t.closest('.hoverlayer') || t.closest('.modebar')) continue;
+        if (t.getBoundingClientRect().width === 0) continue;
+        const px = parseFloat(getComputedStyle(t).fontSize);
+        if (px >= minFont) continue;
+        const k = i + '|' + px;
+        if (!small.has(k)) small.set(k, []);
+        small.get(k).push(short(t.textContent));
+      }
+    });
+    for (const [k, texts] of small) {
+      const [i, px] = k.split('|');
+      found.push({kind: 'chart-font', text: `chart ${+i + 1}: ` + texts.slice(0, 4).join(', ') + (texts.length > 4 ? ', …' : ''),
+                  detail: `${px} px (${texts.length} texts)`, key: `chart-font:${i}:${px}`});
     }
   }
   return found;
@@ -276,7 +287,7 @@ class Crawler:
                     seen_findings.add(key)
                     res.exceptions.append(Finding(name, viewport, "exception", text, "", res.steps, state))
             for f in page.evaluate(CHECK_JS, [vp["present"], self.min_font]):
-                key = (f["kind"], f.get("key") or f["text"], f["detail"] if f["kind"] == "chart-font" else "")
+                key = (f["kind"], f.get("key") or f["text"])
                 if key not in seen_findings:
                     seen_findings.add(key)
                     res.truncated.append(Finding(name, viewport, f["kind"], f["text"], f["detail"], res.steps, state))
