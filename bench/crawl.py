@@ -58,7 +58,11 @@ def main(argv=None) -> int:
                               log=print if a.verbose else None)
             for vp in a.viewports:
                 for name in a.pages:
-                    r = crawler.crawl(name, vp)
+                    try:
+                        r = crawler.crawl(name, vp)
+                    except Exception as e:  # e.g. the page never became idle: report it, crawl the next
+                        print(f"{name} {vp}: crawl aborted: {type(e).__name__}: {str(e).splitlines()[0]}", flush=True)
+                        continue
                     results.append(r)
                     print(f"{name} {vp}: {r.steps} steps, {len(r.exceptions)} exceptions, "
                           f"{len(r.truncated)} truncated ({time.time() - t0:.0f} s)", flush=True)
