@@ -31,6 +31,9 @@ KNOWN_FAILING = {
     ("conv_animation", "present"): "label 'Dilation' breaks mid-word; animation chart axis ticks 11 px",
     ("architecture_lab", "present"): "charts: tick labels 12 px, treemap/pie labels 14 px",
     ("training_lab", "present"): "as at 1400×900 (7 toggles, 2 buttons ellipsised) and chart ticks 12 px",
+    ("feature_maps", "present"): "8 charts (stats, per-channel maps 'ch 0…', prediction) with 12 px text",
+    ("compression", "present"): "toggle 'Per output channel' cut; histogram ticks 12 px, axis titles 14 px",
+    ("metrics_losses", "present"): "box chart ticks 12 px",
 }
 
 
