@@ -1,0 +1,84 @@
+"""Crawl every page of the app in Debian's headless chromium at 1400×900 and, in presenter mode (?present=1), at
+1280×720: operate every control, collect tracebacks, cut text, a page wider than the window and small chart text
+(tests/crawler.py). Prints a table and, last, one line:
+
+    crawl: <exceptions> exceptions, <truncated> truncated, <steps> steps, p95 <s> s
+
+("truncated" counts every layout finding: cut or ellipsised text, a word broken over lines, content wider than
+the window, chart text under 16 px in presenter mode.)
+
+    python bench/crawl.py                                  # all 11 pages × both viewports
+    python bench/crawl.py --pages conv_arithmetic --viewports present
+    python bench/crawl.py --max-steps 20 --max-options 4  # a quicker pass
+    python bench/crawl.py --server http://127.0.0.1:8501  # an app already running
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser flags, the server start-up and the crawler
+from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from crawler import PAGES, VIEWPORTS, Crawler, describe, format_table, summary_line  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", nargs="+", default=list(PAGES), choices=list(PAGES), metavar="PAGE",
+                    help=f"pages to crawl (default all): {' '.join(PAGES)}")
+    ap.add_argument("--viewports", nargs="+", default=list(VIEWPORTS), choices=list(VIEWPORTS))
+    ap.add_argument("--max-steps", type=int, default=None, help="cap the steps per page and viewport")
+    ap.add_argument("--max-options", type=int, default=None, help="cap the options tried per selectbox/radio/tabs")
+    ap.add_argument("--shots", default=None, help="folder for the screenshots (default: a new temp folder)")
+    ap.add_argument("--server", default=None, help="URL of a running app (default: start one on 127.0.0.1)")
+    ap.add_argument("--json", default=None, help="also write every finding and step time here")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every step")
+    a = ap.parse_args(argv)
+
+    shots = Path(a.shots or tempfile.mkdtemp(prefix="cnnviz-crawl-"))
+    shots.mkdir(parents=True, exist_ok=True)
+    proc = None
+    if a.server:
+        url = a.server.rstrip("/")
+    else:
+        proc, url = start_server()
+    from playwright.sync_api import sync_playwright
+    results = []
+    t0 = time.time()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            crawler = Crawler(browser, url, shots, max_steps=a.max_steps, max_options=a.max_options,
+                              log=print if a.verbose else None)
+            for vp in a.viewports:
+                for name in a.pages:
+                    try:
+                        r = crawler.crawl(name, vp)
+                    except Exception as e:  # e.g. the page never became idle: report it, crawl the next
+                        print(f"{name} {vp}: crawl aborted: {type(e).__name__}: {str(e).splitlines()[0]}", flush=True)
+                        continue
+                    results.append(r)
+                    print(f"{name} {vp}: {r.steps} steps, {len(r.exceptions)} exceptions, "
+                          f"{len(r.truncated)} truncated ({time.time() - t0:.0f} s)", flush=True)
+                    if r.exceptions or r.truncated:
+                        print(describe(r), flush=True)
+            browser.close()
+    finally:
+        if proc is not None:
+            stop_server(proc)
+    if a.json:
+        Path(a.json).write_text(json.dumps([asdict(r) for r in results], indent=1, ensure_ascii=False))
+    print(f"screenshots: {shots}")
+    print(format_table(results))
+    print(summary_line(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""A crawler of the real app in a real browser (issue 16): load a page, operate every control once or more and,
+after every step, collect what a presenter would be embarrassed by: a traceback (``stException``), cut text
+(an ellipsis, text wider than its box, a word broken over two lines), a page wider than the window, and in
+presenter mode (``?present=1``) chart text under 16 px. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
+the server start-up and the chromium flags come from tests/browser.py.
+
+One *step* = one user action (pick an option, flip a toggle, set a number, click a tab or a harmless button)
+followed by a wait until the app is idle again (script state ``notRunning``, no ``stSkeleton``, no running
+status widget); the time to idle is recorded per step."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Buttons and toggles that start long jobs (training, search, distillation) or change the whole session:
+# never operated by the crawler. Matched against the control's label, case-insensitive, at its start.
+DENY = re.compile(r"^\s*(start|resume|train|run search|distil|presenter mode)", re.I)
+
+# The 11 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
+PAGES = {"home": "", "lessons": "lessons", "quiz": "quiz", "conv_arithmetic": "conv_arithmetic",
+         "conv_animation": "conv_animation", "architecture_lab": "architecture_lab",
+         "training_lab": "training_lab", "feature_maps": "feature_maps", "saliency": "saliency",
+         "compression": "compression", "metrics_losses": "metrics_losses"}
+
+VIEWPORTS = {"normal": {"width": 1400, "height": 900, "present": False},
+             "present": {"width": 1280, "height": 720, "present": True}}
+
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app) return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  const s = app.getAttribute('data-test-script-state');
+  if (s !== 'notRunning') return false;
+  if (document.querySelector('[data-testid=stSkeleton]')) return false;
+  if (document.querySelector('[data-testid=stStatusWidgetRunningIcon], [data-testid=stStatusWidgetRunningManIcon]'))
+    return false;
+  return true;
+}"""
+
+RUNNING_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  return !!app && app.getAttribute('data-test-script-state') !== 'notRunning';
+}"""
+
+# Visible controls: [{kind, label, idx, n}] (idx: among visible controls of that kind and label; n: options).
+CONTROLS_JS = r"""() => {
+  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
+  const out = [], seen = {};
+  const add = (kind, label, el, n) => {
+    const k = kind + '|' + label; const idx = seen[k] || 0; seen[k] = idx + 1;
+    out.push({kind, label, idx, n: n || 1});
+  };
+  const lab = w => txt(w.querySelector('[data-testid=stWidgetLabel]'));
+  for (const w of document.querySelectorAll('[data-testid=stSelectbox]')) if (vis(w)) add('selectbox', lab(w), w);
+  for (const w of document.querySelectorAll('[data-testid=stRadio]')) if (vis(w))
+    add('radio', lab(w), w, w.querySelectorAll('[role=radiogroup] label').length);
+  for (const w of document.querySelectorAll('[data-testid=stButtonGroup]')) if (vis(w))
+    add('buttongroup', lab(w), w, w.querySelectorAll('button').length);
+  for (const w of document.querySelectorAll('[data-testid=stCheckbox]')) if (vis(w)) add('toggle', txt(w), w, 2);
+  for (const w of document.querySelectorAll('[data-testid=stNumberInput]')) if (vis(w)) add('number', lab(w), w, 3);
+  for (const w of document.querySelectorAll('[data-testid=stSlider], [data-testid=stSelectSlider]')) if (vis(w))
+    add('slider', lab(w), w, 3);
+  for (const w of document.querySelectorAll('[data-testid=stTabs]')) if (vis(w)) {
+    const tabs = [...w.querySelectorAll('[role=tablist]')[0].querySelectorAll('[role=tab]')];
+    add('tabs', tabs.map(txt).join(' / '), w, tabs.length);
+  }
+  for (const w of document.querySelectorAll('[data-testid=stExpander]')) if (vis(w) && !w.querySelector('details[open]'))
+    add('expander', txt(w.querySelector('summary')), w);
+  for (const w of document.querySelectorAll('[data-testid=stButton], [data-testid=stFormSubmitButton]'))
+    if (vis(w) && !w.querySelector('button').disabled) add('button', txt(w.querySelector('button')), w);
+  return out;
+}"""
+
+# Mark the control (kind, label, idx) with data-crawl-target so that Python can locate it; false if gone.
+MARK_JS = r"""([kind, label, idx]) => {
+  document.querySelectorAll('[data-crawl-target]').forEach(e => e.removeAttribute('data-crawl-target'));
+  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
+  const sel = {selectbox: '[data-testid=stSelectbox]', radio: '[data-testid=stRadio]',
+               buttongroup: '[data-testid=stButtonGroup]', toggle: '[data-testid=stCheckbox]',
+               number: '[data-testid=stNumberInput]', slider: '[data-testid=stSlider], [data-testid=stSelectSlider]',
+               tabs: '[data-testid=stTabs]', expander: '[data-testid=stExpander]',
+               button: '[data-testid=stButton], [data-testid=stFormSubmitButton]'}[kind];
+  const labelOf = w => {
+    if (kind === 'toggle') return txt(w);
+    if (kind === 'tabs') return [...w.querySelectorAll('[role=tablist]')[0].querySelectorAll('[role=tab]')].map(txt).join(' / ');
+    if (kind === 'expander') return txt(w.querySelector('summary'));
+    if (kind === 'button') return txt(w.querySelector('button'));
+    return txt(w.querySelector('[data-testid=stWidgetLabel]'));
+  };
+  const hits = [...document.querySelectorAll(sel)].filter(w => vis(w) && labelOf(w) === label);
+  const w = hits[idx];
+  if (!w) return false;
+  w.setAttribute('data-crawl-target', '1');
+  return true;
+}"""
+
+# Layout findings: [{kind, text, detail}].
+CHECK_JS = r"""([present, minFont]) => {
+  const found = [];
+  const vis = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const short = s => s.replace(/\s+/g, ' ').trim().slice(0, 80);
+  const groups = {
+    label: '[data-testid=stWidgetLabel]', button: '[data-testid=stButton] button, [data-testid=stDownloadButton] button, [data-testid=stFormSubmitButton] button, [data-testid=stButtonGroup] button',
+    tab: '[role=tab]', metric: '[data-testid=stMetricValue], [data-testid=stMetricLabel], [data-testid=stMetricDelta]',
+    nav: '[data-testid=stSidebarNavLink], [data-testid=stSidebarNavSeparator]',
+    pagelink: '[data-testid=stPageLink-NavLink]', heading: 'h1, h2, h3, h4, h5, h6',
+    option: '[data-testid=stSelectbox] [data-baseweb=select]', radio: '[data-testid=stRadio] label',
+    toggle: '[data-testid=stCheckbox] label', expander: '[data-testid=stExpander] summary',
+    caption: '[data-testid=stCaptionContainer]', alert: '[data-testid=stAlertContentInfo], [data-testid=stAlertContentWarning], [data-testid=stAlertContentError], [data-testid=stAlertContentSuccess]',
+  };
+  const done = new Set(), flagged = [];
+  for (const [kind, sel] of Object.entries(groups)) {
+    for (const el of document.querySelectorAll(sel)) {
+      if (done.has(el) || !vis(el) || el.closest('.katex')) continue;
+      if (flagged.some(f => el.contains(f) || f.contains(el))) continue;  // a toggle and its label: one finding
+      done.add(el);
+      let raw = el.innerText || '';
+      for (const i of el.querySelectorAll('[data-testid=stIconMaterial]')) raw = raw.replace(i.innerText, '');
+      const text = short(raw);
+      if (!text) continue;
+      let why = null;
+      // 1. text wider than a box that hides the rest (the element or any descendant)
+      for (const d of [el, ...el.querySelectorAll('*')]) {
+        if (!vis(d) || d.closest('.katex') || d.tagName === 'svg' || d.closest('svg')) continue;
+        const cs = getComputedStyle(d);
+        const clips = cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis';
+        if (clips && d.scrollWidth > d.clientWidth + 1 && (d.innerText || '').trim() &&
+            !(cs.overflowX === 'auto' || cs.overflowX === 'scroll')) {
+          why = `scrollWidth ${d.scrollWidth} > clientWidth ${d.clientWidth}`; break;
+        }
+      }
+      // 2. an ellipsis at the end of the text
+      if (!why && /(…|\.\.\.)$/.test(text)) why = 'ends with an ellipsis';
+      // 3. one word broken across lines
+      if (!why) {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let node;
+        outer: while ((node = walker.nextNode())) {
+          if (node.parentElement && (node.parentElement.closest('.katex') || !vis(node.parentElement))) continue;
+          const re = /\S+/g; let m;
+          while ((m = re.exec(node.data))) {
+            if (m[0].length < 2) continue;
+            const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+            const tops = [...r.getClientRects()].filter(q => q.width > 0).map(q => Math.round(q.top));
+            if (tops.length > 1 && Math.max(...tops) - Math.min(...tops) > 4) {
+              why = `word "${m[0].slice(0, 30)}" broken across lines`; break outer;
+            }
+          }
+        }
+      }
+      if (why) {
+        flagged.push(el);
+        const m = el.closest('[data-testid=stMetric]');  // a metric's value changes: one finding per metric
+        const key = m ? kind + ':' + short((m.querySelector('[data-testid=stMetricLabel]') || {}).innerText || '') : '';
+        found.push({kind, text, detail: why, key});
+      }
+    }
+  }
+  // 4. anything wider than the window
+  const W = window.innerWidth;
+  for (const [name, el] of [['document', document.documentElement],
+                            ['main', document.querySelector('[data-testid=stMain]')],
+                            ['app view', document.querySelector('[data-testid=stAppViewContainer]')]]) {
+    if (el && el.scrollWidth > Math.max(W, el.clientWidth) + 1)
+      found.push({kind: 'page-width', text: name, detail: `scrollWidth ${el.scrollWidth} > ${W}`});
+  }
+  for (const el of document.querySelectorAll('[data-testid=stMainBlockContainer] [data-testid=stElementContainer]')) {
+    if (!vis(el)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > W + 1) found.push({kind: 'page-width', text: short(el.innerText || el.getAttribute('data-testid') || ''),
+                                     detail: `element right edge ${Math.round(r.right)} > ${W}`});
+  }
+  // 5. presenter mode: chart text large enough for the back of the room
+  if (present) {  // one finding per chart and font size, with a few of its texts
+    const small = new Map();
+    [...document.querySelectorAll('.js-plotly-plot')].forEach((plot, i) => {
+      if (!vis(plot)) return;
+      for (const t of plot.querySelectorAll('text')) {
+        if (!(t.textContent || '').trim() || t.closest('.hoverlayer') || t.closest('.modebar')) continue;
+        if (t.getBoundingClientRect().width === 0) continue;
+        const px = parseFloat(getComputedStyle(t).fontSize);
+        if (px >= minFont) continue;
+        const k = i + '|' + px;
+        if (!small.has(k)) small.set(k, []);
+        small.get(k).push(short(t.textContent));
+      }
+    });
+    for (const [k, texts] of small) {
+      const [i, px] = k.split('|');
+      found.push({kind: 'chart-font', text: `chart ${+i + 1}: ` + texts.slice(0, 4).join(', ') + (texts.length > 4 ? ', …' : ''),
+                  detail: `${px} px (${texts.length} texts)`, key: `chart-font:${i}:${px}`});
+    }
+  }
+  return found;
+}"""
+
+EXCEPTIONS_JS = """() => [...document.querySelectorAll('[data-testid=stException]')]
+  .filter(e => e.offsetParent !== null).map(e => e.innerText.replace(/\\s+/g, ' ').trim().slice(0, 300))"""
+
+
+@dataclass
+class Finding:
+    page: str
+    viewport: str
+    kind: str        # exception | label | button | tab | metric | nav | heading | ... | page-width | chart-font
+    text: str
+    detail: str
+    step: int
+    state: str       # the action after which it was first seen
+
+
+@dataclass
+class CrawlResult:
+    page: str
+    viewport: str
+    steps: int = 0
+    step_times: list = field(default_factory=list)   # (action, seconds to idle)
+    exceptions: list = field(default_factory=list)   # Finding
+    truncated: list = field(default_factory=list)    # Finding (cut text, page width, chart font)
+    screenshot: str = ""
+    skipped: list = field(default_factory=list)      # controls not operated (deny list / gone), for the record
+
+    def p95(self) -> float:
+        ts = sorted(t for a, t in self.step_times if a != "load")
+        return ts[min(len(ts) - 1, int(round(0.95 * (len(ts) - 1))))] if ts else 0.0
+
+
+def wait_idle(page, timeout: float = 60.0, settle: float = 0.15) -> float:
+    """Seconds until the app is idle (a rerun that starts within ``settle`` s is waited for, too)."""
+    t0 = time.time()
+    try:  # a rerun the action triggers starts a moment after the event
+        page.wait_for_function(RUNNING_JS, timeout=settle * 1000, polling=30)
+    except Exception:
+        pass
+    page.wait_for_function(IDLE_JS, timeout=timeout * 1000, polling=50)
+    page.wait_for_timeout(80)  # the last delta is painted
+    page.wait_for_function(IDLE_JS, timeout=timeout * 1000, polling=50)
+    return time.time() - t0
+
+
+def page_url(server: str, name: str, present: bool) -> str:
+    return f"{server}/{PAGES[name]}" + ("?present=1" if present else "")
+
+
+def _actions(ctrl: dict, max_options: int | None) -> list:
+    kind, n = ctrl["kind"], ctrl["n"]
+    if kind in ("radio", "buttongroup", "tabs"):
+        opts = list(range(n))
+    elif kind == "selectbox":
+        opts = [None]  # the option count is only known once the list is open: expanded at run time
+    elif kind == "toggle":
+        opts = ["flip", "flip back"]
+    elif kind in ("number", "slider"):
+        opts = ["min", "max", "middle"]
+    else:
+        opts = ["click"]
+    if max_options is not None and kind in ("radio", "buttongroup", "tabs"):
+        opts = opts[:max_options]
+    return opts
+
+
+class Crawler:
+    def __init__(self, browser, server: str, shots: Path, *, max_steps: int | None = None,
+                 max_options: int | None = None, min_font: float = 16.0, step_timeout: float = 90.0,
+                 log=None):
+        self.browser, self.server, self.shots = browser, server, Path(shots)
+        self.max_steps, self.max_options, self.min_font = max_steps, max_options, min_font
+        self.step_timeout = step_timeout
+        self.log = log or (lambda *_: None)
+
+    def crawl(self, name: str, viewport: str) -> CrawlResult:
+        vp = VIEWPORTS[viewport]
+        res = CrawlResult(name, viewport)
+        ctx = self.browser.new_context(viewport={"width": vp["width"], "height": vp["height"]})
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        seen_findings = set()
+
+        def check(state: str):
+            for text in page.evaluate(EXCEPTIONS_JS):
+                key = ("exception", text)
+                if key not in seen_findings:
+                    seen_findings.add(key)
+                    res.exceptions.append(Finding(name, viewport, "exception", text, "", res.steps, state))
+            for f in page.evaluate(CHECK_JS, [vp["present"], self.min_font]):
+                key = (f["kind"], f.get("key") or f["text"])
+                if key not in seen_findings:
+                    seen_findings.add(key)
+                    res.truncated.append(Finding(name, viewport, f["kind"], f["text"], f["detail"], res.steps, state))
+
+        try:
+            t0 = time.time()
+            page.goto(page_url(self.server, name, vp["present"]))
+            page.wait_for_selector("[data-testid=stApp]", timeout=120_000)
+            wait_idle(page, timeout=180, settle=1.0)
+            res.step_times.append(("load", time.time() - t0))
+            check("page loaded")
+            shot = self.shots / f"{name}-{viewport}.png"
+            page.screenshot(path=str(shot), full_page=False)
+            res.screenshot = str(shot)
+            done: set = set()
+            queue: list = []
+
+            def discover(at: int):
+                new = []
+                for c in page.evaluate(CONTROLS_JS):
+                    key = (c["kind"], c["label"], c["idx"])
+                    if key in done:
+                        continue
+                    done.add(key)
+                    if DENY.search(c["label"]) or (c["kind"] == "button" and not c["label"]):
+                        res.skipped.append(f"{c['kind']} {c['label']!r} (deny list)")
+                        continue
+                    new += [(c, o) for o in _actions(c, self.max_options)]
+                queue[at:at] = new  # depth first: what a tab or an expander revealed is crawled before the next tab
+
+            discover(0)
+            i = 0
+            while i < len(queue):
+                if self.max_steps is not None and res.steps >= self.max_steps:
+                    break
+                ctrl, opt = queue[i]
+                i += 1
+                state = f"{ctrl['kind']} {ctrl['label']!r} → {opt if opt is not None else 'open'}"
+                try:
+                    more = self._operate(page, ctrl, opt)
+                except Exception as e:  # the control is gone, hidden or not operable: not a product error
+                    res.skipped.append(f"{state}: {type(e).__name__}: {str(e).splitlines()[0][:100]}")
+                    page.keyboard.press("Escape")
+                    continue
+                if more:  # a selectbox: one step per option
+                    queue[i:i] = [(ctrl, k) for k in more]
+                    continue
+                res.steps += 1
+                try:
+                    dt = wait_idle(page, timeout=self.step_timeout)
+                except Exception:
+                    dt = self.step_timeout
+                    res.skipped.append(f"{state}: not idle within {self.step_timeout:g} s")
+                res.step_times.append((state, dt))
+                self.log(f"  {name}/{viewport} step {res.steps}: {state} ({dt:.2f} s)")
+                check(state)
+                discover(i)
+            shot = self.shots / f"{name}-{viewport}-end.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            ctx.close()
+        return res
+
+    def _operate(self, page, ctrl: dict, opt):
+        """Do one action; returns a list of further options (selectbox), else None."""
+        if not page.evaluate(MARK_JS, [ctrl["kind"], ctrl["label"], ctrl["idx"]]):
+            raise LookupError("control not visible")
+        w = page.locator("[data-crawl-target]")
+        kind = ctrl["kind"]
+        if kind == "selectbox":
+            w.locator("[data-baseweb=select]").click()
+            options = page.locator("[data-baseweb=popover] [role=option]")
+            options.first.wait_for(timeout=5000)
+            n = options.count()
+            if opt is None:
+                page.keyboard.press("Escape")
+                k = list(range(n))
+                return k[:self.max_options] if self.max_options else k
+            options.nth(opt).click()
+        elif kind == "radio":
+            w.locator("[role=radiogroup] label").nth(opt).click()
+        elif kind == "buttongroup":
+            w.locator("button").nth(opt).click()
+        elif kind == "tabs":
+            w.locator("[role=tablist]").first.locator("[role=tab]").nth(opt).click()
+        elif kind == "toggle":
+            w.locator("label").first.click()
+        elif kind == "expander":
+            w.locator("summary").first.click()
+        elif kind == "button":
+            w.locator("button").first.click()
+        elif kind == "number":
+            inp = w.locator("input").first
+            lo, hi, step = (inp.get_attribute(a) for a in ("min", "max", "step"))
+            if lo is not None and hi is not None and lo != "" and hi != "":
+                lo_f, hi_f = float(lo), float(hi)
+                integer = all(re.fullmatch(r"-?\d+", v or "0") for v in (lo, hi, step or "1"))
+                mid = (lo_f + hi_f) / 2
+                val = {"min": lo_f, "max": hi_f, "middle": round(mid) if integer else mid}[opt]
+                inp.fill(str(int(val)) if integer else f"{val:g}")
+                inp.press("Enter")
+            else:  # unbounded: the step buttons
+                btn = {"min": "stNumberInputStepDown", "max": "stNumberInputStepUp",
+                       "middle": "stNumberInputStepDown"}[opt]
+                b = w.get_by_test_id(btn)
+                if b.is_disabled():
+                    raise LookupError("step button disabled")
+                b.click()
+        elif kind == "slider":
+            s = w.get_by_role("slider").first
+            if opt == "middle":
+                track = w.locator("[data-baseweb=slider]").first
+                box = (track if track.count() else s).bounding_box()
+                s.focus()
+                page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            else:
+                s.focus()
+                s.press("Home" if opt == "min" else "End")
+        return None
+
+
+def format_table(results: list[CrawlResult]) -> str:
+    rows = [("page", "viewport", "steps", "exceptions", "truncated", "p95 step s")]
+    for r in results:
+        rows.append((r.page, r.viewport, str(r.steps), str(len(r.exceptions)), str(len(r.truncated)),
+                     f"{r.p95():.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
+
+
+def summary_line(results: list[CrawlResult]) -> str:
+    times = sorted(t for r in results for a, t in r.step_times if a != "load")
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))] if times else 0.0
+    return (f"crawl: {sum(len(r.exceptions) for r in results)} exceptions, "
+            f"{sum(len(r.truncated) for r in results)} truncated, {sum(r.steps for r in results)} steps, "
+            f"p95 {p95:.2f} s")
+
+
+def describe(r: CrawlResult) -> str:
+    lines = []
+    for f in r.exceptions + r.truncated:
+        lines.append(f"  [{f.page} {f.viewport}] {f.kind}: {f.text!r} {f.detail} — at step {f.step}, after {f.state}")
+    if r.screenshot:
+        lines.append(f"  screenshot: {r.screenshot}")
+    return "\n".join(lines)

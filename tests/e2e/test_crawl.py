@@ -1,0 +1,55 @@
+"""Issue 16: the crawler (tests/crawler.py) on every page at 1400×900 and in presenter mode (?present=1) at
+1280×720. Each (page, viewport) must show no traceback and no cut text, no content wider than the window and, in
+presenter mode, no chart text under 16 px.
+
+CI budget: the first CNNVIZ_CRAWL_STEPS controls' steps per page (default 2; options per control capped at
+CNNVIZ_CRAWL_OPTIONS, default 2) — `python bench/crawl.py` is the complete crawl. The (page, viewport) pairs
+that fail today are marked xfail (strict=False) in KNOWN_FAILING with what they showed; remove an entry with
+its fix (an XPASS in the output says it is fixed). Screenshots: tests/e2e/artifacts/crawl/."""
+import os
+
+import pytest
+
+from crawler import PAGES, VIEWPORTS, Crawler, describe
+
+STEPS = int(os.environ.get("CNNVIZ_CRAWL_STEPS", "2"))
+OPTIONS = int(os.environ.get("CNNVIZ_CRAWL_OPTIONS", "2"))
+SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
+
+# (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
+KNOWN_FAILING = {
+    ("home", "normal"): "the 10 page links in the 6 narrow category columns are cut (no ellipsis); the headings "
+                        "'Convolution', 'Architectures', 'Compression & metrics' break mid-word",
+    ("conv_arithmetic", "normal"): "StreamlitDuplicateElementId (two plotly_chart with the same auto ID) after "
+                                   "'Input size H' → max with 'Same value on every axis' off; 3-D: labels "
+                                   "'Padding D/H/W' break mid-word, Output shape '8×256×256×512' wider than its metric",
+    ("training_lab", "normal"): "7 toggle labels ellipsised (EMA of weights, Early stopping, Mixed precision (CUDA), "
+                                "Random crop, Label smoothing, Gradient clipping, Class-balanced); buttons 'Resume', "
+                                "'Speed-run preset' ellipsised; Optimizer value 'AdamW (wd 1e…' cut",
+    ("home", "present"): "as at 1400×900: 10 page links cut, 3 category headings break mid-word",
+    ("conv_arithmetic", "present"): "toggle 'Same value on every axis' ellipsised; window chart legend 14 px",
+    ("conv_animation", "present"): "label 'Dilation' breaks mid-word; animation chart axis ticks 11 px",
+    ("architecture_lab", "present"): "charts: tick labels 12 px, treemap/pie labels 14 px",
+    ("training_lab", "present"): "as at 1400×900 (7 toggles, 2 buttons ellipsised) and chart ticks 12 px",
+    ("feature_maps", "present"): "8 charts (stats, per-channel maps 'ch 0…', prediction) with 12 px text",
+    ("compression", "present"): "toggle 'Per output channel' cut; histogram ticks 12 px, axis titles 14 px",
+    ("metrics_losses", "present"): "box chart ticks 12 px",
+}
+
+
+def cases():
+    for vp in VIEWPORTS:
+        for name in PAGES:
+            reason = KNOWN_FAILING.get((name, vp))
+            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+            yield pytest.param(name, vp, id=f"{name}-{vp}", marks=marks)
+
+
+@pytest.mark.parametrize("name,viewport", list(cases()))
+def test_crawl(server, browser, name, viewport):
+    os.makedirs(SHOTS, exist_ok=True)
+    r = Crawler(browser, server, SHOTS, max_steps=STEPS, max_options=OPTIONS).crawl(name, viewport)
+    assert r.steps > 0 or name in ("home", "lessons"), f"no control operated on {name}: {r.skipped}"
+    if r.exceptions or r.truncated:
+        pytest.fail(f"{name} {viewport}: {len(r.exceptions)} exceptions, {len(r.truncated)} truncated:\n{describe(r)}",
+                    pytrace=False)
