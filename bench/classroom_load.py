@@ -145,7 +145,8 @@ class Client:
         from websockets.asyncio.client import connect  # installed with streamlit's server (uvicorn)
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await asyncio.wait_for(connect(ws_url, subprotocols=["streamlit"], max_size=512 * 2 ** 20,
-                                                 ping_interval=None, compression=None), timeout)
+                                                 ping_interval=None, compression=None,
+                                                 open_timeout=timeout), timeout)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -317,14 +318,18 @@ async def student(i: int, url: str, rng: random.Random, start: float, stop_at: f
     c = Client(url, f"student{i}", own_marks={f"cin={CIN0 + i}", f"seed={SEED0 + i}"}, all_marks=marks)
 
     async def act(what, coro):
+        t0 = time.perf_counter()
         try:
-            records.append(Record(c.name, what, await coro, time.perf_counter() - start))
-        except (asyncio.TimeoutError, Disconnected, OSError) as e:
-            records.append(Record(c.name, f"{what} FAILED {type(e).__name__}", None, time.perf_counter() - start))
-            raise
+            latency = await coro
+            if what != "connect":
+                records.append(Record(c.name, what, latency, time.perf_counter() - start))
+        except Exception as e:  # noqa: BLE001 - timeouts, disconnects, refused handshakes: all errors here
+            records.append(Record(c.name, f"{what} FAILED {type(e).__name__} after {time.perf_counter() - t0:.1f} s",
+                                  None, time.perf_counter() - start))
+            raise Disconnected(str(e)) from e
 
     try:
-        await c.connect(timeout)
+        await act("connect", c.connect(timeout))
         await act("load conv_arithmetic", open_page(c, "conv_arithmetic", i, timeout))
         while time.perf_counter() < stop_at and not c.closed:
             await asyncio.sleep(rng.uniform(2, 5))
@@ -387,7 +392,7 @@ async def trainer(j: int, url: str, start: float, stop_at: float, records: list,
                 seen["epochs"].append(epoch)
                 if seen["first_epoch_s"] is None and pressed is not None:
                     seen["first_epoch_s"] = time.perf_counter() - pressed
-    except (asyncio.TimeoutError, Disconnected, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - any failure is an error of this run
         seen["failed"] += 1
         records.append(Record(c.name, f"trainer FAILED {type(e).__name__}", None, time.perf_counter() - start))
     finally:
