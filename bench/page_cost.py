@@ -28,6 +28,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 PAGES = ("home", "lessons", "quiz", "conv_arithmetic", "conv_animation", "architecture_lab", "training_lab",
          "feature_maps", "saliency", "compression", "metrics_losses")
 QUERY = {"conv_arithmetic": "size=9"}
+ACTION_MS = 30_000  # finding and clicking a control; a page without one is "skipped" (3 s was too short on a busy box)
 
 
 class Frames:
@@ -68,16 +69,16 @@ async def act(pg, what: str, url: str, page: str):
         return await pg.goto(f"{url}/{page}" + (f"?{q}" if q else ""))
     if what == "slider +1":
         s = main.get_by_role("slider").filter(visible=True).first
-        await s.focus(timeout=3000)
+        await s.focus(timeout=ACTION_MS)
         return await s.press("ArrowRight")
     if what == "number + button":
-        return await main.get_by_test_id("stNumberInputStepUp").filter(visible=True).first.click(timeout=3000)
+        return await main.get_by_test_id("stNumberInputStepUp").filter(visible=True).first.click(timeout=ACTION_MS)
     if what == "select 2nd option":
-        await main.get_by_test_id("stSelectbox").filter(visible=True).first.click(timeout=3000)
-        return await pg.get_by_role("option").nth(1).click(timeout=3000)
+        await main.get_by_test_id("stSelectbox").filter(visible=True).first.click(timeout=ACTION_MS)
+        return await pg.get_by_role("option").nth(1).click(timeout=ACTION_MS)
     if what == "flip switch":
         return await main.get_by_test_id("stCheckbox").filter(visible=True).first.locator("label").first.click(
-            timeout=3000)
+            timeout=ACTION_MS)
     raise ValueError(what)
 
 
@@ -107,12 +108,15 @@ async def drive(url: str, pid: int, pages, timeout: float) -> list[dict]:
                     except Exception as e:  # noqa: BLE001 - the page has no such control: skipped
                         rows.append(dict(page=page, what=what, cpu_ms=None, wall_ms=None,
                                          note=f"skipped ({type(e).__name__})"))
+                        print(f"  {page} / {what}: skipped ({type(e).__name__})", file=sys.stderr, flush=True)
                         continue
                     done = await frames.settle(n, timeout if what == "open link" else 20)
                     wall = (frames.last - t0) * 1000 if done else None
                     cpu = (cpu_s(pid) - c0) * 1000
                     rows.append(dict(page=page, what=what, cpu_ms=cpu if done else None, wall_ms=wall,
                                      note="" if done else "no rerun"))
+                    print(f"  {page} / {what}: server CPU {cpu:.0f} ms, wall {wall or float('nan'):.0f} ms",
+                          file=sys.stderr, flush=True)  # progress, for runs cut short
         finally:
             await browser.close()
     return rows
