@@ -134,7 +134,7 @@ class Client:
         self.widgets: dict[str, tuple[str, object]] = {}  # id -> (element type, proto) of the current page
         self.states: dict[str, WidgetState] = {}        # what this tab has set on the current page
         self.auto: tuple[float, str] | None = None      # the live fragment's (interval, fragment id)
-        self.metrics: dict[str, str] = {}               # metric label -> last shown value
+        self.metrics: dict[str, str] = {}               # metric label -> value shown by the last run
         self.exceptions: list[str] = []
         self.leaks: list[str] = []
         self.runs = self.msgs = 0                       # successful script runs, ForwardMsgs received
@@ -207,8 +207,8 @@ class Client:
                 self._scan(proto.id)
             elif etype in TEXTS:
                 proto = getattr(el, etype)
-                if etype == "metric":
-                    self.metrics[proto.label] = proto.body
+                if etype == "metric":  # the first one of this run (Conv Arithmetic has two "Output shape"s)
+                    self.metrics.setdefault(proto.label, proto.body)
                 self._scan(getattr(proto, "body", "") or getattr(proto, "code_text", ""))
         elif kind == "script_finished":
             status = msg.script_finished
@@ -250,6 +250,7 @@ class Client:
         cs.widget_states.widgets.extend(sent.values())
         cs.cached_message_hashes.extend(self.cache)
         self._done = asyncio.get_running_loop().create_future()
+        self.metrics = {}
         t0 = time.perf_counter()
         await self.ws.send(BackMsg(rerun_script=cs).SerializeToString())
         try:
