@@ -8,10 +8,10 @@ connections, the class probabilities) and any one neuron down to its arithmetic.
 - :func:`overview` — input → every layer as columns → probabilities, with readable names and the edges.
 - :func:`top_patches`, :func:`random_init`, :func:`gradient_map`, :func:`drawing_input` — beyond one image."""
 from .neuron import NeuronDetail, PoolDetail, SoftmaxDetail, neuron_detail, pooling_detail, softmax_detail
-from .beyond import TopPatch, drawing_input, gradient_map, random_init, top_patches
+from .beyond import SOURCES, TopPatch, drawing_input, explorer_input, gradient_map, random_init, top_patches
 from .overview import Column, Overview, overview
 from .receptive import receptive_field, receptive_field_chain
 
 __all__ = ["NeuronDetail", "PoolDetail", "SoftmaxDetail", "neuron_detail", "pooling_detail", "softmax_detail",
-           "receptive_field", "receptive_field_chain", "Column", "Overview", "overview", "TopPatch", "drawing_input",
+           "receptive_field", "receptive_field_chain", "Column", "Overview", "overview", "TopPatch", "drawing_input", "explorer_input", "SOURCES",
            "gradient_map", "random_init", "top_patches"]

@@ -100,3 +100,17 @@ def drawing_input(values, channels: int, size: int) -> torch.Tensor:
     if not bool(torch.isfinite(t).all()) or float(t.min()) < 0 or float(t.max()) > 1:
         raise ConfigError("drawing", "intensities must be numbers in [0, 1]")
     return t.view(1, 1, size, size).expand(1, channels, size, size).clone()
+
+
+SOURCES = ("sample", "validation", "upload", "draw")
+
+
+def explorer_input(info, source: str, sample: str = "", index: int = 0, data: bytes | None = None,
+                   drawing=()) -> tuple[torch.Tensor, int | None]:
+    """The Network Explorer's image: :func:`cnnviz.shipped.input_image`'s sources plus a drawing (the canvas's
+    intensities; an empty drawing is a black image). Returns (x (1, C, H, W), true class or None)."""
+    from ..shipped import input_image
+    c, size = info.kwargs["in_channels"], info.kwargs["size"]
+    if source == "draw":
+        return drawing_input(list(drawing) or [0.0] * (size * size), c, size), None
+    return input_image(info, source, sample, index, data)

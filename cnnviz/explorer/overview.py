@@ -44,6 +44,19 @@ class Overview:
     def find(self, path: str) -> int:
         return next(k for k, c in enumerate(self.columns) if c.path == path)
 
+    def clamp(self, c: int, channel: int, i: int, j: int) -> tuple[int, int, int]:
+        """The nearest cell that exists in column ``c`` (a link or a widget may point past its edge)."""
+        ch, h, w = self.columns[c].maps.shape
+        return min(max(channel, 0), ch - 1), min(max(i, 0), h - 1), min(max(j, 0), w - 1)
+
+    def cell_inputs(self, c: int, channel: int, i: int, j: int) -> list[tuple[str, float]]:
+        """For a channel-to-channel column (activation, batch norm, addition): the same cell in each column it
+        reads, then its own value — e.g. [("block 1 · conv 2", -0.3), ("relu 1", 1.2), ("block 1 · add", 0.9)]."""
+        col = self.columns[c]
+        cells = [(self.columns[s].name, float(self.columns[s].maps[channel, i, j])) for s in col.inputs
+                 if self.columns[s].maps.shape == col.maps.shape]
+        return cells + [(col.name, float(col.maps[channel, i, j]))]
+
 
 def _block(model: nn.Module, path: str) -> str | None:
     """The innermost non-container module above ``path`` (a residual block, an SE block ...), or None."""

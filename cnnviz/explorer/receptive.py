@@ -89,17 +89,17 @@ def _box(grad: torch.Tensor) -> Box:
 
 
 def _spatial(model: nn.Module, layer: str) -> nn.Module:
+    """The module named ``layer``: a conv or pooling layer, or any other layer whose output is a feature map."""
     mod = dict(model.named_modules()).get(layer)
-    if not isinstance(mod, SPATIAL):
+    if mod is None or mod is model:
         names = [n for n, m in model.named_modules() if isinstance(m, SPATIAL)]
-        raise ConfigError("layer", f"{layer!r} is not a conv or pooling layer of this model; choose one of "
-                          f"{', '.join(names) or '(none)'}")
+        raise ConfigError("layer", f"{layer!r} is not a layer of this model; e.g. {', '.join(names[:6]) or '(none)'}")
     return mod
 
 
 def receptive_field(model: nn.Module, x: torch.Tensor, layer: str, index: tuple[int, int]) -> Box:
     """(top, left, bottom, right), inclusive, in ``x``'s pixels: the input pixels output ``index`` of ``layer``
-    (a conv or pooling module) depends on, by structural dependency (see the module doc). The model is not
+    (a conv or pooling module, or any layer whose output is a feature map) depends on, by structural dependency (see the module doc). The model is not
     touched (the work is done on a copy)."""
     _spatial(model, layer)
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[0] != 1:
@@ -114,7 +114,9 @@ def receptive_field(model: nn.Module, x: torch.Tensor, layer: str, index: tuple[
             m(ones)
     finally:
         handle.remove()
-    out = seen["out"]
+    out = seen.get("out")
+    if not isinstance(out, torch.Tensor) or out.dim() != 4:
+        raise ConfigError("layer", f"{layer!r} does not output a feature map (N, C, H, W)")
     i, j = index
     if not (0 <= i < out.shape[-2] and 0 <= j < out.shape[-1]):
         raise ConfigError("index", f"must be a position (i, j) with i in 0..{out.shape[-2] - 1} and j in "
