@@ -1,12 +1,11 @@
 """Network Explorer: the whole network on one screen for one image, and any neuron down to its arithmetic — on a
 shipped, a just-trained or an uploaded model, for a sample, a validation image, an upload or a drawing."""
-from pathlib import Path
-
 import streamlit as st
 import streamlit.components.v1 as components
 import torch
 
 from cnnviz import ConfigError
+from cnnviz.explorer import drawpad
 from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detail, overview, pooling_detail,
                              random_init, receptive_field, softmax_detail, top_patches)
 from cnnviz.figures import network as figs
@@ -20,8 +19,7 @@ S = PageState("net", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample
                           before=False, every=False),
               options=dict(model=(*MODELS, TRAINED, UPLOAD), src=SOURCES),
               bounds=dict(idx=(0, 2000), ch=(0, 4095), i=(0, 4095), j=(0, 4095)))
-draw_pad = components.declare_component("draw_canvas", path=str(Path(__file__).resolve().parents[1] / "cnnviz" /
-                                                              "ui_assets" / "draw_canvas"))
+draw_pad = drawpad.declare(components.declare_component)
 ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
 
 
@@ -116,7 +114,7 @@ w[0].selectbox("Layer", names, key=S.key("layer"), help="Readable name; the modu
 w[1].number_input("Channel", 0, col.maps.shape[0] - 1, key=S.key("ch"), help="Which feature map (or unit).")
 ch, i = S["ch"], w[2].number_input("Row", 0, col.maps.shape[1] - 1, key=S.key("i"), help="Output position: row.")
 j = w[3].number_input("Column", 0, col.maps.shape[2] - 1, key=S.key("j"), help="Output position: column.")
-st.markdown(f"**{md_text(col.name)}** · `{md_text(col.path or col.kind)}` · output "
+st.markdown(f"**{md_text(col.name)}** · `{(col.path or col.kind).replace('`', '')}` · output "
             f"{'×'.join(map(str, col.shape))} · value at [{ch}, {i}, {j}] = **{float(col.maps[ch, i, j]):.4f}**")
 try:
     maths, patches = st.tabs(["Arithmetic", "Strongest validation patches"])
