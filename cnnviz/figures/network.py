@@ -205,9 +205,10 @@ def receptive_field_figure(x: torch.Tensor, box: tuple[int, int, int, int], grad
         fig.add_trace(go.Heatmap(z=grad.numpy(), colorscale=MAPS, showscale=False,
                                  hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, 2)
         fig.add_trace(_box_trace(box, "#ffffff"), 1, 2)
-        fig.update_yaxes(autorange="reversed", row=1, col=2)
+        fig.update_yaxes(autorange="reversed", scaleanchor="x2", row=1, col=2)
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_yaxes(visible=False, constrain="domain")
+    fig.update_yaxes(scaleanchor="x", row=1, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
     fig.update_annotations(font_size=13)
     return fig
