@@ -76,9 +76,9 @@ def _edges(ov: Overview, g: _Grid, c: int, src: int, only: int | None = None) ->
     """Line segments from column ``src`` into column ``c`` (only into channel ``only`` when given), and
     whether they are an arc (a connection that skips columns: residual)."""
     col, s = ov.columns[c], ov.columns[src]
-    if src != c - 1:
+    if src != c - 1:  # an arc above the column labels
         rise = 0.6 + 0.35 * (c - src)
-        return (*_arc(g.x(src) + T / 2, g.x(c) + T / 2, g.y(src, 0) if only is None else g.y(c, 0), rise), True)
+        return (*_arc(g.x(src) + T / 2, g.x(c) + T / 2, min(g.y(src, 0), g.y(c, 0)) - 2.2, rise), True)
     xs, ys = [], []
     for b in range(g.shown[c]) if only is None else [only]:
         for a in range(g.shown[src]):
@@ -120,8 +120,10 @@ def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int,
             text.append(f"{col.name}<br>{col.path or col.kind} · channel {k}<br>"
                         f"{'×'.join(map(str, col.shape))}, range {col.lo:.2f}…{col.hi:.2f}")
         more = col.maps.shape[0] - g.shown[c]
-        notes.append((g.x(c) + T / 2, g.y(c, 0) - 0.1, col.name.replace(" · ", "<br>"),
-                      g.y(c, g.shown[c] - 1) + T + 0.1, "×".join(map(str, col.shape)) + (f"<br>+{more}" if more else "")))
+        lift = 0.7 * (c % 2) if len(ov.columns) > 14 else 0  # many columns: labels staggered, never overlapping
+        notes.append((g.x(c) + T / 2, g.y(c, 0) - 0.1 - lift, col.name.replace(" · ", "<br>"),
+                      g.y(c, g.shown[c] - 1) + T + 0.1 + lift,
+                      "×".join(map(str, col.shape)) + (f" +{more}" if more else "")))
     x, top, names, bottom, shapes = zip(*notes)  # labels as text traces: 40 annotations validate slowly
     traces.append(go.Scatter(x=x, y=top, text=names, mode="text", textposition="top center", hoverinfo="skip",
                              textfont=dict(size=11), showlegend=False))
@@ -149,7 +151,7 @@ def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int,
                          hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2", yaxis="y2"))
     n = len(ov.columns)
     unit = 0.85 * width / (g.x(n - 1) + T + 1.2)  # pixels per axis unit
-    arc_room = 1.5 + 0.35 * max((c - s for c, col in enumerate(ov.columns) for s in col.inputs), default=1)
+    arc_room = 3.2 + 0.35 * max((c - s for c, col in enumerate(ov.columns) for s in col.inputs), default=1)
     height = int(min(900, max(360, unit * (g.rows * (T + GY) + arc_room + 1.8) + 60)))
     return go.Figure(traces, dict(
         xaxis=dict(domain=[0, 0.85], visible=False, range=[-0.6, g.x(n - 1) + T + 0.6]),
