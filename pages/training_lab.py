@@ -85,6 +85,10 @@ with left:
     if last_ckpt and not active:
         st.download_button("Download checkpoint (.pt)", last_ckpt, "cnnviz_checkpoint.pt", icon=":material/download:",
                            help="Model spec (JSON) + weights; other pages and Resume can load it.")
+        if st.button("Explore this model", icon=":material/hub:", help="Every layer and neuron of this checkpoint "
+                     "in the Network Explorer."):
+            ss["explorer_model_bytes"], ss["net_model"] = last_ckpt, "session"
+            st.switch_page("pages/network_explorer.py")
     try:
         if start or resume:
             cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,

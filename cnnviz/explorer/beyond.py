@@ -1,0 +1,116 @@
+"""Beyond one image: the validation patches that excite a channel most, the same architecture before training
+(a fixed-seed random initialisation), a neuron's gradient on the input, and a mouse drawing as model input."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from ..errors import ConfigError
+from ..saliency import eval_mode
+from .receptive import receptive_field
+
+
+def random_init(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` as it was before training: every layer re-initialised with PyTorch's default
+    initialisation from ``seed`` (batch norm back to mean 0, variance 1). The model itself is untouched."""
+    fresh = copy.deepcopy(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for m in fresh.modules():
+            if hasattr(m, "reset_parameters") and m is not fresh:
+                m.reset_parameters()
+            if hasattr(m, "reset_running_stats"):
+                m.reset_running_stats()
+    return fresh.eval()
+
+
+def _output_of(model: nn.Module, layer: str, x: torch.Tensor, grad: bool = False) -> torch.Tensor:
+    seen = {}
+    handle = model.get_submodule(layer).register_forward_hook(lambda _m, _a, out: seen.__setitem__("out", out))
+    try:
+        with torch.set_grad_enabled(grad), eval_mode(model):
+            model(x)
+    finally:
+        handle.remove()
+    return seen["out"]
+
+
+def gradient_map(model: nn.Module, x: torch.Tensor, layer: str, channel: int, index: tuple[int, int]
+                 ) -> torch.Tensor:
+    """|∂ output[0, channel, i, j] / ∂ x| summed over the input channels: (H, W). Plain autograd, eval mode;
+    zero outside the receptive field (and wherever a ReLU or a max pool blocks the path for this image)."""
+    if layer not in dict(model.named_modules()):
+        raise ConfigError("layer", f"{layer!r} is not a layer of this model")
+    x = x.detach().clone().float().requires_grad_(True)  # (1, C, H, W)
+    out = _output_of(model, layer, x, grad=True)
+    if out.dim() != 4 or not 0 <= channel < out.shape[1] or not (0 <= index[0] < out.shape[2]
+                                                                   and 0 <= index[1] < out.shape[3]):
+        raise ConfigError("index", f"no output [{channel}, {index[0]}, {index[1]}] in a {tuple(out.shape)} map")
+    (g,) = torch.autograd.grad(out[0, channel, index[0], index[1]], x)
+    return g[0].abs().sum(0).detach()
+
+
+@dataclass(frozen=True)
+class TopPatch:
+    image: int                       # index into the images searched
+    index: tuple[int, int]           # output position
+    value: float
+    box: tuple[int, int, int, int]   # receptive field (top, left, bottom, right)
+    patch: torch.Tensor              # (C, h, w) the image inside the box
+
+
+def top_patches(model: nn.Module, images: torch.Tensor, layer: str, channel: int, k: int = 8,
+                batch: int = 256) -> list[TopPatch]:
+    """The ``k`` images (each counted once, at its strongest position) whose receptive-field patch excites
+    ``channel`` of ``layer`` most, strongest first."""
+    if not 1 <= k <= 64:
+        raise ConfigError("k", f"must be in 1..64, got {k}")
+    best = []
+    for s in range(0, len(images), batch):
+        out = _output_of(model, layer, images[s:s + batch])  # (B, C_out, h, w)
+        if out.dim() != 4 or not 0 <= channel < out.shape[1]:
+            raise ConfigError("channel", f"must be in 0..{out.shape[1] - 1 if out.dim() == 4 else 0}, got {channel}")
+        flat = out[:, channel].flatten(1)  # (B, h·w)
+        v, pos = flat.max(1)
+        best += [(float(v[b]), s + b, int(pos[b]), out.shape[-1]) for b in range(len(v))]
+    best.sort(key=lambda t: -t[0])
+    result, boxes = [], {}
+    for value, img, pos, w in best[:k]:
+        ij = (pos // w, pos % w)
+        if ij not in boxes:
+            boxes[ij] = receptive_field(model, images[:1], layer, ij)
+        t, l, b, r = boxes[ij]
+        result.append(TopPatch(img, ij, value, boxes[ij], images[img, :, t:b + 1, l:r + 1].clone()))
+    return result
+
+
+def drawing_input(values, channels: int, size: int) -> torch.Tensor:
+    """A drawing sent by the page's canvas (``size``·``size`` intensities in [0, 1], row by row) as a model
+    input (1, channels, size, size)."""
+    if not isinstance(values, (list, tuple)) or len(values) != size * size:
+        raise ConfigError("drawing", f"must be {size}×{size} = {size * size} intensities, got "
+                          f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+    try:
+        t = torch.tensor([float(v) for v in values], dtype=torch.float32)
+    except (TypeError, ValueError) as e:
+        raise ConfigError("drawing", "holds something that is not a number") from e
+    if not bool(torch.isfinite(t).all()) or float(t.min()) < 0 or float(t.max()) > 1:
+        raise ConfigError("drawing", "intensities must be numbers in [0, 1]")
+    return t.view(1, 1, size, size).expand(1, channels, size, size).clone()
+
+
+SOURCES = ("sample", "validation", "upload", "draw")
+
+
+def explorer_input(info, source: str, sample: str = "", index: int = 0, data: bytes | None = None,
+                   drawing=()) -> tuple[torch.Tensor, int | None]:
+    """The Network Explorer's image: :func:`cnnviz.shipped.input_image`'s sources plus a drawing (the canvas's
+    intensities; an empty drawing is a black image). Returns (x (1, C, H, W), true class or None)."""
+    from ..shipped import input_image
+    c, size = info.kwargs["in_channels"], info.kwargs["size"]
+    if source == "draw":
+        return drawing_input(list(drawing) or [0.0] * (size * size), c, size), None
+    return input_image(info, source, sample, index, data)

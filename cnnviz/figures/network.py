@@ -1,0 +1,261 @@
+"""Figures for the Network Explorer: the whole network as columns of thumbnails with its edges, and one neuron's
+arithmetic (patch × kernel, pooling window, softmax), receptive field, gradient map and top patches.
+Pure: engine results in, ``go.Figure`` out."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+from plotly.subplots import make_subplots
+
+from ..explorer import NeuronDetail, Overview, PoolDetail, SoftmaxDetail, TopPatch
+from ..text import plot_text
+from .animation import fmt
+from .features import FONT, MAPS, WEIGHTS, _rgb, tile
+
+T, GX, GY = 1.0, 1.5, 0.3          # thumbnail side, gap between columns, gap between thumbnails (axis units)
+FAINT, BOLD, ARC, PICK = "rgba(110,110,110,0.22)", "#d55e00", "#e69f00", "#cc0000"
+
+
+def _thumb(m: torch.Tensor) -> torch.Tensor:
+    """(H, W) -> between 8 and 16 rows for the overview: small maps repeated by a whole factor, large ones
+    average-pooled (each cell stays one square)."""
+    h, w = m.shape
+    if max(h, w) > 16:
+        return F.adaptive_avg_pool2d(m[None, None], (min(h, 16), min(w, 16)))[0, 0]
+    f = max(1, math.ceil(8 / max(h, w)))
+    return m.repeat_interleave(f, 0).repeat_interleave(f, 1)
+
+
+class _Grid:
+    """Where each column's thumbnails sit (y grows downward). A column is one heatmap: its thumbnails stacked
+    with whole rows of NaN between them, so the gap is a little different from column to column."""
+
+    def __init__(self, ov: Overview, max_channels: int):
+        self.shown = [min(c.maps.shape[0], max_channels) for c in ov.columns]
+        self.px = [_thumb(c.maps[0]).shape[0] for c in ov.columns]
+        self.gap = [max(1, round(GY * p)) / p for p in self.px]
+        self.rows = max(self.shown)
+
+    def x(self, c: int) -> float:
+        return c * (T + GX)
+
+    def y(self, c: int, k: int) -> float:
+        return (self.rows * (T + GY) - self.shown[c] * (T + self.gap[c])) / 2 + k * (T + self.gap[c])
+
+    def mosaic(self, maps: torch.Tensor, c: int) -> np.ndarray:
+        """The column's shown channels (C, H, W) as one (rows, cols) array with NaN gap rows."""
+        tiles = [_thumb(maps[k]) for k in range(self.shown[c])]
+        h, w = tiles[0].shape
+        gap = round(self.gap[c] * h)
+        z = np.full((len(tiles) * (h + gap) - gap, w), np.nan)
+        for k, t in enumerate(tiles):
+            z[k * (h + gap):k * (h + gap) + h] = t.numpy()
+        return np.round(z, 3)
+
+
+def _linked(a: int, b: int, cs: int, cd: int, groups: int) -> bool:
+    """Does output channel b (of cd) read input channel a (of cs)? groups=1: all; groups=cd: one to one."""
+    return groups == 1 or (a * groups) // max(cs, 1) == (b * groups) // max(cd, 1)
+
+
+def _xy(xs: list, ys: list) -> dict:
+    """Coordinates with None breaks as float arrays (NaN breaks the line as None does; arrays validate fast)."""
+    return dict(x=np.round(np.array(xs, dtype=float), 3), y=np.round(np.array(ys, dtype=float), 3))
+
+
+def _arc(x0: float, x1: float, top: float, rise: float) -> tuple[list, list]:
+    t = np.linspace(0, 1, 24)
+    return list(x0 + (x1 - x0) * t) + [None], list(top - rise * 4 * t * (1 - t)) + [None]
+
+
+def _edges(ov: Overview, g: _Grid, c: int, src: int, only: int | None = None) -> tuple[list, list, bool]:
+    """Line segments from column ``src`` into column ``c`` (only into channel ``only`` when given), and
+    whether they are an arc (a connection that skips columns: residual)."""
+    col, s = ov.columns[c], ov.columns[src]
+    if src != c - 1:  # an arc above the column labels
+        rise = 0.6 + 0.35 * (c - src)
+        return (*_arc(g.x(src) + T / 2, g.x(c) + T / 2, min(g.y(src, 0), g.y(c, 0)) - 2.2, rise), True)
+    xs, ys = [], []
+    for b in range(g.shown[c]) if only is None else [only]:
+        for a in range(g.shown[src]):
+            if _linked(a, b, s.maps.shape[0], col.maps.shape[0], col.groups):
+                xs += [g.x(src) + T, g.x(c), None]
+                ys += [g.y(src, a) + T / 2, g.y(c, b) + T / 2, None]
+    return xs, ys, False
+
+
+def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int, int] | None = None,
+                    max_channels: int = 8, px: int = 12, width: int = 1150) -> go.Figure:
+    """Columns of feature-map thumbnails (one colour range per column), faint lines between connected
+    channels, residual connections as arcs, the selected neuron outlined with its in-edges bold, and the class
+    probabilities on the right. Invisible markers on the thumbnails make them clickable (customdata =
+    [column, channel])."""
+    g = _Grid(ov, max_channels)
+    traces = []  # built as one list and handed to go.Figure once: add_trace per trace validates slowly
+    faint, arcs = ([], []), ([], [])
+    for c, col in enumerate(ov.columns):
+        for src in col.inputs:
+            xs, ys, arc = _edges(ov, g, c, src)
+            (arcs if arc else faint)[0].extend(xs)
+            (arcs if arc else faint)[1].extend(ys)
+    traces.append(go.Scatter(**_xy(*faint), mode="lines", line=dict(color=FAINT, width=0.7),
+                             hoverinfo="skip", showlegend=False))
+    traces.append(go.Scatter(**_xy(*arcs), mode="lines", line=dict(color=ARC, width=2.5),
+                             hoverinfo="skip", name="residual connection", showlegend=bool(arcs[0])))
+    mx, my, data, text, notes = [], [], [], [], []
+    for c, col in enumerate(ov.columns):
+        z = g.mosaic(col.maps, c)
+        traces.append(go.Heatmap(z=z, x0=g.x(c) + T / z.shape[1] / 2, dx=T / z.shape[1], y0=g.y(c, 0) + T / g.px[c] / 2,
+                                 dy=T / g.px[c], zmin=col.lo, zmax=col.hi if col.hi > col.lo else col.lo + 1,
+                                 colorscale="gray" if col.kind == "input" else MAPS, showscale=False,
+                                 hoverinfo="skip"))
+        for k in range(g.shown[c]):
+            mx.append(g.x(c) + T / 2)
+            my.append(g.y(c, k) + T / 2)
+            data.append([c, k])
+            text.append(f"{col.name}<br>{col.path or col.kind} · channel {k}<br>"
+                        f"{'×'.join(map(str, col.shape))}, range {col.lo:.2f}…{col.hi:.2f}")
+        more = col.maps.shape[0] - g.shown[c]
+        lift = 0.7 * (c % 2) if len(ov.columns) > 14 else 0  # many columns: labels staggered, never overlapping
+        notes.append((g.x(c) + T / 2, g.y(c, 0) - 0.1 - lift, col.name.replace(" · ", "<br>"),
+                      g.y(c, g.shown[c] - 1) + T + 0.1 + lift,
+                      "×".join(map(str, col.shape)) + (f" +{more}" if more else "")))
+    x, top, names, bottom, shapes = zip(*notes)  # labels as text traces: 40 annotations validate slowly
+    traces.append(go.Scatter(x=x, y=top, text=names, mode="text", textposition="top center", hoverinfo="skip",
+                             textfont=dict(size=11), showlegend=False))
+    traces.append(go.Scatter(x=x, y=bottom, text=shapes, mode="text", textposition="bottom center",
+                             hoverinfo="skip", textfont=dict(size=10, color="#555"), showlegend=False))
+    if selected is not None and selected[0] < len(ov.columns) and selected[1] < g.shown[selected[0]]:
+        c, k = selected
+        bx, by = [], []
+        for src in ov.columns[c].inputs:
+            xs, ys, _ = _edges(ov, g, c, src, only=k)
+            bx += xs
+            by += ys
+        x0, y0 = g.x(c) - 0.08, g.y(c, k) - 0.08
+        bx += [x0, x0 + T + 0.16, x0 + T + 0.16, x0, x0, None]
+        by += [y0, y0, y0 + T + 0.16, y0 + T + 0.16, y0, None]
+        traces.append(go.Scatter(**_xy(bx, by), mode="lines", line=dict(color=BOLD, width=3), hoverinfo="skip",
+                                 name="selected neuron and its inputs"))
+    traces.append(go.Scatter(x=np.round(mx, 3), y=np.round(my, 3), mode="markers", customdata=data, text=text, name="",
+                             marker=dict(size=22, color="rgba(0,0,0,0)", symbol="square"), showlegend=False,
+                             hovertemplate="%{text}<extra></extra>"))
+    top = int(np.argmax(ov.probabilities))
+    traces.append(go.Bar(x=ov.probabilities, y=[plot_text(n) for n in classes], orientation="h", showlegend=False,
+                         marker_color=["#e69f00" if i == top else "#9ecae1" for i in range(len(classes))],
+                         text=[f"{p:.0%}" for p in ov.probabilities], textposition="auto",
+                         hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2", yaxis="y2"))
+    n = len(ov.columns)
+    unit = 0.85 * width / (g.x(n - 1) + T + 1.2)  # pixels per axis unit
+    arc_room = 3.2 + 0.35 * max((c - s for c, col in enumerate(ov.columns) for s in col.inputs), default=1)
+    height = int(min(900, max(360, unit * (g.rows * (T + GY) + arc_room + 1.8) + 60)))
+    return go.Figure(traces, dict(
+        xaxis=dict(domain=[0, 0.85], visible=False, range=[-0.6, g.x(n - 1) + T + 0.6]),
+        yaxis=dict(visible=False, autorange="reversed"),
+        xaxis2=dict(domain=[0.88, 1], range=[0, 1], tickformat=".0%", anchor="y2"),
+        yaxis2=dict(autorange="reversed", type="category", anchor="x2"),
+        height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT, plot_bgcolor="white",
+        title=dict(text="Input → every layer → class probabilities", font=dict(size=15)),
+        legend=dict(orientation="h", y=-0.02, x=0), clickmode="event+select", dragmode=False))
+
+
+def conv_detail_figure(d: NeuronDetail, max_channels: int = 8) -> go.Figure:
+    """The tapped input patch, the kernel slice and their element-wise products, one row per input channel
+    (three mosaics, every number printed)."""
+    n = min(len(d.channels), max_channels)
+    fig = make_subplots(1, 3, horizontal_spacing=0.05, subplot_titles=[
+        f"input patch (channels {d.channels[0]}–{d.channels[n - 1]})", f"kernel [{d.channel}, :{n}]",
+        "patch × kernel"])
+    for i, (t, scale, signed) in enumerate(((d.patch, "Greys", False), (d.weight, WEIGHTS, True),
+                                            (d.products, WEIGHTS, True))):
+        z, _ = tile(t[:n], 1)
+        hi = float(t[:n].abs().max()) or 1.0
+        fig.add_trace(go.Heatmap(z=z, colorscale=scale, zmin=-hi if signed or float(t.min()) < 0 else 0, zmax=hi,
+                                 showscale=False, text=[[fmt(v) for v in r] for r in z], texttemplate="%{text}",
+                                 textfont=dict(size=13), hoverongaps=False,
+                                 hovertemplate="%{z:.4f}<extra></extra>"), 1, i + 1)
+    fig.update_yaxes(autorange="reversed", visible=False)
+    fig.update_xaxes(visible=False)
+    more = f" (first {n} of {len(d.channels)} input channels)" if n < len(d.channels) else ""
+    kh = d.patch.shape[1]
+    fig.update_layout(height=int(90 + min(1400, 34 * n * (kh + 1))), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
+                      title=dict(text=f"Σ products = {d.pre_activation - d.bias:.4f}{more}", font=dict(size=15)))
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def _box_trace(box, colour=PICK):
+    t, l, b, r = box
+    return go.Scatter(x=[l - .5, r + .5, r + .5, l - .5, l - .5], y=[t - .5, t - .5, b + .5, b + .5, t - .5],
+                      mode="lines", line=dict(color=colour, width=3), hoverinfo="skip", showlegend=False)
+
+
+def receptive_field_figure(x: torch.Tensor, box: tuple[int, int, int, int], grad: torch.Tensor | None = None,
+                           height: int = 300) -> go.Figure:
+    """The input (C, H, W) with the receptive field outlined, and next to it the neuron's gradient map."""
+    t, l, b, r = box
+    cols = 2 if grad is not None else 1
+    fig = make_subplots(1, cols, subplot_titles=[f"receptive field rows {t}–{b}, cols {l}–{r}",
+                                                 "|∂ neuron / ∂ input|"][:cols], horizontal_spacing=0.06)
+    fig.add_trace(go.Image(z=_rgb(x), hovertemplate="row %{y}, col %{x}<extra></extra>"), 1, 1)
+    fig.add_trace(_box_trace(box), 1, 1)
+    if grad is not None:
+        fig.add_trace(go.Heatmap(z=grad.numpy(), colorscale=MAPS, showscale=False,
+                                 hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, 2)
+        fig.add_trace(_box_trace(box, "#ffffff"), 1, 2)
+        fig.update_yaxes(autorange="reversed", scaleanchor="x2", row=1, col=2)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, constrain="domain")
+    fig.update_yaxes(scaleanchor="x", row=1, col=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def pool_detail_figure(p: PoolDetail, height: int = 300) -> go.Figure:
+    """The pooling window with its numbers; the max pool's winner outlined."""
+    z = p.window.numpy()
+    finite = z[np.isfinite(z)]
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=np.where(np.isfinite(z), z, np.nan), x=p.cols, y=p.rows, colorscale=MAPS,
+                             text=[[fmt(float(v)) for v in r] for r in z], texttemplate="%{text}", showscale=False,
+                             zmin=float(finite.min()) if finite.size else 0, textfont=dict(size=14)))
+    if p.winner is not None:
+        fig.add_trace(_box_trace((p.winner[0], p.winner[1], p.winner[0], p.winner[1])))
+    how = (f"max = {p.value:.4f} at row {p.winner[0]}, col {p.winner[1]}" if p.kind == "max" else
+           f"sum / {p.divisor} = {p.value:.4f}")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", title="input row")
+    fig.update_xaxes(title="input col", constrain="domain")
+    fig.update_layout(title=f"{p.kind} pooling window of output ({p.index[0]}, {p.index[1]}): {how}",
+                      height=height, margin=dict(l=10, r=10, t=50, b=10), font=FONT)
+    return fig
+
+
+def softmax_figure(s: SoftmaxDetail, classes: tuple[str, ...]) -> go.Figure:
+    """Logits → logits − max → exp → ÷ sum, one row per class."""
+    cells = [[plot_text(c) for c in classes], [f"{v:.3f}" for v in s.logits], [f"{v:.3f}" for v in s.shifted],
+             [f"{v:.4f}" for v in s.exps], [f"{v:.1%}" for v in s.probabilities]]
+    fig = go.Figure(go.Table(header=dict(values=["class", "logit z", "z − max z", "exp(z − max z)",
+                                                 f"÷ {s.total:.4f} = probability"], font=dict(size=14)),
+                             cells=dict(values=cells, font=dict(size=14), height=28)))
+    fig.update_layout(height=90 + 28 * len(classes), margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def top_patches_figure(patches: list[TopPatch], classes_of: list[str] | None = None) -> go.Figure:
+    """The receptive-field patches that excite a channel most, strongest first."""
+    n = max(1, len(patches))
+    titles = [f"#{p.image}: {p.value:.2f}" + (f" ({plot_text(classes_of[i])})" if classes_of else "")
+              for i, p in enumerate(patches)]
+    fig = make_subplots(1, n, subplot_titles=titles or [""], horizontal_spacing=0.02)
+    for i, p in enumerate(patches):
+        fig.add_trace(go.Image(z=_rgb(p.patch), hoverinfo="skip"), 1, i + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=200, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    fig.update_annotations(font_size=12)
+    return fig

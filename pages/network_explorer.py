@@ -1,0 +1,148 @@
+"""Network Explorer: the whole network on one screen for one image, and any neuron down to its arithmetic — on a
+shipped, a just-trained or an uploaded model, for a sample, a validation image, an upload or a drawing."""
+import streamlit as st
+import streamlit.components.v1 as components
+import torch
+
+from cnnviz import ConfigError
+from cnnviz.explorer import drawpad
+from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detail, overview, pooling_detail,
+                             random_init, receptive_field, softmax_detail, top_patches)
+from cnnviz.figures import network as figs
+from cnnviz.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
+from cnnviz.text import md_text
+from cnnviz.ui import PageState, image_picker, show_error
+
+MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
+POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+S = PageState("net", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample="", idx=0, layer="", ch=0, i=0, j=0,
+                          before=False, every=False),
+              options=dict(model=(*MODELS, TRAINED, UPLOAD), src=SOURCES),
+              bounds=dict(idx=(0, 2000), ch=(0, 4095), i=(0, 4095), j=(0, 4095)))
+draw_pad = drawpad.declare(components.declare_component)
+ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def get_model(key: str, ckpt: bytes | None, before: bool):
+    model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
+    return (random_init(model, seed=0) if before else model), info
+
+
+@st.cache_data(max_entries=32, show_spinner=False)  # hashable arguments only: names, numbers, bytes, tuples
+def network(args: tuple, every: bool):
+    model, info = get_model(*args[:3])
+    x, label = explorer_input(info, *args[3:])
+    return overview(model, x, every), x, label
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def overview_fig(args: tuple, every: bool, selected: tuple[int, int]):
+    return figs.overview_figure(network(args, every)[0], get_model(*args[:3])[1].classes, selected)
+
+
+@st.cache_data(max_entries=32, show_spinner="Searching the validation set…")
+def strongest(args: tuple, layer: str, ch: int):
+    model, info = get_model(*args)
+    return top_patches(model, validation_set(info.dataset)[0], layer, ch, k=8)
+
+
+st.title("Network Explorer")
+st.caption("Every layer's feature maps as a column, lines where a layer reads another, residual connections as "
+           "arcs, the probabilities on the right. Click a thumbnail (or pick below) for one neuron's arithmetic.")
+for n in S.notices:
+    st.text(n)  # the link's garbage, quoted: plain text, never markdown
+if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
+    ss[S.key("model")] = S.defaults["model"]
+    st.text("No model was trained in this session yet: showing a shipped model.")
+c = st.columns([3, 3, 2])
+choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
+key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped, trained in the Training Lab this "
+                     "session, or a checkpoint file.", format_func=lambda k: MODELS[k].title if k in MODELS else
+                     {TRAINED: "The model you trained (Training Lab)", UPLOAD: "Upload a checkpoint…"}[k])
+before = c[2].toggle("Before training", key=S.key("before"), help="The same layers with random weights (seed 0).")
+every = c[2].toggle("Every layer", key=S.key("every"), help="Also batch norm and identity shortcuts as columns.")
+src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
+                 help="A shipped sample, a validation image, your file, or a drawing.")
+try:
+    ckpt = ss.get("explorer_model_bytes") if key == TRAINED else None
+    if key == UPLOAD:
+        up = c[0].file_uploader("Checkpoint", type=["pt", "pth", "ckpt"], key="net_ckpt",
+                                help="Loaded with torch.load(weights_only=True): tensors only, never code.")
+        if up is None:
+            st.info("Upload a checkpoint file to explore your own model.", icon=":material/upload_file:")
+            st.stop()
+        ckpt = up.getvalue()
+    model, info = get_model(key, ckpt, before)
+    data, drawing = None, ()
+    if src == "draw":
+        with c[1]:
+            drawing = tuple(draw_pad(size=info.kwargs["size"], key="net_drawing", default=None) or ())
+    else:
+        data = image_picker(S, c[1], src, list(samples_for(info)), "net_img", "Resized to the model's input.")
+    args = (key, ckpt, before, src, S["sample"], S["idx"], data, drawing)
+    ov, x, label = network(args, every)
+except ConfigError as err:
+    show_error(err)
+    st.stop()
+
+names = [col.name for col in ov.columns[1:]]
+click = ss.get("net_click")
+points = click["selection"]["points"] if click and click.get("selection") else []
+if points and points[0].get("customdata") and tuple(points[0]["customdata"]) != ss.get("net_last_click"):
+    ss["net_last_click"] = tuple(points[0]["customdata"])
+    if points[0]["customdata"][0] > 0:  # [column, channel]; column 0 is the input
+        ss[S.key("layer")], ss[S.key("ch")] = names[points[0]["customdata"][0] - 1], points[0]["customdata"][1]
+if S["layer"] not in names:
+    if S["layer"]:
+        st.text(f"No layer {S['layer']!r} in this model: showing the first one.")
+    ss[S.key("layer")] = names[0]
+ci = names.index(S["layer"]) + 1
+ss[S.key("ch")], ss[S.key("i")], ss[S.key("j")] = ov.clamp(ci, S["ch"], S["i"], S["j"])
+col = ov.columns[ci]
+top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
+m = c[2].columns(2)
+m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
+m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
+            help=f"True class: {info.classes[label]}" if label is not None else "True class unknown.")
+st.plotly_chart(overview_fig(args, every, (ci, S["ch"])), key="net_click", on_select="rerun",
+                selection_mode="points", width="stretch")
+
+st.subheader("One neuron")
+w = st.columns([3, 1, 1, 1])
+w[0].selectbox("Layer", names, key=S.key("layer"), help="Readable name; the module path is in the title below.")
+w[1].number_input("Channel", 0, col.maps.shape[0] - 1, key=S.key("ch"), help="Which feature map (or unit).")
+ch, i = S["ch"], w[2].number_input("Row", 0, col.maps.shape[1] - 1, key=S.key("i"), help="Output position: row.")
+j = w[3].number_input("Column", 0, col.maps.shape[2] - 1, key=S.key("j"), help="Output position: column.")
+st.markdown(f"**{md_text(col.name)}** · `{(col.path or col.kind).replace('`', '')}` · output "
+            f"{'×'.join(map(str, col.shape))} · value at [{ch}, {i}, {j}] = **{float(col.maps[ch, i, j]):.4f}**")
+try:
+    maths, patches = st.tabs(["Arithmetic", "Strongest validation patches"])
+    with maths:  # engine results -> figures; each kind of layer has its own arithmetic
+        spatial = col.path and len(col.shape) == 3
+        if spatial:
+            box = receptive_field(model, x, col.path, (i, j))
+            st.plotly_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
+                            width="stretch")
+        if col.kind == "Conv2d":
+            d = neuron_detail(model, x, col.path, ch, (i, j))
+            after = "".join(f" → {k} → {v:.4f}" for _, k, v in d.after)
+            st.markdown(f"Σ products **{d.pre_activation - d.bias:.4f}** + bias **{d.bias:.4f}** = pre-activation "
+                        f"**{d.pre_activation:.4f}** (PyTorch: {d.value:.4f}){after}")
+            st.plotly_chart(figs.conv_detail_figure(d), width="stretch")
+        elif col.kind in POOLS:
+            st.plotly_chart(figs.pool_detail_figure(pooling_detail(model, x, col.path, ch, (i, j))), width="stretch")
+        elif ci == len(ov.columns) - 1:
+            st.plotly_chart(figs.softmax_figure(softmax_detail(torch.tensor(ov.logits)), info.classes),
+                            width="stretch")
+        else:
+            st.markdown(" → ".join(f"{md_text(n)}: **{v:.4f}**" for n, v in ov.cell_inputs(ci, ch, i, j)))
+    with patches:
+        if not spatial or info.dataset not in ("digits", "shapes", "cleverhans"):
+            st.info("Needs a feature-map layer and a model trained on digits or shapes (their validation sets "
+                    "ship with cnnviz).", icon=":material/info:")
+        elif st.toggle("Search the validation set", key="net_top_on", help="Runs every validation image once."):
+            st.plotly_chart(figs.top_patches_figure(strongest((key, ckpt, before), col.path, ch)), width="stretch")
+except ConfigError as err:
+    show_error(err)
+S.sync_url()
