@@ -9,8 +9,8 @@ from cnnviz.explorer import drawpad
 from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detail, overview, pooling_detail,
                              random_init, receptive_field, softmax_detail, top_patches)
 from cnnviz.figures import network as figs
-from cnnviz.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
-from cnnviz.text import md_text
+from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
+from cnnviz.io.text import md_text
 from cnnviz.ui import PageState, image_picker, show_error
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"

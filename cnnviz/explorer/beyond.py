@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from ..errors import ConfigError
-from ..saliency import eval_mode
+from cnnviz.errors import ConfigError
+from cnnviz.inside.saliency import eval_mode
 from .receptive import receptive_field
 
 
@@ -107,9 +107,9 @@ SOURCES = ("sample", "validation", "upload", "draw")
 
 def explorer_input(info, source: str, sample: str = "", index: int = 0, data: bytes | None = None,
                    drawing=()) -> tuple[torch.Tensor, int | None]:
-    """The Network Explorer's image: :func:`cnnviz.shipped.input_image`'s sources plus a drawing (the canvas's
+    """The Network Explorer's image: :func:`cnnviz.inside.shipped.input_image`'s sources plus a drawing (the canvas's
     intensities; an empty drawing is a black image). Returns (x (1, C, H, W), true class or None)."""
-    from ..shipped import input_image
+    from cnnviz.inside.shipped import input_image
     c, size = info.kwargs["in_channels"], info.kwargs["size"]
     if source == "draw":
         return drawing_input(list(drawing) or [0.0] * (size * size), c, size), None

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import ConfigError
+from cnnviz.errors import ConfigError
 from .receptive import receptive_field
 from .recording import Recording, record
 from .windows import window

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import ConfigError
+from cnnviz.errors import ConfigError
 from .recording import record
 from .windows import SPATIAL, axis_window
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from ..errors import ConfigError
-from ..saliency import eval_mode
+from cnnviz.errors import ConfigError
+from cnnviz.inside.saliency import eval_mode
 
 ADDS = {torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__, operator.add}
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
-from ..explorer import NeuronDetail, Overview, PoolDetail, SoftmaxDetail, TopPatch
-from ..text import plot_text
+from cnnviz.explorer import NeuronDetail, Overview, PoolDetail, SoftmaxDetail, TopPatch
+from cnnviz.io.text import plot_text
 from .animation import fmt
 from .features import FONT, MAPS, WEIGHTS, _rgb, tile
 

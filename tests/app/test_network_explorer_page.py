@@ -7,7 +7,7 @@ import torch
 
 import apptest
 from cnnviz.explorer import neuron_detail, overview
-from cnnviz.shipped import input_image, load_model
+from cnnviz.inside.shipped import input_image, load_model
 
 open_page = partial(apptest.open_page, "network_explorer")
 metric = apptest.metric

@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from cnnviz import ConfigError
 from cnnviz.explorer import neuron_detail, pooling_detail, receptive_field, receptive_field_chain, softmax_detail
-from cnnviz.models import SmallResNet, TinyVGG
+from cnnviz.architecture.models import SmallResNet, TinyVGG
 
 
 def hooked(model, x, layer):

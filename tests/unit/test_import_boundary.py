@@ -35,7 +35,9 @@ def test_only_allowed_files_import_streamlit():
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not any(n.split(".")[0] == "streamlit" for n in names), f"{path} imports streamlit"
+            # the load generators in bench/ speak Streamlit's wire protocol: its message classes, not the runtime
+            protocol = path.parent.name == "bench" and all(n.startswith("streamlit.proto") for n in names)
+            assert protocol or not any(n.split(".")[0] == "streamlit" for n in names), f"{path} imports streamlit"
 
 
 def test_the_app_never_imports_ray_unless_a_cluster_is_configured():
