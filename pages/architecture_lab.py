@@ -8,7 +8,7 @@ from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
-from cnnviz.ui import PageState, architecture_panels as panels, show_error
+from cnnviz.ui import PageState, architecture_panels as panels, show_chart, show_error
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
                            wo=16, wk=3), options=dict(preset=tuple(PRESETS)),
@@ -31,7 +31,7 @@ presets_tab, blocks_tab, build_tab, principles_tab = st.tabs(
 with presets_tab:
     name = st.selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
     st.info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
-    summary = panels.layer_report(panels.preset_summary(name))
+    summary = panels.layer_report(panels.preset_summary(name), S.key("preset_share_fig"))
 
 with blocks_tab:
     c = st.columns(6)
@@ -43,7 +43,7 @@ with blocks_tab:
             num(c[5], "SE reduction r", "red", "SE's hidden width is C_out / r.")]
     try:
         rows = blocks(*args)
-        st.plotly_chart(block_figure(rows), width="stretch")
+        show_chart(block_figure(rows), S.key("block_fig"))
         st.dataframe(pd.DataFrame([dict(block=r.name, params=r.params, closed_form=r.formula_params,
                                         ratio_measured=round(r.ratio_measured, 4), ratio_formula=r.ratio_formula,
                                         ratio_closed_form=round(r.ratio_closed, 4), flops=r.flops,
@@ -64,19 +64,19 @@ with principles_tab:
         ws = weight_sharing((wargs[0], wargs[1], wargs[1]), wargs[2], wargs[3])
         st.markdown(f"Output {'×'.join(map(str, ws.out_shape))}: one kernel is reused at **{ws.positions:,}** positions; "
                     f"a fully connected layer needs **{ws.dense / ws.conv:,.0f}×** the parameters.")
-        st.plotly_chart(weight_sharing_figure(ws), width="stretch")
+        show_chart(weight_sharing_figure(ws), S.key("ws_fig"))
     except ConfigError as err:
         show_error(err)
     st.subheader(f"Receptive field, layer by layer ({name})")
     pts = [(f"{r.name} ({r.kind})", r.receptive_field[0]) for r in summary.rows if isinstance(r.receptive_field, tuple)]
     if pts:
-        st.plotly_chart(rf_figure(pts), width="stretch")
+        show_chart(rf_figure(pts), S.key("rf_fig"))
     else:
         st.info("No receptive field to follow in this preset.", icon=":material/info:")
     st.subheader("EfficientNet compound scaling: depth α^φ, width β^φ, resolution γ^φ (α=1.2, β=1.1, γ=1.15)")
     phi = st.slider("Largest φ", 0, 6, key=S.key("phi"), help="Compound coefficient: FLOPs should grow ≈ 2^φ.")
     scaled = scaling(phi)
-    st.plotly_chart(scaling_figure(scaled), width="stretch")
+    show_chart(scaling_figure(scaled), S.key("scaling_fig"))
     st.dataframe(pd.DataFrame([dict(phi=r.phi, depth_per_stage=r.depth, widths=str(r.widths), resolution=r.resolution,
                                     flops=r.flops, measured_ratio=round(r.ratio, 2), predicted=round(r.predicted, 2),
                                     two_to_phi=r.two_phi) for r in scaled]), hide_index=True, width="stretch")

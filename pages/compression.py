@@ -12,7 +12,7 @@ from cnnviz.compression.distill import DistillConfig, digits_model
 from cnnviz.figures import compression as figs
 from cnnviz.architecture.models import TinyVGG
 from cnnviz.training import get_local_runner
-from cnnviz.ui import PageState, jobs, show_error
+from cnnviz.ui import PageState, jobs, show_chart, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
                                alpha=0.3, temp=4.0, epochs=8, rev=False),
@@ -65,8 +65,8 @@ with qt:
     m[1].metric("Model size", f"{model_size_bytes(qmodel, bits, sym, perch):,} B", help=f"float32: {base_size:,} B")
     m[2].metric("Step (scale)", f"{p.scale[ch if perch else 0].item():.4g}", help="Distance between two levels.")
     m[3].metric("Largest error", f"{(shown_q - shown).abs().max().item():.4g}", help="At most half a step.")
-    st.plotly_chart(figs.quant_histogram(shown, shown_q, p.levels(ch if perch else 0),
-                                         f"{layers[li][0]}" + (f", channel {ch}" if perch else "")), width="stretch")
+    show_chart(figs.quant_histogram(shown, shown_q, p.levels(ch if perch else 0),
+                                         f"{layers[li][0]}" + (f", channel {ch}" if perch else "")), S.key("quant_fig"))
 
 with pt:
     c = st.columns([3, 1])
@@ -85,9 +85,9 @@ with pt:
         m[2].metric("Model size", f"{model_size_bytes(pruned):,} B", help="Nonzeros plus a 1-bit mask where that "
                     f"is smaller than dense; float32: {base_size:,} B")
         c = st.columns(2)
-        c[0].plotly_chart(figs.magnitude_histogram(prune_scores(model, struct), tau, "mean |w| of a channel"
-                                                   if struct else "|w|"), width="stretch")
-        c[1].plotly_chart(figs.sparsity_figure(rows), width="stretch")
+        show_chart(figs.magnitude_histogram(prune_scores(model, struct), tau, "mean |w| of a channel"
+                                           if struct else "|w|"), S.key("magnitude_fig"), c[0])
+        show_chart(figs.sparsity_figure(rows), S.key("sparsity_fig"), c[1])
     except ConfigError as err:
         show_error(err)
 
@@ -95,7 +95,7 @@ with tt:
     st.caption(f"Quantization uses the Quantization tab's scheme ({'symmetric' if sym else 'asymmetric'}, "
                f"{'per channel' if perch else 'per tensor'}); pruning the Pruning tab's kind, with τ chosen to zero "
                "10 %…90 % over all layers (labels). One global τ hits layers with small weights first.")
-    st.plotly_chart(figs.tradeoff_figure(curves("digits_TinyVGG", sym, perch, struct)), width="stretch")
+    show_chart(figs.tradeoff_figure(curves("digits_TinyVGG", sym, perch, struct)), S.key("tradeoff_fig"))
 
 with dt:
     _, teacher, t_title = model_("digits_SmallResNet", 16)

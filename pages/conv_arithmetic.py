@@ -8,7 +8,7 @@ from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
 from cnnviz.geometry.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
                              receptive_field_formula)
 from cnnviz.geometry.specs import ConvSpec, PoolSpec
-from cnnviz.ui import PageState, axis_inputs, fmt_int, show_error, show_formulas
+from cnnviz.ui import PageState, axis_inputs, fmt_int, show_chart, show_error, show_formulas
 from cnnviz.geometry.verify import check_with_pytorch
 
 V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
@@ -79,7 +79,7 @@ with conv_tab:
         spec = ConvSpec(dims, cin, cout, k, s, p, d, groups, bias, mode, transposed, op)
         g = spec.geometry(size)
         outs, params, flops = conv_output_formulas(g), conv_params_formula(g, bias), conv_flops_formula(g)
-        m = st.columns(4)
+        m = st.columns([3, 2, 2, 2])  # room for a 3-D shape like 8×256×256×512
         m[0].metric("Output shape", "×".join(map(str, g.out_shape)), help="(C_out, *spatial)")
         m[1].metric("Parameters", fmt_int(params.value), help=f"{params.value:,} weights and biases")
         m[2].metric("FLOPs", fmt_int(flops.value), help=f"{flops.value:,}: 2 per multiply-add, as "
@@ -93,7 +93,7 @@ with conv_tab:
         with right:
             title = "Transposed conv drawn as the equivalent direct conv" if transposed else "One window"
             step = window_picker(g.spatial_out, S.key("win"))
-            st.plotly_chart(geometry_figure(conv_axes(g), title, step), width="stretch")
+            show_chart(geometry_figure(conv_axes(g), title, step), S.key("conv_fig"))
     except ConfigError as err:
         show_error(err)
 
@@ -120,7 +120,7 @@ with pool_tab:
             show_formulas(pool_output_formulas(pg))
         with right:
             step = window_picker(pg.spatial_out, S.key("pwin"))
-            st.plotly_chart(geometry_figure(pool_axes(pg), "One pooling window", step), width="stretch")
+            show_chart(geometry_figure(pool_axes(pg), "One pooling window", step), S.key("pool_fig"))
     except ConfigError as err:
         show_error(err)
 

@@ -8,7 +8,7 @@ from cnnviz.inside.features import capture, channel_stats, equivariance, first_c
     rotation_change, shift
 from cnnviz.figures import features as figs
 from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
-from cnnviz.ui import PageState, image_picker, show_error
+from cnnviz.ui import PageState, image_picker, show_chart, show_error
 from cnnviz.io.text import md_text
 
 MODELS, UPLOAD = list_models(), "upload"
@@ -52,12 +52,12 @@ logits, acts = capture(model, x)
 probs = probabilities(logits)[0]
 left, right = st.columns([1, 3])
 with left:
-    st.plotly_chart(figs.image_figure(x[0], f"Input {x.shape[-2]}×{x.shape[-1]}×{x.shape[1]}"), width="stretch")
+    show_chart(figs.image_figure(x[0], f"Input {x.shape[-2]}×{x.shape[-1]}×{x.shape[1]}"), S.key("input_fig"))
     st.metric("Prediction", md_text(info.classes[int(probs.argmax())]),
               help="The class with the largest softmax probability.")
     st.caption(f"{float(probs.max()):.1%} sure" + (f" · true class: **{md_text(info.classes[label])}**" if label is not None
                                                   else ""))
-    st.plotly_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), width="stretch")
+    show_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), S.key("probs_fig"))
 with right:
     maps, kern, eq = st.tabs(["Feature maps", "Kernels", "Equivariance"])
     with maps:
@@ -66,8 +66,8 @@ with right:
         shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
         for n in shown:
             a = acts[n][0]  # (C, H, W)
-            st.plotly_chart(figs.activation_grid(a, f"{n} · {layer_kind(model, n)} · {a.shape[0]}×{a.shape[1]}"
-                                                    f"×{a.shape[2]}"), width="stretch", key=f"feat_grid_{n}")
+            show_chart(figs.activation_grid(a, f"{n} · {layer_kind(model, n)} · {a.shape[0]}×{a.shape[1]}"
+                                               f"×{a.shape[2]}"), f"feat_grid_{n}")
         st.subheader("Enlarge one channel")
         if S["layer"] not in acts:
             st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
@@ -77,13 +77,13 @@ with right:
         st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
         ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
         e = st.columns([3, 2])
-        e[0].plotly_chart(figs.channel_figure(acts[layer][0, ch], f"{layer}, channel {ch}"), width="stretch")
+        show_chart(figs.channel_figure(acts[layer][0, ch], f"{layer}, channel {ch}"), S.key("channel_fig"), e[0])
         stats = channel_stats(acts[layer])
         e[1].dataframe(pd.DataFrame(dict(mean=stats.mean, std=stats.std, max=stats.max,
                                          zeros=stats.zero_fraction)).style.format("{:.3f}"), height=400,
                        width="stretch")
     with kern:
-        st.plotly_chart(figs.kernels_figure(first_conv_kernels(model)), width="stretch")
+        show_chart(figs.kernels_figure(first_conv_kernels(model)), S.key("kernels_fig"))
         st.caption("Each small square is one 3×3 filter of the first conv layer: red weights subtract, blue "
                    "weights add. Edge detectors show as a red side next to a blue side.")
     with eq:
@@ -93,11 +93,11 @@ with right:
         dx = e[1].slider("Shift right (px)", -lim, lim, key=S.key("dx"), help="Move the image right (negative: left).")
         try:
             rows = equivariance(model, x, dy, dx)
-            st.plotly_chart(figs.equivariance_figure(rows), width="stretch")
+            show_chart(figs.equivariance_figure(rows), S.key("equiv_fig"))
             st.caption("Green: the shift is a whole number of this layer's cells, so a stride-1 conv moves its "
                        "map exactly (distance ≈ 0 away from the borders). Orange: pooling's grid cannot follow a "
                        "shift smaller than its stride.")
-            st.plotly_chart(figs.image_figure(shift(x, dy, dx)[0], "Shifted input", 260), width="stretch")
+            show_chart(figs.image_figure(shift(x, dy, dx)[0], "Shifted input", 260), S.key("shifted_fig"))
             st.dataframe(pd.DataFrame([dict(rotation=f"{d}°", prediction=info.classes[k], probability=f"{p:.1%}")
                                        for d, k, p in rotation_change(model, x)]), hide_index=True)
         except ConfigError as err:

@@ -28,14 +28,16 @@ LINKS = [
                    ":material/model_training:")]),
     ("Inside the model", [("pages/feature_maps.py", "Feature Maps — activations and kernels of a trained model",
                            ":material/layers:"),
-                          ("pages/saliency.py", "Saliency — where the model looks (captum)", ":material/visibility:")]),
+                          ("pages/saliency.py", "Saliency — where the model looks (captum)", ":material/visibility:"),
+                          ("pages/network_explorer.py", "Network Explorer — the whole network for one image, any "
+                           "neuron down to its arithmetic", ":material/hub:")]),
     ("Compression & metrics", [("pages/compression.py", "Compression — quantization, pruning, distillation",
                                 ":material/compress:"),
                                ("pages/metrics_losses.py", "Metrics & Losses — IoU, Dice, focal loss, mAP",
                                 ":material/functions:")]),
 ]
-cols = st.columns(len(LINKS))
-for col, (section, links) in zip(cols, LINKS):
-    col.subheader(section)
-    for path, label, icon in links:
-        col.page_link(path, label=label, icon=icon)
+for row in (LINKS[:3], LINKS[3:]):  # 3 per row: wide enough for whole words and the links' text
+    for col, (section, links) in zip(st.columns(3, gap="large"), row):
+        col.subheader(section)
+        for path, label, icon in links:
+            col.page_link(path, label=label, icon=icon)

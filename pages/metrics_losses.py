@@ -11,7 +11,7 @@ from cnnviz.figures import metrics as figs
 from cnnviz.metrics import (box_area, box_intersection, box_iou, demo_detections, dice, dice_from_iou, disk_mask,
                             loss_vs_probability, mask_iou, mean_average_precision, pr_curve, precision_recall_at,
                             topk_accuracy)
-from cnnviz.ui import PageState, show_error
+from cnnviz.ui import PageState, show_chart, show_error
 
 S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
                               gamma=2.0, p=0.9, cls="cat", thr=0.5),
@@ -42,7 +42,7 @@ with tabs[0]:
     c[2].metric("Union", f"{box_area(a) + box_area(b) - i:g}", help="|A| + |B| − |A ∩ B|.")
     right.latex(rf"\mathrm{{IoU}}=\frac{{|A\cap B|}}{{|A|+|B|-|A\cap B|}}=\frac{{{i:g}}}{{{box_area(a):g}+"
                 rf"{box_area(b):g}-{i:g}}}={iou:.3f}")
-    right.plotly_chart(figs.boxes_figure(a, b, inter), width="stretch")
+    show_chart(figs.boxes_figure(a, b, inter), S.key("boxes_fig"), right)
 
 with tabs[1]:
     left, right = st.columns([1, 3])
@@ -56,9 +56,9 @@ with tabs[1]:
     left.metric("IoU", f"{j:.3f}", help="|A ∩ B| / |A ∪ B| (the Jaccard index).")
     left.latex(rf"\mathrm{{Dice}}=\frac{{2\cdot{int((A & B).sum())}}}{{{int(A.sum())}+{int(B.sum())}}}={d:.3f}")
     c = right.columns(2)
-    c[0].plotly_chart(figs.masks_figure(A, B), width="stretch")
+    show_chart(figs.masks_figure(A, B), S.key("masks_fig"), c[0])
     grid = np.linspace(0, 1, 101)
-    c[1].plotly_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), width="stretch")
+    show_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), S.key("dice_fig"), c[1])
 
 with tabs[2]:
     left, right = st.columns([1, 3])
@@ -74,7 +74,7 @@ with tabs[2]:
     left.metric("Focal / CE", f"{(1 - p) ** gamma:.4f}" if ce_p > 0 else "—", help="The factor (1 − p)^γ.")
     left.caption("An easy example (p = 0.9) keeps (1 − 0.9)² = 1 % of its loss at γ = 2; a hard one "
                  "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
-    right.plotly_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), width="stretch")
+    show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
 
 with tabs[3]:
     dets, n_gt = demo_detections(0)
@@ -92,8 +92,8 @@ with tabs[3]:
     c[4].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
     c[5].metric("mAP", f"{m_ap:.3f}", help="Mean of the AP of every class.")
     c = st.columns([2, 2, 1.3])
-    c[0].plotly_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), width="stretch")
-    c[1].plotly_chart(figs.ap_bars(aps, m_ap), width="stretch")
+    show_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), S.key("pr_fig"), c[0])
+    show_chart(figs.ap_bars(aps, m_ap), S.key("ap_fig"), c[1])
     c[2].dataframe(pd.DataFrame(dict(score=curve.scores, match=np.where(curve.is_tp, "TP", "FP"),
                                      kept=curve.scores >= thr)), hide_index=True, height=440)
     st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ 0.5 "
@@ -111,7 +111,7 @@ with tabs[4]:
         c[1].metric("Top-5 accuracy", f"{accs[4]:.1%}", help="The right class is among the 5 best guesses.")
         c[2].metric("Validation images", len(ds.y_val), help="sklearn digits, 8×8, held out from training.")
         st.caption(f"Model: {title}. Top-10 is always 100 % with 10 classes.")
-        st.plotly_chart(figs.topk_figure(ks, accs), width="stretch")
+        show_chart(figs.topk_figure(ks, accs), S.key("topk_fig"))
     except ConfigError as err:
         show_error(err)
 

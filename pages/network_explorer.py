@@ -11,7 +11,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
 from cnnviz.io.text import md_text
-from cnnviz.ui import PageState, image_picker, show_error
+from cnnviz.ui import PageState, image_picker, show_chart, show_error
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
@@ -105,8 +105,8 @@ m = c[2].columns(2)
 m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
 m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
             help=f"True class: {info.classes[label]}" if label is not None else "True class unknown.")
-st.plotly_chart(overview_fig(args, every, (ci, S["ch"])), key="net_click", on_select="rerun",
-                selection_mode="points", width="stretch")
+show_chart(overview_fig(args, every, (ci, S["ch"])), "net_click", on_select="rerun",
+           selection_mode="points")
 
 st.subheader("One neuron")
 w = st.columns([3, 1, 1, 1])
@@ -122,19 +122,19 @@ try:
         spatial = col.path and len(col.shape) == 3
         if spatial:
             box = receptive_field(model, x, col.path, (i, j))
-            st.plotly_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
-                            width="stretch")
+            show_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
+                       S.key("rf_fig"))
         if col.kind == "Conv2d":
             d = neuron_detail(model, x, col.path, ch, (i, j))
             after = "".join(f" → {k} → {v:.4f}" for _, k, v in d.after)
             st.markdown(f"Σ products **{d.pre_activation - d.bias:.4f}** + bias **{d.bias:.4f}** = pre-activation "
                         f"**{d.pre_activation:.4f}** (PyTorch: {d.value:.4f}){after}")
-            st.plotly_chart(figs.conv_detail_figure(d), width="stretch")
+            show_chart(figs.conv_detail_figure(d), S.key("conv_fig"))
         elif col.kind in POOLS:
-            st.plotly_chart(figs.pool_detail_figure(pooling_detail(model, x, col.path, ch, (i, j))), width="stretch")
+            show_chart(figs.pool_detail_figure(pooling_detail(model, x, col.path, ch, (i, j))), S.key("pool_fig"))
         elif ci == len(ov.columns) - 1:
-            st.plotly_chart(figs.softmax_figure(softmax_detail(torch.tensor(ov.logits)), info.classes),
-                            width="stretch")
+            show_chart(figs.softmax_figure(softmax_detail(torch.tensor(ov.logits)), info.classes),
+                       S.key("softmax_fig"))
         else:
             st.markdown(" → ".join(f"{md_text(n)}: **{v:.4f}**" for n, v in ov.cell_inputs(ci, ch, i, j)))
     with patches:
@@ -142,7 +142,7 @@ try:
             st.info("Needs a feature-map layer and a model trained on digits or shapes (their validation sets "
                     "ship with cnnviz).", icon=":material/info:")
         elif st.toggle("Search the validation set", key="net_top_on", help="Runs every validation image once."):
-            st.plotly_chart(figs.top_patches_figure(strongest((key, ckpt, before), col.path, ch)), width="stretch")
+            show_chart(figs.top_patches_figure(strongest((key, ckpt, before), col.path, ch)), S.key("patches_fig"))
 except ConfigError as err:
     show_error(err)
 S.sync_url()

@@ -7,7 +7,7 @@ from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
 from cnnviz.inside.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
-from cnnviz.ui import PageState, image_picker, show_error
+from cnnviz.ui import PageState, image_picker, show_chart, show_error
 from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
@@ -68,7 +68,7 @@ m = st.columns(3)
 m[0].metric("Prediction", md_text(info.classes[pred]), help="The class with the largest logit.")
 m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose logit is attributed to the pixels.")
 m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
-st.plotly_chart(saliency_grid(x[0], maps, alpha), width="stretch")
+show_chart(saliency_grid(x[0], maps, alpha), S.key("grid_fig"))
 
 sanity_tab, hans_tab = st.tabs(["Sanity check", "Clever Hans"])
 with sanity_tab:
@@ -77,7 +77,7 @@ with sanity_tab:
     if st.toggle("Run the sanity check", key=S.key("sanity"), help="Recomputes every map once per layer."):
         with st.spinner("Randomising layer by layer…"):
             rows = sanity_check(model, x, target, methods=[m for m in METHODS if m != "occlusion"], **opts)
-        st.plotly_chart(sanity_figure(rows), width="stretch")
+        show_chart(sanity_figure(rows), S.key("sanity_fig"))
 with hans_tab:
     hans, hinfo = load("cleverhans_TinyVGG")
     ds = clever_data()
@@ -93,6 +93,6 @@ with hans_tab:
                 help="Same shapes, patch repainted: the model follows the patch.")
     h[2].metric("Gradient on the patch", f"{patch_share(hm[LABELS['saliency']]):.0%}",
                 help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
-    st.plotly_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), width="stretch")
+    show_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), S.key("hard_fig"))
 
 S.sync_url()

@@ -10,7 +10,7 @@ from cnnviz.figures import training as figs
 from cnnviz.training import get_runner
 from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
-from cnnviz.ui import PageState, jobs as jobs_ui, show_error
+from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error
 from cnnviz.io.uploads import load_zip
 from cnnviz.io.text import md_text
 
@@ -42,7 +42,7 @@ st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 't
 S.show_notices()
 S.sync_url()
 train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
-left, right = train_tab.columns([1, 2], gap="large")
+left, right = train_tab.columns([2, 3], gap="medium")  # the controls need room for whole labels
 with left:
     data = st.radio("Data", S.options["data"], key=S.key("data"), horizontal=True,
                     help="8×8 handwritten digits, generated 32×32 shapes, or a ZIP of your images (a folder per class).")
@@ -60,12 +60,12 @@ with left:
                            "(CNN Explainer's model). SmallResNet: BatchNorm and shortcut connections.")
     epochs = c[1].number_input("Epochs", 1, 50, key=S.key("epochs"), help="Passes over the training images.")
     opt = c[0].selectbox("Optimizer", S.options["opt"], key=S.key("opt"), help=EXPLAIN["optimizer"],
-                         format_func={"adamw": "AdamW (wd 1e-4)", "sgd": "SGD + momentum"}.get)
+                         format_func={"adamw": "AdamW", "sgd": "SGD + momentum"}.get)
     lr = c[1].number_input("Learning rate", 1e-4, 1.0, key=S.key("lr"), format="%.4f", help="Peak learning rate.")
     sched = c[0].selectbox("Schedule", S.options["sched"], key=S.key("sched"), help=EXPLAIN["schedule"])
-    c[1].button("Speed-run preset", on_click=speed_run, icon=":material/bolt:", help="The CIFAR-10 speed-record "
-                "recipe: small ResNet, SGD, one-cycle, label smoothing, EMA, flips.")
-    t = st.columns(2)
+    st.button("Speed-run preset", on_click=speed_run, icon=":material/bolt:", help="The CIFAR-10 speed-record "
+              "recipe: small ResNet, SGD, one-cycle, label smoothing, EMA, flips.", width="stretch")
+    t = [st.container()] * 2  # one toggle per row: whole labels
     sw = {name: t[i % 2].toggle(label + (" (CUDA)" if name == "amp" else ""), key=S.key(name), help=EXPLAIN[ex],
                                 disabled=name == "amp" and not cuda) for i, (name, label, ex) in enumerate(SWITCHES)}
     with st.expander("What each switch does"):
@@ -110,7 +110,8 @@ with right:
         with st.expander("The data: a few training images per class", expanded=not ss["train_jobs"]):
             st.caption(f"{len(ds.y_train):,} training and {len(ds.y_val):,} validation images, "
                        f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(map(md_text, ds.classes))}")
-            st.plotly_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8))
+            show_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8),
+                       S.key("samples_fig"))
         jobs_ui.training_panel(runner, ds, epochs, active)
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
@@ -124,7 +125,8 @@ with grad_tab:
     digits = offline("digits")
     r = st.cache_data(show_spinner="Training both for 30 steps…")(compare)(digits.x_train, digits.y_train, 10, depth)
     c = st.columns(2)
-    c[0].plotly_chart(figs.gradient_norm_figure({f"plain sigmoid ×{depth}": r["plain"]["grad_norms"],
-                                                 f"BatchNorm + residual ×{depth}": r["resnet"]["grad_norms"]}))
-    c[1].plotly_chart(figs.loss_pair_figure({"plain sigmoid": r["plain"]["losses"],
-                                             "BatchNorm + residual": r["resnet"]["losses"]}))
+    show_chart(figs.gradient_norm_figure({f"plain sigmoid ×{depth}": r["plain"]["grad_norms"],
+                                          f"BatchNorm + residual ×{depth}": r["resnet"]["grad_norms"]}),
+               S.key("gradnorm_fig"), c[0])
+    show_chart(figs.loss_pair_figure({"plain sigmoid": r["plain"]["losses"],
+                                      "BatchNorm + residual": r["resnet"]["losses"]}), S.key("losspair_fig"), c[1])

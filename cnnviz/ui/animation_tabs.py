@@ -16,7 +16,7 @@ from cnnviz.figures.animation_extra import channels_figure, counts_figure, paddi
     untouched_figure
 from cnnviz.geometry.arithmetic import PADDING_MODES
 from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import show_error
+from cnnviz.ui.widgets import show_chart, show_error
 
 
 def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False) -> None:
@@ -38,8 +38,8 @@ def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False
     cols[2].metric("Steps", n, help="one per output cell")
     cols[3].metric(f"Step {step}: {cell}", f"{s.value:.4g}",
                    help="The value this step writes (the figure shows the products and their sum).")
-    st.plotly_chart(animation_figure(steps, step - 1, SPEED_MS[state["speed"]]), width="stretch", theme=None,
-                    config=dict(displayModeBar=False), key=state.key(step_key + "_fig"))
+    show_chart(animation_figure(steps, step - 1, SPEED_MS[state["speed"]]), state.key(step_key + "_fig"), theme=None,
+               config=dict(displayModeBar=False))
 
 
 def ints(state: PageState, names_labels, helps) -> list:
@@ -49,9 +49,9 @@ def ints(state: PageState, names_labels, helps) -> list:
             for col, (n, lab), h in zip(cols, names_labels, helps)]
 
 
-def show(fig) -> None:
+def show(fig, key: str) -> None:
     """A figure at its own size, without the mode bar."""
-    st.plotly_chart(fig, width="content", theme=None, config=dict(displayModeBar=False))
+    show_chart(fig, key, width="content", theme=None, config=dict(displayModeBar=False))
 
 
 def one_d_tab(state: PageState) -> None:
@@ -98,7 +98,7 @@ def three_d_tab(state: PageState) -> None:
         x3, w3 = volume_demo(vd, vkd, state["seed"])
         t3, depths, planes = conv3d_plane_steps(x3, w3, vz - 1, stride=vs, padding=vp)
         names = [f"slice {z}" if 0 <= z < vd else "padding (zeros)" for z in depths]
-        show(channels_figure(t3, min(vstep, len(t3)) - 1, names))
+        show(channels_figure(t3, min(vstep, len(t3)) - 1, names), state.key("channels_fig"))
         st.caption(f"F.conv3d: output plane {min(vz, planes)} of {planes} reads input depths "
                    f"{', '.join(str(z) if 0 <= z < vd else f'{z} (padding)' for z in depths)} (each with its own "
                    "3×3 kernel slice) and adds their window "
@@ -117,7 +117,7 @@ def transposed_tab(state: PageState, x) -> None:
         "bottom / right (< stride).", "Which input cell stamps now (+ / − to step)."])
     try:
         tt = conv_transpose2d_steps(center_crop(x, tn), np.ones((tk, tk)), ts, tp, top)
-        show(transposed_figure(tt, min(state["tstep"], len(tt)) - 1))
+        show(transposed_figure(tt, min(state["tstep"], len(tt)) - 1), state.key("transposed_fig"))
     except ConfigError as err:
         show_error(err)
     st.markdown("Each input cell **stamps** value × kernel into the output (F.conv_transpose2d). When the kernel "
@@ -130,7 +130,7 @@ def multichannel_tab(state: PageState) -> None:
     mc, _ = ints(state, [("mc", "Input channels"), ("mstep", "Show step")],
                  ["C: one kernel slice per channel; their sums add up.", "Which output cell (+ / − to step)."])
     mt = multichannel_conv2d_steps(*channel_demo(mc, state["seed"]))
-    show(channels_figure(mt, state["mstep"] - 1))
+    show(channels_figure(mt, state["mstep"] - 1), state.key("multi_fig"))
     st.caption("Each channel has its own 3×3 kernel slice (weights −1, 0, 1). One output cell = the channels' "
                "window sums added together (F.conv2d with a 1×C×3×3 weight).")
 
@@ -143,7 +143,7 @@ def pitfalls_tab(state: PageState) -> None:
         un, uk, us, up = ints(state, [("un", "Input n×n"), ("uk", "Kernel k"), ("us", "Stride"), ("up", "Padding")],
                               ["Input size.", "Kernel size.", "Window step.", "Zero padding on each side."])
         try:
-            show(untouched_figure((un, un), untouched_inputs((un, un), uk, us, up), uk, up))
+            show(untouched_figure((un, un), untouched_inputs((un, un), uk, us, up), uk, up), state.key("untouched_fig"))
             st.caption(f"Windows start every {us} cells: rows/columns past the last one are dropped silently.")
         except ConfigError as err:
             show_error(err)
@@ -151,13 +151,13 @@ def pitfalls_tab(state: PageState) -> None:
         st.subheader("2. 'same' with an even kernel is lopsided")
         sk, sd = ints(state, [("sk", "Kernel k"), ("sd", "Dilation")], ["Try 4 vs 3.", "d·(k−1) odd → uneven padding."])
         lo, hi = same_padding_split(sk, sd)
-        show(padding_figure((4, 4), lo, hi))
+        show(padding_figure((4, 4), lo, hi), state.key("padding_fig"))
         st.caption(f"d·(k−1) = {lo + hi} padding cells per axis: PyTorch puts {lo} top/left and {hi} "
                    "bottom/right, so the output is shifted by half a cell when they differ.")
     st.subheader("3. Checkerboards from transposed convolution")
     tk, ts = state["tk"], state["ts"]  # from the Transposed tab
     even = even_overlap_kernel(tk, ts)
     show(counts_figure({f"k={tk}, s={ts}": overlap_counts((4, 4), tk, ts),
-                        f"k={even}, s={ts}": overlap_counts((4, 4), even, ts)}))
+                        f"k={even}, s={ts}": overlap_counts((4, 4), even, ts)}), state.key("counts_fig"))
     st.caption("Stamps per output cell for a 4×4 input (kernel and stride from the Transposed tab): uneven "
                "counts when k % s ≠ 0, an even interior when k is a multiple of s.")

@@ -12,7 +12,7 @@ from cnnviz.architecture.summary import fmt_bytes, share, summarize
 from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture import share_figure
 from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import fmt_int, show_error
+from cnnviz.ui.widgets import fmt_int, show_chart, show_error
 
 
 @st.cache_data
@@ -54,8 +54,8 @@ def set_stack(S: PageState, layers, in_shape) -> None:
     st.rerun()  # the layer-number inputs take the new length
 
 
-def layer_report(s):
-    """Totals, the per-layer table and where parameters and FLOPs go, for one summary."""
+def layer_report(s, key: str):
+    """Totals, the per-layer table and where parameters and FLOPs go, for one summary (``key``: its chart)."""
     m = st.columns(4)
     m[0].metric("Parameters", fmt_int(s.total_params), help=f"{s.total_params:,} (shared weights counted once)")
     m[1].metric("FLOPs", fmt_int(s.total_flops), help=f"{s.total_flops:,} for one input (2 per multiply-add)")
@@ -65,7 +65,7 @@ def layer_report(s):
     if s.other_flops or s.other_params:
         st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
                    f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
-    st.plotly_chart(share_figure(share(s.rows, "params"), share(s.rows, "flops")), width="stretch")
+    show_chart(share_figure(share(s.rows, "params"), share(s.rows, "flops")), key)
     return s
 
 
@@ -115,7 +115,7 @@ def builder_tab(S: PageState) -> None:
         st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],  # numbered as "At layer #"
                                        output=["×".join(map(str, o)) for o in outs]),
                                   index=pd.RangeIndex(1, len(layers) + 1, name="#")), width="stretch")
-        layer_report(stack_summary(cg.stack_to_json(layers, in_shape)))
+        layer_report(stack_summary(cg.stack_to_json(layers, in_shape)), S.key("builder_share_fig"))
         code = cg.to_code(layers, in_shape)
         st.code(code, language="python")
         d = st.columns(2)

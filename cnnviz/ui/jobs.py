@@ -11,6 +11,7 @@ from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
 from cnnviz.training.events import Failed, Finished
 from cnnviz.training.history import History
+from cnnviz.ui.widgets import show_chart
 
 
 def training_alive(runner, job: str) -> bool:
@@ -65,13 +66,13 @@ def training_panel(runner, ds, epochs: int, active: bool) -> None:
         m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
                     help="Estimated from the speed so far.")
         (st.error if h.failed else st.success if h.end else st.caption)(h.status())
-        st.plotly_chart(figs.curves_figure(h), width="stretch")
+        show_chart(figs.curves_figure(h), "train_curves")
         if h.evals:
             confusion, timings, predictions = epoch_panels(jobs[-1], len(h.evals), h, ds)
             c = st.columns(2)
-            c[0].plotly_chart(confusion, width="stretch")
-            c[1].plotly_chart(timings, width="stretch")
-            st.plotly_chart(predictions, width="stretch")
+            show_chart(confusion, "train_confusion", c[0])
+            show_chart(timings, "train_timings", c[1])
+            show_chart(predictions, "train_predictions")
         if active and status.state == "done":
             st.rerun(scope="app")  # stop polling; re-enable Start and Resume
 
@@ -124,7 +125,7 @@ def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:
         fits = [e for e in events if isinstance(e, FitEvent)]
         end = events[-1].reason if events and isinstance(events[-1], Finished) else None
         st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")
-        st.plotly_chart(compression_figs.distill_figure(fits, t_acc), width="stretch")
+        show_chart(compression_figs.distill_figure(fits, t_acc), "compress_distill")
         if state in ("queued", "running") and now == "done":
             st.rerun()  # re-enable the controls' state at once
     live()

@@ -21,9 +21,13 @@ h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #
 code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
 input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
 [data-testid="stTab"] p { font-size: 1.6rem !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label, h1, h2, h3, h4 {
+  word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important; }
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
   border: 3px solid #000 !important; }
 </style>"""
+# Every page, presenter mode or not: less of Streamlit's empty band above the title (6rem by default).
+PAGE_CSS = """<style>[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }</style>"""
 
 
 def presenter_mode() -> bool:
@@ -43,6 +47,8 @@ def presenter_mode() -> bool:
     if on:
         st.query_params["present"] = "1"
         st.html(PRESENTER_CSS)  # static CSS of ours, never user data
-    elif "present" in st.query_params:
-        del st.query_params["present"]
+    else:
+        st.html(PAGE_CSS)  # static CSS of ours
+        if "present" in st.query_params:
+            del st.query_params["present"]
     return on

@@ -19,7 +19,7 @@ def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, 
     if same:
         v = st.number_input(label, lo, hi, key=state.key(name, 0), help=help)
         return (int(v),) * dims
-    cols = st.columns(dims)
+    cols = st.columns(dims) if dims < 3 else [st.container()] * dims  # 3 side by side: labels break mid-word
     return tuple(int(col.number_input(f"{label} {ax}", lo, hi, key=state.key(name, i), help=help))
                  for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
 
@@ -58,3 +58,45 @@ def fmt_int(n: int) -> str:
         if abs(n) >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n:,}"
+
+
+def presenter_fonts(fig, size: int = 18, min_size: int = 16):
+    """Every text of ``fig`` at least ``min_size`` px (base ``size``) for a projector; returns ``fig``."""
+    def bump(font) -> None:
+        if font is not None and (font.size is None or font.size < min_size):
+            font.size = size
+
+    fig.update_layout(font_size=size, uniformtext=dict(minsize=min_size, mode="hide"))
+    for lay in [fig.layout, *(fr.layout for fr in fig.frames or () if fr.layout is not None)]:
+        bump(lay.legend.font)
+        bump(lay.title.font)
+        for a in lay.annotations or ():
+            bump(a.font)
+        for s in lay.sliders or ():
+            bump(s.font)
+            bump(s.currentvalue.font)
+        for m in lay.updatemenus or ():
+            bump(m.font)
+    fig.for_each_xaxis(lambda ax: (bump(ax.tickfont), bump(ax.title.font)))
+    fig.for_each_yaxis(lambda ax: (bump(ax.tickfont), bump(ax.title.font)))
+    for lay in [fig.layout]:
+        for name in [k for k in lay if k.startswith("coloraxis")]:
+            bump(lay[name].colorbar.tickfont)
+            bump(lay[name].colorbar.title.font)
+    for tr in [*fig.data, *(t for fr in fig.frames or () for t in fr.data or ())]:
+        for attr in ("textfont", "insidetextfont", "outsidetextfont"):
+            if attr in tr and tr[attr].size is not None:
+                bump(tr[attr])
+        for cb in [tr.colorbar] if "colorbar" in tr else [tr.marker.colorbar] if "marker" in tr and \
+                "colorbar" in tr.marker else []:
+            bump(cb.tickfont)
+            bump(cb.title.font)
+    return fig
+
+
+def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):
+    """Every chart of the app goes through here: a stable, unique ``key`` (no duplicate auto IDs) and, in
+    presenter mode, fonts of at least 16 px. ``where`` is a column or container (default: ``st``)."""
+    if st.session_state.get("presenter_on"):
+        presenter_fonts(fig)
+    return (where or st).plotly_chart(fig, width=width, key=key, **kwargs)
