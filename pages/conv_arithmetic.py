@@ -25,7 +25,7 @@ st.caption("How big is the output, how many weights, how much compute? Move a co
            "computed by the engine and checked against PyTorch.")
 S.show_notices()
 
-c = st.columns([2, 1, 3, 2])
+c = st.columns([2, 1, 3, 3])  # presenter mode: room for the whole toggle label
 dims = c[0].radio("Dimensions", (1, 2, 3), key=S.key("dims"), horizontal=True, format_func=lambda n: f"{n}-D",
                   help="1-D for sequences (audio, text), 2-D for images, 3-D for video or volumes.")
 cin = c[1].number_input("Input channels", 1, 512, key=S.key("cin"), help="C_in: e.g. 3 for an RGB image.")

@@ -39,5 +39,7 @@ LINKS = [
 for row in (LINKS[:3], LINKS[3:]):  # 3 per row: wide enough for whole words and the links' text
     for col, (section, links) in zip(st.columns(3, gap="large"), row):
         col.subheader(section)
-        for path, label, icon in links:
-            col.page_link(path, label=label, icon=icon)
+        for path, label, icon in links:  # page links never wrap: the name as the link, the rest as a caption
+            name, _, what = label.partition(" — ")
+            col.page_link(path, label=name, icon=icon)
+            col.caption(what)
