@@ -18,11 +18,6 @@ SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
 
 # (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
 KNOWN_FAILING = {
-    ("home", "normal"): "the 10 page links in the 6 narrow category columns are cut (no ellipsis); the headings "
-                        "'Convolution', 'Architectures', 'Compression & metrics' break mid-word",
-    ("conv_arithmetic", "normal"): "StreamlitDuplicateElementId (two plotly_chart with the same auto ID) after "
-                                   "'Input size H' → max with 'Same value on every axis' off; 3-D: labels "
-                                   "'Padding D/H/W' break mid-word, Output shape '8×256×256×512' wider than its metric",
     ("training_lab", "normal"): "7 toggle labels ellipsised (EMA of weights, Early stopping, Mixed precision (CUDA), "
                                 "Random crop, Label smoothing, Gradient clipping, Class-balanced); buttons 'Resume', "
                                 "'Speed-run preset' ellipsised; Optimizer value 'AdamW (wd 1e…' cut",
