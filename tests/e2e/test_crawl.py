@@ -18,10 +18,6 @@ SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
 
 # (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
 KNOWN_FAILING = {
-    ("training_lab", "normal"): "7 toggle labels ellipsised (EMA of weights, Early stopping, Mixed precision (CUDA), "
-                                "Random crop, Label smoothing, Gradient clipping, Class-balanced); buttons 'Resume', "
-                                "'Speed-run preset' ellipsised; Optimizer value 'AdamW (wd 1e…' cut",
-    ("home", "present"): "as at 1400×900: 10 page links cut, 3 category headings break mid-word",
     ("conv_arithmetic", "present"): "toggle 'Same value on every axis' ellipsised; window chart legend 14 px",
     ("conv_animation", "present"): "label 'Dilation' breaks mid-word; animation chart axis ticks 11 px",
     ("architecture_lab", "present"): "charts: tick labels 12 px, treemap/pie labels 14 px",
