@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz.explorer import (gradient_map, neuron_detail, overview, pooling_detail,  # noqa: E402
                              receptive_field, softmax_detail)
 from cnnviz.figures import network as figs  # noqa: E402
-from cnnviz.shipped import list_models, load_model, validation_set  # noqa: E402
+from cnnviz.inside.shipped import list_models, load_model, validation_set  # noqa: E402
 
 CLICKS = 40
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz.data import load_dataset  # noqa: E402
-from cnnviz.train import get_local_runner  # noqa: E402
-from cnnviz.train.recipe import from_switches  # noqa: E402
+from cnnviz.io.data import load_dataset  # noqa: E402
+from cnnviz.training import get_local_runner  # noqa: E402
+from cnnviz.training.recipe import from_switches  # noqa: E402
 
 # The Training Lab's default switches (pages/training_lab.py's PageState defaults).
 PAGE_SWITCHES = dict(flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False, balanced=False,

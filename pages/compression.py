@@ -12,7 +12,7 @@ from cnnviz.compression.distill import DistillConfig, digits_model
 from cnnviz.figures import compression as figs
 from cnnviz.architecture.models import TinyVGG
 from cnnviz.training import get_local_runner
-from cnnviz.ui import PageState, jobs, show_chart, show_error
+from cnnviz.ui import device_caption, jobs, PageState, show_chart, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
                                alpha=0.3, temp=4.0, epochs=8, rev=False),
@@ -57,6 +57,7 @@ with qt:
     ch = st.slider("Output channel drawn", 0, w.shape[0] - 1, key=S.key("ch"), help="Per-channel: each channel "
                    "has its own grid.") if perch else 0
     qmodel = quantize_model(model, bits, sym, perch)
+    device_caption(model)
     wq, p = fake_quantize(w, bits, sym, perch), quant_params(w, bits, sym, perch)
     shown, shown_q = (w[ch], wq[ch]) if perch else (w, wq)
     m = st.columns(4)

@@ -8,7 +8,7 @@ from cnnviz.inside.features import capture, channel_stats, equivariance, first_c
     rotation_change, shift
 from cnnviz.figures import features as figs
 from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
-from cnnviz.ui import PageState, image_picker, show_chart, show_error
+from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 from cnnviz.io.text import md_text
 
 MODELS, UPLOAD = list_models(), "upload"
@@ -39,6 +39,7 @@ try:
         model, info = load_up(ck.getvalue(), ck.name)
     else:
         model, info = load(key)
+    device_caption(model)
     data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
                         "Centre-cropped to a square and resized to the model's input size.")
     invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "

@@ -11,7 +11,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
 from cnnviz.io.text import md_text
-from cnnviz.ui import PageState, image_picker, show_chart, show_error
+from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
@@ -74,6 +74,7 @@ try:
             st.stop()
         ckpt = up.getvalue()
     model, info = get_model(key, ckpt, before)
+    device_caption(model)
     data, drawing = None, ()
     if src == "draw":
         with c[1]:

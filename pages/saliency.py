@@ -7,7 +7,7 @@ from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
 from cnnviz.inside.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
-from cnnviz.ui import PageState, image_picker, show_chart, show_error
+from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
@@ -28,6 +28,7 @@ c = st.columns([3, 3, 2])
 key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].title,
                      help="A trained model shipped with cnnviz.")
 model, info = load(key)
+device_caption(model)
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
                  help="A shipped sample, an image from the validation set, or your own file.")
 data = image_picker(S, c[1], src, list(samples_for(info)), "sal_img", "Resized to the model's input.")

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnviz.device import model_device
 from cnnviz.errors import ConfigError
 
 WHOLE = "whole input"  # receptive field of a layer that mixes every position (linear after flatten, global pool)
@@ -138,11 +139,7 @@ def summarize(model: nn.Module, in_shape, dtype=torch.float32, seed: int = 0) ->
     for n, m in model.named_modules(remove_duplicate=False):
         names.setdefault(m, n)
     leaves = [m for m in names if next(m.children(), None) is None]
-    try:
-        param = next(model.parameters())
-        device = param.device
-    except StopIteration:
-        device = torch.device("cpu")
+    device = model_device(model)  # the summary runs where the model lives (cpu when it has no tensors)
     x = torch.randn((1, *in_shape), generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device)
 
     modes = {m: m.training for m in model.modules()}

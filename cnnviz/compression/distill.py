@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnnviz.compression.evaluate import accuracy, predict
+from cnnviz.device import model_device, pick_device
 from cnnviz.errors import ConfigError
 
 
@@ -58,16 +59,18 @@ def train_epochs(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_val: torc
     a teacher, else the distillation loss against the frozen teacher's logits. Seeded batches."""
     if epochs < 1:
         raise ConfigError("epochs", f"must be ≥ 1, got {epochs}")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # on the CPU: the same batches on every device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    t_logits = predict(teacher, x) if teacher is not None else None  # (N, C)
+    dev = model_device(model)
+    x, y, x_val, y_val = (t.to(dev) for t in (x, y, x_val, y_val))
+    t_logits = predict(teacher, x).to(dev) if teacher is not None else None  # (N, C)
     for epoch in range(1, epochs + 1):
         model.train()
         perm, total = torch.randperm(len(y), generator=g), 0.0
         for i in range(0, len(y), batch_size):
             if stop is not None and stop.is_set():
                 return
-            idx = perm[i:i + batch_size]
+            idx = perm[i:i + batch_size].to(dev)
             out = model(x[idx])  # (B, C)
             loss = (F.cross_entropy(out, y[idx]) if t_logits is None else
                     distillation_loss(out, t_logits[idx], y[idx], alpha, temperature, reverse))
@@ -118,14 +121,16 @@ class DistillConfig:
 def run_distill(cfg: DistillConfig, emit, stop: threading.Event, keep=None, device=None) -> None:
     """The two students, one epoch each in turn; ``emit`` gets every FitEvent, then ``Finished``
     ("done" or "stopped"; ``best_val_acc`` is the distilled student's best). ``keep`` and ``device`` are the
-    runner's (no checkpoints; the students are tiny, so the CPU)."""
+    runner's: no checkpoints; the teacher and both students run on ``device`` (default ``pick_device()``)."""
     from cnnviz.architecture.models import TinyVGG
     from cnnviz.training.events import Finished
+    dev = torch.device(device) if device is not None else pick_device()
     ds, teacher, _ = digits_model(cfg.teacher, cfg.teacher_fallback_width)
+    teacher = teacher.to(dev)
     n = cfg.n_train or len(ds.y_train)
     data = (ds.x_train[:n], ds.y_train[:n], ds.x_val, ds.y_val)
     torch.manual_seed(cfg.seed)
-    distilled = TinyVGG(1, 10, ds.size, width=cfg.student_width)
+    distilled = TinyVGG(1, 10, ds.size, width=cfg.student_width).to(dev)
     alone = copy.deepcopy(distilled)  # same initial weights: the only difference is the teacher
     common = dict(epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed, stop=stop)
     runs = (train_epochs(distilled, *data, teacher=teacher, alpha=cfg.alpha, temperature=cfg.temperature,
@@ -143,7 +148,7 @@ def reference_model(ds, width: int = 10, epochs: int = 6, seed: int = 0) -> nn.M
     """The model the pages compress: a TinyVGG trained (seeded, a few seconds on a CPU) on ``ds``."""
     from cnnviz.architecture.models import TinyVGG
     torch.manual_seed(seed)
-    model = TinyVGG(ds.in_channels, ds.num_classes, ds.size, width=width)
+    model = TinyVGG(ds.in_channels, ds.num_classes, ds.size, width=width).to(pick_device())
     return fit(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=epochs, seed=seed).eval()
 
 

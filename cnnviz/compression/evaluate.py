@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.device import to_model_device
 from cnnviz.compression.prune import (overall_sparsity, prunable_layers, prune_model, sparsity_per_layer,
                                       tau_for_sparsity)
 from cnnviz.compression.quantize import _check_bits, quantize_model
@@ -38,12 +39,14 @@ def model_size_bytes(model: nn.Module, bits: int = 32, symmetric: bool = True, p
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Logits (N, classes) on the model's device: ``x`` goes there batch by batch."""
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])  # (N, classes)
+    return torch.cat([model(to_model_device(x[i:i + batch_size], model))
+                      for i in range(0, len(x), batch_size)])  # (N, classes)
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float((predict(model, x).argmax(1) == y).float().mean())
+    return float((predict(model, x).argmax(1) == to_model_device(y, model)).float().mean())
 
 
 @dataclass(frozen=True)

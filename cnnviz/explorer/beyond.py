@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.device import to_model_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 from .receptive import receptive_field
@@ -32,7 +33,7 @@ def _output_of(model: nn.Module, layer: str, x: torch.Tensor, grad: bool = False
     handle = model.get_submodule(layer).register_forward_hook(lambda _m, _a, out: seen.__setitem__("out", out))
     try:
         with torch.set_grad_enabled(grad), eval_mode(model):
-            model(x)
+            model(to_model_device(x, model))  # the model's device; callers bring results back with .cpu()
     finally:
         handle.remove()
     return seen["out"]
@@ -44,13 +45,13 @@ def gradient_map(model: nn.Module, x: torch.Tensor, layer: str, channel: int, in
     zero outside the receptive field (and wherever a ReLU or a max pool blocks the path for this image)."""
     if layer not in dict(model.named_modules()):
         raise ConfigError("layer", f"{layer!r} is not a layer of this model")
-    x = x.detach().clone().float().requires_grad_(True)  # (1, C, H, W)
+    x = to_model_device(x.detach(), model).clone().float().requires_grad_(True)  # (1, C, H, W)
     out = _output_of(model, layer, x, grad=True)
     if out.dim() != 4 or not 0 <= channel < out.shape[1] or not (0 <= index[0] < out.shape[2]
                                                                    and 0 <= index[1] < out.shape[3]):
         raise ConfigError("index", f"no output [{channel}, {index[0]}, {index[1]}] in a {tuple(out.shape)} map")
     (g,) = torch.autograd.grad(out[0, channel, index[0], index[1]], x)
-    return g[0].abs().sum(0).detach()
+    return g[0].abs().sum(0).detach().cpu()
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def top_patches(model: nn.Module, images: torch.Tensor, layer: str, channel: int
         out = _output_of(model, layer, images[s:s + batch])  # (B, C_out, h, w)
         if out.dim() != 4 or not 0 <= channel < out.shape[1]:
             raise ConfigError("channel", f"must be in 0..{out.shape[1] - 1 if out.dim() == 4 else 0}, got {channel}")
-        flat = out[:, channel].flatten(1)  # (B, h·w)
+        flat = out[:, channel].flatten(1).cpu()  # (B, h·w)
         v, pos = flat.max(1)
         best += [(float(v[b]), s + b, int(pos[b]), out.shape[-1]) for b in range(len(v))]
     best.sort(key=lambda t: -t[0])

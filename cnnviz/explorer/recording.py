@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from cnnviz.device import model_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 
@@ -90,7 +91,7 @@ def record(model: nn.Module, x: torch.Tensor) -> Recording:
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[0] != 1:
         raise ConfigError("x", f"must be one image as a (1, C, H, W) tensor, got "
                           f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
-    device = next(model.parameters(), torch.empty(0)).device
+    device = model_device(model)
     x = x.detach().to(device=device, dtype=torch.float32)
     rec = _Recorder(x)
     handles = []

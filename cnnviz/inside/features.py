@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.device import to_model_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 
@@ -37,7 +38,7 @@ def capture(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None
     handles = [known[n].register_forward_hook(hook(n)) for n in names]
     try:
         with torch.no_grad(), eval_mode(model):
-            logits = model(x.to(next(model.parameters()).device))
+            logits = model(to_model_device(x, model))
     finally:
         for h in handles:
             h.remove()

@@ -15,6 +15,7 @@ import torch.nn as nn
 from captum.attr import (DeepLift, GuidedBackprop, IntegratedGradients, LayerAttribution, LayerGradCam,
                          NoiseTunnel, Occlusion, Saliency)
 
+from cnnviz.device import model_device
 from cnnviz.errors import ConfigError
 
 METHODS = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "deeplift", "gradcam",
@@ -91,8 +92,7 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_
     last); ``window`` / ``stride``: Occlusion's square patch, filled with zeros."""
     if method not in METHODS:
         raise ConfigError("method", f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    device = next(model.parameters()).device
-    x = x.detach().to(device=device, dtype=torch.float32)
+    x = x.detach().to(device=model_device(model), dtype=torch.float32)  # captum runs on the model's device
     target = _check(model, x, target)
     h, w = x.shape[-2:]
     if method == "integrated_gradients" and not 2 <= n_steps <= 512:

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from cnnviz.device import pick_device, to_model_device
 from cnnviz.errors import ConfigError
 from cnnviz.architecture.models import MODELS, build_model
 
@@ -62,13 +63,19 @@ def load_model(key: str) -> tuple[nn.Module, ModelInfo]:
     info = models[key]
     model = info.build()
     model.load_state_dict(torch.load(MODEL_DIR / info.file, map_location="cpu", weights_only=True))
-    return model.eval(), info
+    return model.eval().to(pick_device()), info  # loaded on the CPU (weights_only), then moved by the policy
 
 
 # --------------------------------------------------------------------------- user checkpoints
 def load_uploaded(data: bytes, name: str = "upload") -> tuple[nn.Module, ModelInfo]:
-    """A checkpoint file's bytes -> (model in eval mode, info). Refuses pickled code, unknown architectures and
-    weights that do not fit, with a message naming the problem."""
+    """A checkpoint file's bytes -> (model in eval mode on ``pick_device()``, info). Refuses pickled code,
+    unknown architectures and weights that do not fit, with a message naming the problem."""
+    device = pick_device()  # before any work: an unusable CNNVIZ_DEVICE is refused first
+    model, info = _load_uploaded_cpu(data, name)
+    return model.to(device), info
+
+
+def _load_uploaded_cpu(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise ConfigError("checkpoint", f"is {len(data) / 2**20:.1f} MiB; the limit is "
                           f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
@@ -113,6 +120,7 @@ def load_uploaded(data: bytes, name: str = "upload") -> tuple[nn.Module, ModelIn
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 512) -> float:
     was = model.training
     model.eval()
+    x, y = to_model_device(x, model), to_model_device(y, model)
     with torch.no_grad():
         correct = sum(int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum()) for i in range(0, len(y), batch))
     model.train(was)
@@ -126,8 +134,9 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: f
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * -(-len(y) // batch))
     model.train()
+    x, y = to_model_device(x, model), to_model_device(y, model)
     for _ in range(epochs):
-        perm = torch.randperm(len(y), generator=g)
+        perm = torch.randperm(len(y), generator=g).to(y.device)
         for i in range(0, len(y), batch):
             idx = perm[i:i + batch]
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])

@@ -15,6 +15,7 @@ class Progress:
     lr: float
     samples_per_s: float
     eta_s: float            # estimated seconds left
+    device: str | None = None   # where the job ran, as the worker chose it ("CPU", "CUDA (…), AMP bf16")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from cnnviz.device import pick_device
 from cnnviz.errors import ConfigError
 
 
@@ -42,24 +43,26 @@ def layer_grad_norms(model: DeepStack) -> list[float]:
 
 
 def compare(x: torch.Tensor, y: torch.Tensor, num_classes: int, depth: int = 20, steps: int = 30,
-            batch: int = 64, lr: float = 1e-2, seed: int = 0) -> dict:
-    """Train both stacks side by side with Adam on the same batches. Returns, per kind, the gradient norm per
-    layer at the first step and the loss per step."""
+            batch: int = 64, lr: float = 1e-2, seed: int = 0, device=None) -> dict:
+    """Train both stacks side by side with Adam on the same batches, on ``device`` (default ``pick_device()``).
+    Returns, per kind, the gradient norm per layer at the first step and the loss per step (Python floats)."""
+    dev = torch.device(device) if device is not None else pick_device()
+    x, y = x.to(dev), y.to(dev)
     out = {}
     for kind in ("plain", "resnet"):
         torch.manual_seed(seed)
-        model = DeepStack(depth, x.shape[1], num_classes, kind=kind)
+        model = DeepStack(depth, x.shape[1], num_classes, kind=kind).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         g = torch.Generator().manual_seed(seed)
         losses, first = [], None
         for _ in range(steps):
-            idx = torch.randint(0, len(y), (batch,), generator=g)
+            idx = torch.randint(0, len(y), (batch,), generator=g).to(dev)  # CPU generator: same batches anywhere
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if first is None:
                 first = layer_grad_norms(model)
             opt.step()
-            losses.append(loss.item())
-        out[kind] = dict(grad_norms=first, losses=losses)
+            losses.append(loss.detach())  # on the device: one sync per run, not per step
+        out[kind] = dict(grad_norms=first, losses=torch.stack(losses).cpu().tolist())
     return out

@@ -16,13 +16,13 @@ import torch
 import torch.nn as nn
 
 from cnnviz.io.data import Dataset, load_dataset
-from cnnviz.device import pick_device
+from cnnviz.device import describe, pick_device
 from cnnviz.errors import ConfigError
 from cnnviz.architecture.models import build_model
 from cnnviz.training.budget import check_training_memory
 from cnnviz.training.checkpoint import model_spec, read_checkpoint, save_checkpoint
 from cnnviz.training.events import STAGES, Checkpoint, Evaluation, Failed, Finished, Progress
-from cnnviz.training.recipe import EMA, TrainConfig, augment, epoch_order, lr_at
+from cnnviz.training.recipe import EMA, TrainConfig, amp_mode, augment, epoch_order, lr_at
 
 INIT_LOCK = threading.Lock()  # model initialisation uses the global RNG: one job at a time
 REPORT_EVERY_S = 0.3
@@ -100,8 +100,11 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
         best_loss, bad_epochs = extra.get("best_val_loss", math.inf), extra.get("bad_epochs", 0)
         best_acc = extra.get("best_val_acc", 0.0)
 
-    amp = (torch.autocast("cuda", dtype=torch.bfloat16) if cfg.amp and dev.type == "cuda"
-           else contextlib.nullcontext())
+    amp_used, _ = amp_mode(cfg.amp, dev)  # decided here, where the job runs
+    amp = (torch.autocast("cuda", dtype=torch.float16 if amp_used == "fp16" else torch.bfloat16)
+           if amp_used != "off" else contextlib.nullcontext())
+    scaler = torch.amp.GradScaler("cuda") if amp_used == "fp16" else None
+    ran_on = f"{describe(dev)}" + (f", AMP {amp_used}" if amp_used != "off" else "")
     cuda = dev.type == "cuda"
     sample_every = 10 if cuda else 1  # on CUDA a stage is timed only with a synchronize: every 10th step
     params = list(model.parameters())
@@ -139,13 +142,21 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
                 torch.cuda.synchronize()
             t4 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)  # clipping sees the true gradients
+            else:
+                loss.backward()
             if timed and cuda:
                 torch.cuda.synchronize()
             t5 = time.perf_counter()
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
+            if scaler is not None:
+                scaler.step(opt)
+                scaler.update()
+            else:
+                opt.step()
             if ema is not None:
                 ema.update()
             ep_loss += loss.detach() * len(yb)
@@ -172,7 +183,7 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
                 emit(Progress(step, epoch + (i + 1) / per_epoch, (seen_loss - win_loss) / k,
                               (seen_correct - win_correct) / k, lr,
                               (step - last_step) * b / max(now - last_report, 1e-9),
-                              (total - step) * (now - t_start) / steps_done))
+                              (total - step) * (now - t_start) / steps_done, ran_on))
                 win_loss, win_correct, win_seen, last_report, last_step = seen_loss, seen_correct, ep_seen, now, step
         if stop.is_set():
             emit(Finished(step, epoch, "stopped", best_acc))

@@ -27,7 +27,8 @@ EXPLAIN = {
     "grad_clip": "Rescale the gradient when its norm is above a limit, so one bad batch cannot blow training up.",
     "early_stopping": "Stop when the validation loss has not improved for a few epochs: more epochs would only overfit.",
     "balanced": "Draw each class equally often in a batch, so a rare class in your own images is not ignored.",
-    "amp": "Mixed precision: compute in bfloat16 on the GPU for speed, keep the weights in float32 (CUDA only).",
+    "amp": "Mixed precision (CUDA only): compute in float16 (with loss scaling) or bfloat16 on the GPU for speed, "
+           "keep the weights in float32. Off on the CPU: autocast there gives no speed-up for these models.",
 }
 
 
@@ -58,11 +59,16 @@ class TrainConfig:
     grad_clip: float = 0.0        # max gradient norm; 0 = off
     patience: int = 0             # early stopping after this many epochs without a better val loss; 0 = off
     balanced: bool = False
-    amp: bool = False
+    amp: str = "off"              # "off", "fp16" (GradScaler) or "bf16"; the old True/False mean "fp16"/"off"
     data: object = field(default=None, repr=False, compare=False)
     resume: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
+        amp = {True: "fp16", False: "off", None: "off"}.get(self.amp, self.amp) if isinstance(
+            self.amp, (bool, type(None))) else self.amp
+        if amp not in AMP_MODES:
+            raise ConfigError("amp", f"must be one of {', '.join(AMP_MODES)} (or True/False), got {self.amp!r}")
+        object.__setattr__(self, "amp", amp)
         checks = [
             ("model", self.model in MODELS, f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"),
             ("epochs", 1 <= self.epochs <= 500, f"must be 1–500, got {self.epochs}"),
@@ -186,6 +192,22 @@ def epoch_order(y: torch.Tensor, balanced: bool, g: torch.Generator) -> torch.Te
     return torch.multinomial(weights, n, replacement=True, generator=g)
 
 
+AMP_MODES = ("off", "fp16", "bf16")
+
+
+def amp_mode(cfg_amp: str, device: torch.device) -> tuple[str, str]:
+    """(the mode used, why) for a config's ``amp`` on ``device``: off on the CPU; bf16 only where the GPU
+    supports it (else fp16)."""
+    device = torch.device(device)
+    if cfg_amp == "off":
+        return "off", "mixed precision is off"
+    if device.type != "cuda":
+        return "off", "mixed precision is a CUDA feature; on the CPU training runs in float32"
+    if cfg_amp == "bf16" and not torch.cuda.is_bf16_supported():
+        return "fp16", "this GPU has no bfloat16 support; float16 with loss scaling instead"
+    return cfg_amp, {"fp16": "float16 autocast with a GradScaler", "bf16": "bfloat16 autocast, no scaler"}[cfg_amp]
+
+
 # --------------------------------------------------------------------------- the page's on/off switches
 SWITCHES = (("flip", "Flip", "augment_flip"), ("crop", "Random crop", "augment_crop"),
             ("noise", "Noise", "augment_noise"), ("ls", "Label smoothing", "label_smoothing"),
@@ -204,4 +226,4 @@ def from_switches(size: int, switches: dict, cuda: bool, **kw) -> TrainConfig:
     return TrainConfig(augment_flip=on["flip"], augment_crop=(1 if size <= 8 else 2) * on["crop"],
                        augment_noise=0.05 * on["noise"], label_smoothing=0.1 * on["ls"], ema=on["ema"],
                        grad_clip=2.0 * on["clip"], patience=3 * on["early"], balanced=on["balanced"],
-                       amp=on["amp"] and cuda, **kw)
+                       amp="fp16" if on["amp"] and cuda else "off", **kw)

@@ -11,7 +11,7 @@ from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
 from cnnviz.training.events import Failed, Finished
 from cnnviz.training.history import History
-from cnnviz.ui.widgets import show_chart
+from cnnviz.ui.widgets import device_caption, show_chart
 
 
 def training_alive(runner, job: str) -> bool:
@@ -66,6 +66,8 @@ def training_panel(runner, ds, epochs: int, active: bool) -> None:
         m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
                     help="Estimated from the speed so far.")
         (st.error if h.failed else st.success if h.end else st.caption)(h.status())
+        if p is not None and getattr(p, "device", None):
+            device_caption(p.device)  # what the worker chose, where the job ran (a Ray node included)
         show_chart(figs.curves_figure(h), "train_curves")
         if h.evals:
             confusion, timings, predictions = epoch_panels(jobs[-1], len(h.evals), h, ds)

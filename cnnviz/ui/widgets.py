@@ -100,3 +100,15 @@ def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):
     if st.session_state.get("presenter_on"):
         presenter_fonts(fig)
     return (where or st).plotly_chart(fig, width=width, key=key, **kwargs)
+
+
+def device_caption(device=None, note: str = "") -> None:
+    """"Ran on CPU" / "Ran on CUDA (NVIDIA …)": ``device`` a torch.device, a model (its device) or a string a
+    job reported; default the device policy's choice."""
+    import torch
+    from cnnviz.device import describe, model_device, pick_device
+    if isinstance(device, torch.nn.Module):
+        device = model_device(device)
+    text = device if isinstance(device, str) and not device.startswith(("cpu", "cuda")) else describe(
+        device if device is not None else pick_device())
+    st.caption(f"Ran on {text}." + (f" {note}" if note else ""))

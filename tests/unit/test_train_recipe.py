@@ -73,10 +73,10 @@ def test_config_round_trips_through_a_dict():
 def test_switches_map_to_recipe_values():
     from cnnviz.training.recipe import from_switches
     cfg = from_switches(8, dict(crop=True, clip=True, ls=True, amp=True), cuda=False, optimizer="sgd")
-    assert (cfg.augment_crop, cfg.grad_clip, cfg.label_smoothing, cfg.amp) == (1, 2.0, 0.1, False)
+    assert (cfg.augment_crop, cfg.grad_clip, cfg.label_smoothing, cfg.amp) == (1, 2.0, 0.1, "off")
     assert cfg.weight_decay == 5e-4 and cfg.batch_size == 64 and not cfg.augment_flip and cfg.patience == 0
     cfg = from_switches(32, dict(crop=True, early=True, amp=True), cuda=True)
-    assert (cfg.augment_crop, cfg.patience, cfg.amp, cfg.weight_decay, cfg.batch_size) == (2, 3, True, 1e-4, 128)
+    assert (cfg.augment_crop, cfg.patience, cfg.amp, cfg.weight_decay, cfg.batch_size) == (2, 3, "fp16", 1e-4, 128)
 
 
 def test_history_folds_events_and_explains_the_end():
