@@ -3,7 +3,8 @@
 behind the process-wide limiter), until ``runner.poll`` returns its first event (a ``Progress``). A few
 repetitions on an otherwise idle runner; each job is stopped once its first event arrived.
 
-The page itself adds up to one poll interval (1.5 s, the live fragment's ``run_every``) on top of this.
+The page adds up to one poll interval on top of this (0.25 s, the live fragment's ``run_every`` until a job's
+first event; 1.5 s after).
 
     python bench/train_first_event.py                 # 5 repetitions, digits + TinyVGG (the page's defaults)
     python bench/train_first_event.py -r 3 --data shapes --model SmallResNet
