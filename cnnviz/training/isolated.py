@@ -17,8 +17,8 @@ pool closes it at shutdown."""
 from __future__ import annotations
 
 import atexit
-import os
 import logging
+import os
 import pickle
 import select
 import signal
