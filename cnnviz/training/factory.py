@@ -28,6 +28,8 @@ def get_local_runner() -> ThreadRunner:
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
             # In a child process per job, so a training never holds the pages' GIL; CNNVIZ_TRAIN_IN_PROCESS=1
-            # trains in a thread of the web process instead (no process start-up, for debugging).
-            _DEFAULT = ThreadRunner(isolate=os.environ.get("CNNVIZ_TRAIN_IN_PROCESS", "") != "1")
+            # trains in a thread of the web process instead (no process start-up, for debugging). One spare child
+            # waits with torch imported, so a Start does not wait for an interpreter's start-up.
+            isolate = os.environ.get("CNNVIZ_TRAIN_IN_PROCESS", "") != "1"
+            _DEFAULT = ThreadRunner(isolate=isolate, spare=isolate)
         return _DEFAULT

@@ -7,31 +7,128 @@ lower CPU priority, so a class's clicks are served before the trainings' steps.
 The child is ``python -m cnnviz.training.isolated``, not multiprocessing: multiprocessing re-imports the parent's
 ``__main__``, which under Streamlit is a page script. Protocol: the parent pickles (config, device, threads)
 to the child's stdin; the child pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout,
-then ("end", None); SIGUSR1 asks it to stop (a job stops within a step)."""
+then ("end", None); SIGUSR1 asks it to stop (a job stops within a step).
+
+A spare (:class:`SparePool`): starting a child costs seconds (importing torch), so a runner may keep ONE child
+started ahead, its imports done, blocked on reading its job from stdin. A job takes it (still one process per
+job) and the pool starts the next spare once that job has shown its first event. A spare that has died (killed,
+out of memory) is replaced by a fresh start; a spare exits when its stdin closes (its parent is gone), and the
+pool closes it at shutdown."""
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 
 from cnnviz.training.events import Finished
 
+log = logging.getLogger(__name__)
 NICENESS = 10      # lower CPU priority for trainings than for the web process
 EXIT_GRACE_S = 10
 
 
-def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None) -> str | None:
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _spawn() -> subprocess.Popen:
+    """A new child: it does its imports, then waits for its job on stdin."""
+    return subprocess.Popen([sys.executable, "-m", "cnnviz.training.isolated"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, cwd=ROOT)
+
+
+def _discard(proc: subprocess.Popen) -> None:
+    """End a child that has no job (or has died): closing its stdin ends a waiting one; reap it."""
+    for f in (proc.stdin, proc.stdout):
+        try:
+            f.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(2)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class SparePool:
+    """At most one spare child, started ahead of the next job. ``take`` hands it over (None when there is none
+    or it has died: the caller starts a fresh child); ``refill`` starts the next one; ``close`` ends it."""
+
+    def __init__(self, start: bool = True):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._closed = False
+        atexit.register(self.close)
+        if start:
+            self.refill()
+
+    @property
+    def pid(self) -> int | None:
+        """The waiting spare's pid (None when there is none)."""
+        with self._lock:
+            return self._proc.pid if self._proc is not None else None
+
+    def warm(self, timeout: float) -> bool:
+        """Wait until the spare has done its imports (its "imported" message is waiting, unread); False when
+        there is no live spare or it is not warm within ``timeout``."""
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return False
+        return bool(select.select([proc.stdout], [], [], timeout)[0]) and proc.poll() is None
+
+    def take(self) -> subprocess.Popen | None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is not None:  # died while waiting (killed, out of memory)
+            _discard(proc)
+            return None
+        return proc
+
+    def refill(self) -> None:
+        with self._lock:
+            if self._closed or (self._proc is not None and self._proc.poll() is None):
+                return
+            dead, self._proc = self._proc, _spawn()
+        if dead is not None:
+            _discard(dead)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            _discard(proc)
+
+
+def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None,
+                 spares: SparePool | None = None) -> str | None:
     """Like ``run_job(config, emit, stop, keep, device)`` (a training or a distillation), in a child process;
-    blocks until it ends.
+    blocks until it ends. ``spares``: take the pool's spare child when it has a live one, and have it start the
+    next spare once this job has shown its first event (or ended), so the spare's imports do not compete with
+    this job's start.
     Returns None, or the failure message (a ConfigError, a crash, or the child dying, e.g. killed for memory)."""
     threads = threads or max(1, (os.cpu_count() or 2) - 1)
-    proc = subprocess.Popen([sys.executable, "-m", "cnnviz.training.isolated"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-                                os.path.abspath(__file__)))))
+    job = pickle.dumps((config, device, threads))
+    proc = spares.take() if spares is not None else None
+    spare = proc is not None
+    if not spare:
+        proc = _spawn()
+    refilled = [spares is None]
+
+    def refill():
+        if not refilled[0]:
+            refilled[0] = True
+            spares.refill()
+
     done, ready, killed = threading.Event(), threading.Event(), threading.Event()
 
     def forward_stop():
@@ -58,19 +155,33 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
     watcher = threading.Thread(target=forward_stop, name="cnnviz-stop-forward", daemon=True)
     watcher.start()
     failure = None
+    t0 = time.perf_counter()
     try:
-        pickle.dump((config, device, threads), proc.stdin)
-        proc.stdin.close()
+        try:
+            proc.stdin.write(job)  # a spare reads it at once; a fresh child after its imports
+            proc.stdin.close()
+        except BrokenPipeError:
+            if not spare or killed.is_set():
+                raise
+            _discard(proc)  # the spare died after take() looked at it: fall back to a fresh child
+            proc = _spawn()
+            proc.stdin.write(job)
+            proc.stdin.close()
         while True:
             try:
                 kind, payload = pickle.load(proc.stdout)
             except (EOFError, pickle.UnpicklingError):
                 return ended(failure, "the training process ended unexpectedly (exit code {code}); the last "
                                       "good checkpoint is kept")
+            if kind == "imported":  # its imports are done (a spare says so before it has its job)
+                continue
             if kind == "ready":
                 ready.set()
+                log.info("training child %d (%s) ready %.3f s after its job was sent", proc.pid,
+                         "spare" if spare else "fresh", time.perf_counter() - t0)
             elif kind == "event":
                 emit(payload)
+                refill()
             elif kind == "checkpoint":
                 keep(payload)
             elif kind == "failed":
@@ -87,6 +198,18 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
             proc.kill()
             proc.wait()
         proc.stdout.close()
+        if spares is not None:
+            refill()
+
+
+def _warm_up(torch) -> None:
+    """What a job's first step would otherwise pay for: the optimizers' first construction imports
+    torch._dynamo (seconds), the first conv forward/backward initialises its kernels."""
+    conv = torch.nn.Conv2d(1, 2, 3)
+    for opt in (torch.optim.AdamW(conv.parameters()), torch.optim.SGD(conv.parameters(), lr=0.1, momentum=0.9)):
+        conv(torch.zeros(2, 1, 8, 8)).sum().backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
 
 
 def _child() -> None:
@@ -95,18 +218,24 @@ def _child() -> None:
     os.nice(NICENESS)
     stop = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *_: stop.set())
-    config, device, threads = pickle.load(sys.stdin.buffer)
+    # The imports first: a spare does them while it waits for its job.
+    import torch
+
+    from cnnviz.errors import ConfigError
+    from cnnviz.training.jobs import run_job
+    _warm_up(torch)
+    try:
+        pickle.dump(("imported", None), out)
+        out.flush()
+        config, device, threads = pickle.load(sys.stdin.buffer)
+    except (EOFError, BrokenPipeError):  # a spare whose parent closed its stdin (shutdown) or is gone: no job, nothing to say
+        return
 
     def send(kind, payload):
         pickle.dump((kind, payload), out)
         out.flush()
 
     send("ready", None)
-
-    import torch
-
-    from cnnviz.errors import ConfigError
-    from cnnviz.training.jobs import run_job
     torch.set_num_threads(threads)
     try:
         run_job(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
@@ -120,3 +249,7 @@ def _child() -> None:
 
 if __name__ == "__main__":
     _child()
+    # Everything is sent and flushed: skip the interpreter's teardown, which with torch (and torch._dynamo, that
+    # the optimizers import) loaded takes seconds on a busy machine and would delay a stopped job's end.
+    sys.stderr.flush()
+    os._exit(0)

@@ -173,7 +173,9 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
             ep_seen += len(yb)
             if stop.is_set():
                 break
-            if t6 - last_report >= REPORT_EVERY_S or i == per_epoch - 1:
+            # The job's first step reports at once (the page shows life within a step of Start), then every
+            # REPORT_EVERY_S and at the end of each epoch.
+            if steps_done == 1 or t6 - last_report >= REPORT_EVERY_S or i == per_epoch - 1:
                 seen_loss, seen_correct = ep_loss.item(), int(ep_correct.item())  # the one host-device sync
                 if not math.isfinite(seen_loss):
                     return fail(f"the training loss became {seen_loss} at step {step} (learning rate {lr:.3g}); "

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from cnnviz.errors import ConfigError
 from cnnviz.training.events import Checkpoint, Failed, Finished, JobStatus
-from cnnviz.training.isolated import run_isolated
+from cnnviz.training.isolated import SparePool, run_isolated
 from cnnviz.training.jobs import run_job
 from cnnviz.training.recipe import TrainConfig
 
@@ -104,10 +104,13 @@ class _Job:
 
 
 class ThreadRunner:
-    def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False):
-        """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL."""
+    def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False):
+        """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
+        ``spare`` (with ``isolate``): keep one child started ahead, its imports done, so a job's first event
+        comes without a process start-up (isolated.SparePool); :meth:`close` (or the process's exit) ends it."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate = device, isolate
+        self.spares = SparePool() if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -160,6 +163,11 @@ class ThreadRunner:
             return not job.thread.is_alive()
         return True
 
+    def close(self) -> None:
+        """End the spare child, if any (jobs are left alone; the process's exit does this too)."""
+        if self.spares is not None:
+            self.spares.close()
+
     # ------------------------------------------------------------------ internals
     def _job(self, job_id: str) -> _Job:
         try:
@@ -193,7 +201,7 @@ class ThreadRunner:
         try:
             if self.isolate:
                 threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
-                failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads)
+                failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads, self.spares)
                 if failure is not None:
                     emit(Failed(step[0], failure, ckpt[0]))
             else:

@@ -17,7 +17,8 @@ def make_runner(mode):
     made = []
 
     def make(capacity):
-        made.append(ThreadRunner(JobLimiter(capacity), device=torch.device("cpu"), isolate=mode == "child-process"))
+        child = mode == "child-process"  # the app's way: a child per job, with a warm spare
+        made.append(ThreadRunner(JobLimiter(capacity), device=torch.device("cpu"), isolate=child, spare=child))
         return made[-1]
 
     yield make
@@ -25,6 +26,7 @@ def make_runner(mode):
         for job in list(runner._jobs):
             runner.stop(job)
             runner.join(job, timeout=15)
+        runner.close()
 
 
 @pytest.fixture

@@ -61,3 +61,68 @@ def test_a_killed_child_fails_the_job_and_keeps_the_last_checkpoint(runner):
     assert last.checkpoint_step is not None and runner.checkpoint(job) is not None
     _, meta = load_checkpoint(runner.checkpoint(job))
     assert meta["step"] >= load_checkpoint(saved)[1]["step"] and runner.limiter.running == 0
+
+
+# ---------------------------------------------------------------- the warm spare child (issue 18)
+SPARE_JOB = TrainConfig(dataset="digits", epochs=50, batch_size=64)  # always stopped by the test
+
+
+@pytest.fixture
+def spare_runner():
+    runner = ThreadRunner(JobLimiter(1), device=CPU, isolate=True, spare=True)
+    yield runner
+    for job in list(runner._jobs):
+        runner.stop(job)
+        runner.join(job, timeout=15)
+    runner.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def run_one(runner) -> tuple[int, list]:
+    """(the job child's pid, the job's events): trains until its first Progress, then stops."""
+    job = runner.submit(SPARE_JOB)
+    wait_for(runner, job, Progress)
+    pids = children()
+    runner.stop(job)
+    assert runner.join(job, timeout=15)
+    return pids, runner.poll(job)
+
+
+def test_a_job_takes_the_warm_spare_and_a_new_spare_is_started(spare_runner):
+    for _ in range(2):
+        assert spare_runner.spares.warm(120)
+        spare = spare_runner.spares.pid
+        pids, events = run_one(spare_runner)
+        assert spare in pids                                   # the job trained in the spare
+        assert isinstance(events[-1], Finished) and events[-1].reason == "stopped"
+        assert spare_runner.spares.pid not in (None, spare)     # the next one is on its way
+        assert not alive(spare)
+
+
+def test_a_dead_spare_is_replaced_by_a_fresh_child(spare_runner):
+    dead = spare_runner.spares.pid
+    os.kill(dead, signal.SIGKILL)  # as the OOM killer would
+    deadline = time.time() + 10
+    while alive(dead) and time.time() < deadline:
+        time.sleep(0.05)
+    pids, events = run_one(spare_runner)                      # falls back to today's path
+    assert dead not in pids and len(pids) >= 1
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stopped"
+    assert spare_runner.spares.pid not in (None, dead)         # and a new spare waits again
+
+
+def test_no_child_outlives_the_runner():
+    runner = ThreadRunner(JobLimiter(1), device=CPU, isolate=True, spare=True)
+    first = runner.spares.pid
+    run_one(runner)
+    assert len(children()) == 1                                # only the next spare
+    runner.close()
+    assert children() == [] and not alive(first) and runner.spares.pid is None
+    runner.spares.refill()                                     # a closed pool starts nothing
+    assert children() == []
