@@ -20,7 +20,8 @@ def runner():
 
 
 def children() -> list[int]:
-    """Our training children (not multiprocessing's resource tracker, which stays for the process)."""
+    """Our training children (not multiprocessing's resource tracker, which stays for the process), minus the warm
+    spares of runners that other tests in this worker process made (the app's runner keeps one for its life)."""
     pids = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         pids += [int(p) for p in (task / "children").read_text().split()]
@@ -29,7 +30,18 @@ def children() -> list[int]:
             return b"cnnviz.training.isolated" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:  # it has just exited
             return False
-    return [p for p in pids if is_training(p)]
+    return [p for p in pids if is_training(p) and p not in FOREIGN]
+
+
+FOREIGN: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _ignore_other_runners_spares():
+    FOREIGN.clear()
+    FOREIGN.update(children())
+    yield
+    FOREIGN.clear()
 
 
 def wait_for(runner, job, kind, timeout=90):
