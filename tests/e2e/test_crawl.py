@@ -32,7 +32,9 @@ def cases():
     for vp in VIEWPORTS:
         for name in PAGES:
             reason = KNOWN_FAILING.get((name, vp))
-            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+            # a known-failing pair costs CI minutes and proves nothing: bench/crawl.py crawls it (CNNVIZ_CRAWL_ALL=1 here)
+            marks = [pytest.mark.skip(reason=f"known: {reason}")] if reason and not os.environ.get(
+                "CNNVIZ_CRAWL_ALL") else [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
             yield pytest.param(name, vp, id=f"{name}-{vp}", marks=marks)
 
 
