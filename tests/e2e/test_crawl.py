@@ -28,8 +28,8 @@ KNOWN_FAILING = {
 }
 
 
-def cases():
-    for vp in VIEWPORTS:
+def cases(viewports=tuple(VIEWPORTS)):
+    for vp in viewports:
         for name in PAGES:
             reason = KNOWN_FAILING.get((name, vp))
             # a known-failing pair costs CI minutes and proves nothing: bench/crawl.py crawls it (CNNVIZ_CRAWL_ALL=1 here)
@@ -38,11 +38,16 @@ def cases():
             yield pytest.param(name, vp, id=f"{name}-{vp}", marks=marks)
 
 
-@pytest.mark.parametrize("name,viewport", list(cases()))
-def test_crawl(server, browser, name, viewport):
+def crawl_and_check(server, browser, name, viewport):
     os.makedirs(SHOTS, exist_ok=True)
     r = Crawler(browser, server, SHOTS, max_steps=STEPS, max_options=OPTIONS).crawl(name, viewport)
     assert r.steps > 0 or name in ("home", "lessons"), f"no control operated on {name}: {r.skipped}"
     if r.exceptions or r.truncated:
         pytest.fail(f"{name} {viewport}: {len(r.exceptions)} exceptions, {len(r.truncated)} truncated:\n{describe(r)}",
                     pytrace=False)
+
+
+# The presenter viewport runs from test_crawl_present.py: a file per viewport lets `--dist loadfile` crawl both at once.
+@pytest.mark.parametrize("name,viewport", list(cases(("normal",))))
+def test_crawl(server, browser, name, viewport):
+    crawl_and_check(server, browser, name, viewport)
