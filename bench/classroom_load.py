@@ -26,16 +26,15 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, rss_mib, stop_server  # noqa: E402
+from browser import start_server as browser_start  # noqa: E402
 
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
@@ -66,44 +65,9 @@ def user_key(widget_id: str) -> str:
 
 # --------------------------------------------------------------------------- server
 def start_server(port: int | None = None, env: dict | None = None, timeout: float = 90):
-    port = port or free_port()
+    """The app on 127.0.0.1 (tests/browser.py's start-up); its log to $CLASSROOM_SERVER_LOG when set."""
     log = open(os.environ.get("CLASSROOM_SERVER_LOG", os.devnull), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"streamlit server did not start within {timeout:g} s")
-
-
-def stop_server(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return browser_start(env, timeout, port, log)
 
 
 def cpu_s(pid: int) -> float:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the browser flags and the server start-up, shared with the e2e tests
-from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, start_server as start_app, stop_server  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, rss_mib, start_server as start_app, stop_server  # noqa: E402
 
 KERNELS = (1, 2, 4, 5, 6, 7)  # 3 is the page default: setting it would change nothing
 SIZE = 9
@@ -152,16 +152,6 @@ def percentiles(xs: list[float]) -> tuple[float, float]:
 
 def start_server(max_jobs: int) -> tuple[subprocess.Popen, str]:
     return start_app({"CNNVIZ_MAX_JOBS": str(max_jobs)})
-
-
-def rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def run(sessions: int, rounds: int, trainings: int, cap: int) -> dict:

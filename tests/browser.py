@@ -26,15 +26,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on 127.0.0.1 and a free port; (process, URL) once it answers its health check.
-    RuntimeError (the process killed) when it does not within ``timeout`` seconds."""
-    port = free_port()
+def start_server(env: dict | None = None, timeout: float = 60, port: int | None = None,
+                 log=subprocess.DEVNULL) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on 127.0.0.1 and ``port`` (default: a free one), its output to ``log``; (process,
+    URL) once it answers its health check. RuntimeError (the process killed) when it does not within ``timeout``."""
+    port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -42,6 +42,8 @@ def start_server(env: dict | None = None, timeout: float = 60) -> tuple[subproce
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
                 return proc, url
         except OSError:
+            if proc.poll() is not None:
+                break
             time.sleep(0.3)
     proc.kill()
     proc.wait()
@@ -55,3 +57,14 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, MiB (NaN once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
