@@ -5,6 +5,7 @@ No exception element, no disconnect, no rerun that never finished; no student sh
 every student got at least one completed rerun. Latency is printed (pytest -s), not asserted: CI boxes are busy."""
 import asyncio
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,31 @@ from classroom_load import Client, _warm, classroom, report  # noqa: E402
 STUDENTS, DURATION_S = 3, 30
 
 
+def _run(coro):
+    """asyncio.run on a thread of its own: a Playwright sync test earlier in this xdist worker leaves an event loop
+    registered on the main thread, where asyncio.run refuses to start."""
+    out = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as e:  # re-raised on the test's thread
+            out["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 @pytest.mark.timeout(600)
 def test_protocol_students_and_a_training_error_free_and_isolated():
     proc, url = start_server(env={"CNNVIZ_MAX_JOBS": "1"}, timeout=120)
     try:
-        asyncio.run(_warm(Client(url, "warm-up")))  # imports torch & co. once: not part of the load
-        r = asyncio.run(classroom(url, STUDENTS, DURATION_S, trainings=1, seed=1, pid=proc.pid, timeout=180,
+        _run(_warm(Client(url, "warm-up")))  # imports torch & co. once: not part of the load
+        r = _run(classroom(url, STUDENTS, DURATION_S, trainings=1, seed=1, pid=proc.pid, timeout=180,
                                   ramp=2))
     finally:
         stop_server(proc)
