@@ -1,4 +1,6 @@
 """Fuzz the engine with >= 10,000 random cases (nonsense included) and print the count and every failure.
+Then every other public entry point (tests/fuzz_api.py: metrics, compression, saliency, feature maps, builder,
+codegen, receptive field) against a hostile corpus: a value or ConfigError, nothing else.
 
     python bench/fuzz.py [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fuzz generators are test tooling,
 import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
+import fuzz_api  # noqa: E402
 import fuzz_cases  # noqa: E402
 import fuzzing  # noqa: E402
 
@@ -60,7 +63,13 @@ def main():
     for key, n in failures.most_common():
         msg, kwargs = first[key]
         print(f"- {n:>5} x {key[0]}: {msg[:160]}\n          e.g. {kwargs!r:.300}")
-    return 1 if failures else 0
+    t1 = time.perf_counter()
+    api_cases, api_failures = fuzz_api.run(seed=args.seed, pairs=200)
+    print(f"\napi: {api_cases:,} cases over {len(fuzz_api.entries())} entry points in "
+          f"{time.perf_counter() - t1:.0f} s, {len(api_failures)} failures")
+    for f in api_failures[:50]:
+        print(f"- {f}")
+    return 1 if failures or api_failures else 0
 
 
 if __name__ == "__main__":

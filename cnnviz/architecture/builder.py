@@ -10,13 +10,21 @@ import json
 import zlib
 
 from cnnviz.architecture import codegen as cg
+from cnnviz.checks import Dict, Number, Seq, Text, checked
 from cnnviz.errors import ConfigError
+
+MAX_LAYERS = 200             # a stack longer than this is not something a lesson needs
+LAYERS = Seq(Dict(), max_len=MAX_LAYERS)
+INDEX = Number(-10 * MAX_LAYERS, 10 * MAX_LAYERS, integer=True)
+SHAPE = Seq(Number(1, integer=True), min_len=2, max_len=4)
 
 KINDS = ("conv", "pool", "norm", "act", "linear")
 MAX_LINK_CHARS = 4000          # a link that long still works in every browser and chat tool
 MAX_STACK_JSON = 64_000        # bytes after decompression: a hostile link cannot inflate beyond this
 
 
+@checked(kind=Text(20), in_shape=SHAPE, width=Number(1, 100_000, integer=True),
+         kernel=Number(1, 1000, integer=True), stride=Number(1, 1000, integer=True), act=Text(20), norm=Text(20))
 def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stride: int = 1,
               act: str = "relu", norm: str = "batch") -> dict:
     """One layer for a stack on inputs with ``len(in_shape) - 1`` spatial axes: a conv with ``width`` filters
@@ -38,6 +46,7 @@ def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stri
     raise ConfigError("new layer", f"must be one of {', '.join(KINDS)}, got {kind!r}")
 
 
+@checked(layer=Dict())
 def describe(layer: dict) -> str:
     """One short line per layer for the builder's list."""
     t = layer.get("type")
@@ -60,6 +69,7 @@ def _check_index(layers: list, i: int, what: str = "layer #") -> None:
         raise ConfigError(what, f"pick a layer between 1 and {len(layers)}, got {i + 1}")
 
 
+@checked(layers=LAYERS, i=INDEX, layer=Dict())
 def insert(layers: list, i: int, layer: dict) -> list:
     """``layer`` placed before position i (0-based; i = len(layers) appends)."""
     if not 0 <= i <= len(layers):
@@ -67,11 +77,13 @@ def insert(layers: list, i: int, layer: dict) -> list:
     return [*layers[:i], layer, *layers[i:]]
 
 
+@checked(layers=LAYERS, i=INDEX, layer=Dict())
 def replace(layers: list, i: int, layer: dict) -> list:
     _check_index(layers, i)
     return [*layers[:i], layer, *layers[i + 1:]]
 
 
+@checked(layers=LAYERS, i=INDEX, delta=INDEX)
 def move(layers: list, i: int, delta: int) -> list:
     """Layer i swapped with its neighbour ``delta`` places away; unchanged at either end."""
     out = list(layers)
@@ -81,11 +93,13 @@ def move(layers: list, i: int, delta: int) -> list:
     return out
 
 
+@checked(layers=LAYERS, i=INDEX)
 def remove(layers: list, i: int) -> list:
     _check_index(layers, i)
     return [x for k, x in enumerate(layers) if k != i]
 
 
+@checked(layers=LAYERS, first=INDEX, last=INDEX)
 def wrap(layers: list, first: int, last: int) -> list:
     """Put layers first..last (0-based, inclusive) inside one residual connection."""
     if not 0 <= first <= last < len(layers):
@@ -94,6 +108,8 @@ def wrap(layers: list, first: int, last: int) -> list:
     return [*layers[:first], {"type": "residual", "layers": list(layers[first:last + 1])}, *layers[last + 1:]]
 
 
+@checked(layers=LAYERS, in_shape=SHAPE, channels=Number(1, 100_000, integer=True),
+         size=Number(1, 100_000, integer=True))
 def reshape_input(layers: list, in_shape: tuple, channels: int, size: int) -> tuple[list, tuple]:
     """The stack on a new input (``channels`` × ``size`` on every spatial axis), convs re-chained. A size equal
     to the first spatial axis keeps the axes as they are (changing only the channels of a 32×16 input)."""

@@ -15,8 +15,11 @@ import math
 from cnnviz.architecture.stack import (  # noqa: F401  (re-exported: the stack format is codegen's)
     ACTIVATIONS, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS, MAX_STACK_PARAMS, NORMS, PREFIX, TYPES, Residual, _check_shape,
     _needs_flatten, _spec, _walk, build_stack, check_budget, rechain, shapes, stack_cost)
+from cnnviz.checks import Text, checked
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict  # noqa: F401  (builder uses cg.spec_from_dict)
+
+MAX_JSON_CHARS = 200_000  # an exported stack of the builder's MAX_LAYERS layers is a few tens of kB
 
 
 RESIDUAL_SOURCE = '''class Residual(nn.Module):
@@ -103,6 +106,7 @@ def stack_to_json(layers, in_shape) -> str:
     return json.dumps({"in_shape": list(in_shape), "layers": [_plain(x) for x in layers]}, indent=2)
 
 
+@checked(text=Text(MAX_JSON_CHARS))
 def stack_from_json(text: str) -> tuple[list[dict], tuple]:
     try:
         data = json.loads(text)

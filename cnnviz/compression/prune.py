@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import prune
 
+from cnnviz.checks import Flag, Module, Number, Tensor, checked
 from cnnviz.errors import ConfigError
 
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -27,11 +28,13 @@ def _check_tau(tau) -> None:
         raise ConfigError("tau", f"must be a finite number ≥ 0, got {tau!r}")
 
 
+@checked(weight=Tensor(dims=(2, 5)))
 def channel_scores(weight: torch.Tensor) -> torch.Tensor:
     """Mean |w| of each output channel (L1 norm / fan-in): the score structured pruning compares to τ."""
     return weight.detach().abs().reshape(weight.shape[0], -1).mean(dim=1)  # (C_out,)
 
 
+@checked(model=Module(), tau=Number(0), structured=Flag())
 def prune_model(model: nn.Module, tau: float, structured: bool = False) -> nn.Module:
     """A copy of ``model`` with, via ``torch.nn.utils.prune``: unstructured, every conv/linear weight with
     |w| < τ zeroed; structured, every conv output channel whose mean |w| < τ zeroed (weights and bias).
@@ -52,6 +55,7 @@ def prune_model(model: nn.Module, tau: float, structured: bool = False) -> nn.Mo
     return out
 
 
+@checked(model=Module(), structured=Flag())
 def prune_scores(model: nn.Module, structured: bool = False) -> torch.Tensor:
     """What τ is compared to, over all layers: |w| of every weight, or the mean |w| of every conv channel."""
     layers = prunable_layers(model, structured)
@@ -61,6 +65,7 @@ def prune_scores(model: nn.Module, structured: bool = False) -> torch.Tensor:
                       for _, m in layers])
 
 
+@checked(model=Module(), sparsity=Number(0, 1), structured=Flag())
 def tau_for_sparsity(model: nn.Module, sparsity: float, structured: bool = False) -> float:
     """The smallest τ that prunes at least ``sparsity`` of the scores (weights, or channels) over all layers."""
     if not 0 <= sparsity < 1:

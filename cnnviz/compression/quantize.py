@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.compression.prune import prunable_layers
+from cnnviz.checks import Flag, Module, Number, Tensor, checked
 from cnnviz.errors import ConfigError
 
 
@@ -37,6 +38,7 @@ def _check_bits(bits) -> None:
         raise ConfigError("bits", f"must be an integer from 2 to 16, got {bits!r}")
 
 
+@checked(w=Tensor(), bits=Number(2, 16, integer=True), symmetric=Flag(), per_channel=Flag(), axis=Number(integer=True))
 def quant_params(w: torch.Tensor, bits: int, symmetric: bool = True, per_channel: bool = False,
                  axis: int = 0) -> QuantParams:
     """Symmetric: scale = max|w| / (2^(bits−1) − 1), zero point 0, integers in ±(2^(bits−1) − 1).
@@ -65,6 +67,7 @@ def quant_params(w: torch.Tensor, bits: int, symmetric: bool = True, per_channel
     return QuantParams(scale, zero_point, 0, qmax, axis if per_channel else None)
 
 
+@checked(w=Tensor(), bits=Number(2, 16, integer=True), symmetric=Flag(), per_channel=Flag(), axis=Number(integer=True))
 def fake_quantize(w: torch.Tensor, bits: int, symmetric: bool = True, per_channel: bool = False,
                   axis: int = 0) -> torch.Tensor:
     """Uniform quantize-dequantize: same shape and dtype; at most 2^bits distinct values (per slice);
@@ -78,10 +81,11 @@ def fake_quantize(w: torch.Tensor, bits: int, symmetric: bool = True, per_channe
     return ((q - zp) * scale).to(w.dtype)
 
 
+@checked(model=Module(), bits=Number(2, 16, integer=True), symmetric=Flag(), per_channel=Flag())
 def quantize_model(model: nn.Module, bits: int, symmetric: bool = True, per_channel: bool = False) -> nn.Module:
     """A copy whose conv/linear weights are fake-quantized (per output channel when ``per_channel``)."""
     out = copy.deepcopy(model)
     with torch.no_grad():
         for _, m in prunable_layers(out):
-            m.weight.copy_(fake_quantize(m.weight, bits, symmetric, per_channel, axis=0))
+            m.weight.copy_(fake_quantize(m.weight, bits, symmetric, per_channel, axis=0).to(m.weight.dtype))
     return out

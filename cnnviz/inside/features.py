@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from cnnviz.device import to_model_device
+from cnnviz.checks import Module, Number, Optional, Seq, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 
@@ -17,6 +18,7 @@ def leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
 
 
+@checked(model=Module(), x=Tensor(dims=(2, 5)), layers=Optional(Seq(Text(200))))
 def capture(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None
             ) -> tuple[torch.Tensor, "OrderedDict[str, torch.Tensor]"]:
     """Run ``x`` (N, C, H, W) through ``model`` in eval mode without gradients; return the logits and the
@@ -38,17 +40,22 @@ def capture(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None
     handles = [known[n].register_forward_hook(hook(n)) for n in names]
     try:
         with torch.no_grad(), eval_mode(model):
-            logits = model(to_model_device(x, model))
+            logits = run_model(model, to_model_device(x, model))
     finally:
         for h in handles:
             h.remove()
     return logits.detach().cpu(), acts
 
 
+@checked(model=Module(), name=Text(200))
 def layer_kind(model: nn.Module, name: str) -> str:
-    return type(dict(model.named_modules())[name]).__name__
+    modules = dict(model.named_modules())
+    if name not in modules:
+        raise ConfigError("layer", f"{name[:60]!r} is not a layer of this model")
+    return type(modules[name]).__name__
 
 
+@checked(model=Module())
 def first_conv_kernels(model: nn.Module) -> torch.Tensor:
     """The first Conv2d's weights (C_out, C_in, k, k), on the CPU."""
     for m in model.modules():
@@ -57,6 +64,7 @@ def first_conv_kernels(model: nn.Module) -> torch.Tensor:
     raise ConfigError("model", "has no Conv2d layer")
 
 
+@checked(logits=Tensor(dims=(1, 2)))
 def probabilities(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits.float(), dim=-1)
 
@@ -69,6 +77,7 @@ class ChannelStats:
     zero_fraction: list[float]  # share of exactly-zero values ("dead" after ReLU)
 
 
+@checked(act=Tensor(dims=(3, 4)))
 def channel_stats(act: torch.Tensor) -> ChannelStats:
     """Statistics of one image's feature map (1, C, H, W) or (C, H, W), per channel."""
     a = act[0] if act.dim() == 4 else act
@@ -78,6 +87,7 @@ def channel_stats(act: torch.Tensor) -> ChannelStats:
 
 
 # --------------------------------------------------------------------------- equivariance
+@checked(x=Tensor(dims=(2, 5), kind="real", finite=False), dy=Number(integer=True), dx=Number(integer=True))
 def shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """Translate the last two axes by (dy, dx) pixels, filling with zeros (nothing wraps around)."""
     h, w = x.shape[-2:]
@@ -99,6 +109,8 @@ class EquivarianceRow:
     distance: float          # ||f(shift x) − shift(f(x))|| / ||f(x)|| in the central region
 
 
+@checked(model=Module(), x=Tensor(dims=4), dy=Number(integer=True), dx=Number(integer=True),
+         border=Number(0, 0.49))
 def equivariance(model: nn.Module, x: torch.Tensor, dy: int, dx: int, border: float = 0.25
                  ) -> list[EquivarianceRow]:
     """Per layer, how far the feature map of the shifted image is from the shifted feature map. Compared in the

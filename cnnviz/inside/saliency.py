@@ -16,6 +16,7 @@ from captum.attr import (DeepLift, GuidedBackprop, IntegratedGradients, LayerAtt
                          NoiseTunnel, Occlusion, Saliency)
 
 from cnnviz.device import model_device
+from cnnviz.checks import Choice, Flag, Module, Number, Optional, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 
 METHODS = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "deeplift", "gradcam",
@@ -55,6 +56,7 @@ def _layer(model: nn.Module, name: str | None) -> nn.Module:
     return dict(model.named_modules())[name]
 
 
+@checked(x=Tensor(dims=4), kind=Choice(BASELINES))
 def make_baseline(x: torch.Tensor, kind: str = "black") -> torch.Tensor:
     """IG / DeepLift reference input: all zeros, the image's per-channel mean, or a heavy box blur."""
     if kind == "black":
@@ -71,17 +73,19 @@ def make_baseline(x: torch.Tensor, kind: str = "black") -> torch.Tensor:
 def _check(model: nn.Module, x: torch.Tensor, target: int) -> int:
     if x.dim() != 4 or x.shape[0] != 1:
         raise ConfigError("x", f"must be one image as a batch of one (1, C, H, W), got shape {tuple(x.shape)}")
-    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if linear:  # the classifier's width, without a forward pass
-        n_classes = linear[-1].out_features
-    else:
-        with torch.no_grad(), eval_mode(model):
-            n_classes = model(x).shape[-1]
+    with torch.no_grad(), eval_mode(model):  # one forward pass: refuses an input the model cannot take
+        out = run_model(model, x)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2:
+        raise ConfigError("model", "must return logits of shape (1, classes)")
+    n_classes = out.shape[-1]
     if not 0 <= int(target) < n_classes:
         raise ConfigError("target", f"must be a class index in 0..{n_classes - 1}, got {target}")
     return int(target)
 
 
+@checked(model=Module(), x=Tensor(dims=4, what="one image as a batch of one (1, C, H, W)"), target=Number(integer=True), method=Choice(METHODS),
+         n_steps=Number(integer=True), baseline=Choice(BASELINES), nt_samples=Number(integer=True), noise=Number(),
+         layer=Optional(Text(200)), window=Number(integer=True), stride=Number(integer=True))
 def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_steps: int = 32,
               baseline: str = "black", nt_samples: int = 16, noise: float = 0.15, layer: str | None = None,
               window: int = 4, stride: int = 2) -> torch.Tensor:
@@ -129,6 +133,7 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_
     return out.detach().reshape(x.shape).cpu()
 
 
+@checked(attr=Tensor(dims=4), signed=Flag())
 def to_map(attr: torch.Tensor, signed: bool = False) -> torch.Tensor:
     """(1, C, H, W) attribution -> (H, W) map for display: channel sum (or sum of |.| when unsigned)."""
     a = attr[0]
@@ -143,8 +148,11 @@ def _ranks(v: torch.Tensor) -> torch.Tensor:
     return r
 
 
+@checked(a=Tensor(), b=Tensor())
 def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (ties broken by position); 0 when one map is constant."""
+    if a.numel() != b.numel():
+        raise ConfigError("b", f"must have as many values as a ({a.numel()}), got {b.numel()}")
     ra, rb = _ranks(a.flatten().double()), _ranks(b.flatten().double())
     if float(a.flatten().std()) == 0 or float(b.flatten().std()) == 0:
         return 0.0

@@ -5,7 +5,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnviz.checks import Array, Number, Optional, Tensor, checked
 from cnnviz.errors import ConfigError
+
+LOGITS, TARGET = Tensor(dims=2), Tensor(dims=1, kind="int", min_numel=0)
 
 
 def _check_logits(logits: torch.Tensor, target: torch.Tensor) -> None:
@@ -17,6 +20,7 @@ def _check_logits(logits: torch.Tensor, target: torch.Tensor) -> None:
         raise ConfigError("target", f"class indices must be in [0, {logits.shape[1] - 1}]")
 
 
+@checked(logits=LOGITS, target=TARGET, k=Number(1, integer=True))
 def topk_accuracy(logits: torch.Tensor, target: torch.Tensor, k: int) -> float:
     """Fraction of rows whose true class is among the k largest logits."""
     _check_logits(logits, target)
@@ -26,6 +30,7 @@ def topk_accuracy(logits: torch.Tensor, target: torch.Tensor, k: int) -> float:
     return float((top == target[:, None]).any(dim=1).float().mean())
 
 
+@checked(logits=LOGITS, target=TARGET, gamma=Number(0, 100), alpha=Optional(Array(dims=(0, 1), scalar=True)))
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, alpha=None) -> torch.Tensor:
     """Lin et al. 2017: mean over the batch of −α_t (1 − p_t)^γ log p_t. γ = 0 (and no α) is exactly
     cross-entropy; γ > 0 shrinks the loss of examples already classified well (p_t near 1).
@@ -45,6 +50,7 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, a
     return F.nll_loss(modulated, target)                   # −mean over the batch of the target's entry
 
 
+@checked(p=Array(dims=(0, 1)), gamma=Number(0, 100))
 def loss_vs_probability(p, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """Cross-entropy −log p and focal loss −(1 − p)^γ log p of the true class's probability p."""
     p = np.asarray(p, dtype=float)

@@ -6,13 +6,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.checks import Array, Dict, Instance, Number, Seq, checked
 from cnnviz.errors import ConfigError
+
+MAX_DETECTIONS = 10_000  # boxes or scores in one call: matching is O(detections × ground truth)
+MAX_MASK_SIDE = 4096
 
 
 # --------------------------------------------------------------------------- boxes and masks
 def _box(b, name: str) -> tuple[float, float, float, float]:
+    b = Array(dims=1).check(name, b)
     if len(b) != 4:
-        raise ConfigError(name, f"must be (x1, y1, x2, y2), got {b!r}")
+        raise ConfigError(name, f"must be (x1, y1, x2, y2), got {len(b)} numbers")
     x1, y1, x2, y2 = (float(v) for v in b)
     if x2 < x1 or y2 < y1:
         raise ConfigError(name, f"needs x2 ≥ x1 and y2 ≥ y1, got {(x1, y1, x2, y2)}")
@@ -41,7 +46,7 @@ def box_iou(a, b) -> float:
 
 
 def _masks(pred, true) -> tuple[np.ndarray, np.ndarray]:
-    p, t = np.asarray(pred).astype(bool), np.asarray(true).astype(bool)
+    p, t = Array(dtype=bool, finite=False).check("pred_mask", pred), Array(dtype=bool, finite=False).check("true_mask", true)
     if p.shape != t.shape:
         raise ConfigError("pred_mask", f"must have the true mask's shape {t.shape}, got {p.shape}")
     return p, t
@@ -61,12 +66,15 @@ def mask_iou(pred_mask, true_mask) -> float:
     return 1.0 if union == 0 else float((p & t).sum() / union)
 
 
+@checked(iou=Array(scalar=True))
 def dice_from_iou(iou):
     """Dice = 2·IoU / (1 + IoU): the same overlap, measured more generously (equal only at 0 and 1)."""
-    iou = np.asarray(iou, dtype=float)
+    if np.any((iou < 0) | (iou > 1)):
+        raise ConfigError("iou", "must be in [0, 1]")
     return 2 * iou / (1 + iou)
 
 
+@checked(size=Number(1, MAX_MASK_SIDE, integer=True), cx=Number(), cy=Number(), r=Number(0))
 def disk_mask(size: int, cx: float, cy: float, r: float) -> np.ndarray:
     """A (size, size) boolean disk: pixel centres within r of (cx, cy)."""
     if size < 1:
@@ -86,6 +94,8 @@ class PRCurve:
     ap: float
 
 
+@checked(scores=Array(dims=(0, 1)), is_tp=Array(dims=(0, 1), dtype=bool, finite=False),
+         n_gt=Number(integer=True))
 def pr_curve(scores, is_tp, n_gt: int) -> PRCurve:
     """Sort detections by score (stable), accumulate TP/FP; all-point interpolated AP (PASCAL VOC 2010+):
     AP = Σ (r_{i+1} − r_i) · max_{r ≥ r_{i+1}} precision(r)."""
@@ -114,14 +124,19 @@ def average_precision(scores, is_tp, n_gt: int) -> float:
     return pr_curve(scores, is_tp, n_gt).ap
 
 
+@checked(per_class=Dict())
 def mean_average_precision(per_class: dict) -> tuple[float, dict]:
     """per_class: {class: (scores, is_tp, n_gt)} -> (mAP, {class: AP}); mAP is the plain mean over classes."""
     if not per_class:
         raise ConfigError("per_class", "needs at least one class")
+    for c, v in per_class.items():
+        if not isinstance(v, (tuple, list)) or len(v) != 3:
+            raise ConfigError("per_class", f"class {str(c)[:40]!r} needs (scores, is_tp, n_gt)")
     aps = {c: average_precision(*v) for c, v in per_class.items()}
     return float(np.mean(list(aps.values()))), aps
 
 
+@checked(curve=Instance(PRCurve), threshold=Number())
 def precision_recall_at(curve: PRCurve, threshold: float) -> tuple[float, float, int]:
     """(precision, recall, kept) keeping detections with score ≥ threshold; precision 1.0 when none kept."""
     kept = int((curve.scores >= threshold).sum())
@@ -130,6 +145,8 @@ def precision_recall_at(curve: PRCurve, threshold: float) -> tuple[float, float,
     return float(curve.precision[kept - 1]), float(curve.recall[kept - 1]), kept
 
 
+@checked(boxes=Seq(max_len=MAX_DETECTIONS), scores=Array(dims=1), gt_boxes=Seq(max_len=MAX_DETECTIONS),
+         iou_threshold=Number(0, 1, lo_open=True))
 def match_detections(boxes, scores, gt_boxes, iou_threshold: float = 0.5) -> np.ndarray:
     """VOC matching: best score first, each detection takes the unmatched ground-truth box it overlaps most
     if IoU ≥ threshold (a true positive); otherwise, or if that box is taken, a false positive."""

@@ -1,0 +1,249 @@
+"""Argument checks at the engine's public entry points: each function declares what its arguments must be
+(``@checked(x=Tensor(dims=4), k=Number(1, 1000, integer=True))``) and anything else is refused with a
+``ConfigError`` naming the argument, before the body runs. So only ``ConfigError`` escapes the engine, whatever a
+link, an upload or a caller passes (tests/fuzz_api.py proves it for every entry point).
+
+Checks also normalise: half-precision tensors are computed in float32 (their rounding would break the documented
+error bounds of quantization and the exactness of metrics); array-likes become numpy arrays."""
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from cnnviz.errors import ConfigError
+
+MAX_TENSOR_NUMEL = 50_000_000   # 200 MB of float32: more than any tensor a page makes; a hostile one stops here
+
+
+def _kind(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
+def _show(number) -> str:
+    """A number for a message: a huge int is not printed (Python refuses str() past 4,300 digits)."""
+    if isinstance(number, int) and abs(number) >= 10**15:
+        return f"a number of about 10^{int(math.log10(abs(number)))}"
+    return f"{number:.6g}" if isinstance(number, float) else str(number)
+
+
+class Arg:
+    def check(self, field: str, value):  # pragma: no cover - the interface
+        raise NotImplementedError
+
+
+class Number(Arg):
+    """A real number (bools refused), finite, in [lo, hi] (either bound may be None); ``integer``: an int."""
+
+    def __init__(self, lo=None, hi=None, integer: bool = False, lo_open: bool = False):
+        self.lo, self.hi, self.integer, self.lo_open = lo, hi, integer, lo_open
+
+    def check(self, field, value):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype.is_complex:
+            value = value.item()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ConfigError(field, f"must be {'an integer' if self.integer else 'a number'}, got {_kind(value)}")
+        if self.integer:
+            if not isinstance(value, numbers.Integral):
+                raise ConfigError(field, f"must be an integer, got {value!r}")
+            value = int(value)
+        elif not math.isfinite(value):
+            raise ConfigError(field, f"must be a finite number, got {value!r}")
+        else:
+            value = float(value)
+        low_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
+        if low_bad or (self.hi is not None and value > self.hi):
+            lo = "" if self.lo is None else f"{'>' if self.lo_open else '≥'} {self.lo}"
+            hi = "" if self.hi is None else f"≤ {self.hi}"
+            raise ConfigError(field, f"must be {' and '.join(s for s in (lo, hi) if s)}, got {_show(value)}")
+        return value
+
+
+class Flag(Arg):
+    def check(self, field, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(field, f"must be True or False, got {_kind(value)}")
+        return bool(value)
+
+
+class Choice(Arg):
+    def __init__(self, options):
+        self.options = tuple(options)
+
+    def check(self, field, value):
+        if not isinstance(value, str) or value not in self.options:
+            shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
+            raise ConfigError(field, f"must be one of {', '.join(self.options)}, got {shown}")
+        return value
+
+
+class Text(Arg):
+    def __init__(self, max_len: int = 1_000_000):
+        self.max_len = max_len
+
+    def check(self, field, value):
+        if not isinstance(value, str):
+            raise ConfigError(field, f"must be text, got {_kind(value)}")
+        if len(value) > self.max_len:
+            raise ConfigError(field, f"is {len(value):,} characters long; the limit is {self.max_len:,}")
+        return value
+
+
+class Module(Arg):
+    def check(self, field, value):
+        if not isinstance(value, nn.Module):
+            raise ConfigError(field, f"must be a PyTorch model (nn.Module), got {_kind(value)}")
+        return value
+
+
+class Optional(Arg):
+    def __init__(self, inner: Arg):
+        self.inner = inner
+
+    def check(self, field, value):
+        return None if value is None else self.inner.check(field, value)
+
+
+class Tensor(Arg):
+    """A torch.Tensor: ``dims`` an int or a (min, max) range; ``kind`` "float" (half precision is promoted to
+    float32), "int" (integer dtypes) or "real" (float, int or bool; floats promoted like "float"); ``finite``
+    refuses NaN/±inf; ``what`` names the expected shape in messages; at least ``min_numel`` and at most MAX_TENSOR_NUMEL elements."""
+
+    def __init__(self, dims=None, kind: str = "float", finite: bool = True, min_numel: int = 1, what: str = ""):
+        self.dims, self.kind, self.finite, self.min_numel, self.what = dims, kind, finite, min_numel, what
+
+    def check(self, field, value):
+        if not isinstance(value, torch.Tensor):
+            raise ConfigError(field, f"must be a tensor, got {_kind(value)}")
+        if self.dims is not None:
+            lo, hi = (self.dims, self.dims) if isinstance(self.dims, int) else self.dims
+            if not lo <= value.dim() <= hi:
+                want = self.what or (f"{lo}-D" if lo == hi else f"{lo}-D to {hi}-D")
+                raise ConfigError(field, f"must be {want}, got shape {tuple(value.shape)}")
+        if not self.min_numel <= value.numel() <= MAX_TENSOR_NUMEL:
+            raise ConfigError(field, f"must have {self.min_numel:,} to {MAX_TENSOR_NUMEL:,} values, "
+                                     f"got {value.numel():,} (shape {tuple(value.shape)})")
+        d = value.dtype
+        if d.is_complex or (self.kind == "float" and not d.is_floating_point) or \
+                (self.kind == "int" and (d.is_floating_point or d == torch.bool)):
+            want = {"float": "floating-point", "int": "integer", "real": "real"}[self.kind]
+            raise ConfigError(field, f"must be a {want} tensor, got {_kind(value)}")
+        if d in (torch.float16, torch.bfloat16):
+            value = value.float()
+        if self.finite and d.is_floating_point and not bool(torch.isfinite(value).all()):
+            raise ConfigError(field, "contains NaN or ±inf")
+        return value
+
+
+class Array(Arg):
+    """Array-like numbers (lists, tuples, numpy, tensors) -> a float (or bool) numpy array of ``dims``."""
+
+    def __init__(self, dims=None, dtype=float, finite: bool = True, min_numel: int = 0, scalar: bool = False):
+        self.dims, self.dtype, self.finite, self.min_numel, self.scalar = dims, dtype, finite, min_numel, scalar
+
+    def check(self, field, value):
+        if self.scalar and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+            value = [value]
+            return Array(finite=self.finite).check(field, value)[0]
+        if isinstance(value, (str, bytes, dict)) or value is None or isinstance(value, (bool, numbers.Number)):
+            raise ConfigError(field, f"must be a list or array of numbers, got {_kind(value)}")
+        if isinstance(value, torch.Tensor):
+            if value.numel() > MAX_TENSOR_NUMEL or value.dtype.is_complex:
+                raise ConfigError(field, f"must be real and at most {MAX_TENSOR_NUMEL:,} values, got {_kind(value)}")
+            value = value.detach().cpu().float().numpy() if value.dtype.is_floating_point else value.cpu().numpy()
+        try:
+            with np.errstate(all="ignore"):
+                arr = np.asarray(value)
+                if arr.dtype == object or arr.dtype.kind in "cSUV":
+                    raise ValueError
+                if arr.size > MAX_TENSOR_NUMEL:
+                    raise ConfigError(field, f"has {arr.size:,} values; the limit is {MAX_TENSOR_NUMEL:,}")
+                arr = arr.astype(self.dtype)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise ConfigError(field, f"must be a list or array of numbers, got {_kind(value)}") from None
+        if self.dims is not None:
+            lo, hi = (self.dims, self.dims) if isinstance(self.dims, int) else self.dims
+            if not lo <= arr.ndim <= hi:
+                raise ConfigError(field, f"must be {lo}-D, got shape {arr.shape}" if lo == hi else
+                                  f"must be {lo}-D to {hi}-D, got shape {arr.shape}")
+        if arr.size < self.min_numel:
+            raise ConfigError(field, f"needs at least {self.min_numel} values, got {arr.size}")
+        if self.finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ConfigError(field, "contains NaN or ±inf")
+        return arr
+
+
+class Seq(Arg):
+    """A list or tuple (at most ``max_len`` items), each checked by ``item``."""
+
+    def __init__(self, item: Arg | None = None, max_len: int = 10_000, min_len: int = 0):
+        self.item, self.max_len, self.min_len = item, max_len, min_len
+
+    def check(self, field, value):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(field, f"must be a list, got {_kind(value)}")
+        if not self.min_len <= len(value) <= self.max_len:
+            raise ConfigError(field, f"must have {self.min_len} to {self.max_len} items, got {len(value)}")
+        if self.item is None:
+            return value
+        return type(value)(self.item.check(f"{field}[{i}]", v) for i, v in enumerate(value))
+
+
+class Dict(Arg):
+    def check(self, field, value):
+        if not isinstance(value, dict):
+            raise ConfigError(field, f"must be a dict, got {_kind(value)}")
+        return value
+
+
+class Instance(Arg):
+    def __init__(self, cls):
+        self.cls = cls
+
+    def check(self, field, value):
+        if not isinstance(value, self.cls):
+            raise ConfigError(field, f"must be a {self.cls.__name__}, got {_kind(value)}")
+        return value
+
+
+def checked(**specs: Arg):
+    """Check (and normalise) the named arguments of the decorated function before it runs."""
+
+    def deco(fn):
+        sig = inspect.signature(fn)
+        unknown = set(specs) - set(sig.parameters)
+        if unknown:
+            raise TypeError(f"{fn.__qualname__} has no argument {sorted(unknown)}")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as e:
+                raise ConfigError(fn.__name__, str(e)) from None
+            bound.apply_defaults()
+            for name, spec in specs.items():
+                bound.arguments[name] = spec.check(name, bound.arguments[name])
+            return fn(*bound.args, **bound.kwargs)
+
+        wrapper.__checks__ = specs
+        return wrapper
+
+    return deco
+
+
+def run_model(model: nn.Module, x: torch.Tensor, field: str = "x"):
+    """``model(x)``, with PyTorch's refusal of an input the model cannot take (wrong channels, too small for
+    its pooling) turned into a ConfigError on ``field``."""
+    try:
+        return model(x)
+    except (RuntimeError, ValueError, IndexError, TypeError) as e:
+        msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise ConfigError(field, f"the model cannot run on an input of shape {tuple(x.shape)}: {msg}") from None
