@@ -29,7 +29,7 @@ CHECKPOINT_MAX_RATIO = 20                  # uncompressed / compressed size of o
 #                                            (torch.save stores members uncompressed: ratio 1; float weights
 #                                            deflate to ~1.1:1; a member of zeros deflates ~1000:1)
 CHECKPOINT_RATIO_MIN_BYTES = 64 * 1024
-CHECKPOINT_JSON_CHARS = 64 * 1024          # each JSON field (spec, config, extra)
+CHECKPOINT_JSON_CHARS = 256 * 1024         # each JSON field (spec, config, extra): 1000 class names fit
 
 # --- what a checkpoint's spec may declare (checked before any module is built)
 SPEC_IN_CHANNELS = (1, 3)                  # the pages feed grey or RGB images
