@@ -11,7 +11,7 @@ from cnnviz.training import get_runner
 from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
 from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error
-from cnnviz.io.uploads import load_zip
+from cnnviz.ui.uploads import zip_dataset
 from cnnviz.io.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
@@ -51,7 +51,7 @@ with left:
         if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",
                                                          help="e.g. cats/1.jpg, dogs/1.jpg; ≤ 20 MiB; PNG, JPEG, "
                                                          "BMP, GIF or WebP.")):
-            ds = st.cache_data(show_spinner="Checking the images…")(load_zip)(up.getvalue())
+            ds = zip_dataset(up.getvalue())  # headers checked, decoded off this thread, bounded cache
     except ConfigError as err:
         show_error(err)
     b = st.columns(3)  # the buttons stay at the top, where a class sees them

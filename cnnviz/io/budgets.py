@@ -43,7 +43,8 @@ MAX_STEPS = 10 ** 9
 
 # --- what the server keeps (the pages' caches of decoded uploads)
 UPLOAD_CACHE_ENTRIES = 8                   # decoded data sets kept, all sessions together
+UPLOAD_CACHE_BYTES = 256 * MiB            # all decoded data sets together (each ≤ DATASET_BYTES)
 UPLOAD_CACHE_TTL_S = 3600                  # a decoded upload is dropped an hour after it was made
-#                                            ⇒ at most 8 × DATASET_BYTES = 512 MiB of data sets
+DECODE_WORKERS = 2                         # ZIPs decoded at once, all sessions together (off the script thread)
 MODEL_CACHE_ENTRIES = 8                    # uploaded models kept (each ≤ CHECKPOINT_DECODED_BYTES)
 MODEL_CACHE_TTL_S = 3600

@@ -104,7 +104,8 @@ def open_header(data: bytes, field: str = "image", name: str = "") -> Image.Imag
             raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
                               "(a decompression bomb?); refused before decoding") from None
         except Exception:  # noqa: BLE001 - PIL raises UnidentifiedImageError, SyntaxError, ...
-            raise ConfigError(field, f"{who}is not a readable image: not an image file of a known type ({', '.join(FORMATS)})") from None
+            raise ConfigError(field, f"{who}is not a readable image: not an image file of a known type "
+                              f"({', '.join(FORMATS)})") from None
 
 
 def decode_pixels(img: Image.Image, field: str = "image", name: str = "", size: int | None = None) -> np.ndarray:

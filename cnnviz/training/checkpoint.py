@@ -140,7 +140,9 @@ def check_state_dict(state, model_name: str, kwargs: dict, field: str = "state_d
         if key in seen and seen[key] != kwargs[key]:
             _bad(f"spec.kwargs.{key}", f"the weights do not fit the spec: {key}={kwargs[key]}, but the weights "
                  f"have {seen[key]}")
-    if model_name == "TinyVGG" and "in_features" in seen and seen.get("width") == kwargs["width"]             and seen["in_features"] != kwargs["width"] * (kwargs["size"] // 4) ** 2:
+    linear_in = kwargs["width"] * (kwargs["size"] // 4) ** 2  # TinyVGG: two 2× pools, then Linear
+    if model_name == "TinyVGG" and "in_features" in seen and seen.get("width") == kwargs["width"] \
+            and seen["in_features"] != linear_in:
         _bad("spec.kwargs.size", f"the weights do not fit the spec: size={kwargs['size']} means "
              f"{kwargs['width'] * (kwargs['size'] // 4) ** 2:,} inputs to the first Linear layer, the weights "
              f"read {seen['in_features']:,} (trained on another input size)")
