@@ -93,13 +93,14 @@ def to_rgb_resized(img: Image.Image, size: int) -> np.ndarray:
     return to_rgb(img)
 
 
-def open_header(data: bytes, field: str = "image", name: str = "") -> Image.Image:
-    """``Image.open``: reads the header only. Pillow's bomb warning and error become ConfigError."""
+def open_header(data, field: str = "image", name: str = "") -> Image.Image:
+    """``Image.open`` of bytes or a seekable file: reads the header only. Pillow's bomb warning and error
+    become ConfigError."""
     who = f"{name!r} " if name else ""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return Image.open(io.BytesIO(data))
+            return Image.open(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
                               "(a decompression bomb?); refused before decoding") from None

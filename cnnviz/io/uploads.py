@@ -36,6 +36,7 @@ MAX_RATIO = budgets.ZIP_MAX_RATIO                   # uncompressed / compressed 
 MIN_PER_CLASS = 4
 MAX_CLASSES = 20
 IGNORED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
+MiB = budgets.MiB
 
 
 def _refuse(message: str):
@@ -84,7 +85,7 @@ def _members(zf: zipfile.ZipFile, max_total: int) -> list[tuple[str, str, zipfil
     return [(p[0], p[1], info) for p, (_, info) in zip(parts, files)]
 
 
-def _header(data: bytes, name: str, ext: str):
+def _header(data, name: str, ext: str):
     """The opened (not decoded) image and its declared cost, width × height × bands."""
     img = open_header(data, "zip", name)
     if img.format != IMAGE_TYPES[ext] and not (ext in (".jpg", ".jpeg") and img.format == "MPO") \
@@ -138,7 +139,11 @@ def load_zip(data: bytes, size: int = 32, seed: int = 0, max_bytes: int = MAX_ZI
         declared = 0
         for k, (cls, fname, info) in enumerate(members):  # pass 1: headers only
             name = f"{cls}/{fname}"
-            _, cost = _header(_read(zf, info, name), name, posixpath.splitext(fname)[1].lower())
+            with zf.open(info) as f:  # Image.open reads the header from the member's stream: no full read
+                img, cost = _header(f, name, posixpath.splitext(fname)[1].lower())
+                img.close()
+            if info.file_size > 2 * cost + MiB:  # bytes beyond any encoding of its pixels: padding, not image
+                _refuse(f"{name!r} is {info.file_size / MiB:.1f} MiB for {cost:,} pixel values; refused")
             declared += cost
             if declared > max_decoded:
                 _refuse(f"its images declare more than {max_decoded / 1e6:,.0f} million pixel values "

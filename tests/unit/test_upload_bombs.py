@@ -157,3 +157,10 @@ def test_progress_is_reported_and_reaches_one():
     load_zip(class_zip(small, 4), size=4, progress=lambda frac, text: seen.append((frac, text)))
     fracs = [f for f, _ in seen]
     assert fracs == sorted(fracs) and fracs[-1] == 1.0 and len(seen) >= 3
+
+
+def test_an_image_member_padded_far_beyond_its_pixels_is_refused_without_reading_it():
+    padded = png(Image.new("RGB", (10, 10))) + np.random.default_rng(0).integers(0, 256, 2 * MB, np.uint8).tobytes()
+    data = class_zip(padded, 4)  # 8 members of 2 MiB: 16 MiB, under the file limit
+    err = refused_quickly(load_zip, data, match="MiB for 300 pixel values")
+    assert err.field == "zip"
