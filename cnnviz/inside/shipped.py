@@ -90,9 +90,10 @@ def _load_uploaded_cpu(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
     if not isinstance(state, dict) or not state:
         raise ConfigError("checkpoint", "has no 'state_dict' of tensors")
     candidates = []
-    if meta and meta.get("model") in MODELS:  # its description is validated before anything is built
-        kw = check_kwargs(dict(meta.get("kwargs") or {k: meta[k] for k in ("in_channels", "num_classes", "size",
-                                                                            "width") if k in meta}), "meta.kwargs")
+    if meta and isinstance(meta.get("model"), str) and meta["model"] in MODELS:  # validated before any build
+        kw = check_kwargs(meta["kwargs"] if "kwargs" in meta else {k: meta[k] for k in ("in_channels", "num_classes",
+                                                                                     "size", "width") if k in meta},
+                          "meta.kwargs")
         classes = meta.get("classes") or [str(i) for i in range(kw["num_classes"])]
         if not isinstance(classes, (list, tuple)) or len(classes) != kw["num_classes"] or not all(
                 isinstance(c, str) and 1 <= len(c) <= 100 for c in classes):

@@ -77,7 +77,7 @@ def check_spec(spec, field: str = "spec") -> dict:
     """A spec dict (model, kwargs, classes), validated on its own (the weights come next)."""
     if not isinstance(spec, dict):
         _bad(field, f"must be a mapping with {sorted(SPEC_FIELDS)}, got {type(spec).__name__}")
-    if spec.get("model") not in MODELS:
+    if not isinstance(spec.get("model"), str) or spec["model"] not in MODELS:
         _bad(f"{field}.model", f"unknown model in the spec: {_show(spec.get('model'))}; "
              f"expected one of {', '.join(MODELS)}")
     for key in spec:
@@ -214,7 +214,7 @@ def _check_optimizer(opt, params: list[tuple[str, torch.Size]]) -> None:
                         v.dim() and tuple(v.shape) != tuple(params[i][1])) or (not v.dim() and v.numel() != 1):
                     _bad(f"optimizer.state.{i}.{str(k)[:40]}", f"shape {tuple(v.shape)} does not fit parameter "
                          f"{params[i][0]} {tuple(params[i][1])}")
-            elif not isinstance(v, (bool, int, float)):
+            elif not (v is None or isinstance(v, (bool, int, float))):
                 _bad(f"optimizer.state.{i}.{str(k)[:40]}", f"must be a tensor or a number, got {type(v).__name__}")
 
 
