@@ -113,17 +113,15 @@ def decode_pixels(img: Image.Image, field: str = "image", name: str = "", size: 
     """Decode an opened image: (H, W, 3) float32 in [0, 1], or (size, size, 3) with :func:`to_rgb_resized`;
     corrupt data and bombs become ConfigError."""
     who = f"{name!r} " if name else ""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            return to_rgb(img) if size is None else to_rgb_resized(img, size)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
-                              "(a decompression bomb?); refused") from None
-        except MemoryError:
-            raise ConfigError(field, f"{who}is too large to decode") from None
-        except Exception as e:  # noqa: BLE001 - truncated or corrupt data
-            raise ConfigError(field, f"{who}could not be decoded ({type(e).__name__})") from None
+    try:  # no warnings filter here (not thread-safe): the callers' pixel checks come first
+        return to_rgb(img) if size is None else to_rgb_resized(img, size)
+    except Image.DecompressionBombError:
+        raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
+                          "(a decompression bomb?); refused") from None
+    except MemoryError:
+        raise ConfigError(field, f"{who}is too large to decode") from None
+    except Exception as e:  # noqa: BLE001 - truncated or corrupt data
+        raise ConfigError(field, f"{who}could not be decoded ({type(e).__name__})") from None
 
 
 def decode(data: bytes) -> torch.Tensor:

@@ -187,3 +187,23 @@ def test_resume_never_runs_more_epochs_than_requested():
     with pytest.raises(ConfigError) as e:
         TrainConfig(epochs=4, model="SmallResNet", resume=blob)
     assert e.value.field == "resume"
+
+
+@pytest.mark.parametrize("meta,field", [
+    ({"model": "TinyVGG", "kwargs": [1, 2]}, "checkpoint.meta.kwargs"),
+    ({"model": "TinyVGG", "kwargs": {"in_channels": 1, "num_classes": 3, "size": 8, "width": float("nan")}},
+     "checkpoint.meta.kwargs.width"),
+    ({"model": "TinyVGG", "in_channels": 1, "num_classes": 3, "size": -8, "width": 4}, "checkpoint.meta.kwargs.size"),
+    ({"model": "TinyVGG", "kwargs": {"in_channels": 1, "num_classes": 3, "size": 8, "width": 4, "x": {"y": []}}},
+     "checkpoint.meta.kwargs.x"),
+    ({"model": "TinyVGG", "kwargs": {"in_channels": 1, "num_classes": 3, "size": 8, "width": 4}, "classes": ["a"]},
+     "checkpoint.meta.classes"),
+    ({"model": "TinyVGG", "kwargs": {"in_channels": 1, "num_classes": 3, "size": 16, "width": 4}},
+     "checkpoint.spec.kwargs.size"),
+], ids=["kwargs-list", "width-nan", "size-negative", "nested-junk", "class-count", "size-vs-linear"])
+def test_state_dict_uploads_validate_their_meta(meta, field):
+    buf = io.BytesIO()
+    torch.save({"meta": meta, "state_dict": TinyVGG(1, 3, 8, width=4).state_dict()}, buf)
+    with pytest.raises(ConfigError) as e:
+        load_uploaded(buf.getvalue(), "x.pt")
+    assert e.value.field == field, str(e.value)
