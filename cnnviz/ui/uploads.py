@@ -14,6 +14,7 @@ from cnnviz.inside.shipped import load_uploaded
 from cnnviz.io import budgets
 from cnnviz.io.cache import BoundedCache
 from cnnviz.io.uploads import load_zip
+from cnnviz.training.checkpoint import check_resume
 
 CHECKPOINT_TYPES = ["pt", "pth", "ckpt"]
 CHECKPOINT_HELP = (f"Loaded with torch.load(weights_only=True): tensors only, never code. At most "
@@ -67,3 +68,11 @@ def zip_dataset(data: bytes, size: int = 32):
         time.sleep(0.1)
     bar.empty()
     return job.result()  # ConfigError from the worker is raised here, on the page's thread
+
+
+@st.cache_data(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S,
+               show_spinner="Checking the checkpoint…")
+def resume_file(data: bytes) -> bool:
+    """True for a checkpoint the Training Lab can resume (validated once per file); ConfigError otherwise."""
+    check_resume(data)
+    return True
