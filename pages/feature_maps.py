@@ -7,8 +7,9 @@ from cnnviz import ConfigError
 from cnnviz.inside.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
     rotation_change, shift
 from cnnviz.figures import features as figs
-from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, load_uploaded, samples_for
+from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, samples_for
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.io.text import md_text
 
 MODELS, UPLOAD = list_models(), "upload"
@@ -17,7 +18,7 @@ S = PageState("feat", dict(model=next(iter(MODELS), UPLOAD), src="sample", sampl
                            every=False, layer="", ch=0, dy=2, dx=2),
               options=dict(model=(*MODELS, UPLOAD), src=SOURCES), bounds=dict(idx=(0, 2000), ch=(0, 255),
                                                                              dy=(-8, 8), dx=(-8, 8)))
-load, load_up = st.cache_resource(load_model), st.cache_resource(load_uploaded, show_spinner=False)
+load = st.cache_resource(load_model)
 
 st.title("Feature Maps")
 st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "
@@ -31,12 +32,7 @@ src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_fun
                  help="A shipped sample, an image from the model's validation set, or your own file.")
 try:
     if key == UPLOAD:
-        ck = c[0].file_uploader("Checkpoint", type=["pt", "pth", "ckpt"], key="feat_ckpt",
-                                help="Loaded with torch.load(weights_only=True): tensors only, never code.")
-        if ck is None:
-            st.info("Upload a checkpoint file to look inside your own model.", icon=":material/upload_file:")
-            st.stop()
-        model, info = load_up(ck.getvalue(), ck.name)
+        model, info = uploaded_model(*checkpoint_upload(c[0], "feat_ckpt", "look inside your own model"))
     else:
         model, info = load(key)
     device_caption(model)

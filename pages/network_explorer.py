@@ -12,6 +12,8 @@ from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
 from cnnviz.io.text import md_text
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui.uploads import checkpoint_upload
+from cnnviz.io import budgets
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
@@ -23,7 +25,7 @@ draw_pad = drawpad.declare(components.declare_component)
 ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
 def get_model(key: str, ckpt: bytes | None, before: bool):
     model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
     return (random_init(model, seed=0) if before else model), info
@@ -67,12 +69,7 @@ src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_fun
 try:
     ckpt = ss.get("explorer_model_bytes") if key == TRAINED else None
     if key == UPLOAD:
-        up = c[0].file_uploader("Checkpoint", type=["pt", "pth", "ckpt"], key="net_ckpt",
-                                help="Loaded with torch.load(weights_only=True): tensors only, never code.")
-        if up is None:
-            st.info("Upload a checkpoint file to explore your own model.", icon=":material/upload_file:")
-            st.stop()
-        ckpt = up.getvalue()
+        ckpt = checkpoint_upload(c[0], "net_ckpt", "explore your own model")[0]
     model, info = get_model(key, ckpt, before)
     device_caption(model)
     data, drawing = None, ()

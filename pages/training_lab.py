@@ -11,7 +11,7 @@ from cnnviz.training import get_runner
 from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
 from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error
-from cnnviz.io.uploads import load_zip
+from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
@@ -51,7 +51,7 @@ with left:
         if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",
                                                          help="e.g. cats/1.jpg, dogs/1.jpg; ≤ 20 MiB; PNG, JPEG, "
                                                          "BMP, GIF or WebP.")):
-            ds = st.cache_data(show_spinner="Checking the images…")(load_zip)(up.getvalue())
+            ds = zip_dataset(up.getvalue())  # headers checked, decoded off this thread, bounded cache
     except ConfigError as err:
         show_error(err)
     b = st.columns(3)  # the buttons stay at the top, where a class sees them
@@ -74,6 +74,11 @@ with left:
     active = bool(jobs) and jobs_ui.training_alive(runner, jobs[-1])
     ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
                                help="A .pt file downloaded here earlier; Resume continues it.")
+    try:  # a refused file is named at once and never offered back for download or exploring
+        ckpt_up = ckpt_up and resume_file(ckpt_up.getvalue()) and ckpt_up
+    except ConfigError as err:
+        show_error(err)
+        ckpt_up = None
     last_ckpt = ckpt_up.getvalue() if ckpt_up else (runner.checkpoint(jobs[-1]) if jobs else None)
     start = b[0].button("Start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
                         help="Train from scratch with these settings.", width="stretch")

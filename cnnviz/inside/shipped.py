@@ -16,13 +16,14 @@ import torch.nn as nn
 
 from cnnviz.device import pick_device, to_model_device
 from cnnviz.errors import ConfigError
+from cnnviz.io import budgets
 from cnnviz.architecture.models import MODELS, build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "assets" / "models"
 SAMPLE_DIR = ROOT / "assets" / "samples"
 INDEX = MODEL_DIR / "models.json"
-MAX_CHECKPOINT_BYTES = 20 * 1024 * 1024
+MAX_CHECKPOINT_BYTES = budgets.CHECKPOINT_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,9 @@ def load_uploaded(data: bytes, name: str = "upload") -> tuple[nn.Module, ModelIn
 
 
 def _load_uploaded_cpu(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
-    if len(data) > MAX_CHECKPOINT_BYTES:
-        raise ConfigError("checkpoint", f"is {len(data) / 2**20:.1f} MiB; the limit is "
-                          f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
-    try:
-        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError ...
-        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise ConfigError("checkpoint", "is not a PyTorch weights file that can be loaded safely "
-                          f"(weights_only=True refuses pickled code): {first}") from e
+    from cnnviz.io.uploads import load_weights
+    from cnnviz.training.checkpoint import check_kwargs, check_state_dict
+    obj = load_weights(data, "checkpoint")  # size-checked archive, torch.load(weights_only=True)
     if not isinstance(obj, dict):
         raise ConfigError("checkpoint", f"holds a {type(obj).__name__}; expected a state_dict or a Training Lab "
                           "checkpoint (a dict with 'state_dict' and its model description)")
@@ -95,15 +90,24 @@ def _load_uploaded_cpu(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
     if not isinstance(state, dict) or not state:
         raise ConfigError("checkpoint", "has no 'state_dict' of tensors")
     candidates = []
-    if meta and meta.get("model") in MODELS:
-        kw = dict(meta.get("kwargs") or {k: meta[k] for k in ("in_channels", "num_classes", "size", "width")
-                                        if k in meta})
-        classes = tuple(meta.get("classes") or range(kw.get("num_classes", 0)))
-        candidates.append(ModelInfo(name, meta["model"], kw, str(meta.get("dataset", "?")),
-                                    tuple(map(str, classes)), float(meta.get("val_accuracy", float("nan")))))
+    if meta and isinstance(meta.get("model"), str) and meta["model"] in MODELS:  # validated before any build
+        kw = check_kwargs(meta["kwargs"] if "kwargs" in meta else {k: meta[k] for k in ("in_channels", "num_classes",
+                                                                                     "size", "width") if k in meta},
+                          "meta.kwargs")
+        classes = meta.get("classes") or [str(i) for i in range(kw["num_classes"])]
+        if not isinstance(classes, (list, tuple)) or len(classes) != kw["num_classes"] or not all(
+                isinstance(c, str) and 1 <= len(c) <= 100 for c in classes):
+            raise ConfigError("checkpoint.meta.classes", f"must be {kw['num_classes']} class names (text of 1..100 "
+                              "characters), one per output")
+        acc = meta.get("val_accuracy", float("nan"))
+        acc = float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else float("nan")
+        check_state_dict(state, meta["model"], kw)  # the spec's fields are named when the weights disagree
+        candidates.append(ModelInfo(name, meta["model"], kw, str(meta.get("dataset", "?"))[:40], tuple(classes),
+                                    acc))
     candidates += list(list_models().values())
     for info in candidates:
         try:
+            check_state_dict(state, info.model, info.kwargs)  # shapes on the meta device: nothing allocated
             model = info.build()
             model.load_state_dict(state)
         except (ConfigError, RuntimeError, TypeError, KeyError):
@@ -173,10 +177,11 @@ def _training_lab(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
     model, meta = load_checkpoint(data)
     spec, extra, config = meta["spec"], meta.get("extra") or {}, meta.get("config") or {}
     kwargs = dict(spec.get("kwargs", {}))
-    classes = tuple(map(str, meta.get("classes") or range(kwargs.get("num_classes", 0))))
+    classes = tuple(meta["classes"])  # validated: one name per output
     acc = extra.get("val_accuracy", extra.get("val_acc", float("nan")))
-    return model.eval(), ModelInfo(name, spec["model"], kwargs, str(config.get("dataset", "?")), classes,
-                                   float(acc) if isinstance(acc, (int, float)) else float("nan"),
+    return model.eval(), ModelInfo(name, spec["model"], kwargs, str(config.get("dataset", "?"))[:40], classes,
+                                   float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool)
+                                   else float("nan"),
                                    note="Training Lab checkpoint")
 
 

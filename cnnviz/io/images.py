@@ -1,21 +1,127 @@
 """Images in and out: an uploaded file -> a model-ready tensor (type, size and decompression-bomb checks,
-centre crop, resize with torch ops) and tensors -> PNG."""
+a correct conversion from every Pillow mode, centre crop, resize with torch ops) and tensors -> PNG.
+
+How each Pillow mode becomes RGB in [0, 1] (:func:`to_rgb`; the tests check each against numpy):
+
+- ``1``, ``L``, ``P``, ``RGB``: 8-bit samples / 255 (grey repeated on the three channels, palettes looked up).
+- ``I;16`` (16-bit PNG/TIFF, also ``I;16B``/``I;16L``/``I;16N``): samples / 65535.
+- ``I`` (32-bit integers): samples / 65535 when every sample lies in 0..65535 (16-bit data stored as 32 bits,
+  what scanners write); otherwise scaled by the image's own range, min -> 0 and max -> 1.
+- ``F`` (32-bit float): kept when every finite sample lies in [0, 1]; otherwise scaled by the range of the
+  finite samples, min -> 0 and max -> 1. NaN becomes 0, +inf 1, -inf 0.
+- ``CMYK``: R = (1 - C)(1 - K), and so on (Pillow's conversion); ``YCbCr``: the JPEG (JFIF, full-range) matrix.
+- Alpha (``LA``, ``PA``, ``RGBA``, ``P`` with transparency): composited onto black, colour × alpha, so a
+  fully transparent pixel is black whatever colour it stores (black is the digits' background).
+"""
 from __future__ import annotations
 
 import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
 from cnnviz.errors import ConfigError
+from cnnviz.io import budgets
 
-MAX_BYTES = 5 * 1024 * 1024          # upload size limit
-MAX_PIXELS = 25_000_000              # width × height before decoding (a 5000×5000 photo)
-FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
-EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+MAX_BYTES = budgets.IMAGE_FILE_BYTES         # upload size limit
+MAX_PIXELS = budgets.IMAGE_PIXELS            # width × height before decoding (a 5000×5000 photo)
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
+EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff")
+# Pillow's own bomb guard: a warning above MAX_IMAGE_PIXELS, an error above twice that. Never looser than ours.
+Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, max(MAX_PIXELS, budgets.ZIP_IMAGE_PIXELS))
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
+
+
+def bands(img: Image.Image) -> int:
+    """Samples per pixel the decoder produces (from the header; decodes nothing)."""
+    return len(img.getbands())
+
+
+def _alpha_over_black(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 4) float in [0, 1] -> (H, W, 3): colour × alpha."""
+    return rgba[..., :3] * rgba[..., 3:4]
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("LA", "PA", "RGBA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info)
+
+
+def _grey(img: Image.Image) -> np.ndarray:
+    """A 16-bit, 32-bit integer or float image -> (H, W) float32 in [0, 1] (the module's rules)."""
+    mode = img.mode
+    if mode in SIXTEEN_BIT:
+        return np.asarray(img).astype(np.float32) / 65535.0  # numpy reads the byte order from the mode
+    a = np.asarray(img).astype(np.float64)  # (H, W)
+    if mode == "I" and (a.size == 0 or (a.min() >= 0 and a.max() <= 65535)):
+        return (a / 65535.0).astype(np.float32)
+    finite = np.isfinite(a)
+    lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 1.0)
+    if mode == "F" and lo >= 0 and hi <= 1:
+        grey = a.copy()
+    else:
+        grey = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    grey[np.isnan(a)] = 0.0
+    grey[np.isposinf(a)] = 1.0
+    grey[np.isneginf(a)] = 0.0
+    return np.clip(grey, 0.0, 1.0).astype(np.float32)
+
+
+def to_rgb(img: Image.Image) -> np.ndarray:
+    """A Pillow image of any mode -> (H, W, 3) float32 in [0, 1] (the rules are in the module's docstring).
+    This is where the pixels are decoded."""
+    if img.mode in SIXTEEN_BIT or img.mode in ("I", "F"):
+        return np.repeat(_grey(img)[..., None], 3, axis=2)
+    if _has_alpha(img):
+        return _alpha_over_black(np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0)
+    # 1, L, P, RGB, CMYK, YCbCr, LAB, HSV, RGBX: Pillow's conversions to 8-bit RGB are exact here
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def to_rgb_resized(img: Image.Image, size: int) -> np.ndarray:
+    """Any mode -> (size, size, 3) float32 in [0, 1], stretched (no crop) with bilinear filtering. 8-bit images
+    are resized by Pillow before they become floats (alpha premultiplied, then composited onto black); 16-bit,
+    integer and float images become one float grey channel first (their range rule needs every sample)."""
+    if img.mode in SIXTEEN_BIT or img.mode in ("I", "F"):
+        g = torch.from_numpy(_grey(img))[None, None]  # (1, 1, H, W)
+        g = F.interpolate(g, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        return np.repeat(g[0, 0].clamp(0, 1).numpy()[..., None], 3, axis=2)
+    img = img.convert("RGBA" if _has_alpha(img) else "RGB").resize((size, size), Image.Resampling.BILINEAR)
+    return to_rgb(img)
+
+
+def open_header(data, field: str = "image", name: str = "") -> Image.Image:
+    """``Image.open`` of bytes or a seekable file: reads the header only. Pillow's bomb warning and error
+    become ConfigError."""
+    who = f"{name!r} " if name else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
+                              "(a decompression bomb?); refused before decoding") from None
+        except Exception:  # noqa: BLE001 - PIL raises UnidentifiedImageError, SyntaxError, ...
+            raise ConfigError(field, f"{who}is not a readable image: not an image file of a known type "
+                              f"({', '.join(FORMATS)})") from None
+
+
+def decode_pixels(img: Image.Image, field: str = "image", name: str = "", size: int | None = None) -> np.ndarray:
+    """Decode an opened image: (H, W, 3) float32 in [0, 1], or (size, size, 3) with :func:`to_rgb_resized`;
+    corrupt data and bombs become ConfigError."""
+    who = f"{name!r} " if name else ""
+    try:  # no warnings filter here (not thread-safe): the callers' pixel checks come first
+        return to_rgb(img) if size is None else to_rgb_resized(img, size)
+    except Image.DecompressionBombError:
+        raise ConfigError(field, f"{who}declares more than {Image.MAX_IMAGE_PIXELS:,} pixels "
+                          "(a decompression bomb?); refused") from None
+    except MemoryError:
+        raise ConfigError(field, f"{who}is too large to decode") from None
+    except Exception as e:  # noqa: BLE001 - truncated or corrupt data
+        raise ConfigError(field, f"{who}could not be decoded ({type(e).__name__})") from None
 
 
 def decode(data: bytes) -> torch.Tensor:
@@ -24,26 +130,15 @@ def decode(data: bytes) -> torch.Tensor:
         raise ConfigError("image", "the file is empty")
     if len(data) > MAX_BYTES:
         raise ConfigError("image", f"the file is {len(data) / 2**20:.1f} MiB; the limit is {MAX_BYTES // 2**20} MiB")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            img = Image.open(io.BytesIO(data))  # reads the header only
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ConfigError("image", f"declares more than {MAX_PIXELS:,} pixels (a decompression bomb?)") from None
-        except Exception:  # noqa: BLE001 - PIL raises UnidentifiedImageError, SyntaxError, ...
-            raise ConfigError("image", f"is not an image file of a known type ({', '.join(FORMATS)})") from None
-        if img.format not in FORMATS:
-            raise ConfigError("image", f"is {img.format}; accepted: {', '.join(FORMATS)}")
-        w, h = img.size
-        if w * h > MAX_PIXELS:
-            raise ConfigError("image", f"is {w}×{h} = {w * h:,} pixels; the limit is {MAX_PIXELS:,} "
-                              "(refused before decoding: it could be a decompression bomb)")
-        try:
-            rgb = img.convert("RGB")  # decodes; also flattens palettes, alpha and greyscale
-        except Exception as e:  # noqa: BLE001 - truncated or corrupt data
-            raise ConfigError("image", f"could not be decoded ({type(e).__name__})") from None
-    t = torch.frombuffer(bytearray(rgb.tobytes()), dtype=torch.uint8).view(h, w, 3)
-    return t.permute(2, 0, 1).float() / 255.0  # (3, H, W)
+    img = open_header(data)
+    if img.format not in FORMATS:
+        raise ConfigError("image", f"is {img.format}; accepted: {', '.join(FORMATS)}")
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ConfigError("image", f"is {w}×{h} = {w * h:,} pixels; the limit is {MAX_PIXELS:,} "
+                          "(refused before decoding: it could be a decompression bomb)")
+    rgb = decode_pixels(img)  # (H, W, 3)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()  # (3, H, W)
 
 
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:

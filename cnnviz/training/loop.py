@@ -81,9 +81,15 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
     step, start_epoch, ckpt_step, best_loss, bad_epochs, best_acc = 0, 0, None, math.inf, 0, 0.0
 
     if cfg.resume is not None:
-        payload = read_checkpoint(cfg.resume)
+        payload = read_checkpoint(cfg.resume)  # validated: spec, weights, step, epoch, optimizer, EMA, RNG
         import json
         saved = json.loads(payload["spec"])
+        if int(payload["epoch"]) > cfg.epochs:  # resuming never runs more epochs than asked for
+            raise ConfigError("epochs", f"the checkpoint has already run {payload['epoch']} epochs; set epochs to "
+                              f"at least {payload['epoch']} to resume it")
+        if int(payload["step"]) > int(payload["epoch"]) * per_epoch:
+            raise ConfigError("checkpoint.step", f"step {payload['step']} is more than {payload['epoch']} epochs "
+                              f"of {per_epoch} steps can have run")
         if saved["model"] != spec["model"] or saved["kwargs"] != spec["kwargs"]:
             raise ConfigError("resume", f"the checkpoint is a {saved['model']} {saved['kwargs']}, "
                               f"this run a {spec['model']} {spec['kwargs']}")

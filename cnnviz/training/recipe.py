@@ -90,6 +90,9 @@ class TrainConfig:
         for name, ok, message in checks:
             if not ok:
                 raise ConfigError(name, message)
+        if self.resume is not None:  # checked here, where the page builds the config: errors show at once
+            from cnnviz.training.checkpoint import check_resume
+            check_resume(self.resume, self.model, self.epochs)
 
     def to_dict(self) -> dict:
         """JSON-safe: everything but the in-memory data and the resume bytes."""
