@@ -36,7 +36,8 @@ def test_dice_loss_hand_computed():
 def test_dice_loss_of_a_hard_mask_is_one_minus_dice():
     g = torch.Generator().manual_seed(0)
     pred, true = torch.rand(1, 9, 9, generator=g) > 0.5, torch.rand(1, 9, 9, generator=g) > 0.4
-    assert dice_loss(pred.double(), true, smooth=0.0).item() == pytest.approx(1 - dice(pred[0].numpy(), true[0].numpy()))
+    hard = dice(pred[0].numpy(), true[0].numpy())
+    assert dice_loss(pred.double(), true, smooth=0.0).item() == pytest.approx(1 - hard)
 
 
 def test_dice_loss_matches_a_per_sample_loop_on_random_batches():
@@ -85,7 +86,8 @@ def test_soft_dice_view_numbers_are_the_engines():
     p, g = torch.from_numpy(v.probs)[None], torch.from_numpy(v.target)[None]
     assert v.dice_loss == pytest.approx(dice_loss(p, g).item())
     assert v.bce == pytest.approx(F.binary_cross_entropy(p, g).item())
-    assert v.sum_g == g.sum().item() == 208  # pixel centres (i + ½, j + ½) within 8 of (16, 16), as a plain loop counts them
+    # pixel centres (i + ½, j + ½) within 8 of (16, 16), as a plain loop over the 32×32 grid counts them
+    assert v.sum_g == g.sum().item() == 208
     assert v.dice_loss == pytest.approx(1 - (2 * v.intersection + 1) / (v.sum_p + v.sum_g + 1))
     assert f"{v.dice_loss:.3f}" in v.latex and f"{v.intersection:.2f}" in v.latex
     assert soft_dice_view(0.0, 0.05).dice_loss < soft_dice_view(0.0, 2.0).dice_loss  # sharper is better when aligned
