@@ -104,6 +104,14 @@ def test_small_object_background_everywhere_fools_bce_not_dice():
     assert off.bce < 0.15 and off.dice_loss > 0.95 and small.empty_dice_loss > 0.95
 
 
+
+def test_the_lessons_soft_dice_numbers():
+    """Lessons step 11 quotes these (small object, temperature 0.5)."""
+    on, off = soft_dice_view(0.0, 0.5, True), soft_dice_view(4.0, 0.5, True)
+    assert (f"{on.dice_loss:.2f}", f"{off.dice_loss:.2f}") == ("0.30", "0.92") and off.bce < 0.08
+    assert (f"{on.empty_bce:.2f}", f"{on.empty_dice_loss:.2f}") == ("0.09", "0.97")
+
+
 # --------------------------------------------------------------------------- COCO mAP@[.5:.95]
 def test_coco_thresholds():
     assert COCO_IOU_THRESHOLDS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
