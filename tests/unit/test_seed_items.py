@@ -181,6 +181,7 @@ def test_tf_same_padding_hand_computed(args, expected):
     assert [f.value for f in formulas] == [expected[2], expected[0] + expected[1], expected[0], expected[1]]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @SETTINGS
 @given(st.integers(1, 40), st.integers(1, 7), st.integers(1, 5), st.integers(1, 4))
 def test_tf_same_padding_reproduces_its_output_size_in_pytorch(size, k, s, d):
@@ -236,3 +237,32 @@ def test_macs_from_flops_rejects_bad_values(bad):
     with pytest.raises(ConfigError) as err:
         arithmetic.macs_from_flops(bad)
     assert err.value.field == "flops"
+
+
+# --------------------------------------------------------------------------- robustness: only ConfigError, ever
+NONSENSE = st.one_of(st.integers(-3, 40), st.floats(allow_nan=True), st.none(), st.booleans(), st.text(max_size=3),
+                     st.tuples(st.integers(1, 5)))
+
+
+@SETTINGS
+@given(NONSENSE, NONSENSE, NONSENSE, NONSENSE)
+def test_tf_same_padding_raises_only_config_error(size, k, s, d):
+    try:
+        before, after, out = arithmetic.tf_same_padding(size, k, s, d)
+    except ConfigError:
+        return
+    assert min(before, after) >= 0 and out == -(-size // s)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.floats(-0.5, 1.5), st.sampled_from([0.0, 1.0, math.nan, math.inf])), max_size=12),
+       st.lists(st.sampled_from([0, 1, 2, -1]), min_size=0, max_size=12), st.integers(1, 3),
+       st.one_of(st.floats(-1, 3), st.just(math.nan)))
+def test_dice_loss_raises_only_config_error_or_returns_a_loss_in_0_1(p, t, rows, smooth):
+    probs = torch.tensor(p, dtype=torch.float64).reshape(rows, -1) if len(p) % rows == 0 else torch.tensor(p)
+    target = torch.tensor(t, dtype=torch.float64).reshape(rows, -1) if len(t) % rows == 0 else torch.tensor(t)
+    try:
+        loss = dice_loss(probs, target, smooth)
+    except ConfigError:
+        return
+    assert 0.0 <= loss.item() <= 1.0 + 1e-12
