@@ -11,9 +11,10 @@ from cnnviz.errors import ConfigError
 
 # --------------------------------------------------------------------------- boxes and masks
 def _box(b, name: str) -> tuple[float, float, float, float]:
-    if len(b) != 4:
-        raise ConfigError(name, f"must be (x1, y1, x2, y2), got {b!r}")
-    x1, y1, x2, y2 = (float(v) for v in b)
+    try:
+        x1, y1, x2, y2 = (float(v) for v in b)
+    except (TypeError, ValueError):  # not four numbers
+        raise ConfigError(name, f"must be (x1, y1, x2, y2), got {b!r:.80}") from None
     if x2 < x1 or y2 < y1:
         raise ConfigError(name, f"needs x2 ≥ x1 and y2 ≥ y1, got {(x1, y1, x2, y2)}")
     return x1, y1, x2, y2
@@ -164,7 +165,10 @@ def map_at_iou(detections: dict, ground_truth: dict, iou_threshold: float = 0.5)
     for c, gts in ground_truth.items():
         if len(gts) == 0:
             raise ConfigError("ground_truth", f"class {c!r} has no boxes (AP is undefined without objects)")
-        boxes, scores = detections.get(c, ((), ()))
+        entry = detections.get(c, ((), ()))
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ConfigError("detections", f"class {c!r} must map to (boxes, scores), got {entry!r:.80}")
+        boxes, scores = entry
         tp = match_detections(list(boxes), list(scores), list(gts), iou_threshold)
         aps[c] = average_precision(list(scores), tp, len(gts))
     return float(np.mean(list(aps.values()))), aps

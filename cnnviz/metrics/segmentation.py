@@ -32,8 +32,8 @@ def _check(probs, target, smooth) -> torch.Tensor:
         raise ConfigError("target", f"must have the shape of probs {tuple(probs.shape)}, got {tuple(target.shape)}")
     if probs.numel() == 0:
         raise ConfigError("probs", f"is empty (shape {tuple(probs.shape)})")
-    if target.is_complex() or probs.is_complex():
-        raise ConfigError("probs", "complex tensors have no probabilities")
+    if target.is_complex():
+        raise ConfigError("target", "must be real 0s and 1s, got a complex tensor")
     p = probs.detach()
     if not bool(((p >= 0) & (p <= 1)).all()):  # NaN fails both comparisons
         raise ConfigError("probs", "must be probabilities in [0, 1] (no NaN): apply a sigmoid to logits first")

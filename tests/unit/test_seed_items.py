@@ -70,6 +70,8 @@ def test_dice_loss_gradient_is_exact():
     (torch.tensor([[0.5, float("nan")]]), torch.ones(1, 2), {}, "probs"),           # NaN
     (torch.ones(1, 2) / 2, torch.tensor([[1.0, 0.5]]), {}, "target"),               # not 0/1
     (torch.ones(1, 2) / 2, torch.tensor([[2, 0]]), {}, "target"),
+    (torch.ones(1, 2) / 2, torch.ones(1, 2, dtype=torch.complex64), {}, "target"),
+    (torch.ones(1, 2, dtype=torch.complex64), torch.ones(1, 2), {}, "probs"),
     (torch.ones(1, 2) / 2, torch.ones(1, 2), dict(smooth=-1.0), "smooth"),
     (torch.ones(1, 2) / 2, torch.ones(1, 2), dict(smooth=float("inf")), "smooth"),
     (torch.ones(1, 2) / 2, torch.ones(1, 2), dict(smooth=True), "smooth"),
@@ -158,7 +160,11 @@ def test_demo_scene_at_half_is_the_demo_detections_and_their_map():
     ({"z": ([(0, 0, 1, 1)], [0.5])}, {"a": [(0, 0, 1, 1)]}, "detections"),
     ({}, {"a": []}, "ground_truth"),
     ({"a": ([(0, 0, 1, 1)], [0.5, 0.4])}, {"a": [(0, 0, 1, 1)]}, "scores"),
-    ({"a": ([(0, 0, 1)], [0.5])}, {"a": [(0, 0, 1, 1)]}, "a"),
+    ({"a": ([(0, 0, 1)], [0.5])}, {"a": [(0, 0, 1, 1)]}, "a"),             # box_iou's own check
+    ({"a": [(0, 0, 1, 1)]}, {"a": [(0, 0, 1, 1)]}, "detections"),          # boxes without scores
+    ({"a": 0.5}, {"a": [(0, 0, 1, 1)]}, "detections"),
+    ({"a": [(0, 0, 1, 1), (0.5, 0.4, 0.3, 0.2)]}, {"a": [(0, 0, 1, 1)]}, "a"),  # two boxes, no scores: box 0.0
+    ({"a": ([("x", 0, 1, 1)], [0.5])}, {"a": [(0, 0, 1, 1)]}, "a"),
 ])
 def test_coco_map_rejects_bad_input(dets, gt, field):
     with pytest.raises(ConfigError) as err:
