@@ -76,6 +76,9 @@ def tf_same_panel(S: PageState) -> None:
             st.warning(f"PyTorch refuses padding='same' with stride {s} ({err}). Pad explicitly instead: "
                        f"F.pad(x, ({before}, {after})), then the convolution with padding=0.",
                        icon=":material/block:")
+        if s > 1 and d > 1:
+            st.info("Keras itself refuses strides > 1 together with dilation_rate > 1; the same rule with both is "
+                    "ONNX's auto_pad='SAME_UPPER'.", icon=":material/info:")
         st.code(f"x = F.pad(x, ({before}, {after}))  # TF 'same': {before} before, {after} after\n"
                 f"y = nn.Conv1d(c_in, c_out, kernel_size={k}, stride={s}, dilation={d})(x)  # length {out}",
                 language="python")

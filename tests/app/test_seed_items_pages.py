@@ -112,10 +112,14 @@ def test_tf_same_with_stride_two_is_refused_by_pytorch_and_padded_explicitly(ari
 
 def test_tf_same_with_stride_one_is_pytorchs_same(arith_page):
     at = arith_page
-    at.number_input(key="arith_tfs").set_value(1).run()
-    at.number_input(key="arith_tfd").set_value(2).run()
+    for key, v in (("tfl", 64), ("tfk", 7), ("tfs", 1), ("tfd", 2)):
+        at.number_input(key=f"arith_{key}").set_value(v).run()
     # L = 64, k = 7, d = 2: total d·(k−1) = 12 -> (6, 6), and PyTorch's own 'same' agrees
     assert (metric(at, "TF output length"), metric(at, "Pad before"), metric(at, "Pad after")) == ("64", "6", "6")
     assert metric(at, "PyTorch 'same' length") == "64"
     assert any("pads (6, 6), the same as TF" in s.value for s in at.success)
     assert not any("refuses" in w.value for w in at.warning)
+    at.number_input(key="arith_tfs").set_value(2).run()  # stride and dilation: Keras says no, ONNX's rule is this
+    assert any("SAME_UPPER" in i.value for i in at.info)
+    # L = 64, k = 7, s = 2, d = 2: out 32, total 31·2 + 2·6 + 1 − 64 = 11 -> (5, 6)
+    assert (metric(at, "TF output length"), metric(at, "Pad before"), metric(at, "Pad after")) == ("32", "5", "6")
