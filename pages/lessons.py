@@ -53,7 +53,8 @@ STEPS = [
      "background. Predicting background everywhere: BCE 0.09, Dice loss 0.97. Dice cannot ignore the rare class."),
     ("12 · Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
      "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
-     "after each answer. A teacher can give the class one seed so everybody gets the same questions."),
+     "after each answer. A teacher can give the class one seed so everybody gets the same questions. The switch "
+     "Include TF 'same' padding adds questions on step 3."),
 ]
 
 st.title("Lessons")

@@ -123,3 +123,21 @@ def test_tf_same_with_stride_one_is_pytorchs_same(arith_page):
     assert any("SAME_UPPER" in i.value for i in at.info)
     # L = 64, k = 7, s = 2, d = 2: out 32, total 31·2 + 2·6 + 1 − 64 = 11 -> (5, 6)
     assert (metric(at, "TF output length"), metric(at, "Pad before"), metric(at, "Pad after")) == ("32", "5", "6")
+
+
+# --------------------------------------------------------------------------- Quiz
+def test_quiz_toggle_adds_tf_same_questions_marked_by_the_engine():
+    from cnnviz.classroom.quiz import make_quiz
+    at = apptest.open_page("quiz", {"seed": "3", "n": "5"}, via_app=True)
+    assert not any("TF 'same' padding" in m.value for m in at.markdown)  # the default quiz is unchanged
+    assert [c.value for c in at.main.code] == [q.code for q in make_quiz(3, "easy", 5)]
+    at.toggle(key="quiz_tf").set_value(True).run()
+    quiz = make_quiz(3, "easy", 5, extra=True)
+    assert not at.exception and [c.value for c in at.main.code] == [q.code for q in quiz]
+    i, q = next((i, q) for i, q in enumerate(quiz) if q.kind == "TF 'same' padding")
+    assert any(m.value == f"#### {i + 1}. TF 'same' padding" for m in at.markdown)
+    at.number_input(key=f"quiz_in_3_easy_tf_{i}").set_value(q.answer)
+    at.button(key=f"quiz_check_{i}").click().run()
+    assert not at.exception and metric(at, "Score this session") == "1 / 1"
+    assert any(q.formula.substituted in el.body for el in at.latex)  # max((out − 1)·s + …) with the numbers
+    assert at.query_params["tf"] in ("1", ["1"])

@@ -219,6 +219,38 @@ def test_tf_same_padding_lives_in_geometry_and_the_old_path():
     assert arithmetic.tf_same_padding is tf_same_padding is via_arithmetic
 
 
+
+def conv1d_length(x, w, a) -> int:
+    """PyTorch's output length, 0 where it refuses an input shorter than the dilated kernel."""
+    try:
+        return F.conv1d(x, w, stride=a["stride"], dilation=a["dilation"]).shape[-1]
+    except RuntimeError:
+        return 0
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_quiz_tf_same_questions_are_the_least_padding_pytorch_needs(difficulty):
+    from cnnviz.classroom.quiz import EXTRA_KINDS, KINDS, make_quiz
+    assert [q.prompt for q in make_quiz(7, difficulty, 6)] == [q.prompt for q in make_quiz(7, difficulty, 6, extra=False)]
+    asked = 0
+    for seed in range(4):
+        quiz = make_quiz(seed, difficulty, 10, extra=True)
+        assert sorted(q.kind for q in quiz) == sorted((KINDS + EXTRA_KINDS) * 2)
+        for q in (q for q in quiz if q.kind in EXTRA_KINDS):
+            a = q.tf_same
+            assert a["stride"] == 1 or a["dilation"] == 1  # Keras refuses both at once
+            target = math.ceil(a["size"] / a["stride"])
+            x, w = torch.zeros(1, 1, a["size"]), torch.zeros(1, 1, a["kernel_size"])
+            least = next(p for p in range(128) if conv1d_length(F.pad(x, (0, p)), w, a) >= target)
+            assert q.answer == q.formula.value == least and q.check(least) and not q.check(least + 1)
+            assert f"kernel_size={a['kernel_size']}" in q.code and f"length **{a['size']}**" in q.prompt
+            asked += 1
+    assert asked == 8
+    with pytest.raises(ConfigError) as err:
+        make_quiz(1, "easy", 3, extra="yes")
+    assert err.value.field == "extra"
+
+
 # --------------------------------------------------------------------------- MACs vs FLOPs
 @pytest.mark.parametrize("cfg", [dict(in_shape=(3, 7, 7), out_channels=8, kernel_size=3, padding=1),
                                  dict(in_shape=(4, 9, 11), out_channels=6, kernel_size=(3, 5), stride=2, groups=2),
