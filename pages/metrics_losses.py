@@ -23,8 +23,8 @@ st.title("Metrics & Losses")
 st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
            "against PyTorch or a hand-worked example.")
 S.show_notices()
-tabs = st.tabs(["Box IoU", "Dice vs IoU", "Cross-entropy vs focal loss", "Precision–recall, AP, mAP",
-                "Top-1 vs top-5", "Soft Dice loss"])
+tabs = st.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs focal loss",
+                "Precision–recall, AP, mAP", "Top-1 vs top-5"])
 
 with tabs[0]:
     left, right = st.columns([1, 2])
@@ -62,6 +62,9 @@ with tabs[1]:
     show_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), S.key("dice_fig"), c[1])
 
 with tabs[2]:
+    metrics_panels.soft_dice_panel(S)
+
+with tabs[3]:
     left, right = st.columns([1, 3])
     gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
                         help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
@@ -77,7 +80,7 @@ with tabs[2]:
                  "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
     show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
 
-with tabs[3]:
+with tabs[4]:
     c = st.columns([1, 2, 2])
     iou_thr = round(c[2].slider("IoU threshold", 0.5, 0.95, step=0.05, key=S.key("iou_thr"),
                                 help="A detection is a true positive when it overlaps an unclaimed object at least "
@@ -109,7 +112,7 @@ with tabs[3]:
                "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
                "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
 
-with tabs[4]:
+with tabs[5]:
     ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
     logits = predict(model, ds.x_val)
     try:
@@ -123,8 +126,5 @@ with tabs[4]:
         show_chart(figs.topk_figure(ks, accs), S.key("topk_fig"))
     except ConfigError as err:
         show_error(err)
-
-with tabs[5]:
-    metrics_panels.soft_dice_panel(S)
 
 S.sync_url()
