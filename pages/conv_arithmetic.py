@@ -1,24 +1,27 @@
-"""Conv Arithmetic: output size, parameters, FLOPs and receptive field, as formulas with your numbers."""
+"""Conv Arithmetic: output size, parameters, FLOPs (or MACs) and receptive field, as formulas with your numbers,
+and TF/Keras padding="same" with a stride."""
 import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.geometry.arithmetic import PADDING_MODES, receptive_field_table
 from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
-from cnnviz.geometry.formulas import (conv_flops_formula, conv_output_formulas, conv_params_formula, pool_output_formulas,
-                             receptive_field_formula)
+from cnnviz.geometry.formulas import (conv_output_formulas, conv_params_formula, pool_output_formulas,
+                                     receptive_field_formula)
 from cnnviz.geometry.specs import ConvSpec, PoolSpec
-from cnnviz.ui import PageState, axis_inputs, fmt_int, show_chart, show_error, show_formulas
-from cnnviz.geometry.verify import check_with_pytorch
+from cnnviz.ui import (PageState, arithmetic_panels as panels, axis_inputs, fmt_int, show_chart, show_error,
+                       show_formulas)
 
 V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
 S = PageState("arith", dict(
     dims=2, cin=3, size=V3(7), same=True, cout=8, k=V3(3), s=V3(1), d=V3(1), pad="numbers", p=V3(1),
     mode="zeros", groups=1, bias=True, tr=False, op=V3(0),
-    pkind="max", pk=V3(2), ps=V3(2), pp=V3(0), pd=V3(1), ceil=False, stack="3-1-1;3-1-1;3-2-1"),
+    pkind="max", pk=V3(2), ps=V3(2), pp=V3(0), pd=V3(1), ceil=False, stack="3-1-1;3-1-1;3-2-1", macs=False,
+    tfl=8, tfk=3, tfs=2, tfd=1),
     options=dict(dims=(1, 2, 3), pad=("numbers", "same", "valid"), mode=PADDING_MODES, pkind=("max", "avg")),
     bounds=dict(cin=(1, 512), cout=(1, 512), size=(1, 512), k=(1, 31), s=(1, 16), d=(1, 16), p=(0, 64),
-                groups=(1, 512), op=(0, 15), pk=(1, 31), ps=(1, 16), pp=(0, 16), pd=(1, 16)))
+                groups=(1, 512), op=(0, 15), pk=(1, 31), ps=(1, 16), pp=(0, 16), pd=(1, 16), tfl=(1, 64), tfk=(1, 15),
+                tfs=(1, 8), tfd=(1, 8)))
 
 st.title("Conv Arithmetic")
 st.caption("How big is the output, how many weights, how much compute? Move a control; every number is "
@@ -35,23 +38,8 @@ with c[2]:
 in_shape = (cin, *size)
 
 
-def window_picker(out_spatial, key):
-    """Which output cell's window the picture shows (row-major over the last two axes)."""
-    rows, cols = (1, *out_spatial)[-2:]
-    if rows * cols == 1:
-        return (0, 0)
-    i = st.slider("Window position", 0, rows * cols - 1, 0, key=key,
-                  help="Slide the kernel over the input: which output cell's window to draw.")
-    return divmod(i, cols)
-
-
-def badge(spec, shape, flops=0):
-    check = check_with_pytorch(spec, in_shape, shape, flops)
-    (st.success if check.agrees else st.info if not check.ran else st.warning)(check.message, icon=":material/check_circle:"
-                                                                                if check.agrees else None)
-
-
-conv_tab, pool_tab, rf_tab = st.tabs(["Convolution", "Pooling", "Receptive field of a stack"])
+conv_tab, pool_tab, rf_tab, tf_tab = st.tabs(["Convolution", "Pooling", "Receptive field of a stack",
+                                              "TF 'same' with stride"])
 with conv_tab:
     c = st.columns(5)
     cout = c[0].number_input("Output channels", 1, 512, key=S.key("cout"), help="C_out: number of filters.")
@@ -75,24 +63,24 @@ with conv_tab:
              if pad_kind == "numbers" else pad_kind)
         op = (axis_inputs(S, "op", "Output padding", dims, same, 0, 15, "Extra cells on one side of a transposed "
                           "conv's output; must be smaller than stride or dilation.") if transposed else 0)
+    macs = panels.macs_toggle(S)
     try:
         spec = ConvSpec(dims, cin, cout, k, s, p, d, groups, bias, mode, transposed, op)
         g = spec.geometry(size)
-        outs, params, flops = conv_output_formulas(g), conv_params_formula(g, bias), conv_flops_formula(g)
+        outs, params, flops = conv_output_formulas(g), conv_params_formula(g, bias), panels.compute_formula(g, macs)
         m = st.columns([3, 2, 2, 2])  # room for a 3-D shape like 8×256×256×512
         m[0].metric("Output shape", "×".join(map(str, g.out_shape)), help="(C_out, *spatial)")
         m[1].metric("Parameters", fmt_int(params.value), help=f"{params.value:,} weights and biases")
-        m[2].metric("FLOPs", fmt_int(flops.value), help=f"{flops.value:,}: 2 per multiply-add, as "
-                    "torch.utils.flop_counter counts them (bias adds not counted)")
+        panels.compute_metric(m[2], flops)
         m[3].metric("Receptive field", "×".join(map(str, g.effective_kernel)),
                     help="Input cells one output cell sees: d·(k−1)+1 per axis")
-        badge(spec, g.out_shape, flops.value)
+        panels.badge(spec, in_shape, g.out_shape, g)
         left, right = st.columns([2, 3])
         with left:
             show_formulas([*outs, params, flops])
         with right:
             title = "Transposed conv drawn as the equivalent direct conv" if transposed else "One window"
-            step = window_picker(g.spatial_out, S.key("win"))
+            step = panels.window_picker(g.spatial_out, S.key("win"))
             show_chart(geometry_figure(conv_axes(g), title, step), S.key("conv_fig"))
     except ConfigError as err:
         show_error(err)
@@ -114,12 +102,12 @@ with pool_tab:
         pspec = PoolSpec(dims, pk, ps, pp, pd_, ceil, kind)
         pg = pspec.geometry(in_shape)
         st.metric("Output shape", "×".join(map(str, pg.out_shape)))
-        badge(pspec, pg.out_shape)
+        panels.badge(pspec, in_shape, pg.out_shape)
         left, right = st.columns([2, 3])
         with left:
             show_formulas(pool_output_formulas(pg))
         with right:
-            step = window_picker(pg.spatial_out, S.key("pwin"))
+            step = panels.window_picker(pg.spatial_out, S.key("pwin"))
             show_chart(geometry_figure(pool_axes(pg), "One pooling window", step), S.key("pool_fig"))
     except ConfigError as err:
         show_error(err)
@@ -146,5 +134,8 @@ with rf_tab:
                                    for i, r in enumerate(rf)]), hide_index=True)
     except ConfigError as err:
         show_error(err)
+
+with tf_tab:
+    panels.tf_same_panel(S)
 
 S.sync_url()

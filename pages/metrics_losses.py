@@ -1,5 +1,5 @@
-"""Metrics & Losses: IoU of two boxes, Dice vs IoU of two masks, cross-entropy vs focal loss, the
-precision–recall curve with AP and mAP, and top-1 vs top-5 accuracy of a trained model."""
+"""Metrics & Losses: IoU of two boxes, Dice vs IoU of two masks, the soft Dice loss, cross-entropy vs focal loss,
+the precision–recall curve with AP, mAP and COCO mAP@[.5:.95], and top-1 vs top-5 accuracy of a trained model."""
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -8,22 +8,23 @@ from cnnviz import ConfigError
 from cnnviz.compression import predict
 from cnnviz.compression.distill import digits_model
 from cnnviz.figures import metrics as figs
-from cnnviz.metrics import (box_area, box_intersection, box_iou, demo_detections, dice, dice_from_iou, disk_mask,
-                            loss_vs_probability, mask_iou, mean_average_precision, pr_curve, precision_recall_at,
-                            topk_accuracy)
-from cnnviz.ui import PageState, show_chart, show_error
+from cnnviz.metrics import (box_area, box_intersection, box_iou, coco_map, demo_scene, detections_by_class, dice,
+                            dice_from_iou, disk_mask, loss_vs_probability, mask_iou, mean_average_precision, pr_curve,
+                            precision_recall_at, topk_accuracy)
+from cnnviz.ui import PageState, metrics_panels, show_chart, show_error
 
 S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
-                              gamma=2.0, p=0.9, cls="cat", thr=0.5),
+                              gamma=2.0, p=0.9, cls="cat", thr=0.5, iou_thr=0.5, temp=1.0, shift=0.0, small=False),
               bounds=dict(ax=(0, 100), ay=(0, 100), aw=(1, 100), ah=(1, 100), bx=(0, 60), by=(0, 60),
                           ma=(0.0, 24.0), mb=(0.0, 24.0), ra=(0.0, 12.0), rb=(0.0, 12.0), gamma=(0.0, 5.0),
-                          p=(0.01, 1.0), thr=(0.0, 1.0)), options=dict(cls=("cat", "dog", "bird")))
+                          p=(0.01, 1.0), thr=(0.0, 1.0), iou_thr=(0.5, 0.95), temp=(0.05, 5.0), shift=(-12.0, 12.0)),
+              options=dict(cls=("cat", "dog", "bird")))
 st.title("Metrics & Losses")
 st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
            "against PyTorch or a hand-worked example.")
 S.show_notices()
-tabs = st.tabs(["Box IoU", "Dice vs IoU", "Cross-entropy vs focal loss", "Precision–recall, AP, mAP",
-                "Top-1 vs top-5"])
+tabs = st.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs focal loss",
+                "Precision–recall, AP, mAP", "Top-1 vs top-5"])
 
 with tabs[0]:
     left, right = st.columns([1, 2])
@@ -61,6 +62,9 @@ with tabs[1]:
     show_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), S.key("dice_fig"), c[1])
 
 with tabs[2]:
+    metrics_panels.soft_dice_panel(S)
+
+with tabs[3]:
     left, right = st.columns([1, 3])
     gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
                         help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
@@ -76,9 +80,13 @@ with tabs[2]:
                  "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
     show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
 
-with tabs[3]:
-    dets, n_gt = demo_detections(0)
-    c = st.columns([1, 2, 1, 1, 1, 1])
+with tabs[4]:
+    c = st.columns([1, 2, 2])
+    iou_thr = round(c[2].slider("IoU threshold", 0.5, 0.95, step=0.05, key=S.key("iou_thr"),
+                                help="A detection is a true positive when it overlaps an unclaimed object at least "
+                                     "this much."), 2)
+    dets, gt = demo_scene(0, iou_threshold=iou_thr)
+    n_gt = {k: len(v) for k, v in gt.items()}
     cls = c[0].selectbox("Class", list(n_gt), key=S.key("cls"), help="Precision and recall are per class.")
     thr = c[1].slider("Score threshold", 0.0, 1.0, step=0.01, key=S.key("thr"),
                       help="Keep only detections scoring at least this; the star moves along the curve.")
@@ -87,20 +95,24 @@ with tabs[3]:
     prec, rec, kept = precision_recall_at(curve, thr)
     m_ap, aps = mean_average_precision({k: ([x.score for x in dets if x.cls == k],
                                             [x.is_tp for x in dets if x.cls == k], n) for k, n in n_gt.items()})
-    c[2].metric("Precision", f"{prec:.3f}", help=f"TP / kept, with {kept} detections kept")
-    c[3].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
-    c[4].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
-    c[5].metric("mAP", f"{m_ap:.3f}", help="Mean of the AP of every class.")
+    c = st.columns(5)
+    c[0].metric("Precision", f"{prec:.3f}", help=f"TP / kept, with {kept} detections kept")
+    c[1].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
+    c[2].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
+    c[3].metric(f"mAP@{iou_thr:g}", f"{m_ap:.3f}", help="Mean of the AP of every class, matched at this IoU.")
+    c[4].metric("mAP@[.5:.95]", f"{coco_map(detections_by_class(dets), gt):.3f}",
+                help="COCO style: the mean of mAP at IoU 0.50, 0.55, …, 0.95 (same AP, matched at each).")
     c = st.columns([2, 2, 1.3])
     show_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), S.key("pr_fig"), c[0])
     show_chart(figs.ap_bars(aps, m_ap), S.key("ap_fig"), c[1])
     c[2].dataframe(pd.DataFrame(dict(score=curve.scores, match=np.where(curve.is_tp, "TP", "FP"),
                                      kept=curve.scores >= thr)), hide_index=True, height=440)
-    st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ 0.5 "
-               "(a second detection of the same object is a false positive). AP does not depend on the "
-               "threshold: it summarises every threshold at once.")
+    st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ {iou_thr:g} "
+               "(a second detection of the same object is a false positive). AP does not depend on the score "
+               "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
+               "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
 
-with tabs[4]:
+with tabs[5]:
     ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
     logits = predict(model, ds.x_val)
     try:

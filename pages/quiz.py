@@ -5,9 +5,9 @@ from cnnviz import ConfigError
 from cnnviz.classroom.quiz import DIFFICULTIES, make_quiz
 from cnnviz.ui import PageState, show_error, show_formulas
 
-S = PageState("quiz", dict(seed=1, level="easy", n=6), options=dict(level=DIFFICULTIES),
+S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False), options=dict(level=DIFFICULTIES),
               bounds=dict(seed=(0, 999_999), n=(1, 20)))
-ANSWERS = "quiz_answers"  # this session's answers: {(seed, level, i): (value, correct)}
+ANSWERS = "quiz_answers"  # this session's answers: {(seed, quiz_id, i): (value, correct)}
 
 st.title("Quiz")
 st.caption("Work it out on paper, type the number, press Check: the engine (the same one the other pages use, "
@@ -23,6 +23,9 @@ level = c[1].radio("Difficulty", DIFFICULTIES, key=S.key("level"), horizontal=Tr
                    help="Easy: square 2-D layers. Medium: stride, dilation, groups. Hard: 1-D/3-D, per-axis "
                         "values, depthwise and transposed layers.")
 n = int(c[2].number_input("Questions", 1, 20, key=S.key("n"), help="How many questions in this quiz."))
+tf = c[1].toggle("Include TF 'same' padding", key=S.key("tf"), help="Add questions on TensorFlow/Keras "
+                 "padding=\"same\" with a stride (Conv Arithmetic's TF tab). Changes the quiz for the seed.")
+quiz_id = level + ("_tf" if tf else "")  # answers and inputs of one quiz never leak into the other
 right = sum(ok for _, ok in answers.values())
 c[3].metric("Score this session", f"{right} / {len(answers)}",
             help="Right answers / answered questions, over every quiz you did in this browser tab.")
@@ -30,29 +33,31 @@ if c[3].button("Reset score", icon=":material/restart_alt:", key="quiz_reset",
                help="Forget this session's answers and start counting again."):
     answers.clear()
     st.rerun()
-st.caption(f"Share this quiz: add `?seed={seed}&level={level}&n={n}` to this page's address.")
+st.caption(f"Share this quiz: add `?seed={seed}&level={level}&n={n}" + ("&tf=1" if tf else "")
+           + "` to this page's address.")
 
 try:
-    quiz = make_quiz(seed, level, n)
+    quiz = make_quiz(seed, level, n, extra=tf)
 except ConfigError as err:
     show_error(err)
     st.stop()
 
 for i, q in enumerate(quiz):
     with st.container(border=True):
-        st.markdown(f"#### {i + 1}. {q.kind.capitalize()}")
+        st.markdown(f"#### {i + 1}. {q.kind[0].upper()}{q.kind[1:]}")
         st.code(q.code, language="python")
         st.markdown(q.prompt)
-        done = answers.get((seed, level, i))
+        done = answers.get((seed, quiz_id, i))
         if done is None:
             left, mid, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
-            value = left.number_input("Your answer", min_value=0, value=None, step=1, key=f"quiz_in_{seed}_{level}_{i}",
-                                      placeholder="a whole number", help="Type a whole number, then press Check.")
+            value = left.number_input("Your answer", min_value=0, value=None, step=1,
+                                      key=f"quiz_in_{seed}_{quiz_id}_{i}", placeholder="a whole number",
+                                      help="Type a whole number, then press Check.")
             if mid.button("Check", key=f"quiz_check_{i}", icon=":material/done:", help="Mark my answer."):
                 if value is None:
                     st.warning("Type a number first.", icon=":material/edit:")
                 else:
-                    answers[(seed, level, i)] = (int(value), q.check(value))
+                    answers[(seed, quiz_id, i)] = (int(value), q.check(value))
                     st.rerun()
         else:
             value, ok = done

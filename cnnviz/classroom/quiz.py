@@ -1,4 +1,5 @@
-"""Generated quiz questions on output size, parameters, FLOPs and receptive field.
+"""Generated quiz questions on output size, parameters, FLOPs and receptive field (and, opt-in, TF/Keras
+padding="same" with a stride).
 
 A quiz is a pure function of (seed, difficulty): a teacher fixes the seed and the whole class gets the same
 questions. Every answer is computed by the engine (cnnviz.geometry.arithmetic through cnnviz.geometry.formulas), never by the
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from cnnviz.geometry import arithmetic as ar
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.formulas import (Formula, conv_flops_formula, conv_output_formulas, conv_params_formula,
-                       receptive_field_formula)
+                       receptive_field_formula, tf_same_formulas)
 from cnnviz.geometry.specs import ConvSpec
 
 KINDS = ("output size", "parameters", "FLOPs", "receptive field")
+EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``): a seed's default quiz stays what it always was
 DIFFICULTIES = ("easy", "medium", "hard")
 
 
@@ -29,6 +31,7 @@ class Question:
     formula: Formula     # explanation: general formula, the numbers substituted, the value
     conv: dict | None    # conv_geometry arguments (+ bias) for a single-layer question
     layers: tuple = ()   # (kernel, stride, dilation) dicts for a receptive-field question
+    tf_same: dict | None = None  # tf_same_padding arguments for a TF 'same' padding question
 
     def check(self, value) -> bool:
         """True when ``value`` is the right whole number (5.0 counts as 5; None or text never)."""
@@ -125,19 +128,40 @@ def _rf_question(difficulty: str, rng: random.Random) -> Question:
     return Question("receptive field", difficulty, prompt, code, formula.value, formula, None, layers)
 
 
-def make_quiz(seed: int, difficulty: str = "easy", n: int = 8) -> list[Question]:
-    """``n`` questions, the four kinds in turn (in an order fixed by the seed); same seed, same quiz."""
+def _tf_same_question(difficulty: str, rng: random.Random) -> Question:
+    """Total padding of Keras ``padding="same"``: stride > 1 (Keras refuses stride > 1 with dilation > 1)."""
+    size = rng.randint(*{"easy": (5, 16), "medium": (5, 32), "hard": (7, 64)}[difficulty])
+    k = rng.choice({"easy": [3, 5], "medium": [2, 3, 4, 5, 7], "hard": [2, 3, 4, 5, 6, 7, 11]}[difficulty])
+    stride = rng.choice({"easy": [2], "medium": [2, 3], "hard": [2, 3, 4]}[difficulty])
+    dilation = 1
+    if difficulty == "hard" and rng.random() < 0.3:  # stride 1 with dilation: PyTorch's 'same' would do
+        stride, dilation = 1, rng.choice([2, 3])
+    formula = tf_same_formulas(size, k, stride, dilation)[1]
+    code = (f"tf.keras.layers.Conv1D(8, kernel_size={k}" + (f", strides={stride}" if stride != 1 else "")
+            + (f", dilation_rate={dilation}" if dilation != 1 else "") + ', padding="same")')
+    prompt = (f"This Keras layer on a sequence of length **{size}**: how many zero cells does TensorFlow pad in "
+              f"**total** (before + after) to make it 'same'?")
+    return Question(EXTRA_KINDS[0], difficulty, prompt, code, formula.value, formula, None,
+                    tf_same=dict(size=size, kernel_size=k, stride=stride, dilation=dilation))
+
+
+def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = False) -> list[Question]:
+    """``n`` questions, the four kinds in turn (in an order fixed by the seed); same seed, same quiz.
+    ``extra``: the EXTRA_KINDS join the rotation (a different quiz for the same seed)."""
     if difficulty not in DIFFICULTIES:
         raise ConfigError("difficulty", f"must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError("seed", f"must be a whole number, got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 50:
         raise ConfigError("questions", f"must be a whole number from 1 to 50, got {n!r}")
-    order = list(KINDS)
-    random.Random(f"cnnviz-quiz:{seed}:{difficulty}").shuffle(order)
+    if not isinstance(extra, bool):
+        raise ConfigError("extra", f"must be True or False, got {extra!r}")
+    order = list(KINDS + EXTRA_KINDS if extra else KINDS)
+    random.Random(f"cnnviz-quiz:{seed}:{difficulty}" + (":extra" if extra else "")).shuffle(order)
     quiz = []
     for i in range(n):
         rng = random.Random(f"cnnviz-quiz:{seed}:{difficulty}:{i}")  # str seeds hash the same in every process
         kind = order[i % len(order)]
-        quiz.append(_rf_question(difficulty, rng) if kind == "receptive field" else _conv_question(kind, difficulty, rng))
+        quiz.append(_rf_question(difficulty, rng) if kind == "receptive field" else _tf_same_question(difficulty, rng)
+                    if kind in EXTRA_KINDS else _conv_question(kind, difficulty, rng))
     return quiz

@@ -122,3 +122,23 @@ def geometry_figure(axes: list[Axis], title: str, step: tuple[int, int] = (0, 0)
     fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=70, b=10), plot_bgcolor="white",
                       legend=dict(orientation="h", y=-0.05, font=dict(size=14)), font=dict(size=15))
     return fig
+
+
+def tf_same_figure(size: int, before: int, after: int, kernel_size: int, stride: int, dilation: int,
+                   out: int) -> go.Figure:
+    """TF ``padding="same"`` on one axis: the padded input (padding grey) and the span of each of the ``out``
+    windows (orange), one row per window."""
+    n = before + size + after
+    colours = ["#d9d9d9" if i < before or i >= before + size else "#9ecae1" for i in range(n)]
+    fig = go.Figure(go.Bar(x=list(range(n)), y=[1] * n, marker_color=colours, width=0.9, showlegend=False,
+                           hovertemplate="padded position %{x}<extra></extra>"))
+    eff = dilation * (kernel_size - 1) + 1
+    for j in range(out):
+        x0 = j * stride
+        fig.add_shape(type="rect", x0=x0 - 0.45, x1=x0 + eff - 0.55, y0=1.15 + 0.25 * j, y1=1.3 + 0.25 * j,
+                      line=dict(width=0), fillcolor="#e69f00", opacity=0.85)
+    fig.update_yaxes(visible=False, range=[0, 1.5 + 0.25 * out])
+    fig.update_xaxes(title="position in the padded input (grey: padding)", dtick=1 if n <= 40 else None)
+    fig.update_layout(title=f"{before} before + {size} input + {after} after: {out} windows (orange), stride {stride}",
+                      height=360, plot_bgcolor="white", margin=dict(l=10, r=10, t=60, b=10), font=dict(size=16))
+    return fig

@@ -111,3 +111,16 @@ def topk_figure(ks, accs, highlight=(1, 5)) -> go.Figure:
                            text=[f"{a:.1%}" for a in accs], textposition="outside"))
     fig.update_yaxes(title="validation accuracy", range=[0, 1.12], tickformat=".0%")
     return _layout(fig, "Is the true class among the model's k best guesses?", height=440)
+
+
+def soft_mask_figure(probs: np.ndarray, target: np.ndarray) -> go.Figure:
+    """The predicted probabilities as a heatmap, the target mask's outline on top."""
+    fig = go.Figure([go.Heatmap(z=probs, zmin=0, zmax=1, colorscale="Blues", colorbar=dict(title="p"),
+                                hovertemplate="row %{y}, col %{x}: p = %{z:.3f}<extra></extra>"),
+                     go.Contour(z=target, contours=dict(start=0.5, end=0.5, coloring="lines"), showscale=False,
+                                line=dict(color=B_COLOUR, width=4), hoverinfo="skip", name="target mask",
+                                showlegend=True)])
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False, visible=False)
+    fig.update_xaxes(showgrid=False, visible=False)
+    return _layout(fig, "Predicted probability p; the target's outline", height=460)
+

@@ -12,6 +12,7 @@ import numbers
 from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
+from cnnviz.geometry.padding import macs_from_flops, tf_same_padding  # noqa: F401 - re-exported here
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from cnnviz.geometry.arithmetic import AXIS_NAMES, ConvGeometry, PoolGeometry, RFRow, conv_macs
+from cnnviz.geometry.padding import macs_from_flops, tf_same_padding
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,28 @@ def conv_flops_formula(g: ConvGeometry) -> Formula:
         general = r"2\cdot\prod \mathrm{out}\cdot\prod k\cdot C_{out}\cdot\frac{C_{in}}{g}"
         sub = rf"2\cdot{pos}\cdot{k}\cdot{g.out_channels}\cdot\frac{{{g.in_channels}}}{{{g.groups}}}"
     return Formula("FLOPs", general, sub, 2 * conv_macs(g))
+
+
+def conv_macs_formula(g: ConvGeometry) -> Formula:
+    """The FLOPs formula without its factor 2: one multiply-accumulate per kernel tap and output value."""
+    flops = conv_flops_formula(g)
+    general = flops.general.removeprefix(r"2\cdot")
+    sub = flops.substituted.removeprefix(r"2\cdot")
+    return Formula("MACs", rf"\mathrm{{MACs}} = \tfrac{{\mathrm{{FLOPs}}}}{{2}} = {general}", sub,
+                   macs_from_flops(flops.value))
+
+
+def tf_same_formulas(size: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> list[Formula]:
+    """TF/Keras ``padding="same"`` on one axis: the output size, the total padding and its split."""
+    before, after, out = tf_same_padding(size, kernel_size, stride, dilation)
+    L, k, s, d, total = size, kernel_size, stride, dilation, before + after
+    return [Formula("Output size (TF same)", r"L_{out} = \left\lceil \frac{L}{s} \right\rceil",
+                    rf"\left\lceil \frac{{{L}}}{{{s}}} \right\rceil", out),
+            Formula("Total padding", r"p = \max\big((L_{out}-1)\,s + d\,(k-1) + 1 - L,\; 0\big)",
+                    rf"\max\big(({out}-1)\cdot{s} + {d}\cdot({k}-1) + 1 - {L},\; 0\big)", total),
+            Formula("Padding before", r"p_{before} = \left\lfloor \frac{p}{2} \right\rfloor",
+                    rf"\left\lfloor \frac{{{total}}}{{2}} \right\rfloor", before),
+            Formula("Padding after", r"p_{after} = p - p_{before}", rf"{total} - {before}", after)]
 
 
 def pool_output_formulas(g: PoolGeometry) -> list[Formula]:

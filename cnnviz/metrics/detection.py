@@ -163,6 +163,54 @@ def match_detections(boxes, scores, gt_boxes, iou_threshold: float = 0.5) -> np.
     return tp
 
 
+COCO_IOU_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50, 0.55, …, 0.95
+
+
+def map_at_iou(detections: dict, ground_truth: dict, iou_threshold: float = 0.5) -> tuple[float, dict]:
+    """mAP at one IoU threshold: per class, ``match_detections`` at that threshold, then ``average_precision``
+    (all-point interpolation); the plain mean over the classes of ``ground_truth``. Input format as in
+    ``coco_map``. Returns (mAP, {class: AP})."""
+    if not isinstance(ground_truth, dict) or not ground_truth:
+        raise ConfigError("ground_truth", "must be a dict {class: [(x1, y1, x2, y2), …]} with at least one class")
+    if not isinstance(detections, dict):
+        raise ConfigError("detections", "must be a dict {class: (boxes, scores)}")
+    for c in detections:
+        if c not in ground_truth:
+            raise ConfigError("detections", f"class {c!r} has no entry in ground_truth")
+    aps = {}
+    for c, gts in ground_truth.items():
+        if len(gts) == 0:
+            raise ConfigError("ground_truth", f"class {c!r} has no boxes (AP is undefined without objects)")
+        entry = detections.get(c, ((), ()))
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ConfigError("detections", f"class {c!r} must map to (boxes, scores), got {entry!r:.80}")
+        boxes, scores = entry
+        tp = match_detections(list(boxes), list(scores), list(gts), iou_threshold)
+        aps[c] = average_precision(list(scores), tp, len(gts))
+    return float(np.mean(list(aps.values()))), aps
+
+
+def coco_map(detections: dict, ground_truth: dict) -> float:
+    """COCO-style mAP@[.5:.95]: the mean of ``map_at_iou`` over the IoU thresholds 0.50, 0.55, …, 0.95.
+
+    ``detections``: {class: (boxes, scores)}, boxes a list of (x1, y1, x2, y2), one score per box (a class may
+    be missing: no detections). ``ground_truth``: {class: [(x1, y1, x2, y2), …]}, at least one box per class.
+    AP is this module's (VOC matching, best score first; all-point interpolated precision-recall area), not
+    COCO's 101-point interpolation, and there are no crowd or area ranges: values differ slightly from
+    pycocotools'. A box that is only roughly right counts at 0.5 but not at 0.9, so this is ≤ mAP@0.5."""
+    return float(np.mean([map_at_iou(detections, ground_truth, t)[0] for t in COCO_IOU_THRESHOLDS]))
+
+
+def detections_by_class(detections) -> dict:
+    """[Detection, …] -> {class: (boxes, scores)}, the input of ``coco_map``."""
+    out: dict = {}
+    for d in detections:
+        boxes, scores = out.setdefault(d.cls, ([], []))
+        boxes.append(d.box)
+        scores.append(d.score)
+    return out
+
+
 @dataclass(frozen=True)
 class Detection:
     cls: str
@@ -171,11 +219,12 @@ class Detection:
     is_tp: bool
 
 
-def demo_detections(seed: int = 0, classes=("cat", "dog", "bird"), size: float = 100.0):
+def demo_scene(seed: int = 0, classes=("cat", "dog", "bird"), size: float = 100.0, iou_threshold: float = 0.5):
     """A generated scene: ground-truth boxes per class and a detector's output (near hits with high scores,
-    some misses, duplicates and false alarms), matched at IoU 0.5. Returns (detections, {class: n_gt})."""
+    some misses, duplicates and false alarms), matched at ``iou_threshold``.
+    Returns (detections, {class: [ground-truth boxes]})."""
     rng = np.random.default_rng(seed)
-    dets, n_gt = [], {}
+    dets, gt = [], {}
     for ci, c in enumerate(classes):
         n = int(rng.integers(3, 7))
         xy = rng.uniform(0, size * 0.7, (n, 2))
@@ -195,7 +244,14 @@ def demo_detections(seed: int = 0, classes=("cat", "dog", "bird"), size: float =
             scores.append(rng.uniform(0.05, 0.75))
         boxes = [tuple(round(float(v), 1) for v in (x1, y1, max(x1, x2), max(y1, y2))) for x1, y1, x2, y2 in boxes]
         scores = [round(float(s), 3) for s in scores]
-        tp = match_detections(boxes, scores, gts)
+        tp = match_detections(boxes, scores, gts, iou_threshold)
         dets += [Detection(c, b, s, bool(t)) for b, s, t in zip(boxes, scores, tp)]
-        n_gt[c] = n
-    return dets, n_gt
+        gt[c] = gts
+    return dets, gt
+
+
+def demo_detections(seed: int = 0, classes=("cat", "dog", "bird"), size: float = 100.0):
+    """``demo_scene`` matched at IoU 0.5, with the number of ground-truth objects per class.
+    Returns (detections, {class: n_gt})."""
+    dets, gt = demo_scene(seed, classes, size)
+    return dets, {c: len(g) for c, g in gt.items()}

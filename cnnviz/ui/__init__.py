@@ -1,7 +1,8 @@
 """UI: the only package that imports streamlit. The pages' shared pieces, one concern per module:
 ``state`` (URL-backed page state, the copy-link control, deep-link setup), ``widgets`` (small inputs and
 outputs every page uses), ``presenter`` (presenter mode), and the repeated blocks of several pages
-(``tabs``: the 1-D/3-D animation tabs, ``jobs``: background-job panels).
+(``animation_tabs``: the 1-D/3-D animation tabs, ``jobs``: background-job panels, ``*_panels``: a page's
+larger panels, so the page stays layout).
 
 May import: streamlit and any engine room of cnnviz. Nothing in cnnviz imports this package."""
 from cnnviz.ui.presenter import PRESENTER_CSS, presenter_mode

@@ -1,0 +1,94 @@
+"""The Conv Arithmetic page's panels: the window picker, the PyTorch badge, the FLOPs/MACs figure with its
+switch, and the TF/Keras ``padding="same"`` with stride > 1 tab."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.errors import ConfigError
+from cnnviz.figures.conv_grid import tf_same_figure
+from cnnviz.geometry.arithmetic import ConvGeometry, conv_geometry
+from cnnviz.geometry.formulas import Formula, conv_flops_formula, conv_macs_formula, tf_same_formulas
+from cnnviz.geometry.padding import tf_same_length_in_pytorch, tf_same_padding
+from cnnviz.geometry.verify import check_with_pytorch
+from cnnviz.ui.state import PageState
+from cnnviz.ui.widgets import fmt_int, show_chart, show_error, show_formulas
+
+MACS_HELP = ("One multiply-accumulate (a·b + c) is 2 FLOPs, so MACs = FLOPs / 2 under the convention of "
+             "torch.utils.flop_counter.FlopCounterMode used here. There, pooling, activations and normalisation "
+             "count 0; other tools (fvcore, ptflops, thop) count some of them, so their totals differ. "
+             "Papers quoting 'FLOPs' often mean MACs: check which.")
+
+
+def window_picker(out_spatial, key):
+    """Which output cell's window the picture shows (row-major over the last two axes)."""
+    rows, cols = (1, *out_spatial)[-2:]
+    if rows * cols == 1:
+        return (0, 0)
+    i = st.slider("Window position", 0, rows * cols - 1, 0, key=key,
+                  help="Slide the kernel over the input: which output cell's window to draw.")
+    return divmod(i, cols)
+
+
+def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
+    """PyTorch's own verdict on this layer (shape, and FLOPs for a conv ``g``): green when it agrees."""
+    check = check_with_pytorch(spec, in_shape, shape, conv_flops_formula(g).value if g is not None else 0)
+    show = st.success if check.agrees else st.info if not check.ran else st.warning
+    show(check.message, icon=":material/check_circle:" if check.agrees else None)
+
+
+def macs_toggle(S: PageState) -> bool:
+    """The "Count MACs instead of FLOPs" switch (drawn before the layer is validated, so an error keeps it)."""
+    return st.toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
+
+
+def compute_formula(g: ConvGeometry, macs: bool) -> Formula:
+    return conv_macs_formula(g) if macs else conv_flops_formula(g)
+
+
+def compute_metric(col, f: Formula) -> None:
+    what = ("multiply-accumulates: FLOPs / 2" if f.label == "MACs" else
+            "2 per multiply-add, as torch.utils.flop_counter counts them (bias adds not counted)")
+    col.metric(f.label, fmt_int(f.value), help=f"{f.value:,} {what}")
+
+
+def tf_same_panel(S: PageState) -> None:
+    """TF/Keras padding="same" on one axis, for any stride: what PyTorch does, and the padding that matches TF."""
+    st.caption("TensorFlow/Keras `padding=\"same\"` picks the output size first, ⌈L/s⌉, and pads just enough for "
+               "it, the odd extra cell after. PyTorch's `padding='same'` works only with stride 1. One axis here.")
+    c = st.columns(4)
+    size = int(c[0].number_input("Length L", 1, 64, key=S.key("tfl"), help="Input size along this axis."))
+    k = int(c[1].number_input("Kernel k", 1, 15, key=S.key("tfk"), help="Kernel size along this axis."))
+    s = int(c[2].number_input("Stride s", 1, 8, key=S.key("tfs"), help="Try 2: PyTorch refuses 'same'."))
+    d = int(c[3].number_input("Dilation d", 1, 8, key=S.key("tfd"), help="Gaps between kernel taps."))
+    try:
+        before, after, out = tf_same_padding(size, k, s, d)
+        m = st.columns(4)
+        m[0].metric("TF output length", out, help="⌈L / s⌉: 'same' means 'the size divided by the stride'.")
+        m[1].metric("Pad before", before, help="⌊total / 2⌋")
+        m[2].metric("Pad after", after, help="total − before: the odd extra cell goes after (TF's rule).")
+        try:
+            g = conv_geometry((1, size), 1, k, s, "same", d)
+            m[3].metric("PyTorch 'same' length", g.spatial_out[0], help="nn.Conv1d(..., padding='same')")
+            st.success(f"Stride 1: PyTorch's padding='same' pads ({g.pad_lo[0]}, {g.pad_hi[0]}), the same as TF.",
+                       icon=":material/check_circle:")
+        except ConfigError as err:
+            m[3].metric("PyTorch 'same' length", "refused", help=str(err))
+            st.warning(f"PyTorch refuses padding='same' with stride {s} ({err}). Pad explicitly instead: "
+                       f"F.pad(x, ({before}, {after})), then the convolution with padding=0.",
+                       icon=":material/block:")
+        if s > 1 and d > 1:
+            st.info("Keras itself refuses strides > 1 together with dilation_rate > 1; the same rule with both is "
+                    "ONNX's auto_pad='SAME_UPPER'.", icon=":material/info:")
+        st.code(f"x = F.pad(x, ({before}, {after}))  # TF 'same': {before} before, {after} after\n"
+                f"y = nn.Conv1d(c_in, c_out, kernel_size={k}, stride={s}, dilation={d})(x)  # length {out}",
+                language="python")
+        length = tf_same_length_in_pytorch(size, k, s, d)
+        (st.success if length == out else st.warning)(
+            f"Checked by PyTorch: F.pad then F.conv1d gives length {length}" + (" = ⌈L/s⌉." if length == out else
+                                                                                 f", not {out}."))
+        left, right = st.columns([2, 3])
+        with left:
+            show_formulas(tf_same_formulas(size, k, s, d))
+        show_chart(tf_same_figure(size, before, after, k, s, d, out), S.key("tf_fig"), right)
+    except ConfigError as err:
+        show_error(err)
