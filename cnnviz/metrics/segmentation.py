@@ -13,12 +13,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnviz.checks import Number
 from cnnviz.errors import ConfigError
 from cnnviz.metrics.detection import mask_iou
 
 
-def _check(probs, target, smooth) -> torch.Tensor:
-    """Validate; returns target as probs' dtype."""
+def _check(probs, target, smooth) -> tuple[torch.Tensor, float]:
+    """Validate; returns target as probs' dtype, and smooth."""
     if not isinstance(probs, torch.Tensor):
         raise ConfigError("probs", f"must be a torch.Tensor of probabilities, got {type(probs).__name__}")
     if not isinstance(target, torch.Tensor):
@@ -40,16 +41,14 @@ def _check(probs, target, smooth) -> torch.Tensor:
     t = target.detach()
     if not bool(((t == 0) | (t == 1)).all()):
         raise ConfigError("target", "must hold only 0 and 1 (the true mask)")
-    if isinstance(smooth, bool) or not isinstance(smooth, numbers.Real) or not math.isfinite(smooth) or smooth < 0:
-        raise ConfigError("smooth", f"must be a finite number ≥ 0, got {smooth!r}")
-    return target.detach().to(probs.dtype)
+    return target.detach().to(probs.dtype), Number(0, 1e6).check("smooth", smooth)
 
 
 def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
     """Soft Dice loss: the mean over the batch (dim 0) of 1 − (2·Σ p·g + smooth) / (Σ p + Σ g + smooth), the
     sums over every other dimension. ``probs`` in [0, 1] (float), ``target`` in {0, 1}, the same shape.
     Differentiable in ``probs``; ``smooth`` keeps an empty target with an empty prediction at loss 0."""
-    g = _check(probs, target, smooth)
+    g, smooth = _check(probs, target, smooth)
     dims = tuple(range(1, probs.dim()))
     inter = (probs * g).sum(dims)                            # (N,)
     denom = probs.sum(dims) + g.sum(dims) + smooth           # (N,)
