@@ -36,6 +36,7 @@ def test_a_reload_keeps_control_and_another_browser_gets_a_notice(server, page, 
     main.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_function("() => window.location.search.includes('train_job=')")
     page.wait_for_function(f"() => ({LOSS_POINTS})() >= 1", timeout=120_000)
+    page.wait_for_function("() => document.cookie.includes('cnnviz_owner=')")  # written by the sidebar's frame
     owner = next(c for c in page.context.cookies() if c["name"] == "cnnviz_owner")
     assert owner["sameSite"] == "Strict" and owner["value"] not in page.url and len(owner["value"]) >= 43
     link = page.url
@@ -51,8 +52,8 @@ def test_a_reload_keeps_control_and_another_browser_gets_a_notice(server, page, 
         b.goto(link)
         b.get_by_text("That training belongs to another session").wait_for()
         b_main = b.get_by_test_id("stMain")
-        expect(b_main.get_by_role("button", name="Start", exact=True)).to_be_enabled()
-        expect(b_main.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+        expect(b_main.get_by_role("button", name="Start", exact=True)).to_be_enabled(timeout=60_000)
+        expect(b_main.get_by_role("button", name="Stop", exact=True)).to_be_disabled(timeout=60_000)
         assert b.evaluate(LOSS_POINTS) == 0 and b.get_by_text("Download checkpoint").count() == 0
         assert "train_job" not in b.url and b.get_by_test_id("stException").count() == 0
     finally:
