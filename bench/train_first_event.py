@@ -34,7 +34,8 @@ def one(runner, ds, data: str, model: str, timeout: float) -> tuple[float, str, 
     cfg = from_switches(ds.size, PAGE_SWITCHES, False, dataset=data, model=model, epochs=8, lr=0.02,
                         optimizer="adamw", schedule="onecycle", data=ds)
     t0 = time.perf_counter()
-    job = runner.submit(cfg, owner=f"bench-{t0}")
+    owner = f"bench-{t0}"
+    job = runner.submit(cfg, owner=owner)
     first = kind = None
     progress = float("nan")
     try:
@@ -49,7 +50,7 @@ def one(runner, ds, data: str, model: str, timeout: float) -> tuple[float, str, 
                 break
             time.sleep(0.005)
     finally:
-        runner.stop(job)
+        runner.stop(job, owner=owner)
         runner.join(job, timeout=30)
     if first is None:
         raise SystemExit(f"no event within {timeout:g} s")

@@ -1,7 +1,5 @@
 """Compression: quantize and prune a trained CNN, see what it costs in accuracy and saves in bytes, and
 distil a small student from a larger teacher."""
-import uuid
-
 import streamlit as st
 
 from cnnviz import ConfigError
@@ -116,13 +114,12 @@ with dt:
     m[1].metric("Student", f"{model_size_bytes(student):,} B", help="float32, TinyVGG of this width")
     b = st.columns([1, 1, 4])
     runner, key = get_local_runner(), S.key("job")
-    owner = st.session_state.setdefault("distill_owner", uuid.uuid4().hex)
     if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background "
                    "(a child process, queued behind the other trainings): one with the teacher, one on the "
                    "labels only."):
         try:
-            jobs.distill_restart(runner, key, owner, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
-                                                              temperature=temp, reverse=rev))
+            jobs.distill_restart(runner, key, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
+                                                            temperature=temp, reverse=rev))
         except ConfigError as err:
             show_error(err)
     if b[1].button("Stop", icon=":material/stop:", help="Stop the job."):

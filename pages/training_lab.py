@@ -1,6 +1,4 @@
 """Training Lab: watch a small CNN learn, live — data, recipe, curves, confusion, where the time goes."""
-import uuid
-
 import streamlit as st
 
 from cnnviz import ConfigError
@@ -26,8 +24,8 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 ss, cuda = st.session_state, pick_device().type == "cuda"
-ss.setdefault("train_owner", uuid.uuid4().hex)
-ss.setdefault("train_jobs", st.query_params.get_all("train_job"))  # reconnect after a replica restart
+owner = jobs_ui.owner_token()  # this browser session's, never in the URL: the runner checks it on Stop/Resume/download
+jobs_ui.linked_jobs(runner, owner)  # a train_job link reconnects its owner only; anything else is a notice
 offline = st.cache_resource(show_spinner=False)(load_dataset)
 
 
@@ -40,6 +38,7 @@ st.title("Training Lab")
 st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 'the CPU'}. The data stays in "
            "memory as tensors; every stage of the training loop is timed.")
 S.show_notices()
+jobs_ui.show_job_notice()
 S.sync_url()
 train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
 left, right = train_tab.columns([2, 3], gap="medium")  # the controls need room for whole labels
@@ -79,7 +78,7 @@ with left:
     except ConfigError as err:
         show_error(err)
         ckpt_up = None
-    last_ckpt = ckpt_up.getvalue() if ckpt_up else (runner.checkpoint(jobs[-1]) if jobs else None)
+    last_ckpt = ckpt_up.getvalue() if ckpt_up else jobs_ui.last_checkpoint(runner, jobs, owner)
     start = b[0].button("Start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
                         help="Train from scratch with these settings.", width="stretch")
     stop = b[1].button("Stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
@@ -98,16 +97,13 @@ with left:
         if start or resume:
             cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
                                 optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None)
-            job = runner.submit(cfg, owner=ss["train_owner"])
-            ss["train_jobs"] = [*jobs, job] if resume and not ckpt_up else [job]
-            st.query_params["train_job"] = ss["train_jobs"]
+            job = runner.submit(cfg, owner=owner)
+            jobs_ui.started(job, bool(resume and not ckpt_up), data, ds, int(epochs))
             st.rerun()
     except ConfigError as err:
         show_error(err)
     if stop:
-        runner.stop(jobs[-1])
-        runner.join(jobs[-1], timeout=2)
-        st.rerun()
+        jobs_ui.stop_training(runner, jobs, owner)
 
 
 with right:
@@ -117,10 +113,11 @@ with right:
                        f"{ds.in_channels}×{ds.size}×{ds.size}, classes: {', '.join(map(md_text, ds.classes))}")
             show_chart(figs.sample_grid(*[t.numpy() for t in samples_per_class(ds, 8)], ds.classes, 8),
                        S.key("samples_fig"))
-        jobs_ui.training_panel(runner, ds, epochs, active)
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
+    if ds is not None or ss["train_jobs"]:
+        jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
 with grad_tab:
     st.caption("20 sigmoid convolutions in a row barely pass a gradient back to the first layers (each sigmoid "
                "multiplies it by at most ¼); BatchNorm and shortcut connections carry it through.")

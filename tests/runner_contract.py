@@ -18,7 +18,8 @@ from cnnviz.training.loop import run_training
 
 __all__ = ["test_contract_seeded_run_matches_the_plain_loop", "test_contract_stop_ends_a_running_job_quickly",
            "test_contract_nan_fails_and_keeps_the_last_good_checkpoint", "test_contract_nan_before_any_checkpoint",
-           "test_contract_queue_positions_and_one_job_per_session", "test_contract_unknown_job_and_crash_are_messages"]
+           "test_contract_queue_positions_and_one_job_per_session", "test_contract_unknown_job_and_crash_are_messages",
+           "test_contract_job_ids_are_random_128_bits", "test_contract_only_the_owner_controls_a_job"]
 
 CPU = torch.device("cpu")
 LONG = TrainConfig(dataset="digits", epochs=300, batch_size=64)   # ~2 minutes: always stopped by the test
@@ -125,20 +126,20 @@ def test_contract_queue_positions_and_one_job_per_session(make_runner):
     st = runner.status(second)
     assert st.state == "queued" and st.queue_position == 1 and st.running_jobs == 1 and st.capacity == 1
     assert runner.status(third).queue_position == 2
-    runner.stop(second)                                       # a queued job leaves the queue at once
+    runner.stop(second, owner="bob")                          # a queued job leaves the queue at once
     assert runner.status(second).state == "done" and runner.poll(second)[-1].reason == "stopped"
     assert runner.status(third).queue_position == 1
-    runner.stop(first)
+    runner.stop(first, owner="alice")
     assert runner.join(first, timeout=30) and runner.join(third, timeout=90)
     assert isinstance(runner.poll(third)[-1], Finished) and runner.poll(third)[-1].reason == "done"
     again = runner.submit(SHORT, owner="alice")               # alice's job is done: she may start another
-    runner.stop(again)
+    runner.stop(again, owner="alice")
     assert runner.join(again, timeout=90) and runner.poll(again)[-1].reason in ("stopped", "done")
 
 
 def test_contract_unknown_job_and_crash_are_messages(make_runner):
     runner = make_runner(1)
-    for bad in ("job-000000000000", "../../etc/passwd"):      # ids come from URLs: never a path
+    for bad in ("job-000000000000", "job-" + "0" * 32, "../../etc/passwd", "<script>", "j" * 10_000, None, 7):      # ids come from URLs: never a path
         for call in (runner.poll, runner.stop, runner.status):
             with pytest.raises(ConfigError) as e:
                 call(bad)
@@ -147,3 +148,44 @@ def test_contract_unknown_job_and_crash_are_messages(make_runner):
     assert runner.join(job, timeout=60)
     last = runner.poll(job)[-1]
     assert isinstance(last, Failed) and "dataset" in last.message and "nope" in last.message
+
+
+def test_contract_job_ids_are_random_128_bits(make_runner):
+    """Ids are ``job-`` + 32 hex digits (128 bits) and unrelated to each other: nobody finds a job by counting."""
+    import re
+    from cnnviz.jobids import new_job_id
+    ids = [new_job_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(re.fullmatch(r"job-[0-9a-f]{32}", i) for i in ids)
+    # every hex digit takes every value somewhere (a counter or a short random part would not)
+    assert all(len({i[k] for i in ids}) == 16 for k in range(4, 36))
+    runner = make_runner(1)
+    a = runner.submit(SHORT, owner="alice")
+    assert runner.join(a, timeout=90)
+    b = runner.submit(SHORT, owner="alice")
+    assert runner.join(b, timeout=90)
+    assert re.fullmatch(r"job-[0-9a-f]{32}", a) and re.fullmatch(r"job-[0-9a-f]{32}", b) and a != b
+    assert bin(int(a[4:], 16) ^ int(b[4:], 16)).count("1") > 20   # not neighbours: about 64 bits differ
+
+
+def test_contract_only_the_owner_controls_a_job(make_runner):
+    """Stop and the checkpoint (which Resume and the download use) need the owner's token; a wrong token, or none,
+    is a ConfigError("job") and leaves the job untouched: it keeps training and ends on its own owner's Stop."""
+    runner = make_runner(1)
+    job = runner.submit(TrainConfig(dataset="digits", n=200, epochs=300, batch_size=64), owner="alice-token")
+    wait_for(runner, job, Checkpoint)                         # 3 steps an epoch: a checkpoint within seconds
+    for intruder in ("mallory", None, "", "alice-token "):
+        for call in (runner.stop, runner.checkpoint):
+            with pytest.raises(ConfigError) as e:
+                call(job, owner=intruder)
+            assert e.value.field == "job" and "another browser session" in str(e.value)
+    n, deadline = len(runner.poll(job)), time.time() + 60
+    while len(runner.poll(job)) <= n and time.time() < deadline:   # still training (a loaded box is slow)
+        time.sleep(0.1)
+    assert runner.status(job).state == "running" and len(runner.poll(job)) > n
+    assert not any(isinstance(e, Finished) for e in runner.poll(job))
+    blob = runner.checkpoint(job, owner="alice-token")
+    _, meta = load_checkpoint(blob)
+    assert meta["step"] >= 1
+    runner.stop(job, owner="alice-token")
+    assert runner.join(job, timeout=30)
+    assert runner.poll(job)[-1].reason == "stopped" and runner.status(job).state == "done"

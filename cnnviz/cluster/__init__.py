@@ -3,7 +3,7 @@
 Nothing here imports ray until a runner is made, so the app works without it. :func:`make_runner` returns a
 :class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner).
 
-May import: cnnviz.errors, cnnviz.io, and cnnviz.training's events, loop and recipe (never its runner or
+May import: cnnviz.errors, cnnviz.jobids, cnnviz.io, and cnnviz.training's events, loop and recipe (never its runner or
 factory: cnnviz.training.factory imports this package)."""
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ with the jobs on a Ray cluster.
 ``submit`` writes the job's recipe to the shared storage and asks the cluster's job manager (a detached, named
 actor) for admission; it answers within :data:`ANSWER_S` seconds in every case — started, queued with a
 position, "busy, try again", or "the cluster does not answer". ``poll`` reads the shared storage directly, so any
-replica can follow any job from the id in the page URL, even one submitted by a replica that has since died."""
+replica can follow any job from its id, even one submitted by a replica that has since died. ``stop`` and
+``checkpoint`` answer only the job's owner (kept in its ``config.json``)."""
 from __future__ import annotations
 
 import os
@@ -13,7 +14,8 @@ import time
 
 from cnnviz.errors import ConfigError
 from cnnviz.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
-from cnnviz.cluster.storage import JobStore, new_job_id
+from cnnviz.cluster.storage import JobStore
+from cnnviz.jobids import check_owner, new_job_id
 
 ANSWER_S = 1.0     # submit: the answer (admitted, queued, or busy) within this many seconds
 CALL_S = 15.0      # status / stop / stats: a loaded cluster may take longer, nothing waits on them
@@ -63,7 +65,7 @@ class RayRunner:
         if "error" in answer:
             shutil.rmtree(self.store.dir(job_id), ignore_errors=True)
             if answer["error"] == "owner":
-                raise ConfigError("job", f"this browser session already has a training job ({answer['job']}); "
+                raise ConfigError("job", "this browser session already has a training job; "
                                   "stop it before starting another")
             raise ConfigError("job", f"busy, try again in a minute: {answer['running']} jobs are training and "
                               f"{answer['queued']} are waiting, the most the cluster takes")
@@ -72,9 +74,8 @@ class RayRunner:
     def poll(self, job_id: str, since: int = 0) -> list:
         return self.store.events(job_id, since)
 
-    def stop(self, job_id: str) -> None:
-        if not self.store.exists(job_id):
-            raise ConfigError("job", f"no training job {job_id!r} in the shared storage")
+    def stop(self, job_id: str, owner: str | None = None) -> None:
+        self.check_owner(job_id, owner)
         self.store.request_stop(job_id)  # the worker (or a queued job when it starts) sees the flag in any case
         try:
             self._ask(self.manager.stop.remote(job_id), CALL_S)  # a queued job leaves the queue at once
@@ -85,15 +86,22 @@ class RayRunner:
     def status(self, job_id: str):
         from cnnviz.training.events import JobStatus
         if not self.store.exists(job_id):
-            raise ConfigError("job", f"no training job {job_id!r} in the shared storage")
+            raise ConfigError("job", "no such training job in the shared storage")
         st = self._ask(self.manager.status.remote(job_id), CALL_S)
         state = st["state"]
         if state is None or self.store.is_done(job_id):  # unknown to this manager (restarted) or finished
             state = DONE if self.store.is_done(job_id) else "running"
         return JobStatus(state, st["position"], st["running"], st["capacity"])
 
-    def checkpoint(self, job_id: str) -> bytes | None:
+    def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
+        self.check_owner(job_id, owner)
         return self.store.checkpoint(job_id)
+
+    def check_owner(self, job_id: str, owner: str | None) -> None:
+        """ConfigError("job") when the job is unknown or ``owner`` is not its owner."""
+        if not self.store.exists(job_id):
+            raise ConfigError("job", "no such training job in the shared storage")
+        check_owner(self.store.owner(job_id), owner)
 
     def join(self, job_id: str, timeout: float | None = None) -> bool:
         """Wait until the job has written its last event (Finished or Failed); True when it has."""

@@ -8,20 +8,19 @@ last good checkpoint, replaced atomically), ``stop`` (a flag file: stop at the n
 The root is ``CNNVIZ_STORAGE`` (a path, or a ``file://`` URI; point it at a shared mount such as NFS or EFS
 on a real cluster), else ``~/.cache/cnnviz/jobs``. The job id is the only key: it is what the page keeps in its
 URL, so a student whose replica died reconnects to the same job from another one. Job ids are checked against a
-strict pattern before they touch the file system (they come from URLs)."""
+strict pattern before they touch the file system (they come from URLs); they are 128 random bits
+(cnnviz.jobids), and ``config.json`` keeps the owner, the only session that may stop the job or read its checkpoint."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
-import re
 import socket
-import uuid
 from pathlib import Path
 
 from cnnviz.errors import ConfigError
+from cnnviz.jobids import JOB_ID, check_job_id, new_job_id  # noqa: F401  (re-exported)
 
-JOB_ID = re.compile(r"^job-[0-9a-f]{12}$")
 TERMINAL = ("Finished", "Failed")
 
 
@@ -33,16 +32,6 @@ def default_root() -> Path:
         raise ConfigError("CNNVIZ_STORAGE", f"only local paths and file:// URIs are supported (mount shared "
                           f"storage such as NFS/EFS and give its path), got {raw!r}")
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "cnnviz" / "jobs"
-
-
-def new_job_id() -> str:
-    return f"job-{uuid.uuid4().hex[:12]}"
-
-
-def check_job_id(job_id: str) -> str:
-    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
-        raise ConfigError("job", f"{job_id!r} is not a training job id (expected job- and 12 hex digits)")
-    return job_id
 
 
 def event_to_dict(event) -> dict:
@@ -83,6 +72,9 @@ class JobStore:
             self.write_checkpoint(job_id, resume)
         _atomic_write(d / "config.json", json.dumps(dict(config=config, owner=owner)).encode())
 
+    def owner(self, job_id: str) -> str | None:
+        return self.config(job_id).get("owner")
+
     def config(self, job_id: str) -> dict:
         return json.loads((self.dir(job_id) / "config.json").read_text())
 
@@ -117,7 +109,7 @@ class JobStore:
         p = self.dir(job_id) / "events.jsonl"
         if not p.exists():
             if not self.exists(job_id):
-                raise ConfigError("job", f"no training job {job_id!r} in the shared storage {self.root}")
+                raise ConfigError("job", "no such training job in the shared storage")
             return []
         lines = p.read_bytes().split(b"\n")[:-1]  # the part after the last newline may be half-written
         return [json.loads(x) for x in lines[since:]]

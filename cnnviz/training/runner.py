@@ -4,11 +4,11 @@ The default :class:`ThreadRunner` runs each job from a background thread of this
 (``factory.get_runner``) has each thread drive a child process that does the training (``isolated.py``). A process-wide
 :class:`JobLimiter` lets at most N jobs train at once (default: half the CPU cores, at least 1;
 ``CNNVIZ_MAX_JOBS`` overrides); the rest wait in a first-come queue and know their position. A browser
-session (``owner``) may have one job queued or running at a time. Pages only use this interface, so a Ray
-runner can take this one's place."""
+session (``owner``) may have one job queued or running at a time, and only it may stop the job, take its
+checkpoint or resume from it (job ids are 128 random bits: cnnviz.jobids). Pages only use this interface, so a
+Ray runner can take this one's place."""
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from cnnviz.errors import ConfigError
+from cnnviz.jobids import check_owner, is_job_id, new_job_id
 from cnnviz.training.events import Checkpoint, Failed, Finished, JobStatus
 from cnnviz.training.isolated import SparePool, run_isolated
 from cnnviz.training.jobs import run_job
@@ -113,18 +114,19 @@ class ThreadRunner:
         self.spares = SparePool() if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
         """``config``: a TrainConfig or a DistillConfig (jobs.py). Starts it now or queues it; the job id."""
         with self._lock:
             if owner is not None:
-                for jid, job in self._jobs.items():
+                for job in self._jobs.values():
                     if job.owner == owner and job.state != DONE:
-                        raise ConfigError("job", f"this browser session already has a training job ({jid}); "
+                        raise ConfigError("job", "this browser session already has a training job; "
                                           "stop it before starting another")
-            job_id = f"job-{next(self._ids)}"
+            job_id = new_job_id()
+            while job_id in self._jobs:  # 128 random bits: never in practice
+                job_id = new_job_id()
             self._jobs[job_id] = job = _Job(config, owner, checkpoint=getattr(config, "resume", None))
         self.limiter.request(job_id, lambda: self._start(job_id, job))
         return job_id
@@ -134,8 +136,9 @@ class ThreadRunner:
         with job.lock:
             return job.events[since:]
 
-    def stop(self, job_id: str) -> None:
-        job = self._job(job_id)
+    def stop(self, job_id: str, owner: str | None = None) -> None:
+        """Only the job's ``owner`` (the one given to :meth:`submit`) may stop it: ConfigError("job") otherwise."""
+        job = self._owned(job_id, owner)
         job.stop.set()
         if self.limiter.cancel(job_id):
             self._emit(job, Finished(0, 0, "stopped", 0.0))
@@ -146,9 +149,13 @@ class ThreadRunner:
         job = self._job(job_id)
         return JobStatus(job.state, self.limiter.position(job_id), self.limiter.running, self.limiter.capacity)
 
-    def checkpoint(self, job_id: str) -> bytes | None:
-        """The last good checkpoint's bytes (kept when a later step fails)."""
-        return self._job(job_id).checkpoint
+    def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
+        """The last good checkpoint's bytes (kept when a later step fails); for the job's ``owner`` only."""
+        return self._owned(job_id, owner).checkpoint
+
+    def check_owner(self, job_id: str, owner: str | None) -> None:
+        """ConfigError("job") when the job is unknown or ``owner`` is not its owner."""
+        self._owned(job_id, owner)
 
     def join(self, job_id: str, timeout: float | None = None) -> bool:
         """Wait until the job has ended (a queued job first waits for its turn); True when it has."""
@@ -170,11 +177,15 @@ class ThreadRunner:
 
     # ------------------------------------------------------------------ internals
     def _job(self, job_id: str) -> _Job:
-        try:
-            return self._jobs[job_id]
-        except KeyError:
-            raise ConfigError("job", f"no training job {job_id!r} in this process (the server may have "
-                              "restarted)") from None
+        job = self._jobs.get(job_id) if is_job_id(job_id) else None
+        if job is None:
+            raise ConfigError("job", "no such training job on this server (it may have restarted)")
+        return job
+
+    def _owned(self, job_id: str, owner: str | None) -> _Job:
+        job = self._job(job_id)
+        check_owner(job.owner, owner)
+        return job
 
     @staticmethod
     def _emit(job: _Job, event) -> None:

@@ -1,5 +1,11 @@
 """Background-job panels: this session's training (Training Lab) and distillation (Compression) jobs, their
-start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``."""
+start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``.
+
+Ownership: a job belongs to the browser session that started it. The session's owner token
+(:func:`owner_token`) lives in ``st.session_state`` and in a same-site cookie of that browser (so a reload, or
+a replica's death that sends the browser to another replica, keeps it), never in a URL; the runner checks it on
+stop, checkpoint and resume. A ``train_job`` link reconnects only the browser that owns the job; any other
+value (a classmate's job, a job the server forgot, garbage) is dropped from the URL with a short notice."""
 from __future__ import annotations
 
 import streamlit as st
@@ -9,9 +15,81 @@ from cnnviz.errors import ConfigError
 from cnnviz.figures import compression as compression_figs
 from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
+from cnnviz.jobids import OWNER, new_owner
 from cnnviz.training.events import Failed, Finished
 from cnnviz.training.history import History
-from cnnviz.ui.widgets import device_caption, show_chart
+from cnnviz.ui.widgets import device_caption, show_chart, show_error
+
+
+FOREIGN = ("That training belongs to another session: only the session that started it can watch, stop or "
+           "download it. Start your own below.")
+GONE = "That training is no longer on this server (it may have restarted, or the link is old). Start a new one below."
+MAX_LINKED = 8  # train_job values looked at (a resumed training is a few jobs)
+
+
+OWNER_COOKIE = "cnnviz_owner"
+OWNER_DAYS = 7
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(OWNER_COOKIE)  # as the browser sent it when this session connected
+    except Exception:  # noqa: BLE001 - no browser context (bare mode): no cookie
+        return None
+    return value if isinstance(value, str) and OWNER.fullmatch(value) else None
+
+
+def owner_token() -> str:
+    """This browser's owner token (256 random bits): the session's, else the browser's cookie (set by
+    :func:`remember_owner` in an earlier session), else a new one. Never in the URL."""
+    if not isinstance(st.session_state.get("job_owner"), str):
+        st.session_state["job_owner"] = _cookie() or new_owner()
+    return st.session_state["job_owner"]
+
+
+def remember_owner() -> None:
+    """Keep the owner token in this browser (a same-site cookie, written by a zero-height frame in the sidebar)
+    while the session has a job, so its ``train_job`` link still gives it control after a reload or a replica's
+    death. The token is ours (random, checked against OWNER): nothing from a user goes into the script."""
+    token = owner_token()
+    if _cookie() == token or not OWNER.fullmatch(token):
+        return
+    st.sidebar.iframe(f"<script>parent.document.cookie = '{OWNER_COOKIE}={token}; path=/; max-age="
+                      f"{OWNER_DAYS * 86400}; SameSite=Strict' + (parent.location.protocol === 'https:' ? '; Secure' : '');"
+                      "</script>", height=1)
+
+
+def linked_jobs(runner, owner: str) -> list[str]:
+    """This session's training jobs (``train_jobs``). On the session's first run they come from the link's
+    ``train_job`` values that this owner owns (a reconnect); every other value is dropped from the URL and
+    leaves a notice (``train_notice``, shown by :func:`show_job_notice`)."""
+    ss = st.session_state
+    if "train_jobs" not in ss:
+        kept, notice = [], None
+        for raw in st.query_params.get_all("train_job")[:MAX_LINKED]:
+            try:
+                runner.status(raw)
+            except ConfigError:
+                notice = notice or GONE
+                continue
+            try:
+                runner.check_owner(raw, owner)
+                kept.append(raw)
+            except ConfigError:
+                notice = FOREIGN
+        if len(st.query_params.get_all("train_job")) > len(kept):
+            notice = notice or GONE
+        ss["train_jobs"], ss["train_notice"] = kept, notice
+        if kept:
+            st.query_params["train_job"] = kept
+        else:
+            st.query_params.pop("train_job", None)
+    return ss["train_jobs"]
+
+
+def show_job_notice() -> None:
+    if st.session_state.get("train_notice"):
+        st.info(st.session_state["train_notice"], icon=":material/link_off:")
 
 
 def training_alive(runner, job: str) -> bool:
@@ -20,9 +98,36 @@ def training_alive(runner, job: str) -> bool:
     try:
         return runner.status(job).state != "done"
     except ConfigError:  # the server restarted: the job is gone
-        ss["train_jobs"] = []
+        ss["train_jobs"], ss["train_notice"], ss["train_run"] = [], GONE, None
         st.query_params.pop("train_job", None)
         return False
+
+
+def last_checkpoint(runner, jobs: list[str], owner: str) -> bytes | None:
+    """The checkpoint of this session's last job (None when there is none or the server forgot the job)."""
+    try:
+        return runner.checkpoint(jobs[-1], owner=owner) if jobs else None
+    except ConfigError:
+        return None
+
+
+def stop_training(runner, jobs: list[str], owner: str) -> None:
+    try:
+        runner.stop(jobs[-1], owner=owner)
+        runner.join(jobs[-1], timeout=2)
+    except ConfigError as err:
+        show_error(err)
+        return
+    st.rerun()
+
+
+def started(job: str, resumed: bool, data: str, ds, epochs: int) -> None:
+    """Record a submitted job with what it runs on: the panels draw a run's results with its own data set and
+    epochs (``train_run``), never with the widgets' current ones."""
+    ss = st.session_state
+    ss["train_jobs"] = [*ss["train_jobs"], job] if resumed else [job]
+    ss["train_run"], ss["train_notice"] = dict(data=data, ds=ds, epochs=epochs), None
+    st.query_params["train_job"] = ss["train_jobs"]
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)  # figures are read-only once built: no copies
@@ -34,10 +139,22 @@ def epoch_panels(job: str, n_evals: int, _h, _ds):
             figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))
 
 
-def training_panel(runner, ds, epochs: int, active: bool) -> None:
+def fits(ev, ds) -> bool:
+    """Whether an evaluation's confusion matrix and predictions belong to data set ``ds`` (its classes, its
+    validation images): a reconnected job's results are drawn with the page's data set only when they do."""
+    return (ds is not None and len(ev.confusion) == len(ds.classes) and len(ev.predictions) <= len(ds.y_val)
+            and all(0 <= int(p) < len(ds.classes) for p in ev.predictions))
+
+
+def training_panel(runner, ds, epochs: int, active: bool, data: str | None = None) -> None:
     """The Training Lab's live panel: metrics, status, curves and the per-epoch figures of this session's
-    jobs (``train_jobs``), polled while a job is queued or running."""
+    jobs (``train_jobs``), polled while a job is queued or running. Drawn with the data set and epochs the job
+    ran with (``train_run``, see :func:`started`), never with the widgets' current ones."""
     ss, jobs = st.session_state, st.session_state["train_jobs"]
+    if jobs:
+        remember_owner()
+    run = ss.get("train_run") or {}
+    ds, epochs = run.get("ds", ds), run.get("epochs", epochs)
     # Poll every 1.5 s while training; a queued job changes slowly, so its page asks every 5 s. Right after Start,
     # until the job's first event (within a second, from the runner's warm spare child), it asks every 0.25 s.
     state = runner.status(jobs[-1]).state if active else None
@@ -74,7 +191,12 @@ def training_panel(runner, ds, epochs: int, active: bool) -> None:
         if p is not None and getattr(p, "device", None):
             device_caption(p.device)  # what the worker chose, where the job ran (a Ray node included)
         show_chart(figs.curves_figure(h), "train_curves")
-        if h.evals:
+        if run and data is not None and run.get("data") != data:
+            st.caption(f"These results are from the training on {md_text(run.get('data'))}; Start trains on the "
+                       "data chosen now.")
+        if h.evals and not fits(h.evals[-1], ds):
+            st.caption("The confusion matrix and predictions of this training need the data set it ran on.")
+        elif h.evals:
             confusion, timings, predictions = epoch_panels(jobs[-1], len(h.evals), h, ds)
             c = st.columns(2)
             show_chart(confusion, "train_confusion", c[0])
@@ -98,20 +220,26 @@ def distill_state(runner, key: str) -> str | None:
         return None
 
 
+def distill_owner() -> str:
+    """The owner of this browser's distillation: its own token, derived from the browser's (a browser may have one
+    training and one distillation at a time)."""
+    return owner_token() + ".distill"
+
+
 def distill_stop(runner, key: str, wait_s: float) -> None:
     """Stop this session's job, if the runner still knows it (a restarted server does not)."""
     if key in st.session_state:
         try:
-            runner.stop(st.session_state[key][0])
+            runner.stop(st.session_state[key][0], owner=distill_owner())
             runner.join(st.session_state[key][0], timeout=wait_s)
         except ConfigError:
             del st.session_state[key]
 
 
-def distill_restart(runner, key: str, owner: str, cfg) -> None:
+def distill_restart(runner, key: str, cfg) -> None:
     """Stop this session's job (one per session), then submit ``cfg``; (job id, epochs) go to the session."""
     distill_stop(runner, key, 10)
-    st.session_state[key] = (runner.submit(cfg, owner=owner), cfg.epochs)
+    st.session_state[key] = (runner.submit(cfg, owner=distill_owner()), cfg.epochs)
 
 
 def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:

@@ -132,11 +132,15 @@ class PageState:
             st.info(n, icon=":material/link:")
 
 
+PRIVATE = ("train_job",)  # a session's own job: useless to others (only its owner sees it), so never shared
+
+
 def share_link() -> str:
     """A "Copy link" control in the sidebar: the page's full URL with every setting in its query string,
     in a code box whose copy button puts it on the clipboard. Returns the link (for tests)."""
     base = st.context.url or ""  # None under AppTest; the browser gives scheme, host, port and page path
-    query = urlencode(st.query_params.to_dict(), safe=",")  # k=5,5 reads better than k=5%2C5
+    shared = {k: v for k, v in st.query_params.to_dict().items() if k not in PRIVATE}
+    query = urlencode(shared, safe=",")  # k=5,5 reads better than k=5%2C5
     link = f"{base}?{query}" if query else base or "?"
     with st.sidebar.popover("Copy link", icon=":material/link:", width="stretch",
                             help="A link to exactly this view: every setting is in it. Paste it for the class."):

@@ -92,3 +92,33 @@ def test_distillation_job_forgotten_by_a_restarted_server_is_dropped_quietly():
     assert not at.exception and not at.error
     job, _ = at.session_state["compress_job"]
     assert job != "job-999999" and get_local_runner().join(job, timeout=240)
+
+
+def test_a_distillation_belongs_to_its_session_and_lives_beside_its_training():
+    """A browser may train and distil at once (one job of each kind); another session holding the distillation's
+    id (it is never in a link; here put into its state by hand) cannot stop it: its Stop only forgets the id."""
+    from cnnviz.training import TrainConfig
+    runner = get_local_runner()
+    a = open_page()
+    token = "A" * 43                                                          # this browser's owner token
+    a.session_state["job_owner"] = token
+    training = runner.submit(TrainConfig(dataset="digits", epochs=300, batch_size=64), owner=token)
+    try:
+        a.slider(key="compress_epochs").set_value(20).run()
+        next(b for b in a.button if b.label == "Start").click().run()
+        assert not a.exception and not a.error, a.error
+        job, _ = a.session_state["compress_job"]
+        assert runner.status(job).state in ("queued", "running")
+        b = open_page()
+        b.session_state["compress_job"] = (job, 20)
+        next(x for x in b.button if x.label == "Stop").click().run()
+        assert not b.exception and "compress_job" not in b.session_state
+        time.sleep(0.5)
+        assert runner.status(job).state in ("queued", "running")              # untouched
+        assert not any(isinstance(e, Finished) for e in runner.poll(job))
+        next(x for x in a.button if x.label == "Stop").click().run()          # its own session stops it
+        assert not a.exception and runner.join(job, timeout=30)
+        assert runner.poll(job)[-1].reason in ("stopped", "done")
+    finally:
+        runner.stop(training, owner=token)
+        runner.join(training, timeout=30)

@@ -19,6 +19,7 @@ import torch  # noqa: E402
 
 import apptest  # noqa: E402
 import cnnviz.cluster  # noqa: E402
+import cnnviz.ui.jobs  # noqa: E402
 from runner_contract import *  # noqa: E402,F401,F403  the shared tests
 from runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
@@ -218,8 +219,9 @@ def test_a_killed_worker_resumes_from_its_checkpoint(make):
 
 
 def test_training_lab_trains_on_ray_and_another_replica_reconnects_from_the_url(cluster, tmp_path, monkeypatch):
-    """The app picks the RayRunner when CNNVIZ_RAY_ADDRESS is set; the job id in the URL is all another replica
-    (a fresh session) needs to show the job."""
+    """The app picks the RayRunner when CNNVIZ_RAY_ADDRESS is set; the job id in the URL and the owner's cookie
+    are what another replica (a fresh session of the same browser) needs to show the job; another browser gets
+    a notice."""
     monkeypatch.setenv("CNNVIZ_RAY_ADDRESS", ray.get_runtime_context().gcs_address)
     monkeypatch.setenv("CNNVIZ_STORAGE", str(tmp_path))
     monkeypatch.setattr(cnnviz.cluster, "_RUNNER", None)  # the process-wide runner, made afresh for this test
@@ -233,10 +235,22 @@ def test_training_lab_trains_on_ray_and_another_replica_reconnects_from_the_url(
         job = at.query_params["train_job"]
         job = job[0] if isinstance(job, list) else job
         assert at.session_state["train_jobs"] == [job] and runner.join(job, timeout=120)
-        other = apptest.open_page("training_lab", {"train_job": job})  # a new session, as on another replica
-        assert any("Finished after epoch 2" in s.value for s in other.success)
+        token = at.session_state["job_owner"]
+        assert runner.store.owner(job) == token and token not in str(dict(at.query_params))
+        # a new session of the owner's browser (its cookie), as on another replica: the finished job, its accuracy
+        monkeypatch.setattr(cnnviz.ui.jobs, "_cookie", lambda: token)
+        again = apptest.open_page("training_lab", {"train_job": job})
+        assert any("Finished after epoch 2" in s.value for s in again.success)
         acc = [e.val_acc for e in runner.poll(job) if isinstance(e, Evaluation)][-1]
-        assert apptest.metric(other, "Validation accuracy") == f"{acc:.1%}"
+        assert apptest.metric(again, "Validation accuracy") == f"{acc:.1%}"
+        assert len(again.get("download_button")) == 1
+        # another browser with the same link: a notice, nothing of the job
+        monkeypatch.setattr(cnnviz.ui.jobs, "_cookie", lambda: None)
+        other = apptest.open_page("training_lab", {"train_job": job})
+        assert any("belongs to another session" in i.value for i in other.info)
+        assert not other.success and not other.get("download_button") and other.session_state["train_jobs"] == []
+        with pytest.raises(ConfigError):
+            runner.checkpoint(job, owner=other.session_state["job_owner"])
     finally:
         if cnnviz.cluster._RUNNER is not None:
             ray.kill(cnnviz.cluster._RUNNER.manager)

@@ -96,7 +96,9 @@ def test_sticky_replicas_and_failover(tmp_path):
 def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job(tmp_path, browser):
     """The whole school set-up: chromium → HAProxy → 2 Streamlit replicas → a Ray head (all on 127.0.0.1,
     started here). Start a training, SIGKILL the replica serving this browser, reload: the other replica shows
-    the same job, still training, from the job id in the URL; one attempt, nothing restarted."""
+    the same job, still training, from the job id in the URL and this browser's owner cookie (the job is this
+    browser's: its Stop works there); one attempt, nothing restarted. A second browser given the same link gets a
+    notice, none of the job."""
     ray = pytest.importorskip("ray")
     from cnnviz.cluster.ray_runner import RayRunner
     from cnnviz.training import Finished
@@ -118,7 +120,7 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
                 main = page.get_by_test_id("stMain")
                 main.get_by_role("button", name="Start", exact=True).click()
                 page.wait_for_function("() => window.location.search.includes('train_job=')")
-                job = re.search(r"train_job=(job-[0-9a-f]{12})", page.url).group(1)
+                job = re.search(r"train_job=(job-[0-9a-f]{32})", page.url).group(1)
                 page.wait_for_function(f"() => ({LOSS_POINTS})() >= 2", timeout=180_000)  # it trains on Ray
                 name = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
                 # this student's replica dies mid-training
@@ -133,6 +135,15 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
                 page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=180_000)
                 other = next(c["value"] for c in page.context.cookies() if c["name"] == "CNNVIZ_REPLICA")
                 assert other != name and page.get_by_test_id("stException").count() == 0
+                assert main.get_by_role("button", name="Stop", exact=True).is_enabled()  # still this browser's
+                classmate = browser.new_context(viewport={"width": 1400, "height": 900})  # no cookies shared
+                try:
+                    theirs = classmate.new_page()
+                    theirs.goto(f"{url}/training_lab?train_job={job}")
+                    theirs.get_by_text("That training belongs to another session").wait_for(timeout=60_000)
+                    assert theirs.evaluate(LOSS_POINTS) == 0 and theirs.get_by_test_id("stException").count() == 0
+                finally:
+                    classmate.close()
             except BaseException:
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)  # what CI keeps for a failure: the page and the logs
                 page.screenshot(path=str(ARTIFACTS / "failover.png"), full_page=True)
@@ -143,7 +154,7 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
                 context.close()
             runner = RayRunner(root=tmp_path / "jobs")  # a third view of the same storage and manager
             assert len(runner.store.attempts(job)) == 1   # never restarted: the job did not depend on the replica
-            runner.stop(job)
+            runner.stop(job, owner=runner.store.owner(job))  # the test, as the owner
             assert runner.join(job, timeout=60) and isinstance(runner.poll(job)[-1], Finished)
     finally:
         if runner is not None:

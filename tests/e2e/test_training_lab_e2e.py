@@ -25,3 +25,41 @@ def test_start_grows_the_curve_and_stop_stops(server, page):
     page.wait_for_timeout(2000)
     assert page.evaluate(LOSS_POINTS) == stopped  # nothing trains any more
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_a_reload_keeps_control_and_another_browser_gets_a_notice(server, page, browser):
+    """Two Chromium contexts (two students' browsers). A starts a training; A's browser keeps the owner token in a
+    same-site cookie (never in the URL), so A's reload reconnects with Stop. B opens A's exact URL: a notice,
+    none of A's curves, Start of its own; A's training goes on until A stops it."""
+    page.goto(f"{server}/training_lab?data=digits&epochs=50")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_function("() => window.location.search.includes('train_job=')")
+    page.wait_for_function(f"() => ({LOSS_POINTS})() >= 1", timeout=120_000)
+    page.wait_for_function("() => document.cookie.includes('cnnviz_owner=')")  # written by the sidebar's frame
+    owner = next(c for c in page.context.cookies() if c["name"] == "cnnviz_owner")
+    assert owner["sameSite"] == "Strict" and owner["value"] not in page.url and len(owner["value"]) >= 43
+    link = page.url
+    page.reload()                                                            # a new session of A's browser
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=60_000)
+    first = page.evaluate(LOSS_POINTS)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > {first}", timeout=60_000)  # the same job, still training
+    other = browser.new_context(viewport={"width": 1600, "height": 1000})   # B: no cookies shared
+    try:
+        b = other.new_page()
+        b.set_default_timeout(90_000)
+        b.goto(link)
+        b.get_by_text("That training belongs to another session").wait_for()
+        b_main = b.get_by_test_id("stMain")
+        expect(b_main.get_by_role("button", name="Start", exact=True)).to_be_enabled(timeout=60_000)
+        expect(b_main.get_by_role("button", name="Stop", exact=True)).to_be_disabled(timeout=60_000)
+        assert b.evaluate(LOSS_POINTS) == 0 and b.get_by_text("Download checkpoint").count() == 0
+        assert "train_job" not in b.url and b.get_by_test_id("stException").count() == 0
+    finally:
+        other.close()
+    before = page.evaluate(LOSS_POINTS)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > {before}", timeout=60_000)  # A's training goes on
+    main.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("Stopped after epoch").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0

@@ -23,8 +23,8 @@ def make_runner(mode):
 
     yield make
     for runner in made:  # nothing outlives its test
-        for job in list(runner._jobs):
-            runner.stop(job)
+        for job, j in list(runner._jobs.items()):
+            runner.stop(job, owner=j.owner)
             runner.join(job, timeout=15)
         runner.close()
 
