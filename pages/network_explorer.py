@@ -50,8 +50,7 @@ def strongest(args: tuple, layer: str, ch: int):
 st.title("Network Explorer")
 st.caption("Every layer's feature maps as a column, lines where a layer reads another, residual connections as "
            "arcs, the probabilities on the right. Click a thumbnail (or pick below) for one neuron's arithmetic.")
-for n in S.notices:
-    st.text(n)  # the link's garbage, quoted: plain text, never markdown
+S.show_notices()  # the link's garbage, quoted as plain text
 if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     ss[S.key("model")] = S.defaults["model"]
     st.text("No model was trained in this session yet: showing a shipped model.")

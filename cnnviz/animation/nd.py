@@ -16,7 +16,7 @@ from cnnviz.errors import ConfigError
 
 SIGNALS = ("sine + noise", "step", "random", "typed")
 KERNELS_1D = ("difference", "moving average", "gaussian", "random")
-MAX_LENGTH = 32
+from cnnviz.limits import MAX_LENGTH  # noqa: E402 - re-exported
 
 
 def signal_input(kind: str, length: int = 16, seed: int = 0, text: str = "") -> np.ndarray:

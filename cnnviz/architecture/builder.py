@@ -13,8 +13,7 @@ from cnnviz.architecture import codegen as cg
 from cnnviz.errors import ConfigError
 
 KINDS = ("conv", "pool", "norm", "act", "linear")
-MAX_LINK_CHARS = 4000          # a link that long still works in every browser and chat tool
-MAX_STACK_JSON = 64_000        # bytes after decompression: a hostile link cannot inflate beyond this
+from cnnviz.limits import MAX_LINK_CHARS, MAX_STACK_JSON  # noqa: E402 - re-exported
 
 
 def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stride: int = 1,
@@ -123,4 +122,6 @@ def decode_stack(token: str) -> tuple[list, tuple]:
         raise ConfigError("stack", "the link's stack is not readable (copy the whole link)") from None
     if not complete:
         raise ConfigError("stack", f"the link's stack is cut off or longer than {MAX_STACK_JSON:,} bytes")
-    return cg.stack_from_json(text)
+    layers, in_shape = cg.stack_from_json(text)
+    cg.check_budget(layers, in_shape)  # by arithmetic: a link never makes the page allocate past the limits
+    return layers, in_shape

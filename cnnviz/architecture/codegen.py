@@ -108,6 +108,8 @@ def stack_from_json(text: str) -> tuple[list[dict], tuple]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError("JSON", f"line {e.lineno} column {e.colno}: {e.msg}") from None
+    except (ValueError, RecursionError) as e:  # a number beyond the int-to-string limit; nesting too deep
+        raise ConfigError("JSON", f"is not readable ({type(e).__name__}: {shown(e)})") from None
     if not isinstance(data, dict) or "layers" not in data or "in_shape" not in data:
         raise ConfigError("JSON", 'must be an object {"in_shape": [C, H, W], "layers": [...]}')
     in_shape = _check_shape(tuple(data["in_shape"]) if isinstance(data["in_shape"], list) else data["in_shape"])

@@ -19,7 +19,7 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------- argument checking
-MAX_INT = 2**31 - 1  # PyTorch's sizes are C ints/longs; far beyond any teachable layer anyway
+from cnnviz.limits import MAX_INT  # noqa: E402 - re-exported: the limits live in cnnviz.limits
 
 
 def _int(field: str, value, minimum: int) -> int:
