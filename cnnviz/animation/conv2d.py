@@ -20,8 +20,8 @@ import numpy as np
 
 from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_STEPS, MAX_TAPS  # re-exported: the limits live in cnnviz.limits
 
-from cnnviz.limits import MAX_STEPS, MAX_TAPS  # noqa: E402 - re-exported: the limits live in cnnviz.limits
 NP_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 

@@ -11,9 +11,9 @@ import zlib
 
 from cnnviz.architecture import codegen as cg
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_LINK_CHARS, MAX_STACK_JSON  # re-exported: the limits live in cnnviz.limits
 
 KINDS = ("conv", "pool", "norm", "act", "linear")
-from cnnviz.limits import MAX_LINK_CHARS, MAX_STACK_JSON  # noqa: E402 - re-exported
 
 
 def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stride: int = 1,

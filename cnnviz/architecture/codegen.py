@@ -16,6 +16,7 @@ from cnnviz.architecture.stack import (  # noqa: F401  (re-exported: the stack f
     ACTIVATIONS, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS, MAX_STACK_PARAMS, NORMS, PREFIX, TYPES, Residual, _check_shape,
     _needs_flatten, _spec, _walk, build_stack, check_budget, rechain, shapes, stack_cost)
 from cnnviz.errors import ConfigError
+from cnnviz.io.text import shown
 from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict  # noqa: F401  (builder uses cg.spec_from_dict)
 
 

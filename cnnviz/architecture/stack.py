@@ -9,14 +9,14 @@ import torch.nn as nn
 
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.specs import spec_from_dict
+from cnnviz.io.text import shown
+from cnnviz.limits import MAX_INT, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS, MAX_STACK_PARAMS  # re-exported
 
 ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
                "leaky_relu": "LeakyReLU"}
 NORMS = ("batch", "group")
 TYPES = ("conv", "pool", "norm", "act", "linear", "residual")
 # A built stack runs one forward pass for its summary in a web process shared by a class: bound what it may take.
-from cnnviz.io.text import shown  # noqa: E402
-from cnnviz.limits import MAX_INT, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS, MAX_STACK_PARAMS  # noqa: E402 - re-exported
 PREFIX = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "fc", "residual": "res"}
 
 

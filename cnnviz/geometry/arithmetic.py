@@ -12,6 +12,7 @@ import numbers
 from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_INT  # re-exported: the limits live in cnnviz.limits
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")
@@ -19,7 +20,6 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------- argument checking
-from cnnviz.limits import MAX_INT  # noqa: E402 - re-exported: the limits live in cnnviz.limits
 
 
 def _int(field: str, value, minimum: int) -> int:
