@@ -13,6 +13,8 @@ MAX_STACK_JSON = 64_000             # bytes of stack JSON after decompression: a
 # --- integers in a spec: PyTorch's sizes are C ints/longs; far beyond any teachable layer anyway
 MAX_INT = 2**31 - 1
 
+MAX_RF_LAYERS = 64                  # rows of a receptive-field stack: keeps r and j under ~600 digits
+
 # --- an Architecture Lab stack: built and run once (batch 1) for its summary
 MAX_STACK_PARAMS = 20_000_000       # all weights: 80 MB in float32
 MAX_STACK_ACTIVATIONS = 16_000_000  # the input plus all layer outputs for one input (the summary keeps them): 64 MB

@@ -148,3 +148,18 @@ def test_hostile_nested_stack_link_is_a_config_error():
         bld.decode_stack(token({"in_shape": [3, 8, 8], "layers": []})[:0] + base64.urlsafe_b64encode(
             zlib.compress(b"[" * 60_000, 9)).decode().rstrip("="))
     assert e.value.field in ("stack", "JSON")
+
+
+# --------------------------------------------------------------------------- the receptive-field stack of a link
+def test_rf_stack_parses_and_refuses_with_the_field():
+    from cnnviz.geometry import parse_rf_stack, receptive_field
+    assert parse_rf_stack("3-1-1;3-1-1;3-2-1") == [(3, 1, 1), (3, 1, 1), (3, 2, 1)]
+    assert receptive_field([dict(kernel_size=k, stride=s, dilation=d) for k, s, d in parse_rf_stack("3-1-1;3-2-1")]) == 5
+    for text in ("3-1", "3-1-x", "[{\"a\":", "9" * 5000 + "-1-1", "٣-1-1", DIRECTIVES):
+        with pytest.raises(ConfigError, match="kernel-stride-dilation") as e:
+            parse_rf_stack(text)
+        assert e.value.field == "stack" and len(str(e.value)) < 200
+    with pytest.raises(ConfigError, match=f"65 layers is above the limit of {limits.MAX_RF_LAYERS}"):
+        parse_rf_stack("2-2147483647-1;" * 65)  # 65 strides of 2³¹: a jump of ~600 digits, refused
+    rows = parse_rf_stack("2-2147483647-1;" * 64)
+    assert len(rows) == 64 and rows[-1] == (2, 2**31 - 1, 1)
