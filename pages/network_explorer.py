@@ -104,7 +104,7 @@ top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
 m = c[2].columns(2)
 m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
 m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
-            help=f"True class: {info.classes[label]}" if label is not None else "True class unknown.")
+            help=f"True class: {md_text(info.classes[label])}" if label is not None else "True class unknown.")
 show_chart(overview_fig(args, every, (ci, S["ch"])), "net_click", on_select="rerun",
            selection_mode="points")
 
