@@ -1,6 +1,8 @@
 """AppTest fuzz: random legal widget values on every page (through the real app.py): no page ever shows an
 exception. Seeded per page, a few changes per page, so a failure names the page, widget and value and replays."""
+import base64
 import random
+import zlib
 from pathlib import Path
 
 import pytest
@@ -103,7 +105,10 @@ DIRECTIVES = "**bold** [x](http://evil.example) ![i](http://evil.example/a.png) 
 LONG = "9" * 100_000
 # LONG is also an integer past Python's int-to-string limit (int("9" * 5000) raises); the last payload repeats
 # the key (st.query_params takes the last value).
-PAYLOADS = (LONG, '[{"a":' * 1000, "nan", "1,2,3,4,5,6,7", "", "zzz_unknown\x00\u202e\n", DIRECTIVES, ["1", "-inf"])
+NESTED = '[{"a":' * 1000
+# ``stack=`` is a deflated, base64 token: its nested payload is nested JSON inside a valid token
+NESTED_STACK = base64.urlsafe_b64encode(zlib.compress(b"[" * 60_000, 9)).decode().rstrip("=")
+PAYLOADS = (LONG, NESTED, "nan", "1,2,3,4,5,6,7", "", "zzz_unknown\x00\u202e\n", DIRECTIVES, ["1", "-inf"])
 EXTRA_KEYS = ("stack", "present", "train_job")
 # A directive still active after rendering: markdown emphasis, a link, an image, HTML, LaTeX, a colour.
 ACTIVE = ("**bold**", "](http", "![i]", "<b>", "$\\huge", ":red[")
@@ -159,6 +164,8 @@ def test_hostile_links_never_raise_nor_inject(page, monkeypatch):
         link = {k: PAYLOADS[(i + run) % len(PAYLOADS)] for i, k in enumerate(keys)}
         for k in [k for k, v in link.items() if v is LONG][2:]:
             link[k] = LONG[:4000]  # still past MAX_QUERY_VALUE_CHARS
+        if link.get("stack") is NESTED:
+            link["stack"] = NESTED_STACK
         at = open_at(page, link)
         shown = {k: (v if isinstance(v, list) else v[:40]) for k, v in link.items()}
         assert not at.exception, f"{page} with {shown}: {[e.message for e in at.exception]}"
