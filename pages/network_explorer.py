@@ -10,7 +10,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
                              random_init, receptive_field, softmax_detail, top_patches)
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
-from cnnviz.io.text import md_text
+from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
@@ -95,7 +95,7 @@ if points and points[0].get("customdata") and tuple(points[0]["customdata"]) != 
         ss[S.key("layer")], ss[S.key("ch")] = names[points[0]["customdata"][0] - 1], points[0]["customdata"][1]
 if S["layer"] not in names:
     if S["layer"]:
-        st.text(f"No layer {S['layer']!r} in this model: showing the first one.")
+        st.info(notice(f"No layer {shown(S['layer'])} in this model: showing the first one."), icon=":material/link:")
     ss[S.key("layer")] = names[0]
 ci = names.index(S["layer"]) + 1
 ss[S.key("ch")], ss[S.key("i")], ss[S.key("j")] = ov.clamp(ci, S["ch"], S["i"], S["j"])
