@@ -14,7 +14,8 @@ from cnnviz.geometry.verify import (MAX_ELEMENTS, MAX_FLOPS, Check, check_with_p
 
 __all__ = ["PADDING_MODES", "PADDING_STRINGS", "AXIS_NAMES", "MAX_INT", "as_bool", "per_axis", "parse_in_shape",
            "ConvGeometry", "conv_geometry", "conv_output_shape", "conv_param_count", "conv_flops", "conv_macs",
-           "POOL_KINDS", "PoolGeometry", "pool_geometry", "pool_output_shape", "RFRow", "receptive_field_table", "parse_rf_stack",
-           "receptive_field", "Formula", "conv_output_formulas", "conv_params_formula", "conv_flops_formula",
+           "POOL_KINDS", "PoolGeometry", "pool_geometry", "pool_output_shape", "RFRow", "receptive_field_table",
+           "parse_rf_stack", "receptive_field", "Formula", "conv_output_formulas", "conv_params_formula",
+           "conv_flops_formula",
            "pool_output_formulas", "receptive_field_formula", "MAX_BUILD_PARAMS", "ConvSpec", "PoolSpec",
            "SPEC_TYPES", "spec_from_dict", "numel", "MAX_ELEMENTS", "MAX_FLOPS", "Check", "check_with_pytorch"]

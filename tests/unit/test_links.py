@@ -154,7 +154,8 @@ def test_hostile_nested_stack_link_is_a_config_error():
 def test_rf_stack_parses_and_refuses_with_the_field():
     from cnnviz.geometry import parse_rf_stack, receptive_field
     assert parse_rf_stack("3-1-1;3-1-1;3-2-1") == [(3, 1, 1), (3, 1, 1), (3, 2, 1)]
-    assert receptive_field([dict(kernel_size=k, stride=s, dilation=d) for k, s, d in parse_rf_stack("3-1-1;3-2-1")]) == 5
+    rows = parse_rf_stack("3-1-1;3-2-1")
+    assert receptive_field([dict(kernel_size=k, stride=s, dilation=d) for k, s, d in rows]) == 5
     for text in ("3-1", "3-1-x", "[{\"a\":", "9" * 5000 + "-1-1", "٣-1-1", DIRECTIVES):
         with pytest.raises(ConfigError, match="kernel-stride-dilation") as e:
             parse_rf_stack(text)
