@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.geometry.arithmetic import PADDING_MODES, receptive_field_table
+from cnnviz.geometry.arithmetic import PADDING_MODES, parse_rf_stack, receptive_field_table
 from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
 from cnnviz.geometry.formulas import (conv_output_formulas, conv_params_formula, pool_output_formulas,
                                      receptive_field_formula)
@@ -115,12 +115,12 @@ with pool_tab:
 with rf_tab:
     st.caption("One spatial axis. Add, edit or delete rows: each row is a layer with kernel, stride, dilation.")
     if S.key("stack_df") not in st.session_state:
-        rows = [r.split("-") for r in S["stack"].split(";") if r]
         try:
-            st.session_state[S.key("stack_df")] = pd.DataFrame([[int(v) for v in r] for r in rows],
-                                                               columns=["kernel", "stride", "dilation"])
-        except ValueError:
-            st.session_state[S.key("stack_df")] = pd.DataFrame([[3, 1, 1]], columns=["kernel", "stride", "dilation"])
+            rows = parse_rf_stack(S["stack"])
+        except ConfigError as err:
+            show_error(err)
+            rows = [(3, 1, 1)]
+        st.session_state[S.key("stack_df")] = pd.DataFrame(rows, columns=["kernel", "stride", "dilation"])
     table = st.data_editor(st.session_state[S.key("stack_df")], num_rows="dynamic", key=S.key("stack_editor"),
                            width="stretch").dropna()
     layers = [dict(kernel_size=int(r.kernel), stride=int(r.stride), dilation=int(r.dilation))

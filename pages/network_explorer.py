@@ -10,7 +10,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
                              random_init, receptive_field, softmax_detail, top_patches)
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
-from cnnviz.io.text import md_text
+from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 from cnnviz.ui.uploads import checkpoint_upload
 from cnnviz.io import budgets
@@ -52,8 +52,7 @@ def strongest(args: tuple, layer: str, ch: int):
 st.title("Network Explorer")
 st.caption("Every layer's feature maps as a column, lines where a layer reads another, residual connections as "
            "arcs, the probabilities on the right. Click a thumbnail (or pick below) for one neuron's arithmetic.")
-for n in S.notices:
-    st.text(n)  # the link's garbage, quoted: plain text, never markdown
+S.show_notices()  # the link's garbage, quoted as plain text
 if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     ss[S.key("model")] = S.defaults["model"]
     st.text("No model was trained in this session yet: showing a shipped model.")
@@ -93,7 +92,7 @@ if points and points[0].get("customdata") and tuple(points[0]["customdata"]) != 
         ss[S.key("layer")], ss[S.key("ch")] = names[points[0]["customdata"][0] - 1], points[0]["customdata"][1]
 if S["layer"] not in names:
     if S["layer"]:
-        st.text(f"No layer {S['layer']!r} in this model: showing the first one.")
+        st.info(notice(f"No layer {shown(S['layer'])} in this model: showing the first one."), icon=":material/link:")
     ss[S.key("layer")] = names[0]
 ci = names.index(S["layer"]) + 1
 ss[S.key("ch")], ss[S.key("i")], ss[S.key("j")] = ov.clamp(ci, S["ch"], S["i"], S["j"])
@@ -102,7 +101,7 @@ top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
 m = c[2].columns(2)
 m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
 m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
-            help=f"True class: {info.classes[label]}" if label is not None else "True class unknown.")
+            help=f"True class: {md_text(info.classes[label])}" if label is not None else "True class unknown.")
 show_chart(overview_fig(args, every, (ci, S["ch"])), "net_click", on_select="rerun",
            selection_mode="points")
 

@@ -69,8 +69,8 @@ with left:
                                 disabled=name == "amp" and not cuda) for i, (name, label, ex) in enumerate(SWITCHES)}
     with st.expander("What each switch does"):
         st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
-    jobs = ss["train_jobs"]
-    active = bool(jobs) and jobs_ui.training_alive(runner, jobs[-1])
+    active = bool(ss["train_jobs"]) and jobs_ui.training_alive(runner, ss["train_jobs"][-1])
+    jobs = ss["train_jobs"]  # after training_alive: it forgets a job that is gone (a restart, an old link)
     ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
                                help="A .pt file downloaded here earlier; Resume continues it.")
     try:  # a refused file is named at once and never offered back for download or exploring

@@ -20,9 +20,8 @@ import numpy as np
 
 from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_STEPS, MAX_TAPS  # re-exported: the limits live in cnnviz.limits
 
-MAX_STEPS = 4096          # output elements (one animation frame each)
-MAX_TAPS = 1 << 18        # steps × kernel taps: the size of all windows together
 NP_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 

@@ -13,10 +13,10 @@ from cnnviz.animation.conv2d import Trace, conv2d_steps
 from cnnviz.animation.extra import ChannelTrace, multichannel_conv2d_steps, volumes
 from cnnviz.geometry.arithmetic import conv_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_LENGTH  # re-exported: the limits live in cnnviz.limits
 
 SIGNALS = ("sine + noise", "step", "random", "typed")
 KERNELS_1D = ("difference", "moving average", "gaussian", "random")
-MAX_LENGTH = 32
 
 
 def signal_input(kind: str, length: int = 16, seed: int = 0, text: str = "") -> np.ndarray:

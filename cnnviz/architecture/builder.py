@@ -12,6 +12,7 @@ import zlib
 from cnnviz.architecture import codegen as cg
 from cnnviz.checks import Dict, Number, Seq, Text, checked
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_LINK_CHARS, MAX_STACK_JSON  # re-exported: the limits live in cnnviz.limits
 
 MAX_LAYERS = 200             # a stack longer than this is not something a lesson needs
 LAYERS = Seq(Dict(), max_len=MAX_LAYERS)
@@ -19,8 +20,6 @@ INDEX = Number(-10 * MAX_LAYERS, 10 * MAX_LAYERS, integer=True)
 SHAPE = Seq(Number(1, integer=True), min_len=2, max_len=4)
 
 KINDS = ("conv", "pool", "norm", "act", "linear")
-MAX_LINK_CHARS = 4000          # a link that long still works in every browser and chat tool
-MAX_STACK_JSON = 64_000        # bytes after decompression: a hostile link cannot inflate beyond this
 
 
 @checked(kind=Text(20), in_shape=SHAPE, width=Number(1, 100_000, integer=True),
@@ -139,4 +138,6 @@ def decode_stack(token: str) -> tuple[list, tuple]:
         raise ConfigError("stack", "the link's stack is not readable (copy the whole link)") from None
     if not complete:
         raise ConfigError("stack", f"the link's stack is cut off or longer than {MAX_STACK_JSON:,} bytes")
-    return cg.stack_from_json(text)
+    layers, in_shape = cg.stack_from_json(text)
+    cg.check_budget(layers, in_shape)  # by arithmetic: a link never makes the page allocate past the limits
+    return layers, in_shape

@@ -17,6 +17,7 @@ from cnnviz.architecture.stack import (  # noqa: F401  (re-exported: the stack f
     _needs_flatten, _spec, _walk, build_stack, check_budget, rechain, shapes, stack_cost)
 from cnnviz.checks import Text, checked
 from cnnviz.errors import ConfigError
+from cnnviz.io.text import shown
 from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict  # noqa: F401  (builder uses cg.spec_from_dict)
 
 MAX_JSON_CHARS = 200_000  # an exported stack of the builder's MAX_LAYERS layers is a few tens of kB
@@ -112,6 +113,8 @@ def stack_from_json(text: str) -> tuple[list[dict], tuple]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError("JSON", f"line {e.lineno} column {e.colno}: {e.msg}") from None
+    except (ValueError, RecursionError) as e:  # a number beyond the int-to-string limit; nesting too deep
+        raise ConfigError("JSON", f"is not readable ({type(e).__name__}: {shown(e)})") from None
     if not isinstance(data, dict) or "layers" not in data or "in_shape" not in data:
         raise ConfigError("JSON", 'must be an object {"in_shape": [C, H, W], "layers": [...]}')
     in_shape = _check_shape(tuple(data["in_shape"]) if isinstance(data["in_shape"], list) else data["in_shape"])

@@ -9,15 +9,14 @@ import torch.nn as nn
 
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.specs import spec_from_dict
+from cnnviz.io.text import shown
+from cnnviz.limits import MAX_INT, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS, MAX_STACK_PARAMS  # re-exported
 
 ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
                "leaky_relu": "LeakyReLU"}
 NORMS = ("batch", "group")
 TYPES = ("conv", "pool", "norm", "act", "linear", "residual")
 # A built stack runs one forward pass for its summary in a web process shared by a class: bound what it may take.
-MAX_STACK_PARAMS = 20_000_000         # all weights: 80 MB in float32
-MAX_STACK_ACTIVATIONS = 16_000_000    # all layer outputs for one input (the summary keeps them): 64 MB
-MAX_STACK_FLOPS = 20_000_000_000      # one forward pass: a few seconds on one CPU core
 PREFIX = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "fc", "residual": "res"}
 
 
@@ -119,8 +118,9 @@ def _walk(layers, shape: tuple, path: str = "layer"):
 
 def _check_shape(in_shape) -> tuple:
     if not isinstance(in_shape, (list, tuple)) or not 2 <= len(in_shape) <= 4 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in in_shape):
-        raise ConfigError("in_shape", f"must be (channels, *spatial) with 1–3 spatial axes, got {in_shape!r}")
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_INT for v in in_shape):
+        raise ConfigError("in_shape", f"must be (channels, *spatial) with 1–3 spatial axes of 1 to {MAX_INT:,}, "
+                                      f"got {shown(in_shape)}")
     return tuple(in_shape)
 
 
@@ -204,8 +204,10 @@ def check_budget(layers, in_shape) -> tuple[int, int, int]:
     """``stack_cost``, or ConfigError("stack", ...) saying the limit when the stack is too large to build and
     run here; checked before any tensor is allocated."""
     cost = stack_cost(layers, in_shape)
-    for value, limit, what in zip(cost, (MAX_STACK_PARAMS, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS),
-                                  ("parameters", "activation values (all layer outputs)", "FLOPs per forward pass")):
+    held = cost[1] + math.prod(_check_shape(in_shape))  # the summary allocates the input too, and keeps it
+    for value, limit, what in zip((cost[0], held, cost[2]), (MAX_STACK_PARAMS, MAX_STACK_ACTIVATIONS, MAX_STACK_FLOPS),
+                                  ("parameters", "activation values (the input and all layer outputs)",
+                                   "FLOPs per forward pass")):
         if value > limit:
             raise ConfigError("stack", f"{value:,} {what} is above the limit of {limit:,} for building and running "
                                        "it here; use a smaller input, fewer channels or fewer layers")

@@ -8,6 +8,7 @@ flag and every parameter and buffer (BatchNorm running stats included), also whe
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -16,6 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz.device import model_device
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_SUMMARY_INPUT
 
 WHOLE = "whole input"  # receptive field of a layer that mixes every position (linear after flatten, global pool)
 
@@ -134,6 +136,9 @@ def summarize(model: nn.Module, in_shape, dtype=torch.float32, seed: int = 0) ->
             isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in in_shape):
         raise ConfigError("in_shape", f"must be a tuple of positive whole numbers (no batch), got {in_shape!r}")
     in_shape = tuple(in_shape)
+    if math.prod(in_shape) > MAX_SUMMARY_INPUT:  # before the input tensor exists (any model, not only stacks)
+        raise ConfigError("in_shape", f"{math.prod(in_shape):,} input values is above the limit of "
+                                      f"{MAX_SUMMARY_INPUT:,} for one summary here; use a smaller input")
     spatial_in = in_shape[1:]
     names = {}
     for n, m in model.named_modules(remove_duplicate=False):

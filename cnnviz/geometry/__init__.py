@@ -5,7 +5,8 @@ The Conv Arithmetic page's room. May import: cnnviz.errors, torch, numpy. Nothin
 other room builds on this one)."""
 from cnnviz.geometry.arithmetic import (PADDING_MODES, PADDING_STRINGS, AXIS_NAMES, MAX_INT, as_bool, per_axis,
     parse_in_shape, ConvGeometry, conv_geometry, conv_output_shape, conv_param_count, conv_flops, conv_macs,
-    POOL_KINDS, PoolGeometry, pool_geometry, pool_output_shape, RFRow, receptive_field_table, receptive_field)
+    POOL_KINDS, PoolGeometry, pool_geometry, pool_output_shape, RFRow, receptive_field_table, receptive_field,
+    parse_rf_stack)
 from cnnviz.geometry.padding import macs_from_flops, tf_same_padding
 from cnnviz.geometry.formulas import (Formula, conv_output_formulas, conv_params_formula, conv_flops_formula,
     conv_macs_formula, pool_output_formulas, receptive_field_formula, tf_same_formulas)
@@ -15,7 +16,7 @@ from cnnviz.geometry.verify import (MAX_ELEMENTS, MAX_FLOPS, Check, check_with_p
 __all__ = ["PADDING_MODES", "PADDING_STRINGS", "AXIS_NAMES", "MAX_INT", "as_bool", "per_axis", "parse_in_shape",
            "ConvGeometry", "conv_geometry", "conv_output_shape", "conv_param_count", "conv_flops", "conv_macs",
            "POOL_KINDS", "PoolGeometry", "pool_geometry", "pool_output_shape", "RFRow", "receptive_field_table",
-           "receptive_field", "macs_from_flops", "tf_same_padding", "Formula", "conv_output_formulas",
+           "parse_rf_stack", "receptive_field", "macs_from_flops", "tf_same_padding", "Formula", "conv_output_formulas",
            "conv_params_formula", "conv_flops_formula", "conv_macs_formula", "pool_output_formulas",
            "receptive_field_formula", "tf_same_formulas", "MAX_BUILD_PARAMS", "ConvSpec", "PoolSpec",
            "SPEC_TYPES", "spec_from_dict", "numel", "MAX_ELEMENTS", "MAX_FLOPS", "Check", "check_with_pytorch"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.padding import macs_from_flops, tf_same_padding  # noqa: F401 - re-exported here
+from cnnviz.io.text import shown
+from cnnviz.limits import MAX_INT, MAX_RF_LAYERS  # re-exported: the limits live in cnnviz.limits
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")
@@ -20,7 +22,6 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------- argument checking
-MAX_INT = 2**31 - 1  # PyTorch's sizes are C ints/longs; far beyond any teachable layer anyway
 
 
 def _int(field: str, value, minimum: int) -> int:
@@ -280,6 +281,8 @@ def receptive_field_table(layers) -> list[RFRow]:
     """r_l = r_{l-1} + d_l·(k_l − 1)·j_{l-1},  j_l = j_{l-1}·s_l,  r_0 = j_0 = 1."""
     if not isinstance(layers, (list, tuple)):
         raise ConfigError("layers", f"must be a list of layers, got {type(layers).__name__}")
+    if len(layers) > MAX_RF_LAYERS:
+        raise ConfigError("layers", f"{len(layers)} layers is above the limit of {MAX_RF_LAYERS} for one stack")
     rows, r, j = [], 1, 1
     for idx, layer in enumerate(layers):
         if not isinstance(layer, dict) or "kernel_size" not in layer:
@@ -290,6 +293,19 @@ def receptive_field_table(layers) -> list[RFRow]:
         r += d * (k - 1) * j
         j *= s
         rows.append(RFRow(k, s, d, r, j))
+    return rows
+
+
+def parse_rf_stack(text: str) -> list[tuple[int, int, int]]:
+    """A receptive-field stack as links carry it, "k-s-d;k-s-d;...", into (kernel, stride, dilation) rows,
+    checked as ``receptive_field_table`` checks them; ConfigError("stack", ...) quoting the bad row."""
+    rows = []
+    for i, row in enumerate(r for r in str(text).split(";") if r):
+        parts = row.split("-")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+            raise ConfigError("stack", f"row {i + 1} must be kernel-stride-dilation, e.g. 3-1-1, got {shown(row)}")
+        rows.append(tuple(int(p) for p in parts))
+    receptive_field_table([dict(kernel_size=k, stride=s, dilation=d) for k, s, d in rows])
     return rows
 
 

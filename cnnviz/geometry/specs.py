@@ -11,7 +11,7 @@ from cnnviz.geometry import arithmetic as ar
 from cnnviz.errors import ConfigError
 
 
-MAX_BUILD_PARAMS = 50_000_000  # refuse to allocate more than ~200 MB of weights for one layer
+from cnnviz.limits import MAX_BUILD_PARAMS  # re-exported: the limits live in cnnviz.limits
 
 
 def _check_dims(dims):

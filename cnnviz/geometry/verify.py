@@ -10,8 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz.errors import ConfigError
 
-MAX_ELEMENTS = 2_000_000   # input or output elements; above this we do not run the layer live
-MAX_FLOPS = 2_000_000_000
+from cnnviz.limits import MAX_ELEMENTS, MAX_FLOPS  # re-exported: the limits live in cnnviz.limits
 
 
 @dataclass(frozen=True)

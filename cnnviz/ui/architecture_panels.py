@@ -35,8 +35,10 @@ def builder_stack(S: PageState) -> tuple[list, tuple]:
         if "stack" in st.query_params:
             try:
                 stack = bld.decode_stack(st.query_params["stack"])
-            except ConfigError as err:
+            except ConfigError as err:  # shown as plain text by show_notices
                 S.notices.append(f"Ignored the link's stack ({err})")
+            except Exception as err:  # noqa: BLE001 - no link may crash the page, whatever decoding raises
+                S.notices.append(f"Ignored the link's stack (not readable: {type(err).__name__})")
         st.session_state[S.key("stack")] = stack
     return st.session_state[S.key("stack")]
 

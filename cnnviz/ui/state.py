@@ -2,10 +2,15 @@
 ``share_link`` shows the link, ``page_setup`` makes a deep link run through app.py."""
 from __future__ import annotations
 
+import math
+import unicodedata
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from cnnviz.io.text import notice, shown
+from cnnviz.limits import MAX_QUERY_VALUE_CHARS
 
 
 def page_setup() -> None:
@@ -40,20 +45,33 @@ def page_setup() -> None:
 
 # --------------------------------------------------------------------------- URL-backed state
 def _parse(raw: str, default):
-    """Parse one query-param string into the default's type; ValueError on garbage."""
+    """Parse one query-param string into the default's type; ValueError on garbage (a value longer than
+    MAX_QUERY_VALUE_CHARS, a number that is not finite or has more than 30 digits, the wrong type ...)."""
+    if not isinstance(raw, str) or len(raw) > MAX_QUERY_VALUE_CHARS:
+        raise ValueError("too long")
     if isinstance(default, bool):
         if raw not in ("0", "1", "true", "false"):
             raise ValueError(raw)
         return raw in ("1", "true")
     if isinstance(default, int):
+        if len(raw.strip()) > 30:  # int('9' * 5000) raises, int('9' * 4000) is fine but unprintable later
+            raise ValueError("too many digits")
         return int(raw)
     if isinstance(default, float):
-        return float(raw)
+        if len(raw.strip()) > 40:
+            raise ValueError("too many digits")
+        value = float(raw)
+        if not math.isfinite(value):  # nan passes every range check (nan < lo and nan > hi are both False)
+            raise ValueError(raw)
+        return value
     if isinstance(default, tuple):  # "5" or "5,3" fill the remaining axes with the last value
-        parts = [_parse(p, default[0]) for p in raw.split(",")]
+        parts = raw.split(",")
         if not 1 <= len(parts) <= len(default):
             raise ValueError(raw)
+        parts = [_parse(p, default[0]) for p in parts]
         return tuple(parts + parts[-1:] * (len(default) - len(parts)))
+    if any(unicodedata.category(c) == "Cc" for c in raw):  # NUL and other control characters
+        raise ValueError(raw)
     return str(raw)
 
 
@@ -69,7 +87,7 @@ class PageState:
     """A page's whole state, seeded once per session from ``st.query_params`` and written back after
     every run, so a pasted link reproduces the picture. Widget keys are ``<page>_<name>``; tuple-valued
     entries are one widget per item (``<page>_<name>_<i>``). ``options`` restricts string values;
-    ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice."""
+    ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice (plain text)."""
 
     def __init__(self, page: str, defaults: dict, options: dict | None = None, bounds: dict | None = None):
         page_setup()
@@ -81,10 +99,11 @@ class PageState:
                 continue
             value = default
             if name in st.query_params:
+                raw = st.query_params[name]  # the last one when the key repeats
                 try:
-                    value = self._validate(name, _parse(st.query_params[name], default))
-                except ValueError:
-                    self.notices.append(f"Ignored the link's value {name}={st.query_params[name]!r}")
+                    value = self._validate(name, _parse(raw, default))
+                except Exception:  # noqa: BLE001 - whatever parsing a hostile value raises: ignore it, say so
+                    self.notices.append(f"Ignored the link's value {name}={shown(raw)}")
             self._seed(name, value)
 
     def _validate(self, name, value):
@@ -128,8 +147,9 @@ class PageState:
         share_link()
 
     def show_notices(self) -> None:
+        """Every notice as plain text (they quote the link: never markdown, HTML or LaTeX)."""
         for n in self.notices:
-            st.info(n, icon=":material/link:")
+            st.info(notice(n), icon=":material/link:")
 
 
 PRIVATE = ("train_job",)  # a session's own job: useless to others (only its owner sees it), so never shared

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.formulas import Formula
-from cnnviz.io.text import md_text
+from cnnviz.io.text import notice
 from cnnviz.ui.state import PageState
 
 
@@ -48,8 +48,9 @@ def show_formulas(formulas: list[Formula]) -> None:
 
 
 def show_error(err: ConfigError) -> None:
-    # The message quotes user input (file and class names) and identifiers like kernel_size: all literal.
-    st.error(f"**{md_text(err.field)}** — {md_text(str(err).split(': ', 1)[-1])}", icon=":material/error:")
+    # The message quotes user input (file and class names, a link's stack) and identifiers like kernel_size:
+    # all literal, and bounded in length (cnnviz.io.text.notice).
+    st.error(f"**{notice(err.field)}** — {notice(str(err).split(': ', 1)[-1])}", icon=":material/error:")
 
 
 def fmt_int(n: int) -> str:

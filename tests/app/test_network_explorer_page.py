@@ -8,6 +8,7 @@ import torch
 import apptest
 from cnnviz.explorer import neuron_detail, overview
 from cnnviz.inside.shipped import input_image, load_model
+from rendered import shown as rendered
 
 open_page = partial(apptest.open_page, "network_explorer")
 metric = apptest.metric
@@ -44,8 +45,9 @@ def test_link_selects_a_neuron_of_a_residual_model():
 
 def test_bad_link_values_fall_back_with_plain_text_notices():
     at = open_page({"model": "nope", "layer": "**bold**", "ch": "x", "src": "draw"})
-    notices = [t.value for t in at.text]
+    notices = [rendered(i.value) for i in at.info]  # escaped markdown, read as a student sees it
     assert any("model='nope'" in n for n in notices) and any("'**bold**'" in n for n in notices)
+    assert not any("**bold**" in i.value for i in at.info)  # the markdown source has it escaped: not bold
     assert at.selectbox(key="net_model").value == "digits_TinyVGG" and at.selectbox(key="net_layer").value == "conv 1"
     assert not at.error
 
