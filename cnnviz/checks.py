@@ -17,8 +17,8 @@ import torch
 import torch.nn as nn
 
 from cnnviz.errors import ConfigError
+from cnnviz.limits import MAX_TENSOR_NUMEL  # re-exported: the limits live in cnnviz.limits
 
-MAX_TENSOR_NUMEL = 50_000_000   # 200 MB of float32: more than any tensor a page makes; a hostile one stops here
 
 
 def _kind(value) -> str:

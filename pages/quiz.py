@@ -23,7 +23,7 @@ level = c[1].radio("Difficulty", DIFFICULTIES, key=S.key("level"), horizontal=Tr
                    help="Easy: square 2-D layers. Medium: stride, dilation, groups. Hard: 1-D/3-D, per-axis "
                         "values, depthwise and transposed layers.")
 n = int(c[2].number_input("Questions", 1, 20, key=S.key("n"), help="How many questions in this quiz."))
-tf = c[1].toggle("Include TF 'same' padding", key=S.key("tf"), help="Add questions on TensorFlow/Keras "
+tf = c[1].toggle("TF 'same' questions", key=S.key("tf"), help="Add questions on TensorFlow/Keras "
                  "padding=\"same\" with a stride (Conv Arithmetic's TF tab). Changes the quiz for the seed.")
 quiz_id = level + ("_tf" if tf else "")  # answers and inputs of one quiz never leak into the other
 right = sum(ok for _, ok in answers.values())

@@ -1,5 +1,5 @@
-"""Load, reduced for CI: concurrent browser sessions on Conv Arithmetic while four trainings are submitted
-to a limiter capped at one. bench/load.py does the driving (20 sessions there) in its own process, with its
+"""Load, reduced for CI: concurrent browser sessions on Conv Arithmetic while two trainings are submitted
+to a limiter capped at one (the second must queue). bench/load.py does the driving (20 sessions there) in its own process, with its
 own server and browser, and this test checks what it saw. The figures are printed (pytest -s shows them)."""
 import json
 import subprocess
@@ -11,7 +11,7 @@ import pytest
 from cnnviz.training.budget import MAX_JOB_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
-SESSIONS, ROUNDS, TRAININGS, CAP = 4, 2, 4, 1
+SESSIONS, ROUNDS, TRAININGS, CAP = 3, 2, 2, 1  # bench/load.py runs the full 20 sessions, 4 trainings
 
 
 @pytest.mark.timeout(900)
@@ -30,7 +30,7 @@ def test_sessions_stay_live_isolated_and_trainings_queue(tmp_path):
     assert r["interactions"] == SESSIONS * ROUNDS
     assert r["mixed"] == []                         # no session showed another's kernel or output
     first = sorted((t["first"], t["position"] or 0) for t in r["trainers"])
-    assert first == [("queued", 1), ("queued", 2), ("queued", 3), ("running", 0)], first
+    assert first == [("queued", 1), ("running", 0)], first
     counts = [c for t in r["trainers"] for c in t["running_counts"]]
     assert counts and max(counts) <= CAP             # the limiter never let a second one run
     assert max(t["points"] for t in r["trainers"]) > 0  # and the running one trained
