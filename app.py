@@ -1,4 +1,5 @@
 """cnnviz: an interactive explorer of convolutional neural networks."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz.ui import presenter_mode

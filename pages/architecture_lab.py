@@ -1,4 +1,5 @@
 """Architecture Lab: presets, modern blocks compared, a per-layer summary, principles in numbers, export as code."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import pandas as pd
 import streamlit as st
 

@@ -1,5 +1,6 @@
 """Compression: quantize and prune a trained CNN, see what it costs in accuracy and saves in bytes, and
 distil a small student from a larger teacher."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz import ConfigError

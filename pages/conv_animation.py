@@ -1,4 +1,5 @@
 """Convolution Animation: the window slides over real numbers, step by step, exactly as PyTorch computes it."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz import ConfigError

@@ -1,5 +1,6 @@
 """Conv Arithmetic: output size, parameters, FLOPs (or MACs) and receptive field, as formulas with your numbers,
 and TF/Keras padding="same" with a stride."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import pandas as pd
 import streamlit as st
 

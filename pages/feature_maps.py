@@ -1,5 +1,6 @@
 """Feature Maps: what every layer of a trained CNN computes for one image, its first-layer kernels, the
 prediction, and how the maps move when the input moves (equivariance)."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import pandas as pd
 import streamlit as st
 

@@ -1,4 +1,5 @@
 """Home: what the app teaches, and a link to every page."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz.ui import page_setup

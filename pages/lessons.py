@@ -1,4 +1,5 @@
 """Lessons: the app's pages in teaching order, each step a link that opens the page with a prepared example."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz.ui import page_setup

@@ -1,5 +1,6 @@
 """Metrics & Losses: IoU of two boxes, Dice vs IoU of two masks, the soft Dice loss, cross-entropy vs focal loss,
 the precision–recall curve with AP, mAP and COCO mAP@[.5:.95], and top-1 vs top-5 accuracy of a trained model."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import numpy as np
 import pandas as pd
 import streamlit as st

@@ -1,5 +1,6 @@
 """Network Explorer: the whole network on one screen for one image, and any neuron down to its arithmetic — on a
 shipped, a just-trained or an uploaded model, for a sample, a validation image, an upload or a drawing."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 import streamlit.components.v1 as components
 import torch

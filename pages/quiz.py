@@ -1,4 +1,5 @@
 """Quiz: generated questions on output size, parameters, FLOPs and receptive field, checked by the engine."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz import ConfigError

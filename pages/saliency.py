@@ -1,5 +1,6 @@
 """Saliency: which pixels a trained CNN's decision depends on, by seven captum methods side by side; a sanity
 check (randomised weights) and a Clever-Hans model that looks at the wrong thing."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz import ConfigError

@@ -1,4 +1,5 @@
 """Training Lab: watch a small CNN learn, live — data, recipe, curves, confusion, where the time goes."""
+import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
 from cnnviz import ConfigError

@@ -1,17 +1,13 @@
 """A fresh server (a restart, or the replica a student fails over to) reached first by deep links, several at
 once: every page comes up through app.py's navigation, none with an error."""
-import pytest
-
 from browser import start_server, stop_server
 
 PAGES = ("training_lab", "architecture_lab?preset=LeNet-5", "conv_animation", "lessons")
 
 
-# Three retries, not one: on a 2-core box, four first sessions of a fresh server importing torch at once (one of
-# them starting the Training Lab's warm spare child) sometimes miss the 120 s wait; in the clean-clone runs of
-# 44d6150 the first attempt failed in 2 of 3 runs and both attempts in one. Open question for the next session:
-# slow imports under contention, or an import-lock wait.
-@pytest.mark.flaky(reruns=3, reruns_delay=5)
+# The four sessions' first runs import torch and the engine at the same moment: without cnnviz.warm first in every
+# page, three of them got half-initialised modules and a traceback, and the server stayed broken (the flakiness
+# of stops 21-23). tests/unit/test_warm_imports.py replays that race without a browser.
 def test_first_visitors_by_deep_links_at_once_get_the_app(browser):
     proc, url = start_server()
     try:
