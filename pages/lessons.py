@@ -2,66 +2,15 @@
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
+from cnnviz.classroom.lessons import LESSONS
 from cnnviz.ui import page_setup
 
 page_setup()  # a deep link to a fresh server goes through app.py
 
-# (title, page, icon, query params the page reads, what to try and what to notice)
-STEPS = [
-    ("1 · Output size of one convolution", "pages/conv_arithmetic.py", ":material/straighten:",
-     dict(size="9", k="3", s="2", p="1"),
-     "A 9×9 input, a 3×3 kernel, stride 2, padding 1. Change the stride from 2 to 1 and watch the output grow "
-     "from 5×5 to 9×9. Then raise the dilation: the receptive field grows but the parameter count does not."),
-    ("2 · Parameters and groups", "pages/conv_arithmetic.py", ":material/straighten:",
-     dict(cin="8", cout="8", groups="1"),
-     "Eight channels in, eight out. Set Groups to 2, 4, then 8 (depthwise): the weights drop by the same "
-     "factor while the output shape stays the same. This is the trick behind MobileNet."),
-    ("3 · Padding like TensorFlow, and MACs", "pages/conv_arithmetic.py", ":material/straighten:",
-     dict(tfl="8", tfk="3", tfs="2", macs="1"),
-     "Open the tab TF 'same' with stride: PyTorch refuses padding='same' with stride 2, TensorFlow pads 0 cells "
-     "before and 1 after so the output is ⌈8/2⌉ = 4. Change the length to 7 and see the padding become (1, 1). "
-     "On the Convolution tab the switch counts MACs: half the FLOPs, one multiply-add each."),
-    ("4 · The sliding window, step by step", "pages/conv_animation.py", ":material/animation:",
-     dict(kernel="sobel x", source="digit"),
-     "A Sobel kernel slides over a handwritten digit. Step through the positions: each output cell is the sum "
-     "of the kernel times the window under it. Notice which strokes light up: the vertical edges. Then open "
-     "the 1-D and 3-D tabs: the same window on a sequence, and on a volume slice by slice."),
-    ("5 · Whole architectures", "pages/architecture_lab.py", ":material/account_tree:",
-     dict(preset="LeNet-5"),
-     "LeNet-5, the classic digit reader. Read the table layer by layer: where do the parameters live, where "
-     "does the compute go? Switch to Small ResNet and compare the receptive field. In Builder + export, "
-     "change a layer and share the page's link: the class opens your exact network."),
-    ("6 · Training a small network", "pages/training_lab.py", ":material/model_training:",
-     dict(data="digits", model="TinyVGG", epochs="8"),
-     "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
-     "smoothing off and train again: compare the validation curves, not the training ones."),
-    ("7 · Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
-     "See what each layer of a trained model computes for one image. Early layers respond to edges and "
-     "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes."),
-    ("8 · Inside the model: saliency", "pages/saliency.py", ":material/visibility:", None,
-     "Which pixels made the model choose its answer? Compare gradients, integrated gradients and Grad-CAM "
-     "on the same image, and run the sanity check: a map that survives random weights explains nothing."),
-    ("9 · Smaller models", "pages/compression.py", ":material/compress:", dict(bits="8"),
-     "Quantize the trained model to 8 bits, then lower the bits one by one. Accuracy holds for a long "
-     "time, then collapses: find that point. Try pruning too and compare the size against the accuracy."),
-    ("10 · Measuring results", "pages/metrics_losses.py", ":material/functions:", None,
-     "Drag two boxes and read IoU and Dice; move the prediction and see how cross-entropy and focal loss "
-     "punish a confident mistake. These are the numbers papers report."),
-    ("11 · Segmentation: the soft Dice loss", "pages/metrics_losses.py", ":material/functions:",
-     dict(small="1", temp="0.5"),
-     "Open the tab Soft Dice loss: a small object, 12 pixels of 1024. Shift the prediction 4 cells off it: the "
-     "Dice loss jumps from 0.30 to 0.92, the BCE stays under 0.08, a mean over pixels that are nearly all "
-     "background. Predicting background everywhere: BCE 0.09, Dice loss 0.97. Dice cannot ignore the rare class."),
-    ("12 · Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
-     "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
-     "after each answer. A teacher can give the class one seed so everybody gets the same questions. The switch "
-     "Include TF 'same' padding adds questions on step 3."),
-]
-
 st.title("Lessons")
 st.caption("A path through the app for a class: open each step, try what it says, notice what changes. "
            "Each link opens the page with the example already set.")
-for title, page, icon, params, text in STEPS:
+for title, page, icon, params, text in LESSONS:
     with st.container(border=True):
         st.subheader(title)
         st.markdown(text)
