@@ -4,11 +4,11 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
-from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, conv_layers, sanity_check, to_map
-from cnnviz.inside.shipped import SOURCES, accuracy, input_image, list_models, load_model, samples_for
+from cnnviz.inside.saliency import BASELINES, conv_layers
+from cnnviz.inside.shipped import SOURCES, list_models, samples_for
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui.saliency_cache import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows
 from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
@@ -18,8 +18,6 @@ S = PageState("sal", dict(model=next(iter(MODELS)), src="sample", sample="", idx
               options=dict(model=tuple(MODELS), src=SOURCES, which=("predicted", "chosen"), base=BASELINES),
               bounds=dict(idx=(0, 2000), cls=(0, 99), steps=(4, 128), nt=(1, 64), noise=(0.0, 0.5), win=(1, 16),
                           stride=(1, 16), alpha=(0.0, 1.0), ch_idx=(0, 299)))
-load = st.cache_resource(load_model)
-clever_data = st.cache_resource(load_cleverhans)
 
 st.title("Saliency")
 st.caption("Which input pixels does the decision depend on? Seven attribution methods (captum) side by side; "
@@ -56,12 +54,11 @@ with st.expander("Method settings", icon=":material/tune:", expanded=False):
     win = e[3].slider("Occlusion window", 1, size // 2, key=S.key("win"), help="Side of the zeroed square slid "
                       "over the image.")
     stride = e[3].slider("Occlusion stride", 1, size // 2, key=S.key("stride"), help="Step between positions.")
-opts = dict(n_steps=steps, baseline=base, nt_samples=nt, noise=noise, layer=layer, window=win, stride=stride)
+opts = tuple(dict(n_steps=steps, baseline=base, nt_samples=nt, noise=noise, layer=layer, window=win,
+                  stride=stride).items())  # a cache key: the maps are recomputed only when one of these changes
+image = (src, S["sample"], S["idx"], data, invert)
 try:
-    x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)
-    pred = int(model(x).argmax())
-    target = pred if which == "predicted" else cls
-    maps = {LABELS[m]: to_map(attribute(model, x, target, m, **opts)) for m in METHODS}
+    x, label, pred, target, maps = maps_for(key, *image, which, cls, opts)  # x: (1, C, H, W)
 except ConfigError as err:
     show_error(err)
     st.stop()
@@ -78,22 +75,20 @@ with sanity_tab:
                 "that stays the same (rank correlation near 1) describes the **image**, not the model.")
     if st.toggle("Run the sanity check", key=S.key("sanity"), help="Recomputes every map once per layer."):
         with st.spinner("Randomising layer by layer…"):
-            rows = sanity_check(model, x, target, methods=[m for m in METHODS if m != "occlusion"], **opts)
+            rows = sanity_rows(key, *image, target, opts)
         show_chart(sanity_figure(rows), S.key("sanity_fig"))
 with hans_tab:
-    hans, hinfo = load("cleverhans_TinyVGG")
-    ds = clever_data()
+    hinfo = load("cleverhans_TinyVGG")[1]
     st.markdown("This TinyVGG learned circles / squares / triangles from images whose **top-left patch colour** "
                 "gives the class away. It scores well — but where does it look?")
-    i = st.slider("Validation image", 0, len(ds.y_val) - 1, key=S.key("ch_idx"), help="Another image.")
-    hx, hy = ds.x_val[i:i + 1], int(ds.y_val[i])
-    hm = {LABELS[m]: to_map(attribute(hans, hx, hy, m, n_steps=16)) for m in ("saliency", "integrated_gradients",
-                                                                              "gradcam")}
+    i = st.slider("Validation image", 0, len(clever_data().y_val) - 1, key=S.key("ch_idx"), help="Another image.")
+    hx, hy, hm, share = hans_view(i)
+    honest, fooled = hans_accuracies()
     h = st.columns(3)
-    h[0].metric("Accuracy, honest patch", f"{accuracy(hans, ds.x_val, ds.y_val):.0%}")
-    h[1].metric("Accuracy, patch of another class", f"{accuracy(hans, swapped(ds), ds.y_val):.0%}",
+    h[0].metric("Accuracy, honest patch", f"{honest:.0%}")
+    h[1].metric("Accuracy, patch of another class", f"{fooled:.0%}",
                 help="Same shapes, patch repainted: the model follows the patch.")
-    h[2].metric("Gradient on the patch", f"{patch_share(hm[LABELS['saliency']]):.0%}",
+    h[2].metric("Gradient on the patch", f"{share:.0%}",
                 help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
     show_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), S.key("hard_fig"))
 

@@ -18,3 +18,24 @@ def test_saliency_page_runs_and_follows_controls():
     at.slider(key="sal_win").set_value(3).run()                          # stride 4 > window 3: refused
     assert not at.exception
     assert any("window" in shown(e.value) for e in at.error)
+
+
+def test_controls_the_maps_do_not_depend_on_reuse_them(monkeypatch):
+    """Issue 18: the overlay slider and the Clever-Hans image change no attribution of the main image, so they
+    recompute none (captum ran 7 methods + 3 on every rerun before the cache)."""
+    import streamlit as st
+    import cnnviz.ui.saliency_cache as cache
+    st.cache_data.clear()
+    calls = []
+    real = cache.attribute
+    monkeypatch.setattr(cache, "attribute", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    at = apptest.open_page("saliency")
+    assert sorted(calls) == sorted(cache.METHODS + cache.HANS_METHODS)  # first run: every map once
+    calls.clear()
+    at.slider(key="sal_alpha").set_value(0.3).run()
+    assert calls == [] and not at.exception
+    at.slider(key="sal_ch_idx").set_value(7).run()
+    assert sorted(calls) == sorted(cache.HANS_METHODS)  # only the Clever-Hans image changed
+    calls.clear()
+    at.slider(key="sal_steps").set_value(16).run()  # an IG setting: the main image's maps again
+    assert len(calls) == len(cache.METHODS)

@@ -1,0 +1,55 @@
+"""The Saliency page's results, cached by the values of the controls they depend on. Moving the overlay slider,
+opening a tab or answering the sanity-check toggle no longer recomputes seven captum methods; a class asking
+for the same sample of the same model shares one computation. Keys are plain values (names, numbers, an
+upload's bytes), never tensors; entries are bounded in number and age (issue 18)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
+from cnnviz.inside.saliency import LABELS, METHODS, attribute, sanity_check, to_map
+from cnnviz.inside.shipped import accuracy, input_image, load_model
+
+load = st.cache_resource(load_model)
+clever_data = st.cache_resource(load_cleverhans)
+HANS = "cleverhans_TinyVGG"
+HANS_METHODS = ("saliency", "integrated_gradients", "gradcam")
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner="Computing the attribution maps…")
+def maps_for(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, which: str,
+             cls: int, opts: tuple) -> tuple:
+    """(x, true label or None, predicted class, explained class, {method title: (H, W) map})."""
+    model, info = load(model_key)
+    x, label = input_image(info, src, sample, idx, data, invert)
+    pred = int(model(x).argmax())
+    target = pred if which == "predicted" else cls
+    maps = {LABELS[m]: to_map(attribute(model, x, target, m, **dict(opts))).detach() for m in METHODS}
+    return x, label, pred, target, maps
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def sanity_rows(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, target: int,
+                opts: tuple) -> list:
+    model, info = load(model_key)
+    x, _ = input_image(info, src, sample, idx, data, invert)
+    return sanity_check(model, x, target, methods=[m for m in METHODS if m != "occlusion"], **dict(opts))
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def hans_view(i: int) -> tuple:
+    """The Clever-Hans model on validation image ``i``: (x, true class, {method title: map}, gradient share on
+    the patch)."""
+    hans, _ = load(HANS)
+    ds = clever_data()
+    hx, hy = ds.x_val[i:i + 1], int(ds.y_val[i])
+    hm = {LABELS[m]: to_map(attribute(hans, hx, hy, m, n_steps=16)).detach() for m in HANS_METHODS}
+    return hx, hy, hm, patch_share(hm[LABELS["saliency"]])
+
+
+@st.cache_data(show_spinner=False)
+def hans_accuracies() -> tuple[float, float]:
+    """(accuracy with the honest patch, with the patch of another class): one pass over the validation set."""
+    hans, _ = load(HANS)
+    ds = clever_data()
+    return accuracy(hans, ds.x_val, ds.y_val), accuracy(hans, swapped(ds), ds.y_val)
