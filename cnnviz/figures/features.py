@@ -7,7 +7,6 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 from cnnviz.io.text import plot_text
 
 FONT = dict(size=16)
@@ -56,14 +55,10 @@ def activation_grid(act: torch.Tensor, title: str, cols: int = 8, max_channels: 
     fig = go.Figure(go.Heatmap(z=z, customdata=ch, colorscale=MAPS, hoverongaps=False,
                                colorbar=dict(thickness=12, len=0.9),
                                hovertemplate="channel %{customdata}<br>%{z:.3f}<extra></extra>"))
-    for i in range(c):  # channel labels above each tile
-        r, q = divmod(i, cols)
-        fig.add_annotation(x=q * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"ch {i}", showarrow=False,
-                           yanchor="bottom", font=dict(size=12))
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_layout(title=title, height=50 + rows * height_per_row, margin=dict(l=10, r=10, t=50, b=5),
-                      font=FONT, plot_bgcolor="white")
+                      font=FONT, plot_bgcolor="white", annotations=tile_labels(c, cols, h, w, "ch"))
     return fig
 
 
@@ -78,28 +73,38 @@ def channel_figure(act: torch.Tensor, title: str, height: int = 420) -> go.Figur
     return fig
 
 
+def tile_labels(n: int, cols: int, h: int, w: int, prefix: str) -> list[dict]:
+    """A label above each tile of ``tile``'s mosaic, as one list: handed to update_layout once (add_annotation
+    in a loop re-validates every annotation so far, quadratic: 0.5 s for 32 channels)."""
+    return [dict(x=q * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"{prefix} {i}", showarrow=False,
+                 yanchor="bottom", font=dict(size=12)) for i, (r, q) in enumerate(divmod(i, cols) for i in range(n))]
+
+
 def kernels_figure(w: torch.Tensor, title: str = "First-layer kernels", cols: int = 8) -> go.Figure:
     """Conv weights (C_out, C_in, k, k): RGB images when C_in is 3 (each kernel rescaled to [0, 1]),
     else the first input channel as a diverging heatmap on one symmetric scale (red < 0 < blue)."""
-    n = w.shape[0]
+    n, _, kh, kw = w.shape
+    cols = min(cols, n)
     rows = math.ceil(n / cols)
-    fig = make_subplots(rows=rows, cols=min(cols, n), subplot_titles=[f"k {i}" for i in range(n)],
-                        horizontal_spacing=0.02, vertical_spacing=0.15 / max(rows, 1))
     m = float(w.abs().max()) or 1.0
-    for i in range(n):
-        r, c = i // cols + 1, i % cols + 1
-        if w.shape[1] == 3:
-            k = w[i]
-            k = (k - k.min()) / (k.max() - k.min()).clamp_min(1e-12)
-            fig.add_trace(go.Image(z=_rgb(k), hoverinfo="skip"), row=r, col=c)
-        else:
-            fig.add_trace(go.Heatmap(z=w[i, 0].numpy(), coloraxis="coloraxis",
-                                     hovertemplate="%{z:.3f}<extra></extra>"), row=r, col=c)
+    if w.shape[1] == 3:  # one RGB mosaic with white gutters (a subplot per kernel took 1.3 s to build for 32)
+        lo = w.amin(dim=(1, 2, 3), keepdim=True)
+        span = (w.amax(dim=(1, 2, 3), keepdim=True) - lo).clamp_min(1e-12)
+        k = ((w - lo) / span).detach().cpu().permute(0, 2, 3, 1).numpy()
+        z = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1, 3), 255, dtype=np.uint8)
+        for i in range(n):
+            r, q = divmod(i, cols)
+            z[r * (kh + 1):r * (kh + 1) + kh, q * (kw + 1):q * (kw + 1) + kw] = (k[i] * 255).round().astype(np.uint8)
+        fig = go.Figure(go.Image(z=z, hoverinfo="skip"))
+    else:
+        z, ch = tile(w[:, 0].detach().cpu(), cols)
+        fig = go.Figure(go.Heatmap(z=z, customdata=ch, colorscale=WEIGHTS, zmin=-m, zmax=m, hoverongaps=False,
+                                   colorbar=dict(thickness=12),
+                                   hovertemplate="kernel %{customdata}<br>%{z:.3f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_layout(title=title, height=80 + 130 * rows, margin=dict(l=10, r=10, t=70, b=10), font=FONT,
-                      coloraxis=dict(colorscale=WEIGHTS, cmin=-m, cmax=m, colorbar=dict(thickness=12)))
-    fig.update_annotations(font_size=12)
+                      plot_bgcolor="white", annotations=tile_labels(n, cols, kh, kw, "k"))
     return fig
 
 
