@@ -12,9 +12,9 @@ import numbers
 from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
+from cnnviz.geometry.whole import whole_number as _int
 from cnnviz.geometry.padding import macs_from_flops, tf_same_padding  # noqa: F401 - re-exported here
-from cnnviz.io.text import shown
-from cnnviz.limits import MAX_INT, MAX_RF_LAYERS  # re-exported: the limits live in cnnviz.limits
+from cnnviz.limits import MAX_INT, MAX_RF_LAYERS  # noqa: F401 - re-exported: the limits live in cnnviz.limits
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")
@@ -22,17 +22,6 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------- argument checking
-
-
-def _int(field: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(field, f"must be a whole number, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ConfigError(field, f"must be ≥ {minimum}, got {value}")
-    if value > MAX_INT:
-        raise ConfigError(field, f"must be at most {MAX_INT:,}, got {value}")
-    return value
 
 
 def as_bool(field: str, value) -> bool:
@@ -265,51 +254,5 @@ def pool_output_shape(in_shape, kernel_size, stride=None, padding=0, dilation=1,
     return pool_geometry(in_shape, kernel_size, stride, padding, dilation, ceil_mode, kind).out_shape
 
 
-# --------------------------------------------------------------------------- receptive field
-@dataclass(frozen=True)
-class RFRow:
-    """Receptive field after a layer, and the jump (input positions between neighbouring outputs)."""
-
-    kernel_size: int
-    stride: int
-    dilation: int
-    receptive_field: int
-    jump: int
-
-
-def receptive_field_table(layers) -> list[RFRow]:
-    """r_l = r_{l-1} + d_l·(k_l − 1)·j_{l-1},  j_l = j_{l-1}·s_l,  r_0 = j_0 = 1."""
-    if not isinstance(layers, (list, tuple)):
-        raise ConfigError("layers", f"must be a list of layers, got {type(layers).__name__}")
-    if len(layers) > MAX_RF_LAYERS:
-        raise ConfigError("layers", f"{len(layers)} layers is above the limit of {MAX_RF_LAYERS} for one stack")
-    rows, r, j = [], 1, 1
-    for idx, layer in enumerate(layers):
-        if not isinstance(layer, dict) or "kernel_size" not in layer:
-            raise ConfigError(f"layers[{idx}]", "must be a dict with kernel_size (and optional stride, dilation)")
-        k = _int(f"layers[{idx}].kernel_size", layer["kernel_size"], 1)
-        s = _int(f"layers[{idx}].stride", layer.get("stride", 1), 1)
-        d = _int(f"layers[{idx}].dilation", layer.get("dilation", 1), 1)
-        r += d * (k - 1) * j
-        j *= s
-        rows.append(RFRow(k, s, d, r, j))
-    return rows
-
-
-def parse_rf_stack(text: str) -> list[tuple[int, int, int]]:
-    """A receptive-field stack as links carry it, "k-s-d;k-s-d;...", into (kernel, stride, dilation) rows,
-    checked as ``receptive_field_table`` checks them; ConfigError("stack", ...) quoting the bad row."""
-    rows = []
-    for i, row in enumerate(r for r in str(text).split(";") if r):
-        parts = row.split("-")
-        if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
-            raise ConfigError("stack", f"row {i + 1} must be kernel-stride-dilation, e.g. 3-1-1, got {shown(row)}")
-        rows.append(tuple(int(p) for p in parts))
-    receptive_field_table([dict(kernel_size=k, stride=s, dilation=d) for k, s, d in rows])
-    return rows
-
-
-def receptive_field(layers) -> int:
-    """Number of input positions (along one axis) that influence one output position of the stack."""
-    table = receptive_field_table(layers)
-    return table[-1].receptive_field if table else 1
+# The receptive field of a stack lives in cnnviz.geometry.receptive_field; its names stay importable from here.
+from cnnviz.geometry.receptive_field import RFRow, parse_rf_stack, receptive_field, receptive_field_table  # noqa: E402,F401
