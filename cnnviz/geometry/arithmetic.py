@@ -8,7 +8,6 @@ source of truth.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
