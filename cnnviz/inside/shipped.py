@@ -188,6 +188,15 @@ def _training_lab(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
 SOURCES = ("sample", "validation", "upload")
 
 
+def sample_title(name: str) -> str:
+    """What a sample selector shows: ``digits_3_0`` -> ``3 · #1``, ``shapes_circle_1`` -> ``circle · #2`` (the
+    class the file shows, then which one); any other name unchanged."""
+    parts = name.split("_")
+    if len(parts) >= 3 and parts[-1].isdigit():
+        return f"{' '.join(parts[1:-1])} · #{int(parts[-1]) + 1}"
+    return name
+
+
 def input_image(info: ModelInfo, source: str, sample: str = "", index: int = 0, data: bytes | None = None,
                 invert: bool = False) -> tuple[torch.Tensor, int | None]:
     """The image a page looks at, ready for the model: ``(x (1, C, H, W), true class or None)``.

@@ -28,11 +28,13 @@ def image_picker(state: PageState, col, src: str, names: list[str], upload_key: 
                  upload_help: str) -> bytes | None:
     """The image controls of the model pages: a shipped sample, a validation index, or an upload.
     Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
+    from cnnviz.inside.shipped import sample_title
     from cnnviz.io.images import EXTENSIONS
     if state["sample"] not in names:  # another model ships other samples
         st.session_state[state.key("sample")] = names[0]
     if src == "sample":
-        col.selectbox("Sample", names, key=state.key("sample"), help="Small images shipped in assets/samples.")
+        col.selectbox("Sample", names, key=state.key("sample"), format_func=sample_title,
+                      help="Small images shipped in assets/samples: the class each shows, and which one.")
     elif src == "validation":
         col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
     else:

@@ -104,3 +104,14 @@ def test_training_lab_checkpoint_is_read_with_its_own_loader():
     x = torch.rand(1, 1, 8, 8)
     torch.testing.assert_close(model(x), ref(x))
     assert up.dataset == "digits" and up.val_accuracy == 0.5 and up.classes == info.classes
+
+
+def test_sample_titles_read_as_class_and_number():
+    from cnnviz.inside.shipped import list_models, sample_title, samples_for
+    assert sample_title("digits_3_0") == "3 · #1"
+    assert sample_title("shapes_circle_1") == "circle · #2"
+    assert sample_title("mine") == "mine"
+    for info in list_models().values():  # every shipped sample: its title names the class input_image reads
+        for name in samples_for(info):
+            cls = name.split("_")[-2]
+            assert sample_title(name).startswith(f"{cls} · #")
