@@ -8,6 +8,7 @@ from cnnviz import ConfigError
 from cnnviz.inside.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
     rotation_change, shift
 from cnnviz.figures import features as figs
+from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, samples_for
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
@@ -47,6 +48,7 @@ except ConfigError as err:
     st.stop()
 
 logits, acts = capture(model, x)
+titles = layer_titles(model)  # "block 2 · shortcut conv", not "layer3.shortcut.0"
 probs = probabilities(logits)[0]
 left, right = st.columns([1, 3])
 with left:
@@ -64,18 +66,20 @@ with right:
         shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
         for n in shown:
             a = acts[n][0]  # (C, H, W)
-            show_chart(figs.activation_grid(a, f"{n} · {layer_kind(model, n)} · {a.shape[0]}×{a.shape[1]}"
-                                               f"×{a.shape[2]}"), f"feat_grid_{n}")
+            show_chart(figs.activation_grid(a, f"{titles.get(n, n)} · {a.shape[0]}×{a.shape[1]}×{a.shape[2]}"
+                                               f"  <sup>{n}</sup>"), f"feat_grid_{n}")
         st.subheader("Enlarge one channel")
         if S["layer"] not in acts:
             st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
         e = st.columns([2, 1])
-        layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), help="Any layer with a feature map.")
+        layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), format_func=lambda n: titles.get(n, n),
+                               help="Any layer with a feature map (its module path is in the chart's title).")
         n_ch = acts[layer].shape[1]
         st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
         ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
         e = st.columns([3, 2])
-        show_chart(figs.channel_figure(acts[layer][0, ch], f"{layer}, channel {ch}"), S.key("channel_fig"), e[0])
+        show_chart(figs.channel_figure(acts[layer][0, ch], f"{titles.get(layer, layer)}, channel {ch}"),
+                   S.key("channel_fig"), e[0])
         stats = channel_stats(acts[layer])
         e[1].dataframe(pd.DataFrame(dict(mean=stats.mean, std=stats.std, max=stats.max,
                                          zeros=stats.zero_fraction)).style.format("{:.3f}"), height=400,

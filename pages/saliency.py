@@ -5,6 +5,7 @@ import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
+from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import BASELINES, conv_layers
 from cnnviz.inside.shipped import SOURCES, list_models, samples_for
 from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
@@ -46,7 +47,9 @@ with st.expander("Method settings", icon=":material/tune:", expanded=False):
     layers = conv_layers(model)
     if S["layer"] not in layers:
         st.session_state[S.key("layer")] = layers[-1]
-    layer = e[2].selectbox("Grad-CAM layer", layers, key=S.key("layer"), help="Deeper = coarser but more semantic.")
+    titles = layer_titles(model)
+    layer = e[2].selectbox("Grad-CAM layer", layers, key=S.key("layer"), format_func=lambda n: titles.get(n, n),
+                           help="Deeper = coarser but more semantic.")
     alpha = e[2].slider("Overlay strength", 0.0, 1.0, key=S.key("alpha"), help="0 = only the image, 1 = only the map.")
     size = info.kwargs["size"]
     for k in ("win", "stride"):

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnnviz.inside.names import Namer, block_of as block_of_path
+
 from .recording import Node, Recording, record
 
 HIDDEN = (nn.BatchNorm2d, nn.Identity, nn.Dropout, nn.Dropout2d, nn.Flatten)  # shown only with every=True
-CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-BRANCH_WORDS = ("shortcut", "downsample", "skip", "proj")
-KINDS = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool", "BatchNorm2d": "batch norm",
-         "Linear": "linear", "Identity": "", "AdaptiveAvgPool2d": "global pool", "AdaptiveMaxPool2d": "global max pool",
-         "add": "add", "Flatten": "flatten", "Dropout": "dropout"}
 
 
 @dataclass(frozen=True)
@@ -58,16 +55,6 @@ class Overview:
         return cells + [(col.name, float(col.maps[channel, i, j]))]
 
 
-def _block(model: nn.Module, path: str) -> str | None:
-    """The innermost non-container module above ``path`` (a residual block, an SE block ...), or None."""
-    parts, best = path.split("."), None
-    for n in range(1, len(parts)):
-        prefix = ".".join(parts[:n])
-        if not isinstance(model.get_submodule(prefix), CONTAINERS):
-            best = prefix
-    return best
-
-
 def _kind(node: Node) -> str:
     return "add" if node.module is None else type(node.module).__name__
 
@@ -80,24 +67,8 @@ def _groups(node: Node, channels: int) -> int:
 
 
 def _names(model: nn.Module, rec: Recording, kept: list[int], block_of: dict[int, str | None]) -> list[str]:
-    blocks: dict[str, int] = {}
-    counts: dict[tuple, int] = {}
-    names = []
-    for k in kept:
-        node, kind = rec.nodes[k], _kind(rec.nodes[k])
-        label = KINDS.get(kind, kind.lower())
-        b = block_of[k]
-        branch = b is not None and any(w in node.name[len(b):] for w in BRANCH_WORDS)
-        scope = blocks.setdefault(b, len(blocks) + 1) if b else None
-        counts[(b, label, branch)] = counts.get((b, label, branch), 0) + 1
-        n = counts[(b, label, branch)]
-        if kind == "add" or branch:
-            text = f"shortcut {label}".strip() if branch else "add"
-            text += f" {n}" if n > 1 else ""
-        else:
-            text = f"{label} {n}"
-        names.append(f"block {scope} · {text}" if scope else text)
-    return names
+    namer = Namer()
+    return [namer.name(rec.nodes[k].name, _kind(rec.nodes[k]), block_of[k]) for k in kept]
 
 
 def overview(model: nn.Module, x: torch.Tensor, every: bool = False) -> Overview:
@@ -118,8 +89,8 @@ def overview(model: nn.Module, x: torch.Tensor, every: bool = False) -> Overview
     block_of = {}
     for k in kept:  # an addition in forward code belongs to the block of what it adds
         node = rec.nodes[k]
-        block_of[k] = (_block(model, node.name) if node.module is not None
-                       else block_of.get(node.inputs[0], _block(model, rec.nodes[node.inputs[0]].name)))
+        block_of[k] = (block_of_path(model, node.name) if node.module is not None
+                       else block_of.get(node.inputs[0], block_of_path(model, rec.nodes[node.inputs[0]].name)))
     names = _names(model, rec, kept, block_of)
     img = rec.x[0].cpu()
     columns = [Column("input", "", "input", tuple(img.shape), img, float(img.min()), float(img.max()), (), 1)]

@@ -19,7 +19,9 @@ def test_default_model_sample_and_grids():
     x, _ = input_image(info, "sample", at.session_state["feat_sample"])
     assert metric(at, "Prediction") == info.classes[int(model(x).argmax())]
     titles = [json.dumps(f["layout"], ensure_ascii=False) for f in apptest.figures(at)]
-    assert sum("features.1 · ReLU" in t for t in titles) == 1 and sum("· MaxPool2d ·" in t for t in titles) == 2
+    # readable names first, the module path second: "ReLU 1 · 8×8×8 <sup>features.1</sup>"
+    assert sum("ReLU 1 · " in t and "<sup>features.1</sup>" in t for t in titles) == 1
+    assert sum('"max pool ' in t for t in titles) == 2
     assert not at.error
 
 

@@ -88,3 +88,17 @@ def test_rotation_change_reports_four_angles(vgg):
     assert [d for d, _, _ in out] == [0, 90, 180, 270]
     assert out[0][1] == int(vgg.eval()(x).argmax())
     assert no_hooks(vgg)
+
+
+def test_layer_titles_name_blocks_and_branches_not_module_paths():
+    from cnnviz.architecture.models import build_model
+    from cnnviz.inside.names import layer_titles
+    model = build_model("SmallResNet", in_channels=1, num_classes=10, size=8, width=8)
+    titles = layer_titles(model)
+    leaves = [n for n, m in model.named_modules() if n and not list(m.children())]
+    assert list(titles) == leaves  # every leaf, in the model's order
+    assert titles["stem.0"] == "conv 1" and titles["stem.2"] == "ReLU 1"
+    assert titles["layer2.conv2"] == "block 2 · conv 2"
+    assert titles["layer3.shortcut.0"] == "block 3 · shortcut conv"
+    assert titles["fc"] == "linear 1"
+    assert len(set(titles.values())) == len(titles)  # no two layers share a name
