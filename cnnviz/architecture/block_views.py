@@ -11,8 +11,8 @@ import torch
 from cnnviz.architecture.blocks.dynamic_conv import DynamicConv
 from cnnviz.architecture.blocks.r2plus1d import mid_channels
 from cnnviz.errors import ConfigError
-from cnnviz.limits import (DYNAMIC_MAX_EXPERTS, PATCH_MAX_DIM, PATCH_MAX_IMAGE, SHUFFLE_MAX_CHANNELS, VIDEO_MAX_CHANNELS,
-                           VIDEO_MAX_FRAMES, VIDEO_MAX_KERNEL, VIDEO_MAX_SIZE)
+from cnnviz.limits import (DYNAMIC_MAX_EXPERTS, PATCH_MAX_DIM, PATCH_MAX_IMAGE, SHUFFLE_MAX_CHANNELS,
+                           VIDEO_MAX_CHANNELS, VIDEO_MAX_FRAMES, VIDEO_MAX_KERNEL, VIDEO_MAX_SIZE)
 
 FLOAT32 = 4  # bytes
 
@@ -64,7 +64,8 @@ def video_conv_costs(frames: int, height: int, width: int, c_in: int, c_out: int
     m = mid_channels(ci, co, t, k)
     ps, pt = m * ci * k * k, co * m * t
     split = ConvCost("(2+1)-D conv", ps + 2 * m + pt, 2 * (ps + pt) * n, (3 * m + co) * n * FLOAT32,
-                     rf"M = \lfloor \tfrac{{t k^2 C_{{in}} C_{{out}}}}{{k^2 C_{{in}} + t C_{{out}}}} \rfloor = {m},\quad "
+                     rf"M = \lfloor \tfrac{{t k^2 C_{{in}} C_{{out}}}}{{k^2 C_{{in}} + t C_{{out}}}} \rfloor "
+                     rf"= {m},\quad "
                      rf"P = M C_{{in}} k^2 + 2M + C_{{out}} M t = {ps + 2 * m + pt:,},\quad "
                      rf"\text{{FLOPs}} = 2(M C_{{in}} k^2 + C_{{out}} M t)THW = {2 * (ps + pt) * n:,}")
     return full, split
@@ -137,3 +138,10 @@ def patch_embedding(image: int, patch: int, channels: int = 3, dim: int = 768) -
     f = (rf"N = (H/p)^2 = ({image}/{patch})^2 = {g * g},\quad P = d\,C\,p^2 + d = {dim}\cdot{channels}\cdot{patch}^2"
          rf" + {dim} = {params:,}")
     return PatchEmbedding(image, patch, channels, dim, g, g * g, params, flops, f)
+
+
+def patch_picture(image: int) -> list[list[float]]:
+    """A grey picture to draw under the patch grid, at min(image, 64) pixels a side (a blob on a checkerboard)."""
+    res = min(_int("image size", image, 1, PATCH_MAX_IMAGE), 64)
+    pic = 0.6 * synthetic_image("blue blob", res)[2] + 0.4 * synthetic_image("green checkerboard", res)[1]
+    return pic.tolist()  # (res, res)
