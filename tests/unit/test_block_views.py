@@ -87,3 +87,13 @@ def test_patch_embedding_refuses_sizes_that_do_not_tile():
     assert "must divide image size 30" in str(err.value)
     with pytest.raises(ConfigError, match="image size"):
         patch_embedding(0, 4)
+
+
+def test_the_numbers_the_lesson_quotes():
+    """Lessons step 6 (cnnviz/classroom/lessons.py) quotes these for the page's defaults."""
+    full, split = video_conv_costs(16, 112, 112, 64, 64, 3, 3)
+    assert full.params == 110_592 and split.params - 2 * 144 == 110_592  # conv weights (BatchNorm aside)
+    assert split.flops == full.flops and split.activation_bytes / full.activation_bytes == 7.75
+    a, b = patch_embedding(224, 16), patch_embedding(224, 8)
+    assert (a.tokens, b.tokens) == (196, 784) and a.flops == b.flops
+    assert shuffle_permutation(12, 3)[:3] == [0, 4, 8]  # one channel of each group
