@@ -17,6 +17,11 @@ from cnnviz.limits import (DYNAMIC_MAX_EXPERTS, PATCH_MAX_DIM, PATCH_MAX_IMAGE, 
 FLOAT32 = 4  # bytes
 
 
+def _n(v: int) -> str:
+    """12,345 for LaTeX (a bare comma there is punctuation and gets a space after it)."""
+    return f"{v:,}".replace(",", "{,}")
+
+
 def _int(field: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ConfigError(field, f"must be a whole number from {lo} to {hi}, got {value!r}")
@@ -42,7 +47,7 @@ class ConvCost:
     params: int
     flops: int             # FlopCounterMode's count: 2 per multiply-add, convs only (norms, ReLU: 0)
     activation_bytes: int  # every layer output for one clip, float32 (as ``summarize`` counts them)
-    formula: str           # LaTeX with the numbers substituted
+    formula: tuple[str, ...]  # LaTeX lines with the numbers substituted
 
 
 def video_conv_costs(frames: int, height: int, width: int, c_in: int, c_out: int, k: int = 3,
@@ -59,15 +64,14 @@ def video_conv_costs(frames: int, height: int, width: int, c_in: int, c_out: int
     n = T * H * W  # output positions (sizes kept)
     p3 = co * ci * t * k * k
     full = ConvCost("3-D conv", p3, 2 * p3 * n, co * n * FLOAT32,
-                    rf"P = C_{{out}} C_{{in}} t k^2 = {co}\cdot{ci}\cdot{t}\cdot{k}^2 = {p3:,},\quad "
-                    rf"\text{{FLOPs}} = 2PTHW = {2 * p3 * n:,}")
+                    (rf"P = C_{{out}} C_{{in}} t k^2 = {co}\cdot{ci}\cdot{t}\cdot{k}^2 = {_n(p3)}",
+                     rf"\text{{FLOPs}} = 2PTHW = {_n(2 * p3 * n)}"))
     m = mid_channels(ci, co, t, k)
     ps, pt = m * ci * k * k, co * m * t
     split = ConvCost("(2+1)-D conv", ps + 2 * m + pt, 2 * (ps + pt) * n, (3 * m + co) * n * FLOAT32,
-                     rf"M = \lfloor \tfrac{{t k^2 C_{{in}} C_{{out}}}}{{k^2 C_{{in}} + t C_{{out}}}} \rfloor "
-                     rf"= {m},\quad "
-                     rf"P = M C_{{in}} k^2 + 2M + C_{{out}} M t = {ps + 2 * m + pt:,},\quad "
-                     rf"\text{{FLOPs}} = 2(M C_{{in}} k^2 + C_{{out}} M t)THW = {2 * (ps + pt) * n:,}")
+                     (rf"M = \lfloor \tfrac{{t k^2 C_{{in}} C_{{out}}}}{{k^2 C_{{in}} + t C_{{out}}}} \rfloor = {m}",
+                      rf"P = M C_{{in}} k^2 + 2M + C_{{out}} M t = {_n(ps + 2 * m + pt)}",
+                      rf"\text{{FLOPs}} = 2(M C_{{in}} k^2 + C_{{out}} M t)\,THW = {_n(2 * (ps + pt) * n)}"))
     return full, split
 
 
@@ -121,7 +125,7 @@ class PatchEmbedding:
     tokens: int    # grid²
     params: int    # d·C·p² + d
     flops: int     # 2·tokens·d·C·p²
-    formula: str
+    formula: tuple[str, ...]  # LaTeX lines with the numbers substituted
 
 
 def patch_embedding(image: int, patch: int, channels: int = 3, dim: int = 768) -> PatchEmbedding:
@@ -135,13 +139,15 @@ def patch_embedding(image: int, patch: int, channels: int = 3, dim: int = 768) -
                           f"exactly), got {patch}")
     g = image // patch
     params, flops = dim * channels * patch * patch + dim, 2 * g * g * dim * channels * patch * patch
-    f = (rf"N = (H/p)^2 = ({image}/{patch})^2 = {g * g},\quad P = d\,C\,p^2 + d = {dim}\cdot{channels}\cdot{patch}^2"
-         rf" + {dim} = {params:,}")
+    f = (rf"N = (H/p)^2 = ({image}/{patch})^2 = {_n(g * g)}",
+         rf"P = d\,C\,p^2 + d = {dim}\cdot{channels}\cdot{patch}^2 + {dim} = {_n(params)}")
     return PatchEmbedding(image, patch, channels, dim, g, g * g, params, flops, f)
 
 
 def patch_picture(image: int) -> list[list[float]]:
-    """A grey picture to draw under the patch grid, at min(image, 64) pixels a side (a blob on a checkerboard)."""
+    """A grey picture to draw under the patch grid, at min(image, 64) pixels a side (a bright blob on a soft
+    diagonal gradient)."""
     res = min(_int("image size", image, 1, PATCH_MAX_IMAGE), 64)
-    pic = 0.6 * synthetic_image("blue blob", res)[2] + 0.4 * synthetic_image("green checkerboard", res)[1]
+    ramp = torch.linspace(0, 1, res)
+    pic = 0.7 * synthetic_image("blue blob", res)[2] + 0.3 * (ramp[:, None] + ramp[None, :]) / 2
     return pic.tolist()  # (res, res)

@@ -57,7 +57,11 @@ def video_view(S: PageState, macs: bool) -> None:
     unit = "MACs" if macs else "FLOPs"
     compute = [macs_from_flops(x.flops) if macs else x.flops for x in costs]
     for cost in costs:
-        st.latex(rf"\text{{{cost.name}}}:\ " + cost.formula)
+        st.markdown(f"**{cost.name}**")
+        for line in cost.formula:
+            st.latex(line)
+    if macs:
+        st.latex(r"\text{MACs} = \text{FLOPs} / 2\quad(\text{one multiply-add each})")
     show_chart(video_figure(costs, compute, unit), S.key("video_fig"))
     m = st.columns(3)
     m[0].metric("Params ratio", f"{costs[1].params / costs[0].params:.3f}×", help="(2+1)-D ÷ 3-D parameters")
@@ -89,8 +93,9 @@ def dynamic_view(S: PageState) -> None:
 
 
 def patch_view(S: PageState, macs: bool) -> None:
-    st.latex(r"\text{tokens} = (H/p)^2,\quad P = d\,C\,p^2 + d\quad"
-             r"(\texttt{nn.Conv2d(C, d, p, stride=p)}:\ \text{kernel} = \text{stride} = p)")
+    st.latex(r"\text{tokens} = (H/p)^2,\quad P = d\,C\,p^2 + d")
+    st.caption("`nn.Conv2d(C, d, p, stride=p)`: kernel = stride = p, so the patches tile the image and each "
+               "one becomes a token of width d.")
     c = st.columns(4)
     args = [_num(S, c[0], "Image size", "pimg", "H = W of the input image."),
             _num(S, c[1], "Patch size p", "pp", "Kernel = stride = p; must divide the image size."),
@@ -100,7 +105,8 @@ def patch_view(S: PageState, macs: bool) -> None:
         e = bv.patch_embedding(*args)
     except ConfigError as err:
         return show_error(err)
-    st.latex(e.formula)
+    for line in e.formula:
+        st.latex(line)
     m = st.columns(3)
     m[0].metric("Tokens", f"{e.tokens:,}", help=f"{e.grid}×{e.grid} patches, one token each")
     m[1].metric("Embed params", fmt_int(e.params), help=f"{e.params:,} = d·C·p² + d")
