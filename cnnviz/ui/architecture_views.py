@@ -33,7 +33,7 @@ def shuffle_view(S: PageState) -> None:
              r"\quad(\text{view }(g, C/g) \to \text{transpose} \to \text{flatten})")
     c = st.columns(2)
     channels = _num(S, c[0], "Channels C", "shc", "Channels entering the shuffle (one cell each).")
-    groups = _num(S, c[1], "Groups g", "shg", "Groups of the grouped 1×1 conv before it; must divide C.")
+    groups = _num(S, c[1], "Shuffle groups g", "shg", "Groups of the grouped 1×1 conv before it; must divide C.")
     try:
         perm = bv.shuffle_permutation(channels, groups)
     except ConfigError as err:
@@ -48,8 +48,8 @@ def video_view(S: PageState, macs: bool) -> None:
     args = [_num(S, c[0], "Frames T", "vt", "Frames in the clip."), _num(S, c[1], "Height", "vh", "H of a frame."),
             _num(S, c[2], "Width", "vw", "W of a frame."), _num(S, c[3], "C_in", "vci", "Input channels."),
             _num(S, c[4], "C_out", "vco", "Output channels."),
-            _num(S, c[5], "Kernel k", "vk", "Spatial kernel k×k (odd: 'same' padding)."),
-            _num(S, c[6], "Kernel t", "vtk", "Temporal kernel t (odd).")]
+            _num(S, c[5], "Spatial k", "vk", "Spatial kernel k×k (odd: 'same' padding)."),
+            _num(S, c[6], "Temporal t", "vtk", "Temporal kernel t (odd).")]
     try:
         costs = bv.video_conv_costs(*args)
     except ConfigError as err:
@@ -99,7 +99,7 @@ def patch_view(S: PageState, macs: bool) -> None:
     c = st.columns(4)
     args = [_num(S, c[0], "Image size", "pimg", "H = W of the input image."),
             _num(S, c[1], "Patch size p", "pp", "Kernel = stride = p; must divide the image size."),
-            _num(S, c[2], "Channels C", "pc", "Input channels (3: RGB)."),
+            _num(S, c[2], "Image channels", "pc", "Input channels (3: RGB)."),
             _num(S, c[3], "Embed dim d", "pd", "Token width d (ViT-B: 768).")]
     try:
         e = bv.patch_embedding(*args)
