@@ -80,3 +80,13 @@ MODEL_CACHE_TTL_S = 3600
 
 # --- tensors handed to an engine entry point (cnnviz.checks)
 MAX_TENSOR_NUMEL = 50_000_000       # 200 MB of float32: more than any tensor a page makes
+
+# --- the Architecture Lab's drawn blocks (closed-form counts: nothing of this size is allocated)
+SHUFFLE_MAX_CHANNELS = 64                  # channels drawn one cell each
+VIDEO_MAX_FRAMES = 64                      # frames T of the clip
+VIDEO_MAX_SIZE = 224                       # H and W of the clip
+VIDEO_MAX_CHANNELS = 512                   # C_in and C_out
+VIDEO_MAX_KERNEL = 7                       # k (spatial) and t (temporal)
+PATCH_MAX_IMAGE = 512                      # image side for the patch-embedding grid
+PATCH_MAX_DIM = 1024                       # embedding width d
+DYNAMIC_MAX_EXPERTS = 16                   # K kernels of the dynamic conv

@@ -1,4 +1,5 @@
-"""Architecture Lab: presets, modern blocks compared, a per-layer summary, principles in numbers, export as code."""
+"""Architecture Lab: presets, modern blocks compared and drawn, a per-layer summary, principles in numbers, a builder
+with export as code."""
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import pandas as pd
 import streamlit as st
@@ -9,12 +10,14 @@ from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
-from cnnviz.ui import PageState, architecture_panels as panels, show_chart, show_error
+from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, show_chart, show_error
+from cnnviz.ui.arithmetic_panels import macs_toggle
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
-                           wo=16, wk=3), options=dict(preset=tuple(PRESETS)),
+                           wo=16, wk=3, macs=False, **views.DEFAULTS),
+              options=dict(preset=tuple(PRESETS), **views.OPTIONS),
               bounds=dict(cin=(1, 256), cout=(4, 256), k=(1, 9), size=(1, 64), groups=(1, 64), red=(1, 64),
-                          phi=(0, 6), wc=(1, 64), ws=(3, 64), wo=(1, 64), wk=(1, 9)))
+                          phi=(0, 6), wc=(1, 64), ws=(3, 64), wo=(1, 64), wk=(1, 9), **views.BOUNDS))
 st.title("Architecture Lab")
 st.caption("Where do a network's parameters and FLOPs go? Every count below is measured by PyTorch "
            "(FlopCounterMode, batch 1) and set next to its closed-form formula.")
@@ -27,12 +30,14 @@ def num(col, label, name, help):
 
 panels.builder_stack(S)  # reads a shared link's stack now, so a bad one is noticed at the top
 S.show_notices()
-presets_tab, blocks_tab, build_tab, principles_tab = st.tabs(
-    ["Presets", "Block comparison", "Builder + export", "Principles in numbers"])
+macs = macs_toggle(S)  # the Conv Arithmetic page's switch: every FLOPs figure below then counts MACs = FLOPs / 2
+unit = "MACs" if macs else "FLOPs"
+presets_tab, blocks_tab, drawn_tab, build_tab, principles_tab = st.tabs(
+    ["Presets", "Block comparison", "Blocks drawn", "Builder + export", "Principles in numbers"])
 with presets_tab:
     name = st.selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
     st.info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
-    summary = panels.layer_report(panels.preset_summary(name), S.key("preset_share_fig"))
+    summary = panels.layer_report(panels.preset_summary(name), S.key("preset_share_fig"), macs)
 
 with blocks_tab:
     c = st.columns(6)
@@ -44,17 +49,22 @@ with blocks_tab:
             num(c[5], "SE reduction r", "red", "SE's hidden width is C_out / r.")]
     try:
         rows = blocks(*args)
-        show_chart(block_figure(rows), S.key("block_fig"))
+        compute = [panels.as_compute(r.flops, macs) for r in rows]
+        show_chart(block_figure(rows, compute, unit), S.key("block_fig"))
         st.dataframe(pd.DataFrame([dict(block=r.name, params=r.params, closed_form=r.formula_params,
                                         ratio_measured=round(r.ratio_measured, 4), ratio_formula=r.ratio_formula,
-                                        ratio_closed_form=round(r.ratio_closed, 4), flops=r.flops,
-                                        flops_ratio=round(r.flops_ratio, 4), what=r.note) for r in rows]),
+                                        ratio_closed_form=round(r.ratio_closed, 4), **{unit.lower(): v},
+                                        flops_ratio=round(r.flops_ratio, 4), what=r.note)
+                                   for r, v in zip(rows, compute)]),
                      hide_index=True, width="stretch")
     except ConfigError as err:
         show_error(err)
 
+with drawn_tab:
+    views.blocks_drawn_tab(S, macs)
+
 with build_tab:
-    panels.builder_tab(S)
+    panels.builder_tab(S, macs)
 
 with principles_tab:
     st.subheader("Weight sharing")
@@ -79,7 +89,8 @@ with principles_tab:
     scaled = scaling(phi)
     show_chart(scaling_figure(scaled), S.key("scaling_fig"))
     st.dataframe(pd.DataFrame([dict(phi=r.phi, depth_per_stage=r.depth, widths=str(r.widths), resolution=r.resolution,
-                                    flops=r.flops, measured_ratio=round(r.ratio, 2), predicted=round(r.predicted, 2),
+                                    **{unit.lower(): panels.as_compute(r.flops, macs)},
+                                    measured_ratio=round(r.ratio, 2), predicted=round(r.predicted, 2),
                                     two_to_phi=r.two_phi) for r in scaled]), hide_index=True, width="stretch")
 
 S.sync_url()

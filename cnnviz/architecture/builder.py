@@ -117,6 +117,37 @@ def reshape_input(layers: list, in_shape: tuple, channels: int, size: int) -> tu
     return cg.rechain(layers, new), new
 
 
+OPS = ("add", "replace", "remove", "up", "down", "residual")
+
+
+def default_position(layers: list) -> int:
+    """Where "At layer #" starts (1-based): before the first linear layer (the classifier head), so the default
+    Apply inserts a conv where a feature map still arrives; after the last layer when there is no head."""
+    return next((k + 1 for k, x in enumerate(layers) if x.get("type") == "linear"), len(layers) + 1)
+
+
+def apply(op: str, layers: list, in_shape: tuple, i: int, last: int, layer: dict) -> list:
+    """The stack after one builder action (0-based ``i``, ``last`` for 'residual'), re-chained and checked
+    (shapes and the size budget). ConfigError with the reason otherwise: the caller keeps the previous stack."""
+    if op not in OPS:
+        raise ConfigError("action", f"must be one of {', '.join(OPS)}, got {op!r}")
+    if op in ("add", "replace") and layer.get("type") in ("conv", "pool", "norm") and 0 < i <= len(layers):
+        arriving = cg.shapes(layers[:i], in_shape)[-1]
+        if len(arriving) == 1:
+            head = default_position(layers)
+            raise ConfigError("At layer #", f"a {layer['type']} needs a feature map (channels × size), but layer {i} "
+                              f"outputs a flat vector of {arriving[0]} values; put it at #{head} or before")
+    if op == "remove" and len(layers) == 1:
+        raise ConfigError("remove", "the stack needs at least one layer")
+    edit = {"add": lambda: insert(layers, i, layer), "remove": lambda: remove(layers, i),
+            "replace": lambda: replace(layers, i, layer), "up": lambda: move(layers, i, -1),
+            "down": lambda: move(layers, i, 1), "residual": lambda: wrap(layers, i, last)}[op]
+    out = cg.rechain(edit(), in_shape)
+    cg.shapes(out, in_shape)
+    cg.check_budget(out, in_shape)
+    return out
+
+
 # --------------------------------------------------------------------------- the stack in a link
 def encode_stack(layers: list, in_shape: tuple) -> str:
     """The valid stack as compact JSON, deflated, URL-safe base64 (no padding): a few hundred characters."""

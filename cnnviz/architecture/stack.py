@@ -130,16 +130,21 @@ def shapes(layers, in_shape) -> list[tuple]:
 
 
 def rechain(layers, in_shape) -> list[dict]:
-    """A copy of the stack with every conv's in_channels set to what arrives there (after a reorder or delete).
-    Stops fixing at the first layer that fails; ``shapes`` then reports it."""
-    def fix(group, shape):
+    """A copy of the stack with every conv's in_channels set to what arrives there (after an insert, reorder or
+    delete), and the last conv of each residual group writing as many channels as the group receives (x + f(x)
+    needs them equal). Stops fixing at the first layer that fails; ``shapes`` then reports it."""
+    def fix(group, shape, keep=None):
+        group = [dict(x) for x in group]
+        convs = [i for i, x in enumerate(group) if x.get("type") == "conv"]
+        if keep is not None and convs:
+            group[convs[-1]]["out_channels"] = keep
         out = []
         for layer in group:
             layer = dict(layer)
             if layer.get("type") == "conv":
                 layer["in_channels"] = shape[0]
             if layer.get("type") == "residual":
-                layer["layers"] = fix(layer.get("layers", []), shape)
+                layer["layers"] = fix(layer.get("layers", []), shape, shape[0] if len(shape) > 1 else None)
                 out.append(layer)
                 continue
             out.append(layer)

@@ -16,9 +16,10 @@ def _human(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def share_figure(params: list[tuple[str, int]], flops: list[tuple[str, int]]) -> go.Figure:
-    """Two horizontal bar charts: the layers holding the most parameters, and those doing the most FLOPs."""
-    fig = make_subplots(1, 2, subplot_titles=("Where the parameters are", "Where the FLOPs go"),
+def share_figure(params: list[tuple[str, int]], flops: list[tuple[str, int]], unit: str = "FLOPs") -> go.Figure:
+    """Two horizontal bar charts: the layers holding the most parameters, and those doing the most FLOPs (or
+    MACs: ``unit`` names what ``flops`` holds)."""
+    fig = make_subplots(1, 2, subplot_titles=("Where the parameters are", f"Where the {unit} go"),
                         horizontal_spacing=0.25)
     for col, (items, colour) in enumerate(((params, BLUE), (flops, ORANGE)), start=1):
         total = sum(v for _, v in items) or 1
@@ -32,19 +33,22 @@ def share_figure(params: list[tuple[str, int]], flops: list[tuple[str, int]]) ->
     return fig
 
 
-def block_figure(rows) -> go.Figure:
-    """Parameters and FLOPs of each block; the label shows the measured ratio and the closed-form ratio."""
+def block_figure(rows, compute: list[int] | None = None, unit: str = "FLOPs") -> go.Figure:
+    """Parameters and FLOPs (or ``compute`` in ``unit``, e.g. MACs) of each block; the label shows the measured
+    ratio and the closed-form ratio."""
+    compute = [r.flops for r in rows] if compute is None else compute
     fig = make_subplots(1, 2, subplot_titles=("Parameters (bar: measured; × standard: measured | formula)",
-                                              "FLOPs, batch 1 (× standard)"), horizontal_spacing=0.22,
+                                              f"{unit}, batch 1 (× standard)"), horizontal_spacing=0.22,
                         shared_yaxes=True)
     names = [r.name for r in rows][::-1]
     fig.add_bar(x=[r.params for r in rows][::-1], y=names, orientation="h", marker_color=BLUE, showlegend=False,
                 text=[f"{_human(r.params)}  ·  {r.ratio_measured:.3f}× | {r.ratio_closed:.3f}×" for r in rows][::-1],
                 textposition="outside", cliponaxis=False, row=1, col=1)
-    fig.add_bar(x=[r.flops for r in rows][::-1], y=names, orientation="h", marker_color=ORANGE, showlegend=False,
-                text=[f"{_human(r.flops)}  ·  {r.flops_ratio:.3f}×" for r in rows][::-1], textposition="outside",
+    fig.add_bar(x=compute[::-1], y=names, orientation="h", marker_color=ORANGE, showlegend=False,
+                text=[f"{_human(v)}  ·  {r.flops_ratio:.3f}×" for v, r in zip(compute, rows)][::-1],
+                textposition="outside",
                 cliponaxis=False, row=1, col=2)
-    top_p, top_f = max(r.params for r in rows), max(r.flops for r in rows)
+    top_p, top_f = max(r.params for r in rows), max(compute)
     fig.update_xaxes(range=[0, top_p * 1.9], row=1, col=1)
     fig.update_xaxes(range=[0, top_f * 1.6], row=1, col=2)
     fig.update_yaxes(tickfont=dict(size=17))

@@ -1,5 +1,6 @@
 """The Architecture Lab's panels: the per-layer report (totals, table, shares) that the presets and the builder
-both show, and the Builder + export tab with its URL-backed stack (``stack=`` in links)."""
+both show, the FLOPs/MACs switch, and the Builder + export tab with its URL-backed stack (``stack=`` in links),
+where every action leaves a valid network or is refused with the reason, and Undo steps back."""
 from __future__ import annotations
 
 import pandas as pd
@@ -11,6 +12,7 @@ from cnnviz.architecture.presets import build_preset
 from cnnviz.architecture.summary import fmt_bytes, share, summarize
 from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture import share_figure
+from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error
 
@@ -43,8 +45,16 @@ def builder_stack(S: PageState) -> tuple[list, tuple]:
     return st.session_state[S.key("stack")]
 
 
-def set_stack(S: PageState, layers, in_shape) -> None:
-    """A new stack for this session and the URL (the example stays out of links)."""
+UNDO_STEPS = 20  # previous stacks kept per session for Undo
+
+
+def set_stack(S: PageState, layers, in_shape, undoable: bool = True) -> None:
+    """A new stack for this session and the URL (the example stays out of links); the old one goes on the
+    Undo history."""
+    if undoable:
+        history = st.session_state.setdefault(S.key("history"), [])
+        history.append(st.session_state[S.key("stack")])
+        del history[:-UNDO_STEPS]
     st.session_state[S.key("stack")] = (layers, tuple(in_shape))
     if (layers, tuple(in_shape)) == (cg.EXAMPLE, cg.EXAMPLE_SHAPE):
         st.query_params.pop("stack", None)
@@ -56,22 +66,34 @@ def set_stack(S: PageState, layers, in_shape) -> None:
     st.rerun()  # the layer-number inputs take the new length
 
 
-def layer_report(s, key: str):
-    """Totals, the per-layer table and where parameters and FLOPs go, for one summary (``key``: its chart)."""
+def as_compute(flops: int, macs: bool) -> int:
+    """FLOPs as counted here, or MACs = FLOPs / 2 when the switch is on."""
+    return macs_from_flops(flops) if macs else flops
+
+
+def layer_report(s, key: str, macs: bool = False):
+    """Totals, the per-layer table and where parameters and FLOPs (or MACs) go, for one summary (``key``: its
+    chart)."""
     m = st.columns(4)
     m[0].metric("Parameters", fmt_int(s.total_params), help=f"{s.total_params:,} (shared weights counted once)")
-    m[1].metric("FLOPs", fmt_int(s.total_flops), help=f"{s.total_flops:,} for one input (2 per multiply-add)")
+    total = as_compute(s.total_flops, macs)
+    m[1].metric("MACs" if macs else "FLOPs", fmt_int(total),
+                help=f"{total:,} for one input ({'FLOPs / 2' if macs else '2 per multiply-add'})")
     m[2].metric("Output shape", "×".join(map(str, s.out_shape)), help="Without the batch axis")
     m[3].metric("Activation memory", fmt_bytes(s.activation_bytes), help="All layer outputs for one input, float32")
-    st.dataframe(pd.DataFrame(s.table()), hide_index=True, width="stretch", height=min(420, 36 * len(s.rows) + 40))
+    table = pd.DataFrame(s.table())
+    if macs and "flops" in table:
+        table = table.assign(flops=[as_compute(int(v), True) for v in table["flops"]]).rename(columns={"flops": "macs"})
+    st.dataframe(table, hide_index=True, width="stretch", height=min(420, 36 * len(s.rows) + 40))
     if s.other_flops or s.other_params:
         st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
                    f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
-    show_chart(share_figure(share(s.rows, "params"), share(s.rows, "flops")), key)
+    flops = [(k, as_compute(v, macs)) for k, v in share(s.rows, "flops")]
+    show_chart(share_figure(share(s.rows, "params"), flops, "MACs" if macs else "FLOPs"), key)
     return s
 
 
-def builder_tab(S: PageState) -> None:
+def builder_tab(S: PageState, macs: bool = False) -> None:
     """The Builder + export tab: edit a layer stack, see its summary, export it as code or JSON."""
     layers, in_shape = builder_stack(S)
     c = st.columns(6)
@@ -79,7 +101,13 @@ def builder_tab(S: PageState) -> None:
     size = c[1].number_input("Input size, each axis", 1, max(512, in_shape[1]), in_shape[1],
                              help="The length of every spatial axis (H = W, and D in 3-D).")
     if (cin, size) != (in_shape[0], in_shape[1]):
-        set_stack(S, *bld.reshape_input(layers, in_shape, int(cin), int(size)))
+        try:
+            new, shape = bld.reshape_input(layers, in_shape, int(cin), int(size))
+            cg.shapes(new, shape)
+            cg.check_budget(new, shape)
+            set_stack(S, new, shape)
+        except ConfigError as err:  # refused: the previous network stays
+            show_error(err)
     kind = c[2].selectbox("New layer", bld.KINDS, key=S.key("new"), help="What 'add' inserts or 'replace' puts in.")
     width = c[3].number_input("Channels / outputs", 1, 512, 16, key=S.key("width"),
                               help="Conv filters or linear outputs.", disabled=kind not in ("conv", "linear"))
@@ -92,32 +120,32 @@ def builder_tab(S: PageState) -> None:
         options = tuple(cg.ACTIVATIONS) if kind == "act" else cg.NORMS
         act = st.radio("Kind", options, horizontal=True, key=S.key(f"kind_{kind}"))
     n = len(layers)
-    for key, top in (("at", n + 1), ("to", max(1, n))):  # seeded here (the stack may have shrunk)
-        st.session_state[S.key(key)] = min(st.session_state.get(S.key(key), top), top)
-    c = st.columns([1, 1, 2, 1])
+    for key, top, start in (("at", n + 1, bld.default_position(layers)), ("to", max(1, n), max(1, n))):
+        st.session_state[S.key(key)] = min(st.session_state.get(S.key(key), start), top)  # the stack may shrink
+    c = st.columns([1, 1, 2, 1, 1])
     at = int(c[0].number_input("At layer #", 1, n + 1, key=S.key("at"),
                                help="Position to insert at, or the layer to replace / move / remove."))
     last = int(c[1].number_input("…to layer #", 1, max(1, n), key=S.key("to"),
                                  help="With 'residual': wrap layers # … to # in x + f(x)."))
-    op = c[2].selectbox("Action", ("add", "replace", "remove", "up", "down", "residual"), key=S.key("op"),
+    op = c[2].selectbox("Action", bld.OPS, key=S.key("op"),
                         help="Insert, swap in the new layer, delete, move one place, or add a residual connection "
                              "around a group.")
     if c[3].button("Apply", icon=":material/play_arrow:", help="Apply the action to the stack."):
         try:
             new = bld.new_layer(kind, in_shape, int(width), int(kernel), int(stride), act=act, norm=act)
-            i = at - 1
-            set_stack(S, cg.rechain({"add": lambda: bld.insert(layers, i, new), "remove": lambda: bld.remove(layers, i),
-                                  "replace": lambda: bld.replace(layers, i, new),
-                                  "up": lambda: bld.move(layers, i, -1), "down": lambda: bld.move(layers, i, 1),
-                                  "residual": lambda: bld.wrap(layers, i, last - 1)}[op](), in_shape), in_shape)
-        except ConfigError as err:
+            set_stack(S, bld.apply(op, layers, in_shape, at - 1, last - 1, new), in_shape)
+        except ConfigError as err:  # refused with the reason: the previous network stays
             show_error(err)
+    history = st.session_state.get(S.key("history"), [])
+    if c[4].button("Undo", icon=":material/undo:", disabled=not history, key=S.key("undo"),
+                   help=f"Back to the stack before the last change ({len(history)} step(s) kept, up to {UNDO_STEPS})."):
+        set_stack(S, *history.pop(), undoable=False)
     try:
         outs = cg.shapes(layers, in_shape)
         st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],  # numbered as "At layer #"
                                        output=["×".join(map(str, o)) for o in outs]),
                                   index=pd.RangeIndex(1, len(layers) + 1, name="#")), width="stretch")
-        layer_report(stack_summary(cg.stack_to_json(layers, in_shape)), S.key("builder_share_fig"))
+        layer_report(stack_summary(cg.stack_to_json(layers, in_shape)), S.key("builder_share_fig"), macs)
         code = cg.to_code(layers, in_shape)
         st.code(code, language="python")
         d = st.columns(2)
@@ -129,6 +157,8 @@ def builder_tab(S: PageState) -> None:
     text = st.text_area("Import a stack (JSON)", key=S.key("json"), help='{"in_shape": [3, 32, 32], "layers": [...]}')
     if st.button("Import", icon=":material/upload:", help="Replace the stack with this JSON.") and text:
         try:
-            set_stack(S, *cg.stack_from_json(text))
+            new, shape = cg.stack_from_json(text)
+            cg.check_budget(new, shape)
+            set_stack(S, new, shape)
         except ConfigError as err:
             show_error(err)

@@ -90,8 +90,10 @@ def presenter_fonts(fig, size: int = 18, min_size: int = 16):
         for attr in ("textfont", "insidetextfont", "outsidetextfont"):
             if attr in tr and tr[attr].size is not None:
                 bump(tr[attr])
+        # a marker's colorbar only when the figure has one: setting its fonts would make plotly.js draw a stray
+        # colour scale beside every bar chart
         for cb in [tr.colorbar] if "colorbar" in tr else [tr.marker.colorbar] if "marker" in tr and \
-                "colorbar" in tr.marker else []:
+                "colorbar" in tr.marker.to_plotly_json() else []:
             bump(cb.tickfont)
             bump(cb.title.font)
     return fig

@@ -28,23 +28,50 @@ def test_presets_blocks_and_url_state():
     assert any("groups" in shown(e.value) and "divisible" in shown(e.value) for e in at.error)
 
 
-def test_builder_edits_and_import_errors():
+def test_builder_actions_keep_a_valid_network_or_are_refused_and_undo_steps_back():
+    """Issue 16: the default Apply used to fail ("layer 10 in_shape — must be (channels, *spatial), got ()") and an
+    insert before the residual broke it. Parameter counts by hand from the example (3×32×32): conv 3→8 (224),
+    BN (16), x + [conv 8→8 (584), BN (16), ReLU], pool, conv 8→16 (1,168), ReLU, pool, Linear 1,024→10 (10,250)."""
     at = open_page()
     params = lambda: metric(at, "Parameters", 1)  # noqa: E731 - the builder's report is the second one
-    assert params() == fmt_int(12_258)
+    apply = lambda: next(b for b in at.button if b.label == "Apply").click().run()  # noqa: E731
+    undo = lambda: at.button(key="arch_undo").click().run()  # noqa: E731
+    ok = lambda: not at.exception and not at.error  # noqa: E731
+    assert params() == fmt_int(12_258) and at.button(key="arch_undo").disabled
+    assert at.number_input(key="arch_at").value == 9  # before the linear head
+    apply()  # the defaults: add a 16-filter 3×3 conv there
+    assert ok(), [e.value for e in at.error]
+    assert params() == fmt_int(12_258 + 16 * 16 * 9 + 16) == "14.6 k"
+    undo()
+    assert ok() and params() == fmt_int(12_258) and at.button(key="arch_undo").disabled
+    at.number_input(key="arch_at").set_value(4)
+    apply()  # a 8→16 conv before the residual: its conv becomes 16→16 (2,320), its BN 32
+    assert ok(), [e.value for e in at.error]
+    assert params() == fmt_int(224 + 16 + 1_168 + 2_320 + 32 + 2_320 + 10_250) == "16.3 k"
+    undo()
     at.number_input(key="arch_at").set_value(2)
     at.selectbox(key="arch_op").set_value("remove")
-    at.button[0].click().run()  # the batch norm (2·8 parameters) goes
-    assert not at.exception and not at.error
-    assert params() == fmt_int(12_258 - 16)
+    apply()  # the batch norm (2·8 parameters) goes
+    assert ok() and params() == fmt_int(12_258 - 16)
     at.number_input(key="arch_at").set_value(1)
-    at.button[0].click().run()  # now the first conv goes: the residual's conv is rechained to 3 -> 8 channels
-    assert any("layer 2 layers" in shown(e.value) and "must equal its input" in shown(e.value) for e in at.error)
-    at.number_input(key="arch_at").set_value(1)
+    apply()  # now the first conv goes: the residual's conv becomes 3→3 (30) with its BN (6), then 3→16 (448)
+    assert ok() and params() == fmt_int(84 + 6 + 448 + 10_250) == "10.8 k"
+    at.number_input(key="arch_at").set_value(8)
     at.selectbox(key="arch_op").set_value("add")
-    at.number_input(key="arch_width").set_value(8)
-    at.button[0].click().run()  # a 3 -> 8 conv in front: the residual gets 8 channels again
-    assert not at.error and params() == fmt_int(12_258 - 16)
+    apply()  # a conv after the linear head: refused with the reason, the network kept
+    assert any("needs a feature map" in shown(e.value) and "flat vector of 10 values" in shown(e.value)
+               for e in at.error)
+    assert params() == "10.8 k"
+    undo()
+    undo()
+    assert ok() and params() == fmt_int(12_258)
+
+
+def test_builder_export_runs_and_import_errors_name_the_field():
+    at = open_page()
+    params = lambda: metric(at, "Parameters", 1)  # noqa: E731
+    next(b for b in at.button if b.label == "Apply").click().run()  # the default: one more conv before the head
+    assert params() == "14.6 k"
     code = at.main.code[0].value
     namespace = {}
     exec(code, namespace)
@@ -99,6 +126,16 @@ def test_builder_replace_and_input_shape_equal_torch_and_live_in_the_link():
     shared = open_page({"stack": token})  # the link opens the same stack in a new session
     assert metric(shared, "Parameters", 1) == metric(at, "Parameters", 1)
     assert shared.main.code[0].value == at.main.code[0].value
+
+
+def test_builder_refuses_an_input_too_small_for_its_pools():
+    at = open_page()
+    next(n for n in at.number_input if n.label == "Input size, each axis").set_value(2).run()
+    assert not at.exception
+    assert any("pool" in shown(e.value).lower() or "kernel" in shown(e.value).lower() for e in at.error), \
+        [e.value for e in at.error]
+    assert metric(at, "Parameters", 1) == fmt_int(12_258)  # the previous network kept
+    assert "stack" not in at.query_params
 
 
 def test_a_broken_stack_link_is_ignored_with_a_notice():

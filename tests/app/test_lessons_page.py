@@ -31,3 +31,4 @@ def test_lessons_link_every_step_with_its_example(at):
     queries = [set(link.proto.query_string.split("&")) for link in links]
     assert {"tfl=8", "tfk=3", "tfs=2", "macs=1"} in queries  # TF 'same', MACs
     assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
+    assert {"shc=12", "shg=3", "pp=16", "macs=1"} in queries  # Architecture Lab: blocks drawn, MACs

@@ -92,3 +92,42 @@ def test_hostile_tokens_are_refused(token):
     with pytest.raises(ConfigError) as e:
         bld.decode_stack(token)
     assert e.value.field in ("stack", "JSON", "layer 1 in_channels")
+
+
+def _params(layers, in_shape):
+    return sum(p.numel() for p in cg.build_stack(layers, in_shape).parameters())
+
+
+def test_the_default_apply_gives_a_valid_network():
+    """Issue 16: "add" a 16-filter conv at the default position used to append it after the linear head."""
+    layers, shape = list(cg.EXAMPLE), cg.EXAMPLE_SHAPE
+    at = bld.default_position(layers)
+    assert at == 9  # before the Linear → 10, the 9th layer
+    out = bld.apply("add", layers, shape, at - 1, at - 1, bld.new_layer("conv", shape, 16, 3, 1))
+    model = cg.build_stack(out, shape)
+    assert tuple(model(torch.zeros(1, *shape)).shape) == (1, 10)
+    assert out[8]["in_channels"] == 16 and out[8]["out_channels"] == 16
+    assert _params(out, shape) == 12_258 + 16 * 16 * 9 + 16  # the head still sees 16 × 8 × 8
+
+
+def test_a_layer_added_before_a_residual_keeps_it_valid():
+    shape = cg.EXAMPLE_SHAPE
+    out = bld.apply("add", cg.EXAMPLE, shape, 3, 3, bld.new_layer("conv", shape, 16, 3, 1))  # before the residual
+    res = out[4]
+    assert res["type"] == "residual" and (res["layers"][0]["in_channels"], res["layers"][0]["out_channels"]) == (16, 16)
+    x = torch.zeros(1, *shape)
+    assert tuple(cg.build_stack(out, shape)(x).shape) == (1, 10)
+
+
+def test_actions_that_cannot_give_a_network_are_refused_with_the_reason():
+    shape, layers = cg.EXAMPLE_SHAPE, cg.EXAMPLE
+    conv = bld.new_layer("conv", shape, 16, 3, 1)
+    with pytest.raises(ConfigError, match="needs a feature map.*layer 9 outputs a flat vector of 10 values.*#9"):
+        bld.apply("add", layers, shape, 9, 9, conv)  # after the head
+    with pytest.raises(ConfigError, match="must equal its input"):  # a stride-2 conv inside the residual
+        bld.apply("residual", bld.insert(layers, 4, bld.new_layer("conv", shape, 8, 3, 2)), shape, 3, 4, conv)
+    with pytest.raises(ConfigError, match="at least one layer"):
+        bld.apply("remove", [conv], shape, 0, 0, conv)
+    with pytest.raises(ConfigError, match="stack.*above the limit"):
+        bld.apply("add", layers, (3, 2048, 2048), 1, 1, bld.new_layer("conv", shape, 512, 3, 1))
+    assert layers == cg.EXAMPLE  # nothing edited in place

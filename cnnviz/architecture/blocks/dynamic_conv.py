@@ -7,12 +7,25 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class SoftmaxGate(nn.Module):
+    """softmax(z / τ) over the K kernels (Dynamic Convolution, Chen et al. 2020): the weights sum to 1."""
+
+    def __init__(self, temperature: float = 1.0):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, z):  # (N, K) -> (N, K)
+        return (z / self.temperature).softmax(-1)
+
+
 class Router(nn.Module):
-    def __init__(self, c_in: int, experts: int):
+    """Pooled input -> one weight per kernel: independent sigmoids (CondConv) or a softmax (DY-Conv)."""
+
+    def __init__(self, c_in: int, experts: int, gate: str = "sigmoid", temperature: float = 1.0):
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c_in, experts)
-        self.gate = nn.Sigmoid()
+        self.gate = nn.Sigmoid() if gate == "sigmoid" else SoftmaxGate(temperature)
 
     def forward(self, x):  # (N, C_in, H, W) -> (N, K)
         return self.gate(self.fc(self.pool(x).flatten(1)))
@@ -31,10 +44,11 @@ class ExpertKernels(nn.Module):
 
 
 class DynamicConv(nn.Module):
-    def __init__(self, c_in: int, c_out: int, k: int = 3, experts: int = 4):
+    def __init__(self, c_in: int, c_out: int, k: int = 3, experts: int = 4, gate: str = "sigmoid",
+                 temperature: float = 1.0):
         super().__init__()
         self.k = k
-        self.router = Router(c_in, experts)
+        self.router = Router(c_in, experts, gate, temperature)
         self.kernels = ExpertKernels(c_in, c_out, k, experts)
 
     def forward(self, x):  # (N, C_in, H, W) -> (N, C_out, H, W)
