@@ -3,7 +3,7 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.classroom.quiz import DIFFICULTIES, EXTRA_KINDS, make_quiz
+from cnnviz.classroom.quiz import DIFFICULTIES, OPT_IN_KINDS, make_quiz
 from cnnviz.ui import PageState, show_error, show_formulas
 
 S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False, grid=False, macs=False),
@@ -32,7 +32,7 @@ grid = c[2].toggle("Gridding", key=S.key("grid"), help="Add questions on the hol
                    "quiz for the seed.")
 macs = c[2].toggle("MACs", key=S.key("macs"), help="Add questions on multiply-accumulates: MACs = FLOPs / 2 as "
                    "counted here (Conv Arithmetic's MACs switch). Changes the quiz for the seed.")
-extra = tuple(k for k, on in zip(EXTRA_KINDS, (tf, grid, macs)) if on)
+extra = tuple(k for k, on in zip(OPT_IN_KINDS, (tf, grid, macs)) if on)
 quiz_id = level + "".join(f"_{k}" for k, on in (("tf", tf), ("grid", grid), ("macs", macs)) if on)  # no leaks
 right = sum(ok for _, ok in answers.values())
 c[3].metric("Score this session", f"{right} / {len(answers)}",

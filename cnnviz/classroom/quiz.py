@@ -18,15 +18,15 @@ from cnnviz.geometry.gridding import coverage, unreached_formula
 from cnnviz.geometry.specs import ConvSpec
 
 KINDS = ("output size", "parameters", "FLOPs", "receptive field")
-# opt-in (``extra``): a seed's default quiz stays what it always was; ``extra=True`` is the TF kind alone (as before
-# the other two existed), or name the kinds: ``extra=("gridding", "MACs")``
-EXTRA_KINDS = ("TF 'same' padding", "gridding", "MACs")
+EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``): a seed's default quiz stays what it always was
+# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``
+OPT_IN_KINDS = EXTRA_KINDS + ("gridding", "MACs")
 DIFFICULTIES = ("easy", "medium", "hard")
 
 
 @dataclass(frozen=True)
 class Question:
-    kind: str            # one of KINDS or EXTRA_KINDS
+    kind: str            # one of KINDS or OPT_IN_KINDS
     difficulty: str
     prompt: str          # markdown: what is asked
     code: str            # the layer(s) as PyTorch code
@@ -178,16 +178,16 @@ def _gridding_question(difficulty: str, rng: random.Random) -> Question:
 
 def _extras(extra) -> tuple[str, ...]:
     if isinstance(extra, bool):
-        return EXTRA_KINDS[:1] if extra else ()
-    if not isinstance(extra, (list, tuple, set, frozenset)) or not all(e in EXTRA_KINDS for e in extra):
-        raise ConfigError("extra", f"must be True, False or some of {', '.join(EXTRA_KINDS)}, got {extra!r}")
-    return tuple(e for e in EXTRA_KINDS if e in extra)
+        return EXTRA_KINDS if extra else ()
+    if not isinstance(extra, (list, tuple, set, frozenset)) or not all(e in OPT_IN_KINDS for e in extra):
+        raise ConfigError("extra", f"must be True, False or some of {', '.join(OPT_IN_KINDS)}, got {extra!r}")
+    return tuple(e for e in OPT_IN_KINDS if e in extra)
 
 
 def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = False) -> list[Question]:
     """``n`` questions, the four kinds in turn (in an order fixed by the seed); same seed, same quiz.
-    ``extra``: True (the TF kind), or a collection of EXTRA_KINDS that join the rotation (a different quiz for
-    the same seed)."""
+    ``extra``: True (EXTRA_KINDS: the TF kind), or a collection of OPT_IN_KINDS, join the rotation (a different
+    quiz for the same seed)."""
     if difficulty not in DIFFICULTIES:
         raise ConfigError("difficulty", f"must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -197,7 +197,7 @@ def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = Fal
     extras = _extras(extra)
     order = list(KINDS + extras)
     # the TF kind alone keeps the ":extra" suffix its quizzes were drawn with; other sets get their own
-    suffix = "" if not extras else ":extra" if extras == EXTRA_KINDS[:1] else ":extra:" + "+".join(extras)
+    suffix = "" if not extras else ":extra" if extras == EXTRA_KINDS else ":extra:" + "+".join(extras)
     random.Random(f"cnnviz-quiz:{seed}:{difficulty}{suffix}").shuffle(order)
     quiz = []
     for i in range(n):
