@@ -107,19 +107,19 @@ def gridding_panel(S: PageState, layers: list[dict]) -> None:
     try:
         mine = coverage(layers)
         other = coverage(with_rates(layers, rates))
-        r = mine.receptive_field
+        r, norm = mine.receptive_field, ",".join(str(l["dilation"]) for l in other.layers)
+        name = norm if len(norm) <= 9 else "compare"  # presenter mode: a short label
         m = st.columns(3)
         m[0].metric("Unreached (your stack)", f"{mine.unreached2d} of {r * r}",
                     help=f"Cells of the {r}×{r} receptive field no path reaches; {mine.unreached} of {r} on one axis")
-        m[1].metric(f"Unreached ({rates})", f"{other.unreached2d} of {other.receptive_field ** 2}",
-                    help=f"{other.unreached} of {other.receptive_field} on one axis")
+        m[1].metric(f"Unreached ({name})", f"{other.unreached2d} of {other.receptive_field ** 2}",
+                    help=f"Dilations {norm}: {other.unreached} of {other.receptive_field} on one axis")
         m[2].metric("Most paths to a cell", f"{max(mine.counts) ** 2:,}", help="The most paths into one input cell "
                     "(2-D); with all weights 1 this is d output / d input, as the tests check with PyTorch.")
-        left, right = st.columns([2, 3])
-        with left:
-            show_formulas([unreached_formula(mine)])
-            st.caption("What to notice: with equal rates every path moves in steps of the rate, so the cells between "
-                       "are never read (✕); the receptive field looks big but has holes.")
-        show_chart(coverage_figure({"your stack": mine, f"dilations {rates}": other}), S.key("grid_fig"), right)
+        show_chart(coverage_figure({"your stack": mine, f"dilations {name}": other}), S.key("grid_fig"))
+        show_formulas([unreached_formula(mine)])  # full width: one term per layer
+        st.caption("What to notice: with equal rates every path moves in steps of the rate, so the cells between "
+                   "are never read (✕); the receptive field looks big but has holes. Numbers: paths from that "
+                   "input cell to the output cell (one axis's counts multiplied, the same stack on both axes).")
     except ConfigError as err:
         show_error(err)

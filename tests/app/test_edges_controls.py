@@ -52,6 +52,11 @@ def test_gridding_refuses_a_receptive_field_past_the_limit():
     assert apptest.metric(at, "Receptive field", 1) == "481 input cells"  # the table itself still answers
 
 
+def test_long_rates_get_a_short_label():
+    at = open_arith({"stack": "3-1-1;3-1-1;3-1-1;3-1-1;3-1-1", "hyb": "1,2,5,9,17"})  # r = 1 + 2·34 = 69
+    assert apptest.metric(at, "Unreached (compare)") == "0 of 4761"  # 69×69; offsets 0..68 all reachable
+
+
 def test_padding_modes_tab_shows_the_engines_border_statistic():
     query, text = lesson("Padding modes")
     at = open_anim(query)
