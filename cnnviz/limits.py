@@ -14,6 +14,7 @@ MAX_STACK_JSON = 64_000             # bytes of stack JSON after decompression: a
 MAX_INT = 2**31 - 1
 
 MAX_RF_LAYERS = 64                  # rows of a receptive-field stack: keeps r and j under ~600 digits
+MAX_COVERAGE_CELLS = 256            # a stack's receptive field (one axis) drawn as a gridding coverage map (r² cells)
 
 # --- an Architecture Lab stack: built and run once (batch 1) for its summary
 MAX_STACK_PARAMS = 20_000_000       # all weights: 80 MB in float32

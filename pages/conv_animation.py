@@ -7,16 +7,18 @@ from cnnviz.animation import DEFAULTS, INPUT_SOURCES, KERNEL_PRESETS, conv2d_ste
     sample_input
 from cnnviz.animation.extra import EXTRA_BOUNDS, EXTRA_DEFAULTS
 from cnnviz.animation.nd import ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS
+from cnnviz.animation.padding_modes import PAD_MODES_BOUNDS, PAD_MODES_DEFAULTS
 from cnnviz.figures.animation import SPEED_MS
 from cnnviz.geometry.arithmetic import PADDING_MODES
 from cnnviz.ui import PageState, animation_tabs as tabs, show_error
 
-S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS,
+S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS,
               options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES, m1=PADDING_MODES,
-                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg")) | ND_OPTIONS,
+                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg"),
+                           emk=KERNEL_PRESETS) | ND_OPTIONS,
               bounds=dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4),
                           padding=(0, 4), dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
-                          pstep=(1, 4096)) | EXTRA_BOUNDS | ND_BOUNDS)
+                          pstep=(1, 4096)) | EXTRA_BOUNDS | ND_BOUNDS | PAD_MODES_BOUNDS)
 
 st.title("Convolution Animation")
 st.caption("Press Play: the window slides over the input, multiplies, adds up and writes one output cell per step. "
@@ -42,8 +44,8 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 
-conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pit_tab = st.tabs(
-    ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Pitfalls"])
+conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab = st.tabs(
+    ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Padding modes", "Pitfalls"])
 with conv_tab:
     c = st.columns([3, 2, 2, 2, 3, 2, 3, 2])
     preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
@@ -91,6 +93,8 @@ with t_tab:
     tabs.transposed_tab(S, x)
 with m_tab:
     tabs.multichannel_tab(S)
+with pm_tab:
+    tabs.padding_modes_tab(S, x)
 with pit_tab:
     tabs.pitfalls_tab(S)
 

@@ -17,7 +17,7 @@ V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
 S = PageState("arith", dict(
     dims=2, cin=3, size=V3(7), same=True, cout=8, k=V3(3), s=V3(1), d=V3(1), pad="numbers", p=V3(1),
     mode="zeros", groups=1, bias=True, tr=False, op=V3(0),
-    pkind="max", pk=V3(2), ps=V3(2), pp=V3(0), pd=V3(1), ceil=False, stack="3-1-1;3-1-1;3-2-1", macs=False,
+    pkind="max", pk=V3(2), ps=V3(2), pp=V3(0), pd=V3(1), ceil=False, stack="3-1-1;3-1-1;3-2-1", macs=False, hyb="1,2,3",
     tfl=8, tfk=3, tfs=2, tfd=1),
     options=dict(dims=(1, 2, 3), pad=("numbers", "same", "valid"), mode=PADDING_MODES, pkind=("max", "avg")),
     bounds=dict(cin=(1, 512), cout=(1, 512), size=(1, 512), k=(1, 31), s=(1, 16), d=(1, 16), p=(0, 64),
@@ -133,6 +133,7 @@ with rf_tab:
         show_formulas([receptive_field_formula(rf)])
         st.dataframe(pd.DataFrame([dict(layer=i + 1, receptive_field=r.receptive_field, jump=r.jump)
                                    for i, r in enumerate(rf)]), hide_index=True)
+        panels.gridding_panel(S, layers)
     except ConfigError as err:
         show_error(err)
 

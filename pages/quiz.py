@@ -3,10 +3,11 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.classroom.quiz import DIFFICULTIES, make_quiz
+from cnnviz.classroom.quiz import DIFFICULTIES, OPT_IN_KINDS, make_quiz
 from cnnviz.ui import PageState, show_error, show_formulas
 
-S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False), options=dict(level=DIFFICULTIES),
+S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False, grid=False, macs=False),
+              options=dict(level=DIFFICULTIES),
               bounds=dict(seed=(0, 999_999), n=(1, 20)))
 ANSWERS = "quiz_answers"  # this session's answers: {(seed, quiz_id, i): (value, correct)}
 
@@ -26,7 +27,13 @@ level = c[1].radio("Difficulty", DIFFICULTIES, key=S.key("level"), horizontal=Tr
 n = int(c[2].number_input("Questions", 1, 20, key=S.key("n"), help="How many questions in this quiz."))
 tf = c[1].toggle("TF 'same' questions", key=S.key("tf"), help="Add questions on TensorFlow/Keras "
                  "padding=\"same\" with a stride (Conv Arithmetic's TF tab). Changes the quiz for the seed.")
-quiz_id = level + ("_tf" if tf else "")  # answers and inputs of one quiz never leak into the other
+grid = c[2].toggle("Gridding", key=S.key("grid"), help="Add questions on the holes a stack of dilated "
+                   "convolutions leaves in its receptive field (Conv Arithmetic's receptive-field tab). Changes the "
+                   "quiz for the seed.")
+macs = c[2].toggle("MACs", key=S.key("macs"), help="Add questions on multiply-accumulates: MACs = FLOPs / 2 as "
+                   "counted here (Conv Arithmetic's MACs switch). Changes the quiz for the seed.")
+extra = tuple(k for k, on in zip(OPT_IN_KINDS, (tf, grid, macs)) if on)
+quiz_id = level + "".join(f"_{k}" for k, on in (("tf", tf), ("grid", grid), ("macs", macs)) if on)  # no leaks
 right = sum(ok for _, ok in answers.values())
 c[3].metric("Score this session", f"{right} / {len(answers)}",
             help="Right answers / answered questions, over every quiz you did in this browser tab.")
@@ -35,10 +42,10 @@ if c[3].button("Reset score", icon=":material/restart_alt:", key="quiz_reset",
     answers.clear()
     st.rerun()
 st.caption(f"Share this quiz: add `?seed={seed}&level={level}&n={n}" + ("&tf=1" if tf else "")
-           + "` to this page's address.")
+           + ("&grid=1" if grid else "") + ("&macs=1" if macs else "") + "` to this page's address.")
 
 try:
-    quiz = make_quiz(seed, level, n, extra=tf)
+    quiz = make_quiz(seed, level, n, extra=extra)
 except ConfigError as err:
     show_error(err)
     st.stop()

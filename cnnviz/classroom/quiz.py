@@ -1,5 +1,5 @@
 """Generated quiz questions on output size, parameters, FLOPs and receptive field (and, opt-in, TF/Keras
-padding="same" with a stride).
+padding="same" with a stride, the gridding holes of a dilated stack, and MACs).
 
 A quiz is a pure function of (seed, difficulty): a teacher fixes the seed and the whole class gets the same
 questions. Every answer is computed by the engine (cnnviz.geometry.arithmetic through cnnviz.geometry.formulas), never by the
@@ -12,25 +12,28 @@ from dataclasses import dataclass
 
 from cnnviz.geometry import arithmetic as ar
 from cnnviz.errors import ConfigError
-from cnnviz.geometry.formulas import (Formula, conv_flops_formula, conv_output_formulas, conv_params_formula,
-                       receptive_field_formula, tf_same_formulas)
+from cnnviz.geometry.formulas import (Formula, conv_flops_formula, conv_macs_formula, conv_output_formulas,
+                                     conv_params_formula, receptive_field_formula, tf_same_formulas)
+from cnnviz.geometry.gridding import coverage, unreached_formula
 from cnnviz.geometry.specs import ConvSpec
 
 KINDS = ("output size", "parameters", "FLOPs", "receptive field")
 EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``): a seed's default quiz stays what it always was
+# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``
+OPT_IN_KINDS = EXTRA_KINDS + ("gridding", "MACs")
 DIFFICULTIES = ("easy", "medium", "hard")
 
 
 @dataclass(frozen=True)
 class Question:
-    kind: str            # one of KINDS
+    kind: str            # one of KINDS or OPT_IN_KINDS
     difficulty: str
     prompt: str          # markdown: what is asked
     code: str            # the layer(s) as PyTorch code
     answer: int          # the engine's value
     formula: Formula     # explanation: general formula, the numbers substituted, the value
     conv: dict | None    # conv_geometry arguments (+ bias) for a single-layer question
-    layers: tuple = ()   # (kernel, stride, dilation) dicts for a receptive-field question
+    layers: tuple = ()   # (kernel, stride, dilation) dicts for a receptive-field or gridding question
     tf_same: dict | None = None  # tf_same_padding arguments for a TF 'same' padding question
 
     def check(self, value) -> bool:
@@ -109,6 +112,10 @@ def _conv_question(kind: str, difficulty: str, rng: random.Random) -> Question:
         formula = conv_params_formula(g, cfg["bias"])
         prompt = f"{layer}: how many learnable **parameters** (weights{' and biases' if cfg['bias'] else ''}) " \
                  f"does the layer have?"
+    elif kind == "MACs":
+        formula = conv_macs_formula(g)
+        prompt = f"{layer}: how many **MACs** (multiply-accumulates, a·b + c; 1 MAC = 2 FLOPs, bias not counted) " \
+                 f"does one forward pass take (batch 1)?"
     else:
         formula = conv_flops_formula(g)
         prompt = f"{layer}: how many **FLOPs** does one forward pass take (batch 1, 2 per multiply-add, bias " \
@@ -116,13 +123,17 @@ def _conv_question(kind: str, difficulty: str, rng: random.Random) -> Question:
     return Question(kind, difficulty, prompt, spec.to_code(), formula.value, formula, dict(cfg))
 
 
+def _stack_code(layers) -> str:
+    return "\n".join(f"nn.Conv1d(1, 1, kernel_size={l['kernel_size']}"
+                     + (f", stride={l['stride']}" if l["stride"] != 1 else "")
+                     + (f", dilation={l['dilation']}" if l["dilation"] != 1 else "") + ")" for l in layers)
+
+
 def _rf_question(difficulty: str, rng: random.Random) -> Question:
     layers = _rf_layers(rng, difficulty)
     rows = ar.receptive_field_table(list(layers))
     formula = receptive_field_formula(rows)
-    code = "\n".join(f"nn.Conv1d(1, 1, kernel_size={l['kernel_size']}"
-                     + (f", stride={l['stride']}" if l["stride"] != 1 else "")
-                     + (f", dilation={l['dilation']}" if l["dilation"] != 1 else "") + ")" for l in layers)
+    code = _stack_code(layers)
     prompt = (f"This stack of {len(layers)} convolutions, first to last: how many input positions along one axis "
               f"does **one output position** see (its receptive field)?")
     return Question("receptive field", difficulty, prompt, code, formula.value, formula, None, layers)
@@ -145,23 +156,55 @@ def _tf_same_question(difficulty: str, rng: random.Random) -> Question:
                     tf_same=dict(size=size, kernel_size=k, stride=stride, dilation=dilation))
 
 
+def _gridding_question(difficulty: str, rng: random.Random) -> Question:
+    """Cells of one output's receptive field (one axis) that no path through a dilated stack reaches."""
+    n = {"easy": rng.randint(2, 3), "medium": rng.randint(3, 4), "hard": rng.randint(3, 5)}[difficulty]
+    k = rng.choice({"easy": [3], "medium": [2, 3, 3, 5], "hard": [2, 3, 4, 5]}[difficulty])
+    if difficulty == "easy" or rng.random() < 0.5:  # one rate in every layer: the gridding case
+        rates = [rng.choice([2, 3] if difficulty == "easy" else [2, 3, 4])] * n
+    else:  # mixed (hybrid or not): the answer may be 0
+        rates = [rng.choice([1, 2, 3, 4]) for _ in range(n)]
+    strides = [1] * n
+    if difficulty == "hard" and rng.random() < 0.4:
+        strides[0] = 2  # a stride in the first layer: later rates are in units of 2 input cells
+    layers = tuple(dict(kernel_size=k, stride=s, dilation=d) for s, d in zip(strides, rates))
+    cov = coverage(list(layers))
+    prompt = (f"This stack of {len(layers)} convolutions, first to last: one output position sees "
+              f"**{cov.receptive_field}** input positions along one axis (its receptive field). How many of them does "
+              f"**no path** through the stack ever reach (the holes of gridding)?")
+    return Question("gridding", difficulty, prompt, _stack_code(layers), cov.unreached, unreached_formula(cov), None,
+                    layers)
+
+
+def _extras(extra) -> tuple[str, ...]:
+    if isinstance(extra, bool):
+        return EXTRA_KINDS if extra else ()
+    if not isinstance(extra, (list, tuple, set, frozenset)) or not all(e in OPT_IN_KINDS for e in extra):
+        raise ConfigError("extra", f"must be True, False or some of {', '.join(OPT_IN_KINDS)}, got {extra!r}")
+    return tuple(e for e in OPT_IN_KINDS if e in extra)
+
+
 def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = False) -> list[Question]:
     """``n`` questions, the four kinds in turn (in an order fixed by the seed); same seed, same quiz.
-    ``extra``: the EXTRA_KINDS join the rotation (a different quiz for the same seed)."""
+    ``extra``: True (EXTRA_KINDS: the TF kind), or a collection of OPT_IN_KINDS, join the rotation (a different
+    quiz for the same seed)."""
     if difficulty not in DIFFICULTIES:
         raise ConfigError("difficulty", f"must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError("seed", f"must be a whole number, got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 50:
         raise ConfigError("questions", f"must be a whole number from 1 to 50, got {n!r}")
-    if not isinstance(extra, bool):
-        raise ConfigError("extra", f"must be True or False, got {extra!r}")
-    order = list(KINDS + EXTRA_KINDS if extra else KINDS)
-    random.Random(f"cnnviz-quiz:{seed}:{difficulty}" + (":extra" if extra else "")).shuffle(order)
+    extras = _extras(extra)
+    order = list(KINDS + extras)
+    # the TF kind alone keeps the ":extra" suffix its quizzes were drawn with; other sets get their own
+    suffix = "" if not extras else ":extra" if extras == EXTRA_KINDS else ":extra:" + "+".join(extras)
+    random.Random(f"cnnviz-quiz:{seed}:{difficulty}{suffix}").shuffle(order)
     quiz = []
     for i in range(n):
         rng = random.Random(f"cnnviz-quiz:{seed}:{difficulty}:{i}")  # str seeds hash the same in every process
         kind = order[i % len(order)]
-        quiz.append(_rf_question(difficulty, rng) if kind == "receptive field" else _tf_same_question(difficulty, rng)
-                    if kind in EXTRA_KINDS else _conv_question(kind, difficulty, rng))
+        quiz.append(_rf_question(difficulty, rng) if kind == "receptive field" else
+                    _tf_same_question(difficulty, rng) if kind == EXTRA_KINDS[0] else
+                    _gridding_question(difficulty, rng) if kind == "gridding" else
+                    _conv_question(kind, difficulty, rng))
     return quiz

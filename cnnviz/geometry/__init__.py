@@ -12,6 +12,7 @@ from cnnviz.geometry.formulas import (Formula, conv_output_formulas, conv_params
     conv_macs_formula, pool_output_formulas, receptive_field_formula, tf_same_formulas)
 from cnnviz.geometry.specs import (MAX_BUILD_PARAMS, ConvSpec, PoolSpec, SPEC_TYPES, spec_from_dict, numel)
 from cnnviz.geometry.verify import (MAX_ELEMENTS, MAX_FLOPS, Check, check_with_pytorch)
+from cnnviz.geometry.gridding import Coverage, coverage, unreached_formula, with_rates
 
 __all__ = ["PADDING_MODES", "PADDING_STRINGS", "AXIS_NAMES", "MAX_INT", "as_bool", "per_axis", "parse_in_shape",
            "ConvGeometry", "conv_geometry", "conv_output_shape", "conv_param_count", "conv_flops", "conv_macs",
@@ -19,4 +20,5 @@ __all__ = ["PADDING_MODES", "PADDING_STRINGS", "AXIS_NAMES", "MAX_INT", "as_bool
            "parse_rf_stack", "receptive_field", "macs_from_flops", "tf_same_padding", "Formula", "conv_output_formulas",
            "conv_params_formula", "conv_flops_formula", "conv_macs_formula", "pool_output_formulas",
            "receptive_field_formula", "tf_same_formulas", "MAX_BUILD_PARAMS", "ConvSpec", "PoolSpec",
-           "SPEC_TYPES", "spec_from_dict", "numel", "MAX_ELEMENTS", "MAX_FLOPS", "Check", "check_with_pytorch"]
+           "SPEC_TYPES", "spec_from_dict", "numel", "MAX_ELEMENTS", "MAX_FLOPS", "Check", "check_with_pytorch",
+           "Coverage", "coverage", "unreached_formula", "with_rates"]

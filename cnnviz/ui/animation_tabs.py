@@ -1,5 +1,5 @@
 """The Conv Animation page's repeated blocks: the step picker and metrics above an animation, rows of bounded
-number inputs, and the tabs past Convolution and Pooling (1-D, 3-D, Transposed, Multi-channel, Pitfalls).
+number inputs, and the tabs past Convolution and Pooling (1-D, 3-D, Transposed, Multi-channel, Padding modes, Pitfalls).
 Widget keys come from the page's ``PageState``; every number is computed by cnnviz.animation."""
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import streamlit as st
 
 from cnnviz.animation.extra import center_crop, channel_demo, conv_transpose2d_steps, even_overlap_kernel, \
     multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
+from cnnviz.animation.conv2d import KERNEL_PRESETS, kernel_preset
+from cnnviz.animation.padding_modes import padding_mode_outputs
 from cnnviz.animation.nd import KERNELS_1D, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d, signal_input, \
     volume_demo
 from cnnviz.errors import ConfigError
 from cnnviz.figures.animation import SPEED_MS, animation_figure
+from cnnviz.figures.edges import padding_modes_figure
 from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
     untouched_figure
 from cnnviz.geometry.arithmetic import PADDING_MODES
@@ -161,3 +164,27 @@ def pitfalls_tab(state: PageState) -> None:
                         f"k={even}, s={ts}": overlap_counts((4, 4), even, ts)}), state.key("counts_fig"))
     st.caption("Stamps per output cell for a 4×4 input (kernel and stride from the Transposed tab): uneven "
                "counts when k % s ≠ 0, an even interior when k is a multiple of s.")
+
+
+def padding_modes_tab(state: PageState, x) -> None:
+    """The Padding modes tab: the page's input and one kernel under zeros / reflect / replicate / circular."""
+    c = st.columns([3, 2, 7])
+    preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=state.key("emk"),
+                            help="Blur shows it best: a zero ring pulls the border average down.")
+    pad = c[1].number_input("Pad", 1, 3, key=state.key("emp"), help="Cells added on each side; blur and identity "
+                            "kernels are (2·pad+1)×(2·pad+1), so the output keeps the input's size.")
+    try:
+        w = kernel_preset(preset, 2 * pad + 1, state["seed"])
+        results = padding_mode_outputs(x, w, pad)
+        st.caption("Border mean − interior mean of each output (Δ):")
+        for col, r in zip(st.columns(len(results)), results):
+            col.metric(r.mode, f"{r.difference:+.3g}", help=f"Mean of the border ring (cells whose window reads "
+                       f"padding) {r.border_mean:.4g} minus the interior mean {r.interior_mean:.4g}.")
+        show_chart(padding_modes_figure(results), state.key("modes_fig"))
+        st.latex(r"\Delta = \overline{y}_{\text{border}} - \overline{y}_{\text{interior}}, \qquad "
+                 r"y = \mathrm{conv2d}(\mathrm{pad}(x,\ p,\ \text{mode}),\ w)")
+        st.caption("What to notice: with zeros the ring (outside the dotted box) averages in 0s, so on a bright "
+                   "input the border comes out darker (Δ < 0); reflect and replicate continue the image and keep "
+                   "Δ near 0; circular brings in the opposite edge. Same interior in all four.")
+    except ConfigError as err:
+        show_error(err)

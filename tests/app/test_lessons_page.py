@@ -32,3 +32,6 @@ def test_lessons_link_every_step_with_its_example(at):
     assert {"tfl=8", "tfk=3", "tfs=2", "macs=1"} in queries  # TF 'same', MACs
     assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
     assert {"shc=12", "shg=3", "pp=16", "macs=1"} in queries  # Architecture Lab: blocks drawn, MACs
+    assert any({"emk=blur", "emp=1", "source=random"} <= q for q in queries)  # padding modes at the border
+    assert any(any(p.startswith("stack=3-1-2") for p in q) and any(p.startswith("hyb=1") for p in q)
+               for q in queries)  # gridding: one rate in every layer, next to hybrid rates
