@@ -30,7 +30,8 @@ LESSONS = [
     ("6 · Training a small network", "pages/training_lab.py", ":material/model_training:",
      dict(data="digits", model="TinyVGG", epochs="8"),
      "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
-     "smoothing off and train again: compare the validation curves, not the training ones."),
+     "smoothing off and train again: compare the validation curves, not the training ones. Open The objective "
+     "and the update: change the weight decay λ and the optimizer and see where λ enters the formulas."),
     ("7 · Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
      "See what each layer of a trained model computes for one image. Early layers respond to edges and "
      "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes."),
@@ -40,15 +41,26 @@ LESSONS = [
     ("9 · Smaller models", "pages/compression.py", ":material/compress:", dict(bits="8"),
      "Quantize the trained model to 8 bits, then lower the bits one by one. Accuracy holds for a long "
      "time, then collapses: find that point. Try pruning too and compare the size against the accuracy."),
-    ("10 · Measuring results", "pages/metrics_losses.py", ":material/functions:", None,
-     "Drag two boxes and read IoU and Dice; move the prediction and see how cross-entropy and focal loss "
-     "punish a confident mistake. These are the numbers papers report."),
-    ("11 · Segmentation: the soft Dice loss", "pages/metrics_losses.py", ":material/functions:",
+    ("10 · Distillation with few labels", "pages/compression.py", ":material/compress:",
+     dict(lpc="5", unl="1"),
+     "Open the tab Knowledge distillation and press Start: two identical students get only 5 labelled digits a "
+     "class; one also learns from the teacher's soft labels, on the unlabelled digits too. It ends about 17 "
+     "points higher. Set Labels / class to 'all' and train again: with enough labels the teacher adds little."),
+    ("11 · Measuring results", "pages/metrics_losses.py", ":material/functions:", None,
+     "Move box A with the sliders beside the chart (left edge, top edge, width, height) and read IoU; on Dice "
+     "vs IoU slide two masks. On Cross-entropy vs focal loss move p and see how each loss punishes a confident "
+     "mistake. These are the numbers papers report."),
+    ("12 · Focal loss and class imbalance", "pages/metrics_losses.py", ":material/functions:",
+     dict(gamma="0", alpha="0.5"),
+     "Open the tab Cross-entropy vs focal loss. At γ = 0 (cross-entropy) the 880 easy background examples make "
+     "up over half of the loss. Raise γ to 2: their share falls under 15 % and the 36 hard objects carry most "
+     "of it. Then move α: above 0.5 weighs the rare class more. On the tab Top-k, step through images and k."),
+    ("13 · Segmentation: the soft Dice loss", "pages/metrics_losses.py", ":material/functions:",
      dict(small="1", temp="0.5"),
      "Open the tab Soft Dice loss: a small object, 12 pixels of 1024. Shift the prediction 4 cells off it: the "
      "Dice loss jumps from 0.30 to 0.92, the BCE stays under 0.08, a mean over pixels that are nearly all "
      "background. Predicting background everywhere: BCE 0.09, Dice loss 0.97. Dice cannot ignore the rare class."),
-    ("12 · Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
+    ("14 · Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
      "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
      "after each answer. A teacher can give the class one seed so everybody gets the same questions. The switch "
      "Include TF 'same' padding adds questions on step 3."),

@@ -31,3 +31,14 @@ def test_lessons_link_every_step_with_its_example(at):
     queries = [set(link.proto.query_string.split("&")) for link in links]
     assert {"tfl=8", "tfk=3", "tfs=2", "macs=1"} in queries  # TF 'same', MACs
     assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
+
+
+@pytest.mark.parametrize("title", ["10 · Distillation with few labels", "12 · Focal loss and class imbalance"])
+def test_new_steps_links_are_read_by_their_page(title):
+    _, page, _, params, _ = next(step for step in LESSONS if step[0] == title)
+    at = apptest.open_page(Path(page).stem, params, via_app=True)
+    assert not at.exception and not any("Ignored" in i.value for i in at.info)
+    prefix = {"compression": "compress", "metrics_losses": "metrics"}[Path(page).stem]
+    for k, v in params.items():  # every key of the step set its control
+        w = at.session_state[f"{prefix}_{k}"]
+        assert str(int(w) if isinstance(w, bool) else w) == v or float(w) == float(v)
