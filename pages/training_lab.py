@@ -121,6 +121,7 @@ with right:
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
+    training_panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
     if ds is not None or ss["train_jobs"]:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
 with grad_tab:

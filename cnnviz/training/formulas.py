@@ -18,16 +18,24 @@ def _check(optimizer: str, lr: float, weight_decay: float, label_smoothing: floa
         raise ConfigError("label_smoothing", f"must be in [0, 1), got {label_smoothing}")
 
 
-def objective_latex(optimizer: str, weight_decay: float, label_smoothing: float, classes: int = 10) -> str:
+def objective_latex(optimizer: str, weight_decay: float, label_smoothing: float) -> str:
     """The loss the optimizer minimises. SGD's ``weight_decay`` λ adds λθ to the gradient, the gradient of
-    (λ/2)‖θ‖² in the loss; AdamW's decay is not in the loss (it shrinks the weights in the update)."""
+    (λ/2)‖θ‖² in the loss; AdamW's decay is not in the loss (it shrinks the weights in the update). With label
+    smoothing the target is ỹ (:func:`smoothing_latex`)."""
     _check(optimizer, 1.0, weight_decay, label_smoothing)
-    eps = f"{label_smoothing:g}"
-    ce = (rf"\mathrm{{CE}}\big(z,\ (1-{eps})\,\mathrm{{onehot}}(y) + \tfrac{{{eps}}}{{{classes}}}\big)"
-          if label_smoothing else r"\mathrm{CE}(z, y)")
+    ce = r"\mathrm{CE}(z, \tilde y)" if label_smoothing else r"\mathrm{CE}(z, y)"
     if optimizer == "sgd" and weight_decay:
         return rf"L(\theta) = {ce} + \tfrac{{{weight_decay:g}}}{{2}}\,\lVert\theta\rVert^2"
     return rf"L(\theta) = {ce}"
+
+
+def smoothing_latex(label_smoothing: float, classes: int = 10) -> str:
+    """The smoothed target ỹ of label smoothing ε (PyTorch's: (1 − ε)·onehot(y) + ε/C); "" when ε = 0."""
+    _check("sgd", 1.0, 0.0, label_smoothing)
+    if not label_smoothing:
+        return ""
+    eps = f"{label_smoothing:g}"
+    return rf"\tilde y = (1-{eps})\,\mathrm{{onehot}}(y) + \tfrac{{{eps}}}{{{classes}}}"
 
 
 def update_latex(optimizer: str, lr: float, weight_decay: float, momentum: float = 0.9) -> str:
@@ -36,11 +44,9 @@ def update_latex(optimizer: str, lr: float, weight_decay: float, momentum: float
     eta, lam = f"{lr:g}", f"{weight_decay:g}"
     if optimizer == "sgd":
         grad = rf"\nabla \mathrm{{CE}} + {lam}\,\theta" if weight_decay else r"\nabla \mathrm{CE}"
-        return (rf"v \leftarrow {momentum:g}\,v + ({grad}) = {momentum:g}\,v + \nabla L,\qquad "
-                rf"\theta \leftarrow \theta - {eta}\,v")
+        return rf"v \leftarrow {momentum:g}\,v + {grad},\quad \theta \leftarrow \theta - {eta}\,v"
     decay = rf"- {eta}\cdot{lam}\,\theta" if weight_decay else ""
-    return (rf"\theta \leftarrow \theta - {eta}\,\frac{{\hat m}}{{\sqrt{{\hat v}}+\epsilon}} {decay}"
-            r"\quad(\hat m, \hat v\text{: running means of } \nabla \mathrm{CE},\ (\nabla \mathrm{CE})^2)")
+    return rf"\theta \leftarrow \theta - {eta}\,\frac{{\hat m}}{{\sqrt{{\hat v}}+\epsilon}} {decay}"
 
 
 def decay_note(optimizer: str) -> str:
@@ -48,7 +54,7 @@ def decay_note(optimizer: str) -> str:
     if optimizer == "sgd":
         return ("SGD: λ is an L2 penalty (λ/2)‖θ‖² in the loss, so λθ joins the gradient and goes through "
                 "momentum.")
-    return ("AdamW: decoupled decay — every step shrinks θ by η·λ·θ outside the adaptive step, so big and "
+    return ("AdamW: m̂ and v̂ are running means of ∇CE and (∇CE)². Decoupled decay — every step shrinks θ by η·λ·θ outside the adaptive step, so big and "
             "small gradients get the same decay (with Adam's L2 penalty, weights with large gradients would "
             "barely decay).")
 

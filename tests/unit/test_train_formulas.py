@@ -5,7 +5,7 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.io.data import load_dataset
-from cnnviz.training.formulas import decay_note, objective_latex, precision_note, update_latex
+from cnnviz.training.formulas import decay_note, objective_latex, precision_note, smoothing_latex, update_latex
 from cnnviz.training.loop import build
 from cnnviz.training.recipe import TrainConfig, from_switches
 
@@ -47,11 +47,12 @@ def test_adamw_step_is_the_decoupled_decay_of_the_formula():
     assert torch.allclose(w.detach(), before * (1 - lr * lam) - lr * torch.sign(x), atol=1e-6)
     assert objective_latex("adamw", lam, 0.0) == r"L(\theta) = \mathrm{CE}(z, y)"  # not in the loss
     assert r"- 0.1\cdot0.01\,\theta" in update_latex("adamw", lr, lam)
-    assert "decoupled" in decay_note("adamw") and "L2" in decay_note("sgd")
+    assert "decoupled" in decay_note("adamw").lower() and "L2" in decay_note("sgd")
 
 
 def test_label_smoothing_in_the_objective_and_bad_values_name_the_field():
-    assert r"(1-0.1)" in objective_latex("adamw", 1e-4, 0.1) and r"\tfrac{0.1}{10}" in objective_latex("sgd", 0, 0.1)
+    assert r"\tilde y" in objective_latex("adamw", 1e-4, 0.1) and objective_latex("sgd", 0, 0.0).endswith("CE}(z, y)")
+    assert smoothing_latex(0.1) == r"\tilde y = (1-0.1)\,\mathrm{onehot}(y) + \tfrac{0.1}{10}" and smoothing_latex(0) == ""
     for kw, field in ((dict(optimizer="adam"), "optimizer"), (dict(weight_decay=1.5), "weight_decay"),
                       (dict(lr=0.0), "lr")):
         args = dict(optimizer="sgd", lr=0.1, weight_decay=0.0) | kw
