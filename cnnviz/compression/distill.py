@@ -216,14 +216,16 @@ def digits_model(key: str = "digits_TinyVGG", fallback_width: int = 10):
 
 def distill_latex(alpha: float, temperature: float, labels_per_class: int | None = None,
                   unlabelled: bool = False) -> str:
-    """The distilled student's loss with the current α and T (LaTeX): labelled images get the Hinton mix,
-    unlabelled ones (when used) the teacher's term alone."""
+    """The distilled student's loss with the current α and T (LaTeX, two short lines): labelled images get the
+    Hinton mix, unlabelled ones (when used) the teacher's term K alone."""
     check_mix(alpha, temperature)
-    a, T = f"{alpha:g}", f"{temperature:g}"
-    soft = (rf"\mathrm{{KL}}\big(\sigma(z_t/{T})\,\|\,\sigma(z_s/{T})\big)")
-    lab = rf"{a}\cdot\mathrm{{CE}}(z_s, y) + {1 - alpha:g}\cdot {T}^2\,{soft}"
-    if not unlabelled:
+    a, b, T = f"{alpha:g}", f"{1 - alpha:g}", f"{temperature:g}"
+    k = rf"K = {T}^2\,\mathrm{{KL}}\big(\sigma(z_t/{T})\,\|\,\sigma(z_s/{T})\big)"
+    lab = rf"{a}\cdot\mathrm{{CE}}(z_s, y) + {b}\,K"
+    if unlabelled:
+        loss = (rf"L = \underbrace{{{lab}}}_{{\text{{{labels_per_class * 10} labelled}}}} + "
+                rf"\underbrace{{{b}\,K}}_{{\text{{unlabelled: teacher only}}}}")
+    else:
         where = "" if labels_per_class is None else rf"\quad\text{{on {labels_per_class * 10} labelled digits}}"
-        return rf"L = {lab}{where}"
-    return (rf"L = \underbrace{{{lab}}}_{{\text{{{labels_per_class * 10} labelled}}}} + "
-            rf"\underbrace{{{1 - alpha:g}\cdot {T}^2\,{soft}}}_{{\text{{unlabelled: teacher only}}}}")
+        loss = rf"L = {lab}{where}"
+    return rf"\begin{{gathered}}{loss}\\ {k}\end{{gathered}}"

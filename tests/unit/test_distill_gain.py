@@ -68,5 +68,6 @@ def test_unlabelled_images_need_a_teacher_and_few_labels():
 
 def test_distill_latex_has_the_current_numbers():
     s = distill_latex(0.3, 4.0, 5, True)
-    assert "0.3" in s and "0.7" in s and "4^2" in s and "50 labelled" in s and "unlabelled" in s
+    assert r"0.3\cdot\mathrm{CE}(z_s, y) + 0.7\,K" in s and r"K = 4^2\,\mathrm{KL}" in s
+    assert "50 labelled" in s and "unlabelled: teacher only" in s
     assert "labelled" not in distill_latex(0.5, 2.0)
