@@ -7,16 +7,16 @@ from cnnviz import ConfigError
 from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, overall_sparsity, prunable_layers,
                                 prune_model, prune_scores, quant_params, quantize_model, sparsity_per_layer,
                                 tradeoff_curves)
-from cnnviz.compression.distill import DistillConfig, digits_model
+from cnnviz.compression.distill import digits_model
 from cnnviz.figures import compression as figs
-from cnnviz.architecture.models import TinyVGG
 from cnnviz.training import get_local_runner
-from cnnviz.ui import device_caption, jobs, PageState, show_chart, show_error
+from cnnviz.ui import compression_panels, device_caption, PageState, show_chart, show_error
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
-                               alpha=0.3, temp=4.0, epochs=8, rev=False),
+                               alpha=0.3, temp=4.0, epochs=8, rev=False, lpc="5", unl=True),
               bounds=dict(bits=(2, 8), layer=(0, 20), ch=(0, 255), tau=(0.0, 0.5), sw=(2, 8), alpha=(0.0, 1.0),
-                          temp=(1.0, 10.0), epochs=(2, 20)))
+                          temp=(1.0, 10.0), epochs=(2, 20)),
+              options=dict(lpc=compression_panels.LABELS))
 model_ = st.cache_resource(digits_model, show_spinner="Loading the trained model…")
 ds, model, title = model_("digits_TinyVGG")
 
@@ -99,34 +99,6 @@ with tt:
 
 with dt:
     _, teacher, t_title = model_("digits_SmallResNet", 16)
-    t_acc = teacher_accuracy("digits_SmallResNet")
-    c = st.columns(5)
-    sw = c[0].slider("Student width", 2, 8, key=S.key("sw"), help="Channels per conv of the student TinyVGG.")
-    alpha = c[1].slider("α (labels' weight)", 0.0, 1.0, step=0.05, key=S.key("alpha"),
-                        help="α·CE(labels) + (1 − α)·T²·KL(teacher ‖ student).")
-    temp = c[2].slider("Temperature T", 1.0, 10.0, step=0.5, key=S.key("temp"),
-                       help="Softens both distributions: the teacher's 'dark knowledge' about similar digits.")
-    epochs = c[3].slider("Epochs", 2, 20, key=S.key("epochs"), help="Passes over the training digits.")
-    rev = c[4].toggle("Reverse KL", key=S.key("rev"), help="KL(student ‖ teacher): mode-seeking, the student may "
-                      "ignore classes the teacher finds plausible. Default (Hinton): KL(teacher ‖ student).")
-    student = TinyVGG(1, 10, 8, width=sw)
-    m = st.columns(2)
-    m[0].metric("Teacher", f"{model_size_bytes(teacher):,} B", help=t_title)
-    m[1].metric("Student", f"{model_size_bytes(student):,} B", help="float32, TinyVGG of this width")
-    b = st.columns([1, 1, 4])
-    runner, key = get_local_runner(), S.key("job")
-    if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background "
-                   "(a child process, queued behind the other trainings): one with the teacher, one on the "
-                   "labels only."):
-        try:
-            jobs.distill_restart(runner, key, DistillConfig(student_width=sw, epochs=epochs, alpha=alpha,
-                                                            temperature=temp, reverse=rev))
-        except ConfigError as err:
-            show_error(err)
-    if b[1].button("Stop", icon=":material/stop:", help="Stop the job."):
-        jobs.distill_stop(runner, key, 2)
-    state = jobs.distill_state(runner, key)
-
-    jobs.distill_panel(runner, key, state, t_acc)
+    compression_panels.distill_tab(S, teacher, t_title, teacher_accuracy("digits_SmallResNet"), get_local_runner())
 
 S.sync_url()

@@ -10,9 +10,9 @@ page_setup()  # a deep link to a fresh server goes through app.py
 st.title("Lessons")
 st.caption("A path through the app for a class: open each step, try what it says, notice what changes. "
            "Each link opens the page with the example already set.")
-for title, page, icon, params, text in LESSONS:
+for number, (title, page, icon, params, text) in enumerate(LESSONS, 1):
     with st.container(border=True):
-        st.subheader(title)
+        st.subheader(f"{number} · {title}")
         st.markdown(text)
-        st.page_link(page, label=f"Open: {title.split(' · ', 1)[1]}", icon=icon, query_params=params,
+        st.page_link(page, label=f"Open: {title}", icon=icon, query_params=params,
                      help="Opens the page with this step's example set.")

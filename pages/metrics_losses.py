@@ -5,27 +5,25 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import ConfigError
-from cnnviz.compression import predict
-from cnnviz.compression.distill import digits_model
 from cnnviz.figures import metrics as figs
 from cnnviz.metrics import (box_area, box_intersection, box_iou, coco_map, demo_scene, detections_by_class, dice,
-                            dice_from_iou, disk_mask, loss_vs_probability, mask_iou, mean_average_precision, pr_curve,
-                            precision_recall_at, topk_accuracy)
-from cnnviz.ui import PageState, metrics_panels, show_chart, show_error
+                            dice_from_iou, disk_mask, mask_iou, mean_average_precision, pr_curve, precision_recall_at)
+from cnnviz.ui import PageState, metrics_panels, show_chart
 
 S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
-                              gamma=2.0, p=0.9, cls="cat", thr=0.5, iou_thr=0.5, temp=1.0, shift=0.0, small=False),
+                              gamma=2.0, p=0.9, cls="cat", thr=0.5, iou_thr=0.5, temp=1.0, shift=0.0, small=False,
+                              alpha=0.5, img=0, k=3),
               bounds=dict(ax=(0, 100), ay=(0, 100), aw=(1, 100), ah=(1, 100), bx=(0, 60), by=(0, 60),
                           ma=(0.0, 24.0), mb=(0.0, 24.0), ra=(0.0, 12.0), rb=(0.0, 12.0), gamma=(0.0, 5.0),
-                          p=(0.01, 1.0), thr=(0.0, 1.0), iou_thr=(0.5, 0.95), temp=(0.05, 5.0), shift=(-12.0, 12.0)),
+                          p=(0.01, 1.0), thr=(0.0, 1.0), iou_thr=(0.5, 0.95), temp=(0.05, 5.0), shift=(-12.0, 12.0),
+                          alpha=(0.0, 1.0), img=(0, 358), k=(1, 10)),
               options=dict(cls=("cat", "dog", "bird")))
 st.title("Metrics & Losses")
 st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
            "against PyTorch or a hand-worked example.")
 S.show_notices()
 tabs = st.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs focal loss",
-                "Precision–recall, AP, mAP", "Top-1 vs top-5"])
+                "Precision–recall, AP, mAP", "Top-k"])
 
 with tabs[0]:
     left, right = st.columns([1, 2])
@@ -66,20 +64,7 @@ with tabs[2]:
     metrics_panels.soft_dice_panel(S)
 
 with tabs[3]:
-    left, right = st.columns([1, 3])
-    gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
-                        help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
-    p = left.slider("p (true class)", 0.01, 1.0, step=0.01, key=S.key("p"),
-                    help="The probability the model gives the correct class: near 1 is an easy example.")
-    grid = np.linspace(0.01, 1, 100)
-    ce, fl = loss_vs_probability(grid, gamma)
-    (ce_p,), (fl_p,) = loss_vs_probability([p], gamma)
-    left.metric("Cross-entropy", f"{ce_p:.4f}", help="−log p")
-    left.metric("Focal loss", f"{fl_p:.4f}", help="−(1 − p)^γ · log p")
-    left.metric("Focal / CE", f"{(1 - p) ** gamma:.4f}" if ce_p > 0 else "—", help="The factor (1 − p)^γ.")
-    left.caption("An easy example (p = 0.9) keeps (1 − 0.9)² = 1 % of its loss at γ = 2; a hard one "
-                 "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
-    show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
+    metrics_panels.focal_panel(S)
 
 with tabs[4]:
     c = st.columns([1, 2, 2])
@@ -114,18 +99,6 @@ with tabs[4]:
                "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
 
 with tabs[5]:
-    ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
-    logits = predict(model, ds.x_val)
-    try:
-        ks = list(range(1, ds.num_classes + 1))
-        accs = [topk_accuracy(logits, ds.y_val, k) for k in ks]
-        c = st.columns(3)
-        c[0].metric("Top-1 accuracy", f"{accs[0]:.1%}", help="The best guess is right.")
-        c[1].metric("Top-5 accuracy", f"{accs[4]:.1%}", help="The right class is among the 5 best guesses.")
-        c[2].metric("Validation images", len(ds.y_val), help="sklearn digits, 8×8, held out from training.")
-        st.caption(f"Model: {title}. Top-10 is always 100 % with 10 classes.")
-        show_chart(figs.topk_figure(ks, accs), S.key("topk_fig"))
-    except ConfigError as err:
-        show_error(err)
+    metrics_panels.topk_panel(S)
 
 S.sync_url()

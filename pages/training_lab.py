@@ -9,16 +9,17 @@ from cnnviz.figures import training as figs
 from cnnviz.training import get_runner
 from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
-from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error
+from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error, training_panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
                             flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
-                            balanced=False, amp=True, depth=20),
+                            balanced=False, amp=True, depth=20, wd=1e-4, ampk="fp16"),
               options=dict(data=("digits", "shapes", "own ZIP"), model=("TinyVGG", "SmallResNet"),
-                           opt=("adamw", "sgd"), sched=("onecycle", "cosine", "constant")),
-              bounds=dict(epochs=(1, 50), lr=(1e-4, 1.0), depth=(4, 40)))
+                           opt=("adamw", "sgd"), sched=("onecycle", "cosine", "constant"),
+                           ampk=training_panels.AMP_KINDS),
+              bounds=dict(epochs=(1, 50), lr=(1e-4, 1.0), depth=(4, 40), wd=(0.0, 0.1)))
 try:
     runner = get_runner()  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
 except ConfigError as err:
@@ -32,7 +33,8 @@ offline = st.cache_resource(show_spinner=False)(load_dataset)
 
 def speed_run():
     ss.update({S.key(k): v for k, v in dict(model="SmallResNet", opt="sgd", lr=SPEED_RUN["lr"], sched="onecycle",
-                                            ls=True, ema=True, flip=True, crop=True).items()})
+                                            ls=True, ema=True, flip=True, crop=True,
+                                            wd=SPEED_RUN["weight_decay"]).items()})
 
 
 st.title("Training Lab")
@@ -68,6 +70,7 @@ with left:
     t = [st.container()] * 2  # one toggle per row: whole labels
     sw = {name: t[i % 2].toggle(label + (" (CUDA)" if name == "amp" else ""), key=S.key(name), help=EXPLAIN[ex],
                                 disabled=name == "amp" and not cuda) for i, (name, label, ex) in enumerate(SWITCHES)}
+    wd, amp_kind = training_panels.recipe_extras(S, opt, lr, cuda, sw)  # λ, FP16/bf16, the formulas
     with st.expander("What each switch does"):
         st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
     active = bool(ss["train_jobs"]) and jobs_ui.training_alive(runner, ss["train_jobs"][-1])
@@ -97,7 +100,8 @@ with left:
     try:
         if start or resume:
             cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
-                                optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None)
+                                optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None,
+                                weight_decay=wd, amp_kind=amp_kind)
             job = runner.submit(cfg, owner=owner)
             jobs_ui.started(job, bool(resume and not ckpt_up), data, ds, int(epochs))
             st.rerun()
@@ -117,6 +121,7 @@ with right:
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
+    training_panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
     if ds is not None or ss["train_jobs"]:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
 with grad_tab:

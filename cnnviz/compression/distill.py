@@ -34,12 +34,19 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     if targets.shape != student_logits.shape[:1]:
         raise ConfigError("targets", f"must have shape ({student_logits.shape[0]},), got {tuple(targets.shape)}")
     check_mix(alpha, temperature)
+    return alpha * F.cross_entropy(student_logits, targets) + (1 - alpha) * soft_loss(student_logits, teacher_logits,
+                                                                                      temperature, reverse)
+
+
+def soft_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float,
+              reverse: bool = False) -> torch.Tensor:
+    """T² · KL(softmax(teacher/T) ‖ softmax(student/T)), a batch mean: the teacher's soft labels alone, no
+    ground truth needed (so it also teaches on unlabelled images). ``reverse=True``: KL(student ‖ teacher)."""
     T = temperature
     log_s = F.log_softmax(student_logits / T, dim=1)           # (N, C)
     log_t = F.log_softmax(teacher_logits.detach() / T, dim=1)  # (N, C)
     p, log_p, log_q = (log_s.exp(), log_s, log_t) if reverse else (log_t.exp(), log_t, log_s)
-    kl = (p * (log_p - log_q)).sum(dim=1).mean()               # KL(p ‖ q), batch mean
-    return alpha * F.cross_entropy(student_logits, targets) + (1 - alpha) * T * T * kl
+    return T * T * (p * (log_p - log_q)).sum(dim=1).mean()     # T² · KL(p ‖ q), batch mean
 
 
 @dataclass(frozen=True)
@@ -54,32 +61,48 @@ class FitEvent:
 def train_epochs(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
                  epochs: int = 5, lr: float = 0.01, batch_size: int = 64, seed: int = 0,
                  teacher: nn.Module | None = None, alpha: float = 1.0, temperature: float = 4.0,
-                 reverse: bool = False, run: str = "model", stop: threading.Event | None = None):
+                 reverse: bool = False, run: str = "model", stop: threading.Event | None = None,
+                 steps: int | None = None, x_unlabelled: torch.Tensor | None = None):
     """Train ``model`` in place with Adam, yielding a FitEvent after every epoch: plain cross-entropy without
-    a teacher, else the distillation loss against the frozen teacher's logits. Seeded batches."""
+    a teacher, else the distillation loss against the frozen teacher's logits. Seeded batches.
+
+    ``steps``: an epoch is that many batches drawn at random (with replacement) from (x, y) instead of one pass
+    over it, so a few labelled images get as many updates as a full data set. ``x_unlabelled`` (needs a teacher
+    and ``steps``): every step also takes a batch of these images with the teacher's soft labels only,
+    (1 − α) · T² · KL — the teacher labels images nobody labelled."""
     if epochs < 1:
         raise ConfigError("epochs", f"must be ≥ 1, got {epochs}")
+    if x_unlabelled is not None and (teacher is None or steps is None):
+        raise ConfigError("x_unlabelled", "needs a teacher (its soft labels) and steps")
     g = torch.Generator().manual_seed(seed)  # on the CPU: the same batches on every device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     dev = model_device(model)
     x, y, x_val, y_val = (t.to(dev) for t in (x, y, x_val, y_val))
     t_logits = predict(teacher, x).to(dev) if teacher is not None else None  # (N, C)
+    if x_unlabelled is not None:
+        x_u = x_unlabelled.to(dev)
+        u_logits = predict(teacher, x_u).to(dev)  # (U, C): the teacher's view of the unlabelled images
     for epoch in range(1, epochs + 1):
         model.train()
-        perm, total = torch.randperm(len(y), generator=g), 0.0
-        for i in range(0, len(y), batch_size):
+        total, seen = 0.0, 0
+        batches = ([torch.randint(len(y), (batch_size,), generator=g) for _ in range(steps)] if steps else
+                   torch.randperm(len(y), generator=g).split(batch_size))
+        for idx in batches:
             if stop is not None and stop.is_set():
                 return
-            idx = perm[i:i + batch_size].to(dev)
+            idx = idx.to(dev)
             out = model(x[idx])  # (B, C)
             loss = (F.cross_entropy(out, y[idx]) if t_logits is None else
                     distillation_loss(out, t_logits[idx], y[idx], alpha, temperature, reverse))
+            if x_unlabelled is not None:
+                u = torch.randint(len(x_u), (batch_size,), generator=g).to(dev)
+                loss = loss + (1 - alpha) * soft_loss(model(x_u[u]), u_logits[u], temperature, reverse)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total, seen = total + loss.item() * len(idx), seen + len(idx)
         logits = predict(model, x_val)  # (N_val, C)
-        yield FitEvent(run, epoch, total / len(y), float((logits.argmax(1) == y_val).float().mean()),
+        yield FitEvent(run, epoch, total / seen, float((logits.argmax(1) == y_val).float().mean()),
                        F.cross_entropy(logits, y_val).item())
 
 
@@ -106,14 +129,20 @@ class DistillConfig:
     seed: int = 0
     n_train: int | None = None    # only the first n training digits (quick tests)
     teacher_fallback_width: int = 16
+    labels_per_class: int | None = None  # only this many labelled digits per class (seeded pick); None: all
+    unlabelled: bool = False      # the teacher's soft labels on the other training digits, their labels unused
 
     def __post_init__(self):
-        checks = dict(student_width=(1, 64), epochs=(1, 200))
+        checks = dict(student_width=(1, 64), epochs=(1, 200), labels_per_class=(1, 100))
         for name, (lo, hi) in checks.items():
             v = getattr(self, name)
+            if v is None and name == "labels_per_class":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(name, f"must be a whole number from {lo} to {hi}, got {v!r}")
         check_mix(self.alpha, self.temperature)  # refused at Start, not in the child's first batch
+        if self.unlabelled and self.labels_per_class is None:
+            raise ConfigError("unlabelled", "needs labels_per_class: with every label used, no digit is unlabelled")
         if not self.lr > 0:
             raise ConfigError("lr", f"must be > 0, got {self.lr}")
 
@@ -128,13 +157,23 @@ def run_distill(cfg: DistillConfig, emit, stop: threading.Event, keep=None, devi
     ds, teacher, _ = digits_model(cfg.teacher, cfg.teacher_fallback_width)
     teacher = teacher.to(dev)
     n = cfg.n_train or len(ds.y_train)
-    data = (ds.x_train[:n], ds.y_train[:n], ds.x_val, ds.y_val)
+    x, y = ds.x_train[:n], ds.y_train[:n]
+    common = dict(epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed, stop=stop)
+    extra = {}
+    if cfg.labels_per_class is not None:  # few labels: an epoch is as many batches as a pass over all n digits
+        keep = labelled_subset(y, cfg.labels_per_class, cfg.seed)
+        rest = torch.ones(len(y), dtype=torch.bool)
+        rest[keep] = False
+        x, y = x[keep], y[keep]
+        common["steps"] = -(-n // 64)
+        if cfg.unlabelled:
+            extra["x_unlabelled"] = ds.x_train[:n][rest]
+    data = (x, y, ds.x_val, ds.y_val)
     torch.manual_seed(cfg.seed)
     distilled = TinyVGG(1, 10, ds.size, width=cfg.student_width).to(dev)
     alone = copy.deepcopy(distilled)  # same initial weights: the only difference is the teacher
-    common = dict(epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed, stop=stop)
     runs = (train_epochs(distilled, *data, teacher=teacher, alpha=cfg.alpha, temperature=cfg.temperature,
-                         reverse=cfg.reverse, run="distilled", **common),
+                         reverse=cfg.reverse, run="distilled", **common, **extra),
             train_epochs(alone, *data, run="labels only", **common))
     epoch, best = 0, 0.0
     for pair in zip(*runs):  # the two runs advance together, one epoch at a time
@@ -142,6 +181,16 @@ def run_distill(cfg: DistillConfig, emit, stop: threading.Event, keep=None, devi
             emit(ev)
         epoch, best = pair[0].epoch, max(best, pair[0].val_accuracy)
     emit(Finished(epoch, epoch, "stopped" if stop.is_set() else "done", best))
+
+
+def labelled_subset(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
+    """Indices of ``per_class`` examples of every class (all of a class that has fewer), a seeded random pick."""
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for c in torch.unique(y).tolist():
+        idx = (y == c).nonzero().flatten()                   # (n_c,)
+        picks.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
+    return torch.cat(picks).sort().values
 
 
 def reference_model(ds, width: int = 10, epochs: int = 6, seed: int = 0) -> nn.Module:
@@ -163,3 +212,20 @@ def digits_model(key: str = "digits_TinyVGG", fallback_width: int = 10):
         return ds, model, info.title
     model = reference_model(ds, width=fallback_width)
     return ds, model, f"TinyVGG trained here ({accuracy(model, ds.x_val, ds.y_val):.1%} val. accuracy)"
+
+
+def distill_latex(alpha: float, temperature: float, labels_per_class: int | None = None,
+                  unlabelled: bool = False) -> str:
+    """The distilled student's loss with the current α and T (LaTeX, two short lines): labelled images get the
+    Hinton mix, unlabelled ones (when used) the teacher's term K alone."""
+    check_mix(alpha, temperature)
+    a, b, T = f"{alpha:g}", f"{1 - alpha:g}", f"{temperature:g}"
+    k = rf"K = {T}^2\,\mathrm{{KL}}\big(\sigma(z_t/{T})\,\|\,\sigma(z_s/{T})\big)"
+    lab = rf"{a}\cdot\mathrm{{CE}}(z_s, y) + {b}\,K"
+    if unlabelled:
+        loss = (rf"L = \underbrace{{{lab}}}_{{\text{{{labels_per_class * 10} labelled}}}} + "
+                rf"\underbrace{{{b}\,K}}_{{\text{{unlabelled: teacher only}}}}")
+    else:
+        where = "" if labels_per_class is None else rf"\quad\text{{on {labels_per_class * 10} labelled digits}}"
+        loss = rf"L = {lab}{where}"
+    return rf"\begin{{gathered}}{loss}\\ {k}\end{{gathered}}"

@@ -40,7 +40,9 @@ def boxes_figure(a, b, inter, extent: float = 100.0) -> go.Figure:
                                                                                   symbol="square"), name=name))
     fig.update_xaxes(range=[0, extent], constrain="domain")
     fig.update_yaxes(range=[extent, 0], scaleanchor="x", scaleratio=1)  # image coordinates: y grows downwards
-    return _layout(fig, "Two boxes (x1, y1, x2, y2)", height=520)
+    fig.update_xaxes(fixedrange=True)  # the sliders move the boxes: a drag must not zoom the chart instead
+    fig.update_yaxes(fixedrange=True)
+    return _layout(fig, "Two boxes (x1, y1, x2, y2)", height=520, dragmode=False)
 
 
 def masks_figure(a: np.ndarray, b: np.ndarray) -> go.Figure:
@@ -124,3 +126,27 @@ def soft_mask_figure(probs: np.ndarray, target: np.ndarray) -> go.Figure:
     fig.update_xaxes(showgrid=False, visible=False)
     return _layout(fig, "Predicted probability p; the target's outline", height=460)
 
+
+
+def loss_share_figure(rows: dict[str, dict], groups) -> go.Figure:
+    """Share of the total loss per group of examples, one bar group per loss (e.g. CE vs focal):
+    ``rows`` maps a loss's name to ``loss_shares``' {group: (examples, share)}."""
+    colours = dict(zip(groups, (_rgba(A_COLOUR, 0.45), A_COLOUR, _rgba(B_COLOUR, 0.45), B_COLOUR)))
+    fig = go.Figure([go.Bar(name=f"{g} ({next(iter(rows.values()))[g][0]})", x=list(rows),
+                            y=[r[g][1] for r in rows.values()], marker_color=colours[g],
+                            text=[f"{r[g][1]:.0%}" for r in rows.values()], textposition="inside")
+                     for g in groups])
+    fig.update_yaxes(title="share of the total loss", range=[0, 1], tickformat=".0%")
+    return _layout(fig, "Which examples the loss is made of", height=440, barmode="stack")
+
+
+def topk_probs_figure(probs, classes, top: list[int], true: int) -> go.Figure:
+    """One image's class probabilities; the top-k bars in colour, the true class outlined."""
+    colours = [B_COLOUR if i in top else "#cccccc" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=[str(c) for c in classes], y=probs, marker_color=colours,
+                           marker_line=dict(color=[A_COLOUR if i == true else "rgba(0,0,0,0)"
+                                                   for i in range(len(probs))], width=4),
+                           text=[f"{p:.0%}" if i in top else "" for i, p in enumerate(probs)], textposition="outside"))
+    fig.update_xaxes(title="class (true class outlined)", type="category")
+    fig.update_yaxes(title="softmax probability", range=[0, 1.15], tickformat=".0%")
+    return _layout(fig, f"The model's top-{len(top)} for this image", height=400)

@@ -60,3 +60,64 @@ def loss_vs_probability(p, gamma: float) -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError("gamma", f"must be ≥ 0, got {gamma}")
     ce = -np.log(p)
     return ce, (1 - p) ** gamma * ce
+
+
+# --------------------------------------------------------------------------- focal loss on an imbalanced problem
+GROUPS = ("majority, easy", "majority, hard", "minority, easy", "minority, hard")
+
+
+def imbalanced_toy(n_major: int = 900, n_minor: int = 100, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A two-class problem as a detector sees it: many background examples (class 0), most of them easy, and a
+    few objects (class 1), more of them hard. (logits (N, 2), target (N,)): logits [0, s], so p(class 1) =
+    sigmoid(s), exactly a binary classifier's sigmoid output. Seeded."""
+    if not (1 <= n_minor <= n_major <= 100_000):
+        raise ConfigError("n_minor", f"need 1 ≤ n_minor ≤ n_major ≤ 100000, got {n_minor} and {n_major}")
+    g = torch.Generator().manual_seed(seed)
+    margin = torch.cat([2.5 + 1.2 * torch.randn(n_major, generator=g),   # log-odds of the true class
+                        0.5 + 1.5 * torch.randn(n_minor, generator=g)])  # (N,)
+    target = torch.cat([torch.zeros(n_major, dtype=torch.long), torch.ones(n_minor, dtype=torch.long)])
+    s = torch.where(target == 1, margin, -margin)                        # the class-1 logit
+    return torch.stack([torch.zeros_like(s), s], dim=1), target          # (N, 2), (N,)
+
+
+def focal_per_example(logits: torch.Tensor, target: torch.Tensor, gamma: float, alpha=None) -> torch.Tensor:
+    """Each example's −α_t (1 − p_t)^γ log p_t (``focal_loss`` is their mean). (N,)"""
+    focal_loss(logits[:1], target[:1], gamma, alpha)                           # the same checks, named fields
+    log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)  # (N,) log p_t
+    loss = -(1 - log_p.exp()) ** gamma * log_p
+    if alpha is not None:
+        loss = loss * torch.as_tensor(alpha, dtype=logits.dtype).expand(logits.shape[1])[target]
+    return loss
+
+
+def loss_shares(logits: torch.Tensor, target: torch.Tensor, gamma: float, alpha=None,
+                easy_above: float = 0.5) -> dict:
+    """Where the total focal loss comes from: {group: (examples, share of the total loss)} for the four
+    ``GROUPS`` (class 0 is the majority; easy: p_t ≥ ``easy_above``)."""
+    per = focal_per_example(logits, target, gamma, alpha)                     # (N,)
+    p_t = F.softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)      # (N,)
+    total = float(per.sum())
+    out = {}
+    for name in GROUPS:
+        minority, easy = name.startswith("minority"), name.endswith("easy")
+        m = (target == int(minority)) & ((p_t >= easy_above) == easy)
+        out[name] = (int(m.sum()), float(per[m].sum()) / total if total > 0 else 0.0)
+    return out
+
+
+# --------------------------------------------------------------------------- one image's top-k
+def topk_of(logits: torch.Tensor, k: int) -> tuple[list[int], list[float]]:
+    """The k most probable classes of one image's logits (C,) and their softmax probabilities, best first."""
+    if logits.dim() != 1:
+        raise ConfigError("logits", f"must be one image's logits (classes,), got shape {tuple(logits.shape)}")
+    if not 1 <= k <= len(logits):
+        raise ConfigError("k", f"must be from 1 to the number of classes {len(logits)}, got {k}")
+    top = F.softmax(logits, dim=0).topk(k)
+    return top.indices.tolist(), top.values.tolist()
+
+
+def topk_curve(logits: torch.Tensor, target: torch.Tensor) -> list[float]:
+    """Top-1 … top-C accuracy: the fraction of rows whose true class ranks within the first k."""
+    _check_logits(logits, target)
+    rank = (logits > logits.gather(1, target[:, None])).sum(dim=1)            # (N,) classes ranked above the truth
+    return [float((rank < k).float().mean()) for k in range(1, logits.shape[1] + 1)]

@@ -219,14 +219,15 @@ SWITCHES = (("flip", "Flip", "augment_flip"), ("crop", "Random crop", "augment_c
             ("amp", "Mixed precision", "amp"))
 
 
-def from_switches(size: int, switches: dict, cuda: bool, **kw) -> TrainConfig:
+def from_switches(size: int, switches: dict, cuda: bool, amp_kind: str = "fp16", **kw) -> TrainConfig:
     """A config from on/off switches (names of ``SWITCHES``) with the values a class can start from:
     crop padding 1 px for 8×8 images and 2 px above, noise σ 0.05, smoothing 0.1, clipping at norm 2,
-    patience 3 epochs; AdamW weight decay 1e-4, SGD the speed-run's 5e-4; batch 64 (8×8) or 128."""
+    patience 3 epochs; AdamW weight decay 1e-4, SGD the speed-run's 5e-4 (unless ``weight_decay`` is given);
+    batch 64 (8×8) or 128; mixed precision of ``amp_kind`` ("fp16" or "bf16") when on and on CUDA."""
     on = {name: bool(switches.get(name)) for name, _, _ in SWITCHES}
     kw.setdefault("batch_size", 64 if size <= 8 else 128)
     kw.setdefault("weight_decay", SPEED_RUN["weight_decay"] if kw.get("optimizer") == "sgd" else 1e-4)
     return TrainConfig(augment_flip=on["flip"], augment_crop=(1 if size <= 8 else 2) * on["crop"],
                        augment_noise=0.05 * on["noise"], label_smoothing=0.1 * on["ls"], ema=on["ema"],
                        grad_clip=2.0 * on["clip"], patience=3 * on["early"], balanced=on["balanced"],
-                       amp="fp16" if on["amp"] and cuda else "off", **kw)
+                       amp=amp_kind if on["amp"] and cuda else "off", **kw)

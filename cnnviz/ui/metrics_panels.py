@@ -1,11 +1,19 @@
 """The Metrics & Losses page's panels: the soft Dice loss view (a probability mask you sharpen and shift against
-a target, with Dice loss, BCE and IoU side by side) and the COCO mAP@[.5:.95] metric."""
+a target, with Dice loss, BCE and IoU side by side), cross-entropy vs focal loss with α on an imbalanced
+problem, and one image's top-k next to the data set's top-1…top-k curve."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+from cnnviz.compression.evaluate import predict
+from cnnviz.compression.distill import digits_model
 from cnnviz.errors import ConfigError
+from cnnviz.figures import metrics as figs
+from cnnviz.figures.features import image_figure
 from cnnviz.figures.metrics import soft_mask_figure
+from cnnviz.metrics.classification import (GROUPS, imbalanced_toy, loss_shares, loss_vs_probability, topk_curve,
+                                           topk_of)
 from cnnviz.metrics.segmentation import soft_dice_view
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import show_chart, show_error
@@ -36,3 +44,64 @@ def soft_dice_panel(S: PageState) -> None:
                  "thresholded Dice has none). Turn on Small object: ignoring the object costs little BCE, "
                  "because nearly every pixel is background, but the Dice loss stays near 1.")
     show_chart(soft_mask_figure(v.probs, v.target), S.key("soft_fig"), right)
+
+
+def focal_panel(S: PageState) -> None:
+    left, right = st.columns([1, 3])
+    gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
+                        help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
+    p = left.slider("p (true class)", 0.01, 1.0, step=0.01, key=S.key("p"),
+                    help="The probability the model gives the correct class: near 1 is an easy example.")
+    alpha = left.slider("α (rare class)", 0.0, 1.0, step=0.05, key=S.key("alpha"),
+                        help="Per-class weight α_t: α for the rare class, 1 − α for the common one (as in "
+                             "RetinaNet, which used α = 0.25 with γ = 2). 0.5 weighs both alike.")
+    grid = np.linspace(0.01, 1, 100)
+    ce, fl = loss_vs_probability(grid, gamma)
+    (ce_p,), (fl_p,) = loss_vs_probability([p], gamma)
+    left.metric("Cross-entropy", f"{ce_p:.4f}", help="−log p")
+    left.metric("Focal loss", f"{fl_p:.4f}", help="−(1 − p)^γ · log p (α not applied here)")
+    left.metric("Focal / CE", f"{(1 - p) ** gamma:.4f}" if ce_p > 0 else "—", help="The factor (1 − p)^γ.")
+    left.caption("An easy example (p = 0.9) keeps (1 − 0.9)² = 1 % of its loss at γ = 2; a hard one "
+                 "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
+    show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
+    logits, target = imbalanced_toy()
+    a = [1 - alpha, alpha]
+    rows = {"cross-entropy": loss_shares(logits, target, 0.0), f"focal γ={gamma:g}, α={alpha:g}":
+            loss_shares(logits, target, gamma, a)}
+    st.latex(rf"\mathrm{{FL}}(p_t) = -\alpha_t\,(1-p_t)^{{{gamma:g}}}\log p_t,\qquad "
+             rf"\alpha_t = {alpha:g}\ \text{{(rare class)}},\ {1 - alpha:g}\ \text{{(common class)}}")
+    c = st.columns([3, 2])
+    show_chart(figs.loss_share_figure(rows, GROUPS), S.key("share_fig"), c[0])
+    c[1].markdown(f"An imbalanced toy problem: **{int((target == 0).sum())}** common examples (background), "
+                  f"**{int((target == 1).sum())}** rare ones (objects); *easy* means p_t ≥ 0.5.")
+    c[1].caption("What to notice: with cross-entropy the many easy common examples make up over half of the loss, "
+                 "so they steer the gradient. Raise γ and their share collapses: the few hard examples dominate. "
+                 "α then shifts weight between the classes: above 0.5 towards the rare class.")
+
+
+def topk_panel(S: PageState) -> None:
+    ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
+    logits = predict(model, ds.x_val)                                     # (N, 10)
+    left, mid, right = st.columns([1, 1.4, 2])
+    i = left.number_input("Image", 0, len(ds.y_val) - 1, key=S.key("img"),
+                          help="Which validation image (0 … 358).")
+    k = left.slider("k", 1, ds.num_classes, key=S.key("k"), help="How many best guesses count.")
+    try:
+        top, probs = topk_of(logits[i], k)
+        curve = topk_curve(logits, ds.y_val)
+    except ConfigError as err:
+        show_error(err)
+        return
+    true = int(ds.y_val[i])
+    hit = true in top
+    left.metric(f"True class in top-{k}", "yes" if hit else "no", help=f"True class {ds.classes[true]}; "
+                f"top-{k}: {', '.join(ds.classes[j] for j in top)}.")
+    left.metric(f"Top-{k} accuracy", f"{curve[k - 1]:.1%}", help="Over all validation images.")
+    show_chart(image_figure(ds.x_val[i], f"Image {i}: a {ds.classes[true]}", height=260), S.key("topk_img"), left)
+    all_probs = logits[i].softmax(0).tolist()
+    show_chart(figs.topk_probs_figure(all_probs, ds.classes, top, true), S.key("topk_probs"), mid)
+    show_chart(figs.topk_figure(list(range(1, ds.num_classes + 1)), curve, highlight=(k,)), S.key("topk_fig"), right)
+    st.latex(rf"\text{{top-}}{k}\ \text{{accuracy}} = \frac{{1}}{{N}}\sum_i \mathbb{{1}}\big[y_i \in "
+             rf"\operatorname{{top}}_{k}(z_i)\big] = {curve[k - 1]:.3f}")
+    st.caption(f"Model: {title}. What to notice: top-k never falls as k grows, and reaches 100 % at k = "
+               f"{ds.num_classes}; a model that is right on top-2 but not top-1 is confusing two similar digits.")

@@ -76,6 +76,43 @@ def test_distillation_runs_on_the_training_runner_and_reports(page):
     assert shown_acc and shown_acc[0][-1] == pytest.approx(fits[-2].val_accuracy, abs=1e-6)
 
 
+def test_stop_is_enabled_only_while_this_sessions_distillation_runs():
+    at = open_page()
+    stop = lambda: next(b for b in at.button if b.label == "Stop")  # noqa: E731
+    assert stop().disabled
+    at.slider(key="compress_epochs").set_value(20).run()
+    next(b for b in at.button if b.label == "Start").click().run()
+    job, _ = at.session_state["compress_job"]
+    assert not stop().disabled
+    stop().click().run()
+    assert not at.exception and get_local_runner().join(job, timeout=30)
+    at.run()
+    assert stop().disabled
+
+
+def test_few_labels_and_unlabelled_controls_reach_the_job_and_the_formula():
+    at = open_page({"lpc": "10", "unl": "0"})
+    assert at.selectbox(key="compress_lpc").value == "10" and at.toggle(key="compress_unl").value is False
+    assert any("100 labelled digits" in x.value for x in at.latex)
+    at.toggle(key="compress_unl").set_value(True).run()
+    assert any("teacher only" in x.value for x in at.latex)
+    next(b for b in at.button if b.label == "Start").click().run()
+    job, _ = at.session_state["compress_job"]
+    runner = get_local_runner()
+    cfg = runner._jobs[job].config  # what the runner was given
+    assert cfg.labels_per_class == 10 and cfg.unlabelled is True
+    runner.stop(job, owner=at.session_state["job_owner"] + ".distill")
+    runner.join(job, timeout=30)
+    at.selectbox(key="compress_lpc").set_value("all").run()
+    assert at.toggle(key="compress_unl").disabled
+    assert not any("labelled" in x.value for x in at.latex)
+
+
+def test_default_is_the_few_labels_setting():
+    at = open_page()
+    assert at.selectbox(key="compress_lpc").value == "5" and at.toggle(key="compress_unl").value is True
+
+
 def test_link_restores_bits():
     at = open_page({"bits": "2", "sym": "0"})
     assert at.slider(key="compress_bits").value == 2 and at.toggle(key="compress_sym").value is False
@@ -84,8 +121,9 @@ def test_link_restores_bits():
 def test_distillation_job_forgotten_by_a_restarted_server_is_dropped_quietly():
     at = open_page()
     at.session_state["compress_job"] = ("job-999999", 8)  # what a session holds after the server restarted
-    next(b for b in at.button if b.label == "Stop").click().run()
+    at.run()
     assert not at.exception and "compress_job" not in at.session_state
+    assert next(b for b in at.button if b.label == "Stop").disabled  # nothing of this session runs
     at.slider(key="compress_epochs").set_value(2).run()
     at.session_state["compress_job"] = ("job-999999", 8)
     next(b for b in at.button if b.label == "Start").click().run()  # Start first stops the old job: unknown
@@ -111,6 +149,7 @@ def test_a_distillation_belongs_to_its_session_and_lives_beside_its_training():
         assert runner.status(job).state in ("queued", "running")
         b = open_page()
         b.session_state["compress_job"] = (job, 20)
+        b.run()  # the id is of a job that runs: its Stop is enabled
         next(x for x in b.button if x.label == "Stop").click().run()
         assert not b.exception and "compress_job" not in b.session_state
         time.sleep(0.5)

@@ -23,7 +23,7 @@ def figure_titled(at, start):
 
 
 def lesson(title_start):
-    step = next(s for s in LESSONS if s[0].split(" · ")[1].startswith(title_start))
+    step = next(s for s in LESSONS if s[0].startswith(title_start))
     return step[3], step[4]
 
 

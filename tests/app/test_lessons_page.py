@@ -23,8 +23,7 @@ def test_lessons_link_every_step_with_its_example(at):
              "compression", "metrics_losses", "quiz"]
     ranks = [order.index(Path(p).stem) for p in pages]
     assert ranks == sorted(ranks)  # teaching order: the pages in the navigation's order
-    assert [h.value for h in at.subheader] == [step[0] for step in LESSONS]
-    assert [h.value.split(" · ")[0] for h in at.subheader] == [str(i) for i in range(1, len(LESSONS) + 1)]
+    assert [h.value for h in at.subheader] == [f"{i} · {step[0]}" for i, step in enumerate(LESSONS, 1)]
     first = links[0].proto
     assert {"size=9", "k=3", "s=2", "p=1"} <= set(first.query_string.split("&"))
     assert links[-1].proto.query_string in ("level=easy&seed=1", "seed=1&level=easy")
@@ -35,3 +34,14 @@ def test_lessons_link_every_step_with_its_example(at):
     assert any({"emk=blur", "emp=1", "source=random"} <= q for q in queries)  # padding modes at the border
     assert any(any(p.startswith("stack=3-1-2") for p in q) and any(p.startswith("hyb=1") for p in q)
                for q in queries)  # gridding: one rate in every layer, next to hybrid rates
+
+
+@pytest.mark.parametrize("title", ["Distillation with few labels", "Focal loss and class imbalance"])
+def test_new_steps_links_are_read_by_their_page(title):
+    _, page, _, params, _ = next(step for step in LESSONS if step[0] == title)
+    at = apptest.open_page(Path(page).stem, params, via_app=True)
+    assert not at.exception and not any("Ignored" in i.value for i in at.info)
+    prefix = {"compression": "compress", "metrics_losses": "metrics"}[Path(page).stem]
+    for k, v in params.items():  # every key of the step set its control
+        w = at.session_state[f"{prefix}_{k}"]
+        assert str(int(w) if isinstance(w, bool) else w) == v or float(w) == float(v)

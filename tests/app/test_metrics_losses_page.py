@@ -64,14 +64,39 @@ def test_threshold_moves_precision_recall_not_ap(page):
     assert metric(at, "AP (cat)") == ap
 
 
-def test_topk_metrics_match_engine(page):
+def test_topk_metrics_match_torch_topk(page):
+    import torch
     from cnnviz.compression import predict
     from cnnviz.compression.distill import digits_model
-    from cnnviz.metrics import topk_accuracy
     ds, model, _ = digits_model()
     logits = predict(model, ds.x_val)
-    assert metric(page, "Top-1 accuracy") == f"{topk_accuracy(logits, ds.y_val, 1):.1%}"
-    assert metric(page, "Top-5 accuracy") == f"{topk_accuracy(logits, ds.y_val, 5):.1%}"
+    at = page
+    for k in (1, 5, 2):
+        at.slider(key="metrics_k").set_value(k).run()
+        hits = (torch.topk(logits, k, dim=1).indices == ds.y_val[:, None]).any(dim=1)
+        assert metric(at, f"Top-{k} accuracy") == f"{hits.float().mean().item():.1%}"
+    wrong = int((logits.argmax(1) != ds.y_val).nonzero()[0])  # an image the model gets wrong at top-1
+    at.number_input(key="metrics_img").set_value(wrong).run()
+    for k in (1, 10):
+        at.slider(key="metrics_k").set_value(k).run()
+        in_top = int(ds.y_val[wrong]) in torch.topk(logits[wrong], k).indices.tolist()
+        assert metric(at, f"True class in top-{k}") == ("yes" if in_top else "no")
+        assert in_top == (k == 10)
+    assert not at.exception
+
+
+def test_focal_alpha_moves_the_loss_towards_the_rare_class(page):
+    at = page
+    at.slider(key="metrics_gamma").set_value(2.0).run()
+    shares = lambda: {t["name"].split(" (")[0]: t["y"][1] for t in next(  # noqa: E731 - the focal bar
+        f for f in apptest.figures(at) if "made of" in str(f["layout"].get("title")))["data"]}
+    at.slider(key="metrics_alpha").set_value(0.25).run()
+    low = shares()
+    at.slider(key="metrics_alpha").set_value(0.75).run()
+    high = shares()
+    assert high["minority, hard"] > low["minority, hard"] and high["majority, easy"] < low["majority, easy"]
+    assert sum(high.values()) == pytest.approx(1.0)
+    assert any(r"\alpha_t = 0.75" in x.value for x in at.latex)
 
 
 def test_link_restores_state_and_ignores_garbage():

@@ -49,3 +49,25 @@ def test_stop_stops_and_speed_run_preset_sets_the_recipe():
     assert get_runner().status(job).state == "done"
     assert any("Stopped" in s.value for s in at.success)
     assert not button(at, "Start").disabled
+
+
+def test_weight_decay_control_reaches_the_job_and_the_formulas():
+    at = open_page({"wd": "0.005", "opt": "sgd", "lr": "0.05"})
+    assert at.number_input(key="train_wd").value == 0.005
+    assert any(r"\tfrac{0.005}{2}" in x.value for x in at.latex)            # SGD: an L2 penalty in the loss
+    assert any(r"0.005\,\theta" in x.value and r"0.05\,v" in x.value for x in at.latex)
+    assert at.selectbox(key="train_ampk").disabled                           # no CUDA here
+    assert any("off on the CPU" in c.value for c in at.caption)
+    at.selectbox(key="train_opt").set_value("adamw").run()
+    assert any(r"- 0.05\cdot0.005\,\theta" in x.value for x in at.latex)    # AdamW: decoupled, in the update
+    at.number_input(key="train_epochs").set_value(1).run()
+    button(at, "Start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["train_jobs"][-1]
+    runner = get_runner()
+    cfg = runner._jobs[job].config                                           # what the runner was given
+    assert cfg.weight_decay == 0.005 and cfg.optimizer == "adamw" and cfg.amp == "off"
+    runner.stop(job, owner=at.session_state["job_owner"])
+    assert runner.join(job, timeout=60)
+    button(at, "Speed-run preset").click().run()
+    assert at.number_input(key="train_wd").value == 5e-4

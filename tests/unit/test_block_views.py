@@ -90,7 +90,7 @@ def test_patch_embedding_refuses_sizes_that_do_not_tile():
 
 
 def test_the_numbers_the_lesson_quotes():
-    """Lessons step 6 (cnnviz/classroom/lessons.py) quotes these for the page's defaults."""
+    """The Lessons step "Modern blocks, drawn" (cnnviz/classroom/lessons.py) quotes these for the page's defaults."""
     full, split = video_conv_costs(16, 112, 112, 64, 64, 3, 3)
     assert full.params == 110_592 and split.params - 2 * 144 == 110_592  # conv weights (BatchNorm aside)
     assert split.flops == full.flops and split.activation_bytes / full.activation_bytes == 7.75
