@@ -52,3 +52,10 @@ def presenter_mode() -> bool:
         if "present" in st.query_params:
             del st.query_params["present"]
     return on
+
+
+def columns(spec, present_spec=None, where=None, **kwargs):
+    """``st.columns(spec)``, or ``present_spec`` in presenter mode (fonts twice as large: fewer or wider columns
+    keep whole labels at 1280 px). ``where``: a container or tab (default ``st``)."""
+    on = st.session_state.get("presenter_on") and present_spec is not None
+    return (where or st).columns(present_spec if on else spec, **kwargs)
