@@ -112,9 +112,11 @@ def presenter_fonts(fig, size: int = 18, min_size: int = 16):
     lay = d.setdefault("layout", {})
     for path in _LAYOUT_FONTS:
         lift(_font_at(lay, path))
-    for name in [k for k in lay if _AXIS.match(k)] or ["xaxis", "yaxis"]:
+    axes = {"xaxis", "yaxis", *(k for k in lay if _AXIS.match(k)),  # and the axes traces name ("x3" → xaxis3)
+            *(a[0] + "axis" + a[1:] for tr in d.get("data", ()) for a in (tr.get("xaxis"), tr.get("yaxis")) if a)}
+    for name in axes:
         for path in _AXIS_FONTS:
-            lift(_font_at(lay[name] if name in lay else lay.setdefault(name, {}), path))
+            lift(_font_at(lay.setdefault(name, {}), path))
     for name in [k for k in lay if k.startswith("coloraxis")]:
         for path in ("colorbar.tickfont", "colorbar.title.font"):
             lift(_font_at(lay[name], path))

@@ -59,6 +59,14 @@ def test_every_text_of_a_busy_figure_is_16_px_or_more():
     assert not small, small
 
 
+def test_an_axis_the_layout_never_named_gets_sizes_too():
+    fig = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]))
+    fig.update_yaxes(autorange="reversed")  # layout.yaxis exists, layout.xaxis does not
+    fig.add_trace(go.Scatter(x=[0], y=[0], xaxis="x3", yaxis="y3"))
+    lay = presenter_fonts(fig).to_dict()["layout"]
+    assert [lay[a]["tickfont"]["size"] for a in ("xaxis", "yaxis", "xaxis3", "yaxis3")] == [18] * 4
+
+
 def test_animation_frames_and_controls_are_lifted_too():
     x = sample_input("digit")
     fig = animation_figure(conv2d_steps(x, kernel_preset("sobel x"), 0.0, 1, 1, 1, "zeros"), 0)
