@@ -56,6 +56,9 @@ def presenter_mode() -> bool:
 
 def columns(spec, present_spec=None, where=None, **kwargs):
     """``st.columns(spec)``, or ``present_spec`` in presenter mode (fonts twice as large: fewer or wider columns
-    keep whole labels at 1280 px). ``where``: a container or tab (default ``st``)."""
+    keep whole labels at 1280 px); ``present_spec=1`` stacks them in ``where``, a container, column or tab
+    (default ``st``)."""
     on = st.session_state.get("presenter_on") and present_spec is not None
+    if on and present_spec == 1:  # one under the other, in ``where`` itself
+        return [where or st] * (spec if isinstance(spec, int) else len(spec))
     return (where or st).columns(present_spec if on else spec, **kwargs)
