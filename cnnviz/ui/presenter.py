@@ -21,6 +21,8 @@ h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #
 code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
 input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
 [data-testid="stTab"] p { font-size: 1.6rem !important; }
+[data-testid="stSliderThumbValue"] [data-testid="stMarkdownContainer"] p, [data-testid="stSliderThumbValue"] p {
+  font-size: 1.35rem !important; line-height: 1 !important; font-weight: 700 !important; }
 [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label, h1, h2, h3, h4 {
   word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important; }
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
