@@ -7,7 +7,7 @@
 ("truncated" counts every layout finding: cut or ellipsised text, a word broken over lines, content wider than
 the window, chart text under 16 px in presenter mode.)
 
-    python bench/crawl.py                                  # all 11 pages × both viewports
+    python bench/crawl.py                                  # all 12 pages × both viewports
     python bench/crawl.py --pages conv_arithmetic --viewports present
     python bench/crawl.py --max-steps 20 --max-options 4  # a quicker pass
     python bench/crawl.py --server http://127.0.0.1:8501  # an app already running

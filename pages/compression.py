@@ -46,7 +46,7 @@ with qt:
     bits = c[0].slider("Bits per weight", 2, 8, key=S.key("bits"), help="2^bits levels at most; float32 is 32.")
     sym = c[1].toggle("Symmetric", key=S.key("sym"), help="On: a grid centred on 0 (zero point 0). Off: the "
                       "grid spans min…max with a zero point.")
-    perch = c[2].toggle("Per output channel", key=S.key("perch"), help="One scale per output channel instead of "
+    perch = c[2].toggle("Per channel", key=S.key("perch"), help="One scale per output channel instead of "
                         "one per layer: a finer grid for channels with small weights.")
     layers = prunable_layers(model)
     li = c[3].selectbox("Layer", range(len(layers)), format_func=lambda i: layers[i][0], key=S.key("layer"),

@@ -12,7 +12,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
 from cnnviz.io.text import md_text, notice, shown
-from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui import columns, device_caption, image_picker, PageState, show_chart, show_error
 from cnnviz.ui.uploads import checkpoint_upload
 from cnnviz.io import budgets
 
@@ -57,7 +57,7 @@ S.show_notices()  # the link's garbage, quoted as plain text
 if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     ss[S.key("model")] = S.defaults["model"]
     st.text("No model was trained in this session yet: showing a shipped model.")
-c = st.columns([3, 3, 2])
+c = st.columns([5, 5, 4])  # the last column holds two metrics side by side ("100.0%" whole)
 choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
 key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped, trained in the Training Lab this "
                      "session, or a checkpoint file.", format_func=lambda k: MODELS[k].title if k in MODELS else
@@ -99,7 +99,7 @@ ci = names.index(S["layer"]) + 1
 ss[S.key("ch")], ss[S.key("i")], ss[S.key("j")] = ov.clamp(ci, S["ch"], S["i"], S["j"])
 col = ov.columns[ci]
 top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
-m = c[2].columns(2)
+m = columns(2, 1, c[2])  # presenter mode: one under the other, whole numbers
 m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
 m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
             help=f"True class: {md_text(info.classes[label])}" if label is not None else "True class unknown.")

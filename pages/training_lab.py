@@ -9,7 +9,7 @@ from cnnviz.figures import training as figs
 from cnnviz.training import get_runner
 from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
-from cnnviz.ui import PageState, jobs as jobs_ui, show_chart, show_error, training_panels
+from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error, training_panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 
@@ -44,7 +44,7 @@ S.show_notices()
 jobs_ui.show_job_notice()
 S.sync_url()
 train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
-left, right = train_tab.columns([2, 3], gap="medium")  # the controls need room for whole labels
+left, right = columns([2, 3], [1, 1], train_tab, gap="medium")  # the controls need room for whole labels
 with left:
     data = st.radio("Data", S.options["data"], key=S.key("data"), horizontal=True,
                     help="8×8 handwritten digits, generated 32×32 shapes, or a ZIP of your images (a folder per class).")

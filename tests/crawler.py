@@ -18,11 +18,11 @@ from pathlib import Path
 # never operated by the crawler. Matched against the control's label, case-insensitive, at its start.
 DENY = re.compile(r"^\s*(start|resume|train|run search|distil|presenter mode)", re.I)
 
-# The 11 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
+# The 12 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
 PAGES = {"home": "", "lessons": "lessons", "quiz": "quiz", "conv_arithmetic": "conv_arithmetic",
          "conv_animation": "conv_animation", "architecture_lab": "architecture_lab",
-         "training_lab": "training_lab", "feature_maps": "feature_maps", "saliency": "saliency",
-         "compression": "compression", "metrics_losses": "metrics_losses"}
+         "training_lab": "training_lab", "network_explorer": "network_explorer", "feature_maps": "feature_maps",
+         "saliency": "saliency", "compression": "compression", "metrics_losses": "metrics_losses"}
 
 VIEWPORTS = {"normal": {"width": 1400, "height": 900, "present": False},
              "present": {"width": 1280, "height": 720, "present": True}}

@@ -21,6 +21,7 @@ COLOURS = dict(window="#e69f00", out="#d55e00", argmax="#cc0000", pad="#e3e3e3",
                out_bg="#e5f5e0", kernel_bg="#fdf0d5", text="#111111")
 SPEED_MS = {"slow": 1400, "normal": 700, "fast": 250}  # Play's time per step
 INPUT_SCALE = [[0, "#ffffff"], [1, "#6baed6"]]
+TITLE_PX, BUTTONS_PX, SLIDER_PX = 44, 46, 50  # the bands above the grids: readout, Play buttons, step slider
 
 
 def fmt(v: float) -> str:
@@ -113,6 +114,13 @@ def _terms(t: Trace, s) -> tuple[list[str], str]:
     return text, eq
 
 
+def readout(t: Trace, k: int, shape: str) -> str:
+    """The line above the grids for step k (0-based): which cell this step writes and its value, to 4 digits."""
+    s = t[k]
+    return (f"<b>Step {k + 1} of {len(t)}</b>: {_cell(t, *s.out)} = <b>{s.value:.4g}</b>".replace("-", "−")
+            + f"   (output {shape})")
+
+
 def _dynamic(t: Trace, L: _Layout, k: int, fill: bool) -> list[dict]:
     """The frame-varying traces for step k, as plain dicts (the same dicts go into the base figure)."""
     s = t[k]
@@ -193,7 +201,11 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
                              showlegend=False, **out_text))
     traces = list(range(first, first + len(dyn)))
 
-    frames = [dict(name=str(k), data=_dynamic(t, L, k, fill), traces=traces) for k in range(n)]
+    shape_txt = str(ow) if getattr(t, "one_d", False) else f"{oh}×{ow}"
+    head = dict(x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=8),
+                font=dict(size=20, color=COLOURS["text"]))
+    frames = [dict(name=str(k), data=_dynamic(t, L, k, fill), traces=traces,
+                   layout=dict(title=dict(head, text=readout(t, k, shape_txt)))) for k in range(n)]
 
     def play(ms):
         return [None, dict(frame=dict(duration=ms, redraw=True), fromcurrent=True, mode="immediate",
@@ -221,18 +233,22 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     for (x, y, align), label in zip(spots, names):
         fig.add_annotation(x=x, y=y, text=f"<b>{label}</b>", showarrow=False, yanchor="bottom", xanchor=align,
                            font=dict(size=17))
-    width_units = L.width
-    fig.update_xaxes(visible=False, range=[-0.6, width_units - 0.4])
+    # top to bottom: the readout (the title, which every frame rewrites), Play / Pause / Slower / Faster, the step
+    # slider, then the grids (the y domain shrinks toward the top when the width limits the cell size)
+    plot_h = int((L.height + 2) * CELL_PX)
+    top = TITLE_PX + BUTTONS_PX + SLIDER_PX
+    fig.update_xaxes(visible=False, range=[-0.6, L.width - 0.4], constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1,
-                     range=[L.height + 0.6, -1.4])
+                     range=[L.height + 0.6, -1.4], constrain="domain", constraintoward="top")
     fig.update_layout(
-        title=dict(text=title, font=dict(size=20)) if title else None, plot_bgcolor="white",
-        height=int((L.height + 2) * CELL_PX + 120), margin=dict(l=10, r=10, t=50 if title else 10, b=10),
+        title=dict(head, text=(f"{title} · " if title else "") + readout(t, step, shape_txt)), plot_bgcolor="white",
+        height=plot_h + top + 10, margin=dict(l=10, r=10, t=top, b=10),
         font=dict(size=16, color=COLOURS["text"]), showlegend=False, uirevision="animation",
-        updatemenus=[dict(type="buttons", direction="right", x=0, y=-0.02, xanchor="left", yanchor="top",
-                          showactive=False, pad=dict(t=4, r=8), buttons=buttons, font=dict(size=16))],
-        sliders=[dict(active=step, steps=slider_steps, x=0.3, len=0.7, y=-0.02, yanchor="top", pad=dict(t=4),
-                      currentvalue=dict(prefix="step ", suffix=f" of {n}", font=dict(size=16, color="#111")),
+        updatemenus=[dict(type="buttons", direction="right", x=0, y=1 + (BUTTONS_PX + SLIDER_PX) / plot_h,
+                          xanchor="left", yanchor="top", showactive=False, pad=dict(t=0, r=8), buttons=buttons,
+                          font=dict(size=16))],
+        sliders=[dict(active=step, steps=slider_steps, x=0, len=1, y=1 + SLIDER_PX / plot_h, yanchor="top",
+                      pad=dict(t=0, b=0), currentvalue=dict(visible=False),
                       font=dict(size=11, color="rgba(0,0,0,0)" if n > 24 else "#333"),
                       transition=dict(duration=0))])
     # frames are plain dicts of already-valid properties: skip plotly's per-property validation (≈ 30 ms/frame)

@@ -23,7 +23,8 @@ from cnnviz.ui.widgets import show_chart, show_error
 
 
 def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False) -> None:
-    """Build the steps, pick the step shown first (in ``cols``), draw the animation full width below.
+    """Build the steps, pick the step shown first (in ``cols``), draw the animation full width below (its title
+    reads the step's cell and value and follows Play).
     ``one_d``: a sequence (one row): output length and out[i] instead of rows × columns and out[r,c]."""
     try:
         steps = trace_fn()
@@ -34,13 +35,10 @@ def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False
     st.session_state[state.key(step_key)] = min(st.session_state.get(state.key(step_key), 1), n)
     step = cols[0].number_input("Show step", 1, n, key=state.key(step_key),
                                 help="Step forward / back with + and −; Play in the figure runs from here.")
-    s = steps[step - 1]
-    shape, cell = (str(steps.out_shape[1]), f"out[{s.out[1]}]") if one_d else \
-        ("×".join(map(str, steps.out_shape)), f"out[{s.out[0]},{s.out[1]}]")
+    shape = str(steps.out_shape[1]) if one_d else "×".join(map(str, steps.out_shape))
     cols[1].metric("Output", shape, help="output length" if one_d else "rows × columns of the output")
     cols[2].metric("Steps", n, help="one per output cell")
-    cols[3].metric(f"Step {step}: {cell}", f"{s.value:.4g}",
-                   help="The value this step writes (the figure shows the products and their sum).")
+    # the step's cell and value are the figure's title: its frames rewrite it while Play runs
     show_chart(animation_figure(steps, step - 1, SPEED_MS[state["speed"]]), state.key(step_key + "_fig"), theme=None,
                config=dict(displayModeBar=False))
 

@@ -21,6 +21,8 @@ h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #
 code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
 input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
 [data-testid="stTab"] p { font-size: 1.6rem !important; }
+[data-testid="stSliderThumbValue"] [data-testid="stMarkdownContainer"] p, [data-testid="stSliderThumbValue"] p {
+  font-size: 1.35rem !important; line-height: 1 !important; font-weight: 700 !important; }
 [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label, h1, h2, h3, h4 {
   word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important; }
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
@@ -52,3 +54,13 @@ def presenter_mode() -> bool:
         if "present" in st.query_params:
             del st.query_params["present"]
     return on
+
+
+def columns(spec, present_spec=None, where=None, **kwargs):
+    """``st.columns(spec)``, or ``present_spec`` in presenter mode (fonts twice as large: fewer or wider columns
+    keep whole labels at 1280 px); ``present_spec=1`` stacks them in ``where``, a container, column or tab
+    (default ``st``)."""
+    on = st.session_state.get("presenter_on") and present_spec is not None
+    if on and present_spec == 1:  # one under the other, in ``where`` itself
+        return [where or st] * (spec if isinstance(spec, int) else len(spec))
+    return (where or st).columns(present_spec if on else spec, **kwargs)

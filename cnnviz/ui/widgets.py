@@ -1,6 +1,8 @@
 """The small widgets every page uses: per-axis number inputs, the image picker, formulas, errors, numbers."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from cnnviz.errors import ConfigError
@@ -63,47 +65,89 @@ def fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-def presenter_fonts(fig, size: int = 18, min_size: int = 16):
-    """Every text of ``fig`` at least ``min_size`` px (base ``size``) for a projector; returns ``fig``."""
-    def bump(font) -> None:
-        if font is not None and (font.size is None or font.size < min_size):
-            font.size = size
+# Where plotly draws text without a font object of its own in the figure: these get one, sized explicitly (a
+# size left unset would come from Streamlit's theme template, 12-14 px, not from layout.font).
+_LAYOUT_FONTS = ("font", "title.font", "legend.font", "legend.title.font", "hoverlabel.font")
+_AXIS = re.compile(r"^[xy]axis\d*$")
+_AXIS_FONTS = ("tickfont", "title.font")
+_TRACE_FONTS = {"*": ("textfont", "hoverlabel.font", "legendgrouptitle.font"),
+                "bar pie treemap sunburst icicle funnel funnelarea waterfall histogram": ("insidetextfont",
+                                                                                         "outsidetextfont"),
+                "table": ("header.font", "cells.font"),
+                "heatmap contour histogram2d histogram2dcontour": ("colorbar.tickfont", "colorbar.title.font")}
 
-    fig.update_layout(font_size=size, uniformtext=dict(minsize=min_size, mode="hide"))
-    for lay in [fig.layout, *(fr.layout for fr in fig.frames or () if fr.layout is not None)]:
-        bump(lay.legend.font)
-        bump(lay.title.font)
-        for a in lay.annotations or ():
-            bump(a.font)
-        for s in lay.sliders or ():
-            bump(s.font)
-            bump(s.currentvalue.font)
-        for m in lay.updatemenus or ():
-            bump(m.font)
-    fig.for_each_xaxis(lambda ax: (bump(ax.tickfont), bump(ax.title.font)))
-    fig.for_each_yaxis(lambda ax: (bump(ax.tickfont), bump(ax.title.font)))
-    for lay in [fig.layout]:
-        for name in [k for k in lay if k.startswith("coloraxis")]:
-            bump(lay[name].colorbar.tickfont)
-            bump(lay[name].colorbar.title.font)
-    for tr in [*fig.data, *(t for fr in fig.frames or () for t in fr.data or ())]:
-        for attr in ("textfont", "insidetextfont", "outsidetextfont"):
-            if attr in tr and tr[attr].size is not None:
-                bump(tr[attr])
-        # a marker's colorbar only when the figure has one: setting its fonts would make plotly.js draw a stray
-        # colour scale beside every bar chart
-        for cb in [tr.colorbar] if "colorbar" in tr else [tr.marker.colorbar] if "marker" in tr and \
-                "colorbar" in tr.marker.to_plotly_json() else []:
-            bump(cb.tickfont)
-            bump(cb.title.font)
-    return fig
+
+def _font_at(d: dict, path: str) -> dict:
+    for part in path.split("."):
+        d = d.setdefault(part, {})
+    return d
+
+
+def presenter_fonts(fig, size: int = 18, min_size: int = 16):
+    """Every text a plotly figure can carry at least ``min_size`` px (base ``size``) for a projector: the layout
+    font, the title, every axis of every subplot (ticks and titles), legend, annotations (subplot titles too),
+    colour bars (traces' and coloraxes'), sliders and buttons, hover labels, and every trace's text (treemap and
+    pie inside/outside text, heatmap cell text, table cells), frames included. Returns a new ``go.Figure``."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    def lift(font: dict) -> None:
+        v = font.get("size")
+        if isinstance(v, (list, tuple, np.ndarray)):  # a size per point
+            font["size"] = [max(float(x), min_size) for x in v]
+        elif v is None or v < min_size:
+            font["size"] = size
+
+    def walk(node) -> None:  # every font object the figure already has, however deep
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "template":
+                    continue
+                if isinstance(v, dict) and (k == "font" or k.endswith("font")):
+                    lift(v)
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    d = fig.to_dict()
+    lay = d.setdefault("layout", {})
+    for path in _LAYOUT_FONTS:
+        lift(_font_at(lay, path))
+    axes = {"xaxis", "yaxis", *(k for k in lay if _AXIS.match(k)),  # and the axes traces name ("x3" → xaxis3)
+            *(a[0] + "axis" + a[1:] for tr in d.get("data", ()) for a in (tr.get("xaxis"), tr.get("yaxis")) if a)}
+    for name in axes:
+        for path in _AXIS_FONTS:
+            lift(_font_at(lay.setdefault(name, {}), path))
+    for name in [k for k in lay if k.startswith("coloraxis")]:
+        for path in ("colorbar.tickfont", "colorbar.title.font"):
+            lift(_font_at(lay[name], path))
+    for a in lay.get("annotations", ()):
+        lift(a.setdefault("font", {}))
+    for m in lay.get("updatemenus", ()):
+        lift(m.setdefault("font", {}))
+    for sl in lay.get("sliders", ()):
+        lift(sl.setdefault("font", {}))
+        lift(_font_at(sl, "currentvalue.font"))
+    for tr in d.get("data", ()):
+        kind = tr.get("type", "scatter")
+        for kinds, paths in _TRACE_FONTS.items():
+            if kinds == "*" or kind in kinds.split():
+                for path in paths:
+                    lift(_font_at(tr, path))
+        if isinstance(tr.get("marker"), dict) and tr["marker"].get("showscale"):
+            for path in ("colorbar.tickfont", "colorbar.title.font"):
+                lift(_font_at(tr["marker"], path))
+    lay["uniformtext"] = dict(minsize=min_size, mode="hide")  # text plotly would shrink to fit: hidden instead
+    walk(d)  # the rest: fonts set anywhere else, frames (their data and layout) included
+    return go.Figure(d, _validate=False)
 
 
 def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):
     """Every chart of the app goes through here: a stable, unique ``key`` (no duplicate auto IDs) and, in
     presenter mode, fonts of at least 16 px. ``where`` is a column or container (default: ``st``)."""
     if st.session_state.get("presenter_on"):
-        presenter_fonts(fig)
+        fig = presenter_fonts(fig)
     return (where or st).plotly_chart(fig, width=width, key=key, **kwargs)
 
 

@@ -1,4 +1,5 @@
 """Convolution Animation page in AppTest: shapes and the shown value equal PyTorch; bad input names the field."""
+import re
 from functools import partial
 
 import numpy as np
@@ -16,7 +17,25 @@ def metrics(at):
 
 
 def shown_values(at):
-    return [f"{m.label} = {m.value}" for m in at.metric if ": out[" in m.label]
+    """The readout of every animation (its title, which the frames rewrite), as 'Step k: out[..] = v'."""
+    out = []
+    for f in apptest.figures(at):
+        if f.get("frames"):
+            t = re.sub(r"<[^>]+>", "", f["layout"]["title"]["text"]).replace("−", "-")
+            m = re.match(r"Step (\d+) of \d+: (out\[[^\]]+\]) = (\S+)", t)
+            out.append(f"Step {m[1]}: {m[2]} = {m[3]}")
+    return out
+
+
+def test_every_frame_rewrites_the_readout():
+    at = open_page({"stride": "2"})
+    fig = next(f for f in apptest.figures(at) if f.get("frames"))
+    x = torch.tensor(sample_input("digit"))[None, None]
+    ref = F.conv2d(x, torch.tensor(kernel_preset("sobel x"))[None, None], stride=2, padding=1)[0, 0]  # 4×4
+    titles = [re.sub(r"<[^>]+>", "", fr["layout"]["title"]["text"]).replace("−", "-") for fr in fig["frames"]]
+    assert len(titles) == 16
+    assert titles[5].startswith(f"Step 6 of 16: out[1,1] = {ref[1, 1].item():.4g}")
+    assert titles[15].startswith(f"Step 16 of 16: out[3,3] = {ref[3, 3].item():.4g}")
 
 
 def test_default_step_and_stride_match_torch():

@@ -17,15 +17,7 @@ OPTIONS = int(os.environ.get("CNNVIZ_CRAWL_OPTIONS", "2"))
 SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
 
 # (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
-KNOWN_FAILING = {
-    ("conv_arithmetic", "present"): "toggle 'Same value on every axis' ellipsised; window chart legend 14 px",
-    ("conv_animation", "present"): "label 'Dilation' breaks mid-word; animation chart axis ticks 11 px",
-    ("architecture_lab", "present"): "charts: tick labels 12 px, treemap/pie labels 14 px",
-    ("training_lab", "present"): "as at 1400×900 (7 toggles, 2 buttons ellipsised) and chart ticks 12 px",
-    ("feature_maps", "present"): "8 charts (stats, per-channel maps 'ch 0…', prediction) with 12 px text",
-    ("compression", "present"): "toggle 'Per output channel' cut; histogram ticks 12 px, axis titles 14 px",
-    ("metrics_losses", "present"): "box chart ticks 12 px",
-}
+KNOWN_FAILING: dict = {}  # the seven presenter-mode pairs of the first crawl are fixed (issue 16)
 
 
 def cases(viewports=tuple(VIEWPORTS)):
