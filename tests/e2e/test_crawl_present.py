@@ -2,9 +2,9 @@
 `--dist loadfile` runs it beside the 1400×900 crawl."""
 import pytest
 
-from test_crawl import cases, crawl_and_check
+from test_crawl import PRESENT_STEPS, cases, crawl_and_check
 
 
 @pytest.mark.parametrize("name,viewport", list(cases(("present",))))
 def test_crawl_present(server, browser, name, viewport):
-    crawl_and_check(server, browser, name, viewport)
+    crawl_and_check(server, browser, name, viewport, PRESENT_STEPS)
