@@ -17,7 +17,7 @@ def test_upload_image_shows_feature_maps(server, page):
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.wait_for(state="attached")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(SAMPLE))
     wait_for_metric(page, "triangle")
-    page.get_by_text("features.1 · ReLU").first.wait_for()
+    page.get_by_text("ReLU 1 · 8×32×32").first.wait_for()  # readable name first, the module path (features.1) second
     assert page.get_by_test_id("stPlotlyChart").count() >= 6
     assert page.get_by_test_id("stException").count() == 0
     if os.environ.get("CNNVIZ_SCREENSHOTS"):

@@ -31,7 +31,8 @@ def test_a_reload_keeps_control_and_another_browser_gets_a_notice(server, page, 
     """Two Chromium contexts (two students' browsers). A starts a training; A's browser keeps the owner token in a
     same-site cookie (never in the URL), so A's reload reconnects with Stop. B opens A's exact URL: a notice,
     none of A's curves, Start of its own; A's training goes on until A stops it."""
-    page.goto(f"{server}/training_lab?data=digits&epochs=50")
+    # shapes on SmallResNet: long enough to outlast the test (50 epochs of digits once ended before Stop)
+    page.goto(f"{server}/training_lab?data=shapes&model=SmallResNet&epochs=50")
     main = page.get_by_test_id("stMain")
     main.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_function("() => window.location.search.includes('train_job=')")
