@@ -1,6 +1,5 @@
 """The opt-in Quiz kinds 'gridding' and 'MACs': every answer is what PyTorch computes (the zero entries of an
 all-ones stack's input gradient; FlopCounterMode's FLOPs / 2), and a seed's other quizzes do not move."""
-import numpy as np
 import pytest
 import torch
 import torch.nn as nn
