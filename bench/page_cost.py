@@ -26,7 +26,7 @@ from classroom_load import OK_FRAGMENT, OK_FULL, cpu_s, pct, start_server, stop_
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 PAGES = ("home", "lessons", "quiz", "conv_arithmetic", "conv_animation", "architecture_lab", "training_lab",
-         "feature_maps", "saliency", "compression", "metrics_losses")
+         "feature_maps", "saliency", "network_explorer", "compression", "metrics_losses")
 QUERY = {"conv_arithmetic": "size=9"}
 ACTION_MS = 30_000  # finding and clicking a control; a page without one is "skipped" (3 s was too short on a busy box)
 
