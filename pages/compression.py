@@ -4,41 +4,25 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, overall_sparsity, prunable_layers,
-                                prune_model, prune_scores, quant_params, quantize_model, sparsity_per_layer,
-                                tradeoff_curves)
-from cnnviz.compression.distill import digits_model
+from cnnviz.compression import fake_quantize, overall_sparsity, prunable_layers, prune_scores, quant_params
 from cnnviz.figures import compression as figs
 from cnnviz.training import get_local_runner
 from cnnviz.ui import compression_panels, device_caption, PageState, show_chart, show_error
+from cnnviz.ui.compression_cache import baseline, curves, model as model_, pruned, quantized, teacher_accuracy
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
                                alpha=0.3, temp=4.0, epochs=8, rev=False, lpc="5", unl=True),
               bounds=dict(bits=(2, 8), layer=(0, 20), ch=(0, 255), tau=(0.0, 0.5), sw=(2, 8), alpha=(0.0, 1.0),
                           temp=(1.0, 10.0), epochs=(2, 20)),
               options=dict(lpc=compression_panels.LABELS))
-model_ = st.cache_resource(digits_model, show_spinner="Loading the trained model…")
-ds, model, title = model_("digits_TinyVGG")
-
-
-@st.cache_data(show_spinner="Evaluating every setting on the validation set…")
-def curves(key: str, sym: bool, perch: bool, struct: bool):
-    d, m, _ = model_(key)
-    return tradeoff_curves(m, d.x_val, d.y_val, sparsities=(0.1, 0.2, 0.3, 0.5, 0.7, 0.9), symmetric=sym,
-                           per_channel=perch, structured=struct)
-
-
-@st.cache_data(show_spinner=False)
-def teacher_accuracy(key: str) -> float:
-    d, m, _ = model_(key, 16)
-    return accuracy(m, d.x_val, d.y_val)
-
+KEY = "digits_TinyVGG"
+ds, model, title = model_(KEY)
 
 st.title("Compression")
 st.caption(f"Model: {title}. Accuracy is measured on the {len(ds.y_val)} held-out digits for every setting; "
            "sizes count the bytes needed to store every parameter.")
 S.show_notices()
-base_acc, base_size = accuracy(model, ds.x_val, ds.y_val), model_size_bytes(model)
+base_acc, base_size = baseline(KEY)
 qt, pt, tt, dt = st.tabs(["Quantization", "Pruning", "Accuracy vs size", "Knowledge distillation"])
 
 with qt:
@@ -55,14 +39,13 @@ with qt:
     st.session_state[S.key("ch")] = min(S["ch"], w.shape[0] - 1)  # a linked channel beyond this layer's
     ch = st.slider("Output channel drawn", 0, w.shape[0] - 1, key=S.key("ch"), help="Per-channel: each channel "
                    "has its own grid.") if perch else 0
-    qmodel = quantize_model(model, bits, sym, perch)
     device_caption(model)
     wq, p = fake_quantize(w, bits, sym, perch), quant_params(w, bits, sym, perch)
     shown, shown_q = (w[ch], wq[ch]) if perch else (w, wq)
     m = st.columns(4)
-    acc = accuracy(qmodel, ds.x_val, ds.y_val)
+    acc, q_size = quantized(KEY, bits, sym, perch)
     m[0].metric("Validation accuracy", f"{acc:.1%}", delta=f"{acc - base_acc:+.1%}", help="All layers quantized.")
-    m[1].metric("Model size", f"{model_size_bytes(qmodel, bits, sym, perch):,} B", help=f"float32: {base_size:,} B")
+    m[1].metric("Model size", f"{q_size:,} B", help=f"float32: {base_size:,} B")
     m[2].metric("Step (scale)", f"{p.scale[ch if perch else 0].item():.4g}", help="Distance between two levels.")
     m[3].metric("Largest error", f"{(shown_q - shown).abs().max().item():.4g}", help="At most half a step.")
     show_chart(figs.quant_histogram(shown, shown_q, p.levels(ch if perch else 0),
@@ -75,14 +58,12 @@ with pt:
     struct = c[1].toggle("Structured (whole channels)", key=S.key("struct"), help="Remove whole conv output "
                          "channels (real speed-ups) instead of single weights.")
     try:
-        pruned = prune_model(model, tau, struct)
-        rows = sparsity_per_layer(pruned)
+        acc, rows, p_size = pruned(KEY, tau, struct)
         m = st.columns(3)
-        acc = accuracy(pruned, ds.x_val, ds.y_val)
         m[0].metric("Validation accuracy", f"{acc:.1%}", delta=f"{acc - base_acc:+.1%}", help="After pruning.")
         m[1].metric("Sparsity", f"{overall_sparsity(rows):.1%}",
                     help="Zeroed conv/linear weights, all layers.")
-        m[2].metric("Model size", f"{model_size_bytes(pruned):,} B", help="Nonzeros plus a 1-bit mask where that "
+        m[2].metric("Model size", f"{p_size:,} B", help="Nonzeros plus a 1-bit mask where that "
                     f"is smaller than dense; float32: {base_size:,} B")
         c = st.columns(2)
         show_chart(figs.magnitude_histogram(prune_scores(model, struct), tau, "mean |w| of a channel"
@@ -95,7 +76,7 @@ with tt:
     st.caption(f"Quantization uses the Quantization tab's scheme ({'symmetric' if sym else 'asymmetric'}, "
                f"{'per channel' if perch else 'per tensor'}); pruning the Pruning tab's kind, with τ chosen to zero "
                "10 %…90 % over all layers (labels). One global τ hits layers with small weights first.")
-    show_chart(figs.tradeoff_figure(curves("digits_TinyVGG", sym, perch, struct)), S.key("tradeoff_fig"))
+    show_chart(figs.tradeoff_figure(curves(KEY, sym, perch, struct)), S.key("tradeoff_fig"))
 
 with dt:
     _, teacher, t_title = model_("digits_SmallResNet", 16)
