@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.animation.conv2d import Trace
+from cnnviz.figures.prebuilt import Prebuilt
 
 CELL_PX = 46                 # pixel height of one grid cell: numbers readable on a projector
 FILL_LIMIT = 400             # above this many steps the output is shown filled from the start (JSON size)
@@ -138,8 +139,9 @@ def _dynamic(t: Trace, L: _Layout, k: int, fill: bool) -> list[dict]:
     return dyn
 
 
-def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = "") -> go.Figure:
-    """Figure for a trace, showing ``step`` (0-based) first; Play runs the frames from there."""
+def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = "") -> Prebuilt:
+    """Figure for a trace, showing ``step`` (0-based) first; Play runs the frames from there. A ``Prebuilt``:
+    ``.figure()`` is the same as a ``go.Figure``."""
     L, n = _Layout(t), len(t)
     step = max(0, min(int(step), n - 1))
     fill = n <= FILL_LIMIT
@@ -204,7 +206,7 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     shape_txt = str(ow) if getattr(t, "one_d", False) else f"{oh}×{ow}"
     head = dict(x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=8),
                 font=dict(size=20, color=COLOURS["text"]))
-    frames = [dict(name=str(k), data=_dynamic(t, L, k, fill), traces=traces,
+    frames = [dict(name=str(k), data=[dict(d, type="scatter") for d in _dynamic(t, L, k, fill)], traces=traces,
                    layout=dict(title=dict(head, text=readout(t, k, shape_txt)))) for k in range(n)]
 
     def play(ms):
@@ -251,5 +253,6 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
                       pad=dict(t=0, b=0), currentvalue=dict(visible=False),
                       font=dict(size=11, color="rgba(0,0,0,0)" if n > 24 else "#333"),
                       transition=dict(duration=0))])
-    # frames are plain dicts of already-valid properties: skip plotly's per-property validation (≈ 30 ms/frame)
-    return go.Figure(dict(data=fig.data, layout=fig.layout, frames=frames), _validate=False)
+    # frames are plain dicts of already-valid properties: no per-frame validation (cnnviz/figures/prebuilt.py)
+    return Prebuilt(dict(data=[tr.to_plotly_json() for tr in fig.data], layout=fig.layout.to_plotly_json(),
+                         frames=frames))

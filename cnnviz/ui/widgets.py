@@ -140,7 +140,8 @@ def presenter_fonts(fig, size: int = 18, min_size: int = 16):
                 lift(_font_at(tr["marker"], path))
     lay["uniformtext"] = dict(minsize=min_size, mode="hide")  # text plotly would shrink to fit: hidden instead
     walk(d)  # the rest: fonts set anywhere else, frames (their data and layout) included
-    return go.Figure(d, _validate=False)
+    from cnnviz.figures.prebuilt import Prebuilt
+    return Prebuilt(d) if isinstance(fig, Prebuilt) else go.Figure(d, _validate=False)
 
 
 def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):

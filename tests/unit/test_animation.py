@@ -184,7 +184,7 @@ def test_digit_input_equals_sklearn_and_presets():
 def test_figure_frames_update_only_the_highlight_traces():
     from cnnviz.figures.animation import animation_figure
     steps = conv2d_steps(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), stride=2)  # 2×2 output: 4 steps
-    fig = animation_figure(steps, step=1)
+    fig = animation_figure(steps, step=1).figure()  # a Prebuilt: the validated figure for its attributes
     assert len(fig.frames) == 4 and fig.layout.sliders[0].active == 1
     n_static = len(fig.data) - len(fig.frames[0].data)
     assert all(list(f.traces) == list(range(n_static, len(fig.data))) for f in fig.frames)
