@@ -2,6 +2,8 @@
 switch, the gridding coverage map of a dilated stack, and the TF/Keras ``padding="same"`` with stride > 1 tab."""
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from cnnviz.errors import ConfigError
@@ -31,9 +33,20 @@ def window_picker(out_spatial, key):
     return divmod(i, cols)
 
 
+@functools.lru_cache(maxsize=1024)
+def _verdict(spec, in_shape: tuple, shape: tuple, flops: int):
+    return check_with_pytorch(spec, in_shape, shape, flops)
+
+
 def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
-    """PyTorch's own verdict on this layer (shape, and FLOPs for a conv ``g``): green when it agrees."""
-    check = check_with_pytorch(spec, in_shape, shape, conv_flops_formula(g).value if g is not None else 0)
+    """PyTorch's own verdict on this layer (shape, and FLOPs for a conv ``g``): green when it agrees. One real
+    PyTorch run per layer setting and server, not per rerun (page_cost: ~300 of the page's ~380 ms per
+    interaction): the spec is a frozen dataclass and the verdict a frozen ``Check``, safe to share."""
+    args = (spec, tuple(in_shape), tuple(shape), conv_flops_formula(g).value if g is not None else 0)
+    try:
+        check = _verdict(*args)
+    except TypeError:  # an unhashable field: run it uncached
+        check = check_with_pytorch(*args)
     show = st.success if check.agrees else st.info if not check.ran else st.warning
     show(check.message, icon=":material/check_circle:" if check.agrees else None)
 
