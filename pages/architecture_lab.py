@@ -1,5 +1,5 @@
 """Architecture Lab: presets, modern blocks compared and drawn, a per-layer summary, principles in numbers, a builder
-with export as code."""
+with export as code, and a tiny architecture search under a FLOPs budget."""
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import pandas as pd
 import streamlit as st
@@ -10,14 +10,17 @@ from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
+from cnnviz.training import get_local_runner
 from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, show_chart, show_error
+from cnnviz.ui import search_panels
 from cnnviz.ui.arithmetic_panels import macs_toggle
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
-                           wo=16, wk=3, macs=False, **views.DEFAULTS),
-              options=dict(preset=tuple(PRESETS), **views.OPTIONS),
+                           wo=16, wk=3, macs=False, nas="evolution", nbud=0.3, ntr=8, **views.DEFAULTS),
+              options=dict(preset=tuple(PRESETS), nas=search_panels.STRATEGIES, nbud=search_panels.BUDGETS,
+                           **views.OPTIONS),
               bounds=dict(cin=(1, 256), cout=(4, 256), k=(1, 9), size=(1, 64), groups=(1, 64), red=(1, 64),
-                          phi=(0, 6), wc=(1, 64), ws=(3, 64), wo=(1, 64), wk=(1, 9), **views.BOUNDS))
+                          phi=(0, 6), wc=(1, 64), ws=(3, 64), wo=(1, 64), wk=(1, 9), ntr=(1, 12), **views.BOUNDS))
 st.title("Architecture Lab")
 st.caption("Where do a network's parameters and FLOPs go? Every count below is measured by PyTorch "
            "(FlopCounterMode, batch 1) and set next to its closed-form formula.")
@@ -32,8 +35,8 @@ panels.builder_stack(S)  # reads a shared link's stack now, so a bad one is noti
 S.show_notices()
 macs = macs_toggle(S)  # the Conv Arithmetic page's switch: every FLOPs figure below then counts MACs = FLOPs / 2
 unit = "MACs" if macs else "FLOPs"
-presets_tab, blocks_tab, drawn_tab, build_tab, principles_tab = st.tabs(
-    ["Presets", "Block comparison", "Blocks drawn", "Builder + export", "Principles in numbers"])
+presets_tab, blocks_tab, drawn_tab, build_tab, principles_tab, search_tab = st.tabs(
+    ["Presets", "Block comparison", "Blocks drawn", "Builder + export", "Principles in numbers", "Search (NAS)"])
 with presets_tab:
     name = st.selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
     st.info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
@@ -92,5 +95,8 @@ with principles_tab:
                                     **{unit.lower(): panels.as_compute(r.flops, macs)},
                                     measured_ratio=round(r.ratio, 2), predicted=round(r.predicted, 2),
                                     two_to_phi=r.two_phi) for r in scaled]), hide_index=True, width="stretch")
+
+with search_tab:
+    search_panels.search_tab(S, get_local_runner())  # like distillations: this server's runner, also with Ray
 
 S.sync_url()

@@ -1,7 +1,9 @@
 """Architecture: ``summarize`` any nn.Module (shapes, parameters, memory, receptive field), the blocks
-(``blocks/``, one per file), the layer-stack builder and its code exporter, presets and the small models.
+(``blocks/``, one per file), the layer-stack builder and its code exporter, presets and the small models, and a tiny
+architecture search (``search_space``, ``search``: a job of the training runner).
 
-The Architecture Lab's room. May import: cnnviz.errors, cnnviz.geometry, torch."""
+The Architecture Lab's room. May import: cnnviz.errors, cnnviz.geometry, cnnviz.device, torch; the search also
+loads the digits (cnnviz.io) and reports cnnviz.training.events, both when it runs."""
 from cnnviz.architecture.summary import (WHOLE, LayerRow, Summary, summarize, share, fmt_bytes, WeightSharing,
     weight_sharing)
 from cnnviz.architecture.models import (TinyVGG, BasicBlock, SmallResNet, MODELS, build_model)
@@ -11,6 +13,8 @@ from cnnviz.architecture.codegen import (ACTIVATIONS, NORMS, TYPES, MAX_STACK_PA
 from cnnviz.architecture.builder import (KINDS, MAX_LINK_CHARS, MAX_STACK_JSON, new_layer, describe, insert,
     replace, move, remove, wrap, reshape_input, encode_stack, decode_stack)
 from cnnviz.architecture.presets import (Preset, lenet5, mobilenet_style, conv1d_net, PRESETS, build_preset)
+from cnnviz.architecture.search_space import Genes, candidate_flops, pareto_front, family_genes
+from cnnviz.architecture.search import SearchConfig, SearchTrial, run_search
 from cnnviz.architecture import blocks  # noqa: F401  (a subpackage: cnnviz.architecture.blocks)
 
 __all__ = ["WHOLE", "LayerRow", "Summary", "summarize", "share", "fmt_bytes", "WeightSharing", "weight_sharing",
@@ -20,4 +24,5 @@ __all__ = ["WHOLE", "LayerRow", "Summary", "summarize", "share", "fmt_bytes", "W
            "stack_from_json", "conv", "pool", "EXAMPLE", "EXAMPLE_SHAPE", "KINDS", "MAX_LINK_CHARS",
            "MAX_STACK_JSON", "new_layer", "describe", "insert", "replace", "move", "remove", "wrap",
            "reshape_input", "encode_stack", "decode_stack", "Preset", "lenet5", "mobilenet_style", "conv1d_net",
-           "PRESETS", "build_preset"]
+           "PRESETS", "build_preset", "Genes", "candidate_flops", "pareto_front", "family_genes", "SearchConfig",
+           "SearchTrial", "run_search"]

@@ -44,6 +44,13 @@ LESSONS = [
      "channel of each group. 3-D vs (2+1)-D on a 16×112×112 clip: both have 110,592 conv weights and the same "
      "MACs, yet 7.75× the activation memory. Dynamic conv: two images, two mixes of the K kernels. ViT: patch "
      "16 on 224 gives 196 tokens; set 8 and get 784, with the same MACs. The switch counts MACs = FLOPs / 2."),
+    ("Searching for an architecture", "pages/architecture_lab.py", ":material/travel_explore:",
+     dict(nas="evolution", nbud="0.2", ntr="8"),
+     "Open the tab Search (NAS) and press Start: small networks (stages, width, kernel, block type) train for a "
+     "moment each on 600 digits and appear as points, accuracy against FLOPs; those over the 0.2 MFLOPs budget "
+     "are rejected untrained (grey ✕). The green staircase is the Pareto front: nothing beats it with fewer FLOPs. "
+     "The orange line is EfficientNet's compound scaling of one baseline, a single path through the space; the "
+     "search looks around it. Then set Strategy to random and compare."),
     ("Training a small network", "pages/training_lab.py", ":material/model_training:",
      dict(data="digits", model="TinyVGG", epochs="8"),
      "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "

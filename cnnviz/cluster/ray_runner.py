@@ -46,7 +46,13 @@ class RayRunner:
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
         """``config``: a TrainConfig (or, for the stand-in ``sleep`` workload, a plain dict). Answers within about
-        ``answer_s`` seconds: the job id (started or queued), or ConfigError "busy, try again"."""
+        ``answer_s`` seconds: the job id (started or queued), or ConfigError "busy, try again". Distillations and
+        architecture searches (small, seconds to a minute) are refused: they run on the web process's own runner
+        (``cnnviz.training.get_local_runner``)."""
+        from cnnviz.training.recipe import TrainConfig  # below the runner: no cycle (see cnnviz.training.factory)
+        if not isinstance(config, (dict, TrainConfig)):
+            raise ConfigError("job", f"the Ray cluster runs trainings (TrainConfig) only, not "
+                              f"{type(config).__name__}; those run on this server's own runner")
         t0 = time.monotonic()
         job_id = new_job_id()
         if isinstance(config, dict):

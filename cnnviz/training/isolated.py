@@ -111,7 +111,7 @@ class SparePool:
 
 def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None,
                  spares: SparePool | None = None) -> str | None:
-    """Like ``run_job(config, emit, stop, keep, device)`` (a training or a distillation), in a child process;
+    """Like ``run_job(config, emit, stop, keep, device)`` (a training, a distillation or a search), in a child process;
     blocks until it ends. ``spares``: take the pool's spare child when it has a live one, and have it start the
     next spare once this job has shown its first event (or ended), so the spare's imports do not compete with
     this job's start.

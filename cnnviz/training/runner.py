@@ -94,7 +94,7 @@ LIMITER = JobLimiter()  # the one piece of state shared by every session of the 
 
 @dataclass
 class _Job:
-    config: TrainConfig              # or a DistillConfig: see jobs.py
+    config: TrainConfig              # or a DistillConfig or a SearchConfig: see jobs.py
     owner: str | None
     state: str = QUEUED
     events: list = field(default_factory=list)
@@ -117,7 +117,7 @@ class ThreadRunner:
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
-        """``config``: a TrainConfig or a DistillConfig (jobs.py). Starts it now or queues it; the job id."""
+        """``config``: a TrainConfig, a DistillConfig or a SearchConfig (jobs.py). Starts it now or queues it; the job id."""
         with self._lock:
             if owner is not None:
                 for job in self._jobs.values():

@@ -1,5 +1,6 @@
 """Background-job panels: this session's training (Training Lab) and distillation (Compression) jobs, their
-start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``.
+start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``. The
+Architecture Lab's search reuses the distillation's bookkeeping with its own owner kind (cnnviz.ui.search_panels).
 
 Ownership: a job belongs to the browser session that started it. The session's owner token
 (:func:`owner_token`) lives in ``st.session_state`` and in a same-site cookie of that browser (so a reload, or
@@ -220,26 +221,27 @@ def distill_state(runner, key: str) -> str | None:
         return None
 
 
-def distill_owner() -> str:
-    """The owner of this browser's distillation: its own token, derived from the browser's (a browser may have one
-    training and one distillation at a time)."""
-    return owner_token() + ".distill"
+def distill_owner(kind: str = "distill") -> str:
+    """The owner of this browser's distillation (or architecture search, ``kind="search"``): its own token, derived
+    from the browser's (a browser may have one training, one distillation and one search at a time)."""
+    return owner_token() + "." + kind
 
 
-def distill_stop(runner, key: str, wait_s: float) -> None:
+def distill_stop(runner, key: str, wait_s: float, kind: str = "distill") -> None:
     """Stop this session's job, if the runner still knows it (a restarted server does not)."""
     if key in st.session_state:
         try:
-            runner.stop(st.session_state[key][0], owner=distill_owner())
+            runner.stop(st.session_state[key][0], owner=distill_owner(kind))
             runner.join(st.session_state[key][0], timeout=wait_s)
         except ConfigError:
             del st.session_state[key]
 
 
-def distill_restart(runner, key: str, cfg) -> None:
-    """Stop this session's job (one per session), then submit ``cfg``; (job id, epochs) go to the session."""
-    distill_stop(runner, key, 10)
-    st.session_state[key] = (runner.submit(cfg, owner=distill_owner()), cfg.epochs)
+def distill_restart(runner, key: str, cfg, kind: str = "distill", info=None) -> None:
+    """Stop this session's job (one per session), then submit ``cfg``; (job id, ``info``: what its panel needs,
+    default its epochs) go to the session."""
+    distill_stop(runner, key, 10, kind)
+    st.session_state[key] = (runner.submit(cfg, owner=distill_owner(kind)), cfg.epochs if info is None else info)
 
 
 def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:

@@ -80,7 +80,7 @@ def test_builder_export_runs_and_import_errors_name_the_field():
     assert isinstance(net, nn.Module)
     at.text_area(key="arch_json").set_value('{"in_shape": [3, 8, 8], "layers": [{"type": "conv", "dims": 2, '
                                             '"in_channels": 4, "out_channels": 2, "kernel_size": 3}]}')
-    at.button[-1].click().run()
+    next(b for b in at.button if b.label == "Import").click().run()
     assert any("layer 1 in_channels" in shown(e.value) for e in at.error)
 
 
@@ -91,7 +91,7 @@ def test_importing_a_stack_too_large_to_run_shows_the_limit():
     at = open_page()
     layers = [cg.conv(3, 64, 3, padding=1)] + [cg.conv(64, 64, 3, padding=1) for _ in range(39)]
     at.text_area(key="arch_json").set_value(json.dumps({"in_shape": [3, 1024, 1024], "layers": layers}))
-    at.button[-1].click().run()
+    next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     assert any("stack" in shown(e.value) and "above the limit of 16,000,000" in shown(e.value) for e in at.error)
 

@@ -31,17 +31,19 @@ def test_lessons_link_every_step_with_its_example(at):
     assert {"tfl=8", "tfk=3", "tfs=2", "macs=1"} in queries  # TF 'same', MACs
     assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
     assert {"shc=12", "shg=3", "pp=16", "macs=1"} in queries  # Architecture Lab: blocks drawn, MACs
+    assert {"nas=evolution", "nbud=0.2", "ntr=8"} in queries  # Architecture Lab: the search
     assert any({"emk=blur", "emp=1", "source=random"} <= q for q in queries)  # padding modes at the border
     assert any(any(p.startswith("stack=3-1-2") for p in q) and any(p.startswith("hyb=1") for p in q)
                for q in queries)  # gridding: one rate in every layer, next to hybrid rates
 
 
-@pytest.mark.parametrize("title", ["Distillation with few labels", "Focal loss and class imbalance"])
+@pytest.mark.parametrize("title", ["Distillation with few labels", "Focal loss and class imbalance",
+                                   "Searching for an architecture"])
 def test_new_steps_links_are_read_by_their_page(title):
     _, page, _, params, _ = next(step for step in LESSONS if step[0] == title)
     at = apptest.open_page(Path(page).stem, params, via_app=True)
     assert not at.exception and not any("Ignored" in i.value for i in at.info)
-    prefix = {"compression": "compress", "metrics_losses": "metrics"}[Path(page).stem]
+    prefix = {"compression": "compress", "metrics_losses": "metrics", "architecture_lab": "arch"}[Path(page).stem]
     for k, v in params.items():  # every key of the step set its control
         w = at.session_state[f"{prefix}_{k}"]
         assert str(int(w) if isinstance(w, bool) else w) == v or float(w) == float(v)

@@ -1,0 +1,106 @@
+"""The Architecture Lab's Search (NAS) tab: strategy, FLOPs budget and trials, Start and Stop (Stop only while this
+session's search is queued or running: the distillation's bookkeeping in cnnviz.ui.jobs, owner kind "search"), the
+queue position, and the accuracy-vs-FLOPs figure and the table of trials, growing as the runner's events arrive."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cnnviz.architecture.search import STRATEGIES, SearchConfig, SearchTrial, search_summary
+from cnnviz.errors import ConfigError
+from cnnviz.figures.search import search_figure
+from cnnviz.io.text import md_text
+from cnnviz.training.events import Failed, Finished
+from cnnviz.ui import jobs
+from cnnviz.ui.state import PageState
+from cnnviz.ui.widgets import show_chart, show_error
+
+BUDGETS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)  # MFLOPs the budget slider offers
+KIND = "search"  # the owner suffix: a browser may have a training, a distillation and a search at once
+RUN = SearchConfig()  # what the page leaves at its defaults: epochs and digits per candidate
+NOTICE = ("What to notice: the green staircase is the Pareto front, the trials no other trial beats with fewer "
+          "or equal FLOPs. Compound scaling (orange, EfficientNet's α = 1.2, β = 1.1, γ = 1.15 applied to one "
+          "baseline of 2 plain stages, width 8) is one line through the space: depth, width and input size grow "
+          "together. The search explores around it: other block types, kernels and widths at the same FLOPs. "
+          f"Each candidate trains only {RUN.epochs} epochs on {RUN.n_train} digits, so one network's accuracy moves "
+          "by up to about 10 points between seeds: read the overall shape, not single points. Counts are FLOPs "
+          "(2 per multiply-add; MACs: half).")
+
+
+def search_tab(S: PageState, runner) -> None:
+    c = st.columns(3)
+    strategy = c[0].selectbox("Strategy", STRATEGIES, key=S.key("nas"), help="random: every candidate drawn from "
+                              "the space. evolution: the first half at random, then one gene (stages, width, kernel "
+                              "or block) of one of the best three so far is changed.")
+    budget = c[1].select_slider("FLOPs budget (millions)", BUDGETS, key=S.key("nbud"),
+                                help="A candidate needing more FLOPs for one 8×8 digit is rejected before any "
+                                "training (grey ✕ in the figure).")
+    trials = c[2].slider("Trials", 1, 12, key=S.key("ntr"), help=f"Candidates trained ({RUN.epochs} epochs on "
+                         f"{RUN.n_train} digits each); the 3 compound-scaling networks train after them.")
+    st.caption(NOTICE)
+    key = S.key("search_job")
+    state = jobs.distill_state(runner, key)
+    b = st.columns([1, 1, 4])
+    if b[0].button("Start", icon=":material/play_arrow:", key=S.key("search_start"), help="Run the search in the "
+                   "background (a child process, queued behind the other trainings); points appear as candidates "
+                   "finish. Starting again replaces this session's search."):
+        try:
+            cfg = SearchConfig(strategy=strategy, budget_mflops=budget, trials=trials)
+            jobs.distill_restart(runner, key, cfg, KIND, info=cfg)
+            state = jobs.distill_state(runner, key)
+        except ConfigError as err:
+            show_error(err)
+    if b[1].button("Stop", icon=":material/stop:", key=S.key("search_stop"),
+                   disabled=state not in ("queued", "running"),
+                   help="Stop this session's search (enabled while it is queued or running)."):
+        jobs.distill_stop(runner, key, 2, KIND)
+        st.rerun()
+    search_panel(runner, key, state)
+
+
+def trial_rows(trials: list[SearchTrial], front: set) -> list[dict]:
+    """One row per decided candidate, in order, with readable headers and formatted numbers."""
+    rows = []
+    for t in trials:
+        g = t.genes
+        rows.append({"Trial": str(t.index) if t.kind != "rejected" else "–",
+                     "Kind": {"search": "searched", "rejected": "over the budget"}.get(t.kind, f"scaling φ = {t.phi}"),
+                     "Stages": g.depth, "Width": g.width, "Kernel": f"{g.kernel}×{g.kernel}", "Block": g.block,
+                     "Input": f"{g.resolution}×{g.resolution}", "FLOPs": f"{t.flops:,}", "Parameters": f"{t.params:,}",
+                     "Accuracy": "not trained" if t.accuracy is None else f"{t.accuracy:.1%}",
+                     "Pareto front": "✓" if id(t) in front else "", "Seconds": f"{t.seconds:.1f}"})
+    return rows
+
+
+def search_panel(runner, key: str, state: str | None) -> None:
+    """The search's live panel: queue position, errors, progress, the figure and the table (polled every second
+    while the job is queued or running)."""
+    @st.fragment(run_every=1.0 if state in ("queued", "running") else None)
+    def live():
+        now = jobs.distill_state(runner, key)
+        if now is None:
+            return st.info("Press Start to search: every trained candidate becomes a point, accuracy against FLOPs.",
+                           icon=":material/travel_explore:")
+        job, cfg = st.session_state[key]
+        events, status = runner.poll(job), runner.status(job)
+        if now == "queued":
+            st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
+                    f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
+        if events and isinstance(events[-1], Failed):
+            st.error(md_text(events[-1].message), icon=":material/error:")
+        s = search_summary(events)
+        end = events[-1].reason if events and isinstance(events[-1], Finished) else None
+        trained = len(s["searched"]) + len(s["family"])
+        st.caption(f"{trained} of {cfg.total} candidates trained, {len(s['rejected'])} rejected over the budget of "
+                   f"{cfg.budget_flops:,} FLOPs ({cfg.strategy} search) — {end or now}")
+        if end == "done" and len(s["searched"]) < cfg.trials:
+            st.caption(f"Only {len(s['searched'])} different candidates of the space fit under this budget "
+                       "among those drawn: raise the budget for more.")
+        show_chart(search_figure(s, cfg.budget_flops), "arch_search_fig")
+        trials = [e for e in events if isinstance(e, SearchTrial)]
+        if trials:
+            front = {id(s["searched"][i]) for i in s["front"]}
+            st.dataframe(pd.DataFrame(trial_rows(trials, front)), hide_index=True, width="stretch")
+        if state in ("queued", "running") and now == "done":
+            st.rerun()  # re-enable the controls' state at once
+    live()

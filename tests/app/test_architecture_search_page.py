@@ -1,0 +1,59 @@
+"""The Architecture Lab's Search (NAS) tab in AppTest: it renders from a link's settings, Start submits this
+session's search to the process's training runner (a child process behind the limiter) with the controls' values,
+Stop is enabled only while it is queued or running, and the figure and the table show the runner's events."""
+from functools import partial
+
+import pytest
+
+import apptest
+from cnnviz.architecture.search import SearchConfig, SearchTrial
+from cnnviz.training import Finished, get_local_runner
+
+open_page = partial(apptest.open_page, "architecture_lab", via_app=True)
+
+
+def stop_button(at):
+    return at.button(key="arch_search_stop")
+
+
+def test_start_submits_the_controls_and_stop_ends_it():
+    at = open_page({"nas": "random", "nbud": "0.2", "ntr": "12"})
+    assert at.selectbox(key="arch_nas").value == "random" and at.select_slider(key="arch_nbud").value == 0.2
+    assert at.slider(key="arch_ntr").value == 12
+    assert stop_button(at).disabled and any("Press Start to search" in i.value for i in at.info)
+    at.button(key="arch_search_start").click().run()
+    assert not at.exception and not at.error, at.error
+    job, cfg = at.session_state["arch_search_job"]
+    runner = get_local_runner()
+    assert runner._jobs[job].config == cfg == SearchConfig(strategy="random", budget_mflops=0.2, trials=12)
+    assert not stop_button(at).disabled
+    stop_button(at).click().run()
+    assert not at.exception and runner.join(job, timeout=60)
+    at.run()
+    assert stop_button(at).disabled
+    assert isinstance(runner.poll(job)[-1], Finished)
+
+
+def test_a_finished_search_is_drawn_and_tabled_from_its_events():
+    at = open_page({"ntr": "1"})  # one candidate and the three of the compound-scaling family: seconds
+    at.button(key="arch_search_start").click().run()
+    job, _ = at.session_state["arch_search_job"]
+    runner = get_local_runner()
+    assert runner.join(job, timeout=240)
+    at.run()
+    assert not at.exception
+    events = runner.poll(job)
+    assert isinstance(events[-1], Finished) and events[-1].reason == "done", events[-1]
+    trained = [e for e in events if isinstance(e, SearchTrial) and e.kind != "rejected"]
+    assert [e.kind for e in trained] == ["search", "family", "family", "family"]
+    assert any("4 of 4 candidates trained" in c.value for c in at.caption)
+    fig = next(f for f in apptest.figures(at) if any(t.get("name") == "searched" for t in f["data"]))
+    shown = {t["name"]: t for t in fig["data"]}
+    assert shown["searched"]["y"] == pytest.approx([100 * trained[0].accuracy])
+    assert shown["compound scaling (φ = 0, 1, 2)"]["x"] == [e.flops for e in trained[1:]]
+    table = at.dataframe[-1].value
+    assert {"FLOPs", "Accuracy", "Parameters", "Pareto front"} <= set(table.columns)
+    assert table["FLOPs"].tolist()[-1] == f"{trained[-1].flops:,}" and "," in table["FLOPs"].tolist()[-1]
+    searched = table[table["Kind"] == "searched"]
+    assert searched["Accuracy"].tolist() == [f"{trained[0].accuracy:.1%}"] and searched["Trial"].tolist() == ["1"]
+    assert stop_button(at).disabled
