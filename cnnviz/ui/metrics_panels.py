@@ -79,16 +79,23 @@ def focal_panel(S: PageState) -> None:
                  "α then shifts weight between the classes: above 0.5 towards the rare class.")
 
 
-def topk_panel(S: PageState) -> None:
-    ds, model, title = st.cache_resource(digits_model, show_spinner="Loading the trained model…")()
+@st.cache_resource(show_spinner="Loading the trained model…")
+def _validation_logits():
+    """The shipped digits model's logits on every validation image, once per server: the top-k panel reads
+    them on every rerun (read-only)."""
+    ds, model, title = digits_model()
     logits = predict(model, ds.x_val)                                     # (N, 10)
+    return ds, title, logits, topk_curve(logits, ds.y_val)
+
+
+def topk_panel(S: PageState) -> None:
+    ds, title, logits, curve = _validation_logits()
     left, mid, right = st.columns([1, 1.4, 2])
     i = left.number_input("Image", 0, len(ds.y_val) - 1, key=S.key("img"),
                           help="Which validation image (0 … 358).")
     k = left.slider("k", 1, ds.num_classes, key=S.key("k"), help="How many best guesses count.")
     try:
         top, probs = topk_of(logits[i], k)
-        curve = topk_curve(logits, ds.y_val)
     except ConfigError as err:
         show_error(err)
         return
