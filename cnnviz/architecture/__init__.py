@@ -12,6 +12,7 @@ from cnnviz.architecture.builder import (KINDS, MAX_LINK_CHARS, MAX_STACK_JSON, 
     replace, move, remove, wrap, reshape_input, encode_stack, decode_stack)
 from cnnviz.architecture.presets import (Preset, lenet5, mobilenet_style, conv1d_net, PRESETS, build_preset)
 from cnnviz.architecture import blocks  # noqa: F401  (a subpackage: cnnviz.architecture.blocks)
+from cnnviz.architecture import tables  # noqa: F401  (the Architecture Lab's tables as shown: names, headers, formats)
 
 __all__ = ["WHOLE", "LayerRow", "Summary", "summarize", "share", "fmt_bytes", "WeightSharing", "weight_sharing",
            "TinyVGG", "BasicBlock", "SmallResNet", "MODELS", "build_model", "ACTIVATIONS", "NORMS", "TYPES",
