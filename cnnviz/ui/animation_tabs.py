@@ -18,7 +18,6 @@ from cnnviz.figures.edges import padding_modes_figure
 from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
     untouched_figure
 from cnnviz.geometry.arithmetic import PADDING_MODES
-from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import show_chart, show_error
 
@@ -58,7 +57,8 @@ def show(fig, key: str) -> None:
 
 def one_d_tab(state: PageState) -> None:
     """The 1-D tab: a signal, a kernel, F.conv1d step by step."""
-    c = columns([4, 2, 3, 2, 2, 2, 3, 2, 3], [[4, 2, 3, 2, 2], [2, 3, 2, 3]])  # presenter: two rows, whole values
+    # two rows of controls: in one row of nine, 'moving average' (1400 px) and 'difference' (presenter mode) were cut
+    c = [*st.columns([4, 2, 3, 2, 2]), *st.columns([2, 3, 2, 3, 3])]
     sig = c[0].radio("Signal", SIGNALS, key=state.key("sig"), horizontal=True,
                      help="A noisy sine, a step, seeded integers (the Seed of the input row above), or your numbers.")
     if sig == "typed":

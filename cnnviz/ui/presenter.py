@@ -59,11 +59,8 @@ def presenter_mode() -> bool:
 def columns(spec, present_spec=None, where=None, **kwargs):
     """``st.columns(spec)``, or ``present_spec`` in presenter mode (fonts twice as large: fewer or wider columns
     keep whole labels at 1280 px); ``present_spec=1`` stacks them in ``where``, a container, column or tab
-    (default ``st``); a list of specs puts the same columns in several rows (``[[4, 2, 3], [2, 3]]``: the first
-    three in one row, the next two below)."""
+    (default ``st``)."""
     on = st.session_state.get("presenter_on") and present_spec is not None
     if on and present_spec == 1:  # one under the other, in ``where`` itself
         return [where or st] * (spec if isinstance(spec, int) else len(spec))
-    if on and isinstance(present_spec, (list, tuple)) and isinstance(present_spec[0], (list, tuple)):
-        return [col for row in present_spec for col in (where or st).columns(row, **kwargs)]
     return (where or st).columns(present_spec if on else spec, **kwargs)

@@ -31,21 +31,3 @@ def test_presenter_layout_widens_and_stacks():
     at = layout(True)
     assert [c.weight for c in at.columns] == [0.5, 0.5]  # no pair inside: the metrics stack
     assert [m.label for m in at.columns[1].metric] == ["Prediction", "Probability"]
-
-
-def test_presenter_rows_keep_the_columns_in_order():
-    """A list of specs: the same controls in two rows in presenter mode (the 1-D animation's nine controls), one
-    row otherwise."""
-    def script():
-        from cnnviz.ui import columns
-        c = columns([4, 2, 3, 2, 2], [[4, 2, 3], [2, 2]])
-        for i, col in enumerate(c):
-            col.metric(f"m{i}", i)
-
-    for present, weights in ((False, [[4, 2, 3, 2, 2]]), (True, [[4, 2, 3], [2, 2]])):
-        at = AppTest.from_function(script, default_timeout=60)
-        at.session_state["presenter_on"] = present
-        at.run()
-        assert not at.exception
-        assert [m.label for c in at.columns for m in c.metric] == [f"m{i}" for i in range(5)]
-        assert [round(c.weight, 4) for c in at.columns] == [round(x / sum(r), 4) for r in weights for x in r]
