@@ -1,11 +1,10 @@
 """Architecture Lab: presets, modern blocks compared and drawn, a per-layer summary, principles in numbers, a builder
 with export as code, and a tiny architecture search under a FLOPs budget."""
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
-import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.architecture import weight_sharing
+from cnnviz.architecture import tables, weight_sharing
 from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
@@ -52,14 +51,8 @@ with blocks_tab:
             num(c[5], "SE reduction r", "red", "SE's hidden width is C_out / r.")]
     try:
         rows = blocks(*args)
-        compute = [panels.as_compute(r.flops, macs) for r in rows]
-        show_chart(block_figure(rows, compute, unit), S.key("block_fig"))
-        st.dataframe(pd.DataFrame([dict(block=r.name, params=r.params, closed_form=r.formula_params,
-                                        ratio_measured=round(r.ratio_measured, 4), ratio_formula=r.ratio_formula,
-                                        ratio_closed_form=round(r.ratio_closed, 4), **{unit.lower(): v},
-                                        flops_ratio=round(r.flops_ratio, 4), what=r.note)
-                                   for r, v in zip(rows, compute)]),
-                     hide_index=True, width="stretch")
+        show_chart(block_figure(rows, [panels.as_compute(r.flops, macs) for r in rows], unit), S.key("block_fig"))
+        panels.table(tables.block_rows(rows, macs), tables.block_formats(macs))
     except ConfigError as err:
         show_error(err)
 
@@ -91,10 +84,7 @@ with principles_tab:
     phi = st.slider("Largest φ", 0, 6, key=S.key("phi"), help="Compound coefficient: FLOPs should grow ≈ 2^φ.")
     scaled = scaling(phi)
     show_chart(scaling_figure(scaled), S.key("scaling_fig"))
-    st.dataframe(pd.DataFrame([dict(phi=r.phi, depth_per_stage=r.depth, widths=str(r.widths), resolution=r.resolution,
-                                    **{unit.lower(): panels.as_compute(r.flops, macs)},
-                                    measured_ratio=round(r.ratio, 2), predicted=round(r.predicted, 2),
-                                    two_to_phi=r.two_phi) for r in scaled]), hide_index=True, width="stretch")
+    panels.table(tables.scaling_rows(scaled, macs), tables.scaling_formats(macs))
 
 with search_tab:
     search_panels.search_tab(S, get_local_runner())  # like distillations: this server's runner, also with Ray

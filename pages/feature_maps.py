@@ -10,7 +10,7 @@ from cnnviz.inside.features import capture, channel_stats, equivariance, first_c
 from cnnviz.figures import features as figs
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, samples_for
-from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.io.text import md_text
 
@@ -27,9 +27,10 @@ st.caption("Run one image through a trained network and look inside: every layer
            "layer's kernels, per-channel statistics and the prediction.")
 S.show_notices()
 c = st.columns([3, 3, 2])
-key = c[0].selectbox("Model", (*MODELS, UPLOAD), key=S.key("model"), help="A model shipped with cnnviz, or "
-                     "your own checkpoint (Training Lab file or a state_dict of a cnnviz model).",
-                     format_func=lambda k: MODELS[k].title if k in MODELS else "Upload a checkpoint…")
+key = c[0].selectbox("Model", (*MODELS, UPLOAD), key=S.key("model"), help="A model shipped with cnnviz (its "
+                     "validation accuracy is under the controls), or your own checkpoint (Training Lab file or a "
+                     "state_dict of a cnnviz model).",
+                     format_func=lambda k: MODELS[k].short if k in MODELS else "Upload a checkpoint")
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=SOURCE_LABELS.get,
                  help="A shipped sample, an image from the model's validation set, or your own file.")
 try:
@@ -37,7 +38,7 @@ try:
         model, info = uploaded_model(*checkpoint_upload(c[0], "feat_ckpt", "look inside your own model"))
     else:
         model, info = load(key)
-    device_caption(model)
+    model_caption(model, info)
     data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
                         "Centre-cropped to a square and resized to the model's input size.")
     invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "

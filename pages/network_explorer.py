@@ -12,7 +12,7 @@ from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detai
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
 from cnnviz.io.text import md_text, notice, shown
-from cnnviz.ui import columns, device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.uploads import checkpoint_upload
 from cnnviz.io import budgets
 
@@ -59,9 +59,10 @@ if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     st.text("No model was trained in this session yet: showing a shipped model.")
 c = st.columns([5, 5, 4])  # the last column holds two metrics side by side ("100.0%" whole)
 choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
-key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped, trained in the Training Lab this "
-                     "session, or a checkpoint file.", format_func=lambda k: MODELS[k].title if k in MODELS else
-                     {TRAINED: "The model you trained (Training Lab)", UPLOAD: "Upload a checkpoint…"}[k])
+key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped (validation accuracy under the controls), "
+                     "trained in the Training Lab this session, or a checkpoint file.",
+                     format_func=lambda k: MODELS[k].short if k in MODELS else
+                     {TRAINED: "Your Training Lab model", UPLOAD: "Upload a checkpoint"}[k])
 before = c[2].toggle("Before training", key=S.key("before"), help="The same layers with random weights (seed 0).")
 every = c[2].toggle("Every layer", key=S.key("every"), help="Also batch norm and identity shortcuts as columns.")
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
@@ -71,7 +72,7 @@ try:
     if key == UPLOAD:
         ckpt = checkpoint_upload(c[0], "net_ckpt", "explore your own model")[0]
     model, info = get_model(key, ckpt, before)
-    device_caption(model)
+    model_caption(model, info, untrained=before)
     data, drawing = None, ()
     if src == "draw":
         with c[1]:

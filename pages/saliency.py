@@ -8,7 +8,7 @@ from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import BASELINES, conv_layers
 from cnnviz.inside.shipped import SOURCES, list_models, samples_for
-from cnnviz.ui import device_caption, image_picker, PageState, show_chart, show_error
+from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.saliency_cache import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows
 from cnnviz.io.text import md_text, plot_text
 
@@ -25,10 +25,10 @@ st.caption("Which input pixels does the decision depend on? Seven attribution me
            "bright = important. Then check whether each map really reflects the model.")
 S.show_notices()
 c = st.columns([3, 3, 2])
-key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].title,
-                     help="A trained model shipped with cnnviz.")
+key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].short,
+                     help="A trained model shipped with cnnviz (its validation accuracy is under the controls).")
 model, info = load(key)
-device_caption(model)
+model_caption(model, info)
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
                  help="A shipped sample, an image from the validation set, or your own file.")
 data = image_picker(S, c[1], src, list(samples_for(info)), "sal_img", "Resized to the model's input.")

@@ -1,7 +1,8 @@
 """A crawler of the real app in a real browser (issue 16): load a page, operate every control once or more and,
 after every step, collect what a presenter would be embarrassed by: a traceback (``stException``), cut text
 (an ellipsis, text wider than its box, a word broken over two lines), a page wider than the window, and in
-presenter mode (``?present=1``) chart text under 16 px. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
+presenter mode (``?present=1``) chart text under 16 px. A select box's chosen value counts as text: it is an
+``<input>``'s value in Streamlit 1.67, measured in the input's font against its box. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
 the server start-up and the chromium flags come from tests/browser.py.
 
 One *step* = one user action (pick an option, flip a toggle, set a number, click a tab or a harmless button)
@@ -108,7 +109,7 @@ CHECK_JS = r"""([present, minFont]) => {
     tab: '[role=tab]', metric: '[data-testid=stMetricValue], [data-testid=stMetricLabel], [data-testid=stMetricDelta]',
     nav: '[data-testid=stSidebarNavLink], [data-testid=stSidebarNavSeparator]',
     pagelink: '[data-testid=stPageLink-NavLink]', heading: 'h1, h2, h3, h4, h5, h6',
-    option: '[data-testid=stSelectbox] [data-baseweb=select]', radio: '[data-testid=stRadio] label',
+    tags: '[data-testid=stMultiSelectTagsContainer]', radio: '[data-testid=stRadio] label',
     toggle: '[data-testid=stCheckbox] label', expander: '[data-testid=stExpander] summary',
     caption: '[data-testid=stCaptionContainer]', alert: '[data-testid=stAlertContentInfo], [data-testid=stAlertContentWarning], [data-testid=stAlertContentError], [data-testid=stAlertContentSuccess]',
   };
@@ -160,6 +161,27 @@ CHECK_JS = r"""([present, minFont]) => {
       }
     }
   }
+  // 1b. a select box's (or multiselect's) displayed value: Streamlit 1.67's combobox shows it as an <input>'s value,
+  // which innerText never holds and which the input clips without an ellipsis. Cut when the text, measured in the
+  // input's own font, is wider than its content box (or the input scrolls). One finding per select box (its label).
+  const canvas = document.createElement('canvas').getContext('2d');
+  for (const inp of document.querySelectorAll('[data-testid=stSelectbox] input, [data-testid=stMultiSelect] input')) {
+    if (!vis(inp)) continue;
+    const text = short(inp.value || '');
+    if (!text) continue;
+    const cs = getComputedStyle(inp);
+    canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const room = inp.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    const need = canvas.measureText(inp.value).width;
+    let why = null;
+    if (need > room + 1) why = `value ${Math.round(need)} px wide in a ${Math.round(room)} px box`;
+    else if (inp.scrollWidth > inp.clientWidth + 1) why = `scrollWidth ${inp.scrollWidth} > clientWidth ${inp.clientWidth}`;
+    if (why) {
+      const w = inp.closest('[data-testid=stSelectbox], [data-testid=stMultiSelect]');
+      const label = short((w.querySelector('[data-testid=stWidgetLabel]') || {}).innerText || '');
+      found.push({kind: 'select', text, detail: why, key: 'select:' + label});
+    }
+  }
   // 4. anything wider than the window
   const W = window.innerWidth;
   for (const [name, el] of [['document', document.documentElement],
@@ -206,7 +228,7 @@ EXCEPTIONS_JS = """() => [...document.querySelectorAll('[data-testid=stException
 class Finding:
     page: str
     viewport: str
-    kind: str        # exception | label | button | tab | metric | nav | heading | ... | page-width | chart-font
+    kind: str        # exception | label | button | tab | metric | select | nav | heading | ... | page-width | chart-font
     text: str
     detail: str
     step: int
@@ -357,9 +379,12 @@ class Crawler:
             raise LookupError("control not visible")
         w = page.locator("[data-crawl-target]")
         kind = ctrl["kind"]
-        if kind == "selectbox":
-            w.locator("[data-baseweb=select]").click()
-            options = page.locator("[data-baseweb=popover] [role=option]")
+        if kind == "selectbox":  # Streamlit 1.67: a react-aria combobox (an <input>), its list a virtual dropdown
+            box = w.locator("input[role=combobox]").first
+            if box.is_disabled():
+                raise LookupError("select box disabled")
+            box.click()
+            options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")
             options.first.wait_for(timeout=5000)
             n = options.count()
             if opt is None:

@@ -16,6 +16,7 @@ from cnnviz.architecture.presets import (Preset, lenet5, mobilenet_style, conv1d
 from cnnviz.architecture.search_space import Genes, candidate_flops, pareto_front, family_genes
 from cnnviz.architecture.search import SearchConfig, SearchTrial, run_search
 from cnnviz.architecture import blocks  # noqa: F401  (a subpackage: cnnviz.architecture.blocks)
+from cnnviz.architecture import tables  # noqa: F401  (the Architecture Lab's tables as shown: names, headers, formats)
 
 __all__ = ["WHOLE", "LayerRow", "Summary", "summarize", "share", "fmt_bytes", "WeightSharing", "weight_sharing",
            "TinyVGG", "BasicBlock", "SmallResNet", "MODELS", "build_model", "ACTIVATIONS", "NORMS", "TYPES",

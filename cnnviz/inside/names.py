@@ -11,7 +11,13 @@ CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 BRANCH_WORDS = ("shortcut", "downsample", "skip", "proj")
 KINDS = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool", "BatchNorm2d": "batch norm",
          "Linear": "linear", "Identity": "", "AdaptiveAvgPool2d": "global pool", "AdaptiveMaxPool2d": "global max pool",
-         "add": "add", "Flatten": "flatten", "Dropout": "dropout", "ReLU": "ReLU"}
+         "add": "add", "Flatten": "flatten", "Dropout": "dropout", "ReLU": "ReLU",
+         # the Architecture Lab's presets: 1-D and 3-D layers, norms and activations of the modern blocks
+         "Conv1d": "conv", "Conv3d": "conv", "ConvTranspose2d": "transposed conv", "MaxPool1d": "max pool",
+         "MaxPool3d": "max pool", "AvgPool1d": "avg pool", "AvgPool3d": "avg pool", "AdaptiveAvgPool1d": "global pool",
+         "AdaptiveAvgPool3d": "global pool", "BatchNorm1d": "batch norm", "BatchNorm3d": "batch norm",
+         "LayerNorm": "layer norm", "GroupNorm": "group norm", "GELU": "GELU", "SiLU": "SiLU", "Tanh": "tanh",
+         "Sigmoid": "sigmoid", "Softmax": "softmax", "LeakyReLU": "leaky ReLU", "ReLU6": "ReLU6"}
 
 
 def block_of(model: nn.Module, path: str) -> str | None:

@@ -41,6 +41,17 @@ class ModelInfo:
     def title(self) -> str:
         return f"{self.model} on {self.dataset} ({100 * self.val_accuracy:.1f}% val. accuracy)"
 
+    @property
+    def short(self) -> str:
+        """What a model select box shows, short enough for presenter mode: ``TinyVGG · digits``."""
+        return f"{self.model} · {self.dataset}"
+
+    @property
+    def accuracy_text(self) -> str:
+        """``96.9% validation accuracy``, shown next to the select box; empty when unknown (an upload)."""
+        acc = self.val_accuracy
+        return "" if acc != acc else f"{100 * acc:.1f}% validation accuracy"  # acc != acc: NaN
+
     def build(self) -> nn.Module:
         return build_model(self.model, **self.kwargs)
 

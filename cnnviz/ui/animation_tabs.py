@@ -57,7 +57,8 @@ def show(fig, key: str) -> None:
 
 def one_d_tab(state: PageState) -> None:
     """The 1-D tab: a signal, a kernel, F.conv1d step by step."""
-    c = st.columns([4, 2, 3, 2, 2, 2, 3, 2, 3])
+    # two rows of controls: in one row of nine, 'moving average' (1400 px) and 'difference' (presenter mode) were cut
+    c = [*st.columns([4, 2, 3, 2, 2]), *st.columns([2, 3, 2, 3, 3])]
     sig = c[0].radio("Signal", SIGNALS, key=state.key("sig"), horizontal=True,
                      help="A noisy sine, a step, seeded integers (the Seed of the input row above), or your numbers.")
     if sig == "typed":

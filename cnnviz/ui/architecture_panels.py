@@ -8,26 +8,30 @@ import streamlit as st
 
 from cnnviz.architecture import builder as bld
 from cnnviz.architecture import codegen as cg
+from cnnviz.architecture import tables
 from cnnviz.architecture.presets import build_preset
 from cnnviz.architecture.summary import fmt_bytes, share, summarize
 from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture import share_figure
 from cnnviz.geometry.padding import macs_from_flops
+from cnnviz.inside.names import layer_titles
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error
 
 
 @st.cache_data
 def preset_summary(name):
-    """``summarize`` of a preset (cached: the same for every session)."""
-    return summarize(*build_preset(name))
+    """``summarize`` of a preset and its layers' readable names (cached: the same for every session)."""
+    model, in_shape = build_preset(name)
+    return summarize(model, in_shape), layer_titles(model)
 
 
 @st.cache_data
 def stack_summary(text):
-    """``summarize`` of a builder stack, by its JSON (hashable)."""
+    """``summarize`` of a builder stack, by its JSON (hashable), and its layers' readable names."""
     layers, in_shape = cg.stack_from_json(text)
-    return summarize(cg.build_stack(layers, in_shape), in_shape)
+    model = cg.build_stack(layers, in_shape)
+    return summarize(model, in_shape), layer_titles(model)
 
 
 def builder_stack(S: PageState) -> tuple[list, tuple]:
@@ -71,9 +75,18 @@ def as_compute(flops: int, macs: bool) -> int:
     return macs_from_flops(flops) if macs else flops
 
 
-def layer_report(s, key: str, macs: bool = False):
-    """Totals, the per-layer table and where parameters and FLOPs (or MACs) go, for one summary (``key``: its
-    chart)."""
+def table(rows: list[dict], formats: dict[str, str], **kwargs) -> None:
+    """A table of ``cnnviz.architecture.tables`` rows: numbers stay numbers (they sort as numbers), shown in
+    ``formats`` (printf style: "%,d" = 884,736)."""
+    df = pd.DataFrame(rows)
+    config = {h: st.column_config.NumberColumn(h, format=f) for h, f in formats.items() if h in df}
+    st.dataframe(df, column_config=config, hide_index=True, width="stretch", **kwargs)
+
+
+def layer_report(report, key: str, macs: bool = False):
+    """Totals, the per-layer table and where parameters and FLOPs (or MACs) go, for one ``(summary, titles)``
+    (``key``: its chart); returns the summary."""
+    s, titles = report
     m = st.columns(4)
     m[0].metric("Parameters", fmt_int(s.total_params), help=f"{s.total_params:,} (shared weights counted once)")
     total = as_compute(s.total_flops, macs)
@@ -81,10 +94,7 @@ def layer_report(s, key: str, macs: bool = False):
                 help=f"{total:,} for one input ({'FLOPs / 2' if macs else '2 per multiply-add'})")
     m[2].metric("Output shape", "×".join(map(str, s.out_shape)), help="Without the batch axis")
     m[3].metric("Activation memory", fmt_bytes(s.activation_bytes), help="All layer outputs for one input, float32")
-    table = pd.DataFrame(s.table())
-    if macs and "flops" in table:
-        table = table.assign(flops=[as_compute(int(v), True) for v in table["flops"]]).rename(columns={"flops": "macs"})
-    st.dataframe(table, hide_index=True, width="stretch", height=min(420, 36 * len(s.rows) + 40))
+    table(tables.layer_rows(s, titles, macs), tables.layer_formats(macs), height=min(420, 36 * len(s.rows) + 40))
     if s.other_flops or s.other_params:
         st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
                    f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
@@ -142,8 +152,8 @@ def builder_tab(S: PageState, macs: bool = False) -> None:
         set_stack(S, *history.pop(), undoable=False)
     try:
         outs = cg.shapes(layers, in_shape)
-        st.dataframe(pd.DataFrame(dict(layer=[bld.describe(x) for x in layers],  # numbered as "At layer #"
-                                       output=["×".join(map(str, o)) for o in outs]),
+        st.dataframe(pd.DataFrame({"Layer": [bld.describe(x) for x in layers],  # numbered as "At layer #"
+                                   "Output shape": ["×".join(map(str, o)) for o in outs]},
                                   index=pd.RangeIndex(1, len(layers) + 1, name="#")), width="stretch")
         layer_report(stack_summary(cg.stack_to_json(layers, in_shape)), S.key("builder_share_fig"), macs)
         code = cg.to_code(layers, in_shape)

@@ -162,3 +162,14 @@ def device_caption(device=None, note: str = "") -> None:
     text = device if isinstance(device, str) and not device.startswith(("cpu", "cuda")) else describe(
         device if device is not None else pick_device())
     st.caption(f"Ran on {text}." + (f" {note}" if note else ""))
+
+
+def model_caption(model, info, untrained: bool = False) -> None:
+    """Under a model select box (which shows only ``TinyVGG · digits``, short enough for presenter mode): the
+    device and the model's validation accuracy, "Ran on CPU. TinyVGG · digits: 96.9% validation accuracy.";
+    ``untrained``: the same layers with random weights, the accuracy is the trained model's."""
+    acc = info.accuracy_text
+    if untrained:
+        device_caption(model, f"{info.short} with random weights" + (f" (trained: {acc})." if acc else "."))
+    else:
+        device_caption(model, f"{info.short}: {acc}." if acc else "")

@@ -99,12 +99,12 @@ def _trace_text(at):
 def test_the_macs_switch_halves_every_flops_figure():
     at = open_page({"preset": "LeNet-5"})
     flops = metric(at, "FLOPs")
-    block_flops = at.dataframe[1].value["flops"].tolist()
+    block_flops = at.dataframe[1].value["FLOPs"].tolist()
     at.toggle(key="arch_macs").set_value(True).run()
     assert not at.exception
     from cnnviz.architecture.presets import build_preset
     from cnnviz.architecture.summary import summarize
     s = summarize(*build_preset("LeNet-5"))
     assert flops == fmt_int(s.total_flops) and metric(at, "MACs") == fmt_int(s.total_flops // 2)
-    assert at.dataframe[1].value["macs"].tolist() == [f // 2 for f in block_flops]
+    assert at.dataframe[1].value["MACs"].tolist() == [f // 2 for f in block_flops]
     assert _titled(at, "Where the MACs go") and _titled(at, "MACs, batch 1")

@@ -1,4 +1,5 @@
 """Architecture Lab in AppTest: metrics equal PyTorch's counts; builder edits; bad input names the field."""
+import json
 from functools import partial
 
 import torch.nn as nn
@@ -22,10 +23,34 @@ def test_presets_blocks_and_url_state():
     assert at.query_params["preset"] == "ConvNeXt block"
     block_table = at.dataframe[1].value
     std, dws = block_table.iloc[0], block_table.iloc[1]
-    assert std.params == 3 * 3 * 32 * 64 and dws.ratio_measured == dws.ratio_closed_form == round(1 / 64 + 1 / 9, 4)
+    assert std["Parameters"] == 3 * 3 * 32 * 64
+    assert dws["Parameter ratio"] == dws["Ratio (closed form)"] == round(1 / 64 + 1 / 9, 4)
     at.number_input(key="arch_groups").set_value(5).run()
     assert not at.exception
     assert any("groups" in shown(e.value) and "divisible" in shown(e.value) for e in at.error)
+
+
+def test_tables_show_readable_names_first_headers_in_words_and_numbers_with_separators():
+    """Issue 16: the per-layer table starts with the readable name ("block 3 · shortcut conv"), the module path
+    second; no table on the page has a snake_case header; counts stay numbers (they sort as numbers) and the grid
+    shows them with a thousands separator ("%,d": 884,736)."""
+    at = open_page({"preset": "Small ResNet"})
+    layers = at.dataframe[0]
+    df = layers.value
+    assert list(df.columns[:2]) == ["Layer", "Module"]
+    assert (df["Layer"].iloc[0], df["Module"].iloc[0]) == ("conv 1", "stem.0")
+    assert df["Module"][df["Layer"] == "block 3 · shortcut conv"].tolist() == ["layer3.shortcut.0"]
+    assert {"Output shape", "Parameters", "FLOPs", "Receptive field", "Activations (KiB)"} <= set(df.columns)
+    for table in at.dataframe:  # presets, block comparison, builder stack, builder report, compound scaling
+        assert not [c for c in table.value.columns if "_" in str(c)], list(table.value.columns)
+    formats = {k: v.get("type_config", {}).get("format") for k, v in json.loads(layers.proto.columns).items()}
+    assert formats["Parameters"] == formats["FLOPs"] == "%,d" and formats["Activations (KiB)"] == "%,.1f"
+    assert df["FLOPs"].dtype.kind == "i" and df["FLOPs"].max() > 1_000_000  # a large number, shown as 1,234,567
+    blocks = json.loads(at.dataframe[1].proto.columns)
+    assert blocks["Parameters"]["type_config"]["format"] == "%,d"
+    at.toggle(key="arch_macs").set_value(True).run()  # MACs: the compute column is renamed and halved
+    macs = at.dataframe[0].value
+    assert "FLOPs" not in macs and (macs["MACs"] * 2 - df["FLOPs"]).abs().max() <= 1
 
 
 def test_builder_actions_keep_a_valid_network_or_are_refused_and_undo_steps_back():

@@ -115,3 +115,14 @@ def test_sample_titles_read_as_class_and_number():
         for name in samples_for(info):
             cls = name.split("_")[-2]
             assert sample_title(name).startswith(f"{cls} · #")
+
+
+def test_model_select_labels_are_short_and_the_accuracy_is_said_apart():
+    """Issue 16: "TinyVGG on digits (96.9% val. accu…" was cut in presenter mode; the select box shows the short
+    name, the caption under the controls the accuracy (none for an upload, whose accuracy is unknown)."""
+    from cnnviz.inside.shipped import ModelInfo
+    info = ModelInfo("digits_TinyVGG", "TinyVGG", {}, "digits", ("0", "1"), 0.969359)
+    assert info.short == "TinyVGG · digits"
+    assert info.accuracy_text == "96.9% validation accuracy"
+    assert ModelInfo("up", "SmallResNet", {}, "shapes", ("a",), float("nan")).accuracy_text == ""
+    assert max(len(m.short) for m in list_models().values()) <= 24  # fits a third of a 1280 px presenter row
