@@ -244,6 +244,15 @@ def distill_restart(runner, key: str, cfg, kind: str = "distill", info=None) -> 
     st.session_state[key] = (runner.submit(cfg, owner=distill_owner(kind)), cfg.epochs if info is None else info)
 
 
+def job_notices(now: str, events: list, status) -> None:
+    """A background job's queue position while it waits, and its failure message (shown as text)."""
+    if now == "queued":
+        st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
+                f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
+    if events and isinstance(events[-1], Failed):
+        st.error(md_text(events[-1].message), icon=":material/error:")
+
+
 def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:
     """The distillation job's live panel: queue position, errors, epochs done and both students' curves
     (polled every 1.5 s while the job is queued or running)."""
@@ -254,11 +263,7 @@ def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:
             return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
         job, n_epochs = st.session_state[key]
         events, status = runner.poll(job), runner.status(job)
-        if now == "queued":
-            st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
-                    f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
-        if events and isinstance(events[-1], Failed):
-            st.error(md_text(events[-1].message), icon=":material/error:")
+        job_notices(now, events, status)
         fits = [e for e in events if isinstance(e, FitEvent)]
         end = events[-1].reason if events and isinstance(events[-1], Finished) else None
         st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")

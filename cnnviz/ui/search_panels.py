@@ -9,8 +9,7 @@ import streamlit as st
 from cnnviz.architecture.search import STRATEGIES, SearchConfig, SearchTrial, search_summary
 from cnnviz.errors import ConfigError
 from cnnviz.figures.search import search_figure
-from cnnviz.io.text import md_text
-from cnnviz.training.events import Failed, Finished
+from cnnviz.training.events import Finished
 from cnnviz.ui import jobs
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import show_chart, show_error
@@ -83,11 +82,7 @@ def search_panel(runner, key: str, state: str | None) -> None:
                            icon=":material/travel_explore:")
         job, cfg = st.session_state[key]
         events, status = runner.poll(job), runner.status(job)
-        if now == "queued":
-            st.info(f"Waiting for a free slot: number {status.queue_position} in the queue ({status.running_jobs} "
-                    f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
-        if events and isinstance(events[-1], Failed):
-            st.error(md_text(events[-1].message), icon=":material/error:")
+        jobs.job_notices(now, events, status)
         s = search_summary(events)
         end = events[-1].reason if events and isinstance(events[-1], Finished) else None
         trained = len(s["searched"]) + len(s["family"])
