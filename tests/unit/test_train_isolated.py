@@ -24,7 +24,10 @@ def children() -> list[int]:
     spares of runners that other tests in this worker process made (the app's runner keeps one for its life)."""
     pids = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        pids += [int(p) for p in (task / "children").read_text().split()]
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:  # that thread ended between the listing and the read (a CI run hit this)
+            continue
     def is_training(pid):
         try:
             return b"cnnviz.training.isolated" in Path(f"/proc/{pid}/cmdline").read_bytes()
