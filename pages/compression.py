@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import ConfigError
 from cnnviz.compression import fake_quantize, overall_sparsity, prunable_layers, prune_scores, quant_params
 from cnnviz.figures import compression as figs
+from cnnviz.inside.names import layer_titles
 from cnnviz.training import get_local_runner
 from cnnviz.ui import compression_panels, device_caption, PageState, show_chart, show_error
 from cnnviz.ui.compression_cache import baseline, curves, model as model_, pruned, quantized, teacher_accuracy
@@ -32,9 +33,10 @@ with qt:
                       "grid spans min…max with a zero point.")
     perch = c[2].toggle("Per channel", key=S.key("perch"), help="One scale per output channel instead of "
                         "one per layer: a finer grid for channels with small weights.")
-    layers = prunable_layers(model)
-    li = c[3].selectbox("Layer", range(len(layers)), format_func=lambda i: layers[i][0], key=S.key("layer"),
-                        help="Whose weights the histogram shows (every layer is quantized).")
+    layers, titles = prunable_layers(model), layer_titles(model)  # "block 1 · conv 2", not "features.3"
+    li = c[3].selectbox("Layer", range(len(layers)), format_func=lambda i: titles[layers[i][0]], key=S.key("layer"),
+                        help="Whose weights the histogram shows (every layer is quantized). Module path: "
+                        + ", ".join(f"{titles[n]} = {n}" for n, _ in layers) + ".")
     w = layers[li][1].weight.detach()
     st.session_state[S.key("ch")] = min(S["ch"], w.shape[0] - 1)  # a linked channel beyond this layer's
     ch = st.slider("Output channel drawn", 0, w.shape[0] - 1, key=S.key("ch"), help="Per-channel: each channel "
@@ -49,7 +51,7 @@ with qt:
     m[2].metric("Step (scale)", f"{p.scale[ch if perch else 0].item():.4g}", help="Distance between two levels.")
     m[3].metric("Largest error", f"{(shown_q - shown).abs().max().item():.4g}", help="At most half a step.")
     show_chart(figs.quant_histogram(shown, shown_q, p.levels(ch if perch else 0),
-                                         f"{layers[li][0]}" + (f", channel {ch}" if perch else "")), S.key("quant_fig"))
+                                         titles[layers[li][0]] + (f", channel {ch}" if perch else "")), S.key("quant_fig"))
 
 with pt:
     c = st.columns([3, 1])
@@ -68,7 +70,7 @@ with pt:
         c = st.columns(2)
         show_chart(figs.magnitude_histogram(prune_scores(model, struct), tau, "mean |w| of a channel"
                                            if struct else "|w|"), S.key("magnitude_fig"), c[0])
-        show_chart(figs.sparsity_figure(rows), S.key("sparsity_fig"), c[1])
+        show_chart(figs.sparsity_figure(rows, layer_titles(model)), S.key("sparsity_fig"), c[1])
     except ConfigError as err:
         show_error(err)
 

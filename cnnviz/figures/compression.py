@@ -51,10 +51,14 @@ def magnitude_histogram(abs_w, tau: float, title: str) -> go.Figure:
     return _layout(fig, "Magnitudes and the threshold τ", height=440, showlegend=False)
 
 
-def sparsity_figure(rows) -> go.Figure:
-    """rows: LayerSparsity records."""
-    fig = go.Figure(go.Bar(x=[r.name for r in rows], y=[r.fraction for r in rows], marker_color=B_COLOUR,
-                           text=[f"{r.fraction:.0%} of {r.total}" for r in rows], textposition="outside"))
+def sparsity_figure(rows, titles: dict[str, str] | None = None) -> go.Figure:
+    """rows: LayerSparsity records; titles: module path -> the readable name shown on the axis (the path is in
+    the hover)."""
+    titles = titles or {}
+    fig = go.Figure(go.Bar(x=[titles.get(r.name, r.name) for r in rows], y=[r.fraction for r in rows],
+                           marker_color=B_COLOUR, customdata=[r.name for r in rows],
+                           hovertemplate="%{x} (%{customdata})<br>%{y:.1%} zeroed<extra></extra>",
+                           text=[f"{r.fraction:.0%} of {r.total:,}" for r in rows], textposition="outside"))
     fig.update_yaxes(title="fraction of weights zeroed", range=[0, 1.15], tickformat=".0%")
     fig.update_xaxes(title="layer")
     return _layout(fig, "Sparsity per layer", height=440)

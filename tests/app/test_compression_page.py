@@ -41,6 +41,17 @@ def test_quantization_numbers_match_engine(page, trained):
     assert at.slider(key="compress_ch").max == 7  # one grid per output channel of features.0
 
 
+def test_layer_select_shows_readable_names_with_paths_in_help(page, trained):
+    """A student reads "conv 1", not "features.0"; the module path is still one hover away."""
+    from cnnviz.compression import prunable_layers
+    from cnnviz.inside.names import layer_titles
+    _, model = trained
+    sel = page.selectbox(key="compress_layer")
+    paths = [n for n, _ in prunable_layers(model)]
+    assert sel.options == [layer_titles(model)[n] for n in paths] and sel.options[0] == "conv 1"
+    assert not any("." in o for o in sel.options) and all(p in sel.help for p in paths)
+
+
 def test_pruning_numbers_match_engine(page, trained):
     ds, model = trained
     at = page

@@ -240,3 +240,16 @@ def test_distillation_runs_in_the_runners_child_process():
     here = []
     run_distill(cfg, here.append, threading.Event())
     assert child == here  # seeded: the child's numbers are this process's
+
+
+def test_sparsity_figure_names_layers_readably_with_the_path_in_the_hover():
+    from cnnviz.compression import prune_model, sparsity_per_layer
+    from cnnviz.figures.compression import sparsity_figure
+    from cnnviz.inside.names import layer_titles
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    rows = sparsity_per_layer(prune_model(model, 0.2))
+    bar = sparsity_figure(rows, layer_titles(model)).data[0]
+    assert list(bar.x) == ["conv 1", "linear 1"] and list(bar.customdata) == ["0", "3"]
+    assert [float(y) for y in bar.y] == [r.zeros / r.total for r in rows]
+    assert list(sparsity_figure(rows).data[0].x) == ["0", "3"]  # without titles: the paths, as before
