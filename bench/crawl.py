@@ -5,7 +5,7 @@
     crawl: <exceptions> exceptions, <truncated> truncated, <steps> steps, p95 <s> s
 
 ("truncated" counts every layout finding: cut or ellipsised text, a word broken over lines, content wider than
-the window, chart text under 16 px in presenter mode.)
+the window, chart text under 16 px and a main figure starting below 2/3 of the window's height in presenter mode.)
 
     python bench/crawl.py                                  # all 12 pages × both viewports
     python bench/crawl.py --pages conv_arithmetic --viewports present

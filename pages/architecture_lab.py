@@ -10,7 +10,8 @@ from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
 from cnnviz.training import get_local_runner
-from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, show_chart, show_error
+from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, columns, show_chart, \
+    show_error
 from cnnviz.ui import search_panels
 from cnnviz.ui.arithmetic_panels import macs_toggle
 
@@ -37,8 +38,9 @@ unit = "MACs" if macs else "FLOPs"
 presets_tab, blocks_tab, drawn_tab, build_tab, principles_tab, search_tab = st.tabs(
     ["Presets", "Block comparison", "Blocks drawn", "Builder + export", "Principles in numbers", "Search (NAS)"])
 with presets_tab:
-    name = st.selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
-    st.info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
+    c = columns([1, 2], [1, 1], vertical_alignment="bottom")  # presenter mode: room for the longest preset name
+    name = c[0].selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
+    c[1].info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
     summary = panels.layer_report(panels.preset_summary(name), S.key("preset_share_fig"), macs)
 
 with blocks_tab:

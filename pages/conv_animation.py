@@ -10,7 +10,7 @@ from cnnviz.animation.nd import ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS
 from cnnviz.animation.padding_modes import PAD_MODES_BOUNDS, PAD_MODES_DEFAULTS
 from cnnviz.figures.animation import SPEED_MS
 from cnnviz.geometry.arithmetic import PADDING_MODES
-from cnnviz.ui import PageState, animation_tabs as tabs, show_error
+from cnnviz.ui import PageState, animation_tabs as tabs, columns, show_error
 
 S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS,
               options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES, m1=PADDING_MODES,
@@ -26,7 +26,7 @@ st.caption("Press Play: the window slides over the input, multiplies, adds up an
 S.show_notices()
 
 
-c = st.columns([2, 2, 2, 2])
+c = columns([2, 2, 2, 2], [3, 2, 2, 3])  # presenter mode: the three input kinds on one line
 source = c[0].radio("Input", INPUT_SOURCES, key=S.key("source"), horizontal=True,
                     help="A handwritten digit (scikit-learn, 8×8), seeded random integers, or numbers you type.")
 if source == "digit":
@@ -47,9 +47,9 @@ except ConfigError as err:
 conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab = st.tabs(
     ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Padding modes", "Pitfalls"])
 with conv_tab:
-    c = st.columns([3, 2, 2, 2, 3, 2, 3, 2])
+    c = columns([3, 2, 2, 2, 3, 2, 3, 2], [2.5, 3, 2, 2, 3, 1.5, 3.5, 2])  # presenter mode: labels on one line
     preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
-                            help="A preset to start from; edit its numbers in the table below.")
+                            help="A preset to start from; click a cell of the table below to type a weight.")
     fixed = preset in ("sobel x", "sobel y", "sharpen")
     ksize = c[1].number_input("Kernel size", 1, 7, key=S.key("ksize"), disabled=fixed,
                               help="k×k (Sobel and sharpen are 3×3 by definition).")
@@ -66,7 +66,8 @@ with conv_tab:
     with left:
         k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
         weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
-        st.caption("Kernel weights: click a cell to type a number.")
+        if not st.session_state.get("presenter_on"):  # on a projector the figure comes first: the hint is in Kernel's help
+            st.caption("Kernel weights: click a cell to type a number.")
     tabs.animate(S, lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)
 
 with pool_tab:

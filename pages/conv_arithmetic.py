@@ -10,7 +10,7 @@ from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
 from cnnviz.geometry.formulas import (conv_output_formulas, conv_params_formula, pool_output_formulas,
                                      receptive_field_formula)
 from cnnviz.geometry.specs import ConvSpec, PoolSpec
-from cnnviz.ui import (PageState, arithmetic_panels as panels, axis_inputs, fmt_int, show_chart, show_error,
+from cnnviz.ui import (PageState, arithmetic_panels as panels, axis_inputs, columns, fmt_int, show_chart, show_error,
                        show_formulas)
 
 V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
@@ -29,7 +29,7 @@ st.caption("How big is the output, how many weights, how much compute? Move a co
            "computed by the engine and checked against PyTorch.")
 S.show_notices()
 
-c = st.columns([2, 1, 3, 3])  # presenter mode: room for the whole toggle label
+c = columns([2, 1, 3, 3], [3, 2, 3, 4])  # presenter mode: "1-D 2-D 3-D" and "Input channels" on one line
 dims = c[0].radio("Dimensions", (1, 2, 3), key=S.key("dims"), horizontal=True, format_func=lambda n: f"{n}-D",
                   help="1-D for sequences (audio, text), 2-D for images, 3-D for video or volumes.")
 cin = c[1].number_input("Input channels", 1, 512, key=S.key("cin"), help="C_in: e.g. 3 for an RGB image.")

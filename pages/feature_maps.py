@@ -28,7 +28,7 @@ st.caption("Run one image through a trained network and look inside: every layer
 S.show_notices()
 c = st.columns([3, 3, 2])
 key = c[0].selectbox("Model", (*MODELS, UPLOAD), key=S.key("model"), help="A model shipped with cnnviz (its "
-                     "validation accuracy is under the controls), or your own checkpoint (Training Lab file or a "
+                     "validation accuracy is under this box), or your own checkpoint (Training Lab file or a "
                      "state_dict of a cnnviz model).",
                      format_func=lambda k: MODELS[k].short if k in MODELS else "Upload a checkpoint")
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=SOURCE_LABELS.get,
@@ -38,7 +38,7 @@ try:
         model, info = uploaded_model(*checkpoint_upload(c[0], "feat_ckpt", "look inside your own model"))
     else:
         model, info = load(key)
-    model_caption(model, info)
+    model_caption(model, info, where=c[0])
     data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
                         "Centre-cropped to a square and resized to the model's input size.")
     invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "

@@ -59,7 +59,7 @@ if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     st.text("No model was trained in this session yet: showing a shipped model.")
 c = st.columns([5, 5, 4])  # the last column holds two metrics side by side ("100.0%" whole)
 choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
-key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped (validation accuracy under the controls), "
+key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped (validation accuracy under this box), "
                      "trained in the Training Lab this session, or a checkpoint file.",
                      format_func=lambda k: MODELS[k].short if k in MODELS else
                      {TRAINED: "Your Training Lab model", UPLOAD: "Upload a checkpoint"}[k])
@@ -72,7 +72,7 @@ try:
     if key == UPLOAD:
         ckpt = checkpoint_upload(c[0], "net_ckpt", "explore your own model")[0]
     model, info = get_model(key, ckpt, before)
-    model_caption(model, info, untrained=before)
+    model_caption(model, info, untrained=before, where=c[0])
     data, drawing = None, ()
     if src == "draw":
         with c[1]:

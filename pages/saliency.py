@@ -26,13 +26,13 @@ st.caption("Which input pixels does the decision depend on? Seven attribution me
 S.show_notices()
 c = st.columns([3, 3, 2])
 key = c[0].selectbox("Model", tuple(MODELS), key=S.key("model"), format_func=lambda k: MODELS[k].short,
-                     help="A trained model shipped with cnnviz (its validation accuracy is under the controls).")
+                     help="A trained model shipped with cnnviz (its validation accuracy is under this box).")
 model, info = load(key)
-model_caption(model, info)
+model_caption(model, info, where=c[0])
 src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
                  help="A shipped sample, an image from the validation set, or your own file.")
 data = image_picker(S, c[1], src, list(samples_for(info)), "sal_img", "Resized to the model's input.")
-invert = c[2].toggle("Invert colours", key=S.key("invert"), help="For a dark drawing on white paper (digits).")
+invert = c[0].toggle("Invert colours", key=S.key("invert"), help="For a dark drawing on white paper (digits).")
 which = c[2].radio("Explain", ("predicted", "chosen"), key=S.key("which"), horizontal=True,
                    help="The class the model predicts, or any class you pick.")
 st.session_state[S.key("cls")] = min(S["cls"], len(info.classes) - 1)

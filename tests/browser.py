@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never `playwright install`
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# How long a browser test waits for the app (ms). Generous on purpose: a cold server imports torch and captum, and a
+# clean-clone CI run beside a second suite (load average above 20 on 2 cores) took over 90 s for a first page. A
+# passing test never waits this long; a broken one fails after it (e2e tests get a 600 s pytest timeout, conftest).
+E2E_WAIT_MS = 240_000
 # How many points the Training Lab's loss curve has (0 before it is drawn): the page's progress, as a browser sees it.
 LOSS_POINTS = """() => {
   const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];

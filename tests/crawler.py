@@ -1,7 +1,7 @@
 """A crawler of the real app in a real browser (issue 16): load a page, operate every control once or more and,
 after every step, collect what a presenter would be embarrassed by: a traceback (``stException``), cut text
 (an ellipsis, text wider than its box, a word broken over two lines), a page wider than the window, and in
-presenter mode (``?present=1``) chart text under 16 px. A select box's chosen value counts as text: it is an
+presenter mode (``?present=1``) chart text under 16 px and, as the page opens, a main figure below the fold. A select box's chosen value counts as text: it is an
 ``<input>``'s value in Streamlit 1.67, measured in the input's font against its box. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
 the server start-up and the chromium flags come from tests/browser.py.
 
@@ -220,6 +220,17 @@ CHECK_JS = r"""([present, minFont]) => {
   return found;
 }"""
 
+# Presenter mode, as the page opens: the page's main figure starts in the top FOLD_SHARE of the window, so a
+# projector shows at least a third of the window's height of it without scrolling. The main figure is the first
+# chart, or MAIN_FIGURE's element where the page's result is not a chart (Conv Arithmetic's four numbers).
+# None when the page shows neither as it opens (Home, Lessons, Quiz).
+FOLD_SHARE = 2 / 3
+MAIN_FIGURE = {"conv_arithmetic": "[data-testid=stMetric]"}
+FOLD_JS = """(sel) => {
+  const el = [...document.querySelectorAll(sel)].find(p => p.offsetParent !== null);
+  return el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null;
+}"""
+
 EXCEPTIONS_JS = """() => [...document.querySelectorAll('[data-testid=stException]')]
   .filter(e => e.offsetParent !== null).map(e => e.innerText.replace(/\\s+/g, ' ').trim().slice(0, 300))"""
 
@@ -229,6 +240,7 @@ class Finding:
     page: str
     viewport: str
     kind: str        # exception | label | button | tab | metric | select | nav | heading | ... | page-width | chart-font
+    #                  | fold (presenter mode: the main figure starts below FOLD_SHARE of the window)
     text: str
     detail: str
     step: int
@@ -321,6 +333,11 @@ class Crawler:
             wait_idle(page, timeout=180, settle=1.0)
             res.step_times.append(("load", time.time() - t0))
             check("page loaded")
+            if vp["present"]:
+                top = page.evaluate(FOLD_JS, MAIN_FIGURE.get(name, ".js-plotly-plot"))
+                if top is not None and top > FOLD_SHARE * vp["height"]:
+                    res.truncated.append(Finding(name, viewport, "fold", "main figure below the fold",
+                                                 f"first chart starts at {top} px of {vp['height']}", 0, "page loaded"))
             shot = self.shots / f"{name}-{viewport}.png"
             page.screenshot(path=str(shot), full_page=False)
             res.screenshot = str(shot)

@@ -94,12 +94,13 @@ def layer_report(report, key: str, macs: bool = False):
                 help=f"{total:,} for one input ({'FLOPs / 2' if macs else '2 per multiply-add'})")
     m[2].metric("Output shape", "×".join(map(str, s.out_shape)), help="Without the batch axis")
     m[3].metric("Activation memory", fmt_bytes(s.activation_bytes), help="All layer outputs for one input, float32")
+    # the picture first (a projector shows it without scrolling), then the table with every layer's numbers
+    flops = [(k, as_compute(v, macs)) for k, v in share(s.rows, "flops")]
+    show_chart(share_figure(share(s.rows, "params"), flops, "MACs" if macs else "FLOPs"), key)
     table(tables.layer_rows(s, titles, macs), tables.layer_formats(macs), height=min(420, 36 * len(s.rows) + 40))
     if s.other_flops or s.other_params:
         st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
                    f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
-    flops = [(k, as_compute(v, macs)) for k, v in share(s.rows, "flops")]
-    show_chart(share_figure(share(s.rows, "params"), flops, "MACs" if macs else "FLOPs"), key)
     return s
 
 

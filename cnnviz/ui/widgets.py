@@ -152,24 +152,25 @@ def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):
     return (where or st).plotly_chart(fig, width=width, key=key, **kwargs)
 
 
-def device_caption(device=None, note: str = "") -> None:
+def device_caption(device=None, note: str = "", where=None) -> None:
     """"Ran on CPU" / "Ran on CUDA (NVIDIA …)": ``device`` a torch.device, a model (its device) or a string a
-    job reported; default the device policy's choice."""
+    job reported; default the device policy's choice. ``where``: a column or container (default the page)."""
     import torch
     from cnnviz.device import describe, model_device, pick_device
     if isinstance(device, torch.nn.Module):
         device = model_device(device)
     text = device if isinstance(device, str) and not device.startswith(("cpu", "cuda")) else describe(
         device if device is not None else pick_device())
-    st.caption(f"Ran on {text}." + (f" {note}" if note else ""))
+    (where or st).caption(f"Ran on {text}." + (f" {note}" if note else ""))
 
 
-def model_caption(model, info, untrained: bool = False) -> None:
+def model_caption(model, info, untrained: bool = False, where=None) -> None:
     """Under a model select box (which shows only ``TinyVGG · digits``, short enough for presenter mode): the
     device and the model's validation accuracy, "Ran on CPU. TinyVGG · digits: 96.9% validation accuracy.";
-    ``untrained``: the same layers with random weights, the accuracy is the trained model's."""
+    ``untrained``: the same layers with random weights, the accuracy is the trained model's. ``where``: the select
+    box's column (the caption then takes no row of its own)."""
     acc = info.accuracy_text
     if untrained:
-        device_caption(model, f"{info.short} with random weights" + (f" (trained: {acc})." if acc else "."))
+        device_caption(model, f"{info.short} with random weights" + (f" (trained: {acc})." if acc else "."), where)
     else:
-        device_caption(model, f"{info.short}: {acc}." if acc else "")
+        device_caption(model, f"{info.short}: {acc}." if acc else "", where)

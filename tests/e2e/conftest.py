@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import start_server, stop_server
+from browser import E2E_WAIT_MS, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -23,7 +23,7 @@ def server():
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     pg = context.new_page()
-    pg.set_default_timeout(90_000)  # a cold server imports torch + captum: slow on a busy 2-core box
+    pg.set_default_timeout(E2E_WAIT_MS)  # a cold server imports torch + captum: slow on a busy 2-core box
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -47,3 +47,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.path.parts and item.get_closest_marker("flaky") is None:  # a test's own marker wins
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+        if "e2e" in item.path.parts and item.get_closest_marker("timeout") is None:  # room for E2E_WAIT_MS
+            item.add_marker(pytest.mark.timeout(600))

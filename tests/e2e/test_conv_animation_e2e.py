@@ -1,6 +1,7 @@
 """Convolution Animation in chromium: press Play and the highlighted output cell and the readout above the grids
 move (read from plotly's state)."""
 import os
+from browser import E2E_WAIT_MS
 
 CELL = """() => {
   const el = document.querySelector('.js-plotly-plot');
@@ -13,7 +14,7 @@ CELL = """() => {
 
 def test_play_moves_the_output_cell(server, page):
     page.goto(f"{server}/conv_animation")
-    page.wait_for_function(f"({CELL})() !== null", timeout=90_000)  # first render builds 80 frames
+    page.wait_for_function(f"({CELL})() !== null", timeout=E2E_WAIT_MS)  # first render builds 80 frames
     x0, y0, active0, title0 = page.evaluate(CELL)
     assert active0 == 0 and "Step 1 of 64" in title0
     if os.environ.get("CNNVIZ_SCREENSHOTS"):

@@ -1,5 +1,6 @@
 """Open the Conv Arithmetic page in chromium, change the kernel size, see the output size change."""
 import os
+from browser import E2E_WAIT_MS
 
 
 def metric_values(page):
@@ -8,7 +9,7 @@ def metric_values(page):
 
 def wait_for_metric(page, text):
     page.wait_for_function("t => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-                           ".some(e => e.innerText.trim() === t)", arg=text, timeout=90_000, polling=250)
+                           ".some(e => e.innerText.trim() === t)", arg=text, timeout=E2E_WAIT_MS, polling=250)
 
 
 def test_first_visit_by_deep_link_gets_the_app_shell(server, page):
@@ -29,7 +30,7 @@ def test_kernel_size_changes_output(server, page):
     wait_for_metric(page, "8×5×5")
     assert metric_values(page)[0] == "8×5×5"
     page.wait_for_function("() => window.location.search.includes('k=5')", polling=250)  # written at run end
-    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=E2E_WAIT_MS)
     if os.environ.get("CNNVIZ_SCREENSHOTS"):
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/conv_arithmetic.png", full_page=True)
 
@@ -43,6 +44,6 @@ def test_pasted_link_reproduces_state(server, page):
 
 def test_bad_combination_shows_error_not_traceback(server, page):
     page.goto(f"{server}/conv_arithmetic?groups=2")
-    page.get_by_test_id("stAlert").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stAlert").first.wait_for(timeout=E2E_WAIT_MS)
     assert "divisible by groups" in page.get_by_test_id("stAlert").first.inner_text()
     assert page.get_by_test_id("stException").count() == 0

@@ -1,6 +1,6 @@
 """A fresh server (a restart, or the replica a student fails over to) reached first by deep links, several at
 once: every page comes up through app.py's navigation, none with an error."""
-from browser import start_server, stop_server
+from browser import E2E_WAIT_MS, start_server, stop_server
 
 PAGES = ("training_lab", "architecture_lab?preset=LeNet-5", "conv_animation", "lessons")
 
@@ -14,7 +14,7 @@ def test_first_visitors_by_deep_links_at_once_get_the_app(browser):
         contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in PAGES]
         pages = [c.new_page() for c in contexts]
         for page, path in zip(pages, PAGES):  # all four sessions start before any has finished its first run
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(E2E_WAIT_MS)
             page.goto(f"{url}/{path}", wait_until="commit")
         for page in pages:
             nav = page.get_by_test_id("stSidebarNav")

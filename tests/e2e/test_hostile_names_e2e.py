@@ -5,6 +5,7 @@ import io
 import torch
 
 from cnnviz.inside.shipped import load_model
+from browser import E2E_WAIT_MS
 
 HOSTILE = ('<img src=x onerror="window.pwned=1">',
            "**bold** [link](javascript:window.pwned=2) $x$",
@@ -24,7 +25,7 @@ def test_hostile_class_names_render_as_text(server, page, tmp_path):
     page.goto(f"{server}/feature_maps?model=upload&src=validation&idx=0")
     page.locator("input[type=file]").first.set_input_files(str(hostile_checkpoint(tmp_path / "evil.pt")))
     page.get_by_test_id("stMetricValue").first.wait_for()
-    page.wait_for_function("() => document.querySelectorAll('.ytick text').length >= 3", timeout=90_000)
+    page.wait_for_function("() => document.querySelectorAll('.ytick text').length >= 3", timeout=E2E_WAIT_MS)
     page.wait_for_timeout(1000)  # let every element of the run arrive (a script would have run by now)
 
     assert page.evaluate("() => window.pwned") is None

@@ -1,6 +1,7 @@
 """Feature Maps and Saliency in chromium: upload an image through the file uploader and see the maps."""
 import os
 from pathlib import Path
+from browser import E2E_WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "samples" / "shapes_triangle_0.png"
@@ -8,11 +9,11 @@ SAMPLE = ROOT / "assets" / "samples" / "shapes_triangle_0.png"
 
 def wait_for_metric(page, text):
     page.wait_for_function("t => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-                           ".some(e => e.innerText === t)", arg=text, timeout=120_000)
+                           ".some(e => e.innerText === t)", arg=text, timeout=E2E_WAIT_MS)
 
 
 def test_upload_image_shows_feature_maps(server, page):
-    page.set_default_timeout(120_000)  # the first visit imports torch and captum on a busy machine
+    page.set_default_timeout(E2E_WAIT_MS)  # the first visit imports torch and captum on a busy machine
     page.goto(f"{server}/feature_maps?model=shapes_TinyVGG&src=upload")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.wait_for(state="attached")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(SAMPLE))
@@ -25,7 +26,7 @@ def test_upload_image_shows_feature_maps(server, page):
 
 
 def test_saliency_page_shows_every_method(server, page):
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(E2E_WAIT_MS)
     page.goto(f"{server}/saliency?model=shapes_TinyVGG&src=upload")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.wait_for(state="attached")
     page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(SAMPLE))

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+from browser import E2E_WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 if "pages/metrics_losses.py" not in (ROOT / "app.py").read_text():
@@ -14,7 +15,7 @@ IOU_IS = "(v) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m
 
 def test_moving_box_a_changes_iou(server, page):
     page.goto(f"{server}/metrics_losses")
-    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=120_000)  # a cold server imports torch first
+    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=E2E_WAIT_MS)  # a cold server imports torch first
     page.wait_for_function(IOU_IS, arg="0.154")  # A = (15, 20, 55, 55), B = (35, 35, 75, 75): 400 / 2600
     slider = page.get_by_role("slider").first     # "A: left edge x1"
     slider.focus()

@@ -1,6 +1,7 @@
 """Network Explorer in chromium: click a thumbnail and see that neuron's arithmetic; draw a stroke on the canvas
 and see the prediction follow the drawing."""
 import os
+from browser import E2E_WAIT_MS
 
 # Page pixel of the overview's thumbnail marker [column, channel] (the markers trace carries customdata; _fullData
 # holds the decoded coordinates, data the typed-array encoding plotly sends).
@@ -26,7 +27,7 @@ def shot(page, name):
 
 
 def test_click_a_thumbnail_shows_its_arithmetic(server, page):
-    page.set_default_timeout(120_000)  # a cold server imports torch on a busy machine
+    page.set_default_timeout(E2E_WAIT_MS)  # a cold server imports torch on a busy machine
     page.goto(f"{server}/network_explorer?model=shapes_TinyVGG")
     page.wait_for_function(READY)
     shot(page, "network_explorer.png")
@@ -41,7 +42,7 @@ def test_click_a_thumbnail_shows_its_arithmetic(server, page):
 
 
 def test_drawing_a_stroke_changes_the_prediction(server, page):
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(E2E_WAIT_MS)
     page.goto(f"{server}/network_explorer?model=digits_TinyVGG&src=draw")
     page.wait_for_function(READY)
     before = page.evaluate(METRIC, "Probability")
