@@ -209,7 +209,7 @@ def test_a_killed_worker_resumes_from_its_checkpoint(make):
     attempts = runner.store.attempts(job)
     assert len(attempts) == 2 and attempts[1][0] != pid
     assert isinstance(events[-1], Finished) and events[-1].reason == "done", events[-1]
-    assert [e.epoch for e in events if isinstance(e, Evaluation)] == list(range(1, EPOCHS + 1))  # epoch 1 once, then resumed
+    assert [e.epoch for e in events if isinstance(e, Evaluation)] == [1, 2, 3]  # epoch 1 once, then resumed
     resumed = [e.step for e in events[events.index(next(e for e in events if isinstance(e, Checkpoint))) + 1:]
                if isinstance(e, Progress)]
     assert min(resumed) > 8  # the second attempt started after the checkpoint of step 8
