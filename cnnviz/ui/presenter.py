@@ -11,17 +11,15 @@ PRESENTER_CSS = """<style>
 .st-key-presenter_toggle { position: fixed !important; top: 0.5rem; right: 1.5rem; z-index: 999990; width: auto !important;
   background: #fff; padding: 0.2rem 0.6rem; border-radius: 0.5rem; box-shadow: 0 1px 6px rgba(0,0,0,.25); }
 .st-key-presenter_toggle [data-testid="stMarkdownContainer"] p { font-size: 1.2rem !important; }
-h1 { padding: 0.25rem 0 0.5rem !important; }
 [data-testid="stElementContainer"]:has(h1) + [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) {
   display: none !important; }
 [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
-h1 { font-size: 3rem !important; font-weight: 800 !important; color: #000 !important; }
+h1 { font-size: 3rem !important; font-weight: 800 !important; color: #000 !important; padding: 0.25rem 0 0.5rem !important; }
 h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #000 !important; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p {
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, [data-testid="stAlert"] p {
   font-size: 1.9rem !important; line-height: 1.35 !important; color: #000 !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] [data-testid="stMarkdownContainer"] p {
-  color: #111 !important; }
+  font-size: 1.5rem !important; line-height: 1.3 !important; color: #111 !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
 [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
   font-size: 3.2rem !important; font-weight: 800 !important; line-height: 1.15 !important; color: #000 !important; }
@@ -29,8 +27,6 @@ h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #
 /* controls: still twice the normal size, but one line per label in a row of four or five */
 [data-testid="stWidgetLabel"] p, [data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p {
   font-size: 1.6rem !important; line-height: 1.25 !important; }
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] [data-testid="stMarkdownContainer"] p {
-  font-size: 1.5rem !important; line-height: 1.3 !important; }
 .katex { font-size: 2.0em !important; color: #000 !important; }
 code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
 input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
