@@ -10,7 +10,7 @@ from cnnviz.animation.nd import ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS
 from cnnviz.animation.padding_modes import PAD_MODES_BOUNDS, PAD_MODES_DEFAULTS
 from cnnviz.figures.animation import SPEED_MS
 from cnnviz.geometry.arithmetic import PADDING_MODES
-from cnnviz.ui import PageState, animation_tabs as tabs, columns, show_error
+from cnnviz.ui import PageState, animation_tabs as tabs, columns, presenting, show_error
 
 S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS,
               options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES, m1=PADDING_MODES,
@@ -66,7 +66,7 @@ with conv_tab:
     with left:
         k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
         weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
-        if not st.session_state.get("presenter_on"):  # on a projector the figure comes first: the hint is in Kernel's help
+        if not presenting():  # on a projector the figure comes first: the hint is in Kernel's help
             st.caption("Kernel weights: click a cell to type a number.")
     tabs.animate(S, lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)
 

@@ -42,6 +42,11 @@ input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !import
 PAGE_CSS = """<style>[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }</style>"""
 
 
+def presenting() -> bool:
+    """Whether this session is in presenter mode now (after ``presenter_mode()`` ran at the top of the page)."""
+    return bool(st.session_state.get("presenter_on"))
+
+
 def presenter_mode() -> bool:
     """Presenter mode for a projector (``?present=1`` or the toggle): large fonts, high contrast, sidebar
     hidden. Call once at the top of every page; returns whether it is on. The choice follows the session
@@ -70,7 +75,7 @@ def columns(spec, present_spec=None, where=None, **kwargs):
     """``st.columns(spec)``, or ``present_spec`` in presenter mode (fonts twice as large: fewer or wider columns
     keep whole labels at 1280 px); ``present_spec=1`` stacks them in ``where``, a container, column or tab
     (default ``st``)."""
-    on = st.session_state.get("presenter_on") and present_spec is not None
+    on = presenting() and present_spec is not None
     if on and present_spec == 1:  # one under the other, in ``where`` itself
         return [where or st] * (spec if isinstance(spec, int) else len(spec))
     return (where or st).columns(present_spec if on else spec, **kwargs)

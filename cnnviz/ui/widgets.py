@@ -8,6 +8,7 @@ import streamlit as st
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.formulas import Formula
 from cnnviz.io.text import notice
+from cnnviz.ui.presenter import presenting
 from cnnviz.ui.state import PageState
 
 
@@ -147,7 +148,7 @@ def presenter_fonts(fig, size: int = 18, min_size: int = 16):
 def show_chart(fig, key: str, where=None, width: str = "stretch", **kwargs):
     """Every chart of the app goes through here: a stable, unique ``key`` (no duplicate auto IDs) and, in
     presenter mode, fonts of at least 16 px. ``where`` is a column or container (default: ``st``)."""
-    if st.session_state.get("presenter_on"):
+    if presenting():
         fig = presenter_fonts(fig)
     return (where or st).plotly_chart(fig, width=width, key=key, **kwargs)
 

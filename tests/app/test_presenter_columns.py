@@ -31,3 +31,28 @@ def test_presenter_layout_widens_and_stacks():
     at = layout(True)
     assert [c.weight for c in at.columns] == [0.5, 0.5]  # no pair inside: the metrics stack
     assert [m.label for m in at.columns[1].metric] == ["Prediction", "Probability"]
+
+
+def _mode_script():
+    import streamlit as st
+    from cnnviz.ui import presenter_mode, presenting
+    on = presenter_mode()
+    st.metric("presenting", str(presenting()))
+    st.metric("returned", str(on))
+
+
+def test_presenting_follows_the_link_and_the_toggle():
+    at = AppTest.from_function(_mode_script, default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    assert [m.value for m in at.metric] == ["True", "True"]
+    at.toggle(key="presenter_toggle").set_value(False).run()
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["False", "False"]
+    assert "present" not in at.query_params  # the link no longer opens in presenter mode
+
+
+def test_presenting_is_off_without_the_link():
+    at = AppTest.from_function(_mode_script, default_timeout=60)
+    at.run()
+    assert [m.value for m in at.metric] == ["False", "False"]
