@@ -1,0 +1,39 @@
+"""The crawler's layout check (tests/crawler.CHECK_JS) on hand-made HTML in chromium: a word cut mid-word is a
+finding, a line that ends after a hyphen ("multi-" / "channel") is not — so a finding means a cut word."""
+import pytest
+
+from crawler import CHECK_JS
+
+CAPTION = ('<div data-testid="stCaptionContainer" style="font: 16px monospace; width: {width}; {extra}">'
+           '{text}</div>')
+
+
+@pytest.fixture
+def check(browser):
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+
+    def run(**kw):
+        page.set_content("<body>" + CAPTION.format(**kw) + "</body>")
+        lines = page.evaluate("""() => { const n = document.querySelector('div').firstChild, r = document.createRange();
+            r.selectNodeContents(n); return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size; }""")
+        return lines, page.evaluate(CHECK_JS, [False, 16])
+    yield run
+    page.close()
+
+
+def test_a_line_ending_after_a_hyphen_is_not_a_cut_word(check):
+    lines, found = check(text="aaaa multi-channel", width="12ch", extra="")
+    assert lines == 2  # "aaaa multi-" then "channel": the break this case is about happened
+    assert found == []
+
+
+def test_a_word_broken_mid_word_is_found(check):
+    lines, found = check(text="Convolution", width="6ch", extra="word-break: break-all")
+    assert lines == 2  # "Convol" / "ution"
+    assert [(f["kind"], f["detail"]) for f in found] == [("caption", 'word "Convolution" broken across lines')]
+
+
+def test_a_cut_part_of_a_hyphenated_word_is_still_found(check):
+    lines, found = check(text="multi-channel", width="5ch", extra="word-break: break-all")
+    assert lines == 3  # "multi" / "-chan" / "nel"
+    assert [f["detail"] for f in found] == ['word "channel" broken across lines']
