@@ -46,8 +46,11 @@ RUNNING_JS = """() => {
 }"""
 
 # Visible controls: [{kind, label, idx, n}] (idx: among visible controls of that kind and label; n: options).
+# Visible means laid out and not skipped: a collapsed st.expander keeps its content in the DOM, with a size and an
+# offsetParent, but Chromium skips rendering it (a closed <details>), so checkVisibility() is false there; without
+# it the crawler found those controls with an empty label and waited 30 s on each of their actions.
 CONTROLS_JS = r"""() => {
-  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0 && e.checkVisibility();
   const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
   const out = [], seen = {};
   const add = (kind, label, el, n) => {
@@ -78,7 +81,7 @@ CONTROLS_JS = r"""() => {
 # Mark the control (kind, label, idx) with data-crawl-target so that Python can locate it; false if gone.
 MARK_JS = r"""([kind, label, idx]) => {
   document.querySelectorAll('[data-crawl-target]').forEach(e => e.removeAttribute('data-crawl-target'));
-  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0 && e.checkVisibility();
   const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
   const sel = {selectbox: '[data-testid=stSelectbox]', radio: '[data-testid=stRadio]',
                buttongroup: '[data-testid=stButtonGroup]', toggle: '[data-testid=stCheckbox]',
@@ -102,7 +105,7 @@ MARK_JS = r"""([kind, label, idx]) => {
 # Layout findings: [{kind, text, detail}].
 CHECK_JS = r"""([present, minFont]) => {
   const found = [];
-  const vis = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+  const vis = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0 && e.checkVisibility();
   const short = s => s.replace(/\s+/g, ' ').trim().slice(0, 80);
   const groups = {
     label: '[data-testid=stWidgetLabel]', button: '[data-testid=stButton] button, [data-testid=stDownloadButton] button, [data-testid=stFormSubmitButton] button, [data-testid=stButtonGroup] button',
@@ -411,12 +414,16 @@ class Crawler:
                 return k[:self.max_options] if self.max_options else k
             options.nth(opt).click()
         elif kind == "radio":
+            if w.locator("input").nth(opt).is_disabled():
+                raise LookupError("option disabled")
             w.locator("[role=radiogroup] label").nth(opt).click()
         elif kind == "buttongroup":
             w.locator("button").nth(opt).click()
         elif kind == "tabs":
             w.locator("[role=tablist]").first.locator("[role=tab]").nth(opt).click()
         elif kind == "toggle":
+            if w.locator("input").first.is_disabled():
+                raise LookupError("toggle disabled")
             w.locator("label").first.click()
         elif kind == "expander":
             w.locator("summary").first.click()
@@ -424,6 +431,8 @@ class Crawler:
             w.locator("button").first.click()
         elif kind == "number":
             inp = w.locator("input").first
+            if inp.is_disabled():  # e.g. the builder's Kernel for a layer that has none: fill() would wait 30 s
+                raise LookupError("number input disabled")
             lo, hi, step = (inp.get_attribute(a) for a in ("min", "max", "step"))
             if lo is not None and hi is not None and lo != "" and hi != "":
                 lo_f, hi_f = float(lo), float(hi)
@@ -441,6 +450,8 @@ class Crawler:
                 b.click()
         elif kind == "slider":
             s = w.get_by_role("slider").first
+            if s.get_attribute("aria-disabled") == "true":
+                raise LookupError("slider disabled")
             if opt == "middle":
                 track = w.locator("[data-baseweb=slider]").first
                 box = (track if track.count() else s).bounding_box()

@@ -2,7 +2,7 @@
 finding, a line that ends after a hyphen ("multi-" / "channel") is not — so a finding means a cut word."""
 import pytest
 
-from crawler import CHECK_JS
+from crawler import CHECK_JS, CONTROLS_JS
 
 CAPTION = ('<div data-testid="stCaptionContainer" style="font: 16px monospace; width: {width}; {extra}">'
            '{text}</div>')
@@ -37,3 +37,16 @@ def test_a_cut_part_of_a_hyphenated_word_is_still_found(check):
     lines, found = check(text="multi-channel", width="5ch", extra="word-break: break-all")
     assert lines == 3  # "multi" / "-chan" / "nel"
     assert [f["detail"] for f in found] == ['word "channel" broken across lines']
+
+
+def test_controls_in_a_collapsed_expander_are_not_listed(browser):
+    """Streamlit keeps a collapsed expander's content in the DOM with a size; the crawler must not try to operate
+    it (it found such controls with an empty label and waited 30 s on each action)."""
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    number = ('<div data-testid="stNumberInput"><div data-testid="stWidgetLabel">{0}</div>'
+              '<input type="number" value="1"></div>')
+    page.set_content(f"<details><summary>More</summary>{number.format('Hidden k')}</details>"
+                     f"<details open><summary>Shown</summary>{number.format('Shown k')}</details>{number.format('Top k')}")
+    found = [(c["kind"], c["label"]) for c in page.evaluate(CONTROLS_JS)]
+    page.close()
+    assert found == [("number", "Shown k"), ("number", "Top k")]
