@@ -61,6 +61,14 @@ CHECKPOINT_MAX_RATIO = 20                  # uncompressed / compressed size of o
 CHECKPOINT_RATIO_MIN_BYTES = 64 * 1024
 CHECKPOINT_JSON_CHARS = 256 * 1024         # each JSON field (spec, config, extra): 1000 class names fit
 
+# --- the same file limits as Streamlit's (whole MiB): each uploader's max_upload_size makes the browser refuse a
+# larger file before sending it (and its drop zone says "5MB per file", not Streamlit's default 200); the server's
+# own cap, server.maxUploadSize in .streamlit/config.toml, is the largest of them (a test keeps them equal)
+IMAGE_UPLOAD_MB = IMAGE_FILE_BYTES // MiB
+ZIP_UPLOAD_MB = ZIP_FILE_BYTES // MiB
+CHECKPOINT_UPLOAD_MB = CHECKPOINT_FILE_BYTES // MiB
+SERVER_UPLOAD_MB = max(IMAGE_UPLOAD_MB, ZIP_UPLOAD_MB, CHECKPOINT_UPLOAD_MB)
+
 # --- what a checkpoint's spec may declare (checked before any module is built)
 SPEC_IN_CHANNELS = (1, 3)                  # the pages feed grey or RGB images
 SPEC_MAX_SIZE = 128                        # input side in pixels

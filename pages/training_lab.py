@@ -12,6 +12,7 @@ from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
 from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error, training_panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
+from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
 
 S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
                             flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
@@ -51,6 +52,7 @@ with left:
     try:
         ds = offline(data) if data != "own ZIP" else None
         if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",
+                                                         max_upload_size=ZIP_UPLOAD_MB,
                                                          help="e.g. cats/1.jpg, dogs/1.jpg; ≤ 20 MiB; PNG, JPEG, "
                                                          "BMP, GIF or WebP.")):
             ds = zip_dataset(up.getvalue())  # headers checked, decoded off this thread, bounded cache
@@ -76,6 +78,7 @@ with left:
     active = bool(ss["train_jobs"]) and jobs_ui.training_alive(runner, ss["train_jobs"][-1])
     jobs = ss["train_jobs"]  # after training_alive: it forgets a job that is gone (a restart, an old link)
     ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
+                               max_upload_size=CHECKPOINT_UPLOAD_MB,
                                help="A .pt file downloaded here earlier; Resume continues it.")
     try:  # a refused file is named at once and never offered back for download or exploring
         ckpt_up = ckpt_up and resume_file(ckpt_up.getvalue()) and ckpt_up

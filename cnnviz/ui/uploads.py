@@ -29,7 +29,8 @@ uploaded_model = st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=
 
 def checkpoint_upload(col, key: str, purpose: str) -> tuple[bytes, str]:
     """The checkpoint uploader: ``(bytes, file name)``; stops the page with a hint while nothing is uploaded."""
-    up = col.file_uploader("Checkpoint", type=CHECKPOINT_TYPES, key=key, help=CHECKPOINT_HELP)
+    up = col.file_uploader("Checkpoint", type=CHECKPOINT_TYPES, key=key, help=CHECKPOINT_HELP,
+                            max_upload_size=budgets.CHECKPOINT_UPLOAD_MB)
     if up is None:
         st.info(f"Upload a checkpoint file to {purpose}.", icon=":material/upload_file:")
         st.stop()

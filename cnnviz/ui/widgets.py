@@ -8,6 +8,7 @@ import streamlit as st
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.formulas import Formula
 from cnnviz.io.text import notice
+from cnnviz.limits import IMAGE_UPLOAD_MB
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.state import PageState
 
@@ -41,7 +42,8 @@ def image_picker(state: PageState, col, src: str, names: list[str], upload_key: 
     elif src == "validation":
         col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
     else:
-        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help)
+        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help,
+                               max_upload_size=IMAGE_UPLOAD_MB)
         return up.getvalue() if up is not None else None
     return None
 
