@@ -53,14 +53,15 @@ CONTROLS_JS = r"""() => {
   const vis = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0 && e.checkVisibility();
   const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
   const out = [], seen = {};
-  const add = (kind, label, el, n) => {
+  const add = (kind, label, el, n, cur) => {
     const k = kind + '|' + label; const idx = seen[k] || 0; seen[k] = idx + 1;
-    out.push({kind, label, idx, n: n || 1});
+    out.push({kind, label, idx, n: n || 1, cur: cur === undefined ? -1 : cur});
   };
   const lab = w => txt(w.querySelector('[data-testid=stWidgetLabel]'));
   for (const w of document.querySelectorAll('[data-testid=stSelectbox]')) if (vis(w)) add('selectbox', lab(w), w);
   for (const w of document.querySelectorAll('[data-testid=stRadio]')) if (vis(w))
-    add('radio', lab(w), w, w.querySelectorAll('[role=radiogroup] label').length);
+    add('radio', lab(w), w, w.querySelectorAll('[role=radiogroup] label').length,
+        [...w.querySelectorAll('[role=radiogroup] input')].findIndex(i => i.checked));
   for (const w of document.querySelectorAll('[data-testid=stButtonGroup]')) if (vis(w))
     add('buttongroup', lab(w), w, w.querySelectorAll('button').length);
   for (const w of document.querySelectorAll('[data-testid=stCheckbox]')) if (vis(w)) add('toggle', txt(w), w, 2);
@@ -284,9 +285,22 @@ def page_url(server: str, name: str, present: bool) -> str:
     return f"{server}/{PAGES[name]}" + ("?present=1" if present else "")
 
 
+def _current_last(n: int, cur: int, max_options: int | None) -> list:
+    """Every option of a select box or radio, the one chosen now last (capped at ``max_options``, the current
+    one kept): a person tries the others and comes back, and the page ends as it was, so the controls that only
+    its current choice shows (Feature Maps' layers under a shipped model, not under "Upload a checkpoint") are
+    crawled too."""
+    others = [k for k in range(n) if k != cur]
+    if not 0 <= cur < n:
+        return others[:max_options] if max_options else others
+    return (others[:max_options - 1] if max_options else others) + [cur]
+
+
 def _actions(ctrl: dict, max_options: int | None) -> list:
     kind, n = ctrl["kind"], ctrl["n"]
-    if kind in ("radio", "buttongroup", "tabs"):
+    if kind == "radio":
+        return _current_last(n, ctrl.get("cur", -1), max_options)
+    if kind in ("buttongroup", "tabs"):
         opts = list(range(n))
     elif kind == "selectbox":
         opts = [None]  # the option count is only known once the list is open: expanded at run time
@@ -296,7 +310,7 @@ def _actions(ctrl: dict, max_options: int | None) -> list:
         opts = ["min", "max", "middle"]
     else:
         opts = ["click"]
-    if max_options is not None and kind in ("radio", "buttongroup", "tabs"):
+    if max_options is not None and kind in ("buttongroup", "tabs"):
         opts = opts[:max_options]
     return opts
 
@@ -404,14 +418,15 @@ class Crawler:
             box = w.locator("input[role=combobox]").first
             if box.is_disabled():
                 raise LookupError("select box disabled")
+            current = box.input_value().strip()
             box.click()
             options = page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]")
             options.first.wait_for(timeout=5000)
             n = options.count()
             if opt is None:
+                texts = [t.strip() for t in options.all_inner_texts()]
                 page.keyboard.press("Escape")
-                k = list(range(n))
-                return k[:self.max_options] if self.max_options else k
+                return _current_last(n, texts.index(current) if current in texts else -1, self.max_options)
             options.nth(opt).click()
         elif kind == "radio":
             if w.locator("input").nth(opt).is_disabled():

@@ -2,7 +2,7 @@
 finding, a line that ends after a hyphen ("multi-" / "channel") is not — so a finding means a cut word."""
 import pytest
 
-from crawler import CHECK_JS, CONTROLS_JS
+from crawler import CHECK_JS, CONTROLS_JS, _actions, _current_last
 
 CAPTION = ('<div data-testid="stCaptionContainer" style="font: 16px monospace; width: {width}; {extra}">'
            '{text}</div>')
@@ -50,3 +50,24 @@ def test_controls_in_a_collapsed_expander_are_not_listed(browser):
     found = [(c["kind"], c["label"]) for c in page.evaluate(CONTROLS_JS)]
     page.close()
     assert found == [("number", "Shown k"), ("number", "Top k")]
+
+
+def test_options_are_tried_with_the_current_one_last():
+    """The page ends as it was: Feature Maps' last model option, "Upload a checkpoint", used to leave the crawl on a
+    page without its layer controls, which were then never operated."""
+    assert _current_last(4, 0, None) == [1, 2, 3, 0]
+    assert _current_last(4, 2, None) == [0, 1, 3, 2]
+    assert _current_last(4, 2, 2) == [0, 2]  # CI's cap keeps the way back
+    assert _current_last(3, -1, None) == [0, 1, 2]  # nothing chosen (or not found): in order
+    assert _actions({"kind": "radio", "n": 3, "cur": 1}, None) == [0, 2, 1]
+    assert _actions({"kind": "tabs", "n": 3}, 2) == [0, 1]
+
+
+def test_a_radio_reports_its_chosen_option(browser):
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    options = "".join(f'<label><input type="radio" name="r"{" checked" if i == 2 else ""}>o{i}</label>' for i in range(3))
+    page.set_content(f'<div data-testid="stRadio"><div data-testid="stWidgetLabel">Image</div>'
+                     f'<div role="radiogroup">{options}</div></div>')
+    found = page.evaluate(CONTROLS_JS)
+    page.close()
+    assert [(c["kind"], c["label"], c["n"], c["cur"]) for c in found] == [("radio", "Image", 3, 2)]
