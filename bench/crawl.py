@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -41,6 +42,8 @@ def main(argv=None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="print every step")
     a = ap.parse_args(argv)
 
+    # `kill <pid>` (SIGTERM) unwinds like Ctrl-C, so the finally below stops the server it started: no orphan
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     shots = Path(a.shots or tempfile.mkdtemp(prefix="cnnviz-crawl-"))
     shots.mkdir(parents=True, exist_ok=True)
     proc = None
