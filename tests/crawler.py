@@ -140,14 +140,15 @@ CHECK_JS = r"""([present, minFont]) => {
       }
       // 2. an ellipsis at the end of the text
       if (!why && /(…|\.\.\.)$/.test(text)) why = 'ends with an ellipsis';
-      // 3. one word broken across lines (a line may end after a hyphen or dash, as in "multi-" / "channel":
-      //    that is typesetting, not a cut word, so the parts between hyphens are the words measured)
+      // 3. one word broken across lines: a break between two letters or digits ("Convolutio" / "n"). A line may
+      //    end at punctuation, as in "multi-" / "channel" or "dilation=" / "(16, 1)": that is the browser's own
+      //    typesetting, not a cut word, so the words measured are the runs of letters and digits
       if (!why) {
         const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
         let node;
         outer: while ((node = walker.nextNode())) {
           if (node.parentElement && (node.parentElement.closest('.katex') || !vis(node.parentElement))) continue;
-          const re = /[^\s\-\u2010\u2011\u2013\u2014]+/g; let m;
+          const re = /[\p{L}\p{N}]+/gu; let m;
           while ((m = re.exec(node.data))) {
             if (m[0].length < 2) continue;
             const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);

@@ -1,5 +1,6 @@
 """The crawler's layout check (tests/crawler.CHECK_JS) on hand-made HTML in chromium: a word cut mid-word is a
-finding, a line that ends after a hyphen ("multi-" / "channel") is not — so a finding means a cut word."""
+finding, a line that ends at punctuation ("multi-" / "channel", "dilation=" / "(16,") is not — so a finding means
+a cut word."""
 import pytest
 
 from crawler import CHECK_JS, CONTROLS_JS, _actions, _current_last
@@ -24,6 +25,13 @@ def check(browser):
 def test_a_line_ending_after_a_hyphen_is_not_a_cut_word(check):
     lines, found = check(text="aaaa multi-channel", width="12ch", extra="")
     assert lines == 2  # "aaaa multi-" then "channel": the break this case is about happened
+    assert found == []
+
+
+def test_a_line_ending_at_punctuation_in_code_is_not_a_cut_word(check):
+    # Conv Arithmetic's PyTorch badge in presenter mode: chromium breaks "dilation=" / "(16, 1))"
+    lines, found = check(text="padding=1, dilation=(16, 1))", width="21ch", extra="")
+    assert lines == 2
     assert found == []
 
 
