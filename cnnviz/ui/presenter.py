@@ -29,7 +29,9 @@ h2, h3, h4 { font-size: 2.4rem !important; font-weight: 800 !important; color: #
   font-size: 1.6rem !important; line-height: 1.25 !important; }
 .katex { font-size: 2.0em !important; color: #000 !important; }
 code, pre, [data-testid="stCode"] * { font-size: 1.6rem !important; }
-input, textarea, [data-baseweb="select"] *, button p { font-size: 1.7rem !important; }
+/* values a touch smaller than their labels (1.6rem): a select box of a row of eight still shows "sharpen" whole */
+input, textarea, [data-baseweb="select"] * { font-size: 1.5rem !important; }
+button p { font-size: 1.7rem !important; }
 [data-testid="stTab"] p { font-size: 1.6rem !important; }
 [data-testid="stSliderThumbValue"] [data-testid="stMarkdownContainer"] p, [data-testid="stSliderThumbValue"] p {
   font-size: 1.35rem !important; line-height: 1 !important; font-weight: 700 !important; }
