@@ -9,6 +9,7 @@ from cnnviz.architecture import block_views as bv
 from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture_views import attention_figure, patch_grid_figure, shuffle_figure, video_figure
 from cnnviz.geometry.padding import macs_from_flops
+from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error
 
@@ -76,7 +77,7 @@ def video_view(S: PageState, macs: bool) -> None:
 def dynamic_view(S: PageState) -> None:
     st.latex(r"\pi(x) = \operatorname{softmax}\!\big(\mathrm{fc}(\mathrm{avgpool}(x))/\tau\big),\quad "
              r"W(x) = \textstyle\sum_{k=1}^{K} \pi_k(x)\,W_k,\quad \textstyle\sum_k \pi_k(x) = 1")
-    c = st.columns(5)
+    c = columns(5, [3, 3, 2, 2, 2])  # presenter mode: room for "green checkerboard"
     first = c[0].selectbox("Image A", bv.IMAGES, key=S.key("dimg1"), help="First input (3×16×16, synthetic).")
     second = c[1].selectbox("Image B", bv.IMAGES, key=S.key("dimg2"), help="Second input (3×16×16, synthetic).")
     k = _num(S, c[2], "Kernels K", "dk", "How many expert kernels W_k the router mixes.")

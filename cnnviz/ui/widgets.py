@@ -122,6 +122,9 @@ def presenter_fonts(fig, size: int = 18, min_size: int = 16):
     for name in axes:
         for path in _AXIS_FONTS:
             lift(_font_at(lay.setdefault(name, {}), path))
+        if lay[name].get("type") == "log":  # plotly draws a log axis's in-between digits (2, 5, …) at 3/4 size
+            tick = lay[name]["tickfont"]
+            tick["size"] = max(tick["size"], -(-min_size * 4 // 3))  # 22 px powers of ten, 16.5 px digits
     for name in [k for k in lay if k.startswith("coloraxis")]:
         for path in ("colorbar.tickfont", "colorbar.title.font"):
             lift(_font_at(lay[name], path))

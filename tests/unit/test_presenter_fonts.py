@@ -77,3 +77,13 @@ def test_animation_frames_and_controls_are_lifted_too():
     assert all(fr["layout"]["title"]["font"]["size"] >= 16 for fr in d["frames"])
     small = {p: s for p, s in sizes(d) if s is None or np.min(s) < 16}
     assert not small, small
+
+
+def test_a_log_axis_digits_drawn_at_three_quarters_still_reach_16_px():
+    """Plotly labels a log axis's ticks between powers of ten (2, 5, …) at 3/4 of the tick font: the Architecture
+    Lab's log-scale charts showed them at 13.5 px (18 × 0.75) in presenter mode."""
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 80, 900]))
+    fig.update_yaxes(type="log")
+    lay = presenter_fonts(fig).to_dict()["layout"]
+    assert lay["yaxis"]["tickfont"]["size"] * 0.75 >= 16
+    assert lay["xaxis"]["tickfont"]["size"] == 18  # a linear axis keeps the base size
