@@ -17,7 +17,9 @@ from pathlib import Path
 
 # Buttons and toggles that start long jobs (training, search, distillation) or change the whole session:
 # never operated by the crawler. Matched against the control's label, case-insensitive, at its start.
-DENY = re.compile(r"^\s*(start|resume|train|run search|distil|presenter mode)", re.I)
+# Buttons that start a long job (crawled in their own short tests). A label's innerText starts with its Material
+# icon's name ("play_arrow Start"): an optional icon name comes first.
+DENY = re.compile(r"^\s*([a-z0-9_]+\s+)?(start|resume|train|run search|distil|presenter mode)\b", re.I)
 
 # The 12 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
 PAGES = {"home": "", "lessons": "lessons", "quiz": "quiz", "conv_arithmetic": "conv_arithmetic",

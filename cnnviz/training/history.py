@@ -51,4 +51,7 @@ class History:
                     "Stopped early: the validation loss stopped improving"}.get(self.end.reason, self.end.reason) + \
                 f" after epoch {self.end.epoch} (step {self.end.step}); best validation accuracy " \
                 f"{self.end.best_val_acc:.1%}."
-        return "Training…" if self.progress else "Starting…"
+        # a sentence, not "Training…": an ellipsis reads as cut text (the crawler's rule too)
+        if self.progress:
+            return f"Training: step {self.last.step:,}, epoch {self.last.epoch:.1f}."
+        return "Starting: the first step is on its way."

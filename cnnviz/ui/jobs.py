@@ -19,6 +19,7 @@ from cnnviz.io.text import md_text
 from cnnviz.jobids import OWNER, new_owner
 from cnnviz.training.events import Failed, Finished
 from cnnviz.training.history import History
+from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error
 
 
@@ -180,7 +181,8 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
             st.info(f"Waiting for a free slot: position {status.queue_position} in the queue "
                     f"({status.running_jobs} of {status.capacity} trainings running).",
                     icon=":material/hourglass_top:")
-        m, p = st.columns(4), h.last
+        # presenter mode: two rows of two (four metrics in the right-hand column cut "Validation accuracy")
+        m, p = (st.columns(4) if not presenting() else [*st.columns(2), *st.columns(2)]), h.last
         m[0].metric("Epoch", f"{p.epoch:.1f} / {epochs}" if p else "–",
                     help="Passes over the training images so far.")
         m[1].metric("Validation accuracy", f"{h.val_acc:.1%}" if h.val_acc is not None else "–",

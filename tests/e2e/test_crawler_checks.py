@@ -3,7 +3,7 @@ finding, a line that ends at punctuation ("multi-" / "channel", "dilation=" / "(
 a cut word."""
 import pytest
 
-from crawler import CHECK_JS, CONTROLS_JS, _actions, _current_last
+from crawler import CHECK_JS, CONTROLS_JS, DENY, _actions, _current_last
 
 CAPTION = ('<div data-testid="stCaptionContainer" style="font: 16px monospace; width: {width}; {extra}">'
            '{text}</div>')
@@ -79,3 +79,12 @@ def test_a_radio_reports_its_chosen_option(browser):
     found = page.evaluate(CONTROLS_JS)
     page.close()
     assert [(c["kind"], c["label"], c["n"], c["cur"]) for c in found] == [("radio", "Image", 3, 2)]
+
+
+def test_job_buttons_are_denied_with_or_without_their_icon_name():
+    """A button's innerText starts with its icon's name: "play_arrow Start" slipped past the deny list and the
+    full crawl started trainings (Training Lab, the NAS search)."""
+    for label in ("Start", "play_arrow Start", "restart_alt Resume", "Run search", "school Distil", "Presenter mode"):
+        assert DENY.search(label), label
+    for label in ("stop Stop", "undo Undo", "Speed-run preset", "bolt Speed-run preset", "Apply", "Starter kit"):
+        assert not DENY.search(label), label

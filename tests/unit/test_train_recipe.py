@@ -86,6 +86,8 @@ def test_history_folds_events_and_explains_the_end():
     ev = Evaluation(10, 1, 1.0, 0.5, 0.9, 0.75, [[1]], [0])
     h = History.from_events([p, ev, Finished(10, 1, "stopped", 0.75)])
     assert h.last is p and h.val_acc == 0.75 and h.status().startswith("Stopped after epoch 1")
+    assert History.from_events([p]).status() == "Training: step 5, epoch 0.5."  # live: where it is, in words
+    assert History.from_events([]).status() == "Starting: the first step is on its way."
     # a resumed job's progress after an earlier end makes the run live again
     assert History.from_events([p, Finished(5, 0, "stopped", 0.0), Progress(6, 0.6, 1, 1, 0.1, 1, 1)]).end is None
     f = History.from_events([Failed(7, "the training loss became nan", 5)])
