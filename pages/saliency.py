@@ -8,7 +8,7 @@ from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import BASELINES, conv_layers
 from cnnviz.inside.shipped import SOURCES, list_models, samples_for
-from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
+from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.saliency_cache import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows
 from cnnviz.io.text import md_text, plot_text
 
@@ -39,7 +39,7 @@ st.session_state[S.key("cls")] = min(S["cls"], len(info.classes) - 1)
 cls = c[2].selectbox("Class", range(len(info.classes)), key=S.key("cls"), format_func=lambda i: info.classes[i],
                      disabled=which == "predicted", help="Whose evidence to show.")
 with st.expander("Method settings", icon=":material/tune:", expanded=False):
-    e = st.columns(4)
+    e = columns(4, [2, 2, 3, 2])  # presenter mode: room for "block 3 · shortcut conv"
     steps = e[0].slider("IG steps", 4, 128, key=S.key("steps"), help="Points on the path from baseline to image.")
     base = e[0].selectbox("Baseline", BASELINES, key=S.key("base"), help="IG and DeepLift compare with this input.")
     nt = e[1].slider("SmoothGrad samples", 1, 64, key=S.key("nt"), help="Noisy copies whose gradients are averaged.")
