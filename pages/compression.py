@@ -8,7 +8,7 @@ from cnnviz.compression import fake_quantize, overall_sparsity, prunable_layers,
 from cnnviz.figures import compression as figs
 from cnnviz.inside.names import layer_titles
 from cnnviz.training import get_local_runner
-from cnnviz.ui import compression_panels, device_caption, PageState, show_chart, show_error
+from cnnviz.ui import columns, compression_panels, device_caption, PageState, show_chart, show_error
 from cnnviz.ui.compression_cache import baseline, curves, model as model_, pruned, quantized, teacher_accuracy
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
@@ -54,7 +54,7 @@ with qt:
                                          titles[layers[li][0]] + (f", channel {ch}" if perch else "")), S.key("quant_fig"))
 
 with pt:
-    c = st.columns([3, 1])
+    c = columns([3, 1], [2, 1])  # presenter mode: "Structured (whole channels)" on one line
     tau = c[0].slider("Threshold τ", 0.0, 0.5, step=0.005, key=S.key("tau"), help="Zero every weight with "
                       "|w| < τ (structured: every conv channel whose mean |w| < τ).")
     struct = c[1].toggle("Structured (whole channels)", key=S.key("struct"), help="Remove whole conv output "

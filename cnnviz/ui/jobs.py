@@ -181,8 +181,8 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
             st.info(f"Waiting for a free slot: position {status.queue_position} in the queue "
                     f"({status.running_jobs} of {status.capacity} trainings running).",
                     icon=":material/hourglass_top:")
-        # presenter mode: two rows of two (four metrics in the right-hand column cut "Validation accuracy")
-        m, p = (st.columns(4) if not presenting() else [*st.columns(2), *st.columns(2)]), h.last
+        # "Validation accuracy" needs a wider column; presenter mode: two rows of two (four in a row cut it)
+        m, p = (st.columns([1, 1.4, 1, 1]) if not presenting() else [*st.columns(2), *st.columns(2)]), h.last
         m[0].metric("Epoch", f"{p.epoch:.1f} / {epochs}" if p else "–",
                     help="Passes over the training images so far.")
         m[1].metric("Validation accuracy", f"{h.val_acc:.1%}" if h.val_acc is not None else "–",

@@ -15,12 +15,13 @@ from cnnviz.figures.metrics import soft_mask_figure
 from cnnviz.metrics.classification import (GROUPS, imbalanced_toy, loss_shares, loss_vs_probability, topk_curve,
                                            topk_of)
 from cnnviz.metrics.segmentation import soft_dice_view
+from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import show_chart, show_error
 
 
 def soft_dice_panel(S: PageState) -> None:
-    left, right = st.columns([1, 2])
+    left, right = columns([2, 3], [1, 1])  # three metrics side by side on the left: "0.0804" whole
     temp = left.slider("Temperature", 0.05, 5.0, step=0.05, key=S.key("temp"),
                        help="p = sigmoid((r − distance) / T): small T sharpens the prediction towards a hard "
                             "mask, large T blurs it towards 0.5.")
