@@ -44,59 +44,67 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 
-conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab = st.tabs(
+conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab = S.tabs(  # only the open tab runs
     ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Padding modes", "Pitfalls"])
-with conv_tab:
-    c = columns([3, 2, 2, 2, 3, 2, 3, 2], [2.5, 3, 2, 2, 3, 1.5, 3.5, 2])  # presenter mode: labels on one line
-    preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
-                            help="A preset to start from; click a cell of the table below to type a weight.")
-    fixed = preset in ("sobel x", "sobel y", "sharpen")
-    ksize = c[1].number_input("Kernel size", 1, 7, key=S.key("ksize"), disabled=fixed,
-                              help="k×k (Sobel and sharpen are 3×3 by definition).")
-    stride = c[2].number_input("Stride", 1, 4, key=S.key("stride"), help="How far the window moves per step.")
-    dilation = c[3].number_input("Dilation", 1, 4, key=S.key("dilation"), help="Gaps between kernel taps.")
-    pad_kind = c[4].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad"),
-                              help="'same' keeps the size (stride 1 only); 'valid' means no padding.")
-    padding = (c[5].number_input("Pad", 0, 4, key=S.key("padding"), help="Cells added on each side.")
-               if pad_kind == "numbers" else pad_kind)
-    mode = c[6].selectbox("Padding mode", PADDING_MODES, key=S.key("mode"),
-                          help="What the ring holds: zeros, a mirror image, the edge value, or a wrap-around.")
-    bias = c[7].number_input("Bias", -100.0, 100.0, step=0.5, key=S.key("bias"), help="Added to every output.")
-    left, *cols = st.columns([3, 2, 2, 2, 3])
-    with left:
-        k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
-        weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
-        if not presenting():  # on a projector the figure comes first: the hint is in Kernel's help
-            st.caption("Kernel weights: click a cell to type a number.")
-    tabs.animate(S, lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)
+if conv_tab.open:
+    with conv_tab:
+        c = columns([3, 2, 2, 2, 3, 2, 3, 2], [2.5, 3, 2, 2, 3, 1.5, 3.5, 2])  # presenter mode: labels on one line
+        preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=S.key("kernel"),
+                                help="A preset to start from; click a cell of the table below to type a weight.")
+        fixed = preset in ("sobel x", "sobel y", "sharpen")
+        ksize = c[1].number_input("Kernel size", 1, 7, key=S.key("ksize"), disabled=fixed,
+                                  help="k×k (Sobel and sharpen are 3×3 by definition).")
+        stride = c[2].number_input("Stride", 1, 4, key=S.key("stride"), help="How far the window moves per step.")
+        dilation = c[3].number_input("Dilation", 1, 4, key=S.key("dilation"), help="Gaps between kernel taps.")
+        pad_kind = c[4].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad"),
+                                  help="'same' keeps the size (stride 1 only); 'valid' means no padding.")
+        padding = (c[5].number_input("Pad", 0, 4, key=S.key("padding"), help="Cells added on each side.")
+                   if pad_kind == "numbers" else pad_kind)
+        mode = c[6].selectbox("Padding mode", PADDING_MODES, key=S.key("mode"),
+                              help="What the ring holds: zeros, a mirror image, the edge value, or a wrap-around.")
+        bias = c[7].number_input("Bias", -100.0, 100.0, step=0.5, key=S.key("bias"), help="Added to every output.")
+        left, *cols = st.columns([3, 2, 2, 2, 3])
+        with left:
+            k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
+            weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
+            if not presenting():  # on a projector the figure comes first: the hint is in Kernel's help
+                st.caption("Kernel weights: click a cell to type a number.")
+        tabs.animate(S, lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)
 
-with pool_tab:
-    c = st.columns([2, 2, 2, 2, 2, 2])
-    kind = c[0].radio("Kind", ("max", "avg"), key=S.key("pkind"), horizontal=True,
-                      help="Max keeps the largest value (circled); avg divides the sum by the window size.")
-    glob = c[1].toggle("Global", key=S.key("glob"), help="One window over the whole input (global pooling).")
-    pk = c[2].number_input("Pool kernel", 1, 8, key=S.key("pk"), disabled=glob, help="Window size k×k.")
-    ps = c[3].number_input("Pool stride", 1, 8, key=S.key("ps"), disabled=glob, help="Step between windows.")
-    pp = c[4].number_input("Pool padding", 0, 4, key=S.key("pp"), disabled=glob, help="At most half the kernel.")
-    ceil = c[5].toggle("ceil_mode", key=S.key("ceil"), disabled=glob,
-                       help="Round up: keep a last, partial window that hangs over the edge.")
-    args = (x.shape, None, 0, kind, False) if glob else (pk, ps, pp, kind, ceil)
-    tabs.animate(S, lambda: pool2d_steps(x, *args), "pstep", st.columns(4))
-    st.caption("Average pooling counts padding cells in the divisor (PyTorch's count_include_pad=True) but not "
-               "the cells of a ceil_mode window that hang past the padding.")
+if pool_tab.open:
+    with pool_tab:
+        c = st.columns([2, 2, 2, 2, 2, 2])
+        kind = c[0].radio("Kind", ("max", "avg"), key=S.key("pkind"), horizontal=True,
+                          help="Max keeps the largest value (circled); avg divides the sum by the window size.")
+        glob = c[1].toggle("Global", key=S.key("glob"), help="One window over the whole input (global pooling).")
+        pk = c[2].number_input("Pool kernel", 1, 8, key=S.key("pk"), disabled=glob, help="Window size k×k.")
+        ps = c[3].number_input("Pool stride", 1, 8, key=S.key("ps"), disabled=glob, help="Step between windows.")
+        pp = c[4].number_input("Pool padding", 0, 4, key=S.key("pp"), disabled=glob, help="At most half the kernel.")
+        ceil = c[5].toggle("ceil_mode", key=S.key("ceil"), disabled=glob,
+                           help="Round up: keep a last, partial window that hangs over the edge.")
+        args = (x.shape, None, 0, kind, False) if glob else (pk, ps, pp, kind, ceil)
+        tabs.animate(S, lambda: pool2d_steps(x, *args), "pstep", st.columns(4))
+        st.caption("Average pooling counts padding cells in the divisor (PyTorch's count_include_pad=True) but not "
+                   "the cells of a ceil_mode window that hang past the padding.")
 
 
-with d1_tab:
-    tabs.one_d_tab(S)
-with d3_tab:
-    tabs.three_d_tab(S)
-with t_tab:
-    tabs.transposed_tab(S, x)
-with m_tab:
-    tabs.multichannel_tab(S)
-with pm_tab:
-    tabs.padding_modes_tab(S, x)
-with pit_tab:
-    tabs.pitfalls_tab(S)
+if d1_tab.open:
+    with d1_tab:
+        tabs.one_d_tab(S)
+if d3_tab.open:
+    with d3_tab:
+        tabs.three_d_tab(S)
+if t_tab.open:
+    with t_tab:
+        tabs.transposed_tab(S, x)
+if m_tab.open:
+    with m_tab:
+        tabs.multichannel_tab(S)
+if pm_tab.open:
+    with pm_tab:
+        tabs.padding_modes_tab(S, x)
+if pit_tab.open:
+    with pit_tab:
+        tabs.pitfalls_tab(S)
 
 S.sync_url()

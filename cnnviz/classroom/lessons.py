@@ -14,12 +14,12 @@ LESSONS = [
      "Eight channels in, eight out. Set Groups to 2, 4, then 8 (depthwise): the weights drop by the same "
      "factor while the output shape stays the same. This is the trick behind MobileNet."),
     ("Padding like TensorFlow, and MACs", "pages/conv_arithmetic.py", ":material/straighten:",
-     dict(tfl="8", tfk="3", tfs="2", macs="1"),
+     dict(tfl="8", tfk="3", tfs="2", macs="1", tab="TF 'same' with stride"),
      "Open the tab TF 'same' with stride: PyTorch refuses padding='same' with stride 2, TensorFlow pads 0 cells "
      "before and 1 after so the output is ⌈8/2⌉ = 4. Change the length to 7 and see the padding become (1, 1). "
      "On the Convolution tab the switch counts MACs: half the FLOPs, one multiply-add each."),
     ("Holes in a dilated receptive field", "pages/conv_arithmetic.py", ":material/straighten:",
-     dict(stack="3-1-2;3-1-2;3-1-2", hyb="1,2,3"),
+     dict(stack="3-1-2;3-1-2;3-1-2", hyb="1,2,3", tab="Receptive field of a stack"),
      "Open the tab Receptive field of a stack: three 3×3 convolutions with dilation 2 see 13×13 input cells, but "
      "120 of those 169 are never read (✕), a checkerboard (gridding). The map beside it uses rates 1, 2, 3: the "
      "same 13×13, no holes. Change a dilation in the table and watch the holes open and close."),
@@ -29,7 +29,7 @@ LESSONS = [
      "of the kernel times the window under it. Notice which strokes light up: the vertical edges. Then open "
      "the 1-D and 3-D tabs: the same window on a sequence, and on a volume slice by slice."),
     ("Padding modes at the border", "pages/conv_animation.py", ":material/animation:",
-     dict(source="random", seed="0", h="12", w="12", emk="blur", emp="1"),
+     dict(source="random", seed="0", h="12", w="12", emk="blur", emp="1", tab="Padding modes"),
      "Open the tab Padding modes: one 12×12 image blurred four times. With zeros the border ring comes out 1.74 "
      "darker than the interior (a dark frame); reflect, replicate and circular continue the image and stay within "
      "0.2 of it. The interior is the same in all four: only the cells whose window reads padding change."),

@@ -33,7 +33,7 @@ def heatmaps(fig):
 
 
 def test_transposed_tab_output_equals_torch_and_shows_checkerboard():
-    at = open_page({"tstep": "16", "tk": "3", "ts": "2"})
+    at = open_page({"tstep": "16", "tk": "3", "ts": "2", "tab": "Transposed"})
     fig = next(f for f in figures(at) if "Stamps per cell" in titles(f))
     assert "Output after 16 of 16" in titles(fig)
     x = torch.tensor(center_crop(sample_input("digit"), 4))[None, None]
@@ -44,12 +44,12 @@ def test_transposed_tab_output_equals_torch_and_shows_checkerboard():
 
 
 def test_transposed_bad_output_padding_is_an_error_not_a_traceback():
-    at = open_page({"top": "2", "ts": "2"})
+    at = open_page({"top": "2", "ts": "2", "tab": "Transposed"})
     assert any("output_padding" in shown(e.value) for e in at.error)
 
 
 def test_multichannel_partials_add_up_to_conv2d():
-    at = open_page({"mc": "3", "mstep": "5"})
+    at = open_page({"mc": "3", "mstep": "5", "tab": "Multi-channel"})
     fig = next(f for f in figures(at) if any(t.startswith("channel 2") for t in titles(f)))
     x, w = channel_demo(3, 0)
     ref = F.conv2d(torch.tensor(x)[None], torch.tensor(w)[None])[0, 0].numpy()
@@ -60,10 +60,10 @@ def test_multichannel_partials_add_up_to_conv2d():
 
 
 def test_pitfalls_numbers_from_the_engine():
-    at = open_page({"un": "8", "uk": "3", "us": "2", "sk": "4"})
+    at = open_page({"un": "8", "uk": "3", "us": "2", "sk": "4", "tab": "Pitfalls"})
     t = [titles(f)[0] for f in figures(at) if titles(f)]
     assert "15 of 64 cells never read (✕)" in t
     assert "pad 1 before, 2 after" in t
-    at = open_page({"un": "7", "sk": "3"})
+    at = open_page({"un": "7", "sk": "3", "tab": "Pitfalls"})
     t = [titles(f)[0] for f in figures(at) if titles(f)]
     assert "0 of 49 cells never read (✕)" in t and "pad 1 before, 1 after" in t

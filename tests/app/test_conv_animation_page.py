@@ -68,16 +68,16 @@ def test_reflect_padding_from_link_and_bad_same_padding():
 
 
 def test_pooling_tab_ceil_and_global():
-    at = open_page({"pk": "3", "ceil": "1"})
+    at = open_page({"pk": "3", "ceil": "1", "tab": "Pooling"})
     x = torch.tensor(sample_input("digit"))[None, None]
     ref = F.max_pool2d(x, 3, 2, ceil_mode=True)[0, 0]
-    assert metrics(at)[2:4] == [("Output", "×".join(map(str, ref.shape))), ("Steps", str(ref.numel()))]
-    assert shown_values(at)[1] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
+    assert metrics(at) == [("Output", "×".join(map(str, ref.shape))), ("Steps", str(ref.numel()))]
+    assert shown_values(at)[0] == f"Step 1: out[0,0] = {ref[0, 0].item():.4g}"
     at.toggle(key="anim_glob").set_value(True).run()
-    assert metrics(at)[2:4] == [("Output", "1×1"), ("Steps", "1")]
-    assert shown_values(at)[1] == f"Step 1: out[0,0] = {np.max(sample_input('digit')):.4g}"
+    assert metrics(at) == [("Output", "1×1"), ("Steps", "1")]
+    assert shown_values(at)[0] == f"Step 1: out[0,0] = {np.max(sample_input('digit')):.4g}"
     at.radio(key="anim_pkind").set_value("avg").run()
-    assert shown_values(at)[1] == f"Step 1: out[0,0] = {np.mean(sample_input('digit')):.4g}"
+    assert shown_values(at)[0] == f"Step 1: out[0,0] = {np.mean(sample_input('digit')):.4g}"
 
 
 def test_typed_input_and_its_errors():
@@ -91,11 +91,11 @@ def test_typed_input_and_its_errors():
 def test_1d_tab_equals_conv1d():
     from cnnviz.animation.nd import kernel_1d, signal_input
     at = open_page({"sig": "random", "slen": "12", "k1": "gaussian", "k1n": "5", "s1": "2", "p1": "2",
-                    "m1": "reflect", "step1": "4"})
+                    "m1": "reflect", "step1": "4", "tab": "1-D"})
     x = torch.tensor(signal_input("random", 12, seed=0))[None, None]
     w = torch.tensor(kernel_1d("gaussian", 5))[None, None]
     ref = F.conv1d(F.pad(x, (2, 2), mode="reflect"), w, stride=2)[0, 0]
-    assert metrics(at)[4:6] == [("Output", str(len(ref))), ("Steps", str(len(ref)))]
+    assert metrics(at) == [("Output", str(len(ref))), ("Steps", str(len(ref)))]
     assert f"Step 4: out[3] = {ref[3].item():.4g}" in shown_values(at)
     at.selectbox(key="anim_pad1").set_value("same").run()  # stride 2: PyTorch refuses 'same'
     assert any("padding" in shown(e.value) and "same" in shown(e.value) for e in at.error)
@@ -103,7 +103,7 @@ def test_1d_tab_equals_conv1d():
 
 def test_3d_tab_equals_conv3d():
     from cnnviz.animation.nd import volume_demo
-    at = open_page({"vd": "5", "vkd": "3", "vs": "2", "vp": "1", "vz": "2", "vstep": "4"})
+    at = open_page({"vd": "5", "vkd": "3", "vs": "2", "vp": "1", "vz": "2", "vstep": "4", "tab": "3-D"})
     x, w = (torch.tensor(a)[None, None] for a in volume_demo(5, 3, seed=0))
     ref = F.conv3d(x, w, stride=2, padding=1)[0, 0]  # (3, 2, 2)
     titles = next(t for t in ([a["text"] for a in f["layout"].get("annotations", [])] for f in apptest.figures(at))

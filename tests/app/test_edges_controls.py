@@ -33,7 +33,7 @@ def test_gridding_map_counts_holes_and_the_rates_box_moves_it():
     assert not [i for i in at.info if "Ignored" in i.value]  # every key of the lesson's link is one the page reads
     assert apptest.metric(at, "Unreached (your stack)") == "120 of 169" and "120 of those 169" in text
     assert apptest.metric(at, "Unreached (1,2,3)") == "0 of 169"
-    assert apptest.metric(at, "Receptive field", 1) == "13 input cells"
+    assert apptest.metric(at, "Receptive field") == "13 input cells"
     fig = figure_titled(at, "your stack")
     assert [a["text"] for a in fig["layout"]["annotations"]] == ["your stack: 120 of 169 cells unreached",
                                                                  "dilations 1,2,3: 0 of 169 cells unreached"]
@@ -47,13 +47,14 @@ def test_gridding_map_counts_holes_and_the_rates_box_moves_it():
 
 
 def test_gridding_refuses_a_receptive_field_past_the_limit():
-    at = open_arith({"stack": "31-1-16"})  # r = 1 + 16·30 = 481 > 256
+    at = open_arith({"stack": "31-1-16", "tab": "Receptive field of a stack"})  # r = 1 + 16·30 = 481 > 256
     assert any("limit of 256" in shown(e.value) for e in at.error)
-    assert apptest.metric(at, "Receptive field", 1) == "481 input cells"  # the table itself still answers
+    assert apptest.metric(at, "Receptive field") == "481 input cells"  # the table itself still answers
 
 
 def test_long_rates_get_a_short_label():
-    at = open_arith({"stack": "3-1-1;3-1-1;3-1-1;3-1-1;3-1-1", "hyb": "1,2,5,9,17"})  # r = 1 + 2·34 = 69
+    at = open_arith({"stack": "3-1-1;3-1-1;3-1-1;3-1-1;3-1-1", "hyb": "1,2,5,9,17",
+                     "tab": "Receptive field of a stack"})  # r = 1 + 2·34 = 69
     assert apptest.metric(at, "Unreached (compare)") == "0 of 4761"  # 69×69; offsets 0..68 all reachable
 
 

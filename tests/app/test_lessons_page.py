@@ -28,7 +28,7 @@ def test_lessons_link_every_step_with_its_example(at):
     assert {"size=9", "k=3", "s=2", "p=1"} <= set(first.query_string.split("&"))
     assert links[-1].proto.query_string in ("level=easy&seed=1", "seed=1&level=easy")
     queries = [set(link.proto.query_string.split("&")) for link in links]
-    assert {"tfl=8", "tfk=3", "tfs=2", "macs=1"} in queries  # TF 'same', MACs
+    assert {"tfl=8", "tfk=3", "tfs=2", "macs=1", "tab=TF+%27same%27+with+stride"} in queries  # TF 'same', MACs
     assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
     assert {"shc=12", "shg=3", "pp=16", "macs=1"} in queries  # Architecture Lab: blocks drawn, MACs
     assert {"nas=evolution", "nbud=0.2", "ntr=8"} in queries  # Architecture Lab: the search

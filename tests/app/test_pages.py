@@ -85,10 +85,14 @@ def test_garbage_in_url_is_ignored_with_notice():
 
 def test_pooling_tab_and_receptive_field():
     at = open_page("pages/conv_arithmetic.py")
-    labels = [m.label for m in at.metric]
-    assert labels.count("Output shape") == 2
+    assert [m.label for m in at.metric].count("Output shape") == 1  # only the open tab runs
     assert metric(at, "Receptive field") in ("3×3",)
-    rf = [m.value for m in at.metric if m.label == "Receptive field"][-1]
-    assert rf == "7 input cells"  # 3-1-1, 3-1-1, 3-2-1: 1 + 2 + 2 + 2
+    at.session_state["arith_tab"] = "Receptive field of a stack"
+    at.run()
+    assert metric(at, "Receptive field") == "7 input cells"  # 3-1-1, 3-1-1, 3-2-1: 1 + 2 + 2 + 2
+    assert at.query_params["tab"] in ("Receptive field of a stack", ["Receptive field of a stack"])  # in the link
+    at.session_state["arith_tab"] = "Pooling"
+    at.run()
+    assert [m.label for m in at.metric] == ["Output shape"]
     at.number_input(key="arith_pp_0").set_value(2).run()  # padding 2 > kernel 2 / 2
     assert any("padding" in shown(e.value) for e in at.error)

@@ -97,6 +97,8 @@ def test_macs_switch_halves_the_figure_and_its_formula(arith_page):
 
 def test_tf_same_with_stride_two_is_refused_by_pytorch_and_padded_explicitly(arith_page):
     at = arith_page
+    at.session_state["arith_tab"] = "TF 'same' with stride"
+    at.run()
     # defaults L = 8, k = 3, s = 2, d = 1: out ⌈8/2⌉ = 4, total (4−1)·2 + 2 + 1 − 8 = 1 -> (0, 1)
     assert (metric(at, "TF output length"), metric(at, "Pad before"), metric(at, "Pad after")) == ("4", "0", "1")
     assert metric(at, "PyTorch 'same' length") == "refused"
@@ -112,6 +114,8 @@ def test_tf_same_with_stride_two_is_refused_by_pytorch_and_padded_explicitly(ari
 
 def test_tf_same_with_stride_one_is_pytorchs_same(arith_page):
     at = arith_page
+    at.session_state["arith_tab"] = "TF 'same' with stride"
+    at.run()
     for key, v in (("tfl", 64), ("tfk", 7), ("tfs", 1), ("tfd", 2)):
         at.number_input(key=f"arith_{key}").set_value(v).run()
     # L = 64, k = 7, d = 2: total d·(k−1) = 12 -> (6, 6), and PyTorch's own 'same' agrees
