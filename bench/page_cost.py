@@ -62,23 +62,34 @@ class Frames:
         return False
 
 
+class Absent(Exception):
+    """The page has no such control (checked at once, not after a 30 s wait)."""
+
+
+async def first(loc):
+    if not await loc.count():
+        raise Absent()
+    return loc.first
+
+
 async def act(pg, what: str, url: str, page: str):
     main = pg.get_by_test_id("stMain")
     if what == "open link":
         q = QUERY.get(page)
         return await pg.goto(f"{url}/{page}" + (f"?{q}" if q else ""))
     if what == "slider +1":
-        s = main.get_by_role("slider").filter(visible=True).first
+        s = await first(main.get_by_role("slider").filter(visible=True))
         await s.focus(timeout=ACTION_MS)
         return await s.press("ArrowRight")
     if what == "number + button":
-        return await main.get_by_test_id("stNumberInputStepUp").filter(visible=True).first.click(timeout=ACTION_MS)
+        return await (await first(main.get_by_test_id("stNumberInputStepUp").filter(visible=True))).click(
+            timeout=ACTION_MS)
     if what == "select 2nd option":
-        await main.get_by_test_id("stSelectbox").filter(visible=True).first.click(timeout=ACTION_MS)
+        await (await first(main.get_by_test_id("stSelectbox").filter(visible=True))).click(timeout=ACTION_MS)
         return await pg.get_by_role("option").nth(1).click(timeout=ACTION_MS)
     if what == "flip switch":
-        return await main.get_by_test_id("stCheckbox").filter(visible=True).first.locator("label").first.click(
-            timeout=ACTION_MS)
+        box = await first(main.get_by_test_id("stCheckbox").filter(visible=True))
+        return await box.locator("label").first.click(timeout=ACTION_MS)
     raise ValueError(what)
 
 

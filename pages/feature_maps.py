@@ -60,50 +60,53 @@ with left:
                                                   else ""))
     show_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), S.key("probs_fig"))
 with right:
-    maps, kern, eq = st.tabs(["Feature maps", "Kernels", "Equivariance"])
-    with maps:
-        every = st.toggle("Every layer (conv, batch-norm, …)", key=S.key("every"),
-                          help="Off: only the outputs after each activation and pooling layer.")
-        shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
-        for n in shown:
-            a = acts[n][0]  # (C, H, W)
-            show_chart(figs.activation_grid(a, f"{titles.get(n, n)} · {a.shape[0]}×{a.shape[1]}×{a.shape[2]}"
-                                               f"  <sup>{n}</sup>"), f"feat_grid_{n}")
-        st.subheader("Enlarge one channel")
-        if S["layer"] not in acts:
-            st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
-        e = st.columns([2, 1])
-        layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), format_func=lambda n: titles.get(n, n),
-                               help="Any layer with a feature map (its module path is in the chart's title).")
-        n_ch = acts[layer].shape[1]
-        st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
-        ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
-        e = st.columns([3, 2])
-        show_chart(figs.channel_figure(acts[layer][0, ch], f"{titles.get(layer, layer)}, channel {ch}"),
-                   S.key("channel_fig"), e[0])
-        stats = channel_stats(acts[layer])
-        e[1].dataframe(pd.DataFrame(dict(mean=stats.mean, std=stats.std, max=stats.max,
-                                         zeros=stats.zero_fraction)).style.format("{:.3f}"), height=400,
-                       width="stretch")
-    with kern:
-        show_chart(figs.kernels_figure(first_conv_kernels(model)), S.key("kernels_fig"))
-        st.caption("Each small square is one 3×3 filter of the first conv layer: red weights subtract, blue "
-                   "weights add. Edge detectors show as a red side next to a blue side.")
-    with eq:
-        lim = max(1, x.shape[-1] // 4)
-        e = st.columns(2)
-        dy = e[0].slider("Shift down (px)", -lim, lim, key=S.key("dy"), help="Move the image down (negative: up).")
-        dx = e[1].slider("Shift right (px)", -lim, lim, key=S.key("dx"), help="Move the image right (negative: left).")
-        try:
-            rows = equivariance(model, x, dy, dx)
-            show_chart(figs.equivariance_figure(rows), S.key("equiv_fig"))
-            st.caption("Green: the shift is a whole number of this layer's cells, so a stride-1 conv moves its "
-                       "map exactly (distance ≈ 0 away from the borders). Orange: pooling's grid cannot follow a "
-                       "shift smaller than its stride.")
-            show_chart(figs.image_figure(shift(x, dy, dx)[0], "Shifted input", 260), S.key("shifted_fig"))
-            st.dataframe(pd.DataFrame([dict(rotation=f"{d}°", prediction=info.classes[k], probability=f"{p:.1%}")
-                                       for d, k, p in rotation_change(model, x)]), hide_index=True)
-        except ConfigError as err:
-            show_error(err)
+    maps, kern, eq = S.tabs(["Feature maps", "Kernels", "Equivariance"])  # only the open tab runs
+    if maps.open:
+        with maps:
+            every = st.toggle("Every layer (conv, batch-norm, …)", key=S.key("every"),
+                              help="Off: only the outputs after each activation and pooling layer.")
+            shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
+            for n in shown:
+                a = acts[n][0]  # (C, H, W)
+                show_chart(figs.activation_grid(a, f"{titles.get(n, n)} · {a.shape[0]}×{a.shape[1]}×{a.shape[2]}"
+                                                   f"  <sup>{n}</sup>"), f"feat_grid_{n}")
+            st.subheader("Enlarge one channel")
+            if S["layer"] not in acts:
+                st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
+            e = st.columns([2, 1])
+            layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), format_func=lambda n: titles.get(n, n),
+                                   help="Any layer with a feature map (its module path is in the chart's title).")
+            n_ch = acts[layer].shape[1]
+            st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
+            ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
+            e = st.columns([3, 2])
+            show_chart(figs.channel_figure(acts[layer][0, ch], f"{titles.get(layer, layer)}, channel {ch}"),
+                       S.key("channel_fig"), e[0])
+            stats = channel_stats(acts[layer])
+            e[1].dataframe(pd.DataFrame(dict(mean=stats.mean, std=stats.std, max=stats.max,
+                                             zeros=stats.zero_fraction)).style.format("{:.3f}"), height=400,
+                           width="stretch")
+    if kern.open:
+        with kern:
+            show_chart(figs.kernels_figure(first_conv_kernels(model)), S.key("kernels_fig"))
+            st.caption("Each small square is one 3×3 filter of the first conv layer: red weights subtract, blue "
+                       "weights add. Edge detectors show as a red side next to a blue side.")
+    if eq.open:
+        with eq:
+            lim = max(1, x.shape[-1] // 4)
+            e = st.columns(2)
+            dy = e[0].slider("Shift down (px)", -lim, lim, key=S.key("dy"), help="Move the image down (negative: up).")
+            dx = e[1].slider("Shift right (px)", -lim, lim, key=S.key("dx"), help="Move the image right (negative: left).")
+            try:
+                rows = equivariance(model, x, dy, dx)
+                show_chart(figs.equivariance_figure(rows), S.key("equiv_fig"))
+                st.caption("Green: the shift is a whole number of this layer's cells, so a stride-1 conv moves its "
+                           "map exactly (distance ≈ 0 away from the borders). Orange: pooling's grid cannot follow a "
+                           "shift smaller than its stride.")
+                show_chart(figs.image_figure(shift(x, dy, dx)[0], "Shifted input", 260), S.key("shifted_fig"))
+                st.dataframe(pd.DataFrame([dict(rotation=f"{d}°", prediction=info.classes[k], probability=f"{p:.1%}")
+                                           for d, k, p in rotation_change(model, x)]), hide_index=True)
+            except ConfigError as err:
+                show_error(err)
 
 S.sync_url()

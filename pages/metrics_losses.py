@@ -22,83 +22,89 @@ st.title("Metrics & Losses")
 st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
            "against PyTorch or a hand-worked example.")
 S.show_notices()
-tabs = st.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs focal loss",
+tabs = S.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs focal loss",
                 "Precision–recall, AP, mAP", "Top-k"])
 
-with tabs[0]:
-    left, right = st.columns([1, 2])
-    ax = left.slider("A: left edge x1", 0, 100, key=S.key("ax"), help="Move the predicted box A sideways.")
-    ay = left.slider("A: top edge y1", 0, 100, key=S.key("ay"), help="Move box A up or down.")
-    aw = left.slider("A: width", 1, 100, key=S.key("aw"), help="Width of box A.")
-    ah = left.slider("A: height", 1, 100, key=S.key("ah"), help="Height of box A.")
-    bx = left.slider("B: left edge x1", 0, 60, key=S.key("bx"), help="Move the ground-truth box B (40×40).")
-    by = left.slider("B: top edge y1", 0, 60, key=S.key("by"), help="Move box B up or down.")
-    a, b = (ax, ay, min(ax + aw, 100), min(ay + ah, 100)), (bx, by, bx + 40, by + 40)
-    inter = box_intersection(a, b)
-    i, iou = (box_area(inter) if inter else 0.0), box_iou(a, b)
-    c = right.columns(3)
-    c[0].metric("IoU", f"{iou:.3f}", help="Intersection over union: 1 means the boxes coincide.")
-    c[1].metric("Intersection", f"{i:g}", help="Area of A ∩ B (green).")
-    c[2].metric("Union", f"{box_area(a) + box_area(b) - i:g}", help="|A| + |B| − |A ∩ B|.")
-    right.latex(rf"\mathrm{{IoU}}=\frac{{|A\cap B|}}{{|A|+|B|-|A\cap B|}}=\frac{{{i:g}}}{{{box_area(a):g}+"
-                rf"{box_area(b):g}-{i:g}}}={iou:.3f}")
-    show_chart(figs.boxes_figure(a, b, inter), S.key("boxes_fig"), right)
+if tabs[0].open:
+    with tabs[0]:
+        left, right = st.columns([1, 2])
+        ax = left.slider("A: left edge x1", 0, 100, key=S.key("ax"), help="Move the predicted box A sideways.")
+        ay = left.slider("A: top edge y1", 0, 100, key=S.key("ay"), help="Move box A up or down.")
+        aw = left.slider("A: width", 1, 100, key=S.key("aw"), help="Width of box A.")
+        ah = left.slider("A: height", 1, 100, key=S.key("ah"), help="Height of box A.")
+        bx = left.slider("B: left edge x1", 0, 60, key=S.key("bx"), help="Move the ground-truth box B (40×40).")
+        by = left.slider("B: top edge y1", 0, 60, key=S.key("by"), help="Move box B up or down.")
+        a, b = (ax, ay, min(ax + aw, 100), min(ay + ah, 100)), (bx, by, bx + 40, by + 40)
+        inter = box_intersection(a, b)
+        i, iou = (box_area(inter) if inter else 0.0), box_iou(a, b)
+        c = right.columns(3)
+        c[0].metric("IoU", f"{iou:.3f}", help="Intersection over union: 1 means the boxes coincide.")
+        c[1].metric("Intersection", f"{i:g}", help="Area of A ∩ B (green).")
+        c[2].metric("Union", f"{box_area(a) + box_area(b) - i:g}", help="|A| + |B| − |A ∩ B|.")
+        right.latex(rf"\mathrm{{IoU}}=\frac{{|A\cap B|}}{{|A|+|B|-|A\cap B|}}=\frac{{{i:g}}}{{{box_area(a):g}+"
+                    rf"{box_area(b):g}-{i:g}}}={iou:.3f}")
+        show_chart(figs.boxes_figure(a, b, inter), S.key("boxes_fig"), right)
 
-with tabs[1]:
-    left, right = st.columns([1, 3])
-    ma = left.slider("Mask A: centre x", 0.0, 24.0, step=0.5, key=S.key("ma"), help="Slide disk A sideways.")
-    ra = left.slider("Mask A: radius", 0.0, 12.0, step=0.5, key=S.key("ra"), help="0 gives an empty mask.")
-    mb = left.slider("Mask B: centre x", 0.0, 24.0, step=0.5, key=S.key("mb"), help="Slide disk B sideways.")
-    rb = left.slider("Mask B: radius", 0.0, 12.0, step=0.5, key=S.key("rb"), help="0 gives an empty mask.")
-    A, B = disk_mask(24, ma, 12, ra), disk_mask(24, mb, 12, rb)
-    d, j = dice(A, B), mask_iou(A, B)
-    left.metric("Dice", f"{d:.3f}", help="2|A ∩ B| / (|A| + |B|); 1 when both masks are empty.")
-    left.metric("IoU", f"{j:.3f}", help="|A ∩ B| / |A ∪ B| (the Jaccard index).")
-    left.latex(rf"\mathrm{{Dice}}=\frac{{2\cdot{int((A & B).sum())}}}{{{int(A.sum())}+{int(B.sum())}}}={d:.3f}")
-    c = right.columns(2)
-    show_chart(figs.masks_figure(A, B), S.key("masks_fig"), c[0])
-    grid = np.linspace(0, 1, 101)
-    show_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), S.key("dice_fig"), c[1])
+if tabs[1].open:
+    with tabs[1]:
+        left, right = st.columns([1, 3])
+        ma = left.slider("Mask A: centre x", 0.0, 24.0, step=0.5, key=S.key("ma"), help="Slide disk A sideways.")
+        ra = left.slider("Mask A: radius", 0.0, 12.0, step=0.5, key=S.key("ra"), help="0 gives an empty mask.")
+        mb = left.slider("Mask B: centre x", 0.0, 24.0, step=0.5, key=S.key("mb"), help="Slide disk B sideways.")
+        rb = left.slider("Mask B: radius", 0.0, 12.0, step=0.5, key=S.key("rb"), help="0 gives an empty mask.")
+        A, B = disk_mask(24, ma, 12, ra), disk_mask(24, mb, 12, rb)
+        d, j = dice(A, B), mask_iou(A, B)
+        left.metric("Dice", f"{d:.3f}", help="2|A ∩ B| / (|A| + |B|); 1 when both masks are empty.")
+        left.metric("IoU", f"{j:.3f}", help="|A ∩ B| / |A ∪ B| (the Jaccard index).")
+        left.latex(rf"\mathrm{{Dice}}=\frac{{2\cdot{int((A & B).sum())}}}{{{int(A.sum())}+{int(B.sum())}}}={d:.3f}")
+        c = right.columns(2)
+        show_chart(figs.masks_figure(A, B), S.key("masks_fig"), c[0])
+        grid = np.linspace(0, 1, 101)
+        show_chart(figs.dice_iou_figure(grid, dice_from_iou(grid), j, d), S.key("dice_fig"), c[1])
 
-with tabs[2]:
-    metrics_panels.soft_dice_panel(S)
+if tabs[2].open:
+    with tabs[2]:
+        metrics_panels.soft_dice_panel(S)
 
-with tabs[3]:
-    metrics_panels.focal_panel(S)
+if tabs[3].open:
+    with tabs[3]:
+        metrics_panels.focal_panel(S)
 
-with tabs[4]:
-    c = st.columns([1, 2, 2])
-    iou_thr = round(c[2].slider("IoU threshold", 0.5, 0.95, step=0.05, key=S.key("iou_thr"),
-                                help="A detection is a true positive when it overlaps an unclaimed object at least "
-                                     "this much."), 2)
-    dets, gt = demo_scene(0, iou_threshold=iou_thr)
-    n_gt = {k: len(v) for k, v in gt.items()}
-    cls = c[0].selectbox("Class", list(n_gt), key=S.key("cls"), help="Precision and recall are per class.")
-    thr = c[1].slider("Score threshold", 0.0, 1.0, step=0.01, key=S.key("thr"),
-                      help="Keep only detections scoring at least this; the star moves along the curve.")
-    mine = [x for x in dets if x.cls == cls]
-    curve = pr_curve([x.score for x in mine], [x.is_tp for x in mine], n_gt[cls])
-    prec, rec, kept = precision_recall_at(curve, thr)
-    m_ap, aps = mean_average_precision({k: ([x.score for x in dets if x.cls == k],
-                                            [x.is_tp for x in dets if x.cls == k], n) for k, n in n_gt.items()})
-    c = st.columns(5)
-    c[0].metric("Precision", f"{prec:.3f}", help=f"TP / kept, with {kept} detections kept")
-    c[1].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
-    c[2].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
-    c[3].metric(f"mAP@{iou_thr:g}", f"{m_ap:.3f}", help="Mean of the AP of every class, matched at this IoU.")
-    c[4].metric("mAP@[.5:.95]", f"{coco_map(detections_by_class(dets), gt):.3f}",
-                help="COCO style: the mean of mAP at IoU 0.50, 0.55, …, 0.95 (same AP, matched at each).")
-    c = st.columns([2, 2, 1.3])
-    show_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), S.key("pr_fig"), c[0])
-    show_chart(figs.ap_bars(aps, m_ap), S.key("ap_fig"), c[1])
-    c[2].dataframe(pd.DataFrame(dict(score=curve.scores, match=np.where(curve.is_tp, "TP", "FP"),
-                                     kept=curve.scores >= thr)), hide_index=True, height=440)
-    st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ {iou_thr:g} "
-               "(a second detection of the same object is a false positive). AP does not depend on the score "
-               "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
-               "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
+if tabs[4].open:
+    with tabs[4]:
+        c = st.columns([1, 2, 2])
+        iou_thr = round(c[2].slider("IoU threshold", 0.5, 0.95, step=0.05, key=S.key("iou_thr"),
+                                    help="A detection is a true positive when it overlaps an unclaimed object at least "
+                                         "this much."), 2)
+        dets, gt = demo_scene(0, iou_threshold=iou_thr)
+        n_gt = {k: len(v) for k, v in gt.items()}
+        cls = c[0].selectbox("Class", list(n_gt), key=S.key("cls"), help="Precision and recall are per class.")
+        thr = c[1].slider("Score threshold", 0.0, 1.0, step=0.01, key=S.key("thr"),
+                          help="Keep only detections scoring at least this; the star moves along the curve.")
+        mine = [x for x in dets if x.cls == cls]
+        curve = pr_curve([x.score for x in mine], [x.is_tp for x in mine], n_gt[cls])
+        prec, rec, kept = precision_recall_at(curve, thr)
+        m_ap, aps = mean_average_precision({k: ([x.score for x in dets if x.cls == k],
+                                                [x.is_tp for x in dets if x.cls == k], n) for k, n in n_gt.items()})
+        c = st.columns(5)
+        c[0].metric("Precision", f"{prec:.3f}", help=f"TP / kept, with {kept} detections kept")
+        c[1].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
+        c[2].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
+        c[3].metric(f"mAP@{iou_thr:g}", f"{m_ap:.3f}", help="Mean of the AP of every class, matched at this IoU.")
+        c[4].metric("mAP@[.5:.95]", f"{coco_map(detections_by_class(dets), gt):.3f}",
+                    help="COCO style: the mean of mAP at IoU 0.50, 0.55, …, 0.95 (same AP, matched at each).")
+        c = st.columns([2, 2, 1.3])
+        show_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), S.key("pr_fig"), c[0])
+        show_chart(figs.ap_bars(aps, m_ap), S.key("ap_fig"), c[1])
+        c[2].dataframe(pd.DataFrame(dict(score=curve.scores, match=np.where(curve.is_tp, "TP", "FP"),
+                                         kept=curve.scores >= thr)), hide_index=True, height=440)
+        st.caption(f"{len(mine)} detections of {n_gt[cls]} {cls}s, matched to the ground truth at IoU ≥ {iou_thr:g} "
+                   "(a second detection of the same object is a false positive). AP does not depend on the score "
+                   "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
+                   "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
 
-with tabs[5]:
-    metrics_panels.topk_panel(S)
+if tabs[5].open:
+    with tabs[5]:
+        metrics_panels.topk_panel(S)
 
 S.sync_url()

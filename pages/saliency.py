@@ -72,27 +72,29 @@ m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose l
 m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
 show_chart(saliency_grid(x[0], maps, alpha), S.key("grid_fig"))
 
-sanity_tab, hans_tab = st.tabs(["Sanity check", "Clever Hans"])
-with sanity_tab:
-    st.markdown("Adebayo et al. (2018): re-initialise the weights layer by layer, from the output inwards. A map "
-                "that stays the same (rank correlation near 1) describes the **image**, not the model.")
-    if st.toggle("Run the sanity check", key=S.key("sanity"), help="Recomputes every map once per layer."):
-        with st.spinner("Randomising layer by layer…"):
-            rows = sanity_rows(key, *image, target, opts)
-        show_chart(sanity_figure(rows), S.key("sanity_fig"))
-with hans_tab:
-    hinfo = load("cleverhans_TinyVGG")[1]
-    st.markdown("This TinyVGG learned circles / squares / triangles from images whose **top-left patch colour** "
-                "gives the class away. It scores well — but where does it look?")
-    i = st.slider("Validation image", 0, len(clever_data().y_val) - 1, key=S.key("ch_idx"), help="Another image.")
-    hx, hy, hm, share = hans_view(i)
-    honest, fooled = hans_accuracies()
-    h = st.columns(3)
-    h[0].metric("Accuracy, honest patch", f"{honest:.0%}")
-    h[1].metric("Accuracy, patch of another class", f"{fooled:.0%}",
-                help="Same shapes, patch repainted: the model follows the patch.")
-    h[2].metric("Gradient on the patch", f"{share:.0%}",
-                help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
-    show_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), S.key("hard_fig"))
+sanity_tab, hans_tab = S.tabs(["Sanity check", "Clever Hans"])  # only the open tab runs
+if sanity_tab.open:
+    with sanity_tab:
+        st.markdown("Adebayo et al. (2018): re-initialise the weights layer by layer, from the output inwards. A map "
+                    "that stays the same (rank correlation near 1) describes the **image**, not the model.")
+        if st.toggle("Run the sanity check", key=S.key("sanity"), help="Recomputes every map once per layer."):
+            with st.spinner("Randomising layer by layer…"):
+                rows = sanity_rows(key, *image, target, opts)
+            show_chart(sanity_figure(rows), S.key("sanity_fig"))
+if hans_tab.open:
+    with hans_tab:
+        hinfo = load("cleverhans_TinyVGG")[1]
+        st.markdown("This TinyVGG learned circles / squares / triangles from images whose **top-left patch colour** "
+                    "gives the class away. It scores well — but where does it look?")
+        i = st.slider("Validation image", 0, len(clever_data().y_val) - 1, key=S.key("ch_idx"), help="Another image.")
+        hx, hy, hm, share = hans_view(i)
+        honest, fooled = hans_accuracies()
+        h = st.columns(3)
+        h[0].metric("Accuracy, honest patch", f"{honest:.0%}")
+        h[1].metric("Accuracy, patch of another class", f"{fooled:.0%}",
+                    help="Same shapes, patch repainted: the model follows the patch.")
+        h[2].metric("Gradient on the patch", f"{share:.0%}",
+                    help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
+        show_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), S.key("hard_fig"))
 
 S.sync_url()

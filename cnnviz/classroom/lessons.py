@@ -39,13 +39,13 @@ LESSONS = [
      "does the compute go? Switch to Small ResNet and compare the receptive field. In Builder + export, "
      "change a layer and share the page's link: the class opens your exact network."),
     ("Modern blocks, drawn", "pages/architecture_lab.py", ":material/account_tree:",
-     dict(shc="12", shg="3", pp="16", macs="1"),
+     dict(shc="12", shg="3", pp="16", macs="1", tab="Blocks drawn"),
      "Open the tab Blocks drawn. Channel shuffle: 12 channels in 3 groups; after it every run of 3 holds one "
      "channel of each group. 3-D vs (2+1)-D on a 16×112×112 clip: both have 110,592 conv weights and the same "
      "MACs, yet 7.75× the activation memory. Dynamic conv: two images, two mixes of the K kernels. ViT: patch "
      "16 on 224 gives 196 tokens; set 8 and get 784, with the same MACs. The switch counts MACs = FLOPs / 2."),
     ("Searching for an architecture", "pages/architecture_lab.py", ":material/travel_explore:",
-     dict(nas="evolution", nbud="0.2", ntr="8"),
+     dict(nas="evolution", nbud="0.2", ntr="8", tab="Search (NAS)"),
      "Open the tab Search (NAS) and press Start: small networks (stages, width, kernel, block type) train for a "
      "moment each on 600 digits and appear as points, accuracy against FLOPs; those over the 0.2 MFLOPs budget "
      "are rejected untrained (grey ✕). The green staircase is the Pareto front: nothing beats it with fewer FLOPs. "
@@ -66,7 +66,7 @@ LESSONS = [
      "Quantize the trained model to 8 bits, then lower the bits one by one. Accuracy holds for a long "
      "time, then collapses: find that point. Try pruning too and compare the size against the accuracy."),
     ("Distillation with few labels", "pages/compression.py", ":material/compress:",
-     dict(lpc="5", unl="1"),
+     dict(lpc="5", unl="1", tab="Knowledge distillation"),
      "Open the tab Knowledge distillation and press Start: two identical students get only 5 labelled digits a "
      "class; one also learns from the teacher's soft labels, on the unlabelled digits too. It ends about 17 "
      "points higher. Set Labels / class to 'all' and train again: with enough labels the teacher adds little."),
@@ -75,12 +75,12 @@ LESSONS = [
      "vs IoU slide two masks. On Cross-entropy vs focal loss move p and see how each loss punishes a confident "
      "mistake. These are the numbers papers report."),
     ("Focal loss and class imbalance", "pages/metrics_losses.py", ":material/functions:",
-     dict(gamma="0", alpha="0.5"),
+     dict(gamma="0", alpha="0.5", tab="Cross-entropy vs focal loss"),
      "Open the tab Cross-entropy vs focal loss. At γ = 0 (cross-entropy) the 880 easy background examples make "
      "up over half of the loss. Raise γ to 2: their share falls under 15 % and the 36 hard objects carry most "
      "of it. Then move α: above 0.5 weighs the rare class more. On the tab Top-k, step through images and k."),
     ("Segmentation: the soft Dice loss", "pages/metrics_losses.py", ":material/functions:",
-     dict(small="1", temp="0.5"),
+     dict(small="1", temp="0.5", tab="Soft Dice loss"),
      "Open the tab Soft Dice loss: a small object, 12 pixels of 1024. Shift the prediction 4 cells off it: the "
      "Dice loss jumps from 0.30 to 0.92, the BCE stays under 0.08, a mean over pixels that are nearly all "
      "background. Predicting background everywhere: BCE 0.09, Dice loss 0.97. Dice cannot ignore the rare class."),

@@ -52,14 +52,16 @@ def activation_grid(act: torch.Tensor, title: str, cols: int = 8, max_channels: 
     cols = min(cols, c)
     rows = math.ceil(c / cols)
     z, ch = tile(act, cols)
-    fig = go.Figure(go.Heatmap(z=z, customdata=ch, colorscale=MAPS, hoverongaps=False,
-                               colorbar=dict(thickness=12, len=0.9),
-                               hovertemplate="channel %{customdata}<br>%{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_layout(title=title, height=50 + rows * height_per_row, margin=dict(l=10, r=10, t=50, b=5),
-                      font=FONT, plot_bgcolor="white", annotations=tile_labels(c, cols, h, w, "ch"))
-    return fig
+    # one constructor call, validated once: update_layout/update_xaxes walk plotly's slow property-path machinery
+    # (39 → 15 ms a layer, the same JSON; the Feature Maps page draws one per layer on every rerun)
+    return go.Figure(dict(
+        data=[dict(type="heatmap", z=z, customdata=ch, colorscale=MAPS, hoverongaps=False,
+                   colorbar=dict(thickness=12, len=0.9),
+                   hovertemplate="channel %{customdata}<br>%{z:.3f}<extra></extra>")],
+        layout=dict(yaxis=dict(autorange="reversed", visible=False, scaleanchor="x", constrain="domain"),
+                    xaxis=dict(visible=False, constrain="domain"), title=dict(text=title),
+                    height=50 + rows * height_per_row, margin=dict(l=10, r=10, t=50, b=5), font=FONT,
+                    plot_bgcolor="white", annotations=tile_labels(c, cols, h, w, "ch"))))
 
 
 def channel_figure(act: torch.Tensor, title: str, height: int = 420) -> go.Figure:

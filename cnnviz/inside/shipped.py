@@ -6,6 +6,8 @@ code. An upload is either a bare ``state_dict`` whose architecture matches a shi
 checkpoint (``{"spec"/"meta": {...}, "state_dict": {...}}``)."""
 from __future__ import annotations
 
+import functools
+
 import io
 import json
 from dataclasses import dataclass
@@ -163,8 +165,10 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: f
 
 
 # --------------------------------------------------------------------------- inputs for a model
+@functools.lru_cache(maxsize=6)
 def validation_set(dataset: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """The validation images (N, C, H, W) and labels a shipped model was scored on."""
+    """The validation images (N, C, H, W) and labels a shipped model was scored on. Cached (a few hundred small
+    images each): the shapes set is generated, and pages read it on every rerun. Callers must not modify them."""
     if dataset == "cleverhans":
         from cnnviz.inside.cleverhans import load_cleverhans
         ds = load_cleverhans(seed)
@@ -228,7 +232,7 @@ def input_image(info: ModelInfo, source: str, sample: str = "", index: int = 0, 
         x, y = validation_set(info.dataset)
         if not 0 <= index < len(y):
             raise ConfigError("index", f"must be in 0..{len(y) - 1}, got {index}")
-        return x[index:index + 1], int(y[index])
+        return x[index:index + 1].clone(), int(y[index])  # a copy: the cached set stays as it was
     if source == "upload":
         if not data:
             raise ConfigError("image", "upload an image file first (PNG, JPEG, BMP, GIF or WebP)")

@@ -6,6 +6,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Block_pb2 import Block as BlockProto
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
@@ -72,6 +73,20 @@ def widgets(at):
     return found
 
 
+def lazy_tabs(at):
+    """(session-state key, labels) of the page's lazy tabs (PageState.tabs: keyed, only the open one runs), or
+    None: their widgets are in the tree only while their tab is open, so the fuzz visits every tab."""
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            proto = getattr(child, "proto", None)
+            if isinstance(proto, BlockProto) and proto.WhichOneof("type") == "tab_container" \
+                    and proto.id.startswith("$$ID-") and proto.id.count("-") >= 2:
+                return proto.id.split("-", 2)[2], [t.label for t in child.children.values()]
+            if (found := walk(child)) is not None:
+                return found
+    return walk(at._tree)
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_random_widget_values_never_raise(page):
     if page not in (ROOT / "app.py").read_text():
@@ -82,18 +97,25 @@ def test_random_widget_values_never_raise(page):
     if page != "pages/home.py":
         at.switch_page(page).run()
     assert not at.exception, f"{page} raises on open: {at.exception}"
+    tabs = lazy_tabs(at)
     history = []
-    for _ in range(CHANGES):
-        ws = widgets(at)
-        if not ws:
-            break
-        kind, i, w = rng.choice(ws)
-        value = random_value(w, kind, rng)
-        label = getattr(w, "label", "?")
-        history.append(f"{kind}[{i}] {label!r} = {value!r}")
-        (choose_option(w, kind, value) if kind in ("selectbox", "radio", "select_slider")
-         else w.set_value(value)).run()
-        assert not at.exception, f"{page}: after {history}: {at.exception}"
+    for tab in tabs[1] if tabs else [None]:  # a few changes in every tab, the settings of the tabs before kept
+        if tab is not None:
+            at.session_state[tabs[0]] = tab
+            history.append(f"tab {tab!r}")
+            at.run()
+            assert not at.exception, f"{page}: after {history}: {at.exception}"
+        for _ in range(CHANGES):
+            ws = widgets(at)
+            if not ws:
+                break
+            kind, i, w = rng.choice(ws)
+            value = random_value(w, kind, rng)
+            label = getattr(w, "label", "?")
+            history.append(f"{kind}[{i}] {label!r} = {value!r}")
+            (choose_option(w, kind, value) if kind in ("selectbox", "radio", "select_slider")
+             else w.set_value(value)).run()
+            assert not at.exception, f"{page}: after {history}: {at.exception}"
 
 
 # --------------------------------------------------------------------------- hostile links
@@ -109,7 +131,7 @@ NESTED = '[{"a":' * 1000
 # ``stack=`` is a deflated, base64 token: its nested payload is nested JSON inside a valid token
 NESTED_STACK = base64.urlsafe_b64encode(zlib.compress(b"[" * 60_000, 9)).decode().rstrip("=")
 PAYLOADS = (LONG, NESTED, "nan", "1,2,3,4,5,6,7", "", "zzz_unknown\x00\u202e\n", DIRECTIVES, ["1", "-inf"])
-EXTRA_KEYS = ("stack", "present", "train_job")
+EXTRA_KEYS = ("stack", "present", "train_job", "tab")  # tab: PageState.tabs' open tab, not in the defaults
 # A directive still active after rendering: markdown emphasis, a link, an image, HTML, LaTeX, a colour.
 ACTIVE = ("**bold**", "](http", "![i]", "<b>", "$\\huge", ":red[")
 MARKDOWN_ELEMENTS = ("markdown", "caption", "info", "warning", "error", "success", "toast", "title", "header",

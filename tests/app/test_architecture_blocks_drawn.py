@@ -13,6 +13,12 @@ from rendered import shown
 
 open_page = partial(apptest.open_page, "architecture_lab")
 metric = apptest.metric
+DRAWN = {"tab": "Blocks drawn"}  # lazy tabs: only the open tab's elements are in the tree
+
+
+def open_tab(at, label):
+    at.session_state["arch_tab"] = label
+    return at.run()
 
 
 def _trace(at, name):
@@ -31,7 +37,7 @@ def _flops(model, x):
 
 
 def test_channel_shuffle_is_drawn_as_the_real_shuffle():
-    at = open_page({"shc": "6", "shg": "3"})
+    at = open_page({"shc": "6", "shg": "3", **DRAWN})
     assert _trace(at, "after")["text"] == ["0", "2", "4", "1", "3", "5"]
     at.number_input(key="arch_shc").set_value(8)
     at.number_input(key="arch_shg").set_value(2).run()
@@ -44,7 +50,7 @@ def test_channel_shuffle_is_drawn_as_the_real_shuffle():
 
 
 def test_video_costs_equal_conv3d_and_the_2plus1d_block_and_switch_to_macs():
-    at = open_page({"vt": "4", "vh": "8", "vw": "6", "vci": "3", "vco": "8"})
+    at = open_page({"vt": "4", "vh": "8", "vw": "6", "vci": "3", "vco": "8", **DRAWN})
     fig = _titled(at, "per clip")
     params, flops, memory = ([b["y"] for b in fig["data"][i:i + 1]][0] for i in range(3))
     x = torch.zeros(1, 3, 4, 8, 6)
@@ -62,7 +68,7 @@ def test_video_costs_equal_conv3d_and_the_2plus1d_block_and_switch_to_macs():
 
 
 def test_dynamic_conv_attention_sums_to_one_and_differs_between_images():
-    at = open_page()
+    at = open_page(DRAWN)
     fig = _titled(at, "A: red stripes")
     a, b = (t["y"] for t in fig["data"])
     assert len(a) == len(b) == 4 and abs(sum(a) - 1) < 1e-6 and abs(sum(b) - 1) < 1e-6
@@ -75,7 +81,7 @@ def test_dynamic_conv_attention_sums_to_one_and_differs_between_images():
 
 
 def test_patch_embedding_is_a_strided_conv_and_bad_sizes_name_the_field():
-    at = open_page()
+    at = open_page(DRAWN)
     assert metric(at, "Tokens") == "196"  # (224 / 16)²
     assert metric(at, "Embed params") == fmt_int(768 * 3 * 16 * 16 + 768)
     at.number_input(key="arch_pimg").set_value(32)
@@ -97,14 +103,23 @@ def _trace_text(at):
 
 
 def test_the_macs_switch_halves_every_flops_figure():
-    at = open_page({"preset": "LeNet-5"})
+    at = open_page({"preset": "LeNet-5"})  # the Presets tab: the layer report
     flops = metric(at, "FLOPs")
-    block_flops = at.dataframe[1].value["FLOPs"].tolist()
-    at.toggle(key="arch_macs").set_value(True).run()
+    block_flops = open_tab(at, "Block comparison").dataframe[0].value["FLOPs"].tolist()
+    at.toggle(key="arch_macs").set_value(True).run()  # the switch is above the tabs
     assert not at.exception
+    assert at.dataframe[0].value["MACs"].tolist() == [f // 2 for f in block_flops]
+    assert _titled(at, "MACs, batch 1")
     from cnnviz.architecture.presets import build_preset
     from cnnviz.architecture.summary import summarize
     s = summarize(*build_preset("LeNet-5"))
+    open_tab(at, "Presets")
     assert flops == fmt_int(s.total_flops) and metric(at, "MACs") == fmt_int(s.total_flops // 2)
-    assert at.dataframe[1].value["MACs"].tolist() == [f // 2 for f in block_flops]
-    assert _titled(at, "Where the MACs go") and _titled(at, "MACs, batch 1")
+    assert _titled(at, "Where the MACs go")
+    for label in ("Blocks drawn", "Builder + export", "Principles in numbers", "Search (NAS)"):  # every other tab
+        open_tab(at, label)
+        assert not at.exception
+        assert not [m.label for m in at.metric if "FLOPs" in m.label], label
+        assert not [c for d in at.dataframe for c in d.value.columns if "FLOPs" in str(c)], label
+        assert not [a["text"] for f in apptest.figures(at) for a in f["layout"].get("annotations", [])
+                    if "FLOPs" in a.get("text", "")], label

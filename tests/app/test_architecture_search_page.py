@@ -10,6 +10,7 @@ from cnnviz.architecture.search import SearchConfig, SearchTrial
 from cnnviz.training import Finished, get_local_runner
 
 open_page = partial(apptest.open_page, "architecture_lab", via_app=True)
+SEARCH = {"tab": "Search (NAS)"}  # lazy tabs: the link opens the search's tab, the only one that runs
 
 
 def stop_button(at):
@@ -17,7 +18,7 @@ def stop_button(at):
 
 
 def test_start_submits_the_controls_and_stop_ends_it():
-    at = open_page({"nas": "random", "nbud": "0.2", "ntr": "12"})
+    at = open_page({"nas": "random", "nbud": "0.2", "ntr": "12", **SEARCH})
     assert at.selectbox(key="arch_nas").value == "random" and at.select_slider(key="arch_nbud").value == 0.2
     assert at.slider(key="arch_ntr").value == 12
     assert stop_button(at).disabled and any("Press Start to search" in i.value for i in at.info)
@@ -38,7 +39,7 @@ def test_a_finished_search_is_drawn_and_tabled_from_its_events(monkeypatch):
     # one candidate and the three of the compound-scaling family, each 1 epoch on 50 digits: seconds even on a
     # box loaded by other suites (at the page's 3 epochs on 600 digits one clean-clone run needed > 240 s)
     monkeypatch.setattr("cnnviz.ui.search_panels.SearchConfig", partial(SearchConfig, epochs=1, n_train=50))
-    at = open_page({"ntr": "1"})
+    at = open_page({"ntr": "1", **SEARCH})
     at.button(key="arch_search_start").click().run()
     job, _ = at.session_state["arch_search_job"]
     runner = get_local_runner()

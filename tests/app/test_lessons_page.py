@@ -29,9 +29,9 @@ def test_lessons_link_every_step_with_its_example(at):
     assert links[-1].proto.query_string in ("level=easy&seed=1", "seed=1&level=easy")
     queries = [set(link.proto.query_string.split("&")) for link in links]
     assert {"tfl=8", "tfk=3", "tfs=2", "macs=1", "tab=TF+%27same%27+with+stride"} in queries  # TF 'same', MACs
-    assert {"small=1", "temp=0.5"} in queries  # soft Dice, a small object
-    assert {"shc=12", "shg=3", "pp=16", "macs=1"} in queries  # Architecture Lab: blocks drawn, MACs
-    assert {"nas=evolution", "nbud=0.2", "ntr=8"} in queries  # Architecture Lab: the search
+    assert {"small=1", "temp=0.5", "tab=Soft+Dice+loss"} in queries  # soft Dice, a small object
+    assert {"shc=12", "shg=3", "pp=16", "macs=1", "tab=Blocks+drawn"} in queries  # blocks drawn, MACs
+    assert {"nas=evolution", "nbud=0.2", "ntr=8", "tab=Search+%28NAS%29"} in queries  # the search
     assert any({"emk=blur", "emp=1", "source=random"} <= q for q in queries)  # padding modes at the border
     assert any(any(p.startswith("stack=3-1-2") for p in q) and any(p.startswith("hyb=1") for p in q)
                for q in queries)  # gridding: one rate in every layer, next to hybrid rates

@@ -10,6 +10,12 @@ open_page = partial(apptest.open_page, "metrics_losses", via_app=True)
 metric = apptest.metric
 
 
+def open_tab(at, label):
+    """Open this tab (lazy tabs: only the open tab's elements are in the tree)."""
+    at.session_state["metrics_tab"] = label
+    return at.run()
+
+
 @pytest.fixture(scope="module")
 def page():
     return open_page()
@@ -17,14 +23,16 @@ def page():
 
 def test_defaults_are_hand_computed(page):
     # A = (15, 20, 55, 55), B = (35, 35, 75, 75): overlap 20×20 = 400, union 1400 + 1600 − 400 = 2600
+    open_tab(page, "Box IoU")
     assert metric(page, "IoU") == "0.154" and metric(page, "Intersection") == "400"
     assert metric(page, "Union") == "2600"
+    open_tab(page, "Cross-entropy vs focal loss")
     assert metric(page, "Cross-entropy") == "0.1054" and metric(page, "Focal loss") == "0.0011"  # p=0.9, γ=2
     assert metric(page, "Focal / CE") == "0.0100"
 
 
 def test_moving_box_a_onto_b_gives_iou_one(page):
-    at = page
+    at = open_tab(page, "Box IoU")
     for name, v in (("ax", 35), ("ay", 35), ("aw", 40), ("ah", 40)):
         at.slider(key=f"metrics_{name}").set_value(v)
     at.run()
@@ -36,7 +44,7 @@ def test_moving_box_a_onto_b_gives_iou_one(page):
 
 
 def test_dice_of_two_empty_masks_is_one(page):
-    at = page
+    at = open_tab(page, "Dice vs IoU")
     at.slider(key="metrics_ra").set_value(0.0)
     at.slider(key="metrics_rb").set_value(0.0).run()
     assert metric(at, "Dice") == "1.000"
@@ -45,13 +53,13 @@ def test_dice_of_two_empty_masks_is_one(page):
 
 
 def test_gamma_zero_focal_equals_cross_entropy(page):
-    at = page
+    at = open_tab(page, "Cross-entropy vs focal loss")
     at.slider(key="metrics_gamma").set_value(0.0).run()
     assert metric(at, "Focal loss") == metric(at, "Cross-entropy")
 
 
 def test_threshold_moves_precision_recall_not_ap(page):
-    at = page
+    at = open_tab(page, "Precision–recall, AP, mAP")
     ap = metric(at, "AP (cat)")
     at.slider(key="metrics_thr").set_value(1.0).run()
     assert (metric(at, "Precision"), metric(at, "Recall")) == ("1.000", "0.000")
@@ -70,7 +78,7 @@ def test_topk_metrics_match_torch_topk(page):
     from cnnviz.compression.distill import digits_model
     ds, model, _ = digits_model()
     logits = predict(model, ds.x_val)
-    at = page
+    at = open_tab(page, "Top-k")
     for k in (1, 5, 2):
         at.slider(key="metrics_k").set_value(k).run()
         hits = (torch.topk(logits, k, dim=1).indices == ds.y_val[:, None]).any(dim=1)
@@ -86,7 +94,7 @@ def test_topk_metrics_match_torch_topk(page):
 
 
 def test_focal_alpha_moves_the_loss_towards_the_rare_class(page):
-    at = page
+    at = open_tab(page, "Cross-entropy vs focal loss")
     at.slider(key="metrics_gamma").set_value(2.0).run()
     shares = lambda: {t["name"].split(" (")[0]: t["y"][1] for t in next(  # noqa: E731 - the focal bar
         f for f in apptest.figures(at) if "made of" in str(f["layout"].get("title")))["data"]}

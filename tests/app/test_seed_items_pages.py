@@ -20,6 +20,12 @@ def metrics_page():
     return apptest.open_page("metrics_losses", via_app=True)
 
 
+def open_tab(at, label, prefix="metrics"):
+    """Open this tab (lazy tabs: only the open tab's elements are in the tree)."""
+    at.session_state[f"{prefix}_tab"] = label
+    return at.run()
+
+
 def soft_dice_numbers(at):
     return metric(at, "Dice loss"), metric(at, "BCE"), metric(at, "IoU (p ≥ 0.5)")
 
@@ -29,7 +35,7 @@ def expected(v):
 
 
 def test_soft_dice_defaults_are_the_engines(metrics_page):
-    at = metrics_page
+    at = open_tab(metrics_page, "Soft Dice loss")
     v = soft_dice_view(0.0, 1.0, False)
     assert soft_dice_numbers(at) == expected(v) == ("0.165", "0.0804", "1.000")
     assert any(v.latex in el.value for el in at.latex)  # the formula with these numbers substituted
@@ -37,7 +43,7 @@ def test_soft_dice_defaults_are_the_engines(metrics_page):
 
 
 def test_sharpen_shift_and_small_object_move_the_numbers(metrics_page):
-    at = metrics_page
+    at = open_tab(metrics_page, "Soft Dice loss")
     at.slider(key="metrics_temp").set_value(0.25).run()
     sharp = soft_dice_view(0.0, 0.25, False)
     assert soft_dice_numbers(at) == expected(sharp) and sharp.dice_loss < 0.165  # sharper, closer to the target
@@ -54,7 +60,7 @@ def test_sharpen_shift_and_small_object_move_the_numbers(metrics_page):
 
 
 def test_iou_threshold_changes_map_and_shows_coco_map(metrics_page):
-    at = metrics_page
+    at = open_tab(metrics_page, "Precision–recall, AP, mAP")
     dets, gt = demo_scene(0)
     coco = f"{coco_map(detections_by_class(dets), gt):.3f}"
     assert metric(at, "mAP@0.5") == "0.706" and metric(at, "mAP@[.5:.95]") == coco == "0.247"
@@ -68,9 +74,10 @@ def test_iou_threshold_changes_map_and_shows_coco_map(metrics_page):
 
 
 def test_a_link_opens_the_soft_dice_view_and_threshold():
-    at = apptest.open_page("metrics_losses", {"temp": "0.5", "shift": "3", "small": "1", "iou_thr": "0.6"},
-                           via_app=True)
+    at = apptest.open_page("metrics_losses", {"temp": "0.5", "shift": "3", "small": "1", "iou_thr": "0.6",
+                                              "tab": "Soft Dice loss"}, via_app=True)
     assert soft_dice_numbers(at) == expected(soft_dice_view(3.0, 0.5, True))
+    open_tab(at, "Precision–recall, AP, mAP")  # the link's threshold waits in its own tab
     assert metric(at, "mAP@0.6") == f"{map_at_iou(detections_by_class(demo_scene(0)[0]), demo_scene(0)[1], 0.6)[0]:.3f}"
 
 
