@@ -87,5 +87,6 @@ LESSONS = [
     ("Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
      "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
      "after each answer. A teacher can give the class one seed so everybody gets the same questions. The "
-     "switches add questions: TF 'same' (step 3), Gridding (step 4) and MACs (step 3's MACs switch)."),
+     "switches add questions: TF 'same' (step 3), Gridding (step 4), MACs (step 3's MACs switch) and Dice (the "
+     "Dice coefficient or soft Dice loss of two small masks, as on Metrics & Losses)."),
 ]
