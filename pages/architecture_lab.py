@@ -89,6 +89,6 @@ with principles_tab:
     panels.table(tables.scaling_rows(scaled, macs), tables.scaling_formats(macs))
 
 with search_tab:
-    search_panels.search_tab(S, get_local_runner())  # like distillations: this server's runner, also with Ray
+    search_panels.search_tab(S, get_local_runner(), macs)  # like distillations: this server's runner, also with Ray
 
 S.sync_url()
