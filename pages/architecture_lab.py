@@ -97,6 +97,6 @@ if principles_tab.open:
 
 if search_tab.open:
     with search_tab:
-        search_panels.search_tab(S, get_local_runner())  # like distillations: this server's runner, also with Ray
+        search_panels.search_tab(S, get_local_runner(), macs)  # like distillations: this server's runner, also with Ray
 
 S.sync_url()

@@ -91,7 +91,8 @@ if tabs[4].open:
         c[1].metric("Recall", f"{rec:.3f}", help=f"TP / {n_gt[cls]} ground-truth objects")
         c[2].metric(f"AP ({cls})", f"{curve.ap:.3f}", help="Area under the interpolated PR curve (VOC 2010+).")
         c[3].metric(f"mAP@{iou_thr:g}", f"{m_ap:.3f}", help="Mean of the AP of every class, matched at this IoU.")
-        c[4].metric("mAP@[.5:.95]", f"{coco_map(detections_by_class(dets), gt):.3f}",
+        by_class = detections_by_class(dets)
+        c[4].metric("mAP@[.5:.95]", f"{coco_map(by_class, gt):.3f}",
                     help="COCO style: the mean of mAP at IoU 0.50, 0.55, …, 0.95 (same AP, matched at each).")
         c = st.columns([2, 2, 1.3])
         show_chart(figs.pr_figure(curve, prec, rec, f"Precision–recall: {cls}"), S.key("pr_fig"), c[0])
@@ -102,6 +103,8 @@ if tabs[4].open:
                    "(a second detection of the same object is a false positive). AP does not depend on the score "
                    "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
                    "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
+        with st.expander("AP, mAP and COCO mAP in formulas, with these numbers", expanded=True, icon=":material/function:"):
+            metrics_panels.map_formulas(curve, cls, aps, m_ap, iou_thr, by_class, gt)
 
 if tabs[5].open:
     with tabs[5]:

@@ -1,4 +1,5 @@
-"""Quiz: generated questions on output size, parameters, FLOPs and receptive field, checked by the engine."""
+"""Quiz: generated questions on output size, parameters, FLOPs and receptive field (switches add TF 'same',
+gridding, MACs and Dice), checked by the engine."""
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
@@ -6,7 +7,7 @@ from cnnviz import ConfigError
 from cnnviz.classroom.quiz import DIFFICULTIES, OPT_IN_KINDS, make_quiz
 from cnnviz.ui import PageState, show_error, show_formulas
 
-S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False, grid=False, macs=False),
+S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False, grid=False, macs=False, dice=False),
               options=dict(level=DIFFICULTIES),
               bounds=dict(seed=(0, 999_999), n=(1, 20)))
 ANSWERS = "quiz_answers"  # this session's answers: {(seed, quiz_id, i): (value, correct)}
@@ -32,8 +33,12 @@ grid = c[2].toggle("Gridding", key=S.key("grid"), help="Add questions on the hol
                    "quiz for the seed.")
 macs = c[2].toggle("MACs", key=S.key("macs"), help="Add questions on multiply-accumulates: MACs = FLOPs / 2 as "
                    "counted here (Conv Arithmetic's MACs switch). Changes the quiz for the seed.")
-extra = tuple(k for k, on in zip(OPT_IN_KINDS, (tf, grid, macs)) if on)
-quiz_id = level + "".join(f"_{k}" for k, on in (("tf", tf), ("grid", grid), ("macs", macs)) if on)  # no leaks
+dice = c[1].toggle("Dice", key=S.key("dice"), help="Add questions on two small masks: the Dice coefficient "
+                   "2·|P∩G| / (|P| + |G|) or the soft Dice loss, in percent (Metrics & Losses' Dice vs IoU and Soft "
+                   "Dice loss tabs). Changes the quiz for the seed.")
+extra = tuple(k for k, on in zip(OPT_IN_KINDS, (tf, grid, macs, dice)) if on)
+switches = (("tf", tf), ("grid", grid), ("macs", macs), ("dice", dice))
+quiz_id = level + "".join(f"_{k}" for k, on in switches if on)  # no leaks between quizzes
 right = sum(ok for _, ok in answers.values())
 c[3].metric("Score this session", f"{right} / {len(answers)}",
             help="Right answers / answered questions, over every quiz you did in this browser tab.")
@@ -41,8 +46,8 @@ if c[3].button("Reset score", icon=":material/restart_alt:", key="quiz_reset",
                help="Forget this session's answers and start counting again."):
     answers.clear()
     st.rerun()
-st.caption(f"Share this quiz: add `?seed={seed}&level={level}&n={n}" + ("&tf=1" if tf else "")
-           + ("&grid=1" if grid else "") + ("&macs=1" if macs else "") + "` to this page's address.")
+st.caption(f"Share this quiz: add `?seed={seed}&level={level}&n={n}" + "".join(f"&{k}=1" for k, on in switches if on)
+           + "` to this page's address.")
 
 try:
     quiz = make_quiz(seed, level, n, extra=extra)

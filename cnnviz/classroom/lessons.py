@@ -55,7 +55,8 @@ LESSONS = [
      dict(data="digits", model="TinyVGG", epochs="8"),
      "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
      "smoothing off and train again: compare the validation curves, not the training ones. Open The objective "
-     "and the update: change the weight decay λ and the optimizer and see where λ enters the formulas."),
+     "and the update: change the weight decay λ and the optimizer and see where λ enters the formulas. On a CUDA "
+     "GPU, mixed precision offers FP16 with loss scaling (small gradients would underflow) or bf16 (no scaler)."),
     ("Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
      "See what each layer of a trained model computes for one image. Early layers respond to edges and "
      "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes."),
@@ -73,7 +74,8 @@ LESSONS = [
     ("Measuring results", "pages/metrics_losses.py", ":material/functions:", None,
      "Move box A with the sliders beside the chart (left edge, top edge, width, height) and read IoU; on Dice "
      "vs IoU slide two masks. On Cross-entropy vs focal loss move p and see how each loss punishes a confident "
-     "mistake. These are the numbers papers report."),
+     "mistake. On Precision–recall, AP, mAP raise the IoU threshold slider: loose boxes stop counting, and COCO's "
+     "mAP@[.5:.95] averages ten thresholds. These are the numbers papers report."),
     ("Focal loss and class imbalance", "pages/metrics_losses.py", ":material/functions:",
      dict(gamma="0", alpha="0.5", tab="Cross-entropy vs focal loss"),
      "Open the tab Cross-entropy vs focal loss. At γ = 0 (cross-entropy) the 880 easy background examples make "
@@ -87,5 +89,6 @@ LESSONS = [
     ("Check yourself", "pages/quiz.py", ":material/quiz:", dict(level="easy", seed="1"),
      "Questions on output size, parameters, FLOPs and receptive field, marked by the engine with the formula "
      "after each answer. A teacher can give the class one seed so everybody gets the same questions. The "
-     "switches add questions: TF 'same' (step 3), Gridding (step 4) and MACs (step 3's MACs switch)."),
+     "switches add questions: TF 'same' (step 3), Gridding (step 4), MACs (step 3's MACs switch) and Dice (the "
+     "Dice coefficient or soft Dice loss of two small masks, as on Metrics & Losses)."),
 ]

@@ -1,15 +1,17 @@
 """Generated quiz questions on output size, parameters, FLOPs and receptive field (and, opt-in, TF/Keras
-padding="same" with a stride, the gridding holes of a dilated stack, and MACs).
+padding="same" with a stride, the gridding holes of a dilated stack, MACs, and the Dice coefficient or soft Dice
+loss of two small masks).
 
 A quiz is a pure function of (seed, difficulty): a teacher fixes the seed and the whole class gets the same
-questions. Every answer is computed by the engine (cnnviz.geometry.arithmetic through cnnviz.geometry.formulas), never by the
-generator, and the explanation is the same Formula, with the question's numbers substituted.
+questions. Every answer is computed by the engine (cnnviz.geometry.arithmetic through cnnviz.geometry.formulas; the
+Dice kind by cnnviz.metrics), never by the generator, and the explanation is the same Formula, with the question's numbers substituted.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
+from cnnviz.classroom.quiz_dice import dice_item
 from cnnviz.geometry import arithmetic as ar
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.formulas import (Formula, conv_flops_formula, conv_macs_formula, conv_output_formulas,
@@ -19,8 +21,9 @@ from cnnviz.geometry.specs import ConvSpec
 
 KINDS = ("output size", "parameters", "FLOPs", "receptive field")
 EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``): a seed's default quiz stays what it always was
-# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``
-OPT_IN_KINDS = EXTRA_KINDS + ("gridding", "MACs")
+# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``; a new kind goes
+# last, so the quizzes of the older sets stay what they were
+OPT_IN_KINDS = EXTRA_KINDS + ("gridding", "MACs", "Dice")
 DIFFICULTIES = ("easy", "medium", "hard")
 
 
@@ -35,6 +38,7 @@ class Question:
     conv: dict | None    # conv_geometry arguments (+ bias) for a single-layer question
     layers: tuple = ()   # (kernel, stride, dilation) dicts for a receptive-field or gridding question
     tf_same: dict | None = None  # tf_same_padding arguments for a TF 'same' padding question
+    masks: dict | None = None    # pred, target, smooth, measure for a Dice question
 
     def check(self, value) -> bool:
         """True when ``value`` is the right whole number (5.0 counts as 5; None or text never)."""
@@ -176,6 +180,11 @@ def _gridding_question(difficulty: str, rng: random.Random) -> Question:
                     layers)
 
 
+def _dice_question(difficulty: str, rng: random.Random) -> Question:
+    item = dice_item(difficulty, rng)
+    return Question("Dice", difficulty, item.prompt, item.code, item.answer, item.formula, None, masks=item.masks)
+
+
 def _extras(extra) -> tuple[str, ...]:
     if isinstance(extra, bool):
         return EXTRA_KINDS if extra else ()
@@ -206,5 +215,6 @@ def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = Fal
         quiz.append(_rf_question(difficulty, rng) if kind == "receptive field" else
                     _tf_same_question(difficulty, rng) if kind == EXTRA_KINDS[0] else
                     _gridding_question(difficulty, rng) if kind == "gridding" else
+                    _dice_question(difficulty, rng) if kind == "Dice" else
                     _conv_question(kind, difficulty, rng))
     return quiz

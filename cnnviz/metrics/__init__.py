@@ -1,5 +1,6 @@
 """Metrics and losses: top-k accuracy and focal loss (``classification``); boxes, masks, IoU, Dice,
-precision-recall, mAP and COCO mAP@[.5:.95] (``detection``); the soft Dice loss (``segmentation``).
+precision-recall, mAP and COCO mAP@[.5:.95] (``detection``; ``map_formulas``: their LaTeX with the numbers
+substituted); the soft Dice loss (``segmentation``).
 
 The Metrics & Losses page's room. May import: cnnviz.errors, numpy, torch."""
 from cnnviz.metrics.classification import (topk_accuracy, focal_loss, loss_vs_probability)

@@ -99,7 +99,8 @@ def layer_report(report, key: str, macs: bool = False):
     show_chart(share_figure(share(s.rows, "params"), flops, "MACs" if macs else "FLOPs"), key)
     table(tables.layer_rows(s, titles, macs), tables.layer_formats(macs), height=min(420, 36 * len(s.rows) + 40))
     if s.other_flops or s.other_params:
-        st.caption(f"Outside the rows: {s.other_flops:,} FLOPs of functional ops (e.g. attention matmuls) and "
+        st.caption(f"Outside the rows: {as_compute(s.other_flops, macs):,} {'MACs' if macs else 'FLOPs'} of functional "
+                   f"ops (e.g. attention matmuls) and "
                    f"{s.other_params:,} parameters owned by containers (e.g. positional embeddings).")
     return s
 

@@ -14,6 +14,7 @@ from cnnviz.geometry.gridding import coverage, unreached_formula, with_rates
 from cnnviz.geometry.formulas import Formula, conv_flops_formula, conv_macs_formula, tf_same_formulas
 from cnnviz.geometry.padding import tf_same_length_in_pytorch, tf_same_padding
 from cnnviz.geometry.verify import check_with_pytorch
+from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error, show_formulas
 
@@ -21,6 +22,9 @@ MACS_HELP = ("One multiply-accumulate (a·b + c) is 2 FLOPs, so MACs = FLOPs / 2
              "torch.utils.flop_counter.FlopCounterMode used here. There, pooling, activations and normalisation "
              "count 0; other tools (fvcore, ptflops, thop) count some of them, so their totals differ. "
              "Papers quoting 'FLOPs' often mean MACs: check which.")
+MACS_NOTE = ("1 MAC (a·b + c) = 2 FLOPs. Counted as torch's FlopCounterMode counts: pooling, activations and "
+             "normalisation count 0 under FlopCounterMode's convention; other tools (fvcore, ptflops, thop) count "
+             "them, so their totals differ.")
 
 
 def window_picker(out_spatial, key):
@@ -52,8 +56,12 @@ def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
 
 
 def macs_toggle(S: PageState) -> bool:
-    """The "Count MACs instead of FLOPs" switch (drawn before the layer is validated, so an error keeps it)."""
-    return st.toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
+    """The "Count MACs instead of FLOPs" switch (drawn before the layer is validated, so an error keeps it), with
+    the counting convention beside it (under it in presenter mode)."""
+    c = columns([2, 5], 1, vertical_alignment="center")
+    on = c[0].toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
+    c[1].caption(MACS_NOTE)
+    return on
 
 
 def compute_formula(g: ConvGeometry, macs: bool) -> Formula:

@@ -1,6 +1,7 @@
 """The Metrics & Losses page's panels: the soft Dice loss view (a probability mask you sharpen and shift against
 a target, with Dice loss, BCE and IoU side by side), cross-entropy vs focal loss with α on an imbalanced
-problem, and one image's top-k next to the data set's top-1…top-k curve."""
+problem, the AP / mAP@t / COCO mAP@[.5:.95] formulas of the precision–recall tab with its numbers, and one image's
+top-k next to the data set's top-1…top-k curve."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,6 +15,8 @@ from cnnviz.figures.features import image_figure
 from cnnviz.figures.metrics import soft_mask_figure
 from cnnviz.metrics.classification import (GROUPS, imbalanced_toy, loss_shares, loss_vs_probability, topk_curve,
                                            topk_of)
+from cnnviz.metrics.detection import PRCurve
+from cnnviz.metrics.map_formulas import AP_GENERAL, COCO_GENERAL, ap_latex, coco_latex, coco_terms, map_latex
 from cnnviz.metrics.segmentation import soft_dice_view
 from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import PageState
@@ -78,6 +81,23 @@ def focal_panel(S: PageState) -> None:
     c[1].caption("What to notice: with cross-entropy the many easy common examples make up over half of the loss, "
                  "so they steer the gradient. Raise γ and their share collapses: the few hard examples dominate. "
                  "α then shifts weight between the classes: above 0.5 towards the rare class.")
+
+
+def map_formulas(curve: PRCurve, cls: str, aps: dict, m_ap: float, iou_threshold: float, detections: dict,
+                 ground_truth: dict) -> None:
+    """AP (all-point interpolation, as ``pr_curve`` computes it) for the chosen class, mAP at the slider's IoU
+    threshold, and COCO's mean over ten thresholds with the slider's boxed: every number the tab's metrics show."""
+    st.markdown("**AP**: the area under the interpolated precision–recall curve of one class. Detections sorted by "
+                "score, best first; p_m and r_m are the precision and recall of the top m; only detections that "
+                "raise the recall (true positives) add a term.")
+    st.latex(AP_GENERAL)
+    st.latex(ap_latex(curve, cls))
+    st.markdown(f"**mAP@{iou_threshold:.2f}**: the mean AP over the classes, detections matched at IoU ≥ "
+                f"{iou_threshold:.2f}. **COCO's mAP@[.5:.95]**: the mean of that over ten IoU thresholds (the "
+                f"slider's boxed).")
+    st.latex(map_latex(aps, iou_threshold, m_ap))
+    st.latex(COCO_GENERAL)
+    st.latex(coco_latex(coco_terms(detections, ground_truth), iou_threshold))
 
 
 @st.cache_resource(show_spinner="Loading the trained model…")

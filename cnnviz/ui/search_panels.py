@@ -1,14 +1,17 @@
 """The Architecture Lab's Search (NAS) tab: strategy, FLOPs budget and trials, Start and Stop (Stop only while this
 session's search is queued or running: the distillation's bookkeeping in cnnviz.ui.jobs, owner kind "search"), the
-queue position, and the accuracy-vs-FLOPs figure and the table of trials, growing as the runner's events arrive."""
+queue position, the Pareto and compound-scaling rules as formulas, and the accuracy-vs-FLOPs figure and the table of
+trials, growing as the runner's events arrive. With the page's MACs switch every count reads MACs = FLOPs / 2."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from cnnviz.architecture.search import STRATEGIES, SearchConfig, SearchTrial, search_summary
+from cnnviz.architecture.search_formulas import compound_scaling_latex, pareto_latex
 from cnnviz.errors import ConfigError
 from cnnviz.figures.search import search_figure
+from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.training.events import Finished
 from cnnviz.ui import jobs
 from cnnviz.ui.state import PageState
@@ -18,25 +21,46 @@ BUDGETS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)  # MFLOPs the budget s
 KIND = "search"  # the owner suffix: a browser may have a training, a distillation and a search at once
 RUN = SearchConfig()  # what the page leaves at its defaults: epochs and digits per candidate
 NOTICE = ("What to notice: the green staircase is the Pareto front, the trials no other trial beats with fewer "
-          "or equal FLOPs. Compound scaling (orange, EfficientNet's α = 1.2, β = 1.1, γ = 1.15 applied to one "
+          "or equal FLOPs (first formula below). Compound scaling (orange, EfficientNet's α = 1.2, β = 1.1, γ = 1.15 applied to one "
           "baseline of 2 plain stages, width 8) is one line through the space: depth, width and input size grow "
           "together. The search explores around it: other block types, kernels and widths at the same FLOPs. "
           f"Each candidate trains only {RUN.epochs} epochs on {RUN.n_train} digits, so one network's accuracy moves "
-          "by up to about 10 points between seeds: read the overall shape, not single points. Counts are FLOPs "
-          "(2 per multiply-add; MACs: half).")
+          "by up to about 10 points between seeds: read the overall shape, not single points.")
+UNIT_NOTE = {False: "Counts are FLOPs (2 per multiply-add; the switch at the top counts MACs: half).",
+             True: "Counts are MACs (multiply-accumulates) = FLOPs / 2; the budget control stays in FLOPs."}
 
 
-def search_tab(S: PageState, runner) -> None:
+def count(flops: int, macs: bool) -> int:
+    return macs_from_flops(flops) if macs else flops
+
+
+def formulas(macs: bool = False) -> None:
+    """The two rules the figure shows: the Pareto front and compound scaling, with the values the search uses."""
+    unit = "MACs" if macs else "FLOPs"
+    st.markdown("**Pareto front**: candidate *i* is on it when no other *j* is at least as accurate for at most the "
+                f"{unit}, one of the two strictly.")
+    st.latex(pareto_latex(unit))
+    st.markdown("**Compound scaling** (EfficientNet): depth d, width w and input resolution r grow together with φ.")
+    for line in compound_scaling_latex(unit):
+        st.latex(line)
+
+
+def search_tab(S: PageState, runner, macs: bool = False) -> None:
     c = st.columns(3)
     strategy = c[0].selectbox("Strategy", STRATEGIES, key=S.key("nas"), help="random: every candidate drawn from "
                               "the space. evolution: the first half at random, then one gene (stages, width, kernel "
                               "or block) of one of the best three so far is changed.")
     budget = c[1].select_slider("FLOPs budget (millions)", BUDGETS, key=S.key("nbud"),
                                 help="A candidate needing more FLOPs for one 8×8 digit is rejected before any "
-                                "training (grey ✕ in the figure).")
+                                "training (grey ✕ in the figure). The control is in FLOPs also when the switch "
+                                "counts MACs (then the caption under it gives the budget in MACs).")
+    if macs:
+        c[1].caption(f"= **{count(round(budget * 1e6), True):,} MACs** ({budget:g} MFLOPs / 2)")
     trials = c[2].slider("Trials", 1, 12, key=S.key("ntr"), help=f"Candidates trained ({RUN.epochs} epochs on "
                          f"{RUN.n_train} digits each); the 3 compound-scaling networks train after them.")
-    st.caption(NOTICE)
+    st.caption(f"{NOTICE} {UNIT_NOTE[macs]}")
+    with st.expander("The rules in formulas", icon=":material/function:"):
+        formulas(macs)
     key = S.key("search_job")
     state = jobs.distill_state(runner, key)
     b = st.columns([1, 1, 4])
@@ -54,24 +78,25 @@ def search_tab(S: PageState, runner) -> None:
                    help="Stop this session's search (enabled while it is queued or running)."):
         jobs.distill_stop(runner, key, 2, KIND)
         st.rerun()
-    search_panel(runner, key, state)
+    search_panel(runner, key, state, macs)
 
 
-def trial_rows(trials: list[SearchTrial], front: set) -> list[dict]:
-    """One row per decided candidate, in order, with readable headers and formatted numbers."""
+def trial_rows(trials: list[SearchTrial], front: set, macs: bool = False) -> list[dict]:
+    """One row per decided candidate, in order, with readable headers and formatted numbers (``macs``: the
+    compute column is "MACs", FLOPs / 2)."""
     rows = []
     for t in trials:
         g = t.genes
         rows.append({"Trial": str(t.index) if t.kind != "rejected" else "–",
                      "Kind": {"search": "searched", "rejected": "over the budget"}.get(t.kind, f"scaling φ = {t.phi}"),
                      "Stages": g.depth, "Width": g.width, "Kernel": f"{g.kernel}×{g.kernel}", "Block": g.block,
-                     "Input": f"{g.resolution}×{g.resolution}", "FLOPs": f"{t.flops:,}", "Parameters": f"{t.params:,}",
+                     "Input": f"{g.resolution}×{g.resolution}", ("MACs" if macs else "FLOPs"): f"{count(t.flops, macs):,}", "Parameters": f"{t.params:,}",
                      "Accuracy": "not trained" if t.accuracy is None else f"{t.accuracy:.1%}",
                      "Pareto front": "✓" if id(t) in front else "", "Seconds": f"{t.seconds:.1f}"})
     return rows
 
 
-def search_panel(runner, key: str, state: str | None) -> None:
+def search_panel(runner, key: str, state: str | None, macs: bool = False) -> None:
     """The search's live panel: queue position, errors, progress, the figure and the table (polled every second
     while the job is queued or running)."""
     @st.fragment(run_every=1.0 if state in ("queued", "running") else None)
@@ -86,16 +111,17 @@ def search_panel(runner, key: str, state: str | None) -> None:
         s = search_summary(events)
         end = events[-1].reason if events and isinstance(events[-1], Finished) else None
         trained = len(s["searched"]) + len(s["family"])
+        budget = f"{count(cfg.budget_flops, macs):,} {'MACs' if macs else 'FLOPs'}"
         st.caption(f"{trained} of {cfg.total} candidates trained, {len(s['rejected'])} rejected over the budget of "
-                   f"{cfg.budget_flops:,} FLOPs ({cfg.strategy} search) — {end or now}")
+                   f"{budget} ({cfg.strategy} search) — {end or now}")
         if end == "done" and len(s["searched"]) < cfg.trials:
             st.caption(f"Only {len(s['searched'])} different candidates of the space fit under this budget "
                        "among those drawn: raise the budget for more.")
-        show_chart(search_figure(s, cfg.budget_flops), "arch_search_fig")
+        show_chart(search_figure(s, cfg.budget_flops, macs), "arch_search_fig")
         trials = [e for e in events if isinstance(e, SearchTrial)]
         if trials:
             front = {id(s["searched"][i]) for i in s["front"]}
-            st.dataframe(pd.DataFrame(trial_rows(trials, front)), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(trial_rows(trials, front, macs)), hide_index=True, width="stretch")
         if state in ("queued", "running") and now == "done":
             st.rerun()  # re-enable the controls' state at once
     live()

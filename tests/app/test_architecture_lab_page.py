@@ -65,6 +65,18 @@ def test_tables_show_readable_names_first_headers_in_words_and_numbers_with_sepa
     assert "FLOPs" not in macs and (macs["MACs"] * 2 - df["FLOPs"]).abs().max() <= 1
 
 
+
+def test_the_outside_the_rows_caption_follows_the_macs_switch():
+    """The ViT preset's attention matmuls are functional ops, counted outside the layer rows."""
+    import re
+    at = open_page({"preset": "ViT patch embedding + attention pooling"})
+    outside = lambda: next(c.value for c in at.caption if c.value.startswith("Outside the rows"))  # noqa: E731
+    flops = re.match(r"Outside the rows: ([\d,]+) FLOPs", outside())
+    assert flops, outside()
+    at.toggle(key="arch_macs").set_value(True).run()
+    macs = re.match(r"Outside the rows: ([\d,]+) MACs", outside())
+    assert macs and int(macs[1].replace(",", "")) * 2 == int(flops[1].replace(",", "")) > 0
+
 def test_builder_actions_keep_a_valid_network_or_are_refused_and_undo_steps_back():
     """Issue 16: the default Apply used to fail ("layer 10 in_shape — must be (channels, *spatial), got ()") and an
     insert before the residual broke it. Parameter counts by hand from the example (3×32×32): conv 3→8 (224),

@@ -61,3 +61,24 @@ def test_a_finished_search_is_drawn_and_tabled_from_its_events(monkeypatch):
     searched = table[table["Kind"] == "searched"]
     assert searched["Accuracy"].tolist() == [f"{trained[0].accuracy:.1%}"] and searched["Trial"].tolist() == ["1"]
     assert stop_button(at).disabled
+    at.toggle(key="arch_macs").set_value(True).run()  # the page's MACs switch: the same trials, counted in MACs
+    fig = next(f for f in apptest.figures(at) if any(t.get("name") == "searched" for t in f["data"]))
+    assert fig["layout"]["xaxis"]["title"]["text"].startswith("MACs")
+    assert {t["name"]: t for t in fig["data"]}["searched"]["x"] == [trained[0].flops // 2]
+    table = at.dataframe[-1].value
+    assert "FLOPs" not in table.columns and table["MACs"].tolist()[-1] == f"{trained[-1].flops // 2:,}"
+    assert any("of 150,000 MACs" in c.value for c in at.caption)  # the 0.3 MFLOPs default budget, halved
+
+
+def test_macs_switch_and_formulas_without_a_search():
+    """No training: the rules as LaTeX (compound scaling with the α, β, γ the family uses), and the budget's MACs."""
+    at = open_page({"nbud": "0.2", "macs": "1"})
+    bodies = [l.body for l in at.latex]
+    assert any(r"\nexists" in b and r"\mathrm{MACs}_j \le \mathrm{MACs}_i" in b for b in bodies)  # Pareto rule
+    assert any(r"\alpha = 1.2,\; \beta = 1.1,\; \gamma = 1.15" in b for b in bodies)
+    assert any(r"\propto d\,w^2 r^2" in b for b in bodies)
+    assert any("100,000 MACs" in c.value for c in at.caption)  # 0.2 MFLOPs / 2
+    assert any("Counts are MACs" in c.value for c in at.caption)
+    at.toggle(key="arch_macs").set_value(False).run()
+    assert not any("100,000 MACs" in c.value for c in at.caption)
+    assert any(r"\mathrm{FLOPs}_j \le \mathrm{FLOPs}_i" in l.body for l in at.latex)

@@ -72,6 +72,21 @@ def test_threshold_moves_precision_recall_not_ap(page):
     assert metric(at, "AP (cat)") == ap
 
 
+def test_map_formulas_carry_the_iou_threshold_and_the_shown_numbers():
+    at = open_page({"iou_thr": "0.7"})
+    bodies = [x.body.strip("$\n") for x in at.latex]  # st.latex wraps its source in $$ … $$
+    assert any(r"p_{\mathrm{interp}}(r_n) = \max_{m \ge n} p_m" in b for b in bodies)  # AP, all-point
+    assert any(r"\mathrm{mAP}@[.5{:}.95]" in b and "0.95" in b for b in bodies)
+    m = next(b for b in bodies if b.startswith(r"\mathrm{mAP}@0.70"))  # mAP at the slider's threshold
+    assert m.endswith(f"= {metric(at, 'mAP@0.7')}")
+    coco = next(b for b in bodies if r"\boxed" in b)
+    assert r"_{0.70}}" in coco and coco.endswith(f"= {metric(at, 'mAP@[.5:.95]')}")
+    assert f"\\boxed{{\\underbrace{{{metric(at, 'mAP@0.7')}}}" in coco  # the boxed term is the tab's mAP@0.7
+    ap = next(b for b in bodies if b.startswith(r"\mathrm{AP}_{\text{cat}}"))
+    assert ap.endswith(f"= {metric(at, 'AP (cat)')}")
+    at.slider(key="metrics_iou_thr").set_value(0.5).run()
+    assert any(x.body.strip("$\n").startswith(r"\mathrm{mAP}@0.50") for x in at.latex)
+
 def test_topk_metrics_match_torch_topk(page):
     import torch
     from cnnviz.compression import predict

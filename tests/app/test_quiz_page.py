@@ -54,3 +54,17 @@ def test_garbage_level_in_url_is_ignored_with_notice():
     at = open_quiz({"level": "impossible", "seed": "-5"})
     assert len([i for i in at.info if "Ignored" in i.value]) == 2
     assert [c.value for c in at.main.code] == [q.code for q in make_quiz(1, "easy", 6)]
+
+
+def test_dice_switch_adds_metrics_engine_marked_questions_and_goes_into_the_link():
+    at = open_quiz({"seed": "5", "level": "medium", "n": "5"})
+    at.toggle(key="quiz_dice").set_value(True).run()
+    quiz = make_quiz(5, "medium", 5, extra=("Dice",))
+    assert [c.value for c in at.main.code] == [q.code for q in quiz]
+    assert at.query_params["dice"] in ("1", ["1"])
+    assert any("&dice=1" in c.value for c in at.caption)
+    i = next(i for i, q in enumerate(quiz) if q.kind == "Dice")
+    at.number_input(key=f"quiz_in_5_medium_dice_{i}").set_value(quiz[i].answer)
+    at.button(key=f"quiz_check_{i}").click().run()
+    assert score(at) == "1 / 1"
+    assert any(quiz[i].formula.substituted in l.body for l in at.latex)  # Σ p·g, Σ p, Σ g substituted

@@ -97,6 +97,8 @@ def test_macs_switch_halves_the_figure_and_its_formula(arith_page):
     assert any(r"\mathrm{MACs}" in el.value and "10{,}584" in el.value for el in at.latex)
     toggle = at.toggle(key="arith_macs")
     assert "FLOPs / 2" in toggle.help and "FlopCounterMode" in toggle.help and "pooling" in toggle.help
+    note = next(c.value for c in at.caption if "FlopCounterMode's convention" in c.value)  # visible, not only a tooltip
+    assert "pooling, activations and normalisation count 0" in note and "other tools" in note
     assert any("checked by PyTorch" in s.value and "21,168 FLOPs" in s.value for s in at.success)  # badge: FLOPs
     at.toggle(key="arith_macs").set_value(False).run()
     assert metric(at, "FLOPs") == "21.2 k"
@@ -152,3 +154,15 @@ def test_quiz_toggle_adds_tf_same_questions_marked_by_the_engine():
     assert not at.exception and metric(at, "Score this session") == "1 / 1"
     assert any(q.formula.substituted in el.body for el in at.latex)  # max((out − 1)·s + …) with the numbers
     assert at.query_params["tf"] in ("1", ["1"])
+
+
+def test_the_macs_note_stacks_under_its_switch_in_presenter_mode():
+    at = apptest.open_page("architecture_lab")
+    assert any("FlopCounterMode's convention" in c.value for c in at.caption)
+    cols = [c for c in at.columns if any(t.key == "arch_macs" for t in c.toggle)]
+    assert len(cols) == 1  # the switch in its column, the note beside it
+    at.session_state["presenter_on"] = True
+    at.run()
+    assert not at.exception
+    assert not [c for c in at.columns if any(t.key == "arch_macs" for t in c.toggle)]  # stacked: no columns
+    assert any("FlopCounterMode's convention" in c.value for c in at.caption)

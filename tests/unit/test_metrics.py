@@ -172,3 +172,36 @@ def test_demo_detections_are_consistent():
         tp = sum(d.is_tp for d in dets if d.cls == c)
         assert 0 < tp <= n
     assert dets == demo_detections(0)[0]  # seeded
+
+
+def test_the_ap_formula_terms_by_hand_and_they_add_up_to_the_engine_ap():
+    from cnnviz.metrics import pr_curve
+    from cnnviz.metrics.map_formulas import ap_latex, ap_terms
+    # scores best first: TP, FP, TP of 2 objects: precision 1, 1/2, 2/3; recall 1/2, 1/2, 1
+    # p_interp(r_1) = max(1, 1/2, 2/3) = 1, p_interp(r_3) = 2/3: AP = 1/2·1 + 1/2·2/3 = 5/6
+    curve = pr_curve([0.9, 0.8, 0.7], [True, False, True], 2)
+    assert ap_terms(curve) == pytest.approx([(0.5, 1.0), (0.5, 2 / 3)])
+    assert curve.ap == pytest.approx(5 / 6)
+    assert ap_latex(curve, "cat") == r"\mathrm{AP}_{\text{cat}} = 0.500\cdot1.000 + 0.500\cdot0.667 = 0.833"
+    # a later TP at higher precision lifts the earlier term: TP, FP, FP, TP, TP of 4 -> p = 1, .5, .33, .5, .6
+    curve = pr_curve([5, 4, 3, 2, 1], [True, False, False, True, True], 4)
+    assert ap_terms(curve) == pytest.approx([(0.25, 1.0), (0.25, 0.6), (0.25, 0.6)])
+    assert curve.ap == pytest.approx(0.25 + 0.15 + 0.15)  # the 4th object never found: recall stops at 3/4
+    assert ap_latex(pr_curve([0.5], [False], 1), "dog").endswith("= 0 = 0.000")
+
+
+def test_map_and_coco_formulas_add_up_to_the_engine():
+    from cnnviz.metrics import coco_map, demo_scene, detections_by_class, map_at_iou
+    from cnnviz.metrics.map_formulas import coco_latex, coco_terms, map_latex
+    dets, gt = demo_scene(0)
+    by_class = detections_by_class(dets)
+    terms = coco_terms(by_class, gt)
+    assert [t for t, _ in terms] == pytest.approx([0.5 + 0.05 * i for i in range(10)])
+    assert np.mean([v for _, v in terms]) == pytest.approx(coco_map(by_class, gt))
+    tex = coco_latex(terms, 0.7)
+    assert tex.count(r"\boxed") == 1 and rf"\boxed{{\underbrace{{{terms[4][1]:.3f}}}_{{0.70}}}}" in tex
+    assert tex.endswith(f"= {coco_map(by_class, gt):.3f}")
+    m, aps = map_at_iou(by_class, gt, 0.6)
+    tex = map_latex(aps, 0.6, m)
+    assert r"\mathrm{mAP}@0.60" in tex and tex.endswith(f"= {np.mean(list(aps.values())):.3f}")
+    assert rf"\tfrac{{1}}{{{len(gt)}}}" in tex

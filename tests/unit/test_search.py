@@ -219,3 +219,38 @@ def test_figure_draws_front_rejected_budget_and_family():
     assert list(tr["compound scaling (φ = 0, 1, 2)"]["text"]) == ["φ=0", "φ=1"]
     assert list(tr["searched"]["y"]) == pytest.approx([50.0, 70.0, 60.0])
     assert "1,000" in tr["searched"]["customdata"][0][1]
+
+
+def test_figure_in_macs_halves_every_count_and_says_macs():
+    from cnnviz.figures.search import search_figure
+    g = Genes()
+    mk = lambda kind, f, a, phi=None: SearchTrial(1, 6, kind, g, f, 100, a, phi)  # noqa: E731
+    events = [mk("search", 1000, 0.5), mk("rejected", 9000, None), mk("search", 500, 0.7),
+              mk("family", 800, 0.55, 0), mk("family", 1600, 0.65, 1)]
+    flops = search_figure(search_summary(events), 4000).to_dict()
+    macs = search_figure(search_summary(events), 4000, macs=True).to_dict()
+    assert "FLOPs" in flops["layout"]["xaxis"]["title"]["text"]
+    assert macs["layout"]["xaxis"]["title"]["text"].startswith("MACs") and "FLOPs" not in str(macs["layout"])
+    tr = {t["name"]: t for t in macs["data"]}
+    assert list(tr["searched"]["x"]) == [500, 250]  # 1,000 and 500 FLOPs, one MAC per 2 FLOPs
+    assert list(tr["over the budget (not trained)"]["x"]) == [4500]
+    assert list(tr["compound scaling (φ = 0, 1, 2)"]["x"]) == [400, 800]
+    assert list(tr["budget 2,000 MACs"]["x"]) == [2000, 2000]
+    assert tr["searched"]["customdata"][0][1] == "500" and "MACs" in tr["searched"]["hovertemplate"]
+    assert all("FLOPs" not in t.get("hovertemplate", "") for t in macs["data"])
+
+
+def test_the_formulas_state_the_rules_the_search_applies():
+    from cnnviz.architecture.search_formulas import compound_factor, compound_scaling_latex, pareto_latex
+    rule = pareto_latex("MACs")
+    assert r"\ge \mathrm{acc}_i" in rule and r"\mathrm{MACs}_j \le \mathrm{MACs}_i" in rule and r"\vee" in rule
+    # the rule as written: (1000, .5) is dominated by (500, .7); equal points both stay
+    assert pareto_front([(1000, 0.5), (500, 0.7), (2000, 0.8), (2000, 0.8)]) == [1, 2, 3]
+    rule_line, growth, scaled, family = compound_scaling_latex()
+    assert r"\alpha = 1.2,\; \beta = 1.1,\; \gamma = 1.15" in rule_line
+    assert r"\mathrm{FLOPs} \propto d\,w^2 r^2" in growth and r"\approx 1.92^{\phi}" in growth
+    assert compound_factor() == pytest.approx(1.2 * 1.1 ** 2 * 1.15 ** 2)  # 1.920...
+    # the family by hand: stages min(3, round(2·1.2^φ)), width round(8·1.1^φ), side round(8·1.15^φ)
+    assert r"\phi = 0:\ (2,\ 8,\ 8\times8)" in family and r"\phi = 1:\ (2,\ 9,\ 9\times9)" in family
+    assert r"\phi = 2:\ (3,\ 10,\ 11\times11)" in family  # 2·1.44 = 2.88 -> 3, 8·1.21 = 9.68 -> 10, 8·1.3225 = 10.58 -> 11
+    assert "round(2" in scaled.replace(r"\,", "").replace(r"\operatorname{round}", "round")

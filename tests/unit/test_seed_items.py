@@ -108,7 +108,7 @@ def test_small_object_background_everywhere_fools_bce_not_dice():
 
 
 def test_the_lessons_soft_dice_numbers():
-    """Lessons step 11 quotes these (small object, temperature 0.5)."""
+    """The Lessons step "Segmentation: the soft Dice loss" quotes these (small object, temperature 0.5)."""
     on, off = soft_dice_view(0.0, 0.5, True), soft_dice_view(4.0, 0.5, True)
     assert (f"{on.dice_loss:.2f}", f"{off.dice_loss:.2f}") == ("0.30", "0.92") and off.bce < 0.08
     assert (f"{on.empty_bce:.2f}", f"{on.empty_dice_loss:.2f}") == ("0.09", "0.97")
