@@ -72,7 +72,7 @@ def test_a_finished_search_is_drawn_and_tabled_from_its_events(monkeypatch):
 
 def test_macs_switch_and_formulas_without_a_search():
     """No training: the rules as LaTeX (compound scaling with the α, β, γ the family uses), and the budget's MACs."""
-    at = open_page({"nbud": "0.2", "macs": "1"})
+    at = open_page({"nbud": "0.2", "macs": "1"} | SEARCH)
     bodies = [l.body for l in at.latex]
     assert any(r"\nexists" in b and r"\mathrm{MACs}_j \le \mathrm{MACs}_i" in b for b in bodies)  # Pareto rule
     assert any(r"\alpha = 1.2,\; \beta = 1.1,\; \gamma = 1.15" in b for b in bodies)

@@ -73,7 +73,7 @@ def test_threshold_moves_precision_recall_not_ap(page):
 
 
 def test_map_formulas_carry_the_iou_threshold_and_the_shown_numbers():
-    at = open_page({"iou_thr": "0.7"})
+    at = open_page({"iou_thr": "0.7", "tab": "Precision–recall, AP, mAP"})
     bodies = [x.body.strip("$\n") for x in at.latex]  # st.latex wraps its source in $$ … $$
     assert any(r"p_{\mathrm{interp}}(r_n) = \max_{m \ge n} p_m" in b for b in bodies)  # AP, all-point
     assert any(r"\mathrm{mAP}@[.5{:}.95]" in b and "0.95" in b for b in bodies)
