@@ -20,6 +20,8 @@ import pkgutil
 import numpy  # noqa: F401
 import torch  # noqa: F401
 import torch.nn.functional  # noqa: F401
+import torch._dynamo  # noqa: F401 - imported lazily by torch's _disable_dynamo wrappers on a session's first conv
+#   check (~0.3 s, sympy included): here it is imported once, under this lock, before the first visitor
 import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import PIL.Image  # noqa: F401

@@ -8,10 +8,10 @@ def test_summary_and_block_comparison(server, page):
     page.goto(f"{server}/architecture_lab?preset=LeNet-5")
     page.get_by_test_id("stPlotlyChart").first.wait_for()
     page.wait_for_function(f"({METRICS})().includes('61.7 k')")  # LeNet-5: 61,706 parameters
-    page.get_by_role("tab", name="Block comparison").click()
-    chart = page.get_by_test_id("stPlotlyChart").nth(1)
-    chart.wait_for()
+    page.get_by_role("tab", name="Block comparison").click()  # a lazy tab: only its own chart is drawn
     page.wait_for_function("() => document.body.innerText.includes('depthwise-separable')")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    chart.wait_for()
     if os.environ.get("CNNVIZ_SCREENSHOTS"):
         chart.scroll_into_view_if_needed()
         page.screenshot(path=os.environ["CNNVIZ_SCREENSHOTS"] + "/architecture_lab.png", full_page=True)
