@@ -49,17 +49,17 @@ def prediction_grid(images, labels, preds, classes, cols: int = 8) -> go.Figure:
     images = np.asarray(images)[:len(preds)]
     rows = -(-len(preds) // cols)
     h, w = images.shape[-2] + 1, images.shape[-1] + 1
-    fig = go.Figure(go.Image(z=_montage(images, rows, cols), hoverinfo="skip"))
+    labels_ = []  # one list, one layout: add_annotation per image re-validated every label so far (quadratic)
     for k, (t, p) in enumerate(zip(labels, preds)):
         r, q = divmod(k, cols)
         ok = int(t) == int(p)
-        fig.add_annotation(x=1 + q * w + w / 2, y=r * h + 0.5, text=plot_text(classes[p] if ok else f"{classes[p]} (is {classes[t]})"),
-                           showarrow=False, yanchor="bottom", font=dict(size=13, color=BLUE if ok else VERMILION))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=rows * 120 + 40, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                      title="Validation images: predicted class (vermilion = wrong)")
-    return fig
+        labels_.append(dict(x=1 + q * w + w / 2, y=r * h + 0.5, text=plot_text(classes[p] if ok else
+                                                                            f"{classes[p]} (is {classes[t]})"),
+                            showarrow=False, yanchor="bottom", font=dict(size=13, color=BLUE if ok else VERMILION)))
+    return go.Figure(dict(data=[dict(type="image", z=_montage(images, rows, cols), hoverinfo="skip")],
+                          layout=dict(xaxis=dict(visible=False), yaxis=dict(visible=False), annotations=labels_,
+                                      height=rows * 120 + 40, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+                                      title=dict(text="Validation images: predicted class (vermilion = wrong)"))))
 
 
 def curves_figure(history) -> go.Figure:

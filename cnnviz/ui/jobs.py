@@ -141,6 +141,12 @@ def epoch_panels(job: str, n_evals: int, _h, _ds):
             figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)  # read-only once built, like epoch_panels
+def curves(jobs: tuple, n_progress: int, n_evals: int, _h):
+    """The curves change only when a report arrives: a poll that brought nothing new reuses the figure."""
+    return figs.curves_figure(_h)
+
+
 def fits(ev, ds) -> bool:
     """Whether an evaluation's confusion matrix and predictions belong to data set ``ds`` (its classes, its
     validation images): a reconnected job's results are drawn with the page's data set only when they do."""
@@ -193,7 +199,7 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
         (st.error if h.failed else st.success if h.end else st.caption)(h.status())
         if p is not None and getattr(p, "device", None):
             device_caption(p.device)  # what the worker chose, where the job ran (a Ray node included)
-        show_chart(figs.curves_figure(h), "train_curves")
+        show_chart(curves(tuple(jobs), len(h.progress), len(h.evals), h), "train_curves")
         if run and data is not None and run.get("data") != data:
             st.caption(f"These results are from the training on {md_text(run.get('data'))}; Start trains on the "
                        "data chosen now.")

@@ -90,6 +90,21 @@ def test_geometry_figure_draws_padding_taps_and_output():
     assert grid_out[1, 1] == IDX["output cell this window writes"] and (grid_out == IDX["output"]).sum() == 3
 
 
+def test_geometry_figure_layout_is_make_subplots_two_columns():
+    """Built in one constructor call: the layout make_subplots(1, 2, column_widths, horizontal_spacing=0.08) gives,
+    by hand: a 9×9 input, k 3, s 2, p 1 pads to 11 columns and writes 5, so 0.92·11/16 = 0.6325 for the input."""
+    g = conv_geometry((1, 9, 9), 1, 3, stride=2, padding=1)
+    lay = geometry_figure(conv_axes(g), "t").layout
+    assert lay.xaxis.domain == pytest.approx((0, 0.6325)) and lay.xaxis2.domain == pytest.approx((0.7125, 1.0))
+    assert (lay.xaxis.anchor, lay.yaxis.anchor, lay.xaxis2.anchor, lay.yaxis2.anchor) == ("y", "x", "y2", "x2")
+    assert lay.xaxis.scaleanchor == "y" and lay.xaxis2.scaleanchor == "y2"  # square cells
+    assert lay.yaxis.autorange == lay.yaxis2.autorange == "reversed"  # row 0 on top
+    assert [(a.text, round(a.x, 6), a.y, a.yanchor) for a in lay.annotations] == [
+        ("Input 9×9 with padding → 11×11", 0.31625, 1.0, "bottom"), ("Output 5×5", 0.85625, 1.0, "bottom")]
+    fig = geometry_figure(conv_axes(g), "t")
+    assert [(t.xaxis, t.yaxis) for t in fig.data[:2]] == [("x", "y"), ("x2", "y2")]
+
+
 def test_transposed_is_drawn_as_direct_conv_with_inserted_zeros():
     g = conv_geometry((1, 3, 3), 1, 3, stride=2, transposed=True)  # out 7x7
     fig = geometry_figure(conv_axes(g), "t")
