@@ -70,6 +70,52 @@ def start_server(port: int | None = None, env: dict | None = None, timeout: floa
     return browser_start(env, timeout, port, log)
 
 
+class Replicas:
+    """``deploy/run_replicas.sh``: N app processes behind the sticky HAProxy, on 127.0.0.1 (each replica brings its
+    own GIL, so a 2-core box serves scripts on both cores). Started and stopped here, by PID."""
+
+    def __init__(self, n: int, env: dict, timeout: float = 120):
+        import subprocess
+        import tempfile
+        from browser import free_port
+        self.proxy, first = free_port(), free_port()
+        while first in range(self.proxy - n, self.proxy + 1):
+            first = free_port()
+        self.ports = [first + i for i in range(n)]
+        self.run_dir_file = tempfile.NamedTemporaryFile("w+", suffix=".rundir", delete=False).name
+        log = open(os.environ.get("CLASSROOM_SERVER_LOG", os.devnull), "w")
+        self.proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run_replicas.sh"), str(n), str(self.proxy)],
+                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **env, "FIRST_PORT": str(first), "SECONDS_LIMIT": "86400",
+                                          "RUN_DIR_FILE": self.run_dir_file})
+        self.url = f"http://127.0.0.1:{self.proxy}"
+        deadline = time.time() + timeout
+        import urllib.request
+        while time.time() < deadline:
+            try:
+                if all(urllib.request.urlopen(f"http://127.0.0.1:{p}/_stcore/health", timeout=2).read() == b"ok"
+                       for p in self.ports) and urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("deploy/run_replicas.sh ended: is haproxy installed?")
+                time.sleep(0.5)
+        else:
+            self.stop()
+            raise RuntimeError(f"the replicas did not answer within {timeout:g} s")
+        run = Path(Path(self.run_dir_file).read_text().strip())
+        self.pids = [int((run / f"replica{i + 1}.pid").read_text()) for i in range(n)]
+
+    def stop(self) -> None:
+        self.proc.terminate()  # its trap stops every replica and the proxy by their PIDs
+        try:
+            self.proc.wait(timeout=20)
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: still going
+            self.proc.kill()
+            self.proc.wait()
+        Path(self.run_dir_file).unlink(missing_ok=True)
+
+
 def cpu_s(pid: int) -> float:
     """utime + stime of the process itself (children excluded), seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -371,14 +417,16 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
-async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed: int = 0, pid: int | None = None,
+async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed: int = 0, pid=None,
                     timeout: float = 120, ramp: float | None = None) -> dict:
-    """The load itself against a running server; returns the figures (also used by the CI test)."""
+    """The load itself against a running server; returns the figures (also used by the CI test). ``pid``: the
+    server's process id, or a list of them (replicas): CPU and memory are their sums."""
+    pids = [pid] if isinstance(pid, int) else list(pid or [])
     marks = {f"cin={CIN0 + i}": f"student{i}" for i in range(n)} | {f"seed={SEED0 + i}": f"student{i}"
                                                                    for i in range(n)}
     records: list[Record] = []
-    rss = [rss_mib(pid)] if pid else []
-    cpu0 = cpu_s(pid) if pid else 0.0
+    rss = [sum(rss_mib(p) for p in pids)] if pids else []
+    cpu0 = sum(cpu_s(p) for p in pids)
     start = time.perf_counter()
     stop_at = start + duration
     ramp = min(10.0, duration / 4) if ramp is None else ramp
@@ -391,16 +439,16 @@ async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed:
     async def sample_rss():
         while True:
             await asyncio.sleep(1.0)
-            rss.append(rss_mib(pid))
+            rss.append(sum(rss_mib(p) for p in pids))
 
-    sampler = asyncio.create_task(sample_rss()) if pid else None
+    sampler = asyncio.create_task(sample_rss()) if pids else None
     trainers = [asyncio.create_task(trainer(j, url, start, stop_at, records, timeout)) for j in range(trainings)]
     students = await asyncio.gather(*(delayed(i) for i in range(n)))
     trained = await asyncio.gather(*trainers)
     wall = time.perf_counter() - start
     if sampler:
         sampler.cancel()
-    cpu = (cpu_s(pid) - cpu0) if pid else float("nan")
+    cpu = (sum(cpu_s(p) for p in pids) - cpu0) if pids else float("nan")
     ok = [r.latency for r in records if r.latency is not None and not r.who.startswith("trainer")]
     inter = [r.latency for r in records if r.latency is not None and not r.who.startswith("trainer")
              and not r.what.startswith("load")]
@@ -427,7 +475,8 @@ async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed:
         session_runs={c.name: c.runs for c in students}, trainers=[{k: v for k, v in t.items() if k != "epochs"}
                                                                     | dict(last_epoch=(t["epochs"] or ["–"])[-1])
                                                                     for t in trained],
-        by_what={k: dict(count=len(v), p50_s=pct(v, 0.5), p95_s=pct(v, 0.95)) for k, v in sorted(by_what.items())})
+        by_what={k: dict(count=len(v), p50_s=pct(v, 0.5), p95_s=pct(v, 0.95)) for k, v in sorted(by_what.items())},
+        records=[dict(who=r.who, what=r.what, latency_s=r.latency, at_s=round(r.at, 3)) for r in records])
 
 
 def report(r: dict) -> None:
@@ -440,7 +489,8 @@ def report(r: dict) -> None:
           f"(widget changes only: p50 {r['widget_p50_s']:.2f} s, p95 {r['widget_p95_s']:.2f} s; "
           f"training polls p50 {r['poll_p50_s']:.2f} s, p95 {r['poll_p95_s']:.2f} s)")
     print(f"reruns served: {r['runs']} = {r['runs_per_s']:.1f}/s; server CPU {r['server_cpu_s']:.1f} s "
-          f"({100 * r['server_cpu_s'] / r['duration_s']:.0f}% of one core)")
+          f"({100 * r['server_cpu_s'] / r['duration_s']:.0f}% of one core"
+          + (f", {r['replicas']} replicas)" if r.get("replicas", 1) > 1 else ")"))
     if r["rss_start_mib"] is not None:
         print(f"server RSS: {r['rss_start_mib']:.0f} MiB at start, peak {r['rss_peak_mib']:.0f}, "
               f"end {r['rss_end_mib']:.0f} MiB")
@@ -541,12 +591,19 @@ def main(argv=None) -> None:
     ap.add_argument("--validate", action="store_true", help="protocol client vs Chromium, side by side")
     ap.add_argument("-r", "--rounds", type=int, default=6, help="--validate: interactions per client")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--replicas", type=int, default=1, help="app processes behind deploy/'s HAProxy (needs haproxy)")
     a = ap.parse_args(argv)
     cap = a.cap or max(1, a.trainings)
-    proc, url = start_server(a.port, env={"CNNVIZ_MAX_JOBS": str(cap)})
+    if a.replicas > 1:
+        replicas = Replicas(a.replicas, env={"CNNVIZ_MAX_JOBS": str(cap)})
+        url, pids, stop = replicas.url, replicas.pids, replicas.stop
+        warm_urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
+    else:
+        proc, url = start_server(a.port, env={"CNNVIZ_MAX_JOBS": str(cap)})
+        pids, stop, warm_urls = proc.pid, (lambda: stop_server(proc)), [url]
     try:
-        warm = Client(url, "warm-up")  # the first run imports torch & co.: not a student's latency
-        asyncio.run(_warm(warm))
+        for u in warm_urls:  # the first run imports torch & co.: not a student's latency
+            asyncio.run(_warm(Client(u, "warm-up")))
         if a.validate:
             r = asyncio.run(validate(url, a.rounds))
             print(f"{'round':>5s} {'protocol s':>11s} {'browser DOM s':>14s} {'browser script_finished s':>26s}")
@@ -559,12 +616,13 @@ def main(argv=None) -> None:
             if a.json:
                 a.json.write_text(json.dumps(r, indent=1))
             return
-        r = asyncio.run(classroom(url, a.n, a.duration, a.trainings, a.seed, proc.pid, a.timeout))
+        r = asyncio.run(classroom(url, a.n, a.duration, a.trainings, a.seed, pids, a.timeout))
+        r["replicas"] = a.replicas
         if a.json:
             a.json.write_text(json.dumps(r, indent=1, default=str))
         report(r)
     finally:
-        stop_server(proc)
+        stop()
 
 
 async def _warm(c: Client) -> None:
