@@ -88,23 +88,11 @@ if pool_tab.open:
                    "the cells of a ceil_mode window that hang past the padding.")
 
 
-if d1_tab.open:
-    with d1_tab:
-        tabs.one_d_tab(S)
-if d3_tab.open:
-    with d3_tab:
-        tabs.three_d_tab(S)
-if t_tab.open:
-    with t_tab:
-        tabs.transposed_tab(S, x)
-if m_tab.open:
-    with m_tab:
-        tabs.multichannel_tab(S)
-if pm_tab.open:
-    with pm_tab:
-        tabs.padding_modes_tab(S, x)
-if pit_tab.open:
-    with pit_tab:
-        tabs.pitfalls_tab(S)
+for tab, draw in ((d1_tab, lambda: tabs.one_d_tab(S)), (d3_tab, lambda: tabs.three_d_tab(S)),
+                  (t_tab, lambda: tabs.transposed_tab(S, x)), (m_tab, lambda: tabs.multichannel_tab(S)),
+                  (pm_tab, lambda: tabs.padding_modes_tab(S, x)), (pit_tab, lambda: tabs.pitfalls_tab(S))):
+    if tab.open:
+        with tab:
+            draw()
 
 S.sync_url()
