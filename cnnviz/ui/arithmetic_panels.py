@@ -14,7 +14,7 @@ from cnnviz.geometry.gridding import coverage, unreached_formula, with_rates
 from cnnviz.geometry.formulas import Formula, conv_flops_formula, conv_macs_formula, tf_same_formulas
 from cnnviz.geometry.padding import tf_same_length_in_pytorch, tf_same_padding
 from cnnviz.geometry.verify import check_with_pytorch
-from cnnviz.ui.presenter import columns
+from cnnviz.ui.presenter import presenting
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error, show_formulas
 
@@ -57,8 +57,12 @@ def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
 
 def macs_toggle(S: PageState) -> bool:
     """The "Count MACs instead of FLOPs" switch (drawn before the layer is validated, so an error keeps it), with
-    the counting convention beside it (under it in presenter mode)."""
-    c = columns([2, 5], 1, vertical_alignment="center")
+    the counting convention beside it. In presenter mode the convention is in the switch's help only, like the
+    pages' introductions: as a second line it pushed the main figure below the fold (the presenter crawl's check:
+    Conv Arithmetic's numbers at 548 px of 720, the Architecture Lab's chart at 503)."""
+    if presenting():
+        return st.toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
+    c = st.columns([2, 5], vertical_alignment="center")
     on = c[0].toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
     c[1].caption(MACS_NOTE)
     return on

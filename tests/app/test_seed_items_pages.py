@@ -156,7 +156,7 @@ def test_quiz_toggle_adds_tf_same_questions_marked_by_the_engine():
     assert at.query_params["tf"] in ("1", ["1"])
 
 
-def test_the_macs_note_stacks_under_its_switch_in_presenter_mode():
+def test_the_macs_note_sits_beside_its_switch_and_only_in_its_help_in_presenter_mode():
     at = apptest.open_page("architecture_lab")
     assert any("FlopCounterMode's convention" in c.value for c in at.caption)
     cols = [c for c in at.columns if any(t.key == "arch_macs" for t in c.toggle)]
@@ -164,5 +164,6 @@ def test_the_macs_note_stacks_under_its_switch_in_presenter_mode():
     at.session_state["presenter_on"] = True
     at.run()
     assert not at.exception
-    assert not [c for c in at.columns if any(t.key == "arch_macs" for t in c.toggle)]  # stacked: no columns
-    assert any("FlopCounterMode's convention" in c.value for c in at.caption)
+    assert not [c for c in at.columns if any(t.key == "arch_macs" for t in c.toggle)]  # no row of its own
+    assert not any("FlopCounterMode's convention" in c.value for c in at.caption)  # the figure stays above the fold
+    assert "pooling, activations and normalisation count 0" in at.toggle(key="arch_macs").help
