@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from plotly.subplots import make_subplots
 
 from cnnviz.explorer import NeuronDetail, Overview, PoolDetail, SoftmaxDetail, TopPatch
+from cnnviz.figures.subplots import axes, row_layout
 from cnnviz.io.text import plot_text
 from .animation import fmt
 from .features import FONT, MAPS, WEIGHTS, _rgb, tile
@@ -165,27 +166,26 @@ def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int,
 
 def conv_detail_figure(d: NeuronDetail, max_channels: int = 8) -> go.Figure:
     """The tapped input patch, the kernel slice and their element-wise products, one row per input channel
-    (three mosaics, every number printed)."""
+    (three mosaics, every number printed). One constructor call (``row_layout``), not make_subplots."""
     n = min(len(d.channels), max_channels)
-    fig = make_subplots(1, 3, horizontal_spacing=0.05, subplot_titles=[
-        f"input patch (channels {d.channels[0]}–{d.channels[n - 1]})", f"kernel [{d.channel}, :{n}]",
-        "patch × kernel"])
+    data = []
     for i, (t, scale, signed) in enumerate(((d.patch, "Greys", False), (d.weight, WEIGHTS, True),
                                             (d.products, WEIGHTS, True))):
         z, _ = tile(t[:n], 1)
         hi = float(t[:n].abs().max()) or 1.0
-        fig.add_trace(go.Heatmap(z=z, colorscale=scale, zmin=-hi if signed or float(t.min()) < 0 else 0, zmax=hi,
-                                 showscale=False, text=[[fmt(v) for v in r] for r in z], texttemplate="%{text}",
-                                 textfont=dict(size=13), hoverongaps=False,
-                                 hovertemplate="%{z:.4f}<extra></extra>"), 1, i + 1)
-    fig.update_yaxes(autorange="reversed", visible=False)
-    fig.update_xaxes(visible=False)
+        x, y = axes(i)
+        data.append(dict(type="heatmap", z=z, colorscale=scale, zmin=-hi if signed or float(t.min()) < 0 else 0,
+                         zmax=hi, showscale=False, text=[[fmt(v) for v in r] for r in z], texttemplate="%{text}",
+                         textfont=dict(size=13), hoverongaps=False, hovertemplate="%{z:.4f}<extra></extra>",
+                         xaxis=x, yaxis=y))
     more = f" (first {n} of {len(d.channels)} input channels)" if n < len(d.channels) else ""
     kh = d.patch.shape[1]
-    fig.update_layout(height=int(90 + min(1400, 34 * n * (kh + 1))), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
-                      title=dict(text=f"Σ products = {d.pre_activation - d.bias:.4f}{more}", font=dict(size=15)))
-    fig.update_annotations(font_size=13)
-    return fig
+    layout = row_layout([f"input patch (channels {d.channels[0]}–{d.channels[n - 1]})", f"kernel [{d.channel}, :{n}]",
+                         "patch × kernel"], spacing=0.05, title_size=13, xaxis=dict(visible=False),
+                        yaxis=dict(autorange="reversed", visible=False))
+    layout.update(height=int(90 + min(1400, 34 * n * (kh + 1))), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
+                  title=dict(text=f"Σ products = {d.pre_activation - d.bias:.4f}{more}", font=dict(size=15)))
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def _box_trace(box, colour=PICK):
@@ -196,24 +196,24 @@ def _box_trace(box, colour=PICK):
 
 def receptive_field_figure(x: torch.Tensor, box: tuple[int, int, int, int], grad: torch.Tensor | None = None,
                            height: int = 300) -> go.Figure:
-    """The input (C, H, W) with the receptive field outlined, and next to it the neuron's gradient map."""
+    """The input (C, H, W) with the receptive field outlined, and next to it the neuron's gradient map (one
+    constructor call, ``row_layout``, not make_subplots)."""
     t, l, b, r = box
     cols = 2 if grad is not None else 1
-    fig = make_subplots(1, cols, subplot_titles=[f"receptive field rows {t}–{b}, cols {l}–{r}",
-                                                 "|∂ neuron / ∂ input|"][:cols], horizontal_spacing=0.06)
-    fig.add_trace(go.Image(z=_rgb(x), hovertemplate="row %{y}, col %{x}<extra></extra>"), 1, 1)
-    fig.add_trace(_box_trace(box), 1, 1)
+    data = [dict(type="image", z=_rgb(x), hovertemplate="row %{y}, col %{x}<extra></extra>", xaxis="x", yaxis="y"),
+            _box_trace(box).to_plotly_json() | dict(xaxis="x", yaxis="y")]
     if grad is not None:
-        fig.add_trace(go.Heatmap(z=grad.numpy(), colorscale=MAPS, showscale=False,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, 2)
-        fig.add_trace(_box_trace(box, "#ffffff"), 1, 2)
-        fig.update_yaxes(autorange="reversed", scaleanchor="x2", row=1, col=2)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, constrain="domain")
-    fig.update_yaxes(scaleanchor="x", row=1, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
-    fig.update_annotations(font_size=13)
-    return fig
+        data += [dict(type="heatmap", z=grad.numpy(), colorscale=MAPS, showscale=False,
+                      hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", xaxis="x2", yaxis="y2"),
+                 _box_trace(box, "#ffffff").to_plotly_json() | dict(xaxis="x2", yaxis="y2")]
+    layout = row_layout([f"receptive field rows {t}–{b}, cols {l}–{r}", "|∂ neuron / ∂ input|"][:cols],
+                        spacing=0.06, title_size=13, xaxis=dict(visible=False),
+                        yaxis=dict(visible=False, constrain="domain"))
+    layout["yaxis"]["scaleanchor"] = "x"
+    if grad is not None:
+        layout["yaxis2"].update(autorange="reversed", scaleanchor="x2")
+    layout.update(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def pool_detail_figure(p: PoolDetail, height: int = 300) -> go.Figure:
