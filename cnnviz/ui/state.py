@@ -145,8 +145,8 @@ class PageState:
 
     def tabs(self, labels, name: str = "tab"):
         """Lazy tabs (Streamlit's ``on_change="rerun"``): only the open tab's code runs, so a slider in one
-        tab does not rebuild the figures of seven others (the Convolution Animation's rerun: ~0.8 → ~0.25 s
-        of server CPU). The open tab is page state like any setting, so a shared link opens the same tab.
+        tab does not rebuild the figures of seven others (the Convolution Animation: 1,000 → ~100 ms of server
+        CPU per widget change, bench/rerun_cost.py). The open tab is page state like any setting, so a shared link opens the same tab.
         Callers draw a tab only ``if tab.open``. A closed tab's widgets are unmounted and Streamlit drops their
         state; the page's own settings come back from the URL (``sync_url`` wrote them before the switch)."""
         labels = tuple(labels)
