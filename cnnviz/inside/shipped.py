@@ -7,7 +7,6 @@ checkpoint (``{"spec"/"meta": {...}, "state_dict": {...}}``)."""
 from __future__ import annotations
 
 import functools
-
 import io
 import json
 from dataclasses import dataclass

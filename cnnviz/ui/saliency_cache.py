@@ -4,6 +4,8 @@ for the same sample of the same model shares one computation. Keys are plain val
 upload's bytes), never tensors; entries are bounded in number and age (issue 18)."""
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
@@ -23,12 +25,11 @@ USES = {"saliency": (), "integrated_gradients": ("n_steps", "baseline"), "smooth
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
-def one_map(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, target: int,
-            method: str, opts: tuple):
-    """One method's (H, W) map of one image; ``opts``: only the settings that method reads."""
-    model, info = load(model_key)
-    x, _ = input_image(info, src, sample, idx, data, invert)
-    return to_map(attribute(model, x, target, method, **dict(opts))).detach()
+def one_map(model_key: str, image: tuple, target: int, method: str, opts: tuple, _x):
+    """One method's (H, W) map of the image ``_x`` (not hashed: ``image`` names it by plain values, an upload by
+    its digest); ``opts``: only the settings that method reads."""
+    model, _ = load(model_key)
+    return to_map(attribute(model, _x, target, method, **dict(opts))).detach()
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner="Computing the attribution maps…")
@@ -39,8 +40,9 @@ def maps_for(model_key: str, src: str, sample: str, idx: int, data: bytes | None
     x, label = input_image(info, src, sample, idx, data, invert)
     pred = int(model(x).argmax())
     target = pred if which == "predicted" else cls
-    maps = {LABELS[m]: one_map(model_key, src, sample, idx, data, invert, target, m,
-                               tuple((k, v) for k, v in opts if k in USES[m])) for m in METHODS}
+    image = (src, sample, idx, hashlib.sha256(data).hexdigest() if data else None, invert)  # the upload hashed once
+    maps = {LABELS[m]: one_map(model_key, image, target, m, tuple((k, v) for k, v in opts if k in USES[m]), x)
+            for m in METHODS}
     return x, label, pred, target, maps
 
 
