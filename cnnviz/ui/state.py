@@ -102,17 +102,21 @@ class PageState:
         self.page, self.defaults = page, defaults
         self.options, self.bounds = options or {}, bounds or {}
         self.notices: list[str] = []
-        for name, default in defaults.items():
-            if self._has(name):
-                continue
-            value = default
-            if name in st.query_params:
-                raw = st.query_params[name]  # the last one when the key repeats
-                try:
-                    value = self._validate(name, _parse(raw, default))
-                except Exception:  # noqa: BLE001 - whatever parsing a hostile value raises: ignore it, say so
-                    self.notices.append(f"Ignored the link's value {name}={shown(raw)}")
-            self._seed(name, value)
+        for name in defaults:
+            self._seed_from_link(name)
+
+    def _seed_from_link(self, name: str) -> None:
+        """A setting's first value this session: the link's when it is valid, else the default (with a notice)."""
+        if self._has(name):
+            return
+        value = default = self.defaults[name]
+        if name in st.query_params:
+            raw = st.query_params[name]  # the last one when the key repeats
+            try:
+                value = self._validate(name, _parse(raw, default))
+            except Exception:  # noqa: BLE001 - whatever parsing a hostile value raises: ignore it, say so
+                self.notices.append(f"Ignored the link's value {name}={shown(raw)}")
+        self._seed(name, value)
 
     def _validate(self, name, value):
         if name in self.options and value not in self.options[name]:
@@ -146,22 +150,17 @@ class PageState:
     def tabs(self, labels, name: str = "tab"):
         """Lazy tabs (Streamlit's ``on_change="rerun"``): only the open tab's code runs, so a slider in one
         tab does not rebuild the figures of seven others (the Convolution Animation: 1,000 → ~100 ms of server
-        CPU per widget change, bench/rerun_cost.py). The open tab is page state like any setting, so a shared link opens the same tab.
-        Callers draw a tab only ``if tab.open``. A closed tab's widgets are unmounted and Streamlit drops their
-        state; the page's own settings come back from the URL (``sync_url`` wrote them before the switch)."""
+        CPU per widget change, bench/rerun_cost.py). The open tab is page state like any setting, so a shared
+        link opens the same tab. Callers draw a tab only ``if tab.open``. A closed tab's widgets are unmounted
+        and Streamlit drops their state; the page's own settings come back from the URL (``sync_url`` wrote
+        them before the switch)."""
         labels = tuple(labels)
         self.defaults = {**self.defaults, name: labels[0]}
         self.options = {**self.options, name: labels}
-        if not self._has(name):
-            value = labels[0]
-            if name in st.query_params:
-                raw = st.query_params[name]
-                if raw in labels:
-                    value = raw
-                else:
-                    self.notices.append(f"Ignored the link's value {name}={shown(raw)}")
-                    st.info(notice(self.notices[-1]), icon=":material/link:")
-            self._seed(name, value)
+        seen = len(self.notices)
+        self._seed_from_link(name)
+        for n in self.notices[seen:]:  # the page has shown its notices already
+            st.info(notice(n), icon=":material/link:")
         return st.tabs(list(labels), key=self.key(name), on_change="rerun")
 
     def sync_url(self) -> None:

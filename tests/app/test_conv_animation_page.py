@@ -111,3 +111,11 @@ def test_3d_tab_equals_conv3d():
     assert [t.split(":")[0] for t in titles[:3]] == ["slice 1", "slice 2", "slice 3"]
     assert titles[3].endswith(f"= {ref[1].flatten()[3].item():g}")  # plane 2, step 4 = out[1, 1, 1]
     assert any("reads input depths 1, 2, 3 " in c.value for c in at.caption)
+
+
+def test_a_link_opens_its_tab_and_an_unknown_tab_is_ignored_with_a_notice():
+    at = open_page({"tab": "Pooling"})
+    assert at.session_state["anim_tab"] == "Pooling" and [m.label for m in at.metric] == ["Output", "Steps"]
+    at = open_page({"tab": "Nope"})
+    assert at.session_state["anim_tab"] == "Convolution"
+    assert any("Ignored the link's value tab=" in i.value for i in at.info)
