@@ -118,4 +118,4 @@ def test_a_link_opens_its_tab_and_an_unknown_tab_is_ignored_with_a_notice():
     assert at.session_state["anim_tab"] == "Pooling" and [m.label for m in at.metric] == ["Output", "Steps"]
     at = open_page({"tab": "Nope"})
     assert at.session_state["anim_tab"] == "Convolution"
-    assert any("Ignored the link's value tab=" in i.value for i in at.info)
+    assert any("Ignored the link's value tab='Nope'" in shown(i.value) for i in at.info)  # as text
