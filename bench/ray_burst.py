@@ -2,7 +2,7 @@
 threads of one process (the worst case: a real school spreads them over several replicas).
 
 Prints admission latency p50/p95/max (split into the shared-storage write and the job manager's answer), how
-long the admitted jobs waited in the queue, and jobs lost (must be 0). Stand-in jobs (the ``sleep`` workload)
+long the admitted jobs waited in the queue, and jobs lost (must be 0). Stand-in jobs (``cnnviz.jobs.SleepJob``)
 so the numbers measure admission, not training.
 
     python bench/ray_burst.py [--n 200] [--cap 4] [--step-s 0.02]
@@ -36,7 +36,8 @@ def main():
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
-    from cnnviz.cluster.ray_runner import RayRunner
+    from cnnviz.jobs import SleepJob
+    from cnnviz.jobs.cluster.ray_runner import RayRunner
     t0 = time.perf_counter()
     ray.init(address="local", num_cpus=args.cap + 1, include_dashboard=False, namespace="cnnviz",
              log_to_driver=False, configure_logging=False, _node_ip_address="127.0.0.1")
@@ -44,11 +45,11 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as tmp:
             runner = RayRunner(root=tmp, name="bench-manager", max_running=args.cap, max_queue=args.n,
-                               workload="sleep", options=dict(num_cpus=0.1), answer_s=30.0)
+                               options=dict(num_cpus=0.1), answer_s=30.0)
             seq_ids, seq_lat = [], []
             for _ in range(20):  # one at a time first: the cost of one call without contention
                 s0 = time.perf_counter()
-                seq_ids.append(runner.submit(dict(steps=args.steps, step_s=args.step_s)))
+                seq_ids.append(runner.submit(SleepJob(steps=args.steps, step_s=args.step_s)))
                 seq_lat.append(time.perf_counter() - s0)
             for j in seq_ids:
                 runner.join(j, timeout=300)
@@ -68,7 +69,7 @@ def main():
                 barrier.wait()
                 s0 = time.perf_counter()
                 try:
-                    ids[i] = runner.submit(dict(steps=args.steps, step_s=args.step_s))
+                    ids[i] = runner.submit(SleepJob(steps=args.steps, step_s=args.step_s))
                 except Exception as e:
                     errors.append(repr(e))
                 lat[i] = time.perf_counter() - s0

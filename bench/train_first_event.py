@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnnviz.io.data import load_dataset  # noqa: E402
-from cnnviz.training import get_local_runner  # noqa: E402
-from cnnviz.training.recipe import from_switches  # noqa: E402
+from cnnviz.jobs import get_local_runner  # noqa: E402
+from cnnviz.training.recipe import TrainConfig, from_switches  # noqa: E402
 
 # The Training Lab's default switches (pages/training_lab.py's PageState defaults).
 PAGE_SWITCHES = dict(flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False, balanced=False,
@@ -69,7 +69,7 @@ def main(argv=None) -> None:
     t = time.perf_counter()
     ds = load_dataset(a.data)  # the page caches it (st.cache_resource): not part of a Start
     print(f"data set {a.data} loaded in {time.perf_counter() - t:.2f} s (cached by the page, not counted)")
-    runner = get_local_runner()
+    runner = get_local_runner((TrainConfig,))
     firsts = []
     for i in range(a.repeat):
         spares = getattr(runner, "spares", None)

@@ -5,11 +5,12 @@ import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.architecture import tables, weight_sharing
+from cnnviz.architecture.search import SearchConfig
 from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
-from cnnviz.training import get_local_runner
+from cnnviz.jobs import get_local_runner
 from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, columns, show_chart, \
     show_error
 from cnnviz.ui import search_panels
@@ -97,6 +98,6 @@ if principles_tab.open:
 
 if search_tab.open:
     with search_tab:
-        search_panels.search_tab(S, get_local_runner(), macs)  # like distillations: this server's runner, also with Ray
+        search_panels.search_tab(S, get_local_runner((SearchConfig,)), macs)  # like distillations: this server's runner, also with Ray
 
 S.sync_url()

@@ -4,10 +4,10 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.compression import fake_quantize, overall_sparsity, prunable_layers, prune_scores, quant_params
+from cnnviz.compression import DistillConfig, fake_quantize, overall_sparsity, prunable_layers, prune_scores, quant_params
 from cnnviz.figures import compression as figs
 from cnnviz.inside.names import layer_titles
-from cnnviz.training import get_local_runner
+from cnnviz.jobs import get_local_runner
 from cnnviz.ui import columns, compression_panels, device_caption, PageState, show_chart, show_error
 from cnnviz.ui.compression_cache import baseline, curves, model as model_, pruned, quantized, teacher_accuracy
 
@@ -87,6 +87,6 @@ if tt.open:
 if dt.open:
     with dt:
         _, teacher, t_title = model_("digits_SmallResNet", 16)
-        compression_panels.distill_tab(S, teacher, t_title, teacher_accuracy("digits_SmallResNet"), get_local_runner())
+        compression_panels.distill_tab(S, teacher, t_title, teacher_accuracy("digits_SmallResNet"), get_local_runner((DistillConfig,)))
 
 S.sync_url()

@@ -6,9 +6,9 @@ from cnnviz import ConfigError
 from cnnviz.io.data import load_dataset, samples_per_class
 from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
-from cnnviz.training import get_runner
+from cnnviz.jobs import get_runner
 from cnnviz.training.gradients import compare
-from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, from_switches
+from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, from_switches
 from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error, training_panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
@@ -22,7 +22,7 @@ S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, o
                            ampk=training_panels.AMP_KINDS),
               bounds=dict(epochs=(1, 50), lr=(1e-4, 1.0), depth=(4, 40), wd=(0.0, 0.1)))
 try:
-    runner = get_runner()  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
+    runner = get_runner((TrainConfig,))  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
 except ConfigError as err:
     show_error(err)
     st.stop()

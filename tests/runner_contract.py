@@ -13,7 +13,8 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.io.data import load_dataset
-from cnnviz.training import Checkpoint, Evaluation, Failed, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.jobs import Checkpoint, Evaluation, Failed, Finished, Progress
+from cnnviz.training import TrainConfig, load_checkpoint
 from cnnviz.training.loop import run_training
 
 __all__ = ["test_contract_seeded_run_matches_the_plain_loop", "test_contract_stop_ends_a_running_job_quickly",
@@ -156,7 +157,7 @@ def test_contract_unknown_job_and_crash_are_messages(make_runner):
 def test_contract_job_ids_are_random_128_bits(make_runner):
     """Ids are ``job-`` + 32 hex digits (128 bits) and unrelated to each other: nobody finds a job by counting."""
     import re
-    from cnnviz.jobids import new_job_id
+    from cnnviz.jobs.ids import new_job_id
     ids = [new_job_id() for _ in range(1000)]
     assert len(set(ids)) == 1000 and all(re.fullmatch(r"job-[0-9a-f]{32}", i) for i in ids)
     # every hex digit takes every value somewhere (a counter or a short random part would not)

@@ -3,7 +3,7 @@
 architecture search (``search_space``, ``search``: a job of the training runner).
 
 The Architecture Lab's room. May import: cnnviz.errors, cnnviz.geometry, cnnviz.device, torch; the search also
-loads the digits (cnnviz.io) and reports cnnviz.training.events, both when it runs."""
+loads the digits (cnnviz.io) and reports cnnviz.jobs.events, both when it runs."""
 from cnnviz.architecture.summary import (WHOLE, LayerRow, Summary, summarize, share, fmt_bytes, WeightSharing,
     weight_sharing)
 from cnnviz.architecture.models import (TinyVGG, BasicBlock, SmallResNet, MODELS, build_model)

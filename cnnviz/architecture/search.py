@@ -1,5 +1,5 @@
-"""A tiny neural architecture search on the digits, as a job of the training runner (a child process behind the
-process-wide limiter, queued, stoppable, like a training or a distillation: cnnviz.training.jobs).
+"""A tiny neural architecture search on the digits, a job kind (:mod:`cnnviz.jobs.kind`: a child process behind
+the process-wide limiter, queued, stoppable, like a training or a distillation).
 
 Random search draws candidates from the space (:mod:`cnnviz.architecture.search_space`); evolution draws the first
 half at random, then mutates one gene of one of the best three so far. A candidate over the FLOPs budget is rejected
@@ -20,6 +20,8 @@ from cnnviz.architecture.search_space import (FAMILY_PHIS, CandidateNet, Genes, 
                                               family_genes, mutate, pareto_front, sample)
 from cnnviz.device import pick_device
 from cnnviz.errors import ConfigError
+from cnnviz.io.data import load_dataset
+from cnnviz.jobs.events import Finished
 
 STRATEGIES = ("random", "evolution")
 BEST_K = 3             # evolution: parents are drawn from the best BEST_K trained so far
@@ -66,6 +68,12 @@ class SearchConfig:
     def total(self) -> int:
         """Trainings the job runs at most: the trials and the family."""
         return self.trials + (len(FAMILY_PHIS) if self.family else 0)
+
+    # the job kind (cnnviz.jobs.kind): short, always on the server's own runner
+    cluster = False
+
+    def run(self, emit, stop, keep=None, device=None) -> None:
+        run_search(self, emit, stop, keep, device)
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,6 @@ def run_search(cfg: SearchConfig, emit, stop: threading.Event, keep=None, device
     """The search, then the family; ``emit`` gets every SearchTrial as it is decided, then ``Finished``
     ("stopped" or "done"; ``best_val_acc`` is the best searched candidate's). ``keep``: the runner's, unused (no
     checkpoints). ``device``: default ``pick_device()``."""
-    from cnnviz.io.data import load_dataset
-    from cnnviz.training.events import Finished
     dev = torch.device(device) if device is not None else pick_device()
     ds = load_dataset("digits")
     data = tuple(t.to(dev) for t in (ds.x_train[:cfg.n_train], ds.y_train[:cfg.n_train], ds.x_val, ds.y_val))

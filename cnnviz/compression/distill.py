@@ -14,6 +14,10 @@ import torch.nn.functional as F
 from cnnviz.compression.evaluate import accuracy, predict
 from cnnviz.device import model_device, pick_device
 from cnnviz.errors import ConfigError
+from cnnviz.architecture.models import TinyVGG
+from cnnviz.jobs.events import Finished
+from cnnviz.io.data import load_dataset
+from cnnviz.inside.shipped import list_models, load_model
 
 
 def check_mix(alpha: float, temperature: float) -> None:
@@ -146,13 +150,17 @@ class DistillConfig:
         if not self.lr > 0:
             raise ConfigError("lr", f"must be > 0, got {self.lr}")
 
+    # the job kind (cnnviz.jobs.kind): seconds to a minute on tiny models, always on the server's own runner
+    cluster = False
+
+    def run(self, emit, stop, keep=None, device=None) -> None:
+        run_distill(self, emit, stop, keep, device)
+
 
 def run_distill(cfg: DistillConfig, emit, stop: threading.Event, keep=None, device=None) -> None:
     """The two students, one epoch each in turn; ``emit`` gets every FitEvent, then ``Finished``
     ("done" or "stopped"; ``best_val_acc`` is the distilled student's best). ``keep`` and ``device`` are the
     runner's: no checkpoints; the teacher and both students run on ``device`` (default ``pick_device()``)."""
-    from cnnviz.architecture.models import TinyVGG
-    from cnnviz.training.events import Finished
     dev = torch.device(device) if device is not None else pick_device()
     ds, teacher, _ = digits_model(cfg.teacher, cfg.teacher_fallback_width)
     teacher = teacher.to(dev)
@@ -195,7 +203,6 @@ def labelled_subset(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Ten
 
 def reference_model(ds, width: int = 10, epochs: int = 6, seed: int = 0) -> nn.Module:
     """The model the pages compress: a TinyVGG trained (seeded, a few seconds on a CPU) on ``ds``."""
-    from cnnviz.architecture.models import TinyVGG
     torch.manual_seed(seed)
     model = TinyVGG(ds.in_channels, ds.num_classes, ds.size, width=width).to(pick_device())
     return fit(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=epochs, seed=seed).eval()
@@ -204,8 +211,6 @@ def reference_model(ds, width: int = 10, epochs: int = 6, seed: int = 0) -> nn.M
 def digits_model(key: str = "digits_TinyVGG", fallback_width: int = 10):
     """(digits Dataset, model in eval mode, title): the shipped trained model when its weights are in
     assets/models, else a TinyVGG trained here (seeded, a few seconds)."""
-    from cnnviz.io.data import load_dataset
-    from cnnviz.inside.shipped import list_models, load_model
     ds = load_dataset("digits")
     if key in list_models():
         model, info = load_model(key)

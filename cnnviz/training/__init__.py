@@ -1,12 +1,15 @@
-"""Training: a validated recipe, the loop, background jobs behind a runner interface, and checkpoints.
+"""Training: the recipe (a validated config that is a job kind), the loop, the recipe's step-by-step pieces,
+checkpoints, and what the Training Lab draws beside them (history, gradient flow, the update as formulas).
 
-The Training Lab's room. May import: cnnviz.errors, cnnviz.device, cnnviz.architecture (models), cnnviz.io
-(data), torch; only ``factory`` imports cnnviz.cluster (which imports events/loop/recipe, never the runner)."""
-from cnnviz.training.checkpoint import load_checkpoint
-from cnnviz.training.events import Checkpoint, Evaluation, Failed, Finished, JobStatus, Progress
-from cnnviz.training.recipe import TrainConfig
-from cnnviz.training.factory import get_local_runner, get_runner
-from cnnviz.training.runner import JobLimiter, ThreadRunner
+The Training Lab's room. May import: cnnviz.errors, cnnviz.device, cnnviz.architecture, cnnviz.io, cnnviz.jobs.
+How a job runs (runners, the limiter, child processes, Ray) is the jobs room's business: this one only says
+what a training does (``TrainConfig.run``)."""
+from cnnviz.training.checkpoint import check_resume, load_checkpoint, read_checkpoint, save_checkpoint
+from cnnviz.training.history import History
+from cnnviz.training.loop import run_training
+from cnnviz.training.recipe import EXPLAIN, OPTIMIZERS, SCHEDULES, SPEED_RUN, SWITCHES, TrainConfig, from_switches
+from cnnviz.training.steps import AMP_MODES, EMA, amp_mode, augment, epoch_order, lr_at
 
-__all__ = ["TrainConfig", "ThreadRunner", "JobLimiter", "get_runner", "get_local_runner", "load_checkpoint",
-           "Progress", "Evaluation", "Checkpoint", "Finished", "Failed", "JobStatus"]
+__all__ = ["TrainConfig", "from_switches", "EXPLAIN", "OPTIMIZERS", "SCHEDULES", "SPEED_RUN", "SWITCHES",
+           "run_training", "load_checkpoint", "read_checkpoint", "save_checkpoint", "check_resume", "History",
+           "AMP_MODES", "EMA", "amp_mode", "augment", "epoch_order", "lr_at"]

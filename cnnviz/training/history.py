@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnviz.training.events import Checkpoint, Evaluation, Failed, Finished, Progress
+from cnnviz.jobs.events import Checkpoint, Evaluation, Failed, Finished, Progress
 
 
 @dataclass

@@ -10,7 +10,7 @@ import contextlib
 import math
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 import torch.nn as nn
@@ -21,8 +21,11 @@ from cnnviz.errors import ConfigError
 from cnnviz.architecture.models import build_model
 from cnnviz.training.budget import check_training_memory
 from cnnviz.training.checkpoint import model_spec, read_checkpoint, save_checkpoint
-from cnnviz.training.events import STAGES, Checkpoint, Evaluation, Failed, Finished, Progress
-from cnnviz.training.recipe import EMA, TrainConfig, amp_mode, augment, epoch_order, lr_at
+from cnnviz.jobs.events import STAGES, Checkpoint, Evaluation, Failed, Finished, Progress
+from cnnviz.training.steps import EMA, amp_mode, augment, epoch_order, lr_at
+
+if TYPE_CHECKING:  # the config's module imports this one (TrainConfig.run)
+    from cnnviz.training.recipe import TrainConfig
 
 INIT_LOCK = threading.Lock()  # model initialisation uses the global RNG: one job at a time
 REPORT_EVERY_S = 0.3

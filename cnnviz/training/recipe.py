@@ -1,16 +1,14 @@
-"""The training recipe: a validated config dataclass, and the small pieces of a modern recipe
-(learning-rate schedules with warm-up, EMA of weights, on-device batch augmentation, class-balanced sampling).
-
-Everything here works on whole batches of tensors that already live on the training device."""
+"""The training recipe: a validated config dataclass (a job kind: it knows how to run itself), the speed-run
+preset, and the page's on/off switches. The pieces it switches on are in :mod:`.steps`; the loop in :mod:`.loop`."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 
-import torch
-
-from cnnviz.errors import ConfigError
 from cnnviz.architecture.models import MODELS
+from cnnviz.errors import ConfigError
+from cnnviz.training.checkpoint import check_resume
+from cnnviz.training.loop import run_training
+from cnnviz.training.steps import AMP_MODES
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
@@ -30,7 +28,6 @@ EXPLAIN = {
     "amp": "Mixed precision (CUDA only): compute in float16 (with loss scaling) or bfloat16 on the GPU for speed, "
            "keep the weights in float32. Off on the CPU: autocast there gives no speed-up for these models.",
 }
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -91,7 +88,6 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(name, message)
         if self.resume is not None:  # checked here, where the page builds the config: errors show at once
-            from cnnviz.training.checkpoint import check_resume
             check_resume(self.resume, self.model, self.epochs)
 
     def to_dict(self) -> dict:
@@ -105,6 +101,12 @@ class TrainConfig:
         known = {f for f in cls.__dataclass_fields__ if f not in ("data", "resume")}
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    # the job kind (cnnviz.jobs.kind)
+    def run(self, emit, stop, keep, device=None) -> None:
+        run_training(self, emit, stop, keep, device)
+
+    def resumed(self, checkpoint: bytes) -> "TrainConfig":
+        return replace(self, resume=checkpoint)
 
 SPEED_RUN = dict(model="SmallResNet", optimizer="sgd", lr=0.2, momentum=0.9, weight_decay=5e-4, batch_size=256,
                  schedule="onecycle", warmup=0.2, label_smoothing=0.2, ema=True, ema_decay=0.99, augment_flip=True,
@@ -113,111 +115,12 @@ SPEED_RUN = dict(model="SmallResNet", optimizer="sgd", lr=0.2, momentum=0.9, wei
 small ResNet, SGD with Nesterov-like momentum and a triangular one-cycle schedule, label smoothing, EMA of the
 weights, flips and small translations, and all the data kept on the device as tensors."""
 
-
-# --------------------------------------------------------------------------- learning-rate schedules
-def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
-    """Learning rate at ``step`` of ``total``: linear warm-up to ``cfg.lr``, then one-cycle (linear down to
-    lr/100 ... the triangular schedule of the speed runs) or cosine (half cosine to 0), or constant."""
-    if cfg.schedule == "constant":
-        return cfg.lr
-    warm = int(cfg.warmup * total)
-    if step < warm:
-        return cfg.lr * (step + 1) / warm
-    t = (step - warm) / max(1, total - warm)  # 0 → 1 after the warm-up
-    t = min(t, 1.0)
-    if cfg.schedule == "onecycle":
-        return cfg.lr * (1 - t * 0.99)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
-
-
-# --------------------------------------------------------------------------- EMA of weights
-class EMA:
-    """An exponential moving average of a model's parameters (buffers are copied at evaluation time).
-    The decay ramps up as (1 + t) / (10 + t) so the early, poor weights are forgotten quickly."""
-
-    def __init__(self, model: torch.nn.Module, decay: float):
-        import copy
-        self.decay = decay
-        self.model = copy.deepcopy(model).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self.src = [p for p in model.parameters()]
-        self.dst = [p for p in self.model.parameters()]
-        self.updates = 0
-
-    @torch.no_grad()
-    def update(self) -> None:
-        self.updates += 1
-        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        torch._foreach_lerp_(self.dst, self.src, 1 - d)
-
-    @torch.no_grad()
-    def sync_buffers(self, model: torch.nn.Module) -> None:
-        for b_dst, b_src in zip(self.model.buffers(), model.buffers()):
-            b_dst.copy_(b_src)
-
-
-# --------------------------------------------------------------------------- batch augmentation
-def augment(x: torch.Tensor, cfg: TrainConfig, g: torch.Generator) -> torch.Tensor:
-    """Flip / random crop with zero padding / noise on a whole batch ``(B, C, H, W)`` on its device."""
-    b, _, h, w = x.shape
-    if cfg.augment_flip:
-        flip = torch.rand(b, device=x.device, generator=g) < 0.5
-        x = torch.where(flip.view(b, 1, 1, 1), x.flip(3), x)
-    if cfg.augment_crop:
-        x = random_crop(x, cfg.augment_crop, g)
-    if cfg.augment_noise:
-        x = x + cfg.augment_noise * torch.randn(x.shape, device=x.device, generator=g)
-    return x
-
-
-def random_crop(x: torch.Tensor, pad: int, g: torch.Generator) -> torch.Tensor:
-    """Zero-pad by ``pad`` and cut a random ``H × W`` window per image: a shift of up to ±pad pixels."""
-    b, c, h, w = x.shape
-    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))            # (B, C, H+2p, W+2p)
-    oy = torch.randint(0, 2 * pad + 1, (b, 1), device=x.device, generator=g)
-    ox = torch.randint(0, 2 * pad + 1, (b, 1), device=x.device, generator=g)
-    rows = (oy + torch.arange(h, device=x.device)).view(b, 1, h, 1)  # (B, 1, H, 1)
-    cols = (ox + torch.arange(w, device=x.device)).view(b, 1, 1, w)  # (B, 1, 1, W)
-    bi = torch.arange(b, device=x.device).view(b, 1, 1, 1)
-    ci = torch.arange(c, device=x.device).view(1, c, 1, 1)
-    return xp[bi, ci, rows, cols]                                    # (B, C, H, W)
-
-
-def epoch_order(y: torch.Tensor, balanced: bool, g: torch.Generator) -> torch.Tensor:
-    """Indices for one epoch: a permutation, or (balanced) a draw with replacement where every class is
-    equally likely, so a rare class turns up as often as a common one."""
-    n = len(y)
-    if not balanced:
-        return torch.randperm(n, device=y.device, generator=g)
-    counts = torch.bincount(y).float()
-    weights = 1.0 / counts[y]
-    return torch.multinomial(weights, n, replacement=True, generator=g)
-
-
-AMP_MODES = ("off", "fp16", "bf16")
-
-
-def amp_mode(cfg_amp: str, device: torch.device) -> tuple[str, str]:
-    """(the mode used, why) for a config's ``amp`` on ``device``: off on the CPU; bf16 only where the GPU
-    supports it (else fp16)."""
-    device = torch.device(device)
-    if cfg_amp == "off":
-        return "off", "mixed precision is off"
-    if device.type != "cuda":
-        return "off", "mixed precision is a CUDA feature; on the CPU training runs in float32"
-    if cfg_amp == "bf16" and not torch.cuda.is_bf16_supported():
-        return "fp16", "this GPU has no bfloat16 support; float16 with loss scaling instead"
-    return cfg_amp, {"fp16": "float16 autocast with a GradScaler", "bf16": "bfloat16 autocast, no scaler"}[cfg_amp]
-
-
 # --------------------------------------------------------------------------- the page's on/off switches
 SWITCHES = (("flip", "Flip", "augment_flip"), ("crop", "Random crop", "augment_crop"),
             ("noise", "Noise", "augment_noise"), ("ls", "Label smoothing", "label_smoothing"),
             ("ema", "EMA of weights", "ema"), ("clip", "Gradient clipping", "grad_clip"),
             ("early", "Early stopping", "early_stopping"), ("balanced", "Class-balanced", "balanced"),
             ("amp", "Mixed precision", "amp"))
-
 
 def from_switches(size: int, switches: dict, cuda: bool, amp_kind: str = "fp16", **kw) -> TrainConfig:
     """A config from on/off switches (names of ``SWITCHES``) with the values a class can start from:

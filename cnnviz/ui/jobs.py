@@ -16,8 +16,8 @@ from cnnviz.errors import ConfigError
 from cnnviz.figures import compression as compression_figs
 from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
-from cnnviz.jobids import OWNER, new_owner
-from cnnviz.training.events import Failed, Finished
+from cnnviz.jobs.ids import OWNER, new_owner
+from cnnviz.jobs.events import Failed, Finished
 from cnnviz.training.history import History
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error

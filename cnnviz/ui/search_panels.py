@@ -12,7 +12,7 @@ from cnnviz.architecture.search_formulas import compound_scaling_latex, pareto_l
 from cnnviz.errors import ConfigError
 from cnnviz.figures.search import search_figure
 from cnnviz.geometry.padding import macs_from_flops
-from cnnviz.training.events import Finished
+from cnnviz.jobs.events import Finished
 from cnnviz.ui import jobs
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import show_chart, show_error

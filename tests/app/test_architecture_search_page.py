@@ -7,7 +7,7 @@ import pytest
 
 import apptest
 from cnnviz.architecture.search import SearchConfig, SearchTrial
-from cnnviz.training import Finished, get_local_runner
+from cnnviz.jobs import Finished, get_local_runner
 
 open_page = partial(apptest.open_page, "architecture_lab", via_app=True)
 SEARCH = {"tab": "Search (NAS)"}  # lazy tabs: the link opens the search's tab, the only one that runs

@@ -7,7 +7,7 @@ import pytest
 import apptest
 from cnnviz.compression import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
 from cnnviz.compression.distill import FitEvent, digits_model
-from cnnviz.training import Finished, get_local_runner
+from cnnviz.jobs import Finished, get_local_runner
 
 
 open_page = partial(apptest.open_page, "compression", via_app=True)

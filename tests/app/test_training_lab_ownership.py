@@ -8,8 +8,8 @@ import pytest
 
 import apptest
 from cnnviz import ConfigError
-from cnnviz.jobids import JOB_ID
-from cnnviz.training import get_runner
+from cnnviz.jobs.ids import JOB_ID
+from cnnviz.jobs import get_runner
 from cnnviz.ui.jobs import FOREIGN, GONE
 
 

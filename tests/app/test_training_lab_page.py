@@ -3,7 +3,7 @@ import time
 from functools import partial
 
 import apptest
-from cnnviz.training import get_runner
+from cnnviz.jobs import get_runner
 
 
 open_page = partial(apptest.open_page, "training_lab")

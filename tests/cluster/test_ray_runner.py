@@ -18,13 +18,14 @@ ray = pytest.importorskip("ray")
 import torch  # noqa: E402
 
 import apptest  # noqa: E402
-import cnnviz.cluster  # noqa: E402
+import cnnviz.jobs.cluster  # noqa: E402
 import cnnviz.ui.jobs  # noqa: E402
 from runner_contract import *  # noqa: E402,F401,F403  the shared tests
 from runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
-from cnnviz.cluster.ray_runner import RayRunner  # noqa: E402
-from cnnviz.training import Checkpoint, Evaluation, Finished, Progress, TrainConfig  # noqa: E402
+from cnnviz.jobs.cluster.ray_runner import RayRunner  # noqa: E402
+from cnnviz.jobs import Checkpoint, Evaluation, Finished, Progress, SleepJob  # noqa: E402
+from cnnviz.training import TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +82,7 @@ def stop_within():
 EPOCHS = 15
 REPLICA = f"""
 import sys, time
-from cnnviz.cluster.ray_runner import RayRunner
+from cnnviz.jobs.cluster.ray_runner import RayRunner
 from cnnviz.training import TrainConfig
 runner = RayRunner(address=sys.argv[1], root=sys.argv[2], name=sys.argv[3])
 print(runner.submit(TrainConfig(dataset="digits", n=500, epochs={EPOCHS}, batch_size=32)), flush=True)
@@ -126,8 +127,8 @@ def test_burst_of_200_submissions(make):
     """200 submissions at once from one process (the worst case). Every call answers within about a second
     (admitted with a queue position, or "busy, try again"), the cap holds, nothing is lost."""
     cap, n, max_queue = 3, 200, 150
-    runner = make(max_running=cap, max_queue=max_queue, workload="sleep", options=dict(num_cpus=0.1))
-    blockers = [runner.submit(dict(steps=3000, step_s=0.01)) for _ in range(cap)]  # fill every slot
+    runner = make(max_running=cap, max_queue=max_queue, options=dict(num_cpus=0.1))
+    blockers = [runner.submit(SleepJob(steps=3000, step_s=0.01)) for _ in range(cap)]  # fill every slot
     deadline = time.time() + 120  # Ray starts the blockers' actors; on a loaded box that takes a while
     while not all(runner.status(b).state == "running" for b in blockers) and time.time() < deadline:
         time.sleep(0.2)
@@ -139,7 +140,7 @@ def test_burst_of_200_submissions(make):
         barrier.wait()
         t0 = time.perf_counter()
         try:
-            ids[i] = runner.submit(dict(steps=2, step_s=0.005))
+            ids[i] = runner.submit(SleepJob(steps=2, step_s=0.005))
         except ConfigError as e:
             errors.append(str(e))
         lat[i] = time.perf_counter() - t0
@@ -171,7 +172,7 @@ def test_burst_of_200_submissions(make):
     fillers = []
     with pytest.raises(ConfigError, match="busy, try again"):
         while len(fillers) <= max_queue:  # fill the queue to the brim: then the answer is "busy"
-            fillers.append(runner.submit(dict(steps=1)))
+            fillers.append(runner.submit(SleepJob(steps=1)))
     assert len(snap) + len(fillers) == max_queue
     admitted += fillers
     # let 20 run to the end, stop the rest (queued ones end at once) and the blockers
@@ -230,13 +231,13 @@ def test_training_lab_trains_on_ray_and_another_replica_reconnects_from_the_url(
     a notice."""
     monkeypatch.setenv("CNNVIZ_RAY_ADDRESS", ray.get_runtime_context().gcs_address)
     monkeypatch.setenv("CNNVIZ_STORAGE", str(tmp_path))
-    monkeypatch.setattr(cnnviz.cluster, "_RUNNER", None)  # the process-wide runner, made afresh for this test
+    monkeypatch.setattr(cnnviz.jobs.cluster, "_RUNNER", None)  # the process-wide runner, made afresh for this test
     try:
         at = apptest.open_page("training_lab")
         at.number_input(key="train_epochs").set_value(2).run()
         next(b for b in at.button if b.label == "Start").click().run()
         assert not at.exception, at.exception
-        runner = cnnviz.cluster.make_runner()
+        runner = cnnviz.jobs.cluster.make_runner()
         assert isinstance(runner, RayRunner) and runner.store.root == tmp_path
         job = at.query_params["train_job"]
         job = job[0] if isinstance(job, list) else job
@@ -258,5 +259,5 @@ def test_training_lab_trains_on_ray_and_another_replica_reconnects_from_the_url(
         with pytest.raises(ConfigError):
             runner.checkpoint(job, owner=other.session_state["job_owner"])
     finally:
-        if cnnviz.cluster._RUNNER is not None:
-            ray.kill(cnnviz.cluster._RUNNER.manager)
+        if cnnviz.jobs.cluster._RUNNER is not None:
+            ray.kill(cnnviz.jobs.cluster._RUNNER.manager)

@@ -100,8 +100,8 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
     browser's: its Stop works there); one attempt, nothing restarted. A second browser given the same link gets a
     notice, none of the job."""
     ray = pytest.importorskip("ray")
-    from cnnviz.cluster.ray_runner import RayRunner
-    from cnnviz.training import Finished
+    from cnnviz.jobs.cluster.ray_runner import RayRunner
+    from cnnviz.jobs import Finished
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     old_path = os.environ.get("PYTHONPATH")

@@ -13,7 +13,7 @@ from cnnviz.compression import (accuracy, fake_quantize, model_size_bytes, prune
                              sparsity_per_layer, tau_for_sparsity, tensor_bytes, tradeoff_curves)
 from cnnviz.compression.distill import DistillConfig, distillation_loss, fit, run_distill, train_epochs
 from cnnviz.architecture.models import TinyVGG
-from cnnviz.training import Finished, JobLimiter, ThreadRunner
+from cnnviz.jobs import Finished, JobLimiter, ThreadRunner
 
 
 def rand(*shape, seed=0):

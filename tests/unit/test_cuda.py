@@ -75,7 +75,8 @@ def test_short_training_on_cuda_lands_in_the_cpu_band(amp):
     """Not bit-equal (other kernels, other reduction order): the same seeded run reaches the CPU's accuracy band."""
     import threading
 
-    from cnnviz.training import Evaluation, TrainConfig
+    from cnnviz.jobs import Evaluation
+    from cnnviz.training import TrainConfig
     from cnnviz.training.loop import run_training
     if amp == "bf16" and not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bfloat16")

@@ -69,7 +69,8 @@ def test_paths_on_cpu_return_cpu_tensors(monkeypatch):
 
 
 def test_amp_modes():
-    from cnnviz.training.recipe import TrainConfig, amp_mode
+    from cnnviz.training.recipe import TrainConfig
+    from cnnviz.training.steps import amp_mode
     assert TrainConfig(amp=True).amp == "fp16" and TrainConfig(amp=False).amp == "off"
     assert TrainConfig(amp="bf16").amp == "bf16"
     with pytest.raises(ConfigError, match="amp"):

@@ -45,8 +45,8 @@ def test_the_app_never_imports_ray_unless_a_cluster_is_configured():
     cluster package itself import nothing of it."""
     code = ("import os, sys\n"
             "os.environ.pop('CNNVIZ_RAY_ADDRESS', None)\n"
-            "import cnnviz, cnnviz.cluster, cnnviz.training, cnnviz.compression.distill, cnnviz.architecture.builder, cnnviz.animation.nd\n"
-            "from cnnviz.training import get_runner\n"
+            "import cnnviz, cnnviz.jobs.cluster, cnnviz.training, cnnviz.compression.distill, cnnviz.architecture.builder, cnnviz.animation.nd\n"
+            "from cnnviz.jobs import get_runner\n"
             "runner = get_runner()\n"
             "print(type(runner).__name__, 'ray' in sys.modules)")
     assert python_prints(code) == "ThreadRunner False"

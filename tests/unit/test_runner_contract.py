@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from runner_contract import *  # noqa: F401,F403  the shared tests
-from cnnviz.training.runner import JobLimiter, ThreadRunner
+from cnnviz.jobs.runner import JobLimiter, ThreadRunner
 
 
 @pytest.fixture(params=["in-process", "child-process"])

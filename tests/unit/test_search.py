@@ -13,8 +13,8 @@ from cnnviz.architecture.search import SearchConfig, SearchTrial, propose, run_s
 from cnnviz.architecture.search_space import (BLOCKS, DEPTHS, KERNELS, WIDTHS, CandidateNet, Genes, candidate_flops,
                                               candidate_params, family_genes, mutate, pareto_front, sample)
 from cnnviz.errors import ConfigError
-from cnnviz.training.events import Finished
-from cnnviz.training.jobs import run_job
+from cnnviz.jobs.events import Finished
+from cnnviz.jobs import run_job
 
 TINY = dict(trials=3, epochs=1, n_train=64, family=False)
 SPACE = [Genes(d, w, k, b) for d in DEPTHS for w in WIDTHS for k in KERNELS for b in BLOCKS]
@@ -169,7 +169,7 @@ def test_same_seed_same_search():
 
 
 def test_runner_queues_and_stops_a_search():
-    from cnnviz.training.runner import JobLimiter, ThreadRunner
+    from cnnviz.jobs.runner import JobLimiter, ThreadRunner
     runner = ThreadRunner(JobLimiter(1))
     first = runner.submit(SearchConfig(trials=12, epochs=3, n_train=1400), owner="a")  # takes long: gets stopped
     second = runner.submit(SearchConfig(**TINY), owner="b")
@@ -187,7 +187,7 @@ def test_runner_queues_and_stops_a_search():
 
 def test_the_job_runs_in_a_child_process():
     """The config pickles and the child's run_job dispatches it (the app's runner isolates every job)."""
-    from cnnviz.training.isolated import run_isolated
+    from cnnviz.jobs.child import run_isolated
     events = []
     failure = run_isolated(SearchConfig(**{**TINY, "trials": 2}), events.append, threading.Event(), lambda b: None,
                            "cpu", threads=1)
@@ -197,8 +197,8 @@ def test_the_job_runs_in_a_child_process():
 
 
 def test_the_ray_runner_refuses_a_search_cleanly():
-    from cnnviz.cluster.ray_runner import RayRunner
-    with pytest.raises(ConfigError, match="trainings") as err:
+    from cnnviz.jobs.cluster.ray_runner import RayRunner
+    with pytest.raises(ConfigError, match="does not run a SearchConfig") as err:
         RayRunner.__new__(RayRunner).submit(SearchConfig(), owner="a")  # refused before any cluster call
     assert err.value.field == "job"
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-import cnnviz.arithmetic as arithmetic
+import cnnviz.geometry.arithmetic as arithmetic
 from cnnviz import ConfigError
 from cnnviz.geometry import conv_flops, conv_flops_formula, conv_geometry, conv_macs, conv_macs_formula
 from cnnviz.geometry.formulas import tf_same_formulas

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.training import Evaluation, Finished, Progress, TrainConfig, load_checkpoint
+from cnnviz.jobs import Evaluation, Finished, Progress
+from cnnviz.training import TrainConfig, load_checkpoint
 from cnnviz.training.loop import run_training
-from cnnviz.training.runner import JobLimiter
+from cnnviz.jobs.runner import JobLimiter
 
 CPU = torch.device("cpu")
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnviz.training import Checkpoint, Failed, Finished, Progress, TrainConfig, load_checkpoint
-from cnnviz.training.runner import JobLimiter, ThreadRunner
+from cnnviz.jobs import Checkpoint, Failed, Finished, Progress
+from cnnviz.training import TrainConfig, load_checkpoint
+from cnnviz.jobs.runner import JobLimiter, ThreadRunner
 
 CPU = torch.device("cpu")
 
@@ -30,7 +31,7 @@ def children() -> list[int]:
             continue
     def is_training(pid):
         try:
-            return b"cnnviz.training.isolated" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            return b"cnnviz.jobs.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:  # it has just exited
             return False
     return [p for p in pids if is_training(p) and p not in FOREIGN]

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from cnnviz import ConfigError
-from cnnviz.training.recipe import EMA, TrainConfig, augment, epoch_order, lr_at, random_crop
+from cnnviz.training.steps import EMA, augment, epoch_order, lr_at, random_crop
+from cnnviz.training.recipe import TrainConfig
 
 
 def test_schedules_hand_computed():
@@ -80,7 +81,7 @@ def test_switches_map_to_recipe_values():
 
 
 def test_history_folds_events_and_explains_the_end():
-    from cnnviz.training.events import Evaluation, Failed, Finished, Progress
+    from cnnviz.jobs.events import Evaluation, Failed, Finished, Progress
     from cnnviz.training.history import History
     p = Progress(5, 0.5, 1.0, 0.5, 0.1, 100.0, 3.0)
     ev = Evaluation(10, 1, 1.0, 0.5, 0.9, 0.75, [[1]], [0])

@@ -4,14 +4,15 @@ Why: a training loop is Python between small tensor ops, and in the web process 
 time; every page of every student then waits behind it. A child process has its own interpreter, and a
 lower CPU priority, so a class's clicks are served before the trainings' steps.
 
-The child is ``python -m cnnviz.training.isolated``, not multiprocessing: multiprocessing re-imports the parent's
+The child is ``python -m cnnviz.jobs.worker [module ...]`` (:mod:`.worker`, its side of the protocol), not multiprocessing: multiprocessing re-imports the parent's
 ``__main__``, which under Streamlit is a page script. Protocol: the parent pickles (config, device, threads)
 to the child's stdin; the child pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout,
 then ("end", None); SIGUSR1 asks it to stop (a job stops within a step).
 
 A spare (:class:`SparePool`): starting a child costs seconds (importing torch), so a runner may keep ONE child
 started ahead, its imports done, blocked on reading its job from stdin. A job takes it (still one process per
-job) and the pool starts the next spare once that job has shown its first event. A spare that has died (killed,
+job) and the pool starts the next spare once that job has shown its first event. A spare also imports the
+modules of the job kinds its pool has been told to expect (``expect``), so unpickling a job costs nothing. A spare that has died (killed,
 out of memory) is replaced by a fresh start; a spare exits when its stdin closes (its parent is gone), and the
 pool closes it at shutdown."""
 from __future__ import annotations
@@ -26,21 +27,19 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
-from cnnviz.training.events import Finished
+from cnnviz.jobs.events import Finished
 
 log = logging.getLogger(__name__)
-NICENESS = 10      # lower CPU priority for trainings than for the web process
 EXIT_GRACE_S = 10
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _spawn() -> subprocess.Popen:
-    """A new child: it does its imports, then waits for its job on stdin."""
-    return subprocess.Popen([sys.executable, "-m", "cnnviz.training.isolated"], stdin=subprocess.PIPE,
+def _spawn(modules=()) -> subprocess.Popen:
+    """A new child: it does its imports (torch, and ``modules``), then waits for its job on stdin."""
+    return subprocess.Popen([sys.executable, "-m", "cnnviz.jobs.worker", *sorted(modules)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, cwd=ROOT)
 
 
@@ -62,10 +61,11 @@ class SparePool:
     """At most one spare child, started ahead of the next job. ``take`` hands it over (None when there is none
     or it has died: the caller starts a fresh child); ``refill`` starts the next one; ``close`` ends it."""
 
-    def __init__(self, start: bool = True):
+    def __init__(self, start: bool = True, expect=()):
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._closed = False
+        self._modules: set[str] = set(expect)
         atexit.register(self.close)
         if start:
             self.refill()
@@ -85,6 +85,11 @@ class SparePool:
             return False
         return bool(select.select([proc.stdout], [], [], timeout)[0]) and proc.poll() is None
 
+    def expect(self, module: str) -> None:
+        """Have the next spares import ``module`` (a job kind's module) while they wait."""
+        with self._lock:
+            self._modules.add(module)
+
     def take(self) -> subprocess.Popen | None:
         with self._lock:
             proc, self._proc = self._proc, None
@@ -97,7 +102,7 @@ class SparePool:
         with self._lock:
             if self._closed or (self._proc is not None and self._proc.poll() is None):
                 return
-            dead, self._proc = self._proc, _spawn()
+            dead, self._proc = self._proc, _spawn(self._modules)
         if dead is not None:
             _discard(dead)
 
@@ -200,56 +205,3 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
         proc.stdout.close()
         if spares is not None:
             refill()
-
-
-def _warm_up(torch) -> None:
-    """What a job's first step would otherwise pay for: the optimizers' first construction imports
-    torch._dynamo (seconds), the first conv forward/backward initialises its kernels."""
-    conv = torch.nn.Conv2d(1, 2, 3)
-    for opt in (torch.optim.AdamW(conv.parameters()), torch.optim.SGD(conv.parameters(), lr=0.1, momentum=0.9)):
-        conv(torch.zeros(2, 1, 8, 8)).sum().backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-
-def _child() -> None:
-    out = os.fdopen(os.dup(1), "wb")  # the message stream; anything printed goes to stderr instead
-    os.dup2(2, 1)
-    os.nice(NICENESS)
-    stop = threading.Event()
-    signal.signal(signal.SIGUSR1, lambda *_: stop.set())
-    # The imports first: a spare does them while it waits for its job.
-    import torch
-
-    from cnnviz.errors import ConfigError
-    from cnnviz.training.jobs import run_job
-    _warm_up(torch)
-    try:
-        pickle.dump(("imported", None), out)
-        out.flush()
-        config, device, threads = pickle.load(sys.stdin.buffer)
-    except (EOFError, BrokenPipeError):  # a spare whose parent closed its stdin (shutdown) or is gone: no job, nothing to say
-        return
-
-    def send(kind, payload):
-        pickle.dump((kind, payload), out)
-        out.flush()
-
-    send("ready", None)
-    torch.set_num_threads(threads)
-    try:
-        run_job(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
-    except ConfigError as e:
-        send("failed", str(e))
-    except Exception as e:  # noqa: BLE001 - reaches the page as a message
-        send("failed", "training crashed: " + traceback.format_exception_only(type(e), e)[-1].strip())
-    send("end", None)
-    out.close()
-
-
-if __name__ == "__main__":
-    _child()
-    # Everything is sent and flushed: skip the interpreter's teardown, which with torch (and torch._dynamo, that
-    # the optimizers import) loaded takes seconds on a busy machine and would delay a stopped job's end.
-    sys.stderr.flush()
-    os._exit(0)

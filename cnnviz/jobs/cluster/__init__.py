@@ -3,12 +3,15 @@
 Nothing here imports ray until a runner is made, so the app works without it. :func:`make_runner` returns a
 :class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner).
 
-May import: cnnviz.errors, cnnviz.jobids, cnnviz.io, and cnnviz.training's events, loop and recipe (never its runner or
-factory: cnnviz.training.factory imports this package)."""
+Part of the jobs room: it uses the room's events, ids and job kinds, never the thread runner or the factory
+(the factory imports this package)."""
 from __future__ import annotations
 
 import os
 import threading
+
+from cnnviz.errors import ConfigError
+from cnnviz.jobs.cluster.ray_runner import RayRunner
 
 _RUNNER = None
 _LOCK = threading.Lock()
@@ -23,13 +26,11 @@ def make_runner():
         return None
     with _LOCK:
         if _RUNNER is None:
-            from cnnviz.errors import ConfigError
             try:
                 import ray  # noqa: F401
             except ImportError:
                 raise ConfigError("CNNVIZ_RAY_ADDRESS", "is set but ray is not installed "
                                   "(pip install -r requirements-ray.txt)") from None
-            from cnnviz.cluster.ray_runner import RayRunner
             try:
                 _RUNNER = RayRunner(address=address)
             except ConfigError:
@@ -40,4 +41,4 @@ def make_runner():
         return _RUNNER
 
 
-__all__ = ["make_runner"]
+__all__ = ["make_runner", "RayRunner"]

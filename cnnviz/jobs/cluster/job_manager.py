@@ -16,7 +16,10 @@ import time
 import traceback
 from collections import deque
 
-from cnnviz.cluster.storage import JobStore
+from cnnviz.errors import ConfigError
+from cnnviz.jobs.cluster.storage import JobStore
+from cnnviz.jobs.events import Checkpoint, Failed, Finished
+from cnnviz.jobs.kind import run_job as run_kind
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 MANAGER_NAME = "cnnviz-job-manager"
@@ -33,7 +36,7 @@ class JobManager:
         self.store = JobStore(root)
         self.use_gpu = ray.cluster_resources().get("GPU", 0) > 0 if use_gpu is None else use_gpu
         self.running: dict[str, object] = {}          # job id -> ObjectRef of its task
-        self.queue: deque[tuple[str, str, dict]] = deque()  # (job id, workload, options)
+        self.queue: deque[tuple[str, dict]] = deque()  # (job id, options)
         self.state: dict[str, str] = {}
         self.owner_of: dict[str, str] = {}             # job id -> browser session
         self.active_owner: dict[str, str] = {}         # browser session -> its queued/running job
@@ -44,8 +47,7 @@ class JobManager:
         self._remote = None
 
     # ------------------------------------------------------------------ calls
-    async def submit(self, job_id: str, owner: str | None = None, workload: str = "train",
-                     options: dict | None = None) -> dict:
+    async def submit(self, job_id: str, owner: str | None = None, options: dict | None = None) -> dict:
         if owner is not None and owner in self.active_owner:
             return dict(error="owner", job=self.active_owner[owner])
         if len(self.running) >= self.max_running and len(self.queue) >= self.max_queue:
@@ -55,9 +57,9 @@ class JobManager:
         if owner is not None:
             self.owner_of[job_id], self.active_owner[owner] = owner, job_id
         if len(self.running) < self.max_running:
-            self._start(job_id, workload, options or {})
+            self._start(job_id, options or {})
             return dict(state=RUNNING, position=None)
-        self.queue.append((job_id, workload, options or {}))
+        self.queue.append((job_id, options or {}))
         return dict(state=QUEUED, position=len(self.queue))
 
     async def stop(self, job_id: str) -> str:
@@ -98,13 +100,13 @@ class JobManager:
                 return i + 1
         return None
 
-    def _start(self, job_id: str, workload: str, options: dict) -> None:
+    def _start(self, job_id: str, options: dict) -> None:
         """Take a slot now; launch the task just after the answer has gone out (a launch can take a moment)."""
         self.state[job_id] = RUNNING
         self.waits.append(time.monotonic() - self.t_submit.pop(job_id, time.monotonic()))
         self.running[job_id] = None
         self.peak = max(self.peak, len(self.running))
-        asyncio.get_running_loop().create_task(self._watch(job_id, workload, options))
+        asyncio.get_running_loop().create_task(self._watch(job_id, options))
 
     def _task(self, options: dict):
         import ray
@@ -113,10 +115,10 @@ class JobManager:
         return self._remote.options(num_cpus=options.get("num_cpus", 1), num_gpus=1 if self.use_gpu else 0,
                                     max_retries=self.max_retries, retry_exceptions=False)
 
-    async def _watch(self, job_id: str, workload: str, options: dict) -> None:
+    async def _watch(self, job_id: str, options: dict) -> None:
         await asyncio.sleep(0)  # let the submit's answer go out first
         try:
-            ref = self.running[job_id] = self._task(options).remote(self.root, job_id, workload, options)
+            ref = self.running[job_id] = self._task(options).remote(self.root, job_id, options)
             await ref
         except Exception as e:  # the worker died more often than max_retries, or the task could not run
             if not self.store.is_done(job_id):
@@ -153,9 +155,12 @@ def get_manager(root: str, max_running: int, max_queue: int, name: str = MANAGER
 
 
 # ---------------------------------------------------------------------- the task that runs one job
-def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
-    """Run one job in a Ray worker: resume from the job's checkpoint when there is one (a retried attempt),
-    write events and checkpoints to the shared storage, stop when the stop flag appears."""
+def run_job(root: str, job_id: str, options: dict) -> str:
+    """Run one job in a Ray worker: the job kind stored at submit (``JobStore.job``), resumed from the job's
+    checkpoint when there is one and the kind can resume (a retried attempt); events and checkpoints go to the
+    shared storage; the job stops when the stop flag appears."""
+    import torch  # the worker's, not the manager's: the manager never imports torch
+
     store = JobStore(root)
     store.repair(job_id)  # a previous attempt may have died mid-line
     attempt = store.add_attempt(job_id)
@@ -175,7 +180,7 @@ def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
     def emit(event):
         last["step"] = getattr(event, "step", last["step"])
         store.append(job_id, event)
-        if type(event).__name__ == "Checkpoint":
+        if isinstance(event, Checkpoint):
             last["ckpt"] = event.step
             if pause:
                 time.sleep(pause)  # test hook: a window to kill this worker after its first checkpoint
@@ -183,26 +188,16 @@ def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
     def keep(blob: bytes):
         store.write_checkpoint(job_id, blob)
 
-    from cnnviz.errors import ConfigError
-    from cnnviz.training.events import Failed
     try:
-        cfg = store.config(job_id)["config"]
         if store.stop_requested(job_id):  # stopped between two attempts
-            from cnnviz.training.events import Finished
             emit(Finished(last["step"], 0, "stopped", 0.0))
-        elif workload == "train":
-            import dataclasses
-            import torch
-            from cnnviz.training.loop import run_training
-            from cnnviz.training.recipe import TrainConfig
-            torch.set_num_threads(max(1, int(options.get("num_cpus", 1))))
-            tc = dataclasses.replace(TrainConfig.from_dict(cfg), data=store.data(job_id),
-                                     resume=store.checkpoint(job_id))
-            run_training(tc, emit, stop, keep)
-        elif workload == "sleep":
-            sleep_job(cfg, emit, stop)
         else:
-            raise ConfigError("workload", f"unknown workload {workload!r}")
+            job = store.job(job_id)
+            blob = store.checkpoint(job_id)
+            if blob is not None and callable(getattr(job, "resumed", None)):
+                job = job.resumed(blob)
+            torch.set_num_threads(max(1, int(options.get("num_cpus", 1))))
+            run_kind(job, emit, stop, keep)
     except ConfigError as e:
         emit(Failed(last["step"], str(e), last["ckpt"]))
     except Exception as e:  # a crash reaches the page as a message
@@ -213,15 +208,3 @@ def run_job(root: str, job_id: str, workload: str, options: dict) -> str:
         with open(store.dir(job_id) / "times", "a") as f:
             f.write(f"{t0} {time.time()} {os.getpid()}\n")
     return job_id
-
-
-def sleep_job(cfg: dict, emit, stop: threading.Event) -> None:
-    """A stand-in for training (burst tests and the benchmark): ``steps`` steps of ``step_s`` seconds each."""
-    from cnnviz.training.events import Finished, Progress
-    steps, step_s = int(cfg.get("steps", 3)), float(cfg.get("step_s", 0.01))
-    for i in range(steps):
-        if stop.wait(step_s):
-            emit(Finished(i, 0, "stopped", 0.0))
-            return
-        emit(Progress(i + 1, (i + 1) / steps, 0.0, 0.0, 0.0, 0.0, (steps - i - 1) * step_s))
-    emit(Finished(steps, 1, "done", 0.0))

@@ -1,6 +1,8 @@
 """Job storage every replica and every Ray worker can read: one directory per job under a shared root.
 
-``<root>/<job_id>/`` holds ``config.json`` (the recipe), ``data.pt`` (the user's own images, optional),
+``<root>/<job_id>/`` holds ``config.json`` (the owner, and the job's recipe when its kind has ``to_dict``),
+``job.pkl`` (the job kind itself, pickled by the submitting replica: the user's own images travel inside it;
+only this server's replicas write the storage, so it is trusted like the child process's pipe),
 ``events.jsonl`` (one event per line, appended by the one process that runs the job), ``checkpoint.pt`` (the
 last good checkpoint, replaced atomically), ``stop`` (a flag file: stop at the next step) and ``attempts``
 (one line per worker attempt: pid and host, so a retried job is visible).
@@ -9,17 +11,19 @@ The root is ``CNNVIZ_STORAGE`` (a path, or a ``file://`` URI; point it at a shar
 on a real cluster), else ``~/.cache/cnnviz/jobs``. The job id is the only key: it is what the page keeps in its
 URL, so a student whose replica died reconnects to the same job from another one. Job ids are checked against a
 strict pattern before they touch the file system (they come from URLs); they are 128 random bits
-(cnnviz.jobids), and ``config.json`` keeps the owner, the only session that may stop the job or read its checkpoint."""
+(cnnviz.jobs.ids), and ``config.json`` keeps the owner, the only session that may stop the job or read its checkpoint."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import pickle
 import socket
 from pathlib import Path
 
 from cnnviz.errors import ConfigError
-from cnnviz.jobids import JOB_ID, check_job_id, new_job_id  # noqa: F401  (re-exported)
+from cnnviz.jobs import events
+from cnnviz.jobs.ids import check_job_id
 
 TERMINAL = ("Finished", "Failed")
 
@@ -39,7 +43,6 @@ def event_to_dict(event) -> dict:
 
 
 def event_from_dict(d: dict):
-    from cnnviz.training import events  # events.py itself is light; the package import brings torch (workers have it)
     d = dict(d)
     cls = getattr(events, d.pop("kind"))
     return cls(**d)
@@ -60,17 +63,16 @@ class JobStore:
         return (self.dir(job_id) / "config.json").exists()
 
     # ---------------------------------------------------------------- creation (by the submitting replica)
-    def create(self, job_id: str, config: dict, data=None, resume: bytes | None = None,
-               owner: str | None = None) -> None:
+    def create(self, job_id: str, job, owner: str | None = None) -> None:
+        """Write a new job: its kind pickled, its checkpoint to resume from (``job.resume``, if any), its owner."""
         d = self.dir(job_id)
         d.mkdir(parents=True, exist_ok=False)
-        if data is not None:
-            import torch
-            torch.save(dict(x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val,
-                            classes=list(data.classes)), d / "data.pt")
+        _atomic_write(d / "job.pkl", pickle.dumps(job))
+        resume = getattr(job, "resume", None)
         if resume is not None:
             self.write_checkpoint(job_id, resume)
-        _atomic_write(d / "config.json", json.dumps(dict(config=config, owner=owner)).encode())
+        recipe = job.to_dict() if callable(getattr(job, "to_dict", None)) else {}
+        _atomic_write(d / "config.json", json.dumps(dict(config=recipe, kind=type(job).__name__, owner=owner)).encode())
 
     def owner(self, job_id: str) -> str | None:
         return self.config(job_id).get("owner")
@@ -78,14 +80,9 @@ class JobStore:
     def config(self, job_id: str) -> dict:
         return json.loads((self.dir(job_id) / "config.json").read_text())
 
-    def data(self, job_id: str):
-        p = self.dir(job_id) / "data.pt"
-        if not p.exists():
-            return None
-        import torch
-        from cnnviz.io.data import Dataset
-        raw = torch.load(p, map_location="cpu", weights_only=True)
-        return Dataset(raw["x_train"], raw["y_train"], raw["x_val"], raw["y_val"], tuple(raw["classes"]))
+    def job(self, job_id: str):
+        """The job kind written by :meth:`create` (read by the job's Ray worker)."""
+        return pickle.loads((self.dir(job_id) / "job.pkl").read_bytes())
 
     # ---------------------------------------------------------------- events
     def append(self, job_id: str, event) -> None:

@@ -13,9 +13,11 @@ import shutil
 import time
 
 from cnnviz.errors import ConfigError
-from cnnviz.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
-from cnnviz.cluster.storage import JobStore
-from cnnviz.jobids import check_owner, new_job_id
+from cnnviz.jobs.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
+from cnnviz.jobs.cluster.storage import JobStore
+from cnnviz.jobs.events import JobStatus
+from cnnviz.jobs.ids import check_owner, new_job_id
+from cnnviz.jobs.kind import check_kind
 
 ANSWER_S = 1.0     # submit: the answer (admitted, queued, or busy) within this many seconds
 CALL_S = 15.0      # status / stop / stats: a loaded cluster may take longer, nothing waits on them
@@ -25,7 +27,7 @@ DEFAULT_MAX_QUEUE = 500
 
 class RayRunner:
     def __init__(self, address: str | None = None, root=None, max_running: int | None = None,
-                 max_queue: int | None = None, workload: str = "train", options: dict | None = None,
+                 max_queue: int | None = None, options: dict | None = None,
                  name: str = MANAGER_NAME, max_retries: int = 3, answer_s: float = ANSWER_S):
         import ray
         self.answer_s = answer_s
@@ -33,7 +35,7 @@ class RayRunner:
             ray.init(address=address or os.environ.get("CNNVIZ_RAY_ADDRESS") or "auto", namespace=NAMESPACE,
                      log_to_driver=False, configure_logging=False)
         self.store = JobStore(root)
-        self.workload, self.options, self.name = workload, dict(options or {}), name
+        self.options, self.name = dict(options or {}), name
         if max_running is None:
             env = os.environ.get("CNNVIZ_RAY_MAX_RUNNING", "").strip()
             res = ray.cluster_resources()
@@ -45,21 +47,18 @@ class RayRunner:
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
-        """``config``: a TrainConfig (or, for the stand-in ``sleep`` workload, a plain dict). Answers within about
-        ``answer_s`` seconds: the job id (started or queued), or ConfigError "busy, try again". Distillations and
-        architecture searches (small, seconds to a minute) are refused: they run on the web process's own runner
-        (``cnnviz.training.get_local_runner``)."""
-        from cnnviz.training.recipe import TrainConfig  # below the runner: no cycle (see cnnviz.training.factory)
-        if not isinstance(config, (dict, TrainConfig)):
-            raise ConfigError("job", f"the Ray cluster runs trainings (TrainConfig) only, not "
-                              f"{type(config).__name__}; those run on this server's own runner")
+        """``config``: a job kind (``cnnviz.jobs.kind``), e.g. a TrainConfig. Answers within about ``answer_s``
+        seconds: the job id (started or queued), or ConfigError "busy, try again". Kinds that say
+        ``cluster = False`` (distillations and searches: small, seconds to a minute) are refused: they run on the
+        web process's own runner (``cnnviz.jobs.get_local_runner``)."""
+        check_kind(config)
+        if getattr(config, "cluster", True) is False:
+            raise ConfigError("job", f"the Ray cluster does not run a {type(config).__name__}; "
+                              "it runs on this server's own runner")
         t0 = time.monotonic()
         job_id = new_job_id()
-        if isinstance(config, dict):
-            self.store.create(job_id, config, owner=owner)
-        else:
-            self.store.create(job_id, config.to_dict(), data=config.data, resume=config.resume, owner=owner)
-        ref = self.manager.submit.remote(job_id, owner, self.workload, self.options)
+        self.store.create(job_id, config, owner=owner)
+        ref = self.manager.submit.remote(job_id, owner, self.options)
         try:
             answer = self._ask(ref, max(0.05, self.answer_s - (time.monotonic() - t0)), budget=self.answer_s)
         except ConfigError:
@@ -90,7 +89,6 @@ class RayRunner:
 
     # ------------------------------------------------------------------ extras (same as ThreadRunner)
     def status(self, job_id: str):
-        from cnnviz.training.events import JobStatus
         if not self.store.exists(job_id):
             raise ConfigError("job", "no such training job in the shared storage")
         st = self._ask(self.manager.status.remote(job_id), CALL_S)

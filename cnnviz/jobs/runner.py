@@ -1,100 +1,32 @@
-"""Runners: ``submit(config) -> job_id``, ``poll(job_id, since) -> events``, ``stop(job_id)``.
+"""The thread runner: ``submit(job) -> job_id``, ``poll(job_id, since) -> events``, ``stop(job_id)``.
 
-The default :class:`ThreadRunner` runs each job from a background thread of this process; the app's runner
-(``factory.get_runner``) has each thread drive a child process that does the training (``isolated.py``). A process-wide
-:class:`JobLimiter` lets at most N jobs train at once (default: half the CPU cores, at least 1;
-``CNNVIZ_MAX_JOBS`` overrides); the rest wait in a first-come queue and know their position. A browser
-session (``owner``) may have one job queued or running at a time, and only it may stop the job, take its
-checkpoint or resume from it (job ids are 128 random bits: cnnviz.jobids). Pages only use this interface, so a
-Ray runner can take this one's place."""
+Each job runs from a background thread of this process; with ``isolate`` (the app's runner, ``factory``) that
+thread drives a child process that does the work (``child.py``). The process-wide :class:`JobLimiter` decides
+when a job starts. A browser session (``owner``) may have one job queued or running at a time, and only it may
+stop the job, take its checkpoint or resume from it (job ids are 128 random bits: ``ids``). The runner knows no
+job kind: a job is any :class:`~cnnviz.jobs.kind.JobKind`, and the runner calls its ``run``. Pages only use this
+interface, so the Ray runner can take this one's place."""
 from __future__ import annotations
 
 import os
 import threading
 import time
 import traceback
-from collections import deque
 from dataclasses import dataclass, field
 
 from cnnviz.errors import ConfigError
-from cnnviz.jobids import check_owner, is_job_id, new_job_id
-from cnnviz.training.events import Checkpoint, Failed, Finished, JobStatus
-from cnnviz.training.isolated import SparePool, run_isolated
-from cnnviz.training.jobs import run_job
-from cnnviz.training.recipe import TrainConfig
+from cnnviz.jobs.child import SparePool, run_isolated
+from cnnviz.jobs.events import Checkpoint, Failed, Finished, JobStatus
+from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
+from cnnviz.jobs.kind import JobKind, check_kind, run_job
+from cnnviz.jobs.limiter import LIMITER, JobLimiter
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 
-def default_max_jobs() -> int:
-    env = os.environ.get("CNNVIZ_MAX_JOBS", "").strip()
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ConfigError("CNNVIZ_MAX_JOBS", f"must be a whole number, got {env!r}") from None
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
-class JobLimiter:
-    """At most ``capacity`` jobs run at once; the others wait in order. ``request`` starts the job now
-    (``start()`` is called) or queues it; ``release`` frees a slot and starts the next waiting job."""
-
-    def __init__(self, capacity: int | None = None):
-        self.capacity = capacity or default_max_jobs()
-        self._lock = threading.Lock()
-        self._running: set[str] = set()
-        self._queue: deque[tuple[str, callable]] = deque()
-
-    def request(self, job_id: str, start) -> bool:
-        with self._lock:
-            if len(self._running) < self.capacity:
-                self._running.add(job_id)
-            else:
-                self._queue.append((job_id, start))
-                return False
-        start()
-        return True
-
-    def cancel(self, job_id: str) -> bool:
-        """Remove a waiting job from the queue; False if it is not waiting."""
-        with self._lock:
-            for item in self._queue:
-                if item[0] == job_id:
-                    self._queue.remove(item)
-                    return True
-        return False
-
-    def release(self, job_id: str) -> None:
-        with self._lock:
-            self._running.discard(job_id)
-            nxt = None
-            if self._queue and len(self._running) < self.capacity:
-                nxt = self._queue.popleft()
-                self._running.add(nxt[0])
-        if nxt is not None:
-            nxt[1]()
-
-    def position(self, job_id: str) -> int | None:
-        """1 for the next job to start; None when the job is not waiting."""
-        with self._lock:
-            for i, (jid, _) in enumerate(self._queue):
-                if jid == job_id:
-                    return i + 1
-        return None
-
-    @property
-    def running(self) -> int:
-        with self._lock:
-            return len(self._running)
-
-
-LIMITER = JobLimiter()  # the one piece of state shared by every session of the process
-
-
 @dataclass
 class _Job:
-    config: TrainConfig              # or a DistillConfig or a SearchConfig: see jobs.py
+    config: JobKind
     owner: str | None
     state: str = QUEUED
     events: list = field(default_factory=list)
@@ -105,19 +37,24 @@ class _Job:
 
 
 class ThreadRunner:
-    def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False):
+    def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
+                 expect: tuple[str, ...] = ()):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
         ``spare`` (with ``isolate``): keep one child started ahead, its imports done, so a job's first event
-        comes without a process start-up (isolated.SparePool); :meth:`close` (or the process's exit) ends it."""
+        comes without a process start-up (child.SparePool), its imports done, ``expect`` (job kinds' modules) included;
+        :meth:`close` (or the process's exit) ends it."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate = device, isolate
-        self.spares = SparePool() if isolate and spare else None
+        self.spares = SparePool(expect=expect) if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
-        """``config``: a TrainConfig, a DistillConfig or a SearchConfig (jobs.py). Starts it now or queues it; the job id."""
+        """``config``: any job kind (an object with ``run``: kind.py). Starts it now or queues it; the job id."""
+        check_kind(config)
+        if self.spares is not None:
+            self.spares.expect(type(config).__module__)
         with self._lock:
             if owner is not None:
                 for job in self._jobs.values():

@@ -1,6 +1,0 @@
-"""Compat path: the code lives in :mod:`cnnviz.geometry.arithmetic`; this name keeps old imports (and monkeypatches) working."""
-import sys
-
-from cnnviz.geometry import arithmetic as _module
-
-sys.modules[__name__] = _module

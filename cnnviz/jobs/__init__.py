@@ -1,0 +1,25 @@
+"""Jobs: everything that runs long work (a training, a distillation, an architecture search) anywhere, off the
+page's rerun.
+
+- :mod:`.kind` — what a job is: any object with ``run(emit, stop, keep, device)`` (each kind carries its own
+  way to run, so nothing here knows a kind); :class:`SleepJob`, a stand-in for load tests.
+- :mod:`.events` — the small picklable events a job reports, and a job's status.
+- :mod:`.limiter` — the process-wide :class:`JobLimiter` (at most N at once, a first-come queue).
+- :mod:`.runner` — :class:`ThreadRunner`: ``submit / poll / stop`` (+ ``status / checkpoint / join``).
+- :mod:`.child` — one job in a lower-priority child process, with a spare started ahead; :mod:`.worker` is
+  the child's side.
+- :mod:`.ids` — job ids (128 random bits) and owner tokens.
+- :mod:`.cluster` — the optional Ray runner, its job manager and shared storage (same interface).
+- :mod:`.factory` — :func:`get_runner` / :func:`get_local_runner`: which runner the app uses.
+
+May import: cnnviz.errors. Every topic room that has long work imports this one, never the other way round."""
+from cnnviz.jobs.events import STAGES, Checkpoint, Evaluation, Failed, Finished, JobStatus, Progress
+from cnnviz.jobs.factory import get_local_runner, get_runner
+from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id, new_owner
+from cnnviz.jobs.kind import JobKind, SleepJob, check_kind, run_job
+from cnnviz.jobs.limiter import LIMITER, JobLimiter
+from cnnviz.jobs.runner import ThreadRunner
+
+__all__ = ["STAGES", "Checkpoint", "Evaluation", "Failed", "Finished", "JobStatus", "Progress", "get_local_runner",
+           "get_runner", "check_owner", "is_job_id", "new_job_id", "new_owner", "JobKind", "SleepJob", "check_kind",
+           "run_job", "LIMITER", "JobLimiter", "ThreadRunner"]

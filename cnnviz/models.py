@@ -1,6 +1,0 @@
-"""Compat path: the code lives in :mod:`cnnviz.architecture.models`; this name keeps old imports (and monkeypatches) working."""
-import sys
-
-from cnnviz.architecture import models as _module
-
-sys.modules[__name__] = _module

@@ -1,6 +1,0 @@
-"""Compat path: the code lives in :mod:`cnnviz.inside.shipped`; this name keeps old imports (and monkeypatches) working."""
-import sys
-
-from cnnviz.inside import shipped as _module
-
-sys.modules[__name__] = _module

@@ -1,6 +1,0 @@
-"""Compat path: the code lives in :mod:`cnnviz.training.isolated`; this name keeps old imports (and monkeypatches) working."""
-import sys
-
-from cnnviz.training import isolated as _module
-
-sys.modules[__name__] = _module
