@@ -1,7 +1,7 @@
 """Argument checks at the engine's public entry points: each function declares what its arguments must be
 (``@checked(x=Tensor(dims=4), k=Number(1, 1000, integer=True))``) and anything else is refused with a
 ``ConfigError`` naming the argument, before the body runs. So only ``ConfigError`` escapes the engine, whatever a
-link, an upload or a caller passes (tests/fuzz_api.py proves it for every entry point).
+link, an upload or a caller passes (tests/unit/house/test_fuzz_api.py checks it for every entry point).
 
 Checks also normalise: half-precision tensors are computed in float32 (their rounding would break the documented
 error bounds of quantization and the exactness of metrics); array-likes become numpy arrays."""
@@ -114,7 +114,8 @@ class Optional(Arg):
 class Tensor(Arg):
     """A torch.Tensor: ``dims`` an int or a (min, max) range; ``kind`` "float" (half precision is promoted to
     float32), "int" (integer dtypes) or "real" (float, int or bool; floats promoted like "float"); ``finite``
-    refuses NaN/±inf; ``what`` names the expected shape in messages; at least ``min_numel`` and at most MAX_TENSOR_NUMEL elements."""
+    refuses NaN/±inf; ``what`` names the expected shape in messages; at least ``min_numel`` and at most
+    MAX_TENSOR_NUMEL elements."""
 
     def __init__(self, dims=None, kind: str = "float", finite: bool = True, min_numel: int = 1, what: str = ""):
         self.dims, self.kind, self.finite, self.min_numel, self.what = dims, kind, finite, min_numel, what

@@ -1,7 +1,8 @@
 """Every limit on what one request (a link, a typed stack, a widget) may make this shared server compute or
 allocate, in one place. A class shares one web process: each path that allocates from user-controlled sizes
 checks its cost against these by arithmetic first and refuses with a ConfigError that names the limit.
-The modules that enforce a limit re-export it under its old name (``cnnviz.architecture.MAX_STACK_FLOPS`` ...)."""
+The modules that enforce a limit re-export it, so its callers import it from there
+(``cnnviz.architecture.MAX_STACK_FLOPS`` ...)."""
 from __future__ import annotations
 
 # --- links: what a query string may carry, and how much of it a notice shows

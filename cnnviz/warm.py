@@ -1,5 +1,5 @@
 """Import the heavy libraries and the engine once per process, one thread at a time: the first import of app.py
-and of every page (tests/unit/test_warm_imports.py keeps it so).
+and of every page (tests/unit/house/test_warm_imports.py keeps it so).
 
 A fresh server's first visitors arrive at once (a class opening the link, a restart, a failover to a replica).
 Their sessions run in threads of one process, and each page's first run imports torch and the engine. CPython
@@ -7,8 +7,7 @@ serialises two imports of the same module, but not of a package and its submodul
 ``torch/__init__.py`` (or ``cnnviz/geometry/__init__.py``), another may enter ``torch.nn.functional`` (or
 ``cnnviz.geometry.formulas``) directly and run it against half-initialised modules. Torch's C types then get
 registered twice ("generic_type: cannot initialize type ... already defined"), and the server stays broken for
-every later visitor. Seen with four deep links to a fresh server on a busy 2-core box
-(tests/e2e/test_fresh_server_e2e.py).
+every later visitor (tests/e2e/test_fresh_server_e2e.py opens four deep links on a fresh server at once).
 
 A second session importing this leaf module waits on its one lock, holding no other import lock (so no
 deadlock), until everything below is whole; later imports cost nothing. ``cnnviz.ui`` is not imported here (the
@@ -21,7 +20,7 @@ import numpy  # noqa: F401
 import torch  # noqa: F401
 import torch.nn.functional  # noqa: F401
 import torch._dynamo  # noqa: F401 - imported lazily by torch's _disable_dynamo wrappers on a session's first conv
-#   check (~0.3 s, sympy included): here it is imported once, under this lock, before the first visitor
+#   check (a slow import, sympy included): here it is imported once, under this lock, before the first visitor
 import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import PIL.Image  # noqa: F401

@@ -5,9 +5,9 @@ row-major output order) that also carries the padded grid the window slides over
 ring with the values PyTorch really uses (reflected / replicated / wrapped, not zeros).
 
 Coordinates are **unpadded input coordinates**: a tap on the padding ring has a row or column < 0 or ≥ H / W.
-Validation is delegated to :func:`cnnviz.geometry.arithmetic.conv_geometry` / :func:`pool_geometry`, which reject exactly
-what PyTorch rejects; on top of that an animation larger than ``MAX_STEPS`` steps is refused before anything is
-allocated.
+Validation is delegated to :func:`cnnviz.geometry.arithmetic.conv_geometry` / :func:`pool_geometry`, which reject
+exactly what PyTorch rejects; on top of that an animation larger than ``MAX_STEPS`` steps is refused before anything
+is allocated.
 """
 from __future__ import annotations
 
@@ -158,9 +158,10 @@ def pool2d_steps(x, kernel_size, stride=None, padding=0, kind="max", ceil_mode=F
 # --------------------------------------------------------------------------- inputs and kernels for the page
 KERNEL_PRESETS = ("sobel x", "sobel y", "sharpen", "blur", "identity", "random")
 INPUT_SOURCES = ("digit", "random", "typed")
+# the page's defaults (and the figure bench/animation_size.py measures)
 DEFAULTS = dict(source="digit", digit=0, seed=0, h=6, w=6, text="1 2 3 0; 4 5 6 1; 7 8 9 2; 0 1 2 3",
                 kernel="sobel x", ksize=3, bias=0.0, stride=1, pad="numbers", padding=1, dilation=1, mode="zeros",
-                speed="normal", step=1, pkind="max", pk=2, ps=2, pp=0, ceil=False, glob=False, pstep=1)  # the page's defaults (and the benchmark's figure)
+                speed="normal", step=1, pkind="max", pk=2, ps=2, pp=0, ceil=False, glob=False, pstep=1)
 
 
 def kernel_preset(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
@@ -188,7 +189,7 @@ def kernel_preset(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _digit_images() -> np.ndarray:
     """(1797, 8, 8) scikit-learn's digits (the file ships inside the package: no download). Read directly with
-    numpy, as ``load_digits`` does, without importing sklearn.datasets (seconds on a busy machine). Read-only."""
+    numpy, as ``load_digits`` does, without importing sklearn.datasets (a slow import). Read-only."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("digit", "scikit-learn is not installed: choose random or typed input")

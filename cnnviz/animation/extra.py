@@ -4,7 +4,8 @@
 (the inverse view of convolution). After the last step the output equals ``F.conv_transpose2d``. How many stamps
 hit each output cell (:func:`overlap_counts`) is what makes checkerboard artifacts when kernel % stride ≠ 0.
 
-Validation is :func:`cnnviz.geometry.arithmetic.conv_geometry` (``transposed=True``), which rejects what PyTorch rejects.
+Validation is :func:`cnnviz.geometry.arithmetic.conv_geometry` (``transposed=True``), which rejects what PyTorch
+rejects.
 """
 from __future__ import annotations
 

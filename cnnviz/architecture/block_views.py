@@ -1,7 +1,7 @@
 """The numbers behind the Architecture Lab's drawn blocks: the channel-shuffle permutation, 3-D vs (2+1)-D
 convolution costs for a video clip, dynamic convolution's kernel attention for two images, and the ViT patch
-embedding as a convolution. Closed forms (checked against PyTorch in tests/unit/test_block_views.py); sizes are
-bounded by ``cnnviz.limits`` before anything is built."""
+embedding as a convolution. Closed forms (checked against PyTorch in tests/unit/architecture/test_block_views.py);
+sizes are bounded by ``cnnviz.limits`` before anything is built."""
 from __future__ import annotations
 
 from dataclasses import dataclass

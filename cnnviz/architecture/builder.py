@@ -1,7 +1,8 @@
 """The Architecture Lab's stack builder, without Streamlit: new layers from a few settings, pure edits (every
 function returns a new list), and the stack in a short URL-safe string so a link reproduces it.
 
-Layer dicts are :mod:`cnnviz.architecture.codegen`'s format; every result is checked by ``codegen.shapes`` where it is used."""
+Layer dicts are :mod:`cnnviz.architecture.codegen`'s format; every result is checked by ``codegen.shapes`` where it
+is used."""
 from __future__ import annotations
 
 import base64

@@ -31,8 +31,8 @@ DRAWS_PER_TRIAL = 12   # at most trials × this many candidates are drawn (rejec
 @dataclass(frozen=True)
 class SearchConfig:
     """What to search (validated here, so a bad value is refused at Start). Picklable: it runs in the runner's
-    child process. Defaults: 8 candidates + 3 of the family; measured in-process at one torch thread on the two-core
-    development box: 13 s (random) and 20 s (evolution); on a box loaded by other jobs, a few times that."""
+    child process. Defaults: 8 candidates + 3 of the family, small enough for a class to wait on (timings:
+    docs/measurements.md)."""
 
     strategy: str = "evolution"
     budget_mflops: float = 0.3   # candidates with more FLOPs (one 8×8 image, forward) are rejected untrained

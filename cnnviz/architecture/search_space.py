@@ -1,5 +1,5 @@
 """The Architecture Lab's tiny architecture-search space: a candidate network is four genes (stages, width, kernel,
-block type), its module, its exact FLOPs (closed form; tests/unit/test_search.py checks it against
+block type), its module, its exact FLOPs (closed form; tests/unit/architecture/test_search.py checks it against
 ``FlopCounterMode``), random sampling and one-gene mutation, the Pareto front of (FLOPs, accuracy) points, and the
 compound-scaling family (EfficientNet's α, β, γ from :mod:`cnnviz.architecture.blocks.scaling`) of a baseline.
 

@@ -1,7 +1,7 @@
 """The Lessons path: the app's pages in teaching order, each step a page, the query parameters that set its
 example, and what to try and notice. Titles carry no number: the page numbers the steps in this order, so a
-new step is one insertion (its place in the list), never a renumbering. Data only; pages/lessons.py lays it out. Every query key must be one the
-page reads (tests/app/test_lessons_page.py opens each link)."""
+new step is one insertion (its place in the list), never a renumbering. Data only; pages/lessons.py lays it out.
+Every query key must be one the page reads (tests/app/test_lessons_page.py opens each link)."""
 
 # (title, page, icon, query params the page reads, what to try and what to notice)
 LESSONS = [

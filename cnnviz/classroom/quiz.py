@@ -4,7 +4,8 @@ loss of two small masks).
 
 A quiz is a pure function of (seed, difficulty): a teacher fixes the seed and the whole class gets the same
 questions. Every answer is computed by the engine (cnnviz.geometry.arithmetic through cnnviz.geometry.formulas; the
-Dice kind by cnnviz.metrics), never by the generator, and the explanation is the same Formula, with the question's numbers substituted.
+Dice kind by cnnviz.metrics), never by the generator, and the explanation is the same Formula, with the question's
+numbers substituted.
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from cnnviz.geometry.gridding import coverage, unreached_formula
 from cnnviz.geometry.specs import ConvSpec
 
 KINDS = ("output size", "parameters", "FLOPs", "receptive field")
-EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``): a seed's default quiz stays what it always was
-# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``; a new kind goes
-# last, so the quizzes of the older sets stay what they were
+EXTRA_KINDS = ("TF 'same' padding",)  # opt-in (``extra=True``), so a seed's default quiz never depends on it
+# every opt-in kind: ``extra`` may also name some of them, e.g. ``extra=("gridding", "MACs")``; a kind is added
+# last, so a seed with any existing set of kinds keeps drawing the same quiz
 OPT_IN_KINDS = EXTRA_KINDS + ("gridding", "MACs", "Dice")
 DIFFICULTIES = ("easy", "medium", "hard")
 
@@ -205,7 +206,8 @@ def make_quiz(seed: int, difficulty: str = "easy", n: int = 8, extra: bool = Fal
         raise ConfigError("questions", f"must be a whole number from 1 to 50, got {n!r}")
     extras = _extras(extra)
     order = list(KINDS + extras)
-    # the TF kind alone keeps the ":extra" suffix its quizzes were drawn with; other sets get their own
+    # the TF kind alone (``extra=True``) seeds with ":extra", other sets with their kinds' names: a shared seed
+    # always draws the same quiz
     suffix = "" if not extras else ":extra" if extras == EXTRA_KINDS else ":extra:" + "+".join(extras)
     random.Random(f"cnnviz-quiz:{seed}:{difficulty}{suffix}").shuffle(order)
     quiz = []

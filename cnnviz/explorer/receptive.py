@@ -99,8 +99,8 @@ def _spatial(model: nn.Module, layer: str) -> nn.Module:
 
 def receptive_field(model: nn.Module, x: torch.Tensor, layer: str, index: tuple[int, int]) -> Box:
     """(top, left, bottom, right), inclusive, in ``x``'s pixels: the input pixels output ``index`` of ``layer``
-    (a conv or pooling module, or any layer whose output is a feature map) depends on, by structural dependency (see the module doc). The model is not
-    touched (the work is done on a copy)."""
+    (a conv or pooling module, or any layer whose output is a feature map) depends on, by structural dependency
+    (see the module doc). The model is not touched (the work is done on a copy)."""
     _spatial(model, layer)
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[0] != 1:
         raise ConfigError("x", "must be one image as a (1, C, H, W) tensor")

@@ -30,7 +30,7 @@ def quant_histogram(w, wq, levels, title: str) -> go.Figure:
     fig.add_trace(go.Bar(x=values, y=counts, marker_color=B_COLOUR, name="quantized weights",
                          width=max(float(np.min(np.diff(levels))) * 0.6, 1e-4) if len(levels) > 1 else None), 2, 1)
     if len(levels) <= MAX_GRID_LINES:  # one assignment: add_vline per line re-validates every shape so far
-        line = dict(color="#777777", width=1, dash="dot")  # (quadratic: 64 levels took seconds of server CPU)
+        line = dict(color="#777777", width=1, dash="dot")  # (per line: quadratic in the levels)
         fig.update_layout(shapes=[dict(type="line", x0=float(v), x1=float(v), y0=0, y1=1, xref=x, yref=f"{y} domain",
                                        line=line) for v in levels for x, y in (("x", "y"), ("x2", "y2"))])
     fig.update_xaxes(title="weight value", row=2, col=1)

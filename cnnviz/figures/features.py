@@ -52,8 +52,8 @@ def activation_grid(act: torch.Tensor, title: str, cols: int = 8, max_channels: 
     cols = min(cols, c)
     rows = math.ceil(c / cols)
     z, ch = tile(act, cols)
-    # one constructor call, validated once: update_layout/update_xaxes walk plotly's slow property-path machinery
-    # (39 → 15 ms a layer, the same JSON; the Feature Maps page draws one per layer on every rerun)
+    # one constructor call, validated once: update_layout/update_xaxes walk plotly's slow property-path machinery,
+    # and the Feature Maps page draws one grid per layer on every rerun (same JSON; timings: docs/measurements.md)
     return go.Figure(dict(
         data=[dict(type="heatmap", z=z, customdata=ch, colorscale=MAPS, hoverongaps=False,
                    colorbar=dict(thickness=12, len=0.9),
@@ -77,7 +77,7 @@ def channel_figure(act: torch.Tensor, title: str, height: int = 420) -> go.Figur
 
 def tile_labels(n: int, cols: int, h: int, w: int, prefix: str) -> list[dict]:
     """A label above each tile of ``tile``'s mosaic, as one list: handed to update_layout once (add_annotation
-    in a loop re-validates every annotation so far, quadratic: 0.5 s for 32 channels)."""
+    in a loop re-validates every annotation so far: quadratic in the channels)."""
     return [dict(x=q * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"{prefix} {i}", showarrow=False,
                  yanchor="bottom", font=dict(size=12)) for i, (r, q) in enumerate(divmod(i, cols) for i in range(n))]
 
@@ -89,7 +89,7 @@ def kernels_figure(w: torch.Tensor, title: str = "First-layer kernels", cols: in
     cols = min(cols, n)
     rows = math.ceil(n / cols)
     m = float(w.abs().max()) or 1.0
-    if w.shape[1] == 3:  # one RGB mosaic with white gutters (a subplot per kernel took 1.3 s to build for 32)
+    if w.shape[1] == 3:  # one RGB mosaic with white gutters (a subplot per kernel builds slowly)
         lo = w.amin(dim=(1, 2, 3), keepdim=True)
         span = (w.amax(dim=(1, 2, 3), keepdim=True) - lo).clamp_min(1e-12)
         k = ((w - lo) / span).detach().cpu().permute(0, 2, 3, 1).numpy()

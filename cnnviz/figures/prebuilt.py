@@ -1,10 +1,11 @@
 """A plotly figure whose JSON is already complete: plotly's per-property validation is skipped.
 
 Building a ``go.Figure`` from a spec with frames validates every frame's every property even with
-``_validate=False`` (a 49-step convolution animation: 480 ms of the server's CPU per rerun, issue 18). A figure
-assembled from validated traces and plain frame dicts needs none of it. Streamlit's ``st.plotly_chart`` and
-``presenter_fonts`` read a figure only through ``to_dict``, so a ``Prebuilt`` goes wherever a figure goes; code
-that inspects attributes (``fig.frames``, ``fig.layout``) gets the real figure from ``figure()``."""
+``_validate=False``, at the server's CPU cost on every rerun of a page that draws an animation (timings:
+docs/measurements.md). A figure assembled from validated traces and plain frame dicts needs none of it.
+Streamlit's ``st.plotly_chart`` and ``presenter_fonts`` read a figure only through ``to_dict``, so a ``Prebuilt``
+goes wherever a figure goes; code that inspects attributes (``fig.frames``, ``fig.layout``) gets the real figure
+from ``figure()``."""
 from __future__ import annotations
 
 import copy

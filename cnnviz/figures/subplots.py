@@ -1,8 +1,9 @@
 """One row of subplots as a plain layout dict: the axes, domains and title annotations ``make_subplots(1, n,
 column_widths=..., horizontal_spacing=..., subplot_titles=...)`` makes, with its own arithmetic, so a figure is
 built in one ``go.Figure(dict(data=..., layout=...))`` call. make_subplots and the per-axis ``update_*`` calls
-after it walk plotly's property-path machinery: tens of milliseconds of the server's one GIL on every rerun of
-the pages that draw them (issue 18). The JSON is the same (checked against make_subplots in the tests)."""
+after it walk plotly's slow property-path machinery, holding the server's one GIL on every rerun of the pages
+that draw them (timings: docs/measurements.md). The JSON is the same (checked against make_subplots in the
+tests)."""
 from __future__ import annotations
 
 

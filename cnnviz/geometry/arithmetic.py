@@ -253,5 +253,5 @@ def pool_output_shape(in_shape, kernel_size, stride=None, padding=0, dilation=1,
     return pool_geometry(in_shape, kernel_size, stride, padding, dilation, ceil_mode, kind).out_shape
 
 
-# The receptive field of a stack lives in cnnviz.geometry.receptive_field; its names stay importable from here.
+# The receptive field of a stack lives in cnnviz.geometry.receptive_field; its names are re-exported here.
 from cnnviz.geometry.receptive_field import RFRow, parse_rf_stack, receptive_field, receptive_field_table  # noqa: E402,F401

@@ -1,7 +1,8 @@
-"""The limits on what a user may upload (their values are in :mod:`cnnviz.limits`, with every other limit): bytes on disk, but also what the bytes decode to
-(archive members' uncompressed sizes, image pixels), what a checkpoint's spec may declare, and how long
-and how much the server keeps of it. Every check runs on declared sizes, by arithmetic, before anything is
-decoded or allocated; each refusal is a :class:`cnnviz.errors.ConfigError` that names the limit.
+"""The limits on what a user may upload (their values are in :mod:`cnnviz.limits`, with every other limit):
+bytes on disk, but also what the bytes decode to (archive members' uncompressed sizes, image pixels), what a
+checkpoint's spec may declare, and how long and how much the server keeps of it. Every check runs on declared
+sizes, by arithmetic, before anything is decoded or allocated; each refusal is a
+:class:`cnnviz.errors.ConfigError` that names the limit.
 
 Importing this module imports nothing (not even torch), so any room may read it."""
 # The values live in cnnviz.limits (every limit in one place); this module keeps the names the upload code uses.

@@ -55,7 +55,7 @@ _DIGITS: tuple[np.ndarray, np.ndarray] | None = None
 
 def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits.csv.gz (the file ``sklearn.datasets.load_digits`` reads), read without importing
-    scikit-learn itself (several seconds); cached read-only."""
+    scikit-learn itself (a slow import); cached read-only."""
     global _DIGITS
     if _DIGITS is None:
         import importlib.util

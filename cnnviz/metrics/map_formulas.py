@@ -2,7 +2,7 @@
 computes it (all-point interpolation), mAP at one IoU threshold, and COCO's mAP@[.5:.95] over ten thresholds.
 
 Every number substituted comes from ``cnnviz.metrics.detection``; the functions here only split it into the terms
-a student can add up (and the terms add up to the engine's value: tests/unit/test_metrics.py)."""
+a student can add up (and the terms add up to the engine's value: tests/unit/metrics/test_metrics.py)."""
 from __future__ import annotations
 
 import numpy as np
