@@ -2,17 +2,14 @@
 Side by side, the same spec built the plain plotly way (``go.Figure(spec, _validate=False)``, which still
 validates every frame) against ours (``Prebuilt``: the spec as it is, cnnviz/figures/prebuilt.py).
 
-Run: python bench/animation_size.py   — the last line is ``default_json_bytes: N`` (keep N ≤ 1,000,000).
+Run: python -m bench.animation_size   — the last line is ``default_json_bytes: N`` (keep N ≤ 1,000,000).
 """
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/animation_size.py
 
 from cnnviz.animation import DEFAULTS, conv2d_steps, kernel_preset, pool2d_steps, sample_input  # noqa: E402
 from cnnviz.animation.nd import conv1d_steps, signal_input  # noqa: E402

@@ -13,9 +13,9 @@ Errors: ``exception`` elements in the deltas, disconnects and reruns that never 
 Leaked: sessions that were shown another student's distinctive value (``cin=2xx`` / quiz ``seed=7xxxxx`` in a
 query string, the share link, a widget id) that they never set themselves.
 
-    python bench/classroom_load.py -n 30                 # 60 s, 2 trainings (limiter cap = trainings)
-    python bench/classroom_load.py -n 10 --duration 30 --trainings 0
-    python bench/classroom_load.py --validate -r 8       # protocol vs Chromium, the same interaction side by side
+    python -m bench.classroom_load -n 30                 # 60 s, 2 trainings (limiter cap = trainings)
+    python -m bench.classroom_load -n 10 --duration 30 --trainings 0
+    python -m bench.classroom_load --validate -r 8       # protocol vs Chromium, the same interaction side by side
 """
 from __future__ import annotations
 
@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from browser import CHROMIUM, CHROMIUM_ARGS, rss_mib, stop_server  # noqa: E402
-from browser import start_server as browser_start  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, rss_mib, stop_server  # noqa: E402
+from tests.support.browser import start_server as browser_start  # noqa: E402
 
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
@@ -77,7 +76,7 @@ class Replicas:
     def __init__(self, n: int, env: dict, timeout: float = 120):
         import subprocess
         import tempfile
-        from browser import free_port
+        from tests.support.browser import free_port
         self.proxy, first = free_port(), free_port()
         while first in range(self.proxy - n, self.proxy + 1):
             first = free_port()

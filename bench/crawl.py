@@ -7,10 +7,10 @@
 ("truncated" counts every layout finding: cut or ellipsised text, a word broken over lines, content wider than
 the window, chart text under 16 px and a main figure starting below 2/3 of the window's height in presenter mode.)
 
-    python bench/crawl.py                                  # all 12 pages × both viewports
-    python bench/crawl.py --pages conv_arithmetic --viewports present
-    python bench/crawl.py --max-steps 20 --max-options 4  # a quicker pass
-    python bench/crawl.py --server http://127.0.0.1:8501  # an app already running
+    python -m bench.crawl                                  # all 12 pages × both viewports
+    python -m bench.crawl --pages conv_arithmetic --viewports present
+    python -m bench.crawl --max-steps 20 --max-options 4  # a quicker pass
+    python -m bench.crawl --server http://127.0.0.1:8501  # an app already running
 """
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the browser flags, the server start-up and the crawler
-from browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
-from crawler import PAGES, VIEWPORTS, Crawler, describe, format_table, summary_line  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from tests.support.crawler import PAGES, VIEWPORTS, Crawler, describe, format_table, summary_line  # noqa: E402
 
 
 def main(argv=None) -> int:

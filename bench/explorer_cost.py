@@ -4,13 +4,10 @@ map and detail figure) or the input changes (the overview itself), on every ship
 Prints the overview figure's JSON size; the last line is the p95 over every click in milliseconds."""
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz.explorer import (gradient_map, neuron_detail, overview, pooling_detail,  # noqa: E402
                              receptive_field, softmax_detail)
 from cnnviz.figures import network as figs  # noqa: E402

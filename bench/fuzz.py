@@ -2,7 +2,7 @@
 Then every other public entry point (tests/fuzz_api.py: metrics, compression, saliency, feature maps, builder,
 codegen, receptive field) against a hostile corpus: a value or ConfigError, nothing else.
 
-    python bench/fuzz.py [--examples 10000] [--seed 0] [--tolerate-known-bugs]
+    python -m bench.fuzz [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
 Strict by default: the engine bugs listed in tests/fuzz_cases.py (KNOWN_BUGS) are hunted too and show up as failures
 until their fixes land. With --tolerate-known-bugs it runs what CI runs (tests/unit/test_fuzz_engine.py), only
@@ -12,18 +12,14 @@ import argparse
 import collections
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the fuzz generators are test tooling, not the engine
 
 import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-import fuzz_api  # noqa: E402
-import fuzz_cases  # noqa: E402
-import fuzzing  # noqa: E402
+from tests.support import fuzz_api  # noqa: E402
+from tests.support import fuzz_cases  # noqa: E402
+from tests.support import fuzzing  # noqa: E402
 
 
 def main():

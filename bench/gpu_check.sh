@@ -12,9 +12,9 @@ import torch
 print("torch", torch.__version__, "| CUDA:", torch.cuda.is_available(),
       torch.cuda.get_device_name() if torch.cuda.is_available() else "")
 PY
-python -m pytest -q -p no:cacheprovider -m cuda tests/unit/test_cuda.py
+python -m pytest -q -p no:cacheprovider -m cuda tests/unit/house/test_cuda.py
 if [ "${QUICK:-0}" = 1 ]; then
-  python bench/gpu_throughput.py --epochs 1 --n 600 --reps 1
+  python -m bench.gpu_throughput --epochs 1 --n 600 --reps 1
 else
-  python bench/gpu_throughput.py
+  python -m bench.gpu_throughput
 fi

@@ -1,21 +1,17 @@
 """Training samples/s on the GPU vs the CPU for TinyVGG and the speed-run preset (SmallResNet), and the engine's
 loop vs a bare PyTorch loop on the GPU (bench/train_throughput.py's two loops, side by side in one process).
 
-Usage: python bench/gpu_throughput.py [--epochs 2] [--n 3000] [--reps 3]. Without CUDA it prints the CPU figures
+Usage: python -m bench.gpu_throughput [--epochs 2] [--n 3000] [--reps 3]. Without CUDA it prints the CPU figures
 and says so. Last line: ``gpu_vs_cpu_tinyvgg: X, gpu_vs_cpu_speedrun: Y, engine_vs_bare_gpu: Z`` (n/a where no
 GPU)."""
 import argparse
-import os
 import statistics
-import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
 from cnnviz.io.data import load_dataset  # noqa: E402
 from cnnviz.training.recipe import SPEED_RUN, TrainConfig  # noqa: E402
-from train_throughput import bare, engine  # noqa: E402
+from bench.train_throughput import bare, engine  # noqa: E402
 
 
 def configs(ds, epochs: int) -> dict[str, TrainConfig]:

@@ -7,9 +7,9 @@ by side: the same interaction on the idle server (1 session, no training) and un
 browsers report what their pages show: running (the loss curve grows) or queued at a position, and how many
 trainings the page says are running; that count must never exceed the cap.
 
-    python bench/load.py                      # 20 sessions, 3 interactions each, 4 trainings, cap 2
-    python bench/load.py -n 5 -r 2 -t 0
-    python bench/load.py --json out.json      # also write the figures (the CI load test reads them)
+    python -m bench.load                      # 20 sessions, 3 interactions each, 4 trainings, cap 2
+    python -m bench.load -n 5 -r 2 -t 0
+    python -m bench.load --json out.json      # also write the figures (the CI load test reads them)
 """
 from __future__ import annotations
 
@@ -20,13 +20,10 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the browser flags and the server start-up, shared with the e2e tests
-from browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, rss_mib, start_server as start_app, stop_server  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LOSS_POINTS, rss_mib, start_server as start_app, stop_server  # noqa: E402
 
 KERNELS = (1, 2, 4, 5, 6, 7)  # 3 is the page default: setting it would change nothing
 SIZE = 9

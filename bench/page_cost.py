@@ -5,8 +5,8 @@ switch — and the server process's own CPU time (utime + stime from /proc/<pid>
 excluded) is read before and after each, once the run has finished (its ``script_finished`` ForwardMsg seen on
 the page's websocket, then 300 ms without frames). A warm-up pass over every page comes first (imports, caches).
 
-    python bench/page_cost.py
-    python bench/page_cost.py --pages conv_arithmetic,quiz
+    python -m bench.page_cost
+    python -m bench.page_cost --pages conv_arithmetic,quiz
 """
 from __future__ import annotations
 
@@ -15,13 +15,9 @@ import asyncio
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
-from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from classroom_load import OK_FRAGMENT, OK_FULL, cpu_s, pct, start_server, stop_server  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from bench.classroom_load import OK_FRAGMENT, OK_FULL, cpu_s, pct, start_server, stop_server  # noqa: E402
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 

@@ -5,19 +5,17 @@ Prints admission latency p50/p95/max (split into the shared-storage write and th
 long the admitted jobs waited in the queue, and jobs lost (must be 0). Stand-in jobs (``cnnviz.jobs.SleepJob``)
 so the numbers measure admission, not training.
 
-    python bench/ray_burst.py [--n 200] [--cap 4] [--step-s 0.02]
+    python -m bench.ray_burst [--n 200] [--cap 4] [--step-s 0.02]
 """
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def pct(xs, q):

@@ -4,8 +4,8 @@ that start work — Start, Train, Run search, Distil — and uploads excluded) a
 time (utime + stime, children excluded) around each rerun. A quicker, browser-free companion of page_cost.py:
 the same server-side work, none of Chromium's.
 
-    python bench/rerun_cost.py                      # every page, 8 widget changes each
-    python bench/rerun_cost.py --pages conv_animation,feature_maps -k 20
+    python -m bench.rerun_cost                      # every page, 8 widget changes each
+    python -m bench.rerun_cost --pages conv_animation,feature_maps -k 20
 """
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ import asyncio
 import random
 import re
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classroom_load import Client, cpu_s, pct, start_server, stop_server, user_key  # noqa: E402
+from bench.classroom_load import Client, cpu_s, pct, start_server, stop_server, user_key  # noqa: E402
 
 PAGES = ("home", "lessons", "quiz", "conv_arithmetic", "conv_animation", "architecture_lab", "training_lab",
          "feature_maps", "saliency", "network_explorer", "compression", "metrics_losses")

@@ -1,16 +1,14 @@
 """Cost of Integrated Gradients (cnnviz.inside.saliency.attribute, captum underneath) relative to the work it cannot
 avoid: n_steps images in one batched forward + backward pass of the same model. Goal: ratio ≤ 1.2.
 
-    python bench/saliency_cost.py [model_key] [n_steps]
+    python -m bench.saliency_cost [model_key] [n_steps]
 """
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz.inside.saliency import attribute  # noqa: E402
 from cnnviz.inside.shipped import load_model  # noqa: E402
 

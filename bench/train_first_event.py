@@ -6,19 +6,15 @@ repetitions on an otherwise idle runner; each job is stopped once its first even
 The page adds up to one poll interval on top of this (0.25 s, the live fragment's ``run_every`` until a job's
 first event; 1.5 s after).
 
-    python bench/train_first_event.py                 # 5 repetitions, digits + TinyVGG (the page's defaults)
-    python bench/train_first_event.py -r 3 --data shapes --model SmallResNet
+    python -m bench.train_first_event                 # 5 repetitions, digits + TinyVGG (the page's defaults)
+    python -m bench.train_first_event -r 3 --data shapes --model SmallResNet
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from cnnviz.io.data import load_dataset  # noqa: E402
 from cnnviz.jobs import get_local_runner  # noqa: E402

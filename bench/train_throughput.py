@@ -3,16 +3,13 @@
 Interleaved repetitions; prints the median samples/s of each and, last, ``ratio: X.XX`` (engine ÷ bare).
 Both loops keep the data on the device as tensors and evaluate once per epoch (as pytorch/examples' mnist
 does); the engine also times its stages, tracks loss/accuracy on the device, reports progress and writes a
-checkpoint per epoch.  Usage: python bench/train_throughput.py [--reps 5] [--epochs 2] [--data digits]"""
+checkpoint per epoch.  Usage: python -m bench.train_throughput [--reps 5] [--epochs 2] [--data digits]"""
 import argparse
 import math
-import os
 import statistics
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 

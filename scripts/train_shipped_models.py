@@ -1,20 +1,17 @@
 """Train the models shipped in assets/models/ and write a few sample images to assets/samples/.
 
 Deterministic: seeded data, seeded initialisation and shuffling, one CPU thread. About a minute and a half on one idle core.
-    python scripts/train_shipped_models.py            # everything
-    python scripts/train_shipped_models.py digits_TinyVGG
+    python -m scripts.train_shipped_models            # everything
+    python -m scripts.train_shipped_models digits_TinyVGG
 """
 from __future__ import annotations
 
 import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from cnnviz.inside.cleverhans import load_cleverhans, swapped  # noqa: E402
 from cnnviz.io.data import load_dataset  # noqa: E402

@@ -11,7 +11,6 @@ from hypothesis import settings
 settings.register_profile("cnnviz", deadline=None, derandomize=True, database=None)
 settings.load_profile("cnnviz")
 
-sys.path.insert(0, os.path.dirname(__file__))  # tests/torch_oracle.py
 torch.set_num_threads(1)   # determinism on purpose: one reduction order in every test process
 torch.manual_seed(0)
 
@@ -20,7 +19,7 @@ torch.manual_seed(0)
 def browser():
     """One headless chromium per test process (tests/e2e and tests/cluster share it: Playwright's sync API
     allows one instance per thread)."""
-    from browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

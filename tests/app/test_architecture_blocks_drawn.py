@@ -6,10 +6,10 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-import apptest
+from tests.support import apptest
 from cnnviz.architecture.blocks import Conv2Plus1D, channel_shuffle
 from cnnviz.ui import fmt_int
-from rendered import shown
+from tests.support.rendered import shown
 
 open_page = partial(apptest.open_page, "architecture_lab")
 metric = apptest.metric

@@ -5,9 +5,9 @@ from functools import partial
 import torch.nn as nn
 from streamlit.testing.v1 import AppTest
 
-import apptest
+from tests.support import apptest
 from cnnviz.ui import fmt_int
-from rendered import shown
+from tests.support.rendered import shown
 
 
 open_page = partial(apptest.open_page, "architecture_lab")

@@ -5,7 +5,7 @@ from functools import partial
 
 import pytest
 
-import apptest
+from tests.support import apptest
 from cnnviz.architecture.search import SearchConfig, SearchTrial
 from cnnviz.jobs import Finished, get_local_runner
 
@@ -38,7 +38,7 @@ def test_start_submits_the_controls_and_stop_ends_it():
 def test_a_finished_search_is_drawn_and_tabled_from_its_events(monkeypatch):
     # one candidate and the three of the compound-scaling family, each 1 epoch on 50 digits: seconds even on a
     # box loaded by other suites (at the page's 3 epochs on 600 digits one clean-clone run needed > 240 s)
-    monkeypatch.setattr("cnnviz.ui.search_panels.SearchConfig", partial(SearchConfig, epochs=1, n_train=50))
+    monkeypatch.setattr("cnnviz.ui.architecture_lab.search.SearchConfig", partial(SearchConfig, epochs=1, n_train=50))
     at = open_page({"ntr": "1", **SEARCH})
     at.button(key="arch_search_start").click().run()
     job, _ = at.session_state["arch_search_job"]

@@ -4,7 +4,7 @@ from functools import partial
 
 import pytest
 
-import apptest
+from tests.support import apptest
 from cnnviz.compression import accuracy, model_size_bytes, prune_model, quantize_model, sparsity_per_layer
 from cnnviz.compression.distill import FitEvent, digits_model
 from cnnviz.jobs import Finished, get_local_runner

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import apptest
+from tests.support import apptest
 from cnnviz.animation import sample_input
 from cnnviz.animation.extra import center_crop, channel_demo
-from rendered import shown
+from tests.support.rendered import shown
 
 
 open_page = partial(apptest.open_page, "conv_animation")

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import apptest
+from tests.support import apptest
 from cnnviz.animation import kernel_preset, sample_input
-from rendered import shown
+from tests.support.rendered import shown
 
 
 open_page = partial(apptest.open_page, "conv_animation")

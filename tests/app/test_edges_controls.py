@@ -5,12 +5,12 @@ from functools import partial
 
 import numpy as np
 
-import apptest
+from tests.support import apptest
 from cnnviz.animation import kernel_preset, sample_input
 from cnnviz.animation.padding_modes import padding_mode_outputs
 from cnnviz.classroom.lessons import LESSONS
 from cnnviz.classroom.quiz import make_quiz
-from rendered import shown
+from tests.support.rendered import shown
 
 open_arith = partial(apptest.open_page, "conv_arithmetic")
 open_anim = partial(apptest.open_page, "conv_animation")

@@ -4,9 +4,9 @@ from functools import partial
 
 import torch
 
-import apptest
+from tests.support import apptest
 from cnnviz.inside.shipped import input_image, load_model
-from rendered import shown
+from tests.support.rendered import shown
 
 
 open_page = partial(apptest.open_page, "feature_maps")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-import apptest
+from tests.support import apptest
 from cnnviz.classroom.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ from functools import partial
 
 import pytest
 
-import apptest
+from tests.support import apptest
 
 
 open_page = partial(apptest.open_page, "metrics_losses", via_app=True)

@@ -5,10 +5,10 @@ from functools import partial
 
 import torch
 
-import apptest
+from tests.support import apptest
 from cnnviz.explorer import neuron_detail, overview
 from cnnviz.inside.shipped import input_image, load_model
-from rendered import shown as rendered
+from tests.support.rendered import shown as rendered
 
 open_page = partial(apptest.open_page, "network_explorer")
 metric = apptest.metric

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import apptest
-from rendered import shown
+from tests.support import apptest
+from tests.support.rendered import shown
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))

@@ -1,9 +1,9 @@
 """Quiz page: a right answer raises the score, a wrong one does not; the seed and level live in the URL."""
 from functools import partial
 
-import apptest
+from tests.support import apptest
 from cnnviz.classroom.quiz import make_quiz
-from rendered import shown
+from tests.support.rendered import shown
 
 
 open_quiz = partial(apptest.open_page, "quiz")

@@ -1,6 +1,6 @@
 """Saliency page in AppTest: the methods grid, a chosen class, a bad occlusion setting, the Clever-Hans tab."""
-import apptest
-from rendered import shown
+from tests.support import apptest
+from tests.support.rendered import shown
 
 metric = apptest.metric
 
@@ -24,7 +24,7 @@ def test_controls_the_maps_do_not_depend_on_reuse_them(monkeypatch):
     """Issue 18: the overlay slider and the Clever-Hans image change no attribution of the main image, so they
     recompute none (captum ran 7 methods + 3 on every rerun before the cache)."""
     import streamlit as st
-    import cnnviz.ui.saliency_cache as cache
+    import cnnviz.ui.saliency as cache
     st.cache_data.clear()
     calls = []
     real = cache.attribute

@@ -3,7 +3,7 @@ mAP (Metrics & Losses), the MACs switch and the TF 'same' with stride tab (Conv 
 is compared with the engine, which the unit tests compare with PyTorch and hand-worked values."""
 import pytest
 
-import apptest
+from tests.support import apptest
 from cnnviz.geometry import conv_geometry, conv_macs
 from cnnviz.metrics import coco_map, demo_scene, detections_by_class, map_at_iou, soft_dice_view
 

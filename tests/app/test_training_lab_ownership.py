@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-import apptest
+from tests.support import apptest
 from cnnviz import ConfigError
 from cnnviz.jobs.ids import JOB_ID
 from cnnviz.jobs import get_runner

@@ -2,7 +2,7 @@
 import time
 from functools import partial
 
-import apptest
+from tests.support import apptest
 from cnnviz.jobs import get_runner
 
 

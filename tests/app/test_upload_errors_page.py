@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-import apptest
-from bombs import class_zip, inflating, png
-from rendered import shown
+from tests.support import apptest
+from tests.support.bombs import class_zip, inflating, png
+from tests.support.rendered import shown
 from cnnviz import ConfigError
 from cnnviz.architecture.models import TinyVGG
 from cnnviz.training.checkpoint import model_spec, save_checkpoint

@@ -3,7 +3,7 @@ file is refused before it is sent), and the server's own cap (.streamlit/config.
 the largest of those limits, not Streamlit's default 200 MB."""
 import tomllib
 
-import apptest
+from tests.support import apptest
 from cnnviz.limits import (CHECKPOINT_FILE_BYTES, CHECKPOINT_UPLOAD_MB, IMAGE_FILE_BYTES, IMAGE_UPLOAD_MB, MiB,
                            SERVER_UPLOAD_MB, ZIP_FILE_BYTES, ZIP_UPLOAD_MB)
 

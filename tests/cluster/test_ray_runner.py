@@ -17,11 +17,11 @@ ray = pytest.importorskip("ray")
 
 import torch  # noqa: E402
 
-import apptest  # noqa: E402
+from tests.support import apptest  # noqa: E402
 import cnnviz.jobs.cluster  # noqa: E402
 import cnnviz.ui.jobs  # noqa: E402
-from runner_contract import *  # noqa: E402,F401,F403  the shared tests
-from runner_contract import plain_loop, wait_for  # noqa: E402
+from tests.support.runner_contract import *  # noqa: E402,F401,F403  the shared tests
+from tests.support.runner_contract import plain_loop, wait_for  # noqa: E402
 from cnnviz import ConfigError  # noqa: E402
 from cnnviz.jobs.cluster.ray_runner import RayRunner  # noqa: E402
 from cnnviz.jobs import Checkpoint, Evaluation, Finished, Progress, SleepJob  # noqa: E402

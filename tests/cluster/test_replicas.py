@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import LOSS_POINTS, free_port
+from tests.support.browser import LOSS_POINTS, free_port
 
 pytest.importorskip("ray")  # the scale-out extra as a whole
 if shutil.which("haproxy") is None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import E2E_WAIT_MS, start_server, stop_server
+from tests.support.browser import E2E_WAIT_MS, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"

@@ -1,6 +1,6 @@
 """Classroom: a link copied from one browser reproduces the picture in another; ?present=1 is projector-ready."""
 import os
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 
 

@@ -4,17 +4,13 @@ Animation, Feature Maps and the Quiz every 2–5 s while one Training Lab tab tr
 No exception element, no disconnect, no rerun that never finished; no student shown another's distinctive value;
 every student got at least one completed rerun. Latency is printed (pytest -s), not asserted: CI boxes are busy."""
 import asyncio
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-from browser import start_server, stop_server
+from tests.support.browser import start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
-from classroom_load import Client, _warm, classroom, report  # noqa: E402
+from bench.classroom_load import Client, _warm, classroom, report  # noqa: E402
 
 STUDENTS, DURATION_S = 3, 30
 

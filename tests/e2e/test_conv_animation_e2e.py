@@ -1,7 +1,7 @@
 """Convolution Animation in chromium: press Play and the highlighted output cell and the readout above the grids
 move (read from plotly's state)."""
 import os
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 CELL = """() => {
   const el = document.querySelector('.js-plotly-plot');

@@ -1,5 +1,5 @@
 """Convolution Animation's Transposed tab in chromium: stepping the stamp moves it and fills the output."""
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 
 def test_transposed_stamp_steps_forward(server, page):

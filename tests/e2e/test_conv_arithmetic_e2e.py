@@ -1,6 +1,6 @@
 """Open the Conv Arithmetic page in chromium, change the kernel size, see the output size change."""
 import os
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 
 def metric_values(page):

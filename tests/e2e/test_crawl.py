@@ -4,14 +4,14 @@ presenter mode, no chart text under 16 px.
 
 CI budget: the first CNNVIZ_CRAWL_STEPS controls' steps per page (default 2, presenter mode
 CNNVIZ_CRAWL_PRESENT_STEPS, default 1; options per control capped at
-CNNVIZ_CRAWL_OPTIONS, default 2) — `python bench/crawl.py` is the complete crawl. The (page, viewport) pairs
+CNNVIZ_CRAWL_OPTIONS, default 2) — `python -m bench.crawl` is the complete crawl. The (page, viewport) pairs
 that fail today are marked xfail (strict=False) in KNOWN_FAILING with what they showed; remove an entry with
 its fix (an XPASS in the output says it is fixed). Screenshots: tests/e2e/artifacts/crawl/."""
 import os
 
 import pytest
 
-from crawler import PAGES, VIEWPORTS, Crawler, describe
+from tests.support.crawler import PAGES, VIEWPORTS, Crawler, describe
 
 STEPS = int(os.environ.get("CNNVIZ_CRAWL_STEPS", "2"))
 # Presenter mode: the page as loaded and one control (fonts and cut text are what it adds; the 1400×900 crawl

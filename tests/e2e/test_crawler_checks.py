@@ -3,7 +3,7 @@ finding, a line that ends at punctuation ("multi-" / "channel", "dilation=" / "(
 a cut word."""
 import pytest
 
-from crawler import CHECK_JS, CONTROLS_JS, DENY, _actions, _current_last
+from tests.support.crawler import CHECK_JS, CONTROLS_JS, DENY, _actions, _current_last
 
 CAPTION = ('<div data-testid="stCaptionContainer" style="font: 16px monospace; width: {width}; {extra}">'
            '{text}</div>')

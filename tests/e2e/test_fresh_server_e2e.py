@@ -1,6 +1,6 @@
 """A fresh server (a restart, or the replica a student fails over to) reached first by deep links, several at
 once: every page comes up through app.py's navigation, none with an error."""
-from browser import E2E_WAIT_MS, start_server, stop_server
+from tests.support.browser import E2E_WAIT_MS, start_server, stop_server
 
 PAGES = ("training_lab", "architecture_lab?preset=LeNet-5", "conv_animation", "lessons")
 

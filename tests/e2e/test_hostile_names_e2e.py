@@ -5,7 +5,7 @@ import io
 import torch
 
 from cnnviz.inside.shipped import load_model
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 HOSTILE = ('<img src=x onerror="window.pwned=1">',
            "**bold** [link](javascript:window.pwned=2) $x$",

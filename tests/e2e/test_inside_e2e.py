@@ -1,7 +1,7 @@
 """Feature Maps and Saliency in chromium: upload an image through the file uploader and see the maps."""
 import os
 from pathlib import Path
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "samples" / "shapes_triangle_0.png"

@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 if "pages/metrics_losses.py" not in (ROOT / "app.py").read_text():

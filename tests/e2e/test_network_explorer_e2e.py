@@ -1,7 +1,7 @@
 """Network Explorer in chromium: click a thumbnail and see that neuron's arithmetic; draw a stroke on the canvas
 and see the prediction follow the drawing."""
 import os
-from browser import E2E_WAIT_MS
+from tests.support.browser import E2E_WAIT_MS
 
 # Page pixel of the overview's thumbnail marker [column, channel] (the markers trace carries customdata; _fullData
 # holds the decoded coordinates, data the typed-array encoding plotly sends).

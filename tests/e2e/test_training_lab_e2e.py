@@ -3,7 +3,7 @@ import os
 
 from playwright.sync_api import expect
 
-from browser import E2E_WAIT_MS, LOSS_POINTS
+from tests.support.browser import E2E_WAIT_MS, LOSS_POINTS
 
 
 def test_start_grows_the_curve_and_stop_stops(server, page):

@@ -16,7 +16,7 @@ from cnnviz.architecture import codegen as cg
 from cnnviz.architecture.summary import summarize
 from cnnviz.io.text import notice, shown
 from cnnviz.ui.state import PageState, _parse
-from rendered import shown as rendered
+from tests.support.rendered import shown as rendered
 from test_fuzz_engine import RecordOps
 
 DIRECTIVES = "**bold** [x](http://evil.example) ![i](http://evil.example/a.png) <b>x</b> $\\huge X$ :red[x]"

@@ -3,7 +3,7 @@ and in a child process per job (the app's way)."""
 import pytest
 import torch
 
-from runner_contract import *  # noqa: F401,F403  the shared tests
+from tests.support.runner_contract import *  # noqa: F401,F403  the shared tests
 from cnnviz.jobs.runner import JobLimiter, ThreadRunner
 
 

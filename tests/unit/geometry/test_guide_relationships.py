@@ -3,7 +3,7 @@
 import itertools
 
 import pytest
-from torch_oracle import torch_conv, torch_pool
+from tests.support.torch_oracle import torch_conv, torch_pool
 
 from cnnviz.geometry.arithmetic import conv_output_shape, pool_output_shape
 

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-import fuzz_api
+from tests.support import fuzz_api
 from cnnviz.compression import fake_quantize, quant_params
 from cnnviz.errors import ConfigError
 from cnnviz.metrics import box_iou, pr_curve, topk_accuracy

@@ -1,4 +1,4 @@
-"""Issue 19's engine items: soft Dice loss, COCO mAP@[.5:.95], TF/Keras padding="same" for one axis and MACs vs
+"""Soft Dice loss, COCO mAP@[.5:.95], TF/Keras padding="same" for one axis and MACs vs
 FLOPs, each against a hand-computed value or PyTorch itself."""
 import math
 

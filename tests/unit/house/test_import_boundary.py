@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def python_prints(code: str) -> str:
@@ -28,7 +28,7 @@ def test_import_cnnviz_does_not_import_streamlit():
 
 
 def test_only_allowed_files_import_streamlit():
-    allowed = {ROOT / "app.py", *(ROOT / "cnnviz" / "ui").glob("*.py")}
+    allowed = {ROOT / "app.py", *(ROOT / "cnnviz" / "ui").rglob("*.py")}
     for path in [*ROOT.glob("cnnviz/**/*.py"), *ROOT.glob("bench/*.py"), *ROOT.glob("scripts/*.py")]:
         if path in allowed:
             continue

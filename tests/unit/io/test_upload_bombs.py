@@ -23,7 +23,7 @@ from cnnviz.inside.shipped import load_uploaded
 from cnnviz.io import budgets
 from cnnviz.io.uploads import load_zip
 from cnnviz.training.checkpoint import load_checkpoint, model_spec, save_checkpoint
-from bombs import INFLATE_MIB, MB, class_zip, header_png, inflating, png
+from tests.support.bombs import INFLATE_MIB, MB, class_zip, header_png, inflating, png
 
 
 # --------------------------------------------------------------------------- measuring

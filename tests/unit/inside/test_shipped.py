@@ -13,9 +13,8 @@ from cnnviz.io.data import load_dataset
 from cnnviz.inside.saliency import attribute, to_map
 from cnnviz.inside.shipped import INDEX, MODEL_DIR, accuracy, list_models, load_model, load_uploaded
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import train_shipped_models as script  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
+from scripts import train_shipped_models as script  # noqa: E402
 
 
 def test_index_lists_every_config_and_files_are_small():

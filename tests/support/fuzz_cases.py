@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from fuzzing import TARGETS, Case
+from tests.support.fuzzing import TARGETS, Case
 
 # Inputs that hit engine bugs reported in issue 9 (fixes proposed there). `avoid_known_bugs=True` keeps them
 # out of the CI fuzz until the fixes land; tests/unit/test_fuzz_engine.py pins each one as a strict xfail.

@@ -2,10 +2,10 @@
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from torch_oracle import conv_module
+from tests.support.torch_oracle import conv_module
 
 from cnnviz import ConfigError
-from fuzzing import torch_receptive_field
+from tests.support.fuzzing import torch_receptive_field
 from cnnviz.classroom.quiz import DIFFICULTIES, KINDS, make_quiz
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch.nn as nn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch_oracle import torch_conv, torch_pool
+from tests.support.torch_oracle import torch_conv, torch_pool
 
 from cnnviz import ConfigError
 from cnnviz.geometry.arithmetic import (conv_flops, conv_output_shape, conv_param_count, pool_output_shape,

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from cnnviz.figures.features import probabilities_figure
 from cnnviz.figures.training import confusion_figure, prediction_grid, sample_grid
 from cnnviz.io.text import md_text, plot_text
-from rendered import shown
+from tests.support.rendered import shown
 
 HOSTILE = ('<img src=x onerror="alert(1)">', "**b** [l](javascript:alert(1)) $x$", "<b>t</b> :red[r] _i_ & co")
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch_oracle import torch_conv
+from tests.support.torch_oracle import torch_conv
 
 from cnnviz import ConfigError
 from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry, receptive_field_table

@@ -6,11 +6,11 @@ import tracemalloc
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-import fuzzing
+from tests.support import fuzzing
 from cnnviz import ConfigError
 from cnnviz.geometry import arithmetic as ar
-from fuzz_cases import case_strategy
-from fuzzing import Case, FuzzFailure, run_case
+from tests.support.fuzz_cases import case_strategy
+from tests.support.fuzzing import Case, FuzzFailure, run_case
 from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict
 from cnnviz.geometry.verify import check_with_pytorch
 from torch.utils._python_dispatch import TorchDispatchMode

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
-from torch_oracle import conv_module
+from tests.support.torch_oracle import conv_module
 
 from cnnviz import ConfigError
 from cnnviz.classroom.quiz import DIFFICULTIES, EXTRA_KINDS, KINDS, make_quiz
