@@ -16,9 +16,7 @@ metric = apptest.metric
 DRAWN = {"tab": "Blocks drawn"}  # lazy tabs: only the open tab's elements are in the tree
 
 
-def open_tab(at, label):
-    at.session_state["arch_tab"] = label
-    return at.run()
+open_tab = partial(apptest.open_tab, prefix="arch")
 
 
 def _trace(at, name):

@@ -15,9 +15,7 @@ metric = apptest.metric
 BUILDER = {"tab": "Builder + export"}  # lazy tabs: only the open tab's elements are in the tree
 
 
-def open_tab(at, label):
-    at.session_state["arch_tab"] = label
-    return at.run()
+open_tab = partial(apptest.open_tab, prefix="arch")
 
 
 def test_presets_blocks_and_url_state():
@@ -38,7 +36,7 @@ def test_presets_blocks_and_url_state():
 
 
 def test_tables_show_readable_names_first_headers_in_words_and_numbers_with_separators():
-    """Issue 16: the per-layer table starts with the readable name ("block 3 · shortcut conv"), the module path
+    """The per-layer table starts with the readable name ("block 3 · shortcut conv"), the module path
     second; no table on the page has a snake_case header; counts stay numbers (they sort as numbers) and the grid
     shows them with a thousands separator ("%,d": 884,736)."""
     at = open_page({"preset": "Small ResNet"})
@@ -78,7 +76,7 @@ def test_the_outside_the_rows_caption_follows_the_macs_switch():
     assert macs and int(macs[1].replace(",", "")) * 2 == int(flops[1].replace(",", "")) > 0
 
 def test_builder_actions_keep_a_valid_network_or_are_refused_and_undo_steps_back():
-    """Issue 16: the default Apply used to fail ("layer 10 in_shape — must be (channels, *spatial), got ()") and an
+    """The default Apply used to fail ("layer 10 in_shape — must be (channels, *spatial), got ()") and an
     insert before the residual broke it. Parameter counts by hand from the example (3×32×32): conv 3→8 (224),
     BN (16), x + [conv 8→8 (584), BN (16), ReLU], pool, conv 8→16 (1,168), ReLU, pool, Linear 1,024→10 (10,250)."""
     at = open_page(BUILDER)

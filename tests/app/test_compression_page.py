@@ -14,9 +14,7 @@ open_page = partial(apptest.open_page, "compression", via_app=True)
 DISTILL = {"tab": "Knowledge distillation"}  # lazy tabs: only the open tab's elements are in the tree
 
 
-def open_tab(at, label):
-    at.session_state["compress_tab"] = label
-    return at.run()
+open_tab = partial(apptest.open_tab, prefix="compress")
 
 
 def metrics(at, label):

@@ -10,10 +10,7 @@ open_page = partial(apptest.open_page, "metrics_losses", via_app=True)
 metric = apptest.metric
 
 
-def open_tab(at, label):
-    """Open this tab (lazy tabs: only the open tab's elements are in the tree)."""
-    at.session_state["metrics_tab"] = label
-    return at.run()
+open_tab = partial(apptest.open_tab, prefix="metrics")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ def test_saliency_page_runs_and_follows_controls():
 
 
 def test_controls_the_maps_do_not_depend_on_reuse_them(monkeypatch):
-    """Issue 18: the overlay slider and the Clever-Hans image change no attribution of the main image, so they
+    """The overlay slider and the Clever-Hans image change no attribution of the main image, so they
     recompute none (captum ran 7 methods + 3 on every rerun before the cache)."""
     import streamlit as st
     import cnnviz.ui.saliency as cache

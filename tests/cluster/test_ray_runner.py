@@ -1,5 +1,5 @@
 """RayRunner against a local Ray head on 127.0.0.1 that this module starts (and stops) itself: the runner
-contract every runner meets (tests/runner_contract.py), a 200-job burst, a replica process killed mid-run whose
+contract every runner meets (tests/support/runner_contract.py), a 200-job burst, a replica process killed mid-run whose
 job goes on and is followed from another replica, a worker killed mid-run that resumes from its checkpoint, and the
 Training Lab page training on Ray and reconnected from its URL."""
 import io

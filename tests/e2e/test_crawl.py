@@ -1,4 +1,4 @@
-"""Issue 16: the crawler (tests/crawler.py) on every page at 1400×900 and in presenter mode (?present=1) at
+"""The crawler (tests/support/crawler.py) on every page at 1400×900 and in presenter mode (?present=1) at
 1280×720. Each (page, viewport) must show no traceback and no cut text, no content wider than the window and, in
 presenter mode, no chart text under 16 px.
 
@@ -20,8 +20,8 @@ PRESENT_STEPS = int(os.environ.get("CNNVIZ_CRAWL_PRESENT_STEPS", "1"))
 OPTIONS = int(os.environ.get("CNNVIZ_CRAWL_OPTIONS", "2"))
 SHOTS = os.path.join(os.path.dirname(__file__), "artifacts", "crawl")
 
-# (page, viewport): what the crawl found on the day the crawler landed (see the crawl report of issue 16).
-KNOWN_FAILING: dict = {}  # the seven presenter-mode pairs of the first crawl are fixed (issue 16)
+# (page, viewport): what the crawl found on the day the crawler landed (see the crawl report).
+KNOWN_FAILING: dict = {}  # the seven presenter-mode pairs of the first crawl are fixed
 
 
 def cases(viewports=tuple(VIEWPORTS)):

@@ -29,3 +29,10 @@ def figures(at: AppTest) -> list[dict]:
     """Every plotly figure on the page, as dicts, in page order. (Parse, never search the raw spec: plotly writes
     it with orjson when that is installed, as UTF-8, and with json otherwise, where "·" becomes "\\u00b7".)"""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def open_tab(at: AppTest, label: str, prefix: str) -> AppTest:
+    """Open the tab ``label`` of the page whose state prefix is ``prefix`` (lazy tabs: only the open tab's
+    elements are in the tree)."""
+    at.session_state[f"{prefix}_tab"] = label
+    return at.run()

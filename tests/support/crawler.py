@@ -1,9 +1,9 @@
-"""A crawler of the real app in a real browser (issue 16): load a page, operate every control once or more and,
+"""A crawler of the real app in a real browser: load a page, operate every control once or more and,
 after every step, collect what a presenter would be embarrassed by: a traceback (``stException``), cut text
 (an ellipsis, text wider than its box, a word broken over two lines), a page wider than the window, and in
 presenter mode (``?present=1``) chart text under 16 px and, as the page opens, a main figure below the fold. A select box's chosen value counts as text: it is an
 ``<input>``'s value in Streamlit 1.67, measured in the input's font against its box. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
-the server start-up and the chromium flags come from tests/browser.py.
+the server start-up and the chromium flags come from tests/support/browser.py.
 
 One *step* = one user action (pick an option, flip a toggle, set a number, click a tab or a harmless button)
 followed by a wait until the app is idle again (script state ``notRunning``, no ``stSkeleton``, no running

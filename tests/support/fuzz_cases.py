@@ -1,4 +1,4 @@
-"""Random cases for tests/fuzzing.py: a hypothesis strategy over every engine entry point, nonsense included
+"""Random cases for tests/support/fuzzing.py: a hypothesis strategy over every engine entry point, nonsense included
 (negative, zero, huge, floats, strings, None, bools, wrong types, mismatched tuple lengths, wrong in_shape
 lengths). Needs ``hypothesis`` (a dev dependency), imported only when a strategy is built."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import functools
 
 from tests.support.fuzzing import TARGETS, Case
 
-# Inputs that hit engine bugs reported in issue 9 (fixes proposed there). `avoid_known_bugs=True` keeps them
+# Inputs that hit engine bugs found by an earlier fuzz run. `avoid_known_bugs=True` keeps them
 # out of the CI fuzz until the fixes land; tests/unit/test_fuzz_engine.py pins each one as a strict xfail.
 KNOWN_BUGS = {
     "ints beyond int64": "stride=10**21 (any size past int64) is accepted; nn.Conv1d then raises TypeError "

@@ -4,7 +4,7 @@ A *case* is one call of one entry point with arguments drawn at random, nonsense
 huge, floats, strings, None, bools, wrong types, mismatched tuple lengths, wrong in_shape lengths). The
 contract `run_case` checks: the only exception ever raised is ``ConfigError``; every configuration the engine
 accepts equals PyTorch (the real module on a zero tensor, when small); and a well-typed configuration the
-engine rejects is rejected by PyTorch too. The random cases are drawn by tests/fuzz_cases.py.
+engine rejects is rejected by PyTorch too. The random cases are drawn by tests/support/fuzz_cases.py.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cnnviz.architecture.tables: the Architecture Lab's tables as shown (issue 16): a readable layer name first and
+"""cnnviz.architecture.tables: the Architecture Lab's tables as shown: a readable layer name first and
 the module path second, headers in words, numbers as numbers with a thousands-separator format. Values by hand."""
 import torch
 

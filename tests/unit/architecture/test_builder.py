@@ -99,7 +99,7 @@ def _params(layers, in_shape):
 
 
 def test_the_default_apply_gives_a_valid_network():
-    """Issue 16: "add" a 16-filter conv at the default position used to append it after the linear head."""
+    """"add" a 16-filter conv at the default position used to append it after the linear head."""
     layers, shape = list(cg.EXAMPLE), cg.EXAMPLE_SHAPE
     at = bld.default_position(layers)
     assert at == 9  # before the Linear → 10, the 9th layer

@@ -1,4 +1,4 @@
-"""The device policy (issue 21): CNNVIZ_DEVICE=cpu runs every path on the CPU; an unknown or unavailable value
+"""The device policy: CNNVIZ_DEVICE=cpu runs every path on the CPU; an unknown or unavailable value
 is refused with a ConfigError naming CNNVIZ_DEVICE by every path that picks a device."""
 import pytest
 import torch

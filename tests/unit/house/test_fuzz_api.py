@@ -1,4 +1,4 @@
-"""Only ConfigError escapes the engine, at every public entry point beyond the layer arithmetic (tests/fuzz_api.py:
+"""Only ConfigError escapes the engine, at every public entry point beyond the layer arithmetic (tests/support/fuzz_api.py:
 metrics, compression, saliency, feature maps, builder, codegen, receptive field × a hostile corpus of wrong
 types, NaN/±inf, huge numbers, empty/zero-size/half/int/bool/complex tensors, deep nesting)."""
 import math

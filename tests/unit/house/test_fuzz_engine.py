@@ -1,5 +1,5 @@
 """Fuzz every public entry point of the engine with random and nonsense arguments: the only exception ever raised
-is ConfigError, and every accepted configuration equals PyTorch (tests/fuzzing.py has the contract;
+is ConfigError, and every accepted configuration equals PyTorch (tests/support/fuzzing.py has the contract;
 bench/fuzz.py runs >= 10,000 cases)."""
 import tracemalloc
 

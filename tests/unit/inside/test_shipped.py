@@ -117,7 +117,7 @@ def test_sample_titles_read_as_class_and_number():
 
 
 def test_model_select_labels_are_short_and_the_accuracy_is_said_apart():
-    """Issue 16: "TinyVGG on digits (96.9% val. accu…" was cut in presenter mode; the select box shows the short
+    """"TinyVGG on digits (96.9% val. accu…" was cut in presenter mode; the select box shows the short
     name, the caption under the controls the accuracy (none for an upload, whose accuracy is unknown)."""
     from cnnviz.inside.shipped import ModelInfo
     info = ModelInfo("digits_TinyVGG", "TinyVGG", {}, "digits", ("0", "1"), 0.969359)

@@ -80,7 +80,7 @@ def test_a_killed_child_fails_the_job_and_keeps_the_last_checkpoint(runner):
     assert meta["step"] >= load_checkpoint(saved)[1]["step"] and runner.limiter.running == 0
 
 
-# ---------------------------------------------------------------- the warm spare child (issue 18)
+# ---------------------------------------------------------------- the warm spare child
 SPARE_JOB = TrainConfig(dataset="digits", epochs=50, batch_size=64)  # always stopped by the test
 
 

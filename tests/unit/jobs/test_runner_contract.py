@@ -1,4 +1,4 @@
-"""The runner contract (tests/runner_contract.py) for the thread runner, training in a thread of this process
+"""The runner contract (tests/support/runner_contract.py) for the thread runner, training in a thread of this process
 and in a child process per job (the app's way)."""
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The training loop (accuracy, resume) and the job limiter; what every runner does is in tests/runner_contract.py."""
+"""The training loop (accuracy, resume) and the job limiter; what every runner does is in tests/support/runner_contract.py."""
 import threading
 
 import pytest

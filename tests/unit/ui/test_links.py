@@ -1,4 +1,4 @@
-"""Class 2-4 of issue 15 below the page: a link's value is parsed into the default's type or refused (never
+"""Below the page: a link's value is parsed into the default's type or refused (never
 NaN, ±inf, an unprintable integer, a RecursionError); quoted user text is short, one-line and escaped; and a
 stack link whose input alone is too large is refused by arithmetic before any tensor exists."""
 import base64

@@ -1,4 +1,4 @@
-"""Issue 19's new controls in AppTest, through the real app: the Soft Dice loss view, the IoU threshold with COCO
+"""Soft Dice, COCO mAP, MACs and TF 'same' controls in AppTest, through the real app: the Soft Dice loss view, the IoU threshold with COCO
 mAP (Metrics & Losses), the MACs switch and the TF 'same' with stride tab (Conv Arithmetic). Every number shown
 is compared with the engine, which the unit tests compare with PyTorch and hand-worked values."""
 import pytest
@@ -21,9 +21,7 @@ def metrics_page():
 
 
 def open_tab(at, label, prefix="metrics"):
-    """Open this tab (lazy tabs: only the open tab's elements are in the tree)."""
-    at.session_state[f"{prefix}_tab"] = label
-    return at.run()
+    return apptest.open_tab(at, label, prefix)
 
 
 def soft_dice_numbers(at):
