@@ -6,18 +6,14 @@ import streamlit as st
 from cnnviz import ConfigError
 from cnnviz.architecture import tables, weight_sharing
 from cnnviz.architecture.search import SearchConfig
-from cnnviz.architecture.blocks.compare import compare_blocks
-from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
 from cnnviz.jobs import get_local_runner
-from cnnviz.ui import PageState, architecture_panels as panels, architecture_views as views, columns, show_chart, \
-    show_error
-from cnnviz.ui import search_panels
-from cnnviz.ui.arithmetic_panels import macs_toggle
+from cnnviz.ui import MACS, PageState, columns, macs_toggle, show_chart, show_error
+from cnnviz.ui.architecture_lab import panels, search as search_panels, views
 
 S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
-                           wo=16, wk=3, macs=False, nas="evolution", nbud=0.3, ntr=8, **views.DEFAULTS),
+                           wo=16, wk=3, macs=MACS, nas="evolution", nbud=0.3, ntr=8, **views.DEFAULTS),
               options=dict(preset=tuple(PRESETS), nas=search_panels.STRATEGIES, nbud=search_panels.BUDGETS,
                            **views.OPTIONS),
               bounds=dict(cin=(1, 256), cout=(4, 256), k=(1, 9), size=(1, 64), groups=(1, 64), red=(1, 64),
@@ -25,7 +21,6 @@ S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16,
 st.title("Architecture Lab")
 st.caption("Where do a network's parameters and FLOPs go? Every count below is measured by PyTorch "
            "(FlopCounterMode, batch 1) and set next to its closed-form formula.")
-scaling, blocks = st.cache_data(compound_scaling), st.cache_data(compare_blocks)  # pure: int arguments
 
 
 def num(col, label, name, help):
@@ -56,7 +51,7 @@ if blocks_tab.open:
                 num(c[4], "Groups g", "groups", "Groups of the grouped conv; must divide C_in and C_out."),
                 num(c[5], "SE reduction r", "red", "SE's hidden width is C_out / r.")]
         try:
-            rows = blocks(*args)
+            rows = panels.blocks(*args)
             show_chart(block_figure(rows, [panels.as_compute(r.flops, macs) for r in rows], unit), S.key("block_fig"))
             panels.table(tables.block_rows(rows, macs), tables.block_formats(macs))
         except ConfigError as err:
@@ -92,7 +87,7 @@ if principles_tab.open:
             st.info("No receptive field to follow in this preset.", icon=":material/info:")
         st.subheader("EfficientNet compound scaling: depth α^φ, width β^φ, resolution γ^φ (α=1.2, β=1.1, γ=1.15)")
         phi = st.slider("Largest φ", 0, 6, key=S.key("phi"), help="Compound coefficient: FLOPs should grow ≈ 2^φ.")
-        scaled = scaling(phi)
+        scaled = panels.scaling(phi)
         show_chart(scaling_figure(scaled), S.key("scaling_fig"))
         panels.table(tables.scaling_rows(scaled, macs), tables.scaling_formats(macs))
 

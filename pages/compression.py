@@ -8,14 +8,14 @@ from cnnviz.compression import DistillConfig, fake_quantize, overall_sparsity, p
 from cnnviz.figures import compression as figs
 from cnnviz.inside.names import layer_titles
 from cnnviz.jobs import get_local_runner
-from cnnviz.ui import columns, compression_panels, device_caption, PageState, show_chart, show_error
-from cnnviz.ui.compression_cache import baseline, curves, model as model_, pruned, quantized, teacher_accuracy
+from cnnviz.ui import columns, device_caption, PageState, show_chart, show_error
+from cnnviz.ui.compression import LABELS, baseline, curves, distill_tab, model as model_, pruned, quantized, teacher_accuracy
 
 S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
                                alpha=0.3, temp=4.0, epochs=8, rev=False, lpc="5", unl=True),
               bounds=dict(bits=(2, 8), layer=(0, 20), ch=(0, 255), tau=(0.0, 0.5), sw=(2, 8), alpha=(0.0, 1.0),
                           temp=(1.0, 10.0), epochs=(2, 20)),
-              options=dict(lpc=compression_panels.LABELS))
+              options=dict(lpc=LABELS))
 KEY = "digits_TinyVGG"
 ds, model, title = model_(KEY)
 
@@ -87,6 +87,6 @@ if tt.open:
 if dt.open:
     with dt:
         _, teacher, t_title = model_("digits_SmallResNet", 16)
-        compression_panels.distill_tab(S, teacher, t_title, teacher_accuracy("digits_SmallResNet"), get_local_runner((DistillConfig,)))
+        distill_tab(S, teacher, t_title, teacher_accuracy("digits_SmallResNet"), get_local_runner((DistillConfig,)))
 
 S.sync_url()

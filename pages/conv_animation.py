@@ -9,15 +9,15 @@ from cnnviz.animation.extra import EXTRA_BOUNDS, EXTRA_DEFAULTS
 from cnnviz.animation.nd import ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS
 from cnnviz.animation.padding_modes import PAD_MODES_BOUNDS, PAD_MODES_DEFAULTS
 from cnnviz.figures.animation import SPEED_MS
-from cnnviz.geometry.arithmetic import PADDING_MODES
-from cnnviz.ui import PageState, animation_tabs as tabs, columns, presenting, show_error
+from cnnviz.geometry.arithmetic import POOL_KINDS
+from cnnviz.ui import PageState, columns, padding_inputs, presenting, show_error
+from cnnviz.ui import conv_animation as tabs
 
-S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS,
-              options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, mode=PADDING_MODES, m1=PADDING_MODES,
-                           pad=("numbers", "same", "valid"), speed=tuple(SPEED_MS), pkind=("max", "avg"),
+S = PageState("anim", DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS | tabs.padding_trios(DEFAULTS),
+              options=dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, speed=tuple(SPEED_MS), pkind=POOL_KINDS,
                            emk=KERNEL_PRESETS) | ND_OPTIONS,
               bounds=dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4),
-                          padding=(0, 4), dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
+                          dilation=(1, 4), step=(1, 4096), pk=(1, 8), ps=(1, 8), pp=(0, 4),
                           pstep=(1, 4096)) | EXTRA_BOUNDS | ND_BOUNDS | PAD_MODES_BOUNDS)
 
 st.title("Convolution Animation")
@@ -56,12 +56,7 @@ if conv_tab.open:
                                   help="k×k (Sobel and sharpen are 3×3 by definition).")
         stride = c[2].number_input("Stride", 1, 4, key=S.key("stride"), help="How far the window moves per step.")
         dilation = c[3].number_input("Dilation", 1, 4, key=S.key("dilation"), help="Gaps between kernel taps.")
-        pad_kind = c[4].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad"),
-                                  help="'same' keeps the size (stride 1 only); 'valid' means no padding.")
-        padding = (c[5].number_input("Pad", 0, 4, key=S.key("padding"), help="Cells added on each side.")
-                   if pad_kind == "numbers" else pad_kind)
-        mode = c[6].selectbox("Padding mode", PADDING_MODES, key=S.key("mode"),
-                              help="What the ring holds: zeros, a mirror image, the edge value, or a wrap-around.")
+        padding, mode = padding_inputs(S, ("pad", "padding", "mode"), c[4:7])
         bias = c[7].number_input("Bias", -100.0, 100.0, step=0.5, key=S.key("bias"), help="Added to every output.")
         left, *cols = st.columns([3, 2, 2, 2, 3])
         with left:

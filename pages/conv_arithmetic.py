@@ -5,24 +5,16 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.geometry.arithmetic import PADDING_MODES, parse_rf_stack, receptive_field_table
+from cnnviz.geometry.arithmetic import parse_rf_stack, receptive_field_table
 from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
 from cnnviz.geometry.formulas import (conv_output_formulas, conv_params_formula, pool_output_formulas,
                                      receptive_field_formula)
 from cnnviz.geometry.specs import ConvSpec, PoolSpec
-from cnnviz.ui import (PageState, arithmetic_panels as panels, axis_inputs, columns, fmt_int, show_chart, show_error,
+from cnnviz.ui import (PageState, axis_inputs, columns, fmt_int, macs_toggle, padding_inputs, show_chart, show_error,
                        show_formulas)
+from cnnviz.ui import conv_arithmetic as panels
 
-V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
-S = PageState("arith", dict(
-    dims=2, cin=3, size=V3(7), same=True, cout=8, k=V3(3), s=V3(1), d=V3(1), pad="numbers", p=V3(1),
-    mode="zeros", groups=1, bias=True, tr=False, op=V3(0),
-    pkind="max", pk=V3(2), ps=V3(2), pp=V3(0), pd=V3(1), ceil=False, stack="3-1-1;3-1-1;3-2-1", macs=False, hyb="1,2,3",
-    tfl=8, tfk=3, tfs=2, tfd=1),
-    options=dict(dims=(1, 2, 3), pad=("numbers", "same", "valid"), mode=PADDING_MODES, pkind=("max", "avg")),
-    bounds=dict(cin=(1, 512), cout=(1, 512), size=(1, 512), k=(1, 31), s=(1, 16), d=(1, 16), p=(0, 64),
-                groups=(1, 512), op=(0, 15), pk=(1, 31), ps=(1, 16), pp=(0, 16), pd=(1, 16), tfl=(1, 64), tfk=(1, 15),
-                tfs=(1, 8), tfd=(1, 8)))
+S = PageState("arith", panels.SETTINGS)
 
 st.title("Conv Arithmetic")
 st.caption("How big is the output, how many weights, how much compute? Move a control; every number is "
@@ -30,12 +22,10 @@ st.caption("How big is the output, how many weights, how much compute? Move a co
 S.show_notices()
 
 c = columns([2, 1, 3, 3], [3, 2, 3, 4])  # presenter mode: "1-D 2-D 3-D" and "Input channels" on one line
-dims = c[0].radio("Dimensions", (1, 2, 3), key=S.key("dims"), horizontal=True, format_func=lambda n: f"{n}-D",
-                  help="1-D for sequences (audio, text), 2-D for images, 3-D for video or volumes.")
-cin = c[1].number_input("Input channels", 1, 512, key=S.key("cin"), help="C_in: e.g. 3 for an RGB image.")
-same = c[3].toggle("Same value on every axis", key=S.key("same"), help="Off: set each spatial axis separately.")
-with c[2]:
-    size = axis_inputs(S, "size", "Input size", dims, same, 1, 512, "Spatial size of the input along this axis.")
+dims = S.widget("dims", c[0], horizontal=True, format_func=lambda n: f"{n}-D")
+cin = S.widget("cin", c[1])
+same = S.widget("same", c[3])
+size = axis_inputs(S, "size", dims, same, c[2])
 in_shape = (cin, *size)
 
 
@@ -43,29 +33,13 @@ conv_tab, pool_tab, rf_tab, tf_tab = S.tabs(["Convolution", "Pooling", "Receptiv
                                              "TF 'same' with stride"])  # only the open tab runs
 if conv_tab.open:
     with conv_tab:
-        c = st.columns(5)
-        cout = c[0].number_input("Output channels", 1, 512, key=S.key("cout"), help="C_out: number of filters.")
-        groups = c[1].number_input("Groups", 1, 512, key=S.key("groups"),
-                                   help="Split channels into g independent groups; g = C_in is depthwise.")
-        pad_kind = c[2].selectbox("Padding", ("numbers", "same", "valid"), key=S.key("pad"),
-                                  help="'same' keeps the size (stride 1 only); 'valid' means no padding.")
-        mode = c[3].selectbox("Padding mode", PADDING_MODES, key=S.key("mode"),
-                              help="What the padding ring holds: zeros, a mirror image, the edge value, or a wrap.")
-        bias = c[4].toggle("Bias", key=S.key("bias"), help="One learned offset per output channel.")
-        transposed = c[4].toggle("Transposed", key=S.key("tr"), help="Transposed conv ('deconvolution'): upsamples.")
-        c = st.columns(4)
-        with c[0]:
-            k = axis_inputs(S, "k", "Kernel", dims, same, 1, 31, "Kernel size k: the window's extent.")
-        with c[1]:
-            s = axis_inputs(S, "s", "Stride", dims, same, 1, 16, "Stride s: how far the window moves per step.")
-        with c[2]:
-            d = axis_inputs(S, "d", "Dilation", dims, same, 1, 16, "Dilation d: gaps between kernel taps.")
-        with c[3]:
-            p = (axis_inputs(S, "p", "Padding", dims, same, 0, 64, "Cells added on each side of the input.")
-                 if pad_kind == "numbers" else pad_kind)
-            op = (axis_inputs(S, "op", "Output padding", dims, same, 0, 15, "Extra cells on one side of a transposed "
-                              "conv's output; must be smaller than stride or dilation.") if transposed else 0)
-        macs = panels.macs_toggle(S)
+        c, c2 = st.columns(5), st.columns(4)  # the padding's number(s) go under Dilation's row, with Output padding
+        cout, groups = S.widget("cout", c[0]), S.widget("groups", c[1])
+        p, mode = padding_inputs(S, ("pad", "p", "mode"), (c[2], c2[3], c[3]), dims, same)
+        bias, transposed = S.widget("bias", c[4]), S.widget("tr", c[4])
+        k, s, d = (axis_inputs(S, name, dims, same, col) for name, col in zip(("k", "s", "d"), c2))
+        op = axis_inputs(S, "op", dims, same, c2[3]) if transposed else 0
+        macs = macs_toggle(S)
         try:
             spec = ConvSpec(dims, cin, cout, k, s, p, d, groups, bias, mode, transposed, op)
             g = spec.geometry(size)
@@ -90,17 +64,10 @@ if conv_tab.open:
 if pool_tab.open:
     with pool_tab:
         c = st.columns([1, 1, 1, 1, 1])
-        kind = c[0].radio("Kind", ("max", "avg"), key=S.key("pkind"), help="Max keeps the largest value; avg the mean.")
-        with c[1]:
-            pk = axis_inputs(S, "pk", "Pool kernel", dims, same, 1, 31, "Window size.")
-        with c[2]:
-            ps = axis_inputs(S, "ps", "Pool stride", dims, same, 1, 16, "Step between windows (PyTorch's default: k).")
-        with c[3]:
-            pp = axis_inputs(S, "pp", "Pool padding", dims, same, 0, 16, "At most half the kernel.")
-        with c[4]:
-            pd_ = (axis_inputs(S, "pd", "Pool dilation", dims, same, 1, 16, "Gaps between taps (max pooling only).")
-                   if kind == "max" else 1)
-            ceil = st.toggle("ceil_mode", key=S.key("ceil"), help="Round up: keep a last, partial window.")
+        kind = S.widget("pkind", c[0])
+        pk, ps, pp = (axis_inputs(S, name, dims, same, col) for name, col in zip(("pk", "ps", "pp"), c[1:4]))
+        pd_ = axis_inputs(S, "pd", dims, same, c[4]) if kind == "max" else 1
+        ceil = S.widget("ceil", c[4])
         try:
             pspec = PoolSpec(dims, pk, ps, pp, pd_, ceil, kind)
             pg = pspec.geometry(in_shape)

@@ -9,8 +9,9 @@ from cnnviz.inside.features import capture, channel_stats, equivariance, first_c
     rotation_change, shift
 from cnnviz.figures import features as figs
 from cnnviz.inside.names import layer_titles
-from cnnviz.inside.shipped import SOURCES, input_image, list_models, load_model, samples_for
+from cnnviz.inside.shipped import SOURCES, input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
+from cnnviz.ui.feature_maps import load
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.io.text import md_text
 
@@ -20,7 +21,6 @@ S = PageState("feat", dict(model=next(iter(MODELS), UPLOAD), src="sample", sampl
                            every=False, layer="", ch=0, dy=2, dx=2),
               options=dict(model=(*MODELS, UPLOAD), src=SOURCES), bounds=dict(idx=(0, 2000), ch=(0, 255),
                                                                              dy=(-8, 8), dx=(-8, 8)))
-load = st.cache_resource(load_model)
 
 st.title("Feature Maps")
 st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "

@@ -8,7 +8,8 @@ import streamlit as st
 from cnnviz.figures import metrics as figs
 from cnnviz.metrics import (box_area, box_intersection, box_iou, coco_map, demo_scene, detections_by_class, dice,
                             dice_from_iou, disk_mask, mask_iou, mean_average_precision, pr_curve, precision_recall_at)
-from cnnviz.ui import PageState, metrics_panels, show_chart
+from cnnviz.ui import PageState, show_chart
+from cnnviz.ui import metrics_losses as panels
 
 S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
                               gamma=2.0, p=0.9, cls="cat", thr=0.5, iou_thr=0.5, temp=1.0, shift=0.0, small=False,
@@ -64,11 +65,11 @@ if tabs[1].open:
 
 if tabs[2].open:
     with tabs[2]:
-        metrics_panels.soft_dice_panel(S)
+        panels.soft_dice_panel(S)
 
 if tabs[3].open:
     with tabs[3]:
-        metrics_panels.focal_panel(S)
+        panels.focal_panel(S)
 
 if tabs[4].open:
     with tabs[4]:
@@ -104,10 +105,10 @@ if tabs[4].open:
                    "threshold: it summarises every one at once. What to notice: raise the IoU threshold and loose boxes "
                    "stop counting, so AP falls; COCO's mAP@[.5:.95] averages ten IoU thresholds: it rewards tight boxes.")
         with st.expander("AP, mAP and COCO mAP in formulas, with these numbers", expanded=True, icon=":material/function:"):
-            metrics_panels.map_formulas(curve, cls, aps, m_ap, iou_thr, by_class, gt)
+            panels.map_formulas(curve, cls, aps, m_ap, iou_thr, by_class, gt)
 
 if tabs[5].open:
     with tabs[5]:
-        metrics_panels.topk_panel(S)
+        panels.topk_panel(S)
 
 S.sync_url()

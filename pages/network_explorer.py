@@ -7,14 +7,13 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.explorer import drawpad
-from cnnviz.explorer import (SOURCES, explorer_input, gradient_map, neuron_detail, overview, pooling_detail,
-                             random_init, receptive_field, softmax_detail, top_patches)
+from cnnviz.explorer import SOURCES, gradient_map, neuron_detail, pooling_detail, receptive_field, softmax_detail
 from cnnviz.figures import network as figs
-from cnnviz.inside.shipped import list_models, load_model, load_uploaded, samples_for, validation_set
+from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
+from cnnviz.ui.network_explorer import get_model, network, overview_fig, strongest
 from cnnviz.ui.uploads import checkpoint_upload
-from cnnviz.io import budgets
 
 MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
@@ -24,30 +23,6 @@ S = PageState("net", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample
               bounds=dict(idx=(0, 2000), ch=(0, 4095), i=(0, 4095), j=(0, 4095)))
 draw_pad = drawpad.declare(components.declare_component)
 ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
-
-
-@st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
-def get_model(key: str, ckpt: bytes | None, before: bool):
-    model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
-    return (random_init(model, seed=0) if before else model), info
-
-
-@st.cache_data(max_entries=32, show_spinner=False)  # hashable arguments only: names, numbers, bytes, tuples
-def network(args: tuple, every: bool):
-    model, info = get_model(*args[:3])
-    x, label = explorer_input(info, *args[3:])
-    return overview(model, x, every), x, label
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def overview_fig(args: tuple, every: bool, selected: tuple[int, int]):
-    return figs.overview_figure(network(args, every)[0], get_model(*args[:3])[1].classes, selected)
-
-
-@st.cache_data(max_entries=32, show_spinner="Searching the validation set…")
-def strongest(args: tuple, layer: str, ch: int):
-    model, info = get_model(*args)
-    return top_patches(model, validation_set(info.dataset)[0], layer, ch, k=8)
 
 
 st.title("Network Explorer")

@@ -9,7 +9,7 @@ from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import BASELINES, conv_layers
 from cnnviz.inside.shipped import SOURCES, list_models, samples_for
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.saliency_cache import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows
+from cnnviz.ui.saliency import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows
 from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}

@@ -3,24 +3,18 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
-from cnnviz.io.data import load_dataset, samples_per_class
+from cnnviz.io.data import samples_per_class
 from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
 from cnnviz.jobs import get_runner
-from cnnviz.training.gradients import compare
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, from_switches
-from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error, training_panels
+from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error
+from cnnviz.ui import training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
 
-S = PageState("train", dict(data="digits", model="TinyVGG", epochs=8, lr=0.02, opt="adamw", sched="onecycle",
-                            flip=False, crop=True, noise=False, ls=True, ema=False, clip=True, early=False,
-                            balanced=False, amp=True, depth=20, wd=1e-4, ampk="fp16"),
-              options=dict(data=("digits", "shapes", "own ZIP"), model=("TinyVGG", "SmallResNet"),
-                           opt=("adamw", "sgd"), sched=("onecycle", "cosine", "constant"),
-                           ampk=training_panels.AMP_KINDS),
-              bounds=dict(epochs=(1, 50), lr=(1e-4, 1.0), depth=(4, 40), wd=(0.0, 0.1)))
+S = PageState("train", panels.SETTINGS)
 try:
     runner = get_runner((TrainConfig,))  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
 except ConfigError as err:
@@ -29,7 +23,6 @@ except ConfigError as err:
 ss, cuda = st.session_state, pick_device().type == "cuda"
 owner = jobs_ui.owner_token()  # this browser session's, never in the URL: the runner checks it on Stop/Resume/download
 jobs_ui.linked_jobs(runner, owner)  # a train_job link reconnects its owner only; anything else is a notice
-offline = st.cache_resource(show_spinner=False)(load_dataset)
 
 
 def speed_run():
@@ -47,10 +40,9 @@ S.sync_url()
 train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
 left, right = columns([2, 3], [1, 1], train_tab, gap="medium")  # the controls need room for whole labels
 with left:
-    data = st.radio("Data", S.options["data"], key=S.key("data"), horizontal=True,
-                    help="8×8 handwritten digits, generated 32×32 shapes, or a ZIP of your images (a folder per class).")
+    data = S.widget("data", horizontal=True)
     try:
-        ds = offline(data) if data != "own ZIP" else None
+        ds = panels.offline(data) if data != "own ZIP" else None
         if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",
                                                          max_upload_size=ZIP_UPLOAD_MB,
                                                          help="e.g. cats/1.jpg, dogs/1.jpg; ≤ 20 MiB; PNG, JPEG, "
@@ -60,19 +52,14 @@ with left:
         show_error(err)
     b = st.columns(3)  # the buttons stay at the top, where a class sees them
     c = st.columns(2)
-    model = c[0].selectbox("Model", S.options["model"], key=S.key("model"), help="TinyVGG: 4 convs, 2 pools "
-                           "(CNN Explainer's model). SmallResNet: BatchNorm and shortcut connections.")
-    epochs = c[1].number_input("Epochs", 1, 50, key=S.key("epochs"), help="Passes over the training images.")
-    opt = c[0].selectbox("Optimizer", S.options["opt"], key=S.key("opt"), help=EXPLAIN["optimizer"],
-                         format_func={"adamw": "AdamW", "sgd": "SGD + momentum"}.get)
-    lr = c[1].number_input("Learning rate", 1e-4, 1.0, key=S.key("lr"), format="%.4f", help="Peak learning rate.")
-    sched = c[0].selectbox("Schedule", S.options["sched"], key=S.key("sched"), help=EXPLAIN["schedule"])
+    model, epochs = S.widget("model", c[0]), S.widget("epochs", c[1])
+    opt = S.widget("opt", c[0], format_func={"adamw": "AdamW", "sgd": "SGD + momentum"}.get)
+    lr, sched = S.widget("lr", c[1], format="%.4f"), S.widget("sched", c[0])
     st.button("Speed-run preset", on_click=speed_run, icon=":material/bolt:", help="The CIFAR-10 speed-record "
               "recipe: small ResNet, SGD, one-cycle, label smoothing, EMA, flips.", width="stretch")
     t = [st.container()] * 2  # one toggle per row: whole labels
-    sw = {name: t[i % 2].toggle(label + (" (CUDA)" if name == "amp" else ""), key=S.key(name), help=EXPLAIN[ex],
-                                disabled=name == "amp" and not cuda) for i, (name, label, ex) in enumerate(SWITCHES)}
-    wd, amp_kind = training_panels.recipe_extras(S, opt, lr, cuda, sw)  # λ, FP16/bf16, the formulas
+    sw = {name: S.widget(name, t[i % 2], disabled=name == "amp" and not cuda) for i, (name, _, _) in enumerate(SWITCHES)}
+    wd, amp_kind = panels.recipe_extras(S, cuda and sw["amp"])  # λ, FP16/bf16
     with st.expander("What each switch does"):
         st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
     active = bool(ss["train_jobs"]) and jobs_ui.training_alive(runner, ss["train_jobs"][-1])
@@ -124,17 +111,16 @@ with right:
     else:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
-    training_panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
+    panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
     if ds is not None or ss["train_jobs"]:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
 with grad_tab:
     st.caption("20 sigmoid convolutions in a row barely pass a gradient back to the first layers (each sigmoid "
                "multiplies it by at most ¼); BatchNorm and shortcut connections carry it through.")
-    depth = st.slider("Depth (conv layers)", 4, 40, key=S.key("depth"), help="The same depth for both networks.")
+    depth = S.widget("depth")
     if not st.toggle("Train both on digits for 30 steps", key="train_grad_on", help="Takes a few seconds."):
         st.stop()
-    digits = offline("digits")
-    r = st.cache_data(show_spinner="Training both for 30 steps…")(compare)(digits.x_train, digits.y_train, 10, depth)
+    r = panels.gradient_comparison(depth)
     c = st.columns(2)
     show_chart(figs.gradient_norm_figure({f"plain sigmoid ×{depth}": r["plain"]["grad_norms"],
                                           f"BatchNorm + residual ×{depth}": r["resnet"]["grad_norms"]}),

@@ -37,11 +37,9 @@ class ModeOutput:
 def border_mask(in_hw, kernel_hw, padding: int, stride: int = 1, dilation: int = 1) -> np.ndarray:
     """(H_out, W_out) bool: output cells whose window reads at least one padding cell (a tap i·s + t·d of the
     padded axis before p or past p + n − 1)."""
-    axes = []
-    for n, k in zip(in_hw, kernel_hw):
-        n_out = (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
-        axes.append(np.array([any(not padding <= i * stride + t * dilation < padding + n for t in range(k))
-                              for i in range(n_out)], dtype=bool))
+    out_hw = conv_geometry((1, *in_hw), 1, tuple(kernel_hw), stride, padding, dilation).spatial_out
+    axes = [np.array([any(not padding <= i * stride + t * dilation < padding + n for t in range(k))
+                      for i in range(n_out)], dtype=bool) for n, k, n_out in zip(in_hw, kernel_hw, out_hw)]
     return axes[0][:, None] | axes[1][None, :]
 
 

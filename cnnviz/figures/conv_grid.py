@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from cnnviz.figures.subplots import axes as subplot_axes, row_layout
 from cnnviz.geometry.arithmetic import ConvGeometry, PoolGeometry
+from cnnviz.geometry.padding import transposed_as_direct
 
 MAX_CELLS = 96  # per axis; larger grids are summarised instead of drawn cell by cell
 
@@ -48,8 +49,8 @@ def conv_axes(g: ConvGeometry) -> list[Axis]:
     for ax in range(g.dims):
         i, k, s, d = g.spatial_in[ax], g.kernel[ax], g.stride[ax], g.dilation[ax]
         if g.transposed:  # Dumoulin & Visin §4: stride-1 conv over the input with s−1 zeros between cells
-            p = d * (k - 1) - g.pad_lo[ax]
-            axes.append(Axis(i, p, p + g.output_padding[ax], k, d, 1, g.spatial_out[ax], insert=s - 1))
+            lo, hi, insert = transposed_as_direct(k, s, g.pad_lo[ax], d, g.output_padding[ax])
+            axes.append(Axis(i, lo, hi, k, d, 1, g.spatial_out[ax], insert=insert))
         else:
             axes.append(Axis(i, g.pad_lo[ax], g.pad_hi[ax], k, d, s, g.spatial_out[ax]))
     return axes

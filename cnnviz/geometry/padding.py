@@ -50,3 +50,17 @@ def tf_same_length_in_pytorch(size: int, kernel_size: int, stride: int = 1, dila
     before, after, _ = tf_same_padding(size, kernel_size, stride, dilation)
     x, w = torch.zeros(1, 1, size), torch.zeros(1, 1, kernel_size)  # (N, C, L), (C_out, C_in, k)
     return int(F.conv1d(F.pad(x, (before, after)), w, stride=stride, dilation=dilation).shape[-1])
+
+
+def transposed_as_direct(kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                         output_padding: int = 0) -> tuple[int, int, int]:
+    """(pad before, pad after, zeros inserted between input cells) of the stride-1 direct convolution that equals
+    ``nn.ConvTranspose1d(kernel_size, stride, padding, output_padding, dilation=dilation)`` along one axis, with
+    the kernel flipped (Dumoulin & Visin, "A guide to convolution arithmetic", §4): s − 1 zeros between input
+    cells, d·(k − 1) − p cells before, and the output padding's extra cells after. Its output length
+    (L − 1)·s + 1 + before + after − d·(k − 1) is PyTorch's (L − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    k, s = _whole("kernel_size", kernel_size, 1), _whole("stride", stride, 1)
+    p, d = _whole("padding", padding, 0), _whole("dilation", dilation, 1)
+    op = _whole("output_padding", output_padding, 0)
+    before = d * (k - 1) - p
+    return before, before + op, s - 1

@@ -12,6 +12,7 @@ from cnnviz.training.steps import AMP_MODES
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
+LABEL_SMOOTHING = 0.1  # the recipe's smoothing: the "Label smoothing" switch turns exactly this on
 
 # One sentence per switch, shown next to it on the page.
 EXPLAIN = {
@@ -47,7 +48,7 @@ class TrainConfig:
     momentum: float = 0.9
     schedule: str = "onecycle"
     warmup: float = 0.2           # fraction of all steps spent warming up
-    label_smoothing: float = 0.1
+    label_smoothing: float = LABEL_SMOOTHING
     augment_flip: bool = False
     augment_crop: int = 0         # padding in pixels before the random crop; 0 = off
     augment_noise: float = 0.0    # standard deviation of added noise; 0 = off
@@ -131,6 +132,6 @@ def from_switches(size: int, switches: dict, cuda: bool, amp_kind: str = "fp16",
     kw.setdefault("batch_size", 64 if size <= 8 else 128)
     kw.setdefault("weight_decay", SPEED_RUN["weight_decay"] if kw.get("optimizer") == "sgd" else 1e-4)
     return TrainConfig(augment_flip=on["flip"], augment_crop=(1 if size <= 8 else 2) * on["crop"],
-                       augment_noise=0.05 * on["noise"], label_smoothing=0.1 * on["ls"], ema=on["ema"],
+                       augment_noise=0.05 * on["noise"], label_smoothing=LABEL_SMOOTHING * on["ls"], ema=on["ema"],
                        grad_clip=2.0 * on["clip"], patience=3 * on["early"], balanced=on["balanced"],
                        amp=amp_kind if on["amp"] and cuda else "off", **kw)

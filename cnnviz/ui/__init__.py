@@ -1,15 +1,17 @@
-"""UI: the only package that imports streamlit. The pages' shared pieces, one concern per module:
-``state`` (URL-backed page state, the copy-link control, deep-link setup), ``widgets`` (small inputs and
-outputs every page uses), ``presenter`` (presenter mode), and the repeated blocks of several pages
-(``animation_tabs``: the 1-D/3-D animation tabs, ``jobs``: background-job panels, ``*_panels``: a page's
-larger panels, so the page stays layout).
+"""UI: the only package that imports streamlit. The shared pieces every page uses, one concern per module:
+``state`` (URL-backed page state, the copy-link control, deep-link setup), ``widgets`` (small inputs and outputs,
+the MACs switch), ``presenter`` (presenter mode), ``uploads`` (checked uploads) and ``jobs`` (background-job panels).
+Then one module or package per page, named after its file in ``pages/``, for that page's panels, views and caches:
+``conv_arithmetic``, ``conv_animation``, ``architecture_lab/``, ``compression/``, ``feature_maps``, ``saliency``,
+``network_explorer``, ``training_lab``, ``metrics_losses``.
 
 May import: streamlit and any engine room of cnnviz. Nothing in cnnviz imports this package."""
 from cnnviz.ui.presenter import PRESENTER_CSS, columns, presenter_mode, presenting
-from cnnviz.ui.state import PageState, page_setup, share_link
-from cnnviz.ui.widgets import (axis_inputs, device_caption, fmt_int, image_picker, model_caption, show_chart,
-                               show_error, show_formulas)
+from cnnviz.ui.state import PageState, Setting, page_setup, share_link
+from cnnviz.ui.widgets import (MACS, PAD_KINDS, axis_inputs, device_caption, fmt_int, image_picker, macs_toggle,
+                               model_caption, padding_inputs, padding_settings, show_chart, show_error, show_formulas)
 
-__all__ = ["PageState", "page_setup", "share_link", "axis_inputs", "image_picker", "show_formulas", "show_error",
-           "fmt_int", "show_chart", "device_caption", "model_caption", "PRESENTER_CSS", "presenter_mode", "presenting",
-           "columns"]
+__all__ = ["PageState", "Setting", "page_setup", "share_link", "MACS", "PAD_KINDS", "padding_inputs", "padding_settings",
+           "axis_inputs", "image_picker", "macs_toggle", "show_formulas",
+           "show_error", "fmt_int", "show_chart", "device_caption", "model_caption", "PRESENTER_CSS", "presenter_mode",
+           "presenting", "columns"]

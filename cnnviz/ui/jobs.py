@@ -1,6 +1,6 @@
 """Background-job panels: this session's training (Training Lab) and distillation (Compression) jobs, their
 start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``. The
-Architecture Lab's search reuses the distillation's bookkeeping with its own owner kind (cnnviz.ui.search_panels).
+Architecture Lab's search reuses the distillation's bookkeeping with its own owner kind (cnnviz.ui.architecture_lab.search).
 
 Ownership: a job belongs to the browser session that started it. The session's owner token
 (:func:`owner_token`) lives in ``st.session_state`` and in a same-site cookie of that browser (so a reload, or

@@ -1,10 +1,12 @@
-"""A page's state and its links: ``PageState`` seeds widgets from ``st.query_params`` and writes them back,
+"""A page's state and its links: ``Setting`` declares one control (default, label, help, bounds or options),
+``PageState`` seeds widgets from ``st.query_params``, draws them from their declarations and writes them back,
 ``share_link`` shows the link, ``page_setup`` makes a deep link run through app.py."""
 from __future__ import annotations
 
 import functools
 import math
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -91,16 +93,43 @@ def _dump(value) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One control of a page, declared once: the link parser, the bounds check and the widget all read it.
+    ``bounds`` = (min, max) for numbers; ``options`` the allowed values (take them from the engine, never retype
+    them); ``widget`` the streamlit function that draws it (default: a toggle for a bool, a select box with
+    options, a number input with bounds, else a text input)."""
+    default: object
+    label: str = ""
+    help: str = ""
+    bounds: tuple | None = None
+    options: tuple | None = None
+    widget: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.widget:
+            return self.widget
+        if isinstance(self.default, bool):
+            return "toggle"
+        return "selectbox" if self.options is not None else "number_input" if self.bounds else "text_input"
+
+
 class PageState:
     """A page's whole state, seeded once per session from ``st.query_params`` and written back after
     every run, so a pasted link reproduces the picture. Widget keys are ``<page>_<name>``; tuple-valued
     entries are one widget per item (``<page>_<name>_<i>``). ``options`` restricts string values;
-    ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice (plain text)."""
+    ``bounds`` = (min, max) restricts numbers. Garbage in the URL is ignored with a notice (plain text).
+    A value of ``defaults`` may be a ``Setting``: its default, bounds and options are then read from it, and
+    ``S.widget(name)`` draws its control."""
 
     def __init__(self, page: str, defaults: dict, options: dict | None = None, bounds: dict | None = None):
         page_setup()
-        self.page, self.defaults = page, defaults
-        self.options, self.bounds = options or {}, bounds or {}
+        self.page = page
+        self.settings = {n: s for n, s in defaults.items() if isinstance(s, Setting)}
+        self.defaults = {n: s.default if isinstance(s, Setting) else s for n, s in defaults.items()}
+        self.options = {**(options or {}), **{n: s.options for n, s in self.settings.items() if s.options is not None}}
+        self.bounds = {**(bounds or {}), **{n: s.bounds for n, s in self.settings.items() if s.bounds}}
         self.notices: list[str] = []
         for name in defaults:
             self._seed_from_link(name)
@@ -126,6 +155,20 @@ class PageState:
             if (lo is not None and v < lo) or (hi is not None and v > hi):
                 raise ValueError(value)
         return value
+
+    def widget(self, name: str, where=None, i: int | None = None, label: str | None = None, **kwargs):
+        """Draw the declared setting ``name`` (item ``i`` of a tuple-valued one) in ``where`` (a column or container,
+        default the page): its label, help, bounds or options from the declaration; ``kwargs`` are the widget's
+        own (``format_func``, ``horizontal``, ``disabled``, ``step`` ...). Returns the widget's value."""
+        s = self.settings[name]
+        draw = getattr(where or st, s.kind)
+        kwargs = dict(key=self.key(name, i), help=s.help or None, **kwargs)
+        label = s.label if label is None else label
+        if s.kind in ("selectbox", "radio", "select_slider", "pills", "segmented_control"):
+            return draw(label, s.options, **kwargs)
+        if s.kind in ("number_input", "slider"):
+            return draw(label, *s.bounds, **kwargs)
+        return draw(label, **kwargs)
 
     def key(self, name: str, i: int | None = None) -> str:
         return f"{self.page}_{name}" if i is None else f"{self.page}_{name}_{i}"

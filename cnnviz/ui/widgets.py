@@ -6,26 +6,82 @@ import re
 import streamlit as st
 
 from cnnviz.errors import ConfigError
+from cnnviz.geometry.arithmetic import PADDING_MODES, PADDING_STRINGS
 from cnnviz.geometry.formulas import Formula
 from cnnviz.io.text import notice
 from cnnviz.limits import IMAGE_UPLOAD_MB
 from cnnviz.ui.presenter import presenting
-from cnnviz.ui.state import PageState
+from cnnviz.ui.state import PageState, Setting
 
 
-def axis_inputs(state: PageState, name: str, label: str, dims: int, same: bool, lo: int, hi: int,
-                help: str) -> tuple[int, ...]:
-    """One number input (same value on every axis) or one per axis; returns a tuple of ``dims`` ints."""
+def axis_inputs(state: PageState, name: str, dims: int, same: bool, where=None) -> tuple[int, ...]:
+    """The declared tuple setting ``name`` as one number input (same value on every axis) or one per axis, its
+    label (``Kernel``, then ``Kernel H`` ... per axis), help and bounds from the declaration; ``dims`` ints.
+    ``where``: a column or container (default: where the caller is)."""
+    if where is not None:
+        with where:
+            return axis_inputs(state, name, dims, same)
     from cnnviz.geometry.arithmetic import AXIS_NAMES
     for i in range(1 if same else dims):  # a widget hidden on the last run lost its state: re-seed it
         if state.key(name, i) not in st.session_state:
             st.session_state[state.key(name, i)] = st.session_state.get(state.key(name, 0), state.defaults[name][i])
     if same:
-        v = st.number_input(label, lo, hi, key=state.key(name, 0), help=help)
-        return (int(v),) * dims
+        return (int(state.widget(name, i=0)),) * dims
     cols = st.columns(dims) if dims < 3 else [st.container()] * dims  # 3 side by side: labels break mid-word
-    return tuple(int(col.number_input(f"{label} {ax}", lo, hi, key=state.key(name, i), help=help))
-                 for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
+    label = state.settings[name].label
+    return tuple(int(state.widget(name, col, i, f"{label} {ax}")) for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
+
+
+PAD_KINDS = ("numbers", *PADDING_STRINGS)  # explicit numbers, or PyTorch's own padding strings
+
+
+def padding_settings(pad: tuple, amount: tuple, mode: tuple, what: str = "size") -> dict:
+    """The declarations of the Padding / Pad / Padding-mode trio, each ``(name, default, ...)``: ``pad`` and ``mode``
+    are (name, default, help of the mode), ``amount`` is (name, default, label, help, bounds); ``what`` the thing
+    'same' keeps ("size", "length")."""
+    (pn, pd_), (an, ad, alabel, ahelp, abounds), (mn, md, mhelp) = pad, amount, mode
+    return {pn: Setting(pd_, "Padding", f"'same' keeps the {what} (stride 1 only); 'valid' means no padding.",
+                        options=PAD_KINDS),
+            an: Setting(ad, alabel, ahelp, bounds=abounds),
+            mn: Setting(md, "Padding mode", mhelp, options=PADDING_MODES)}
+
+
+def padding_inputs(state: PageState, names: tuple[str, str, str], cols, dims: int = 1, same: bool = True):
+    """The Padding / Pad / Padding-mode trio of ``padding_settings`` in ``cols`` (the kind's, the amount's, the
+    mode's column): returns (padding, padding mode), padding a number, a per-axis tuple, 'same' or 'valid'."""
+    kind, amount, mode = names
+    pad_kind = state.widget(kind, cols[0])
+    padding = pad_kind
+    if pad_kind == "numbers" and isinstance(state.defaults[amount], tuple):
+        padding = axis_inputs(state, amount, dims, same, cols[1])
+    elif pad_kind == "numbers":
+        padding = state.widget(amount, cols[1])
+    return padding, state.widget(mode, cols[2])
+
+
+MACS_HELP = ("One multiply-accumulate (a·b + c) is 2 FLOPs, so MACs = FLOPs / 2 under the convention of "
+             "torch.utils.flop_counter.FlopCounterMode used here. There, pooling, activations and normalisation "
+             "count 0; other tools (fvcore, ptflops, thop) count some of them, so their totals differ. "
+             "Papers quoting 'FLOPs' often mean MACs: check which.")
+MACS_NOTE = ("1 MAC (a·b + c) = 2 FLOPs. Counted as torch's FlopCounterMode counts: pooling, activations and "
+             "normalisation count 0 under FlopCounterMode's convention; other tools (fvcore, ptflops, thop) count "
+             "them, so their totals differ.")
+
+
+MACS = Setting(False, "Count MACs instead of FLOPs", MACS_HELP)  # a page declares ``macs=MACS``
+
+
+def macs_toggle(S: PageState) -> bool:
+    """The "Count MACs instead of FLOPs" switch (``MACS``, drawn before the layer is validated, so an error keeps
+    it), with the counting convention beside it. In presenter mode the convention is in the switch's help only, like
+    the pages' introductions: as a second line it pushed the main figure below the fold (the presenter crawl's
+    check: Conv Arithmetic's numbers at 548 px of 720, the Architecture Lab's chart at 503)."""
+    if presenting():
+        return S.widget("macs")
+    c = st.columns([2, 5], vertical_alignment="center")
+    on = S.widget("macs", c[0])
+    c[1].caption(MACS_NOTE)
+    return on
 
 
 def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,

@@ -9,6 +9,8 @@ import streamlit as st
 from cnnviz.architecture import builder as bld
 from cnnviz.architecture import codegen as cg
 from cnnviz.architecture import tables
+from cnnviz.architecture.blocks.compare import compare_blocks
+from cnnviz.architecture.blocks.scaling import compound_scaling
 from cnnviz.architecture.presets import build_preset
 from cnnviz.architecture.summary import fmt_bytes, share, summarize
 from cnnviz.errors import ConfigError
@@ -17,6 +19,8 @@ from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.inside.names import layer_titles
 from cnnviz.ui.state import PageState
 from cnnviz.ui.widgets import fmt_int, show_chart, show_error
+
+scaling, blocks = st.cache_data(compound_scaling), st.cache_data(compare_blocks)  # pure: int arguments
 
 
 @st.cache_data

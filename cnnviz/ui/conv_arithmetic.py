@@ -1,4 +1,4 @@
-"""The Conv Arithmetic page's panels: the window picker, the PyTorch badge, the FLOPs/MACs figure with its
+"""The Conv Arithmetic page's settings (each declared once: ``SETTINGS``) and panels: the window picker, the PyTorch badge, the FLOPs/MACs figure with its
 switch, the gridding coverage map of a dilated stack, and the TF/Keras ``padding="same"`` with stride > 1 tab."""
 from __future__ import annotations
 
@@ -9,23 +9,45 @@ import streamlit as st
 from cnnviz.errors import ConfigError
 from cnnviz.figures.conv_grid import tf_same_figure
 from cnnviz.figures.edges import coverage_figure
-from cnnviz.geometry.arithmetic import ConvGeometry, conv_geometry
+from cnnviz.geometry.arithmetic import POOL_KINDS, ConvGeometry, conv_geometry
 from cnnviz.geometry.gridding import coverage, unreached_formula, with_rates
 from cnnviz.geometry.formulas import Formula, conv_flops_formula, conv_macs_formula, tf_same_formulas
 from cnnviz.geometry.padding import tf_same_length_in_pytorch, tf_same_padding
 from cnnviz.geometry.verify import check_with_pytorch
-from cnnviz.ui.presenter import presenting
-from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import fmt_int, show_chart, show_error, show_formulas
+from cnnviz.ui.state import PageState, Setting
+from cnnviz.ui.widgets import MACS, fmt_int, padding_settings, show_chart, show_error, show_formulas
 
-MACS_HELP = ("One multiply-accumulate (a·b + c) is 2 FLOPs, so MACs = FLOPs / 2 under the convention of "
-             "torch.utils.flop_counter.FlopCounterMode used here. There, pooling, activations and normalisation "
-             "count 0; other tools (fvcore, ptflops, thop) count some of them, so their totals differ. "
-             "Papers quoting 'FLOPs' often mean MACs: check which.")
-MACS_NOTE = ("1 MAC (a·b + c) = 2 FLOPs. Counted as torch's FlopCounterMode counts: pooling, activations and "
-             "normalisation count 0 under FlopCounterMode's convention; other tools (fvcore, ptflops, thop) count "
-             "them, so their totals differ.")
-
+V3 = lambda v: (v, v, v)  # noqa: E731 - per-axis defaults for up to three axes
+SETTINGS = dict(
+    dims=Setting(2, "Dimensions", "1-D for sequences (audio, text), 2-D for images, 3-D for video or volumes.",
+                 options=(1, 2, 3), widget="radio"),
+    cin=Setting(3, "Input channels", "C_in: e.g. 3 for an RGB image.", (1, 512)),
+    size=Setting(V3(7), "Input size", "Spatial size of the input along this axis.", (1, 512)),
+    same=Setting(True, "Same value on every axis", "Off: set each spatial axis separately."),
+    cout=Setting(8, "Output channels", "C_out: number of filters.", (1, 512)),
+    k=Setting(V3(3), "Kernel", "Kernel size k: the window's extent.", (1, 31)),
+    s=Setting(V3(1), "Stride", "Stride s: how far the window moves per step.", (1, 16)),
+    d=Setting(V3(1), "Dilation", "Dilation d: gaps between kernel taps.", (1, 16)),
+    **padding_settings(("pad", "numbers"), ("p", V3(1), "Padding", "Cells added on each side of the input.", (0, 64)),
+                       ("mode", "zeros", "What the padding ring holds: zeros, a mirror image, the edge value, or a wrap.")),
+    groups=Setting(1, "Groups", "Split channels into g independent groups; g = C_in is depthwise.", (1, 512)),
+    bias=Setting(True, "Bias", "One learned offset per output channel."),
+    tr=Setting(False, "Transposed", "Transposed conv ('deconvolution'): upsamples."),
+    op=Setting(V3(0), "Output padding", "Extra cells on one side of a transposed conv's output; must be smaller than "
+               "stride or dilation.", (0, 15)),
+    pkind=Setting("max", "Kind", "Max keeps the largest value; avg the mean.", options=POOL_KINDS, widget="radio"),
+    pk=Setting(V3(2), "Pool kernel", "Window size.", (1, 31)),
+    ps=Setting(V3(2), "Pool stride", "Step between windows (PyTorch's default: k).", (1, 16)),
+    pp=Setting(V3(0), "Pool padding", "At most half the kernel.", (0, 16)),
+    pd=Setting(V3(1), "Pool dilation", "Gaps between taps (max pooling only).", (1, 16)),
+    ceil=Setting(False, "ceil_mode", "Round up: keep a last, partial window."),
+    stack="3-1-1;3-1-1;3-2-1", macs=MACS,
+    hyb=Setting("1,2,3", "Compare: dilations", "The same kernels and strides with these dilation rates, one per layer, "
+                "first first, e.g. 1,2,3 (hybrid dilated convolution)."),
+    tfl=Setting(8, "Length L", "Input size along this axis.", (1, 64)),
+    tfk=Setting(3, "Kernel k", "Kernel size along this axis.", (1, 15)),
+    tfs=Setting(2, "Stride s", "Try 2: PyTorch refuses 'same'.", (1, 8)),
+    tfd=Setting(1, "Dilation d", "Gaps between kernel taps.", (1, 8)))
 
 def window_picker(out_spatial, key):
     """Which output cell's window the picture shows (row-major over the last two axes)."""
@@ -55,19 +77,6 @@ def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
     show(check.message, icon=":material/check_circle:" if check.agrees else None)
 
 
-def macs_toggle(S: PageState) -> bool:
-    """The "Count MACs instead of FLOPs" switch (drawn before the layer is validated, so an error keeps it), with
-    the counting convention beside it. In presenter mode the convention is in the switch's help only, like the
-    pages' introductions: as a second line it pushed the main figure below the fold (the presenter crawl's check:
-    Conv Arithmetic's numbers at 548 px of 720, the Architecture Lab's chart at 503)."""
-    if presenting():
-        return st.toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
-    c = st.columns([2, 5], vertical_alignment="center")
-    on = c[0].toggle("Count MACs instead of FLOPs", key=S.key("macs"), help=MACS_HELP)
-    c[1].caption(MACS_NOTE)
-    return on
-
-
 def compute_formula(g: ConvGeometry, macs: bool) -> Formula:
     return conv_macs_formula(g) if macs else conv_flops_formula(g)
 
@@ -83,10 +92,7 @@ def tf_same_panel(S: PageState) -> None:
     st.caption("TensorFlow/Keras `padding=\"same\"` picks the output size first, ⌈L/s⌉, and pads just enough for "
                "it, the odd extra cell after. PyTorch's `padding='same'` works only with stride 1. One axis here.")
     c = st.columns(4)
-    size = int(c[0].number_input("Length L", 1, 64, key=S.key("tfl"), help="Input size along this axis."))
-    k = int(c[1].number_input("Kernel k", 1, 15, key=S.key("tfk"), help="Kernel size along this axis."))
-    s = int(c[2].number_input("Stride s", 1, 8, key=S.key("tfs"), help="Try 2: PyTorch refuses 'same'."))
-    d = int(c[3].number_input("Dilation d", 1, 8, key=S.key("tfd"), help="Gaps between kernel taps."))
+    size, k, s, d = (int(S.widget(name, col)) for name, col in zip(("tfl", "tfk", "tfs", "tfd"), c))
     try:
         before, after, out = tf_same_padding(size, k, s, d)
         m = st.columns(4)
@@ -127,8 +133,7 @@ def gridding_panel(S: PageState, layers: list[dict]) -> None:
     st.subheader("Gridding: holes in a dilated receptive field")
     st.caption("Same dilation rate in every layer (try 3-1-2 three times) reads only every other cell: the "
                "receptive field is a checkerboard. Hybrid rates (1, 2, 3) fill the holes.")
-    rates = st.text_input("Compare: dilations", key=S.key("hyb"), help="The same kernels and strides with these "
-                          "dilation rates, one per layer, first first, e.g. 1,2,3 (hybrid dilated convolution).")
+    rates = S.widget("hyb")
     try:
         mine = coverage(layers)
         other = coverage(with_rates(layers, rates))

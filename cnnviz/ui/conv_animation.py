@@ -10,16 +10,28 @@ from cnnviz.animation.extra import center_crop, channel_demo, conv_transpose2d_s
     multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
 from cnnviz.animation.conv2d import KERNEL_PRESETS, kernel_preset
 from cnnviz.animation.padding_modes import padding_mode_outputs
-from cnnviz.animation.nd import KERNELS_1D, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d, signal_input, \
-    volume_demo
+from cnnviz.animation.nd import (KERNELS_1D, ND_BOUNDS, ND_DEFAULTS, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d,
+                                signal_input, volume_demo)
 from cnnviz.errors import ConfigError
 from cnnviz.figures.animation import SPEED_MS, animation_figure
 from cnnviz.figures.edges import padding_modes_figure
 from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
     untouched_figure
-from cnnviz.geometry.arithmetic import PADDING_MODES
 from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import show_chart, show_error
+from cnnviz.ui.widgets import padding_inputs, padding_settings, show_chart, show_error
+
+
+def padding_trios(defaults: dict) -> dict:
+    """The declarations of the two Padding / Pad / Padding-mode trios: the Convolution tab's and the 1-D tab's
+    (their defaults are the engine's: ``cnnviz.animation.DEFAULTS`` and ``ND_DEFAULTS``)."""
+    return (padding_settings(("pad", defaults["pad"]), ("padding", defaults["padding"], "Pad", "Cells added on each side.",
+                                                        (0, 4)),
+                             ("mode", defaults["mode"], "What the ring holds: zeros, a mirror image, the edge value, or "
+                              "a wrap-around.")) |
+            padding_settings(("pad1", ND_DEFAULTS["pad1"]), ("p1", ND_DEFAULTS["p1"], "Pad", "Samples added at each end.",
+                                                             ND_BOUNDS["p1"]),
+                             ("m1", ND_DEFAULTS["m1"], "What the added samples hold: zeros, a mirror image, the end "
+                              "value, or a wrap-around."), what="length"))
 
 
 def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False) -> None:
@@ -70,12 +82,7 @@ def one_d_tab(state: PageState) -> None:
     k1n = c[3].number_input("Size k", 1, 9, key=state.key("k1n"), help="Kernel length.")
     s1 = c[4].number_input("Stride", 1, 4, key=state.key("s1"), help="How far the window moves per step.")
     d1 = c[5].number_input("Dilation", 1, 4, key=state.key("d1"), help="Gaps between kernel taps.")
-    pad1 = c[6].selectbox("Padding", ("numbers", "same", "valid"), key=state.key("pad1"),
-                          help="'same' keeps the length (stride 1 only); 'valid' means no padding.")
-    p1 = c[7].number_input("Pad", 0, 4, key=state.key("p1"), help="Samples added at each end.") \
-        if pad1 == "numbers" else pad1
-    m1 = c[8].selectbox("Padding mode", PADDING_MODES, key=state.key("m1"),
-                        help="What the added samples hold: zeros, a mirror image, the end value, or a wrap-around.")
+    p1, m1 = padding_inputs(state, ("pad1", "p1", "m1"), c[6:9])
     try:
         seq = signal_input(sig, state["slen"], state["seed"], state["stext"])
         k0 = kernel_1d(k1, k1n, state["seed"])

@@ -1,0 +1,35 @@
+"""The Network Explorer's caches: a model per (shipped key, uploaded checkpoint, before training), the whole
+network for one image, its overview figure, and the strongest validation patches of one channel. Keyed by plain
+values (names, numbers, bytes, tuples), never by tensors."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.explorer import explorer_input, overview, random_init, top_patches
+from cnnviz.figures import network as figs
+from cnnviz.inside.shipped import load_model, load_uploaded, validation_set
+from cnnviz.io import budgets
+
+
+@st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
+def get_model(key: str, ckpt: bytes | None, before: bool):
+    model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
+    return (random_init(model, seed=0) if before else model), info
+
+
+@st.cache_data(max_entries=32, show_spinner=False)  # hashable arguments only: names, numbers, bytes, tuples
+def network(args: tuple, every: bool):
+    model, info = get_model(*args[:3])
+    x, label = explorer_input(info, *args[3:])
+    return overview(model, x, every), x, label
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def overview_fig(args: tuple, every: bool, selected: tuple[int, int]):
+    return figs.overview_figure(network(args, every)[0], get_model(*args[:3])[1].classes, selected)
+
+
+@st.cache_data(max_entries=32, show_spinner="Searching the validation set…")
+def strongest(args: tuple, layer: str, ch: int):
+    model, info = get_model(*args)
+    return top_patches(model, validation_set(info.dataset)[0], layer, ch, k=8)
