@@ -9,13 +9,9 @@ from cnnviz.figures import compression as figs
 from cnnviz.inside.names import layer_titles
 from cnnviz.jobs import get_local_runner
 from cnnviz.ui import columns, device_caption, PageState, show_chart, show_error
-from cnnviz.ui.compression import LABELS, baseline, curves, distill_tab, model as model_, pruned, quantized, teacher_accuracy
+from cnnviz.ui.compression import SETTINGS, baseline, curves, distill_tab, model as model_, pruned, quantized, teacher_accuracy
 
-S = PageState("compress", dict(bits=4, sym=True, perch=False, layer=0, ch=0, tau=0.1, struct=False, sw=4,
-                               alpha=0.3, temp=4.0, epochs=8, rev=False, lpc="5", unl=True),
-              bounds=dict(bits=(2, 8), layer=(0, 20), ch=(0, 255), tau=(0.0, 0.5), sw=(2, 8), alpha=(0.0, 1.0),
-                          temp=(1.0, 10.0), epochs=(2, 20)),
-              options=dict(lpc=LABELS))
+S = PageState("compress", SETTINGS)
 KEY = "digits_TinyVGG"
 ds, model, title = model_(KEY)
 
@@ -30,19 +26,13 @@ sym, perch, struct = S["sym"], S["perch"], S["struct"]  # the other tabs' settin
 if qt.open:
     with qt:
         c = st.columns(4)
-        bits = c[0].slider("Bits per weight", 2, 8, key=S.key("bits"), help="2^bits levels at most; float32 is 32.")
-        sym = c[1].toggle("Symmetric", key=S.key("sym"), help="On: a grid centred on 0 (zero point 0). Off: the "
-                          "grid spans min…max with a zero point.")
-        perch = c[2].toggle("Per channel", key=S.key("perch"), help="One scale per output channel instead of "
-                            "one per layer: a finer grid for channels with small weights.")
+        bits, sym, perch = (S.widget(name, col) for name, col in zip(("bits", "sym", "perch"), c))
         layers, titles = prunable_layers(model), layer_titles(model)  # "block 1 · conv 2", not "features.3"
-        li = c[3].selectbox("Layer", range(len(layers)), format_func=lambda i: titles[layers[i][0]], key=S.key("layer"),
-                            help="Whose weights the histogram shows (every layer is quantized). Module path: "
-                            + ", ".join(f"{titles[n]} = {n}" for n, _ in layers) + ".")
+        li = S.widget("layer", c[3], options=range(len(layers)), format_func=lambda i: titles[layers[i][0]],
+                      help=S.settings["layer"].help + " Module path: " + ", ".join(f"{titles[n]} = {n}" for n, _ in layers) + ".")
         w = layers[li][1].weight.detach()
         st.session_state[S.key("ch")] = min(S["ch"], w.shape[0] - 1)  # a linked channel beyond this layer's
-        ch = st.slider("Output channel drawn", 0, w.shape[0] - 1, key=S.key("ch"), help="Per-channel: each channel "
-                       "has its own grid.") if perch else 0
+        ch = S.widget("ch", bounds=(0, w.shape[0] - 1)) if perch else 0
         device_caption(model)
         wq, p = fake_quantize(w, bits, sym, perch), quant_params(w, bits, sym, perch)
         shown, shown_q = (w[ch], wq[ch]) if perch else (w, wq)
@@ -58,10 +48,7 @@ if qt.open:
 if pt.open:
     with pt:
         c = columns([3, 1], [2, 1])  # presenter mode: "Structured (whole channels)" on one line
-        tau = c[0].slider("Threshold τ", 0.0, 0.5, step=0.005, key=S.key("tau"), help="Zero every weight with "
-                          "|w| < τ (structured: every conv channel whose mean |w| < τ).")
-        struct = c[1].toggle("Structured (whole channels)", key=S.key("struct"), help="Remove whole conv output "
-                             "channels (real speed-ups) instead of single weights.")
+        tau, struct = S.widget("tau", c[0], step=0.005), S.widget("struct", c[1])
         try:
             acc, rows, p_size = pruned(KEY, tau, struct)
             m = st.columns(3)

@@ -11,14 +11,7 @@ from cnnviz.metrics import (box_area, box_intersection, box_iou, coco_map, demo_
 from cnnviz.ui import PageState, show_chart
 from cnnviz.ui import metrics_losses as panels
 
-S = PageState("metrics", dict(ax=15, ay=20, aw=40, ah=35, bx=35, by=35, ma=10.0, mb=14.0, ra=6.0, rb=5.0,
-                              gamma=2.0, p=0.9, cls="cat", thr=0.5, iou_thr=0.5, temp=1.0, shift=0.0, small=False,
-                              alpha=0.5, img=0, k=3),
-              bounds=dict(ax=(0, 100), ay=(0, 100), aw=(1, 100), ah=(1, 100), bx=(0, 60), by=(0, 60),
-                          ma=(0.0, 24.0), mb=(0.0, 24.0), ra=(0.0, 12.0), rb=(0.0, 12.0), gamma=(0.0, 5.0),
-                          p=(0.01, 1.0), thr=(0.0, 1.0), iou_thr=(0.5, 0.95), temp=(0.05, 5.0), shift=(-12.0, 12.0),
-                          alpha=(0.0, 1.0), img=(0, 358), k=(1, 10)),
-              options=dict(cls=("cat", "dog", "bird")))
+S = PageState("metrics", panels.SETTINGS)
 st.title("Metrics & Losses")
 st.caption("Move a slider: every number is computed by the engine (cnnviz.metrics), checked in the tests "
            "against PyTorch or a hand-worked example.")
@@ -29,12 +22,7 @@ tabs = S.tabs(["Box IoU", "Dice vs IoU", "Soft Dice loss", "Cross-entropy vs foc
 if tabs[0].open:
     with tabs[0]:
         left, right = st.columns([1, 2])
-        ax = left.slider("A: left edge x1", 0, 100, key=S.key("ax"), help="Move the predicted box A sideways.")
-        ay = left.slider("A: top edge y1", 0, 100, key=S.key("ay"), help="Move box A up or down.")
-        aw = left.slider("A: width", 1, 100, key=S.key("aw"), help="Width of box A.")
-        ah = left.slider("A: height", 1, 100, key=S.key("ah"), help="Height of box A.")
-        bx = left.slider("B: left edge x1", 0, 60, key=S.key("bx"), help="Move the ground-truth box B (40×40).")
-        by = left.slider("B: top edge y1", 0, 60, key=S.key("by"), help="Move box B up or down.")
+        ax, ay, aw, ah, bx, by = (S.widget(name, left) for name in ("ax", "ay", "aw", "ah", "bx", "by"))
         a, b = (ax, ay, min(ax + aw, 100), min(ay + ah, 100)), (bx, by, bx + 40, by + 40)
         inter = box_intersection(a, b)
         i, iou = (box_area(inter) if inter else 0.0), box_iou(a, b)
@@ -49,10 +37,7 @@ if tabs[0].open:
 if tabs[1].open:
     with tabs[1]:
         left, right = st.columns([1, 3])
-        ma = left.slider("Mask A: centre x", 0.0, 24.0, step=0.5, key=S.key("ma"), help="Slide disk A sideways.")
-        ra = left.slider("Mask A: radius", 0.0, 12.0, step=0.5, key=S.key("ra"), help="0 gives an empty mask.")
-        mb = left.slider("Mask B: centre x", 0.0, 24.0, step=0.5, key=S.key("mb"), help="Slide disk B sideways.")
-        rb = left.slider("Mask B: radius", 0.0, 12.0, step=0.5, key=S.key("rb"), help="0 gives an empty mask.")
+        ma, ra, mb, rb = (S.widget(name, left, step=0.5) for name in ("ma", "ra", "mb", "rb"))
         A, B = disk_mask(24, ma, 12, ra), disk_mask(24, mb, 12, rb)
         d, j = dice(A, B), mask_iou(A, B)
         left.metric("Dice", f"{d:.3f}", help="2|A ∩ B| / (|A| + |B|); 1 when both masks are empty.")
@@ -74,14 +59,10 @@ if tabs[3].open:
 if tabs[4].open:
     with tabs[4]:
         c = st.columns([1, 2, 2])
-        iou_thr = round(c[2].slider("IoU threshold", 0.5, 0.95, step=0.05, key=S.key("iou_thr"),
-                                    help="A detection is a true positive when it overlaps an unclaimed object at least "
-                                         "this much."), 2)
+        iou_thr = round(S.widget("iou_thr", c[2], step=0.05), 2)
         dets, gt = demo_scene(0, iou_threshold=iou_thr)
         n_gt = {k: len(v) for k, v in gt.items()}
-        cls = c[0].selectbox("Class", list(n_gt), key=S.key("cls"), help="Precision and recall are per class.")
-        thr = c[1].slider("Score threshold", 0.0, 1.0, step=0.01, key=S.key("thr"),
-                          help="Keep only detections scoring at least this; the star moves along the curve.")
+        cls, thr = S.widget("cls", c[0], options=list(n_gt)), S.widget("thr", c[1], step=0.01)
         mine = [x for x in dets if x.cls == cls]
         curve = pr_curve([x.score for x in mine], [x.is_tp for x in mine], n_gt[cls])
         prec, rec, kept = precision_recall_at(curve, thr)

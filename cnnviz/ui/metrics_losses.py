@@ -19,19 +19,48 @@ from cnnviz.metrics.detection import PRCurve
 from cnnviz.metrics.map_formulas import AP_GENERAL, COCO_GENERAL, ap_latex, coco_latex, coco_terms, map_latex
 from cnnviz.metrics.segmentation import soft_dice_view
 from cnnviz.ui.presenter import columns
-from cnnviz.ui.state import PageState
+from cnnviz.ui.state import PageState, Setting
+
+
+def _slider(default, label: str, help: str, bounds: tuple) -> Setting:
+    return Setting(default, label, help, bounds, widget="slider")
+
+
+SETTINGS = dict(
+    ax=_slider(15, "A: left edge x1", "Move the predicted box A sideways.", (0, 100)),
+    ay=_slider(20, "A: top edge y1", "Move box A up or down.", (0, 100)),
+    aw=_slider(40, "A: width", "Width of box A.", (1, 100)),
+    ah=_slider(35, "A: height", "Height of box A.", (1, 100)),
+    bx=_slider(35, "B: left edge x1", "Move the ground-truth box B (40×40).", (0, 60)),
+    by=_slider(35, "B: top edge y1", "Move box B up or down.", (0, 60)),
+    ma=_slider(10.0, "Mask A: centre x", "Slide disk A sideways.", (0.0, 24.0)),
+    mb=_slider(14.0, "Mask B: centre x", "Slide disk B sideways.", (0.0, 24.0)),
+    ra=_slider(6.0, "Mask A: radius", "0 gives an empty mask.", (0.0, 12.0)),
+    rb=_slider(5.0, "Mask B: radius", "0 gives an empty mask.", (0.0, 12.0)),
+    gamma=_slider(2.0, "Focusing γ", "γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.",
+                  (0.0, 5.0)),
+    p=_slider(0.9, "p (true class)", "The probability the model gives the correct class: near 1 is an easy example.",
+              (0.01, 1.0)),
+    cls=Setting("cat", "Class", "Precision and recall are per class.", options=("cat", "dog", "bird")),
+    thr=_slider(0.5, "Score threshold", "Keep only detections scoring at least this; the star moves along the curve.",
+                (0.0, 1.0)),
+    iou_thr=_slider(0.5, "IoU threshold", "A detection is a true positive when it overlaps an unclaimed object at "
+                    "least this much.", (0.5, 0.95)),
+    temp=_slider(1.0, "Temperature", "p = sigmoid((r − distance) / T): small T sharpens the prediction towards a hard "
+                 "mask, large T blurs it towards 0.5.", (0.05, 5.0)),
+    shift=_slider(0.0, "Shift", "Move the predicted blob sideways, off the target.", (-12.0, 12.0)),
+    small=Setting(False, "Small object", "A target of radius 2 (12 of 1024 pixels) instead of 8: class imbalance."),
+    alpha=_slider(0.5, "α (rare class)", "Per-class weight α_t: α for the rare class, 1 − α for the common one (as in "
+                  "RetinaNet, which used α = 0.25 with γ = 2). 0.5 weighs both alike.", (0.0, 1.0)),
+    img=Setting(0, "Image", "Which validation image (0 … 358).", (0, 358)),
+    k=_slider(3, "k", "How many best guesses count.", (1, 10)))
 from cnnviz.ui.widgets import show_chart, show_error
 
 
 def soft_dice_panel(S: PageState) -> None:
     left, right = columns([2, 3], [1, 1])  # three metrics side by side on the left: "0.0804" whole
-    temp = left.slider("Temperature", 0.05, 5.0, step=0.05, key=S.key("temp"),
-                       help="p = sigmoid((r − distance) / T): small T sharpens the prediction towards a hard "
-                            "mask, large T blurs it towards 0.5.")
-    shift = left.slider("Shift", -12.0, 12.0, step=0.5, key=S.key("shift"),
-                        help="Move the predicted blob sideways, off the target.")
-    small = left.toggle("Small object", key=S.key("small"),
-                        help="A target of radius 2 (12 of 1024 pixels) instead of 8: class imbalance.")
+    temp, shift = S.widget("temp", left, step=0.05), S.widget("shift", left, step=0.5)
+    small = S.widget("small", left)
     try:
         v = soft_dice_view(shift, temp, small)
     except ConfigError as err:
@@ -52,13 +81,8 @@ def soft_dice_panel(S: PageState) -> None:
 
 def focal_panel(S: PageState) -> None:
     left, right = st.columns([1, 3])
-    gamma = left.slider("Focusing γ", 0.0, 5.0, step=0.5, key=S.key("gamma"),
-                        help="γ = 0 is plain cross-entropy; larger γ down-weights easy examples more.")
-    p = left.slider("p (true class)", 0.01, 1.0, step=0.01, key=S.key("p"),
-                    help="The probability the model gives the correct class: near 1 is an easy example.")
-    alpha = left.slider("α (rare class)", 0.0, 1.0, step=0.05, key=S.key("alpha"),
-                        help="Per-class weight α_t: α for the rare class, 1 − α for the common one (as in "
-                             "RetinaNet, which used α = 0.25 with γ = 2). 0.5 weighs both alike.")
+    gamma, p = S.widget("gamma", left, step=0.5), S.widget("p", left, step=0.01)
+    alpha = S.widget("alpha", left, step=0.05)
     grid = np.linspace(0.01, 1, 100)
     ce, fl = loss_vs_probability(grid, gamma)
     (ce_p,), (fl_p,) = loss_vs_probability([p], gamma)
@@ -112,9 +136,7 @@ def _validation_logits():
 def topk_panel(S: PageState) -> None:
     ds, title, logits, curve = _validation_logits()
     left, mid, right = st.columns([1, 1.4, 2])
-    i = left.number_input("Image", 0, len(ds.y_val) - 1, key=S.key("img"),
-                          help="Which validation image (0 … 358).")
-    k = left.slider("k", 1, ds.num_classes, key=S.key("k"), help="How many best guesses count.")
+    i, k = S.widget("img", left, bounds=(0, len(ds.y_val) - 1)), S.widget("k", left, bounds=(1, ds.num_classes))
     try:
         top, probs = topk_of(logits[i], k)
     except ConfigError as err:

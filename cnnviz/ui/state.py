@@ -156,18 +156,20 @@ class PageState:
                 raise ValueError(value)
         return value
 
-    def widget(self, name: str, where=None, i: int | None = None, label: str | None = None, **kwargs):
+    def widget(self, name: str, where=None, i: int | None = None, label: str | None = None, bounds=None, options=None,
+               **kwargs):
         """Draw the declared setting ``name`` (item ``i`` of a tuple-valued one) in ``where`` (a column or container,
-        default the page): its label, help, bounds or options from the declaration; ``kwargs`` are the widget's
-        own (``format_func``, ``horizontal``, ``disabled``, ``step`` ...). Returns the widget's value."""
+        default the page): its label, help, bounds or options from the declaration; ``bounds``/``options`` narrow
+        them where they depend on the model shown (a layer's channels); ``kwargs`` are the widget's own
+        (``format_func``, ``horizontal``, ``disabled``, ``step`` ...). Returns the widget's value."""
         s = self.settings[name]
         draw = getattr(where or st, s.kind)
-        kwargs = dict(key=self.key(name, i), help=s.help or None, **kwargs)
+        kwargs = {"key": self.key(name, i), "help": s.help or None, **kwargs}
         label = s.label if label is None else label
         if s.kind in ("selectbox", "radio", "select_slider", "pills", "segmented_control"):
-            return draw(label, s.options, **kwargs)
+            return draw(label, s.options if options is None else options, **kwargs)
         if s.kind in ("number_input", "slider"):
-            return draw(label, *s.bounds, **kwargs)
+            return draw(label, *(bounds or s.bounds), **kwargs)
         return draw(label, **kwargs)
 
     def key(self, name: str, i: int | None = None) -> str:

@@ -9,29 +9,45 @@ from cnnviz.compression.distill import DistillConfig, distill_latex
 from cnnviz.compression.evaluate import model_size_bytes
 from cnnviz.errors import ConfigError
 from cnnviz.ui import jobs
-from cnnviz.ui.state import PageState
+from cnnviz.ui.state import PageState, Setting
 from cnnviz.ui.widgets import show_error
 
 LABELS = ("1", "2", "5", "10", "20", "all")  # labelled digits per class the students get
+SETTINGS = dict(
+    bits=Setting(4, "Bits per weight", "2^bits levels at most; float32 is 32.", (2, 8), widget="slider"),
+    sym=Setting(True, "Symmetric", "On: a grid centred on 0 (zero point 0). Off: the grid spans min…max with a zero "
+                "point."),
+    perch=Setting(False, "Per channel", "One scale per output channel instead of one per layer: a finer grid for "
+                  "channels with small weights."),
+    layer=Setting(0, "Layer", "Whose weights the histogram shows (every layer is quantized).", (0, 20),
+                  widget="selectbox"),
+    ch=Setting(0, "Output channel drawn", "Per-channel: each channel has its own grid.", (0, 255), widget="slider"),
+    tau=Setting(0.1, "Threshold τ", "Zero every weight with |w| < τ (structured: every conv channel whose mean |w| < τ).",
+                (0.0, 0.5), widget="slider"),
+    struct=Setting(False, "Structured (whole channels)", "Remove whole conv output channels (real speed-ups) instead "
+                   "of single weights."),
+    sw=Setting(4, "Student width", "Channels per conv of the student TinyVGG.", (2, 8), widget="slider"),
+    alpha=Setting(0.3, "α (labels' weight)", "α·CE(labels) + (1 − α)·T²·KL(teacher ‖ student).", (0.0, 1.0),
+                  widget="slider"),
+    temp=Setting(4.0, "Temperature T", "Softens both distributions: the teacher's 'dark knowledge' about similar "
+                 "digits.", (1.0, 10.0), widget="slider"),
+    epochs=Setting(8, "Epochs", "Passes over the training digits (with few labels: as many batches as one pass over "
+                   "all of them).", (2, 20), widget="slider"),
+    rev=Setting(False, "Reverse KL", "KL(student ‖ teacher): mode-seeking, the student may ignore classes the teacher "
+                "finds plausible. Default (Hinton): KL(teacher ‖ student)."),
+    lpc=Setting("5", "Labels / class", "Labelled training digits per class both students may learn from (a seeded "
+                "pick); 'all': the whole training set, ~143 a class.", options=LABELS),
+    unl=Setting(True, "Teacher on unlabelled", "The distilled student also sees the other training digits, without "
+                "their labels: only the teacher's soft labels. The labels-only student cannot use them."))
 
 
 def distill_tab(S: PageState, teacher, t_title: str, t_acc: float, runner) -> None:
     c = st.columns(4)
-    sw = c[0].slider("Student width", 2, 8, key=S.key("sw"), help="Channels per conv of the student TinyVGG.")
-    alpha = c[1].slider("α (labels' weight)", 0.0, 1.0, step=0.05, key=S.key("alpha"),
-                        help="α·CE(labels) + (1 − α)·T²·KL(teacher ‖ student).")
-    temp = c[2].slider("Temperature T", 1.0, 10.0, step=0.5, key=S.key("temp"),
-                       help="Softens both distributions: the teacher's 'dark knowledge' about similar digits.")
-    epochs = c[3].slider("Epochs", 2, 20, key=S.key("epochs"), help="Passes over the training digits (with few "
-                         "labels: as many batches as one pass over all of them).")
+    sw, alpha = S.widget("sw", c[0]), S.widget("alpha", c[1], step=0.05)
+    temp, epochs = S.widget("temp", c[2], step=0.5), S.widget("epochs", c[3])
     c = st.columns(3)
-    lpc = c[0].selectbox("Labels / class", LABELS, key=S.key("lpc"), help="Labelled training digits per class "
-                         "both students may learn from (a seeded pick); 'all': the whole training set, ~143 a class.")
-    unl = c[1].toggle("Teacher on unlabelled", key=S.key("unl"), disabled=lpc == "all",
-                      help="The distilled student also sees the other training digits, without their labels: "
-                           "only the teacher's soft labels. The labels-only student cannot use them.")
-    rev = c[2].toggle("Reverse KL", key=S.key("rev"), help="KL(student ‖ teacher): mode-seeking, the student may "
-                      "ignore classes the teacher finds plausible. Default (Hinton): KL(teacher ‖ student).")
+    lpc = S.widget("lpc", c[0])
+    unl, rev = S.widget("unl", c[1], disabled=lpc == "all"), S.widget("rev", c[2])
     few = None if lpc == "all" else int(lpc)
     st.latex(distill_latex(alpha, temp, few, unl and few is not None))
     st.caption("What to notice: with 5 labelled digits a class the labels-only student overfits them (about 73 % "
