@@ -5,11 +5,23 @@ import streamlit as st
 
 from cnnviz import ConfigError
 from cnnviz.classroom.quiz import DIFFICULTIES, OPT_IN_KINDS, make_quiz
-from cnnviz.ui import PageState, show_error, show_formulas
+from cnnviz.ui import PageState, Setting, show_error, show_formulas
 
-S = PageState("quiz", dict(seed=1, level="easy", n=6, tf=False, grid=False, macs=False, dice=False),
-              options=dict(level=DIFFICULTIES),
-              bounds=dict(seed=(0, 999_999), n=(1, 20)))
+CHANGES = " Changes the quiz for the seed."
+S = PageState("quiz", dict(
+    seed=Setting(1, "Quiz number (seed)", "The teacher picks a number: everyone with the same number and level gets "
+                 "the same questions.", (0, 999_999)),
+    level=Setting("easy", "Difficulty", "Easy: square 2-D layers. Medium: stride, dilation, groups. Hard: 1-D/3-D, "
+                  "per-axis values, depthwise and transposed layers.", options=DIFFICULTIES, widget="radio"),
+    n=Setting(6, "Questions", "How many questions in this quiz.", (1, 20)),
+    tf=Setting(False, "TF 'same' questions", "Add questions on TensorFlow/Keras padding=\"same\" with a stride (Conv "
+               "Arithmetic's TF tab)." + CHANGES),
+    grid=Setting(False, "Gridding", "Add questions on the holes a stack of dilated convolutions leaves in its "
+                 "receptive field (Conv Arithmetic's receptive-field tab)." + CHANGES),
+    macs=Setting(False, "MACs", "Add questions on multiply-accumulates: MACs = FLOPs / 2 as counted here (Conv "
+                 "Arithmetic's MACs switch)." + CHANGES),
+    dice=Setting(False, "Dice", "Add questions on two small masks: the Dice coefficient 2·|P∩G| / (|P| + |G|) or the "
+                 "soft Dice loss, in percent (Metrics & Losses' Dice vs IoU and Soft Dice loss tabs)." + CHANGES)))
 ANSWERS = "quiz_answers"  # this session's answers: {(seed, quiz_id, i): (value, correct)}
 
 st.title("Quiz")
@@ -19,23 +31,8 @@ S.show_notices()
 answers = st.session_state.setdefault(ANSWERS, {})
 
 c = st.columns([1, 2, 1, 2])
-seed = int(c[0].number_input("Quiz number (seed)", 0, 999_999, key=S.key("seed"),
-                             help="The teacher picks a number: everyone with the same number and level gets the "
-                                  "same questions."))
-level = c[1].radio("Difficulty", DIFFICULTIES, key=S.key("level"), horizontal=True,
-                   help="Easy: square 2-D layers. Medium: stride, dilation, groups. Hard: 1-D/3-D, per-axis "
-                        "values, depthwise and transposed layers.")
-n = int(c[2].number_input("Questions", 1, 20, key=S.key("n"), help="How many questions in this quiz."))
-tf = c[1].toggle("TF 'same' questions", key=S.key("tf"), help="Add questions on TensorFlow/Keras "
-                 "padding=\"same\" with a stride (Conv Arithmetic's TF tab). Changes the quiz for the seed.")
-grid = c[2].toggle("Gridding", key=S.key("grid"), help="Add questions on the holes a stack of dilated "
-                   "convolutions leaves in its receptive field (Conv Arithmetic's receptive-field tab). Changes the "
-                   "quiz for the seed.")
-macs = c[2].toggle("MACs", key=S.key("macs"), help="Add questions on multiply-accumulates: MACs = FLOPs / 2 as "
-                   "counted here (Conv Arithmetic's MACs switch). Changes the quiz for the seed.")
-dice = c[1].toggle("Dice", key=S.key("dice"), help="Add questions on two small masks: the Dice coefficient "
-                   "2·|P∩G| / (|P| + |G|) or the soft Dice loss, in percent (Metrics & Losses' Dice vs IoU and Soft "
-                   "Dice loss tabs). Changes the quiz for the seed.")
+seed, level, n = int(S.widget("seed", c[0])), S.widget("level", c[1], horizontal=True), int(S.widget("n", c[2]))
+tf, grid, macs, dice = (S.widget(name, col) for name, col in zip(("tf", "grid", "macs", "dice"), (c[1], c[2], c[2], c[1])))
 extra = tuple(k for k, on in zip(OPT_IN_KINDS, (tf, grid, macs, dice)) if on)
 switches = (("tf", tf), ("grid", grid), ("macs", macs), ("dice", dice))
 quiz_id = level + "".join(f"_{k}" for k, on in switches if on)  # no leaks between quizzes
