@@ -64,7 +64,7 @@ def user_key(widget_id: str) -> str:
 
 # --------------------------------------------------------------------------- server
 def start_server(port: int | None = None, env: dict | None = None, timeout: float = 90):
-    """The app on 127.0.0.1 (tests/browser.py's start-up); its log to $CLASSROOM_SERVER_LOG when set."""
+    """The app on 127.0.0.1 (tests/support/browser.py's start-up); its log to $CLASSROOM_SERVER_LOG when set."""
     log = open(os.environ.get("CLASSROOM_SERVER_LOG", os.devnull), "w")
     return browser_start(env, timeout, port, log)
 

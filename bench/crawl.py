@@ -1,6 +1,6 @@
 """Crawl every page of the app in Debian's headless chromium at 1400×900 and, in presenter mode (?present=1), at
 1280×720: operate every control, collect tracebacks, cut text, a page wider than the window and small chart text
-(tests/crawler.py). Prints a table and, last, one line:
+(tests/support/crawler.py). Prints a table and, last, one line:
 
     crawl: <exceptions> exceptions, <truncated> truncated, <steps> steps, p95 <s> s
 

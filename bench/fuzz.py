@@ -1,11 +1,11 @@
 """Fuzz the engine with >= 10,000 random cases (nonsense included) and print the count and every failure.
-Then every other public entry point (tests/fuzz_api.py: metrics, compression, saliency, feature maps, builder,
+Then every other public entry point (tests/support/fuzz_api.py: metrics, compression, saliency, feature maps, builder,
 codegen, receptive field) against a hostile corpus: a value or ConfigError, nothing else.
 
     python -m bench.fuzz [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
-Strict by default: the engine bugs listed in tests/fuzz_cases.py (KNOWN_BUGS) are hunted too and show up as failures
-until their fixes land. With --tolerate-known-bugs it runs what CI runs (tests/unit/test_fuzz_engine.py), only
+Strict by default: the engine bugs listed in tests/support/fuzz_cases.py (KNOWN_BUGS) are hunted too and show up as failures
+until their fixes land. With --tolerate-known-bugs it runs what CI runs (tests/unit/house/test_fuzz_engine.py), only
 five times longer. A failure is an exception other than ConfigError, or an accepted configuration on which
 PyTorch disagrees (shape, parameters, FLOPs, to_code, round trip)."""
 import argparse

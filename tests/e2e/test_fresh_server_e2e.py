@@ -7,7 +7,7 @@ PAGES = ("training_lab", "architecture_lab?preset=LeNet-5", "conv_animation", "l
 
 # The four sessions' first runs import torch and the engine at the same moment: without cnnviz.warm first in every
 # page, three of them got half-initialised modules and a traceback, and the server stayed broken (the flakiness
-# of stops 21-23). tests/unit/test_warm_imports.py replays that race without a browser.
+# of stops 21-23). tests/unit/house/test_warm_imports.py replays that race without a browser.
 def test_first_visitors_by_deep_links_at_once_get_the_app(browser):
     proc, url = start_server()
     try:

@@ -19,7 +19,7 @@ def test_sessions_stay_live_isolated_and_trainings_queue(tmp_path):
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("/usr/bin/chromium not installed")
     out = tmp_path / "load.json"
-    proc = subprocess.run([sys.executable, "bench/load.py", "-n", str(SESSIONS), "-r", str(ROUNDS),
+    proc = subprocess.run([sys.executable, "-m", "bench.load", "-n", str(SESSIONS), "-r", str(ROUNDS),
                            "-t", str(TRAININGS), "-c", str(CAP), "--json", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=840)
     print(proc.stdout)

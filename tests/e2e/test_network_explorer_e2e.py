@@ -37,7 +37,9 @@ def test_click_a_thumbnail_shows_its_arithmetic(server, page):
     page.get_by_text("pre-activation").first.wait_for()
     assert page.get_by_text("Σ products =").count() >= 1
     assert page.get_by_test_id("stException").count() == 0
-    page.get_by_text("receptive field rows").first.scroll_into_view_if_needed()
+    # Scrolled by a lookup at the moment of scrolling: a locator resolved before a rerun may point at a detached node.
+    page.evaluate("""() => document.evaluate("//*[contains(text(), 'receptive field rows')]", document, null,
+        XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue?.scrollIntoView()""")
     shot(page, "network_explorer_neuron.png")
 
 

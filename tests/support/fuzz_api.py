@@ -4,7 +4,7 @@ whatever the arguments. Deterministic: each entry point has one valid call; ever
 by every value of a hostile corpus (wrong types, NaN/±inf, huge and negative numbers, empty and zero-size
 tensors, float16/bfloat16/int/bool tensors, nesting), then seeded random pairs of arguments are replaced at once.
 
-Used by tests/unit/test_fuzz_api.py and bench/fuzz.py. Models here are tiny and built once (seeded)."""
+Used by tests/unit/house/test_fuzz_api.py and bench/fuzz.py. Models here are tiny and built once (seeded)."""
 from __future__ import annotations
 
 import dataclasses

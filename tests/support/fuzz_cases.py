@@ -8,7 +8,7 @@ import functools
 from tests.support.fuzzing import TARGETS, Case
 
 # Inputs that hit engine bugs found by an earlier fuzz run. `avoid_known_bugs=True` keeps them
-# out of the CI fuzz until the fixes land; tests/unit/test_fuzz_engine.py pins each one as a strict xfail.
+# out of the CI fuzz until the fixes land; tests/unit/house/test_fuzz_engine.py pins each one as a strict xfail.
 KNOWN_BUGS = {
     "ints beyond int64": "stride=10**21 (any size past int64) is accepted; nn.Conv1d then raises TypeError "
                          "(Overflow when unpacking long long)",

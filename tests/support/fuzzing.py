@@ -1,4 +1,4 @@
-"""Robustness fuzzing of the engine's public entry points (tests/unit/test_fuzz_engine.py, bench/fuzz.py).
+"""Robustness fuzzing of the engine's public entry points (tests/unit/house/test_fuzz_engine.py, bench/fuzz.py).
 
 A *case* is one call of one entry point with arguments drawn at random, nonsense included (negative, zero,
 huge, floats, strings, None, bools, wrong types, mismatched tuple lengths, wrong in_shape lengths). The
