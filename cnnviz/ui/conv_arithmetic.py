@@ -66,8 +66,7 @@ def _verdict(spec, in_shape: tuple, shape: tuple, flops: int):
 
 def badge(spec, in_shape, shape, g: ConvGeometry | None = None):
     """PyTorch's own verdict on this layer (shape, and FLOPs for a conv ``g``): green when it agrees. One real
-    PyTorch run per layer setting and server, not per rerun (page_cost: ~300 of the page's ~380 ms per
-    interaction): the spec is a frozen dataclass and the verdict a frozen ``Check``, safe to share."""
+    PyTorch run per layer setting and server, not per rerun (most of the page's server time otherwise): the spec is a frozen dataclass and the verdict a frozen ``Check``, safe to share."""
     args = (spec, tuple(in_shape), tuple(shape), conv_flops_formula(g).value if g is not None else 0)
     try:
         check = _verdict(*args)

@@ -135,7 +135,7 @@ def started(job: str, resumed: bool, data: str, ds, epochs: int) -> None:
 @st.cache_resource(max_entries=64, show_spinner=False)  # figures are read-only once built: no copies
 def epoch_panels(job: str, n_evals: int, _h, _ds):
     """The per-epoch figures change only when an evaluation arrives: built once per (job, epoch), not on
-    every poll (the prediction grid alone takes ~250 ms to build)."""
+    every poll (the prediction grid is the slowest figure of the page)."""
     last = _h.evals[-1]
     return (figs.confusion_figure(last.confusion, _ds.classes), figs.timings_figure(_h.evals),
             figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))

@@ -19,7 +19,7 @@ from cnnviz.limits import MAX_QUERY_VALUE_CHARS
 @functools.lru_cache(maxsize=64)
 def _resolved(path: str) -> Path:
     """``Path.resolve`` once per script path: it walks the file system (lstat per component), and page_setup
-    resolved every page on every rerun (7 % of the server's CPU with 30 students, issue 18)."""
+    resolved every page on every rerun, a measurable share of a busy classroom server's CPU."""
     return Path(path).resolve()
 
 
@@ -194,8 +194,8 @@ class PageState:
 
     def tabs(self, labels, name: str = "tab"):
         """Lazy tabs (Streamlit's ``on_change="rerun"``): only the open tab's code runs, so a slider in one
-        tab does not rebuild the figures of seven others (the Convolution Animation: 1,000 → ~100 ms of server
-        CPU per widget change, bench/rerun_cost.py). The open tab is page state like any setting, so a shared
+        tab does not rebuild the figures of the others (bench/rerun_cost.py measures the server CPU per widget
+        change). The open tab is page state like any setting, so a shared
         link opens the same tab. Callers draw a tab only ``if tab.open``. A closed tab's widgets are unmounted
         and Streamlit drops their state; the page's own settings come back from the URL (``sync_url`` wrote
         them before the switch)."""

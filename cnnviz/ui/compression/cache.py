@@ -1,10 +1,9 @@
-"""The Compression page's evaluations, cached by the values of the controls they depend on (issue 18).
+"""The Compression page's evaluations, cached by the values of the controls they depend on.
 
-Every tab of the page runs on every rerun, and each evaluated a model copy on the validation set: moving the
-bits slider also re-pruned and re-evaluated the Pruning tab, and flipping "Per channel" rebuilt the whole
-accuracy-vs-size curve (page_cost: 3.9 s and 5.1 s of server CPU). The results depend only on (model, bits,
-symmetric, per channel) or (model, τ, structured), so a class shares one evaluation per setting. Keys are plain
-values; entries are bounded in number and age."""
+Each evaluation runs a model copy over the validation set (seconds of server CPU), and its result depends only on
+(model, bits, symmetric, per channel) or (model, τ, structured): so a slider in one tab never re-evaluates
+another, and a class shares one evaluation per setting. Keys are plain values; entries are bounded in number
+and age."""
 from __future__ import annotations
 
 import streamlit as st
