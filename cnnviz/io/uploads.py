@@ -5,7 +5,8 @@ ZIPs are refused, each with its own message: not a ZIP, too big, too many files,
 (path traversal), files that are not images (by extension and by content), members that unpack to too much
 or are compressed too highly, images with too many pixels, more pixels over the whole ZIP than the decoding
 budget (all from the headers, before one pixel is decoded), a data set too big in memory, fewer than 2
-classes, or too few images in a class. Nothing is ever extracted to disk.
+classes, too few images in a class, or a class folder whose name holds invisible characters (class names are
+NFC-normalised, so one name typed two ways is one class). Nothing is ever extracted to disk.
 
 Checkpoints: the archive's members are listed with :mod:`zipfile` and their declared uncompressed sizes
 summed before ``torch.load`` (``weights_only=True``, always) inflates any of them. The budgets live in
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import unicodedata
 import zipfile
 from typing import Callable
 
@@ -53,6 +55,18 @@ def _safe_name(name: str) -> str:
     return posixpath.normpath(name)
 
 
+def class_name(folder: str) -> str:
+    """A class folder's name as the app shows it: NFC-normalised, so "café" typed as one character and as "e" plus
+    a combining accent is ONE class; refused when it holds an invisible format or control character (a
+    right-to-left override would make "god" print as "dog"; a zero-width space makes two names look alike)."""
+    name = unicodedata.normalize("NFC", folder)
+    hidden = [c for c in name if unicodedata.category(c) in ("Cf", "Cc")]
+    if hidden:
+        codes = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in dict.fromkeys(hidden))
+        _refuse(f"class folder {ascii(folder)} contains invisible characters ({codes}); rename the folder")
+    return name
+
+
 def _members(zf: zipfile.ZipFile, max_total: int) -> list[tuple[str, str, zipfile.ZipInfo]]:
     """(class name, file name, info) for every image; checks names, types, sizes and compression ratios."""
     infos = zf.infolist()
@@ -82,7 +96,7 @@ def _members(zf: zipfile.ZipFile, max_total: int) -> list[tuple[str, str, zipfil
     if any(len(p) != 2 for p in parts):
         bad = next("/".join(p) for p in parts if len(p) != 2)
         _refuse(f"{bad!r} is not inside a class folder; use one folder per class: cats/1.png, dogs/1.png")
-    return [(p[0], p[1], info) for p, (_, info) in zip(parts, files)]
+    return [(class_name(p[0]), p[1], info) for p, (_, info) in zip(parts, files)]
 
 
 def _header(data, name: str, ext: str):

@@ -98,3 +98,24 @@ def test_decompression_bombs_are_refused_before_decoding(tmp_path):
     assert "decompression bomb" in bad(tmp_path, {**good_files(), "cats/bomb.png": huge_header_png()})  # PIL's
     assert "compressed" in bad(tmp_path, {**good_files(), "cats/zeros.png": bytes(3 * 2 ** 20)})
     assert "unpacks to more than" in bad(tmp_path, good_files(), max_total=100)
+
+
+def test_one_name_typed_two_ways_is_one_class(tmp_path):
+    """"café" as NFC (U+00E9) and as NFD (e + U+0301 combining acute) print identically: one class, NFC."""
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    files = {f"{nfc}/{i}.png": png((200, 10, 10)) for i in range(3)}
+    files.update({f"{nfd}/{i + 3}.png": png((200, 10, 10)) for i in range(3)})
+    files.update({f"dogs/{i}.jpg": jpg() for i in range(4)})
+    ds = load_zip(make_zip(tmp_path / "c.zip", files), size=8)
+    assert ds.classes == (nfc, "dogs")
+    assert int((ds.y_train == 0).sum() + (ds.y_val == 0).sum()) == 6
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\u200b", "\u2066", "\x07"])
+def test_invisible_characters_in_a_class_name_are_refused(tmp_path, hidden):
+    """A right-to-left override makes "\u202edog" print as "god"; zero-width and isolate characters make two names
+    look alike; a control character prints nothing. The message names the code point, escaped."""
+    files = good_files()
+    files.update({f"{hidden}dog/{i}.png": png() for i in range(4)})
+    message = bad(tmp_path, files)
+    assert f"U+{ord(hidden):04X}" in message and hidden not in message
