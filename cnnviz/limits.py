@@ -79,6 +79,9 @@ SPEC_MAX_CLASSES = 1000
 SPEC_MAX_CLASS_NAME = 100                  # characters in one class name
 MAX_EPOCHS = 500                           # the TrainConfig limit
 CHECKPOINT_MAX_STEPS = 10 ** 9
+# |value| of any weight or buffer: trained layers stay many orders below it; beyond it a forward pass overflows to
+# inf/NaN in float32 (1e38 weights reach float32's limit within one layer), so the upload is refused at load.
+CHECKPOINT_MAX_ABS = 1e6
 
 # --- what the server keeps (the pages' caches of decoded uploads)
 UPLOAD_CACHE_ENTRIES = 8                   # decoded data sets kept, all sessions together

@@ -111,11 +111,14 @@ def _check_tensor(t, field: str, shape, dtype) -> None:
         _bad(field, f"must be {dtype}, got {t.dtype}")
     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
         _bad(field, "holds NaN or infinite values")
+    if t.is_floating_point() and t.numel() and (peak := float(t.abs().max())) > budgets.CHECKPOINT_MAX_ABS:
+        _bad(field, f"holds a value of magnitude {peak:.3g}, above {budgets.CHECKPOINT_MAX_ABS:.0e}: no trained "
+             "layer has such weights, and the model's outputs would overflow")
 
 
 def check_state_dict(state, model_name: str, kwargs: dict, field: str = "state_dict") -> None:
     """The weights against the spec: the same names, shapes and dtypes (the spec's fields are named when the
-    weights disagree with one), finite values. Nothing is built."""
+    weights disagree with one), finite values of a trained model's magnitude. Nothing is built."""
     if not isinstance(state, dict) or not state:
         _bad(field, f"must be a non-empty mapping of names to tensors, got {type(state).__name__}")
     expected = expected_state(model_name, kwargs)

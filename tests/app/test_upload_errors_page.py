@@ -26,8 +26,18 @@ def inflating_checkpoint() -> bytes:
                                      step=0, epoch=0), n_mib=128)
 
 
+def extreme_checkpoint() -> bytes:
+    """Finite weights of 1e38: one layer overflows float32."""
+    net = TinyVGG(1, 3, 8, width=4)
+    with torch.no_grad():
+        net.features[0].weight.fill_(1e38)
+    return save_checkpoint(model_spec("TinyVGG", 1, 3, 8, 4, ("a", "b", "c")), net, step=0, epoch=0)
+
+
 @pytest.mark.parametrize("make,field", [(lying_checkpoint, "checkpoint.spec.kwargs.width"),
-                                        (inflating_checkpoint, "checkpoint")], ids=["lying-spec", "inflating"])
+                                        (inflating_checkpoint, "checkpoint"),
+                                        (extreme_checkpoint, "checkpoint.state_dict.features.0.weight")],
+                         ids=["lying-spec", "inflating", "extreme-weights"])
 def test_network_explorer_shows_a_refused_checkpoint_as_an_error(make, field):
     at = apptest.AppTest.from_file(str(apptest.ROOT / "pages/network_explorer.py"), default_timeout=120)
     at.session_state["explorer_model_bytes"] = make()

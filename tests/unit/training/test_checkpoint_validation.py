@@ -162,6 +162,21 @@ def test_each_malformed_field_is_named(case):
     assert e2.value.field == e.value.field
 
 
+@pytest.mark.parametrize("part", ["state_dict", "ema"])
+@pytest.mark.parametrize("value", [1e38, -2e6])
+def test_finite_but_extreme_weights_are_refused_at_load(part, value):
+    """1e38 is finite, but one layer of it overflows float32: refused at load, naming the tensor and the bound."""
+    p = good_payload()
+    name = next(iter(p[part]))
+    p[part] = {**p[part], name: p[part][name].clone().fill_(value)}
+    for load in (load_checkpoint, lambda b: load_uploaded(b, "x.pt")):
+        with pytest.raises(ConfigError) as e:
+            load(blob_of(p))
+        assert e.value.field == f"checkpoint.{part}.{name}" and f"{abs(value):.3g}" in str(e.value) and "1e+06" in str(e.value)
+    p[part] = {**p[part], name: p[part][name].clone().fill_(9.9e5)}  # just under the bound: loads
+    load_checkpoint(blob_of(p))
+
+
 def test_smallresnet_checkpoint_validates_too():
     p = good_payload("SmallResNet")
     load_checkpoint(blob_of(p))
