@@ -71,6 +71,7 @@ class SearchConfig:
 
     # the job kind (cnnviz.jobs.kind): short, always on the server's own runner
     cluster = False
+    title = "architecture search"
 
     def run(self, emit, stop, keep=None, device=None) -> None:
         run_search(self, emit, stop, keep, device)

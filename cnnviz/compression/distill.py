@@ -152,6 +152,7 @@ class DistillConfig:
 
     # the job kind (cnnviz.jobs.kind): seconds to a minute on tiny models, always on the server's own runner
     cluster = False
+    title = "distillation"
 
     def run(self, emit, stop, keep=None, device=None) -> None:
         run_distill(self, emit, stop, keep, device)

@@ -11,6 +11,7 @@ The contract, for every kind:
 - optionally ``resumed(checkpoint: bytes)``: the same job continuing from a checkpoint (the Ray runner retries a
   job whose worker died this way); a kind without it starts over.
 - optionally ``cluster = False``: the kind runs on the web server's own runner only (the Ray runner refuses it).
+- optionally ``title``: what the kind is called in a message ("this browser already has a training running").
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class SleepJob:
 
     steps: int = 3
     step_s: float = 0.01
+    title = "stand-in job"
 
     def run(self, emit, stop: threading.Event, keep=None, device=None) -> None:
         for i in range(self.steps):

@@ -67,6 +67,11 @@ class JobLimiter:
         return None
 
     @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    @property
     def running(self) -> int:
         with self._lock:
             return len(self._running)

@@ -24,16 +24,33 @@ from cnnviz.jobs.limiter import LIMITER, JobLimiter
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
+
+
+# A class's fairness rules (each overridable by its environment variable):
+ABANDON_S = _env_seconds("CNNVIZ_ABANDON_S", 600)       # an owner unseen this long: their job is stopped
+FORGET_S = _env_seconds("CNNVIZ_FORGET_S", 4 * 3600)    # a finished job's curve and checkpoint are kept this long
+MAX_QUEUE = int(_env_seconds("CNNVIZ_MAX_QUEUE", 200))  # jobs waiting at most; beyond, "busy, try again"
+
+
 @dataclass
 class _Job:
-    config: JobKind
+    config: JobKind | None           # dropped when the job ends (it may hold a student's whole data set)
     owner: str | None
+    title: str = "job"
     state: str = QUEUED
+    ended_at: float | None = None
     events: list = field(default_factory=list)
     checkpoint: bytes | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    id: str = ""
 
 
 class ThreadRunner:
@@ -48,23 +65,36 @@ class ThreadRunner:
         self.spares = SparePool(expect=expect) if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
+        self._seen: dict[str, float] = {}  # owner -> when a page of theirs last asked (:meth:`seen`)
+        self.clock = time.monotonic
+        self.abandon_s, self.forget_s, self.max_queue = ABANDON_S, FORGET_S, MAX_QUEUE
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
-        """``config``: any job kind (an object with ``run``: kind.py). Starts it now or queues it; the job id."""
+        """``config``: any job kind (an object with ``run``: kind.py). Starts it now or queues it; the job id.
+        An owner has at most one job queued or running, of any kind (a second tab's Start says where the first
+        is); at most ``max_queue`` jobs wait (ConfigError "busy" beyond)."""
         check_kind(config)
         if self.spares is not None:
             self.spares.expect(type(config).__module__)
+        self.tidy()
         with self._lock:
             if owner is not None:
+                self._seen[owner] = self.clock()
                 for job in self._jobs.values():
                     if job.owner == owner and job.state != DONE:
-                        raise ConfigError("job", "this browser session already has a training job; "
-                                          "stop it before starting another")
+                        where = f"waiting, position {self.limiter.position(job.id)}" if job.state == QUEUED \
+                            else "running"
+                        raise ConfigError("job", f"this browser already has a {job.title} {where} (started here or "
+                                          "in another tab); stop it before starting another")
+            if self.limiter.waiting >= self.max_queue:
+                raise ConfigError("job", f"busy, try again in a minute: {self.limiter.waiting} jobs are waiting, "
+                                  "the most this server queues")
             job_id = new_job_id()
             while job_id in self._jobs:  # 128 random bits: never in practice
                 job_id = new_job_id()
-            self._jobs[job_id] = job = _Job(config, owner, checkpoint=getattr(config, "resume", None))
+            self._jobs[job_id] = job = _Job(config, owner, getattr(config, "title", type(config).__name__),
+                                            checkpoint=getattr(config, "resume", None), id=job_id)
         self.limiter.request(job_id, lambda: self._start(job_id, job))
         return job_id
 
@@ -75,11 +105,34 @@ class ThreadRunner:
 
     def stop(self, job_id: str, owner: str | None = None) -> None:
         """Only the job's ``owner`` (the one given to :meth:`submit`) may stop it: ConfigError("job") otherwise."""
-        job = self._owned(job_id, owner)
-        job.stop.set()
-        if self.limiter.cancel(job_id):
-            self._emit(job, Finished(0, 0, "stopped", 0.0))
-            job.state = DONE
+        self._stop(self._owned(job_id, owner))
+
+    # ------------------------------------------------------------------ a class's fairness
+    def seen(self, owner: str) -> None:
+        """A page of ``owner``'s is open (the job panels call this on every poll): their jobs are not abandoned."""
+        self._seen[owner] = self.clock()
+
+    def jobs_of(self, owner: str) -> list[tuple[str, str, str]]:
+        """``(job id, title, state)`` of every job this server keeps for ``owner``, oldest first: what a reload (the
+        owner cookie) reconnects to."""
+        with self._lock:
+            return [(jid, j.title, j.state) for jid, j in self._jobs.items() if owner is not None and j.owner == owner]
+
+    def tidy(self) -> None:
+        """Stop the jobs of owners unseen for ``abandon_s`` (a closed tab's job trains for nobody, and holds a
+        slot); forget jobs finished more than ``forget_s`` ago (their curve and checkpoint)."""
+        now = self.clock()
+        with self._lock:
+            for jid, job in list(self._jobs.items()):
+                if job.state == DONE:
+                    if job.ended_at is not None and now - job.ended_at > self.forget_s:
+                        del self._jobs[jid]
+                elif job.owner is not None and now - self._seen.get(job.owner, now) > self.abandon_s \
+                        and not job.stop.is_set():
+                    self._stop(job)
+            live = {j.owner for j in self._jobs.values()}
+            for owner in [o for o in self._seen if o not in live and now - self._seen[o] > self.abandon_s]:
+                del self._seen[owner]
 
     # ------------------------------------------------------------------ extras
     def status(self, job_id: str) -> JobStatus:
@@ -124,6 +177,15 @@ class ThreadRunner:
         check_owner(job.owner, owner)
         return job
 
+    def _stop(self, job: _Job) -> None:
+        job.stop.set()
+        if self.limiter.cancel(job.id):
+            self._emit(job, Finished(0, 0, "stopped", 0.0))
+            self._ended(job)
+
+    def _ended(self, job: _Job) -> None:
+        job.state, job.ended_at, job.config = DONE, self.clock(), None
+
     @staticmethod
     def _emit(job: _Job, event) -> None:
         with job.lock:
@@ -160,5 +222,5 @@ class ThreadRunner:
             last = traceback.format_exception_only(type(e), e)[-1].strip()
             emit(Failed(step[0], f"training crashed: {last}", ckpt[0]))
         finally:
-            job.state = DONE
+            self._ended(job)
             self.limiter.release(job_id)

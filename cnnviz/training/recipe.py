@@ -103,6 +103,8 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
     # the job kind (cnnviz.jobs.kind)
+    title = "training"
+
     def run(self, emit, stop, keep, device=None) -> None:
         run_training(self, emit, stop, keep, device)
 

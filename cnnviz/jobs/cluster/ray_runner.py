@@ -70,8 +70,8 @@ class RayRunner:
         if "error" in answer:
             shutil.rmtree(self.store.dir(job_id), ignore_errors=True)
             if answer["error"] == "owner":
-                raise ConfigError("job", "this browser session already has a training job; "
-                                  "stop it before starting another")
+                raise ConfigError("job", "this browser already has a training on the cluster (started here or in "
+                                  "another tab); stop it before starting another")
             raise ConfigError("job", f"busy, try again in a minute: {answer['running']} jobs are training and "
                               f"{answer['queued']} are waiting, the most the cluster takes")
         return job_id
@@ -115,6 +115,14 @@ class RayRunner:
                 return False
             time.sleep(0.05)
         return True
+
+    def seen(self, owner: str) -> None:
+        """The thread runner stops an absent owner's job; on the cluster a job runs to its end (or its Stop):
+        the shared storage keeps its curve and checkpoint for any replica."""
+
+    def jobs_of(self, owner: str) -> list[tuple[str, str, str]]:
+        """Reconnection on the cluster goes by the job id in the page's link (any replica reads the storage)."""
+        return []
 
     def stats(self) -> dict:
         return self._ask(self.manager.stats.remote(), CALL_S)
