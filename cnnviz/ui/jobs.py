@@ -1,8 +1,10 @@
 """Background-job panels: this session's training (Training Lab) and distillation (Compression) jobs, their
 start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``. The
-Architecture Lab's search reuses the distillation's bookkeeping with its own owner kind (cnnviz.ui.architecture_lab.search).
+Architecture Lab's search reuses the distillation's bookkeeping (cnnviz.ui.architecture_lab.search).
 
-Ownership: a job belongs to the browser session that started it. The session's owner token
+Ownership: a job belongs to the browser that started it, and a browser has one job at a time, of any kind (the
+runner says where the first one is when a second tab presses Start). Every live panel tells the runner the page
+is open (``runner.seen``): the job of a browser that has closed its tabs is stopped after a while. The session's owner token
 (:func:`owner_token`) lives in ``st.session_state`` and in a same-site cookie of that browser (so a reload, or
 a replica's death that sends the browser to another replica, keeps it), never in a URL; the runner checks it on
 stop, checkpoint and resume. A ``train_job`` link reconnects only the browser that owns the job; any other
@@ -176,6 +178,7 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
         if not jobs:
             return st.info("Press **Start** to train; the curves grow here while it learns.",
                            icon=":material/school:")
+        runner.seen(owner_token())  # this page is open: its job is not abandoned
         status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
         if active and status.state == "done":
             st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
@@ -222,6 +225,7 @@ def distill_state(runner, key: str) -> str | None:
     """"queued", "running", "done", or None (no job, or the server restarted and forgot it)."""
     if key not in st.session_state:
         return None
+    runner.seen(owner_token())  # this page is open (its live panel asks every second): the job is not abandoned
     try:
         return runner.status(st.session_state[key][0]).state
     except ConfigError:
@@ -229,27 +233,22 @@ def distill_state(runner, key: str) -> str | None:
         return None
 
 
-def distill_owner(kind: str = "distill") -> str:
-    """The owner of this browser's distillation (or architecture search, ``kind="search"``): its own token, derived
-    from the browser's (a browser may have one training, one distillation and one search at a time)."""
-    return owner_token() + "." + kind
-
-
-def distill_stop(runner, key: str, wait_s: float, kind: str = "distill") -> None:
+def distill_stop(runner, key: str, wait_s: float) -> None:
     """Stop this session's job, if the runner still knows it (a restarted server does not)."""
     if key in st.session_state:
         try:
-            runner.stop(st.session_state[key][0], owner=distill_owner(kind))
+            runner.stop(st.session_state[key][0], owner=owner_token())
             runner.join(st.session_state[key][0], timeout=wait_s)
         except ConfigError:
             del st.session_state[key]
 
 
-def distill_restart(runner, key: str, cfg, kind: str = "distill", info=None) -> None:
-    """Stop this session's job (one per session), then submit ``cfg``; (job id, ``info``: what its panel needs,
-    default its epochs) go to the session."""
-    distill_stop(runner, key, 10, kind)
-    st.session_state[key] = (runner.submit(cfg, owner=distill_owner(kind)), cfg.epochs if info is None else info)
+def distill_restart(runner, key: str, cfg, info=None) -> None:
+    """Stop this session's job, then submit ``cfg`` as this browser's (one job per browser, of any kind: the
+    runner refuses a second one with a message); (job id, ``info``: what its panel needs, default its epochs) go
+    to the session."""
+    distill_stop(runner, key, 10)
+    st.session_state[key] = (runner.submit(cfg, owner=owner_token()), cfg.epochs if info is None else info)
 
 
 def job_notices(now: str, events: list, status) -> None:

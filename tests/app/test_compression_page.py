@@ -118,7 +118,7 @@ def test_few_labels_and_unlabelled_controls_reach_the_job_and_the_formula():
     runner = get_local_runner()
     cfg = runner._jobs[job].config  # what the runner was given
     assert cfg.labels_per_class == 10 and cfg.unlabelled is True
-    runner.stop(job, owner=at.session_state["job_owner"] + ".distill")
+    runner.stop(job, owner=at.session_state["job_owner"])
     runner.join(job, timeout=30)
     at.selectbox(key="compress_lpc").set_value("all").run()
     assert at.toggle(key="compress_unl").disabled
@@ -149,17 +149,24 @@ def test_distillation_job_forgotten_by_a_restarted_server_is_dropped_quietly():
     assert job != "job-999999" and get_local_runner().join(job, timeout=240)
 
 
-def test_a_distillation_belongs_to_its_session_and_lives_beside_its_training():
-    """A browser may train and distil at once (one job of each kind); another session holding the distillation's
-    id (it is never in a link; here put into its state by hand) cannot stop it: its Stop only forgets the id."""
+def test_a_distillation_waits_for_its_browsers_training_and_belongs_to_its_session():
+    """One job per browser, of any kind: while this browser trains, the distillation's Start says where the
+    training is; once it has ended, the distillation starts. Another session holding the distillation's id (it is
+    never in a link; here put into its state by hand) cannot stop it: its Stop only forgets the id."""
     from cnnviz.training import TrainConfig
     runner = get_local_runner()
     a = open_page(DISTILL)
     token = "A" * 43                                                          # this browser's owner token
     a.session_state["job_owner"] = token
     training = runner.submit(TrainConfig(dataset="digits", epochs=300, batch_size=64), owner=token)
+    job = None
     try:
         a.slider(key="compress_epochs").set_value(20).run()
+        next(b for b in a.button if b.label == "Start").click().run()
+        assert not a.exception and "compress_job" not in a.session_state
+        assert any("already has a training" in e.value for e in a.error), [e.value for e in a.error]
+        runner.stop(training, owner=token)
+        assert runner.join(training, timeout=30)
         next(b for b in a.button if b.label == "Start").click().run()
         assert not a.exception and not a.error, a.error
         job, _ = a.session_state["compress_job"]
@@ -178,3 +185,6 @@ def test_a_distillation_belongs_to_its_session_and_lives_beside_its_training():
     finally:
         runner.stop(training, owner=token)
         runner.join(training, timeout=30)
+        if job is not None:
+            runner.stop(job, owner=token)
+            runner.join(job, timeout=30)

@@ -14,12 +14,20 @@ from cnnviz.figures.search import search_figure
 from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.jobs.events import Finished
 from cnnviz.ui import jobs
-from cnnviz.ui.state import PageState
+from cnnviz.ui.state import PageState, Setting
 from cnnviz.ui.widgets import show_chart, show_error
 
 BUDGETS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)  # MFLOPs the budget slider offers
-KIND = "search"  # the owner suffix: a browser may have a training, a distillation and a search at once
 RUN = SearchConfig()  # what the page leaves at its defaults: epochs and digits per candidate
+SETTINGS = dict(  # the tab's controls, each declared once
+    nas=Setting("evolution", "Strategy", "random: every candidate drawn from the space. evolution: the first half at "
+                "random, then one gene (stages, width, kernel or block) of one of the best three so far is changed.",
+                options=STRATEGIES),
+    nbud=Setting(0.3, "FLOPs budget (millions)", "A candidate needing more FLOPs for one 8×8 digit is rejected before "
+                 "any training (grey ✕ in the figure). The control is in FLOPs also when the switch counts MACs (then "
+                 "the caption under it gives the budget in MACs).", options=BUDGETS, widget="select_slider"),
+    ntr=Setting(8, "Trials", f"Candidates trained ({RUN.epochs} epochs on {RUN.n_train} digits each); the 3 "
+                "compound-scaling networks train after them.", (1, 12), widget="slider"))
 NOTICE = ("What to notice: the green staircase is the Pareto front, the trials no other trial beats with fewer "
           "or equal FLOPs (first formula below). Compound scaling (orange, EfficientNet's α = 1.2, β = 1.1, γ = 1.15 applied to one "
           "baseline of 2 plain stages, width 8) is one line through the space: depth, width and input size grow "
@@ -47,17 +55,10 @@ def formulas(macs: bool = False) -> None:
 
 def search_tab(S: PageState, runner, macs: bool = False) -> None:
     c = st.columns(3)
-    strategy = c[0].selectbox("Strategy", STRATEGIES, key=S.key("nas"), help="random: every candidate drawn from "
-                              "the space. evolution: the first half at random, then one gene (stages, width, kernel "
-                              "or block) of one of the best three so far is changed.")
-    budget = c[1].select_slider("FLOPs budget (millions)", BUDGETS, key=S.key("nbud"),
-                                help="A candidate needing more FLOPs for one 8×8 digit is rejected before any "
-                                "training (grey ✕ in the figure). The control is in FLOPs also when the switch "
-                                "counts MACs (then the caption under it gives the budget in MACs).")
+    strategy, budget = S.widget("nas", c[0]), S.widget("nbud", c[1])
     if macs:
         c[1].caption(f"= **{count(round(budget * 1e6), True):,} MACs** ({budget:g} MFLOPs / 2)")
-    trials = c[2].slider("Trials", 1, 12, key=S.key("ntr"), help=f"Candidates trained ({RUN.epochs} epochs on "
-                         f"{RUN.n_train} digits each); the 3 compound-scaling networks train after them.")
+    trials = S.widget("ntr", c[2])
     st.caption(f"{NOTICE} {UNIT_NOTE[macs]}")
     with st.expander("The rules in formulas", icon=":material/function:"):
         formulas(macs)
@@ -69,14 +70,14 @@ def search_tab(S: PageState, runner, macs: bool = False) -> None:
                    "finish. Starting again replaces this session's search."):
         try:
             cfg = SearchConfig(strategy=strategy, budget_mflops=budget, trials=trials)
-            jobs.distill_restart(runner, key, cfg, KIND, info=cfg)
+            jobs.distill_restart(runner, key, cfg, info=cfg)
             state = jobs.distill_state(runner, key)
         except ConfigError as err:
             show_error(err)
     if b[1].button("Stop", icon=":material/stop:", key=S.key("search_stop"),
                    disabled=state not in ("queued", "running"),
                    help="Stop this session's search (enabled while it is queued or running)."):
-        jobs.distill_stop(runner, key, 2, KIND)
+        jobs.distill_stop(runner, key, 2)
         st.rerun()
     search_panel(runner, key, state, macs)
 
