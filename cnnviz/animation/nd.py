@@ -11,7 +11,7 @@ import numpy as np
 
 from cnnviz.animation.conv2d import Trace, conv2d_steps
 from cnnviz.animation.extra import ChannelTrace, multichannel_conv2d_steps, volumes
-from cnnviz.geometry.arithmetic import conv_geometry
+from cnnviz.geometry.arithmetic import PADDING_STRINGS, conv_geometry
 from cnnviz.errors import ConfigError
 from cnnviz.limits import MAX_LENGTH  # re-exported: the limits live in cnnviz.limits
 
@@ -110,4 +110,4 @@ ND_DEFAULTS = dict(sig="sine + noise", slen=16, stext="0 1 3 6 3 1 0 0 5 5", k1=
                    pad1="numbers", p1=1, d1=1, m1="zeros", step1=1, vd=4, vkd=3, vs=1, vp=1, vz=1, vstep=1)
 ND_BOUNDS = dict(slen=(1, MAX_LENGTH), k1n=(1, 9), s1=(1, 4), p1=(0, 4), d1=(1, 4), step1=(1, MAX_LENGTH * 9),
                  vd=(1, 6), vkd=(1, 3), vs=(1, 2), vp=(0, 1), vz=(1, 8), vstep=(1, 36))
-ND_OPTIONS = dict(sig=SIGNALS, k1=KERNELS_1D, pad1=("numbers", "same", "valid"))
+ND_OPTIONS = dict(sig=SIGNALS, k1=KERNELS_1D, pad1=("numbers", *PADDING_STRINGS))

@@ -6,32 +6,110 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz.animation.extra import center_crop, channel_demo, conv_transpose2d_steps, even_overlap_kernel, \
-    multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
-from cnnviz.animation.conv2d import KERNEL_PRESETS, kernel_preset
-from cnnviz.animation.padding_modes import padding_mode_outputs
-from cnnviz.animation.nd import (KERNELS_1D, ND_BOUNDS, ND_DEFAULTS, SIGNALS, conv1d_steps, conv3d_plane_steps, kernel_1d,
-                                signal_input, volume_demo)
+from cnnviz.animation.conv2d import DEFAULTS, INPUT_SOURCES, KERNEL_PRESETS, kernel_preset
+from cnnviz.animation.extra import EXTRA_BOUNDS, EXTRA_DEFAULTS, center_crop, channel_demo, conv_transpose2d_steps, \
+    even_overlap_kernel, multichannel_conv2d_steps, overlap_counts, same_padding_split, untouched_inputs
+from cnnviz.animation.padding_modes import PAD_MODES_BOUNDS, PAD_MODES_DEFAULTS, padding_mode_outputs
+from cnnviz.animation.nd import (ND_BOUNDS, ND_DEFAULTS, ND_OPTIONS, conv1d_steps, conv3d_plane_steps,
+                                kernel_1d, signal_input, volume_demo)
 from cnnviz.errors import ConfigError
 from cnnviz.figures.animation import SPEED_MS, animation_figure
 from cnnviz.figures.edges import padding_modes_figure
 from cnnviz.figures.animation_extra import channels_figure, counts_figure, padding_figure, transposed_figure, \
     untouched_figure
-from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import padding_inputs, padding_settings, show_chart, show_error
+from cnnviz.geometry.arithmetic import POOL_KINDS
+from cnnviz.limits import MAX_STEPS
+from cnnviz.ui.state import PageState, Setting
+from cnnviz.ui.widgets import int_inputs, padding_inputs, padding_settings, show_chart, show_error
+
+# The engine's defaults, bounds and options (the limits cnnviz.animation enforces), plus the bounds of the Convolution
+# and Pooling tabs' inputs, which only the page limits (a digit index, a seed, sizes that keep the grid readable).
+_DEFAULTS = DEFAULTS | EXTRA_DEFAULTS | ND_DEFAULTS | PAD_MODES_DEFAULTS
+_BOUNDS = dict(digit=(0, 1796), seed=(0, 9999), h=(1, 16), w=(1, 16), ksize=(1, 7), stride=(1, 4), dilation=(1, 4),
+               bias=(-100.0, 100.0), padding=(0, 4), step=(1, MAX_STEPS), pk=(1, 8), ps=(1, 8), pp=(0, 4),
+               pstep=(1, MAX_STEPS)) | EXTRA_BOUNDS | ND_BOUNDS | PAD_MODES_BOUNDS
+_OPTIONS = dict(source=INPUT_SOURCES, kernel=KERNEL_PRESETS, speed=tuple(SPEED_MS), pkind=POOL_KINDS,
+                emk=KERNEL_PRESETS) | ND_OPTIONS
 
 
-def padding_trios(defaults: dict) -> dict:
-    """The declarations of the two Padding / Pad / Padding-mode trios: the Convolution tab's and the 1-D tab's
-    (their defaults are the engine's: ``cnnviz.animation.DEFAULTS`` and ``ND_DEFAULTS``)."""
-    return (padding_settings(("pad", defaults["pad"]), ("padding", defaults["padding"], "Pad", "Cells added on each side.",
-                                                        (0, 4)),
-                             ("mode", defaults["mode"], "What the ring holds: zeros, a mirror image, the edge value, or "
-                              "a wrap-around.")) |
-            padding_settings(("pad1", ND_DEFAULTS["pad1"]), ("p1", ND_DEFAULTS["p1"], "Pad", "Samples added at each end.",
-                                                             ND_BOUNDS["p1"]),
-                             ("m1", ND_DEFAULTS["m1"], "What the added samples hold: zeros, a mirror image, the end "
-                              "value, or a wrap-around."), what="length"))
+def _set(name: str, label: str, help: str, widget: str | None = None) -> Setting:
+    """The setting ``name`` with its default, bounds and options from the engine's tables above."""
+    return Setting(_DEFAULTS[name], label, help, _BOUNDS.get(name), _OPTIONS.get(name), widget)
+
+
+_STEP = "Step forward / back with + and −; Play in the figure runs from here."
+_STRIDE, _DILATION = "How far the window moves per step.", "Gaps between kernel taps."
+SETTINGS = dict(
+    source=_set("source", "Input", "A handwritten digit (scikit-learn, 8×8), seeded random integers, or numbers you "
+                "type.", "radio"),
+    digit=_set("digit", "Digit image #", "Which of scikit-learn's 1,797 digits."),
+    seed=_set("seed", "Seed", "Same seed, same numbers."),
+    h=_set("h", "Rows", "Input height H."),
+    w=_set("w", "Columns", "Input width W."),
+    text=_set("text", "Numbers", "One row per line or rows separated by ';', values by spaces.", "text_area"),
+    speed=_set("speed", "Play speed", "Time per step when you press Play.", "select_slider"),
+    # the Convolution tab
+    kernel=_set("kernel", "Kernel", "A preset to start from; click a cell of the table below to type a weight."),
+    ksize=_set("ksize", "Kernel size", "k×k (Sobel and sharpen are 3×3 by definition)."),
+    stride=_set("stride", "Stride", _STRIDE),
+    dilation=_set("dilation", "Dilation", _DILATION),
+    **padding_settings(("pad", DEFAULTS["pad"]), ("padding", DEFAULTS["padding"], "Pad", "Cells added on each side.",
+                                                  _BOUNDS["padding"]),
+                       ("mode", DEFAULTS["mode"], "What the ring holds: zeros, a mirror image, the edge value, or a "
+                        "wrap-around.")),
+    bias=_set("bias", "Bias", "Added to every output."),
+    step=_set("step", "Show step", _STEP),
+    # the Pooling tab
+    pkind=_set("pkind", "Kind", "Max keeps the largest value (circled); avg divides the sum by the window size.",
+               "radio"),
+    glob=_set("glob", "Global", "One window over the whole input (global pooling)."),
+    pk=_set("pk", "Pool kernel", "Window size k×k."),
+    ps=_set("ps", "Pool stride", "Step between windows."),
+    pp=_set("pp", "Pool padding", "At most half the kernel."),
+    ceil=_set("ceil", "ceil_mode", "Round up: keep a last, partial window that hangs over the edge."),
+    pstep=_set("pstep", "Show step", _STEP),
+    # the 1-D tab
+    sig=_set("sig", "Signal", "A noisy sine, a step, seeded integers (the Seed of the input row above), or your "
+             "numbers.", "radio"),
+    stext=_set("stext", "Numbers", "Up to 32 numbers, separated by spaces."),
+    slen=_set("slen", "Length L", "How many samples."),
+    k1=_set("k1", "Kernel", "Difference: finds edges. Moving average and gaussian: smooth. Edit the numbers below."),
+    k1n=_set("k1n", "Size k", "Kernel length."),
+    s1=_set("s1", "Stride", _STRIDE),
+    d1=_set("d1", "Dilation", _DILATION),
+    **padding_settings(("pad1", ND_DEFAULTS["pad1"]), ("p1", ND_DEFAULTS["p1"], "Pad", "Samples added at each end.",
+                                                       ND_BOUNDS["p1"]),
+                       ("m1", ND_DEFAULTS["m1"], "What the added samples hold: zeros, a mirror image, the end value, "
+                        "or a wrap-around."), what="length"),
+    step1=_set("step1", "Show step", _STEP),
+    # the 3-D tab
+    vd=_set("vd", "Volume depth D", "Slices of the D×4×4 input (seeded numbers 0–9)."),
+    vkd=_set("vkd", "Kernel depth", "k_d: how many slices one output cell reads (the kernel is k_d×3×3)."),
+    vs=_set("vs", "Stride", "The same on every axis."),
+    vp=_set("vp", "Padding", "Zero padding on every side, depth included."),
+    vz=_set("vz", "Output plane", "Which output depth plane (+ / − to step)."),
+    vstep=_set("vstep", "Show step", "Which output cell of that plane."),
+    # the Transposed tab
+    tn=_set("tn", "Input n×n", "The central n×n of the input."),
+    tk=_set("tk", "Kernel k", "k×k kernel of ones: a stamp is the input value."),
+    ts=_set("ts", "Stride", "Stamps are s cells apart."),
+    tp=_set("tp", "Padding", "Crops p cells off each side of the output."),
+    top=_set("top", "output_padding", "Extra cells at the bottom / right (< stride)."),
+    tstep=_set("tstep", "Show stamp", "Which input cell stamps now (+ / − to step)."),
+    # the Multi-channel tab
+    mc=_set("mc", "Input channels", "C: one kernel slice per channel; their sums add up."),
+    mstep=_set("mstep", "Show step", "Which output cell (+ / − to step)."),
+    # the Padding modes tab
+    emk=_set("emk", "Kernel", "Blur shows it best: a zero ring pulls the border average down."),
+    emp=_set("emp", "Pad", "Cells added on each side; blur and identity kernels are (2·pad+1)×(2·pad+1), so the output "
+             "keeps the input's size."),
+    # the Pitfalls tab
+    un=_set("un", "Input n×n", "Input size."),
+    uk=_set("uk", "Kernel k", "Kernel size."),
+    us=_set("us", "Stride", "Window step."),
+    up=_set("up", "Padding", "Zero padding on each side."),
+    sk=_set("sk", "Kernel k", "Try 4 vs 3."),
+    sd=_set("sd", "Dilation", "d·(k−1) odd → uneven padding."))
 
 
 def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False) -> None:
@@ -45,21 +123,13 @@ def animate(state: PageState, trace_fn, step_key: str, cols, one_d: bool = False
         return
     n = len(steps)
     st.session_state[state.key(step_key)] = min(st.session_state.get(state.key(step_key), 1), n)
-    step = cols[0].number_input("Show step", 1, n, key=state.key(step_key),
-                                help="Step forward / back with + and −; Play in the figure runs from here.")
+    step = state.widget(step_key, cols[0], bounds=(1, n))
     shape = str(steps.out_shape[1]) if one_d else "×".join(map(str, steps.out_shape))
     cols[1].metric("Output", shape, help="output length" if one_d else "rows × columns of the output")
     cols[2].metric("Steps", n, help="one per output cell")
     # the step's cell and value are the figure's title: its frames rewrite it while Play runs
     show_chart(animation_figure(steps, step - 1, SPEED_MS[state["speed"]]), state.key(step_key + "_fig"), theme=None,
                config=dict(displayModeBar=False))
-
-
-def ints(state: PageState, names_labels, helps) -> list:
-    """A row of number inputs, one per (state name, label), bounded by the page state's bounds."""
-    cols = st.columns(len(names_labels))
-    return [col.number_input(lab, *state.bounds[n], key=state.key(n), help=h)
-            for col, (n, lab), h in zip(cols, names_labels, helps)]
 
 
 def show(fig, key: str) -> None:
@@ -71,17 +141,9 @@ def one_d_tab(state: PageState) -> None:
     """The 1-D tab: a signal, a kernel, F.conv1d step by step."""
     # two rows of controls: in one row of nine, 'moving average' (1400 px) and 'difference' (presenter mode) were cut
     c = [*st.columns([4, 2, 3, 2, 2]), *st.columns([2, 3, 2, 3, 3])]
-    sig = c[0].radio("Signal", SIGNALS, key=state.key("sig"), horizontal=True,
-                     help="A noisy sine, a step, seeded integers (the Seed of the input row above), or your numbers.")
-    if sig == "typed":
-        c[1].text_input("Numbers", key=state.key("stext"), help="Up to 32 numbers, separated by spaces.")
-    else:
-        c[1].number_input("Length L", 1, 32, key=state.key("slen"), help="How many samples.")
-    k1 = c[2].selectbox("Kernel", KERNELS_1D, key=state.key("k1"),
-                        help="Difference: finds edges. Moving average and gaussian: smooth. Edit the numbers below.")
-    k1n = c[3].number_input("Size k", 1, 9, key=state.key("k1n"), help="Kernel length.")
-    s1 = c[4].number_input("Stride", 1, 4, key=state.key("s1"), help="How far the window moves per step.")
-    d1 = c[5].number_input("Dilation", 1, 4, key=state.key("d1"), help="Gaps between kernel taps.")
+    sig = state.widget("sig", c[0], horizontal=True)
+    state.widget("stext" if sig == "typed" else "slen", c[1])
+    k1, k1n, s1, d1 = (state.widget(n, col) for n, col in zip(("k1", "k1n", "s1", "d1"), c[2:6]))
     p1, m1 = padding_inputs(state, ("pad1", "p1", "m1"), c[6:9])
     try:
         seq = signal_input(sig, state["slen"], state["seed"], state["stext"])
@@ -97,12 +159,7 @@ def one_d_tab(state: PageState) -> None:
 
 def three_d_tab(state: PageState) -> None:
     """The 3-D tab: one output depth plane of F.conv3d, channel by channel."""
-    vd, vkd, vs, vp, vz, vstep = ints(state, 
-        [("vd", "Volume depth D"), ("vkd", "Kernel depth"), ("vs", "Stride"), ("vp", "Padding"),
-         ("vz", "Output plane"), ("vstep", "Show step")],
-        ["Slices of the D×4×4 input (seeded numbers 0–9).", "k_d: how many slices one output cell reads "
-         "(the kernel is k_d×3×3).", "The same on every axis.", "Zero padding on every side, depth included.",
-         "Which output depth plane (+ / − to step).", "Which output cell of that plane."])
+    vd, vkd, vs, vp, vz, vstep = int_inputs(state, st.columns(6), "vd", "vkd", "vs", "vp", "vz", "vstep")
     try:
         x3, w3 = volume_demo(vd, vkd, state["seed"])
         t3, depths, planes = conv3d_plane_steps(x3, w3, vz - 1, stride=vs, padding=vp)
@@ -119,11 +176,7 @@ def three_d_tab(state: PageState) -> None:
 
 def transposed_tab(state: PageState, x) -> None:
     """The Transposed tab: each input cell of ``x`` stamps the kernel."""
-    tn, tk, ts, tp, top, _ = ints(state, 
-        [("tn", "Input n×n"), ("tk", "Kernel k"), ("ts", "Stride"), ("tp", "Padding"), ("top", "output_padding"),
-         ("tstep", "Show stamp")], ["The central n×n of the input.", "k×k kernel of ones: a stamp is the input "
-        "value.", "Stamps are s cells apart.", "Crops p cells off each side of the output.", "Extra cells at the "
-        "bottom / right (< stride).", "Which input cell stamps now (+ / − to step)."])
+    tn, tk, ts, tp, top, _ = int_inputs(state, st.columns(6), "tn", "tk", "ts", "tp", "top", "tstep")
     try:
         tt = conv_transpose2d_steps(center_crop(x, tn), np.ones((tk, tk)), ts, tp, top)
         show(transposed_figure(tt, min(state["tstep"], len(tt)) - 1), state.key("transposed_fig"))
@@ -136,8 +189,7 @@ def transposed_tab(state: PageState, x) -> None:
 
 def multichannel_tab(state: PageState) -> None:
     """The Multi-channel tab: C kernel slices whose sums add up."""
-    mc, _ = ints(state, [("mc", "Input channels"), ("mstep", "Show step")],
-                 ["C: one kernel slice per channel; their sums add up.", "Which output cell (+ / − to step)."])
+    mc, _ = int_inputs(state, st.columns(2), "mc", "mstep")
     mt = multichannel_conv2d_steps(*channel_demo(mc, state["seed"]))
     show(channels_figure(mt, state["mstep"] - 1), state.key("multi_fig"))
     st.caption("Each channel has its own 3×3 kernel slice (weights −1, 0, 1). One output cell = the channels' "
@@ -149,8 +201,7 @@ def pitfalls_tab(state: PageState) -> None:
     a, b = st.columns(2, gap="large")
     with a:
         st.subheader("1. Cells a stride never reads")
-        un, uk, us, up = ints(state, [("un", "Input n×n"), ("uk", "Kernel k"), ("us", "Stride"), ("up", "Padding")],
-                              ["Input size.", "Kernel size.", "Window step.", "Zero padding on each side."])
+        un, uk, us, up = int_inputs(state, st.columns(4), "un", "uk", "us", "up")
         try:
             show(untouched_figure((un, un), untouched_inputs((un, un), uk, us, up), uk, up), state.key("untouched_fig"))
             st.caption(f"Windows start every {us} cells: rows/columns past the last one are dropped silently.")
@@ -158,7 +209,7 @@ def pitfalls_tab(state: PageState) -> None:
             show_error(err)
     with b:
         st.subheader("2. 'same' with an even kernel is lopsided")
-        sk, sd = ints(state, [("sk", "Kernel k"), ("sd", "Dilation")], ["Try 4 vs 3.", "d·(k−1) odd → uneven padding."])
+        sk, sd = int_inputs(state, st.columns(2), "sk", "sd")
         lo, hi = same_padding_split(sk, sd)
         show(padding_figure((4, 4), lo, hi), state.key("padding_fig"))
         st.caption(f"d·(k−1) = {lo + hi} padding cells per axis: PyTorch puts {lo} top/left and {hi} "
@@ -175,10 +226,7 @@ def pitfalls_tab(state: PageState) -> None:
 def padding_modes_tab(state: PageState, x) -> None:
     """The Padding modes tab: the page's input and one kernel under zeros / reflect / replicate / circular."""
     c = st.columns([3, 2, 7])
-    preset = c[0].selectbox("Kernel", KERNEL_PRESETS, key=state.key("emk"),
-                            help="Blur shows it best: a zero ring pulls the border average down.")
-    pad = c[1].number_input("Pad", 1, 3, key=state.key("emp"), help="Cells added on each side; blur and identity "
-                            "kernels are (2·pad+1)×(2·pad+1), so the output keeps the input's size.")
+    preset, pad = state.widget("emk", c[0]), state.widget("emp", c[1])
     try:
         w = kernel_preset(preset, 2 * pad + 1, state["seed"])
         results = padding_mode_outputs(x, w, pad)

@@ -32,6 +32,11 @@ def axis_inputs(state: PageState, name: str, dims: int, same: bool, where=None) 
     return tuple(int(state.widget(name, col, i, f"{label} {ax}")) for i, (col, ax) in enumerate(zip(cols, AXIS_NAMES[dims])))
 
 
+def int_inputs(state: PageState, cols, *names: str) -> list[int]:
+    """The declared number inputs ``names``, one per column (or container) of ``cols``."""
+    return [int(state.widget(name, col)) for name, col in zip(names, cols)]
+
+
 PAD_KINDS = ("numbers", *PADDING_STRINGS)  # explicit numbers, or PyTorch's own padding strings
 
 
