@@ -9,22 +9,14 @@ from cnnviz.architecture.search import SearchConfig
 from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
 from cnnviz.jobs import get_local_runner
-from cnnviz.ui import MACS, PageState, columns, macs_toggle, show_chart, show_error
-from cnnviz.ui.architecture_lab import panels, search as search_panels, views
+from cnnviz.ui import PageState, columns, macs_toggle, show_chart, show_error
+from cnnviz.ui.architecture_lab import SETTINGS, panels, search as search_panels, views
+from cnnviz.ui.widgets import int_inputs
 
-S = PageState("arch", dict(preset="Small ResNet", cin=32, cout=64, k=3, size=16, groups=4, red=4, phi=4, wc=3, ws=32,
-                           wo=16, wk=3, macs=MACS, nas="evolution", nbud=0.3, ntr=8, **views.DEFAULTS),
-              options=dict(preset=tuple(PRESETS), nas=search_panels.STRATEGIES, nbud=search_panels.BUDGETS,
-                           **views.OPTIONS),
-              bounds=dict(cin=(1, 256), cout=(4, 256), k=(1, 9), size=(1, 64), groups=(1, 64), red=(1, 64),
-                          phi=(0, 6), wc=(1, 64), ws=(3, 64), wo=(1, 64), wk=(1, 9), ntr=(1, 12), **views.BOUNDS))
+S = PageState("arch", SETTINGS)
 st.title("Architecture Lab")
 st.caption("Where do a network's parameters and FLOPs go? Every count below is measured by PyTorch "
            "(FlopCounterMode, batch 1) and set next to its closed-form formula.")
-
-
-def num(col, label, name, help):
-    return int(col.number_input(label, *S.bounds[name], key=S.key(name), help=help))
 
 
 panels.builder_stack(S)  # reads a shared link's stack now, so a bad one is noticed at the top
@@ -37,19 +29,14 @@ name = S["preset"]
 if presets_tab.open:
     with presets_tab:
         c = columns([1, 2], [1, 1], vertical_alignment="bottom")  # presenter mode: room for the longest preset name
-        name = c[0].selectbox("Preset", tuple(PRESETS), key=S.key("preset"), help="A classic network or a modern block.")
+        name = S.widget("preset", c[0])
         c[1].info(f"{PRESETS[name].about} Input: {'×'.join(map(str, PRESETS[name].in_shape))}.", icon=":material/info:")
         panels.layer_report(panels.preset_summary(name), S.key("preset_share_fig"), macs)
 
 if blocks_tab.open:
     with blocks_tab:
         c = st.columns(6)
-        args = [num(c[0], "C_in", "cin", "Input channels of every block."),
-                num(c[1], "C_out", "cout", "Output channels of every block."),
-                num(c[2], "Kernel k", "k", "Odd kernel size of the k×k convs (ConvNeXt keeps its 7×7)."),
-                num(c[3], "Size H = W", "size", "Spatial size of the input; stride 1, 'same' padding."),
-                num(c[4], "Groups g", "groups", "Groups of the grouped conv; must divide C_in and C_out."),
-                num(c[5], "SE reduction r", "red", "SE's hidden width is C_out / r.")]
+        args = int_inputs(S, c, "cin", "cout", "k", "size", "groups", "red")
         try:
             rows = panels.blocks(*args)
             show_chart(block_figure(rows, [panels.as_compute(r.flops, macs) for r in rows], unit), S.key("block_fig"))
@@ -69,8 +56,7 @@ if principles_tab.open:
     with principles_tab:
         st.subheader("Weight sharing")
         c = st.columns(4)
-        wargs = [num(c[0], "Input channels", "wc", "C_in of the layer."), num(c[1], "Input size", "ws", "H = W."),
-                 num(c[2], "Output channels", "wo", "C_out of the layer."), num(c[3], "Kernel", "wk", "k×k, no padding.")]
+        wargs = int_inputs(S, c, "wc", "ws", "wo", "wk")
         try:
             ws = weight_sharing((wargs[0], wargs[1], wargs[1]), wargs[2], wargs[3])
             st.markdown(f"Output {'×'.join(map(str, ws.out_shape))}: one kernel is reused at **{ws.positions:,}** positions; "
@@ -86,7 +72,7 @@ if principles_tab.open:
         else:
             st.info("No receptive field to follow in this preset.", icon=":material/info:")
         st.subheader("EfficientNet compound scaling: depth α^φ, width β^φ, resolution γ^φ (α=1.2, β=1.1, γ=1.15)")
-        phi = st.slider("Largest φ", 0, 6, key=S.key("phi"), help="Compound coefficient: FLOPs should grow ≈ 2^φ.")
+        phi = S.widget("phi")
         scaled = panels.scaling(phi)
         show_chart(scaling_figure(scaled), S.key("scaling_fig"))
         panels.table(tables.scaling_rows(scaled, macs), tables.scaling_formats(macs))

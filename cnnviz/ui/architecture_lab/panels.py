@@ -11,14 +11,29 @@ from cnnviz.architecture import codegen as cg
 from cnnviz.architecture import tables
 from cnnviz.architecture.blocks.compare import compare_blocks
 from cnnviz.architecture.blocks.scaling import compound_scaling
-from cnnviz.architecture.presets import build_preset
+from cnnviz.architecture.presets import PRESETS, build_preset
 from cnnviz.architecture.summary import fmt_bytes, share, summarize
 from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture import share_figure
 from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.inside.names import layer_titles
-from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import fmt_int, show_chart, show_error
+from cnnviz.ui.state import PageState, Setting
+from cnnviz.ui.widgets import MACS, fmt_int, show_chart, show_error
+
+SETTINGS = dict(  # the Presets, Block comparison and Principles tabs' controls and the MACs switch, declared once
+    macs=MACS,
+    preset=Setting("Small ResNet", "Preset", "A classic network or a modern block.", options=tuple(PRESETS)),
+    cin=Setting(32, "C_in", "Input channels of every block.", (1, 256)),
+    cout=Setting(64, "C_out", "Output channels of every block.", (4, 256)),
+    k=Setting(3, "Kernel k", "Odd kernel size of the k×k convs (ConvNeXt keeps its 7×7).", (1, 9)),
+    size=Setting(16, "Size H = W", "Spatial size of the input; stride 1, 'same' padding.", (1, 64)),
+    groups=Setting(4, "Groups g", "Groups of the grouped conv; must divide C_in and C_out.", (1, 64)),
+    red=Setting(4, "SE reduction r", "SE's hidden width is C_out / r.", (1, 64)),
+    wc=Setting(3, "Input channels", "C_in of the layer.", (1, 64)),
+    ws=Setting(32, "Input size", "H = W.", (3, 64)),
+    wo=Setting(16, "Output channels", "C_out of the layer.", (1, 64)),
+    wk=Setting(3, "Kernel", "k×k, no padding.", (1, 9)),
+    phi=Setting(4, "Largest φ", "Compound coefficient: FLOPs should grow ≈ 2^φ.", (0, 6), widget="slider"))
 
 scaling, blocks = st.cache_data(compound_scaling), st.cache_data(compare_blocks)  # pure: int arguments
 

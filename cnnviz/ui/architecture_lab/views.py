@@ -10,19 +10,29 @@ from cnnviz.errors import ConfigError
 from cnnviz.figures.architecture_views import attention_figure, patch_grid_figure, shuffle_figure, video_figure
 from cnnviz.geometry.padding import macs_from_flops
 from cnnviz.ui.presenter import columns
-from cnnviz.ui.state import PageState
-from cnnviz.ui.widgets import fmt_int, show_chart, show_error
+from cnnviz.ui.state import PageState, Setting
+from cnnviz.ui.widgets import fmt_int, int_inputs, show_chart, show_error
 
-DEFAULTS = dict(shc=12, shg=3, vt=16, vh=112, vw=112, vci=64, vco=64, vk=3, vtk=3, dk=4, dtau=1.0,
-                dimg1="red stripes", dimg2="blue blob", dseed=0, pimg=224, pp=16, pc=3, pd=768)
-OPTIONS = dict(dimg1=bv.IMAGES, dimg2=bv.IMAGES)
-BOUNDS = dict(shc=(1, 64), shg=(1, 64), vt=(1, 64), vh=(1, 224), vw=(1, 224), vci=(1, 512), vco=(1, 512), vk=(1, 7),
-              vtk=(1, 7), dk=(2, 16), dtau=(0.05, 100.0), dseed=(0, 10_000), pimg=(1, 512), pp=(1, 512), pc=(1, 4),
-              pd=(1, 1024))
-
-
-def _num(S: PageState, col, label: str, name: str, help: str) -> int:
-    return int(col.number_input(label, *S.bounds[name], key=S.key(name), help=help))
+SETTINGS = dict(  # the tab's controls, each declared once
+    shc=Setting(12, "Channels C", "Channels entering the shuffle (one cell each).", (1, 64)),
+    shg=Setting(3, "Shuffle groups g", "Groups of the grouped 1×1 conv before it; must divide C.", (1, 64)),
+    vt=Setting(16, "Frames T", "Frames in the clip.", (1, 64)),
+    vh=Setting(112, "Height", "H of a frame.", (1, 224)),
+    vw=Setting(112, "Width", "W of a frame.", (1, 224)),
+    vci=Setting(64, "C_in", "Input channels.", (1, 512)),
+    vco=Setting(64, "C_out", "Output channels.", (1, 512)),
+    vk=Setting(3, "Spatial k", "Spatial kernel k×k (odd: 'same' padding).", (1, 7)),
+    vtk=Setting(3, "Temporal t", "Temporal kernel t (odd).", (1, 7)),
+    dimg1=Setting("red stripes", "Image A", "First input (3×16×16, synthetic).", options=bv.IMAGES),
+    dimg2=Setting("blue blob", "Image B", "Second input (3×16×16, synthetic).", options=bv.IMAGES),
+    dk=Setting(4, "Kernels K", "How many expert kernels W_k the router mixes.", (2, 16)),
+    dtau=Setting(1.0, "Temperature τ", "Softmax temperature: large τ → weights near 1/K (Chen et al. start at 30).",
+                 (0.05, 100.0)),
+    dseed=Setting(0, "Seed", "Seed of the untrained router's weights.", (0, 10_000)),
+    pimg=Setting(224, "Image size", "H = W of the input image.", (1, 512)),
+    pp=Setting(16, "Patch size p", "Kernel = stride = p; must divide the image size.", (1, 512)),
+    pc=Setting(3, "Image channels", "Input channels (3: RGB).", (1, 4)),
+    pd=Setting(768, "Embed dim d", "Token width d (ViT-B: 768).", (1, 1024)))
 
 
 def _notice(text: str) -> None:
@@ -33,8 +43,7 @@ def shuffle_view(S: PageState) -> None:
     st.latex(r"\text{out}[j] = \text{in}\big[(j \bmod g)\cdot \tfrac{C}{g} + \lfloor j / g \rfloor\big]"
              r"\quad(\text{view }(g, C/g) \to \text{transpose} \to \text{flatten})")
     c = st.columns(2)
-    channels = _num(S, c[0], "Channels C", "shc", "Channels entering the shuffle (one cell each).")
-    groups = _num(S, c[1], "Shuffle groups g", "shg", "Groups of the grouped 1×1 conv before it; must divide C.")
+    channels, groups = int_inputs(S, c, "shc", "shg")
     try:
         perm = bv.shuffle_permutation(channels, groups)
     except ConfigError as err:
@@ -46,11 +55,7 @@ def shuffle_view(S: PageState) -> None:
 
 def video_view(S: PageState, macs: bool) -> None:
     c = st.columns(7)
-    args = [_num(S, c[0], "Frames T", "vt", "Frames in the clip."), _num(S, c[1], "Height", "vh", "H of a frame."),
-            _num(S, c[2], "Width", "vw", "W of a frame."), _num(S, c[3], "C_in", "vci", "Input channels."),
-            _num(S, c[4], "C_out", "vco", "Output channels."),
-            _num(S, c[5], "Spatial k", "vk", "Spatial kernel k×k (odd: 'same' padding)."),
-            _num(S, c[6], "Temporal t", "vtk", "Temporal kernel t (odd).")]
+    args = int_inputs(S, c, "vt", "vh", "vw", "vci", "vco", "vk", "vtk")
     try:
         costs = bv.video_conv_costs(*args)
     except ConfigError as err:
@@ -78,12 +83,8 @@ def dynamic_view(S: PageState) -> None:
     st.latex(r"\pi(x) = \operatorname{softmax}\!\big(\mathrm{fc}(\mathrm{avgpool}(x))/\tau\big),\quad "
              r"W(x) = \textstyle\sum_{k=1}^{K} \pi_k(x)\,W_k,\quad \textstyle\sum_k \pi_k(x) = 1")
     c = columns(5, [3, 3, 2, 2, 2])  # presenter mode: room for "green checkerboard"
-    first = c[0].selectbox("Image A", bv.IMAGES, key=S.key("dimg1"), help="First input (3×16×16, synthetic).")
-    second = c[1].selectbox("Image B", bv.IMAGES, key=S.key("dimg2"), help="Second input (3×16×16, synthetic).")
-    k = _num(S, c[2], "Kernels K", "dk", "How many expert kernels W_k the router mixes.")
-    tau = float(c[3].number_input("Temperature τ", *S.bounds["dtau"], key=S.key("dtau"), step=0.5,
-                                  help="Softmax temperature: large τ → weights near 1/K (Chen et al. start at 30)."))
-    seed = _num(S, c[4], "Seed", "dseed", "Seed of the untrained router's weights.")
+    first, second = S.widget("dimg1", c[0]), S.widget("dimg2", c[1])
+    k, tau, seed = int(S.widget("dk", c[2])), float(S.widget("dtau", c[3], step=0.5)), int(S.widget("dseed", c[4]))
     try:
         rows = bv.kernel_attention((first, second), k, tau, seed)
     except ConfigError as err:
@@ -98,10 +99,7 @@ def patch_view(S: PageState, macs: bool) -> None:
     st.caption("`nn.Conv2d(C, d, p, stride=p)`: kernel = stride = p, so the patches tile the image and each "
                "one becomes a token of width d.")
     c = st.columns(4)
-    args = [_num(S, c[0], "Image size", "pimg", "H = W of the input image."),
-            _num(S, c[1], "Patch size p", "pp", "Kernel = stride = p; must divide the image size."),
-            _num(S, c[2], "Image channels", "pc", "Input channels (3: RGB)."),
-            _num(S, c[3], "Embed dim d", "pd", "Token width d (ViT-B: 768).")]
+    args = int_inputs(S, c, "pimg", "pp", "pc", "pd")
     try:
         e = bv.patch_embedding(*args)
     except ConfigError as err:
