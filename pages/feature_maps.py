@@ -9,30 +9,22 @@ from cnnviz.inside.features import capture, channel_stats, equivariance, first_c
     rotation_change, shift
 from cnnviz.figures import features as figs
 from cnnviz.inside.names import layer_titles
-from cnnviz.inside.shipped import SOURCES, input_image, list_models, samples_for
+from cnnviz.inside.shipped import input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.feature_maps import load
+from cnnviz.ui.feature_maps import SOURCE_LABELS, UPLOAD, load, settings
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.io.text import md_text
 
-MODELS, UPLOAD = list_models(), "upload"
-SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}
-S = PageState("feat", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample="", idx=0, invert=False,
-                           every=False, layer="", ch=0, dy=2, dx=2),
-              options=dict(model=(*MODELS, UPLOAD), src=SOURCES), bounds=dict(idx=(0, 2000), ch=(0, 255),
-                                                                             dy=(-8, 8), dx=(-8, 8)))
+MODELS = list_models()
+S = PageState("feat", settings(MODELS))
 
 st.title("Feature Maps")
 st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "
            "layer's kernels, per-channel statistics and the prediction.")
 S.show_notices()
 c = st.columns([3, 3, 2])
-key = c[0].selectbox("Model", (*MODELS, UPLOAD), key=S.key("model"), help="A model shipped with cnnviz (its "
-                     "validation accuracy is under this box), or your own checkpoint (Training Lab file or a "
-                     "state_dict of a cnnviz model).",
-                     format_func=lambda k: MODELS[k].short if k in MODELS else "Upload a checkpoint")
-src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=SOURCE_LABELS.get,
-                 help="A shipped sample, an image from the model's validation set, or your own file.")
+key = S.widget("model", c[0], format_func=lambda k: MODELS[k].short if k in MODELS else "Upload a checkpoint")
+src = S.widget("src", c[1], horizontal=True, format_func=SOURCE_LABELS.get)
 try:
     if key == UPLOAD:
         model, info = uploaded_model(*checkpoint_upload(c[0], "feat_ckpt", "look inside your own model"))
@@ -41,8 +33,7 @@ try:
     model_caption(model, info, where=c[0])
     data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
                         "Centre-cropped to a square and resized to the model's input size.")
-    invert = c[2].toggle("Invert colours", key=S.key("invert"), help="Digits are light ink on black: turn "
-                         "this on for a dark drawing on white paper.")
+    invert = S.widget("invert", c[2])
     x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)
 except ConfigError as err:
     show_error(err)
@@ -63,8 +54,7 @@ with right:
     maps, kern, eq = S.tabs(["Feature maps", "Kernels", "Equivariance"])  # only the open tab runs
     if maps.open:
         with maps:
-            every = st.toggle("Every layer (conv, batch-norm, …)", key=S.key("every"),
-                              help="Off: only the outputs after each activation and pooling layer.")
+            every = S.widget("every")
             shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
             for n in shown:
                 a = acts[n][0]  # (C, H, W)
@@ -74,11 +64,10 @@ with right:
             if S["layer"] not in acts:
                 st.session_state[S.key("layer")] = shown[0] if shown else next(iter(acts))
             e = st.columns([2, 1])
-            layer = e[0].selectbox("Layer", list(acts), key=S.key("layer"), format_func=lambda n: titles.get(n, n),
-                                   help="Any layer with a feature map (its module path is in the chart's title).")
+            layer = S.widget("layer", e[0], options=list(acts), format_func=lambda n: titles.get(n, n))
             n_ch = acts[layer].shape[1]
             st.session_state[S.key("ch")] = min(S["ch"], n_ch - 1)
-            ch = e[1].number_input("Channel", 0, n_ch - 1, key=S.key("ch"), help="Which feature map to enlarge.")
+            ch = S.widget("ch", e[1], bounds=(0, n_ch - 1))
             e = st.columns([3, 2])
             show_chart(figs.channel_figure(acts[layer][0, ch], f"{titles.get(layer, layer)}, channel {ch}"),
                        S.key("channel_fig"), e[0])
@@ -95,8 +84,7 @@ with right:
         with eq:
             lim = max(1, x.shape[-1] // 4)
             e = st.columns(2)
-            dy = e[0].slider("Shift down (px)", -lim, lim, key=S.key("dy"), help="Move the image down (negative: up).")
-            dx = e[1].slider("Shift right (px)", -lim, lim, key=S.key("dx"), help="Move the image right (negative: left).")
+            dy, dx = (S.widget(k, col, bounds=(-lim, lim)) for k, col in zip(("dy", "dx"), e))
             try:
                 rows = equivariance(model, x, dy, dx)
                 show_chart(figs.equivariance_figure(rows), S.key("equiv_fig"))

@@ -7,20 +7,17 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.explorer import drawpad
-from cnnviz.explorer import SOURCES, gradient_map, neuron_detail, pooling_detail, receptive_field, softmax_detail
+from cnnviz.explorer import gradient_map, neuron_detail, pooling_detail, receptive_field, softmax_detail
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.network_explorer import get_model, network, overview_fig, strongest
+from cnnviz.ui.network_explorer import TRAINED, UPLOAD, get_model, network, overview_fig, settings, strongest
 from cnnviz.ui.uploads import checkpoint_upload
 
-MODELS, TRAINED, UPLOAD = list_models(), "session", "upload"
+MODELS = list_models()
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
-S = PageState("net", dict(model=next(iter(MODELS), UPLOAD), src="sample", sample="", idx=0, layer="", ch=0, i=0, j=0,
-                          before=False, every=False),
-              options=dict(model=(*MODELS, TRAINED, UPLOAD), src=SOURCES),
-              bounds=dict(idx=(0, 2000), ch=(0, 4095), i=(0, 4095), j=(0, 4095)))
+S = PageState("net", settings(MODELS))
 draw_pad = drawpad.declare(components.declare_component)
 ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
 
@@ -34,14 +31,10 @@ if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     st.text("No model was trained in this session yet: showing a shipped model.")
 c = st.columns([5, 5, 4])  # the last column holds two metrics side by side ("100.0%" whole)
 choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
-key = c[0].selectbox("Model", choices, key=S.key("model"), help="Shipped (validation accuracy under this box), "
-                     "trained in the Training Lab this session, or a checkpoint file.",
-                     format_func=lambda k: MODELS[k].short if k in MODELS else
-                     {TRAINED: "Your Training Lab model", UPLOAD: "Upload a checkpoint"}[k])
-before = c[2].toggle("Before training", key=S.key("before"), help="The same layers with random weights (seed 0).")
-every = c[2].toggle("Every layer", key=S.key("every"), help="Also batch norm and identity shortcuts as columns.")
-src = c[1].radio("Image", SOURCES, key=S.key("src"), horizontal=True, format_func=str.capitalize,
-                 help="A shipped sample, a validation image, your file, or a drawing.")
+key = S.widget("model", c[0], options=choices, format_func=lambda k: MODELS[k].short if k in MODELS else
+               {TRAINED: "Your Training Lab model", UPLOAD: "Upload a checkpoint"}[k])
+before, every = S.widget("before", c[2]), S.widget("every", c[2])
+src = S.widget("src", c[1], horizontal=True, format_func=str.capitalize)
 try:
     ckpt = ss.get("explorer_model_bytes") if key == TRAINED else None
     if key == UPLOAD:
@@ -84,10 +77,8 @@ show_chart(overview_fig(args, every, (ci, S["ch"])), "net_click", on_select="rer
 
 st.subheader("One neuron")
 w = st.columns([3, 1, 1, 1])
-w[0].selectbox("Layer", names, key=S.key("layer"), help="Readable name; the module path is in the title below.")
-w[1].number_input("Channel", 0, col.maps.shape[0] - 1, key=S.key("ch"), help="Which feature map (or unit).")
-ch, i = S["ch"], w[2].number_input("Row", 0, col.maps.shape[1] - 1, key=S.key("i"), help="Output position: row.")
-j = w[3].number_input("Column", 0, col.maps.shape[2] - 1, key=S.key("j"), help="Output position: column.")
+S.widget("layer", w[0], options=names)
+ch, i, j = (S.widget(name, w[n + 1], bounds=(0, col.maps.shape[n] - 1)) for n, name in enumerate(("ch", "i", "j")))
 st.markdown(f"**{md_text(col.name)}** · `{(col.path or col.kind).replace('`', '')}` · output "
             f"{'×'.join(map(str, col.shape))} · value at [{ch}, {i}, {j}] = **{float(col.maps[ch, i, j]):.4f}**")
 try:

@@ -1,14 +1,33 @@
-"""The Network Explorer's caches: a model per (shipped key, uploaded checkpoint, before training), the whole
-network for one image, its overview figure, and the strongest validation patches of one channel. Keyed by plain
-values (names, numbers, bytes, tuples), never by tensors."""
+"""The Network Explorer's settings (each declared once: ``settings``) and caches: a model per (shipped key, uploaded
+checkpoint, before training), the whole network for one image, its overview figure, and the strongest validation
+patches of one channel. Keyed by plain values (names, numbers, bytes, tuples), never by tensors."""
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.explorer import explorer_input, overview, random_init, top_patches
+from cnnviz.explorer import SOURCES, explorer_input, overview, random_init, top_patches
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import load_model, load_uploaded, validation_set
 from cnnviz.io import budgets
+from cnnviz.ui.state import Setting
+from cnnviz.ui.widgets import image_settings
+
+TRAINED, UPLOAD = "session", "upload"  # the model box's two entries besides the shipped models
+
+
+def settings(models: dict) -> dict:
+    """The page's settings, each declared once; ``models`` the shipped ones (their keys come first in the model box).
+    The layer's options and the neuron's bounds are the model's: given when drawn (the link check keeps the widest)."""
+    return dict(
+        model=Setting(next(iter(models), UPLOAD), "Model", "Shipped (validation accuracy under this box), trained in "
+                      "the Training Lab this session, or a checkpoint file.", options=(*models, TRAINED, UPLOAD)),
+        **image_settings(SOURCES, "A shipped sample, a validation image, your file, or a drawing."),
+        layer=Setting("", "Layer", "Readable name; the module path is in the title below.", widget="selectbox"),
+        ch=Setting(0, "Channel", "Which feature map (or unit).", (0, 4095)),
+        i=Setting(0, "Row", "Output position: row.", (0, 4095)),
+        j=Setting(0, "Column", "Output position: column.", (0, 4095)),
+        before=Setting(False, "Before training", "The same layers with random weights (seed 0)."),
+        every=Setting(False, "Every layer", "Also batch norm and identity shortcuts as columns."))
 
 
 @st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)

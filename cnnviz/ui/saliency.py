@@ -9,13 +9,43 @@ import hashlib
 import streamlit as st
 
 from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
-from cnnviz.inside.saliency import LABELS, METHODS, attribute, sanity_check, to_map
-from cnnviz.inside.shipped import accuracy, input_image, load_model
+from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, sanity_check, to_map
+from cnnviz.inside.shipped import SOURCES, accuracy, input_image, load_model
+from cnnviz.ui.state import Setting
+from cnnviz.ui.widgets import image_settings
 
 load = st.cache_resource(load_model)
 clever_data = st.cache_resource(load_cleverhans)
 HANS = "cleverhans_TinyVGG"
 HANS_METHODS = ("saliency", "integrated_gradients", "gradcam")
+
+
+def _slider(default, label: str, help: str, bounds: tuple) -> Setting:
+    return Setting(default, label, help, bounds, widget="slider")
+
+
+def settings(models: dict) -> dict:
+    """The page's settings, each declared once; ``models`` the shipped ones it explains. The class, the Grad-CAM
+    layer, the occlusion sizes and the Clever-Hans image depend on the model: their options or bounds are narrowed
+    when drawn (the link check keeps the widest)."""
+    return dict(
+        model=Setting(next(iter(models)), "Model", "A trained model shipped with cnnviz (its validation accuracy is "
+                      "under this box).", options=tuple(models)),
+        **image_settings(SOURCES, "A shipped sample, an image from the validation set, or your own file."),
+        invert=Setting(False, "Invert colours", "For a dark drawing on white paper (digits)."),
+        which=Setting("predicted", "Explain", "The class the model predicts, or any class you pick.",
+                      options=("predicted", "chosen"), widget="radio"),
+        cls=Setting(0, "Class", "Whose evidence to show.", (0, 99), widget="selectbox"),
+        steps=_slider(32, "IG steps", "Points on the path from baseline to image.", (4, 128)),
+        base=Setting("black", "Baseline", "IG and DeepLift compare with this input.", options=BASELINES),
+        nt=_slider(16, "SmoothGrad samples", "Noisy copies whose gradients are averaged.", (1, 64)),
+        noise=_slider(0.15, "SmoothGrad noise", "Noise std / the image's range.", (0.0, 0.5)),
+        layer=Setting("", "Grad-CAM layer", "Deeper = coarser but more semantic.", widget="selectbox"),
+        alpha=_slider(0.7, "Overlay strength", "0 = only the image, 1 = only the map.", (0.0, 1.0)),
+        win=_slider(4, "Occlusion window", "Side of the zeroed square slid over the image.", (1, 16)),
+        stride=_slider(2, "Occlusion stride", "Step between positions.", (1, 16)),
+        sanity=Setting(False, "Run the sanity check", "Recomputes every map once per layer."),
+        ch_idx=_slider(0, "Validation image", "Another image.", (0, 299)))
 
 
 # The settings each method reads (cnnviz.inside.saliency.attribute): a map is cached under these alone, so moving

@@ -89,19 +89,28 @@ def macs_toggle(S: PageState) -> bool:
     return on
 
 
+def image_settings(sources: tuple, src_help: str) -> dict:
+    """The declarations of the model pages' image controls: the source (``sources``, a radio) and, for
+    ``image_picker``, the shipped sample (its options are the model's samples, given when drawn) and the validation
+    index."""
+    return dict(src=Setting("sample", "Image", src_help, options=sources, widget="radio"),
+                sample=Setting("", "Sample", "Small images shipped in assets/samples: the class each shows, and which "
+                               "one.", widget="selectbox"),
+                idx=Setting(0, "Validation image #", "Index into the held-out images.", (0, 2000)))
+
+
 def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,
                  upload_help: str) -> bytes | None:
-    """The image controls of the model pages: a shipped sample, a validation index, or an upload.
-    Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
+    """The image controls of the model pages (declared by ``image_settings``): a shipped sample, a validation index,
+    or an upload. Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
     from cnnviz.inside.shipped import sample_title
     from cnnviz.io.images import EXTENSIONS
     if state["sample"] not in names:  # another model ships other samples
         st.session_state[state.key("sample")] = names[0]
     if src == "sample":
-        col.selectbox("Sample", names, key=state.key("sample"), format_func=sample_title,
-                      help="Small images shipped in assets/samples: the class each shows, and which one.")
+        state.widget("sample", col, options=names, format_func=sample_title)
     elif src == "validation":
-        col.number_input("Validation image #", 0, 2000, key=state.key("idx"), help="Index into the held-out images.")
+        state.widget("idx", col)
     else:
         up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help,
                                max_upload_size=IMAGE_UPLOAD_MB)
