@@ -85,6 +85,26 @@ def _parse(raw: str, default):
     return str(raw)
 
 
+def _sent_ok(value, default, bounds=None, options=None) -> bool:
+    """Is ``value`` (as a client sent it) of the default's kind, finite, within ``bounds`` and ``options``?"""
+    if options is not None:
+        return value in options
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if isinstance(default, int) and not float(value).is_integer():
+            return False
+        lo, hi = bounds or (None, None)
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
+    if isinstance(default, str):
+        return isinstance(value, str) and len(value) <= MAX_QUERY_VALUE_CHARS
+    return type(value) is type(default)
+
+
 def _dump(value) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -133,6 +153,7 @@ class PageState:
         self.notices: list[str] = []
         for name in defaults:
             self._seed_from_link(name)
+            self._check_sent(name)
 
     def _seed_from_link(self, name: str) -> None:
         """A setting's first value this session: the link's when it is valid, else the default (with a notice)."""
@@ -146,6 +167,25 @@ class PageState:
             except Exception:  # noqa: BLE001 - whatever parsing a hostile value raises: ignore it, say so
                 self.notices.append(f"Ignored the link's value {name}={shown(raw)}")
         self._seed(name, value)
+
+    def _check_sent(self, name: str, bounds=None, options=None) -> None:
+        """The protocol boundary: what a browser (or any websocket client) sent for this setting's widgets is
+        checked against the declaration (type, finiteness, bounds, options, length) before the page reads it; a
+        bad value is replaced by the default, with a notice. Streamlit itself accepts any value of any type."""
+        d = self.defaults[name]
+        for i, default in (enumerate(d) if isinstance(d, tuple) else [(None, d)]):
+            key = self.key(name, i)
+            try:
+                if key not in st.session_state:
+                    continue
+                value = st.session_state[key]
+                ok = _sent_ok(value, default, bounds or self.bounds.get(name), options or self.options.get(name))
+            except Exception:  # noqa: BLE001 - a value Streamlit cannot even deserialize
+                ok = False
+            if not ok:
+                st.session_state[key] = default
+                label = self.settings[name].label if name in self.settings else name
+                self.notices.append(f"Ignored an invalid value for {label or name}; back to {shown(default)}")
 
     def _validate(self, name, value):
         if name in self.options and value not in self.options[name]:
@@ -163,6 +203,8 @@ class PageState:
         them where they depend on the model shown (a layer's channels); ``kwargs`` are the widget's own
         (``format_func``, ``horizontal``, ``disabled``, ``step`` ...). Returns the widget's value."""
         s = self.settings[name]
+        if bounds is not None or options is not None:  # narrower than declared: the sent value must fit them too
+            self._check_sent(name, bounds, options)
         draw = getattr(where or st, s.kind)
         kwargs = {"key": self.key(name, i), "help": s.help or None, **kwargs}
         label = s.label if label is None else label

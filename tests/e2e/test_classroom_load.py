@@ -3,35 +3,14 @@ sessions speaking Streamlit's protobuf protocol) — 3 students clicking through
 Animation, Feature Maps and the Quiz every 2–5 s while one Training Lab tab trains and polls its live fragment.
 No exception element, no disconnect, no rerun that never finished; no student shown another's distinctive value;
 every student got at least one completed rerun. Latency is printed (pytest -s), not asserted: CI boxes are busy."""
-import asyncio
-import threading
-
 import pytest
 
+from tests.support.aio import run as _run
 from tests.support.browser import start_server, stop_server
 
 from bench.classroom_load import Client, _warm, classroom, report  # noqa: E402
 
 STUDENTS, DURATION_S = 3, 30
-
-
-def _run(coro):
-    """asyncio.run on a thread of its own: a Playwright sync test earlier in this xdist worker leaves an event loop
-    registered on the main thread, where asyncio.run refuses to start."""
-    out = {}
-
-    def target():
-        try:
-            out["value"] = asyncio.run(coro)
-        except BaseException as e:  # re-raised on the test's thread
-            out["error"] = e
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join()
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
 
 
 @pytest.mark.timeout(600)

@@ -11,21 +11,9 @@ from cnnviz import ConfigError
 from cnnviz.geometry import arithmetic as ar
 from tests.support.fuzz_cases import case_strategy
 from tests.support.fuzzing import Case, FuzzFailure, run_case
+from tests.support.record_ops import RecordOps
 from cnnviz.geometry.specs import ConvSpec, PoolSpec, spec_from_dict
 from cnnviz.geometry.verify import check_with_pytorch
-from torch.utils._python_dispatch import TorchDispatchMode
-
-
-class RecordOps(TorchDispatchMode):
-    """Records every ATen op, factories (torch.empty, zeros ...) included: 'no op ran' means no tensor was made.
-    This replaces wall-clock bounds, which hold only on the machine they were tuned on."""
-    def __init__(self):
-        super().__init__()
-        self.ops = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops.append(str(func))
-        return func(*args, **(kwargs or {}))
 
 
 EXAMPLES = {"conv": 300, "pool": 250, "receptive_field": 150, "conv_spec": 350, "pool_spec": 250,

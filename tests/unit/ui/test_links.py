@@ -17,7 +17,7 @@ from cnnviz.architecture.summary import summarize
 from cnnviz.io.text import notice, shown
 from cnnviz.ui.state import PageState, _parse
 from tests.support.rendered import shown as rendered
-from test_fuzz_engine import RecordOps
+from tests.support.record_ops import RecordOps
 
 DIRECTIVES = "**bold** [x](http://evil.example) ![i](http://evil.example/a.png) <b>x</b> $\\huge X$ :red[x]"
 

@@ -1,0 +1,39 @@
+"""The protocol boundary, below the pages: a widget value that Streamlit cannot even deserialize is dropped.
+
+Streamlit's websocket accepts any widget value of any type from any client, and deserializes it when the value
+is first read, before the page script runs (``"abc"`` where a number input sends a number makes ``int("abc")``
+raise inside Streamlit itself, and the session stays broken). :func:`install` wraps that one read: a value whose
+deserializer raises reads as absent, so the widget shows its previous value or its default (the entry itself is
+left in place: Streamlit may be iterating over the states while it reads one). What
+deserializes but is still wrong (NaN, ∞, out of bounds, an unknown option) is the page state's business
+(:meth:`cnnviz.ui.state.PageState._check_sent`). Written against streamlit==1.67.0's ``WStates`` (pinned);
+tests/e2e/test_hostile_widget_values.py fails if that internal moves."""
+from __future__ import annotations
+
+import logging
+
+from streamlit.runtime.state import session_state as _session_state
+
+log = logging.getLogger(__name__)
+_READ = _session_state.WStates.__getitem__
+_LOGGED: set[tuple[str, str]] = set()  # one log line per (widget, error), not one per read
+
+
+def _checked_read(self, key: str):
+    try:
+        return _READ(self, key)
+    except KeyError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a hostile value makes a deserializer raise
+        if (key, type(e).__name__) not in _LOGGED:
+            if len(_LOGGED) > 10_000:
+                _LOGGED.clear()
+            _LOGGED.add((key, type(e).__name__))
+            log.warning("ignored an undecodable widget value for %s (%s: %s)", key[-60:], type(e).__name__,
+                        str(e)[:80])
+        raise KeyError(key) from None
+
+
+def install() -> None:
+    """Idempotent: the process's widget reads go through :func:`_checked_read`."""
+    _session_state.WStates.__getitem__ = _checked_read
