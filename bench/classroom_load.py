@@ -69,6 +69,15 @@ def start_server(port: int | None = None, env: dict | None = None, timeout: floa
     return browser_start(env, timeout, port, log)
 
 
+def on_server(drive, *args):
+    """``await drive(url, server pid, *args)`` against a fresh app with one training slot, then stop the app."""
+    proc, url = start_server(env={"CNNVIZ_MAX_JOBS": "1"})
+    try:
+        return asyncio.run(drive(url, proc.pid, *args))
+    finally:
+        stop_server(proc)
+
+
 class Replicas:
     """``deploy/run_replicas.sh``: N app processes behind the sticky HAProxy, on 127.0.0.1 (each replica brings its
     own GIL, so a 2-core box serves scripts on both cores). Started and stopped here, by PID."""

@@ -17,7 +17,7 @@ import sys
 import time
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from bench.classroom_load import OK_FRAGMENT, OK_FULL, cpu_s, pct, start_server, stop_server  # noqa: E402
+from bench.classroom_load import OK_FRAGMENT, OK_FULL, cpu_s, on_server, pct  # noqa: E402
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
@@ -134,11 +134,7 @@ def main(argv=None) -> None:
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args(argv)
-    proc, url = start_server(env={"CNNVIZ_MAX_JOBS": "1"})
-    try:
-        rows = asyncio.run(drive(url, proc.pid, a.pages.split(","), a.timeout))
-    finally:
-        stop_server(proc)
+    rows = on_server(drive, a.pages.split(","), a.timeout)
     print(f"{'page':18s} {'interaction':20s} {'server CPU ms':>14s} {'wall ms':>9s}")
     for r in rows:
         cpu = f"{r['cpu_ms']:.0f}" if r["cpu_ms"] is not None else "–"

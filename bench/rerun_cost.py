@@ -15,7 +15,7 @@ import random
 import re
 import statistics
 
-from bench.classroom_load import Client, cpu_s, pct, start_server, stop_server, user_key  # noqa: E402
+from bench.classroom_load import Client, cpu_s, on_server, pct, user_key  # noqa: E402
 
 PAGES = ("home", "lessons", "quiz", "conv_arithmetic", "conv_animation", "architecture_lab", "training_lab",
          "feature_maps", "saliency", "network_explorer", "compression", "metrics_losses")
@@ -58,11 +58,7 @@ def main(argv=None) -> None:
     ap.add_argument("-k", type=int, default=8, help="widget changes per page")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    proc, url = start_server(env={"CNNVIZ_MAX_JOBS": "1"})
-    try:
-        rows = asyncio.run(measure(url, proc.pid, a.pages.split(","), a.k, a.seed))
-    finally:
-        stop_server(proc)
+    rows = on_server(measure, a.pages.split(","), a.k, a.seed)
     print(f"{'page':18s} {'open ms':>8s} {'changes':>8s} {'median ms':>10s} {'p95 ms':>8s} {'max ms':>8s}  slowest")
     for page in dict.fromkeys(r["page"] for r in rows):
         mine = [r for r in rows if r["page"] == page]
