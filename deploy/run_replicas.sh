@@ -16,7 +16,11 @@ export CNNVIZ_STORAGE="${CNNVIZ_STORAGE:-$RUN/jobs}"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+# SIGTERM/Ctrl-C end the script at once (the waits below are interruptible), and EXIT stops every child,
+# which frees the replicas' and the proxy's ports.
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 SERVERS=""
 for i in $(seq 1 "$N"); do
@@ -37,4 +41,4 @@ haproxy -db -f "$RUN/haproxy.cfg" >"$RUN/haproxy.log" 2>&1 &
 PIDS+=($!); echo "$!" > "$RUN/haproxy.pid"
 echo "cnnviz: $N replicas behind http://127.0.0.1:$PROXY_PORT (logs and pids in $RUN)"
 echo "$RUN" > "${RUN_DIR_FILE:-/dev/null}"
-if [ -n "${SECONDS_LIMIT:-}" ]; then sleep "$SECONDS_LIMIT"; else wait; fi
+if [ -n "${SECONDS_LIMIT:-}" ]; then sleep "$SECONDS_LIMIT" & PIDS+=($!); wait "$!"; else wait; fi

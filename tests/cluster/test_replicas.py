@@ -34,6 +34,18 @@ def port_is_free(port: int) -> bool:
             return False
 
 
+def can_listen(port: int) -> bool:
+    """A new server could listen on ``port`` now (SO_REUSEADDR, as servers bind: TIME_WAIT does not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+            return True
+        except OSError:
+            return False
+
+
 def get(url, cookie=None):
     req = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(req, timeout=5) as r:
@@ -72,8 +84,51 @@ def replicas(tmp_path, **env):
         time.sleep(2.5)
         yield f"http://127.0.0.1:{proxy}", run
     finally:
-        os.killpg(script.pid, signal.SIGTERM)                 # the script's own group: replicas + haproxy
+        with contextlib.suppress(ProcessLookupError):         # a test may have ended the script itself
+            os.killpg(script.pid, signal.SIGTERM)             # the script's own group: replicas + haproxy
         script.wait(30)
+
+
+def test_sigterm_to_the_script_stops_every_process_and_frees_the_ports(tmp_path):
+    """A service manager sends SIGTERM to the script alone: within seconds the replicas and HAProxy are gone and
+    their ports free (a foreground sleep used to defer the trap for the whole SECONDS_LIMIT)."""
+    proxy, first = free_port(), free_port()
+    while not port_is_free(first + 1):
+        first = free_port()
+    run_file = tmp_path / "run_dir"
+    env = dict(os.environ, FIRST_PORT=str(first), SECONDS_LIMIT="600", RUN_DIR_FILE=str(run_file),
+               CNNVIZ_STORAGE=str(tmp_path / "jobs"))
+    script = subprocess.Popen(["bash", str(ROOT / "deploy/run_replicas.sh"), "2", str(proxy)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        run = Path(wait_for(lambda: run_file.exists() and run_file.read_text().strip(), 30))
+        for port in (first, first + 1):
+            wait_for(lambda port=port: get(f"http://127.0.0.1:{port}/_stcore/health")[0] == 200, 60)
+        pids = [int((run / f"{name}.pid").read_text()) for name in ("replica1", "replica2", "haproxy")]
+        t0 = time.time()
+        script.send_signal(signal.SIGTERM)                    # the script only, not its group
+        assert script.wait(20) == 143 and time.time() - t0 < 20
+        for pid in pids:
+            wait_for(lambda pid=pid: not os.path.exists(f"/proc/{pid}") or
+                     open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10)
+        assert all(can_listen(p) for p in (proxy, first, first + 1))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(script.pid, signal.SIGKILL)
+        script.wait(30)
+
+
+def test_an_unfinished_request_is_closed_by_the_proxy(tmp_path):
+    """A slow-loris client (headers that never end) holds no connection longer than HAProxy's
+    ``timeout http-request`` (10 s): it is answered 408 and closed."""
+    with replicas(tmp_path) as (url, _run):
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"GET /_stcore/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line: never finished
+            t0 = time.time()
+            answer = s.recv(4096)
+            waited = time.time() - t0
+        assert answer.startswith(b"HTTP/1.1 408") and 8 < waited < 15, (answer[:60], waited)
 
 
 def test_sticky_replicas_and_failover(tmp_path):
