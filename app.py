@@ -3,9 +3,11 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz.ui import presenter_mode
+from cnnviz.ui.jobs import heartbeat
 
 st.set_page_config(page_title="cnnviz — see how CNNs compute", page_icon=":material/grid_on:", layout="wide")
 presenter_mode()  # ?present=1: large fonts, high contrast, no sidebar — one switch for every page
+heartbeat()  # any page of a browser with jobs keeps them alive
 st.navigation({
     "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
               st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),

@@ -14,12 +14,12 @@ page's rerun.
 
 May import: cnnviz.errors. Every topic room that has long work imports this one, never the other way round."""
 from cnnviz.jobs.events import STAGES, Checkpoint, Evaluation, Failed, Finished, JobStatus, Progress
-from cnnviz.jobs.factory import get_local_runner, get_runner
+from cnnviz.jobs.factory import get_local_runner, get_runner, started_local_runner
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id, new_owner
 from cnnviz.jobs.kind import JobKind, SleepJob, check_kind, run_job
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.runner import ThreadRunner
 
 __all__ = ["STAGES", "Checkpoint", "Evaluation", "Failed", "Finished", "JobStatus", "Progress", "get_local_runner",
-           "get_runner", "check_owner", "is_job_id", "new_job_id", "new_owner", "JobKind", "SleepJob", "check_kind",
+           "get_runner", "started_local_runner", "check_owner", "is_job_id", "new_job_id", "new_owner", "JobKind", "SleepJob", "check_kind",
            "run_job", "LIMITER", "JobLimiter", "ThreadRunner"]

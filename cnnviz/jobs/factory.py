@@ -37,3 +37,8 @@ def get_local_runner(kinds: tuple[type, ...] = ()) -> ThreadRunner:
             isolate = os.environ.get("CNNVIZ_TRAIN_IN_PROCESS", "") != "1"
             _DEFAULT = ThreadRunner(isolate=isolate, spare=isolate, expect=modules)
         return _DEFAULT
+
+
+def started_local_runner() -> ThreadRunner | None:
+    """This process's runner if a page has made it already, else None (nothing runs that needs keeping alive)."""
+    return _DEFAULT

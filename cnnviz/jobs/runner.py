@@ -33,7 +33,7 @@ def _env_seconds(name: str, default: float) -> float:
 
 
 # A class's fairness rules (each overridable by its environment variable):
-ABANDON_S = _env_seconds("CNNVIZ_ABANDON_S", 600)       # an owner unseen this long: their job is stopped
+ABANDON_S = _env_seconds("CNNVIZ_ABANDON_S", 900)       # an owner with no page run this long: job stopped
 FORGET_S = _env_seconds("CNNVIZ_FORGET_S", 4 * 3600)    # a finished job's curve and checkpoint are kept this long
 MAX_QUEUE = int(_env_seconds("CNNVIZ_MAX_QUEUE", 200))  # jobs waiting at most; beyond, "busy, try again"
 

@@ -18,6 +18,7 @@ from cnnviz.errors import ConfigError
 from cnnviz.figures import compression as compression_figs
 from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
+from cnnviz.jobs.factory import started_local_runner
 from cnnviz.jobs.ids import OWNER, new_owner
 from cnnviz.jobs.events import Failed, Finished
 from cnnviz.training.history import History
@@ -49,6 +50,15 @@ def owner_token() -> str:
     if not isinstance(st.session_state.get("job_owner"), str):
         st.session_state["job_owner"] = _cookie() or new_owner()
     return st.session_state["job_owner"]
+
+
+def heartbeat() -> None:
+    """Every page run of a browser that has an owner token keeps its jobs alive (a student may watch another page
+    while training); the runner stops only the job of a browser with no page run for a while."""
+    runner = started_local_runner()  # never starts one: a process with no runner has nothing to keep alive
+    token = st.session_state.get("job_owner") or _cookie()
+    if runner is not None and isinstance(token, str) and OWNER.fullmatch(token):
+        runner.seen(token)
 
 
 def remember_owner() -> None:

@@ -104,3 +104,23 @@ def test_the_queue_has_a_length_limit(runner):
     with pytest.raises(ConfigError, match="busy, try again in a minute: 3 jobs are waiting") as e:
         runner.submit(long())
     assert e.value.field == "job"
+
+
+def test_any_page_of_the_browser_keeps_its_job_alive(runner, monkeypatch):
+    """app.py's heartbeat on every page run: a student watching another page while training keeps the job."""
+    import streamlit as st
+
+    from cnnviz.jobs import factory
+    from cnnviz.ui import jobs as jobs_ui
+    owner = "o" * 43
+    job = runner.submit(long(), owner=owner)
+    monkeypatch.setattr(factory, "_DEFAULT", runner)
+    monkeypatch.setattr(st, "session_state", {"job_owner": owner})
+    runner.clock.t += 59
+    jobs_ui.heartbeat()            # a rerun of any page
+    runner.clock.t += 59           # 118 s since Start, 59 s since the heartbeat
+    runner.tidy()
+    assert runner.status(job).state == "running"
+    runner.clock.t += 2
+    runner.tidy()                  # 61 s without a page run: stopped
+    assert runner.join(job, timeout=10) and runner.poll(job)[-1].reason == "stopped"
