@@ -57,8 +57,8 @@ class ThreadRunner:
     def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
                  expect: tuple[str, ...] = ()):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
-        ``spare`` (with ``isolate``): keep one child started ahead, its imports done, so a job's first event
-        comes without a process start-up (child.SparePool), its imports done, ``expect`` (job kinds' modules) included;
+        ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
+        job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
         :meth:`close` (or the process's exit) ends it."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate = device, isolate
