@@ -80,7 +80,7 @@ class ThreadRunner:
         self.tidy()
         with self._lock:
             if owner is not None:
-                self._seen[owner] = self.clock()
+                self._seen[owner] = self.clock()  # under the lock, like every write of the owners
                 for job in self._jobs.values():
                     if job.owner == owner and job.state != DONE:
                         where = f"waiting, position {self.limiter.position(job.id)}" if job.state == QUEUED \
@@ -109,8 +109,12 @@ class ThreadRunner:
 
     # ------------------------------------------------------------------ a class's fairness
     def seen(self, owner: str) -> None:
-        """A page of ``owner``'s is open (the job panels call this on every poll): their jobs are not abandoned."""
-        self._seen[owner] = self.clock()
+        """A page of ``owner``'s ran (every page run and every live job panel's poll call this): their jobs are not
+        abandoned. Also tidies, so an abandoned job frees its slot while its classmates browse, not only at the
+        next Start."""
+        with self._lock:  # tidy iterates over the owners
+            self._seen[owner] = self.clock()
+        self.tidy()
 
     def jobs_of(self, owner: str) -> list[tuple[str, str, str]]:
         """``(job id, title, state)`` of every job this server keeps for ``owner``, oldest first: what a reload (the

@@ -124,3 +124,17 @@ def test_any_page_of_the_browser_keeps_its_job_alive(runner, monkeypatch):
     runner.clock.t += 2
     runner.tidy()                  # 61 s without a page run: stopped
     assert runner.join(job, timeout=10) and runner.poll(job)[-1].reason == "stopped"
+
+
+def test_a_classmates_page_run_frees_an_abandoned_slot(runner):
+    """Nobody presses Start: the waiting student's own page runs (seen) stop the abandoned job ahead of them."""
+    gone = runner.submit(long(), owner="gone")
+    waiting = runner.submit(long(), owner="here")
+    runner.clock.t += 61
+    runner.seen("here")  # no explicit tidy
+    assert runner.join(gone, timeout=10) and runner.poll(gone)[-1].reason == "stopped"
+    for _ in range(200):
+        if runner.status(waiting).state == "running":
+            break
+        threading.Event().wait(0.02)
+    assert runner.status(waiting).state == "running"
