@@ -188,11 +188,10 @@ class PageState:
                 self.notices.append(f"Ignored an invalid value for {label or name}; back to {shown(default)}")
 
     def _validate(self, name, value):
-        if name in self.options and value not in self.options[name]:
-            raise ValueError(value)
-        lo, hi = self.bounds.get(name, (None, None))
-        for v in value if isinstance(value, tuple) else (value,):
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
+        """A value parsed from the link, checked by the same rule as a value a client sent (:func:`_sent_ok`)."""
+        d = self.defaults[name]
+        for v, default in (zip(value, d) if isinstance(d, tuple) else [(value, d)]):
+            if not _sent_ok(v, default, self.bounds.get(name), self.options.get(name)):
                 raise ValueError(value)
         return value
 

@@ -6,7 +6,7 @@ import re
 import streamlit as st
 
 from cnnviz.errors import ConfigError
-from cnnviz.geometry.arithmetic import PADDING_MODES, PADDING_STRINGS
+from cnnviz.geometry.arithmetic import AXIS_NAMES, PADDING_MODES, PADDING_STRINGS
 from cnnviz.geometry.formulas import Formula
 from cnnviz.io.text import notice
 from cnnviz.limits import IMAGE_UPLOAD_MB
@@ -21,7 +21,6 @@ def axis_inputs(state: PageState, name: str, dims: int, same: bool, where=None) 
     if where is not None:
         with where:
             return axis_inputs(state, name, dims, same)
-    from cnnviz.geometry.arithmetic import AXIS_NAMES
     for i in range(1 if same else dims):  # a widget hidden on the last run lost its state: re-seed it
         if state.key(name, i) not in st.session_state:
             st.session_state[state.key(name, i)] = st.session_state.get(state.key(name, 0), state.defaults[name][i])
@@ -79,8 +78,8 @@ MACS = Setting(False, "Count MACs instead of FLOPs", MACS_HELP)  # a page declar
 def macs_toggle(S: PageState) -> bool:
     """The "Count MACs instead of FLOPs" switch (``MACS``, drawn before the layer is validated, so an error keeps
     it), with the counting convention beside it. In presenter mode the convention is in the switch's help only, like
-    the pages' introductions: as a second line it pushed the main figure below the fold (the presenter crawl's
-    check: Conv Arithmetic's numbers at 548 px of 720, the Architecture Lab's chart at 503)."""
+    the pages' introductions: as a second line it would push the main figure below the fold (the presenter crawl
+    checks the fold)."""
     if presenting():
         return S.widget("macs")
     c = st.columns([2, 5], vertical_alignment="center")
