@@ -1,10 +1,13 @@
-"""Inside the network: feature maps and channel statistics, saliency (captum, one verb: ``attribute``),
-the shipped pretrained models, and the Clever Hans demonstration.
+"""Inside the network: feature maps and channel statistics, saliency (captum, one verb: ``attribute``; Grad-CAM++
+and Score-CAM written here), adversarial examples (FGSM, PGD, accuracy against ε), the shipped pretrained models,
+and the Clever Hans demonstration.
 
 The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.device, cnnviz.io,
 cnnviz.architecture (models), cnnviz.training (checkpoints), torch, captum."""
 from cnnviz.inside.saliency import (METHODS, LABELS, BASELINES, eval_mode, conv_layers, make_baseline, attribute,
-    to_map, spearman, SanityRow, parameter_layers, sanity_check)
+    to_map, spearman, SanityRow, parameter_layers, sanity_check, CAMS, gradcam_plus_plus, score_cam)
+from cnnviz.inside.adversarial import (ADV_MAX_STEPS, ADV_MAX_EPSILONS, ADV_MAX_IMAGES, fgsm, pgd,
+    accuracy_vs_eps)
 from cnnviz.inside.features import (leaf_modules, capture, layer_kind, first_conv_kernels, probabilities,
     ChannelStats, channel_stats, shift, EquivarianceRow, equivariance, rotation_change)
 from cnnviz.inside.shipped import (ROOT, MODEL_DIR, SAMPLE_DIR, INDEX, MAX_CHECKPOINT_BYTES, ModelInfo,
@@ -13,7 +16,9 @@ from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mas
     patch_share)
 
 __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_baseline", "attribute", "to_map",
-           "spearman", "SanityRow", "parameter_layers", "sanity_check", "leaf_modules", "capture", "layer_kind",
+           "spearman", "SanityRow", "parameter_layers", "sanity_check", "CAMS", "gradcam_plus_plus", "score_cam",
+           "ADV_MAX_STEPS", "ADV_MAX_EPSILONS", "ADV_MAX_IMAGES", "fgsm", "pgd", "accuracy_vs_eps",
+           "leaf_modules", "capture", "layer_kind",
            "first_conv_kernels", "probabilities", "ChannelStats", "channel_stats", "shift", "EquivarianceRow",
            "equivariance", "rotation_change", "ROOT", "MODEL_DIR", "SAMPLE_DIR", "INDEX", "MAX_CHECKPOINT_BYTES",
            "ModelInfo", "list_models", "load_model", "load_uploaded", "accuracy", "train", "validation_set",

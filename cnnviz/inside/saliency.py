@@ -1,6 +1,7 @@
-"""Saliency maps: seven captum methods behind one function, ``attribute(model, x, target, method)``.
+"""Saliency maps: seven captum methods and two class-activation maps written here (Grad-CAM++, Score-CAM) behind
+one function, ``attribute(model, x, target, method)``.
 
-Every method returns a tensor of the same shape as ``x`` (Grad-CAM is upsampled to the input size with
+Every method returns a tensor of the same shape as ``x`` (the CAMs are upsampled to the input size with
 ``LayerAttribution.interpolate`` and broadcast over channels). The model's mode, weights and hooks are the
 same afterwards; attributions are computed in eval mode (BatchNorm uses its running statistics)."""
 from __future__ import annotations
@@ -20,10 +21,11 @@ from cnnviz.checks import Choice, Flag, Module, Number, Optional, Tensor, Text, 
 from cnnviz.errors import ConfigError
 
 METHODS = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "deeplift", "gradcam",
-           "occlusion")
+           "gradcampp", "scorecam", "occlusion")
 LABELS = {"saliency": "Gradient |∂y/∂x|", "integrated_gradients": "Integrated Gradients",
           "smoothgrad": "SmoothGrad", "guided_backprop": "Guided Backprop", "deeplift": "DeepLift",
-          "gradcam": "Grad-CAM", "occlusion": "Occlusion"}
+          "gradcam": "Grad-CAM", "gradcampp": "Grad-CAM++", "scorecam": "Score-CAM", "occlusion": "Occlusion"}
+CAMS = ("gradcam", "gradcampp", "scorecam")  # read the ``layer`` option
 BASELINES = ("black", "mean", "blur")
 
 
@@ -41,19 +43,68 @@ def eval_mode(model: nn.Module):
 
 
 def conv_layers(model: nn.Module) -> list[str]:
-    """Names of the model's Conv2d layers, input to output (Grad-CAM's choices)."""
+    """Names of the model's Conv2d layers, input to output (the CAM methods' choices)."""
     return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 
 
 def _layer(model: nn.Module, name: str | None) -> nn.Module:
     names = conv_layers(model)
     if not names:
-        raise ConfigError("layer", "Grad-CAM needs a model with at least one Conv2d layer")
+        raise ConfigError("layer", "Grad-CAM, Grad-CAM++ and Score-CAM need a model with at least one Conv2d layer")
     if name is None:
         name = names[-1]
     if name not in names:
         raise ConfigError("layer", f"{name!r} is not a conv layer of this model; choose one of {', '.join(names)}")
     return dict(model.named_modules())[name]
+
+
+def _activation_and_gradient(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int):
+    """The layer's output A (1, K, h, w) and ∂y_target/∂A, y the target's logit; one forward hook, removed at
+    once; only A's gradient is asked for (no parameter .grad)."""
+    seen = []
+    handle = layer.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    try:
+        logits = model(x)
+    finally:
+        handle.remove()
+    (g,) = torch.autograd.grad(logits[0, target], seen[0])
+    return seen[0].detach(), g.detach()
+
+
+def gradcam_plus_plus(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
+    """Grad-CAM++ (Chattopadhyay et al., 2018), in the closed form for an exponentiated logit that
+    pytorch-grad-cam uses: with A the layer's output (1, K, h, w) and g = ∂y/∂A (y the target's logit),
+    α = g² / (2g² + (Σ_ij A_ij) · g³)  (0 where the denominator is 0),
+    w_k = Σ_ij α_kij · ReLU(g_kij),  map = ReLU(Σ_k w_k A_k)  -> (1, 1, h, w) at the layer's resolution."""
+    a, g = _activation_and_gradient(model, layer, x, target)
+    g2, g3 = g ** 2, g ** 3
+    denom = 2 * g2 + a.sum(dim=(2, 3), keepdim=True) * g3
+    alpha = torch.where(denom != 0, g2 / torch.where(denom != 0, denom, torch.ones_like(denom)),
+                        torch.zeros_like(denom))
+    w = (alpha * torch.relu(g)).sum(dim=(2, 3), keepdim=True)            # (1, K, 1, 1)
+    return torch.relu((w * a).sum(dim=1, keepdim=True))
+
+
+def score_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
+    """Score-CAM (Wang et al., 2020), without the baseline subtraction: each channel A_k of the layer's output
+    (1, K, h, w) is upsampled bilinearly to the input size and min-max normalised to [0, 1] (a constant
+    channel gives an all-zero mask); w_k = softmax(model(x ⊙ M_k))[target], the target's probability on the
+    masked input; map = ReLU(Σ_k w_k A_k) -> (1, 1, h, w) at the layer's resolution. One batch of K passes."""
+    seen = []
+    handle = layer.register_forward_hook(lambda _m, _i, out: seen.append(out.detach()))
+    try:
+        with torch.no_grad():
+            model(x)
+            a = seen[0]                                                    # (1, K, h, w)
+            masks = LayerAttribution.interpolate(a.transpose(0, 1), tuple(x.shape[-2:]), "bilinear")  # (K, 1, H, W)
+            low = masks.amin(dim=(2, 3), keepdim=True)
+            span = masks.amax(dim=(2, 3), keepdim=True) - low
+            masks = torch.where(span > 0, (masks - low) / torch.where(span > 0, span, torch.ones_like(span)),
+                                torch.zeros_like(masks))
+            w = torch.softmax(model(x * masks), dim=1)[:, target]           # (K,)
+    finally:
+        handle.remove()
+    return torch.relu((w.view(1, -1, 1, 1) * a).sum(dim=1, keepdim=True))
 
 
 @checked(x=Tensor(dims=4), kind=Choice(BASELINES))
@@ -92,8 +143,8 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_
     """Attribution of class ``target``'s logit to each input value of ``x`` (1, C, H, W) -> (1, C, H, W).
 
     ``n_steps`` / ``baseline``: Integrated Gradients (baseline also for DeepLift); ``nt_samples`` / ``noise``
-    (std as a fraction of the image's value range): SmoothGrad; ``layer``: Grad-CAM's conv layer (default the
-    last); ``window`` / ``stride``: Occlusion's square patch, filled with zeros."""
+    (std as a fraction of the image's value range): SmoothGrad; ``layer``: the conv layer of Grad-CAM,
+    Grad-CAM++ and Score-CAM (default the last); ``window`` / ``stride``: Occlusion's square patch, filled with zeros."""
     if method not in METHODS:
         raise ConfigError("method", f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     x = x.detach().to(device=model_device(model), dtype=torch.float32)  # captum runs on the model's device
@@ -127,6 +178,9 @@ def attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *, n_
         elif method == "gradcam":
             cam = LayerGradCam(model, _layer(model, layer)).attribute(x, target=target, relu_attributions=True)
             out = LayerAttribution.interpolate(cam, (h, w), "bilinear").expand_as(x)  # (1, 1, h, w) -> x
+        elif method in ("gradcampp", "scorecam"):
+            cam = (gradcam_plus_plus if method == "gradcampp" else score_cam)(model, _layer(model, layer), x, target)
+            out = LayerAttribution.interpolate(cam, (h, w), "bilinear").expand_as(x)
         else:
             out = Occlusion(model).attribute(x, sliding_window_shapes=(x.shape[1], window, window),
                                              strides=(x.shape[1], stride, stride), baselines=0, target=target)

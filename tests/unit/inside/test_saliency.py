@@ -107,7 +107,9 @@ def test_every_method_returns_input_shape_and_leaves_model_alone(model_cls, shap
         out = attribute(model, x, 1, method, n_steps=8, nt_samples=3, window=4, stride=4)
         assert out.shape == x.shape, method
         assert torch.isfinite(out).all(), method
-        assert out.abs().sum() > 0, method
+        # Score-CAM's weights are probabilities (all > 0): on the untrained SmallResNet the default layer, the 1×1
+        # shortcut conv, sums to < 0 at every position and the ReLU leaves 0 (tests/unit/inside/test_cams.py)
+        assert out.abs().sum() > 0 or (method == "scorecam" and model_cls is SmallResNet), method
     assert modes == {n: m.training for n, m in model.named_modules()}
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     for m in model.modules():
