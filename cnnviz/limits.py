@@ -103,3 +103,27 @@ VIDEO_MAX_KERNEL = 7                       # k (spatial) and t (temporal)
 PATCH_MAX_IMAGE = 512                      # image side for the patch-embedding grid
 PATCH_MAX_DIM = 1024                       # embedding width d
 DYNAMIC_MAX_EXPERTS = 16                   # K kernels of the dynamic conv
+
+# --- a live class (cnnviz.classroom.live): a join code, a teacher key, students with nicknames, their answers
+CLASS_MAX_STUDENTS = 60                    # students in one class (a lecture hall's worth; one server serves them)
+CLASS_LIFETIME_S = 3 * 3600                # a class is deleted 3 h after it starts (or when the teacher ends it)
+CLASS_MAX_OPEN = 200                       # classes open at once in one store (start_class is open to anyone)
+CLASS_CODE_LENGTH = 6                      # join-code characters from a 31-letter alphabet: 31**6 ≈ 8.9e8 codes
+CLASS_NICKNAME_CHARS = 24                  # characters in a nickname (after NFC and stripping)
+CLASS_JOIN_BURST = 5                       # failed join attempts an address may make at once ...
+CLASS_JOIN_REFILL_S = 10.0                 # ... and one more every this many seconds
+CLASS_MAX_ADDRESSES = 10_000               # client addresses the join limiter remembers
+CLASS_MAX_QUESTIONS = 200                  # answers one student may record in one class
+CLASS_ANSWER_CHARS = 64                    # characters in a question id or an answer
+CLASS_LINK_CHARS = 1024                    # characters in a link the teacher pushes
+
+# --- uploads held by the server (cnnviz.ui.upload_caps) and images decoded (cnnviz.io.images)
+UPLOAD_SESSION_FILES = 4                   # files one session may hold at once (a ZIP + a checkpoint, and a swap)
+UPLOAD_SESSION_BYTES = 3 * SERVER_UPLOAD_MB * MiB  # bytes one session may hold at once (60 MiB)
+UPLOAD_TOTAL_FILES = 256                   # files all sessions together may hold
+UPLOAD_TOTAL_BYTES = 640 * MiB             # bytes all sessions together may hold (32 full-size uploads)
+UPLOAD_UNCLAIMED_S = 120                   # an upload no widget has asked for is dropped after this many seconds
+IMAGE_DECODED_BYTES = 3 * IMAGE_PIXELS     # width × height × bytes per pixel of the decoded mode: a 5000×5000 8-bit RGB
+IMAGE_CACHE_ENTRIES = 64                   # model inputs made from uploaded images, kept (tiny tensors) ...
+IMAGE_CACHE_BYTES = 64 * MiB               # ... in all at most this many bytes ...
+IMAGE_CACHE_TTL_S = 3600                   # ... and for at most an hour
