@@ -157,6 +157,7 @@ class Client:
         self.leaks: list[str] = []
         self.runs = self.msgs = 0                       # successful script runs, ForwardMsgs received
         self.closed = False
+        self.session_id = ""                            # the server's id of this session
         self._done: asyncio.Future | None = None
 
     async def connect(self, timeout: float = 60) -> None:
@@ -204,6 +205,8 @@ class Client:
             self.cache[msg.hash] = msg
         kind = msg.WhichOneof("type")
         if kind == "new_session":
+            if msg.new_session.HasField("initialize"):  # the first run: the session's id (upload URLs carry it)
+                self.session_id = msg.new_session.initialize.session_id
             self._app_pages(msg.new_session.app_pages)
             self.page_hash = msg.new_session.page_script_hash or self.page_hash
         elif kind == "navigation":

@@ -127,3 +127,7 @@ IMAGE_DECODED_BYTES = 3 * IMAGE_PIXELS     # width × height × bytes per pixel 
 IMAGE_CACHE_ENTRIES = 64                   # model inputs made from uploaded images, kept (tiny tensors) ...
 IMAGE_CACHE_BYTES = 64 * MiB               # ... in all at most this many bytes ...
 IMAGE_CACHE_TTL_S = 3600                   # ... and for at most an hour
+
+# --- a class group: compatible trainings run as one computation (cnnviz.training.group)
+MAX_GROUP_BYTES = 4096 * MiB               # one group's estimated tensors (CNNVIZ_MAX_GROUP_MB overrides)
+MAX_GROUP_SIZE = 64                        # members of one group: one stacked forward / backward per step

@@ -4,6 +4,9 @@
 - The "clear cache" message (the developer menu's entry; any client can send it in two bytes) does not empty
   ``st.cache_data`` and ``st.cache_resource`` for the whole server unless ``CNNVIZ_ALLOW_CLEAR_CACHE=1``
   (a developer's opt-in): one student must not make a class recompute every shared model and figure.
+- Reruns go through a per-session rate limit (:mod:`cnnviz.ui.rate_limit`: excess requests deferred and
+  coalesced, the latest widget values kept), so one websocket sending reruns back to back cannot slow its class.
+- Uploads are capped per session and in all, and unclaimed ones dropped (:mod:`cnnviz.ui.upload_caps`).
 
 Streamlit's websocket accepts any widget value of any type from any client, and deserializes it when the value
 is first read, before the page script runs (``"abc"`` where a number input sends a number makes ``int("abc")``
@@ -20,6 +23,8 @@ import os
 
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.state import session_state as _session_state
+
+from cnnviz.ui import rate_limit, upload_caps
 
 log = logging.getLogger(__name__)
 _READ = _session_state.WStates.__getitem__
@@ -52,6 +57,9 @@ def _guarded_clear_cache(self) -> None:
 
 def install() -> None:
     """Idempotent: the process's widget reads go through :func:`_checked_read`, clear-cache requests through
-    :func:`_guarded_clear_cache`."""
+    :func:`_guarded_clear_cache`, rerun requests through the session's rate limit, uploads through their caps."""
     _session_state.WStates.__getitem__ = _checked_read
     AppSession._handle_clear_cache_request = _guarded_clear_cache
+    if not hasattr(AppSession._handle_rerun_script_request, "__wrapped__"):
+        AppSession._handle_rerun_script_request = rate_limit.limited(AppSession._handle_rerun_script_request)
+    upload_caps.install()

@@ -1,0 +1,124 @@
+"""The per-session rerun limit (cnnviz.ui.rate_limit) on a fake clock: a quiet session's reruns run at once,
+a flood is deferred and coalesced into runs at the bucket's rate, and the deferred run carries the latest widget
+values and any button press sent in between."""
+import pytest
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.app_session import AppSession
+
+import cnnviz.ui  # noqa: F401 - installs the protocol guards
+from cnnviz.ui import rate_limit
+from cnnviz.ui.rate_limit import SessionLimiter, merge
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+        self.timers: list[tuple[float, object]] = []
+
+    def __call__(self):
+        return self.t
+
+    def later(self, delay, fn):
+        assert delay > 0
+        self.timers.append((self.t + delay, fn))
+
+    def advance(self, dt):
+        """Move time on by ``dt``, firing the timers that fall due, in order."""
+        end = self.t + dt
+        while True:
+            due = sorted((t, i) for i, (t, _) in enumerate(self.timers) if t <= end)
+            if not due:
+                break
+            t, i = due[0]
+            self.t = max(self.t, t)
+            self.timers.pop(i)[1]()
+        self.t = end
+
+
+def cs(value: float | None = None, wid: str = "k", trigger: str | None = None, fragment: str = "") -> ClientState:
+    c = ClientState(query_string=f"v={value}", fragment_id=fragment)
+    if value is not None:
+        c.widget_states.widgets.append(WidgetState(id=wid, double_value=value))
+    if trigger:
+        c.widget_states.widgets.append(WidgetState(id=trigger, trigger_value=True))
+    return c
+
+
+def limiter(rate=4.0, burst=8.0):
+    clock, ran = Clock(), []
+    return SessionLimiter(rate, burst, run=ran.append, later=clock.later, clock=clock), clock, ran
+
+
+def test_a_student_clicking_a_few_times_a_second_is_never_delayed():
+    lim, clock, ran = limiter(rate=4, burst=8)
+    for i in range(40):  # 3 clicks a second for 13 s, each run at once
+        lim.submit(cs(i))
+        assert len(ran) == i + 1 and not lim.waiting
+        clock.advance(1 / 3)
+    lim2, clock2, ran2 = limiter(rate=4, burst=8)
+    for i in range(8):  # a burst of 8 clicks at once: all run at once
+        lim2.submit(cs(i))
+    assert len(ran2) == 8 and lim2.deferred == 0 and clock2.timers == []
+
+
+def test_a_flood_runs_at_the_bucket_rate_and_ends_on_its_latest_values():
+    lim, clock, ran = limiter(rate=4, burst=8)
+    sent = 0
+    for _ in range(1000):  # 1000 requests in 10 s (one per 10 ms)
+        lim.submit(cs(float(sent)))
+        sent += 1
+        clock.advance(0.01)
+    clock.advance(1.0)  # let the last deferred run fire
+    # burst + rate × time, at most (the 10 s of requests plus the last deferred run)
+    assert 8 + 4 * 10 - 1 <= len(ran) <= 8 + 4 * 11
+    assert lim.coalesced + len(ran) == 1000
+    last = ran[-1]
+    assert last.widget_states.widgets[0].double_value == 999.0 and last.query_string == "v=999.0"
+    # each deferred run waited for its token: runs after the burst are >= 1/rate apart
+    assert not lim.waiting and clock.timers == []
+
+
+def test_a_quiet_session_is_not_slowed_by_a_flooding_one():
+    flood, clock, ran_f = limiter()
+    quiet = SessionLimiter(4, 8, run=(ran_q := []).append, later=clock.later, clock=clock)
+    for i in range(500):
+        flood.submit(cs(i))
+        if i % 100 == 0:
+            quiet.submit(cs(i))
+            assert ran_q[-1].query_string == f"v={i}"  # ran at once, in the same instant it was sent
+        clock.advance(0.01)
+    assert quiet.deferred == 0 and len(ran_q) == 5 and flood.deferred > 0
+
+
+def test_a_button_press_folded_into_a_deferred_run_is_kept():
+    lim, clock, ran = limiter(rate=1, burst=1)
+    lim.submit(cs(1.0))
+    lim.submit(cs(2.0, trigger="go"))  # deferred
+    lim.submit(cs(3.0))  # folded in: the browser sends a trigger once only
+    assert len(ran) == 1 and lim.waiting
+    clock.advance(1.0)
+    states = {w.id: w for w in ran[-1].widget_states.widgets}
+    assert states["k"].double_value == 3.0 and states["go"].trigger_value is True
+
+
+def test_fragment_runs_merge_into_a_full_run():
+    full_then_fragment = merge(cs(1.0), cs(2.0, fragment="f1"))
+    assert full_then_fragment.fragment_id == "" and full_then_fragment.widget_states.widgets[0].double_value == 2.0
+    same = merge(cs(1.0, fragment="f1"), cs(2.0, fragment="f1"))
+    assert same.fragment_id == "f1"
+    assert merge(cs(1.0, fragment="f1"), cs(2.0, fragment="f2")).fragment_id == ""
+    assert merge(None, cs(1.0)).query_string == "v=1.0" and merge(cs(1.0), None).query_string == "v=1.0"
+
+
+@pytest.mark.parametrize("rate, burst, expected", [("2", "3", (2.0, 3.0)), ("", "", (4.0, 8.0)),
+                                                   ("nan", "-1", (4.0, 8.0)), ("0", "0", (0.0, 1.0))])
+def test_the_limit_is_set_by_the_environment(monkeypatch, rate, burst, expected):
+    monkeypatch.setenv(rate_limit.RATE_ENV, rate)
+    monkeypatch.setenv(rate_limit.BURST_ENV, burst)
+    assert rate_limit.settings() == expected
+
+
+def test_it_is_installed_on_streamlits_rerun_handler():
+    handler = AppSession._handle_rerun_script_request
+    assert handler.__wrapped__.__qualname__ == "AppSession._handle_rerun_script_request"
