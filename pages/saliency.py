@@ -1,5 +1,5 @@
-"""Saliency: which pixels a trained CNN's decision depends on, by seven captum methods side by side; a sanity
-check (randomised weights) and a Clever-Hans model that looks at the wrong thing."""
+"""Saliency: which pixels a trained CNN's decision depends on, by nine attribution methods side by side; a sanity
+check (randomised weights), a Clever-Hans model that looks at the wrong thing, and adversarial examples."""
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
@@ -9,14 +9,15 @@ from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import conv_layers
 from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
+from cnnviz.ui.adversarial import SETTINGS as ADVERSARIAL, adversarial_tab
 from cnnviz.ui.saliency import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows, settings
 from cnnviz.io.text import md_text, plot_text
 
 MODELS = {k: v for k, v in list_models().items() if v.dataset != "cleverhans"}
-S = PageState("sal", settings(MODELS))
+S = PageState("sal", {**settings(MODELS), **ADVERSARIAL})
 
 st.title("Saliency")
-st.caption("Which input pixels does the decision depend on? Seven attribution methods (captum) side by side; "
+st.caption("Which input pixels does the decision depend on? Nine attribution methods side by side; "
            "bright = important. Then check whether each map really reflects the model.")
 S.show_notices()
 c = st.columns([3, 3, 2])
@@ -58,7 +59,7 @@ m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose l
 m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
 show_chart(saliency_grid(x[0], maps, alpha), S.key("grid_fig"))
 
-sanity_tab, hans_tab = S.tabs(["Sanity check", "Clever Hans"])  # only the open tab runs
+sanity_tab, hans_tab, adv_tab = S.tabs(["Sanity check", "Clever Hans", "Adversarial"])  # only the open tab runs
 if sanity_tab.open:
     with sanity_tab:
         st.markdown("Adebayo et al. (2018): re-initialise the weights layer by layer, from the output inwards. A map "
@@ -82,5 +83,8 @@ if hans_tab.open:
         h[2].metric("Gradient on the patch", f"{share:.0%}",
                     help="Share of |gradient| inside the 5×5 patch, which is 2.4% of the image.")
         show_chart(saliency_grid(hx[0], hm, alpha, title=f"True class: {plot_text(hinfo.classes[hy])}"), S.key("hard_fig"))
+if adv_tab.open:
+    with adv_tab:
+        adversarial_tab(S, key, info, image)
 
 S.sync_url()

@@ -28,11 +28,12 @@ def overlay(image: torch.Tensor, saliency: torch.Tensor, alpha: float) -> np.nda
     return ((1 - alpha) * grey + alpha * _colour(m)).clip(0, 255).astype(np.uint8)
 
 
-def saliency_grid(image: torch.Tensor, maps: dict[str, torch.Tensor], alpha: float = 0.7, cols: int = 4,
+def saliency_grid(image: torch.Tensor, maps: dict[str, torch.Tensor], alpha: float = 0.7, cols: int | None = None,
                   title: str = "") -> go.Figure:
     """The image, then one panel per method: |attribution| (channel sum) as inferno over a grey image,
-    each scaled to its own maximum (bright = most important)."""
+    each scaled to its own maximum (bright = most important). ``cols``: panels per row (default up to 5)."""
     panels = ["Input", *maps]
+    cols = cols or min(5, len(panels))
     rows = math.ceil(len(panels) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=panels, horizontal_spacing=0.02,
                         vertical_spacing=0.08 / max(rows, 1))
@@ -43,7 +44,7 @@ def saliency_grid(image: torch.Tensor, maps: dict[str, torch.Tensor], alpha: flo
         fig.add_trace(go.Image(z=z, hoverinfo="skip"), row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(title=title, height=40 + 290 * rows, margin=dict(l=10, r=10, t=60, b=10), font=FONT)
+    fig.update_layout(title=title, height=40 + (1160 // max(cols, 4)) * rows, margin=dict(l=10, r=10, t=60, b=10), font=FONT)
     fig.update_annotations(font_size=17)
     return fig
 

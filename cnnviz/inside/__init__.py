@@ -6,8 +6,8 @@ The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.dev
 cnnviz.architecture (models), cnnviz.training (checkpoints), torch, captum."""
 from cnnviz.inside.saliency import (METHODS, LABELS, BASELINES, eval_mode, conv_layers, make_baseline, attribute,
     to_map, spearman, SanityRow, parameter_layers, sanity_check, CAMS, gradcam_plus_plus, score_cam)
-from cnnviz.inside.adversarial import (ADV_MAX_STEPS, ADV_MAX_EPSILONS, ADV_MAX_IMAGES, fgsm, pgd,
-    accuracy_vs_eps)
+from cnnviz.inside.adversarial import (ADV_MAX_STEPS, ADV_MAX_EPSILONS, ADV_MAX_IMAGES, ATTACKS, INPUT_RANGE,
+    fgsm, pgd, accuracy_vs_eps, Attack, attack_one)
 from cnnviz.inside.features import (leaf_modules, capture, layer_kind, first_conv_kernels, probabilities,
     ChannelStats, channel_stats, shift, EquivarianceRow, equivariance, rotation_change)
 from cnnviz.inside.shipped import (ROOT, MODEL_DIR, SAMPLE_DIR, INDEX, MAX_CHECKPOINT_BYTES, ModelInfo,
@@ -17,7 +17,8 @@ from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mas
 
 __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_baseline", "attribute", "to_map",
            "spearman", "SanityRow", "parameter_layers", "sanity_check", "CAMS", "gradcam_plus_plus", "score_cam",
-           "ADV_MAX_STEPS", "ADV_MAX_EPSILONS", "ADV_MAX_IMAGES", "fgsm", "pgd", "accuracy_vs_eps",
+           "ADV_MAX_STEPS", "ADV_MAX_EPSILONS", "ADV_MAX_IMAGES", "ATTACKS", "INPUT_RANGE", "fgsm", "pgd",
+           "accuracy_vs_eps", "Attack", "attack_one",
            "leaf_modules", "capture", "layer_kind",
            "first_conv_kernels", "probabilities", "ChannelStats", "channel_stats", "shift", "EquivarianceRow",
            "equivariance", "rotation_change", "ROOT", "MODEL_DIR", "SAMPLE_DIR", "INDEX", "MAX_CHECKPOINT_BYTES",

@@ -8,11 +8,13 @@ model is left as it was: training flags restored, weights untouched, no hooks, n
 (only the input's gradient is asked for, with ``torch.autograd.grad``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnnviz.checks import Flag, Module, Number, Seq, Tensor, checked, run_model
+from cnnviz.checks import Choice, Flag, Module, Number, Seq, Tensor, checked, run_model
 from cnnviz.device import model_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
@@ -21,6 +23,8 @@ ADV_MAX_STEPS = 200          # PGD steps in one call (each a forward and a backw
 ADV_MAX_EPSILONS = 32        # points of one accuracy-vs-ε curve
 ADV_MAX_IMAGES = 10_000      # images of one accuracy-vs-ε curve (evaluated in batches of ADV_BATCH)
 ADV_BATCH = 512              # images per forward/backward pass of the curve
+ATTACKS = ("fgsm", "pgd", "targeted")
+INPUT_RANGE = (0.0, 1.0)     # the value range of every image the app gives a model (cnnviz.io.images)
 
 
 class _Batch(Tensor):
@@ -135,3 +139,39 @@ def accuracy_vs_eps(model: nn.Module, xs: torch.Tensor, ys: torch.Tensor, epsilo
                 pred = model((xw + eps * direction).clamp(lo, hi)).argmax(1)
                 correct[j] += int((pred == t).sum())
     return [c / len(xs) for c in correct]
+
+
+@dataclass(frozen=True)
+class Attack:
+    adv: torch.Tensor       # (1, C, H, W) the adversarial image
+    before: torch.Tensor    # (classes,) probabilities on the image
+    after: torch.Tensor     # (classes,) probabilities on the adversarial image
+    label: int              # the class attacked: the prediction (untargeted) or the goal (targeted)
+
+
+@checked(model=Module(), x=_Batch(), kind=Choice(ATTACKS), eps=Number(0), steps=Number(1, ADV_MAX_STEPS, integer=True),
+         goal=Number(0, integer=True))
+def attack_one(model: nn.Module, x: torch.Tensor, kind: str, eps: float, steps: int = 10, goal: int = 0) -> Attack:
+    """One image (1, C, H, W) in INPUT_RANGE attacked as the Saliency page shows it: FGSM or PGD away from the
+    model's own prediction (the true class may be unknown, for an upload), or targeted PGD towards ``goal``.
+    PGD's step is 2.5 · ε / steps (Madry et al.): enough to cross the ball and come back."""
+    lo, hi = INPUT_RANGE
+    if x.shape[0] != 1:
+        raise ConfigError("x", f"must be one image (1, C, H, W), got shape {tuple(x.shape)}")
+    dev = model_device(model)
+    xw = x.detach().to(device=dev, dtype=_compute_dtype(model, x))
+    with torch.no_grad(), eval_mode(model):
+        before = torch.softmax(run_model(model, xw).float(), dim=1)[0]  # (classes,)
+    if kind == "targeted" and goal >= len(before):
+        raise ConfigError("goal", f"must be a class index in 0..{len(before) - 1}, got {goal}")
+    label = goal if kind == "targeted" else int(before.argmax())
+    t = torch.tensor([label], device=dev)
+    if eps == 0:
+        adv = xw.clamp(lo, hi)
+    elif kind == "fgsm":
+        adv = fgsm(model, xw, t, eps, lo, hi)
+    else:
+        adv = pgd(model, xw, t, eps, lo, hi, steps, 2.5 * eps / steps, targeted=kind == "targeted")
+    with torch.no_grad(), eval_mode(model):
+        after = torch.softmax(model(adv).float(), dim=1)[0]
+    return Attack(adv.cpu(), before.cpu(), after.cpu(), label)

@@ -1,5 +1,5 @@
-"""The Saliency page's results, cached by the values of the controls they depend on. Moving the overlay slider,
-opening a tab or answering the sanity-check toggle no longer recomputes seven captum methods; a class asking
+"""The Saliency page's settings and results, cached by the values of the controls they depend on. Moving the overlay slider,
+opening a tab or answering the sanity-check toggle no longer recomputes nine attribution methods; a class asking
 for the same sample of the same model shares one computation. Keys are plain values (names, numbers, an
 upload's bytes), never tensors; entries are bounded in number and age (issue 18)."""
 from __future__ import annotations
@@ -25,9 +25,10 @@ def _slider(default, label: str, help: str, bounds: tuple) -> Setting:
 
 
 def settings(models: dict) -> dict:
-    """The page's settings, each declared once; ``models`` the shipped ones it explains. The class, the Grad-CAM
-    layer, the occlusion sizes and the Clever-Hans image depend on the model: their options or bounds are narrowed
-    when drawn (the link check keeps the widest)."""
+    """The page's settings, each declared once (the Adversarial tab's are ``cnnviz.ui.adversarial.SETTINGS``);
+    ``models`` the shipped ones it explains. The class, the CAM layer, the occlusion sizes and the Clever-Hans
+    image depend on the model: their options or bounds are narrowed when drawn (the link check keeps the
+    widest)."""
     return dict(
         model=Setting(next(iter(models)), "Model", "A trained model shipped with cnnviz (its validation accuracy is "
                       "under this box).", options=tuple(models)),
@@ -40,7 +41,8 @@ def settings(models: dict) -> dict:
         base=Setting("black", "Baseline", "IG and DeepLift compare with this input.", options=BASELINES),
         nt=_slider(16, "SmoothGrad samples", "Noisy copies whose gradients are averaged.", (1, 64)),
         noise=_slider(0.15, "SmoothGrad noise", "Noise std / the image's range.", (0.0, 0.5)),
-        layer=Setting("", "Grad-CAM layer", "Deeper = coarser but more semantic.", widget="selectbox"),
+        layer=Setting("", "CAM layer", "The conv layer of Grad-CAM, Grad-CAM++ and Score-CAM. Deeper = coarser but "
+                      "more semantic.", widget="selectbox"),
         alpha=_slider(0.7, "Overlay strength", "0 = only the image, 1 = only the map.", (0.0, 1.0)),
         win=_slider(4, "Occlusion window", "Side of the zeroed square slid over the image.", (1, 16)),
         stride=_slider(2, "Occlusion stride", "Step between positions.", (1, 16)),
@@ -49,9 +51,10 @@ def settings(models: dict) -> dict:
 
 
 # The settings each method reads (cnnviz.inside.saliency.attribute): a map is cached under these alone, so moving
-# "IG steps" recomputes Integrated Gradients, not all seven (about 1/7 of the CPU of a settings change).
+# "IG steps" recomputes Integrated Gradients, not all nine (about 1/9 of the CPU of a settings change).
 USES = {"saliency": (), "integrated_gradients": ("n_steps", "baseline"), "smoothgrad": ("nt_samples", "noise"),
-        "guided_backprop": (), "deeplift": ("baseline",), "gradcam": ("layer",), "occlusion": ("window", "stride")}
+        "guided_backprop": (), "deeplift": ("baseline",), "gradcam": ("layer",), "gradcampp": ("layer",),
+        "scorecam": ("layer",), "occlusion": ("window", "stride")}
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
