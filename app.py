@@ -11,7 +11,8 @@ heartbeat()  # any page of a browser with jobs keeps them alive
 st.navigation({
     "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
               st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
-              st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:")],
+              st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:"),
+              st.Page("pages/live_class.py", title="Live class", icon=":material/groups:")],
     "Convolution": [st.Page("pages/conv_arithmetic.py", title="Conv Arithmetic", icon=":material/straighten:"),
                     st.Page("pages/conv_animation.py", title="Convolution Animation", icon=":material/animation:")],
     "Architectures": [st.Page("pages/architecture_lab.py", title="Architecture Lab", icon=":material/account_tree:")],

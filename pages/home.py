@@ -18,7 +18,9 @@ LINKS = [
     ("Classroom", [("pages/lessons.py", "Lessons — a path through the app for a class, each step with its example set",
                     ":material/school:"),
                    ("pages/quiz.py", "Quiz — output size, parameters, FLOPs, receptive field, marked by the engine",
-                    ":material/quiz:")]),
+                    ":material/quiz:"),
+                   ("pages/live_class.py", "Live class — start a class with a join code, or join one; the teacher "
+                    "sees who is where and how the class answers", ":material/groups:")]),
     ("Convolution", [("pages/conv_arithmetic.py", "Conv Arithmetic — output size, parameters, FLOPs, receptive field",
                       ":material/straighten:"),
                      ("pages/conv_animation.py", "Conv Animation — the sliding window step by step, on real numbers",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz.classroom.live import LIVE_PAGES, JoinLimiter, LiveClasses, SQLiteStore, check_link, clean_code, nickname
+from cnnviz.classroom.live.session import MyAnswer
 from cnnviz.classroom.live.names import CODE_ALPHABET, NO_CLASS
 from cnnviz.classroom.live.session import NOT_STUDENT, NOT_TEACHER
 from cnnviz.errors import ConfigError
@@ -70,10 +71,11 @@ def test_a_class_round_trip(live, clock):
     assert [(a.value, a.count, a.correct) for a in q1.answers] == [("5", 2, False), ("4", 1, True)]  # wrong first
     assert (q2.answered, q2.share_correct, q2.answers[0].value) == (1, 1.0, "7")
     where = {p.nickname: (p.page, p.seen_s_ago, p.connected) for p in view.presence}
-    assert where == {"Ana": ("quiz", 40.0, False), "ana (2)": (None, None, False), "Bo": ("network_explorer", 0.0, True)}
+    assert where == {"Ana": ("quiz", 40.0, False), "ana (2)": (None, None, False),
+                     "Bo": ("network_explorer", 0.0, True)}
     live.reveal(s.code, s.key, "q1")
     assert live.my_answer(s.code, ana.token, "q1").correct is True
-    assert live.my_answer(s.code, ana2.token, "q1").value == "5" and live.my_answer(s.code, ana2.token, "q1").correct is False
+    assert live.my_answer(s.code, ana2.token, "q1") == MyAnswer("5", False)
     assert live.my_answer(s.code, ana2.token, "q2") is None
     assert live.dashboard(s.code, s.key).questions[0].revealed
     assert live.student(s.code, bo.token).nickname == "Bo"  # after a reload
@@ -111,7 +113,7 @@ def test_links_name_only_known_settings_when_asked():
         check_link("/saliency?other=1", params={"method"})
 
 
-def test_the_pages_are_app_py_navigation_plus_the_live_class():
+def test_the_pages_are_app_py_navigation():
     tree = ast.parse((ROOT / "app.py").read_text())
     pages = {}
     for node in ast.walk(tree):
@@ -119,11 +121,12 @@ def test_the_pages_are_app_py_navigation_plus_the_live_class():
             kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in ("url_path", "default")}
             stem = Path(ast.literal_eval(node.args[0])).stem
             pages[stem] = "" if kw.get("default") else kw.get("url_path", stem)
-    assert set(pages.values()) - {"live_class"} == set(LIVE_PAGES) - {"live_class"}
+    assert set(pages.values()) == set(LIVE_PAGES)
 
 
 @pytest.mark.parametrize("raw,shown", [("Ana", "Ana"), ("  Ana \t  Lu ", "Ana Lu"), ("Cafe\u0301", "Café"),
-                                       ("go\u202edog", "godog"), ("a\u200bb", "ab"), ("**bold** <b>x</b>", "**bold** <b>x</b>"),
+                                       ("go\u202edog", "godog"), ("a\u200bb", "ab"),
+                                       ("**bold** <b>x</b>", "**bold** <b>x</b>"),
                                        ("x" * 24, "x" * 24)])
 def test_nicknames_are_clean_text(raw, shown):
     assert nickname(raw) == shown

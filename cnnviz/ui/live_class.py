@@ -1,0 +1,233 @@
+"""The Live class page's panels: join a class (code + nickname), start one (the teacher), the teacher's view
+(join code, time left, End class, who is where, per-question answers with Reveal, Bring the class here) and the
+student's view (the teacher's latest link, one click to follow it).
+
+The teacher key and a student's token live in ``st.session_state`` and in a SameSite=Strict cookie of that
+browser (written by a zero-height frame, as cnnviz.ui.jobs keeps the owner token), never in a link: a reload or
+a replica's death keeps the role; a copied link grants nothing. One engine (store + join limiter) per store
+location and process, shared by every session."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from urllib.parse import parse_qsl, urlsplit
+
+import streamlit as st
+
+from cnnviz.classroom.live import LiveClasses, RedisStore, SQLiteStore, default_path
+from cnnviz.errors import ConfigError
+from cnnviz.io.text import md_text
+from cnnviz.ui.widgets import show_error
+
+TEACHER, STUDENT = "live_teacher", "live_student"              # session keys: (code, secret)
+COOKIES = {TEACHER: "cnnviz_live_teacher", STUDENT: "cnnviz_live_student"}
+PAIR = re.compile(r"([A-HJKMNP-Z2-9]{6})\.([A-Za-z0-9_\-]{32})")  # our code + token_urlsafe(24): nothing else
+POLL_S = 2.0  # the dashboard's and the student's refresh
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _engine(where: str) -> LiveClasses:
+    store = RedisStore(where) if where.startswith("redis://") else SQLiteStore(where)
+    return LiveClasses(store)
+
+
+def engine() -> LiveClasses:
+    """The engine of the store this process uses now (``CNNVIZ_CLASS_REDIS``, else the SQLite file)."""
+    return _engine(os.environ.get("CNNVIZ_CLASS_REDIS", "").strip() or str(default_path()))
+
+
+def client_address() -> str:
+    """The address join attempts are counted against: the connection's (behind HAProxy, the proxy's: one
+    bucket for all, which only wrong codes drain)."""
+    try:
+        return str(st.context.ip_address or "local")
+    except Exception:  # noqa: BLE001 - no browser context (bare mode)
+        return "local"
+
+
+def _cookie(role: str) -> tuple[str, str] | None:
+    try:
+        raw = st.context.cookies.get(COOKIES[role])
+    except Exception:  # noqa: BLE001 - no browser context: no cookie
+        return None
+    m = PAIR.fullmatch(raw) if isinstance(raw, str) else None
+    return (m[1], m[2]) if m else None
+
+
+def _remembered(role: str) -> tuple[str, str] | None:
+    pair = st.session_state.get(role)
+    if not (isinstance(pair, tuple) and len(pair) == 2 and PAIR.fullmatch(".".join(map(str, pair)))):
+        pair = _cookie(role)
+    return pair
+
+
+def _write_cookie(role: str, value: str, max_age: int) -> None:
+    """Set (or with max_age 0, clear) this browser's cookie; ``value`` matches PAIR or is empty: ours only."""
+    if value and not PAIR.fullmatch(value):
+        return
+    st.sidebar.iframe(f"<script>parent.document.cookie = '{COOKIES[role]}={value}; path=/; max-age={max_age}; "
+                      "SameSite=Strict' + (parent.location.protocol === 'https:' ? '; Secure' : '');</script>",
+                      height=1)
+
+
+def forget(role: str) -> None:
+    st.session_state.pop(role, None)
+    if _cookie(role) is not None:
+        _write_cookie(role, "", 0)
+
+
+def _keep(role: str, code: str, secret: str, left_s: float) -> None:
+    st.session_state[role] = (code, secret)
+    if _cookie(role) != (code, secret):
+        _write_cookie(role, f"{code}.{secret}", max(1, int(left_s)))
+
+
+def time_left(left_s: float) -> str:
+    h, m = divmod(int(left_s) // 60, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+# --------------------------------------------------------------------------- nobody yet
+def join_panel(where) -> None:
+    where.subheader("Join a class")
+    code = where.text_input("Join code", key="live_code", placeholder="6 letters and digits",
+                            help="The code on the teacher's screen; case and dashes do not matter.")
+    name = where.text_input("Nickname", key="live_nick", placeholder="e.g. Ana",
+                            help="Shown to the teacher only, as text. No real name needed.")
+    if where.button("Join", key="live_join", icon=":material/login:", type="primary"):
+        try:
+            joined = engine().join(code, name, client_address())
+        except ConfigError as err:
+            with where:
+                show_error(err)
+            return
+        st.session_state[STUDENT] = (joined.code, joined.token)
+        st.rerun()
+
+
+def start_panel(where) -> None:
+    where.subheader("Start a class")
+    where.caption("For the teacher: a join code to show the class. The key that makes you the teacher stays in "
+                  "this browser (never in a link); the class and every answer are deleted when you end it, or "
+                  "after 3 hours.")
+    if where.button("Start a class", key="live_start", icon=":material/co_present:"):
+        try:
+            started = engine().start_class()
+        except ConfigError as err:
+            with where:
+                show_error(err)
+            return
+        st.session_state[TEACHER] = (started.code, started.key)
+        st.rerun()
+
+
+# --------------------------------------------------------------------------- the teacher
+def teacher() -> tuple[str, str] | None:
+    """(code, key) of the class this browser teaches, if it is still open."""
+    pair = _remembered(TEACHER)
+    if pair is None:
+        return None
+    try:
+        view = engine().dashboard(*pair)
+    except ConfigError:
+        forget(TEACHER)
+        return None
+    _keep(TEACHER, *pair, view.left_s)
+    return pair
+
+
+def teacher_panel(code: str, key: str) -> None:
+    live = engine()
+    view = live.dashboard(code, key)
+    c = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    c[0].metric("Join code", view.code, help="Students open Live class, type this code and a nickname.")
+    c[1].metric("Students", view.students)
+    ends = time.strftime("%H:%M UTC", time.gmtime(view.expires))
+    c[2].metric("Class ends in", time_left(view.left_s), help=f"At {ends}; then everything is deleted.")
+    if c[3].button("End class", key="live_end", icon=":material/stop_circle:",
+                   help="Delete the class now: nicknames, answers, everything."):
+        live.end_class(code, key)
+        forget(TEACHER)
+        st.rerun()
+    push = st.columns([4, 1], vertical_alignment="bottom")
+    link = push[0].text_input("Bring the class here", key="live_link", placeholder="/quiz?seed=42&level=hard",
+                              help="A page of this app with its settings (copy the part after the address).")
+    if push[1].button("Push", key="live_push", icon=":material/campaign:"):
+        try:
+            pushed = live.push_link(code, key, link)
+            st.success(f"Sent {md_text(pushed.link)} to the class.", icon=":material/campaign:")
+        except ConfigError as err:
+            show_error(err)
+    dashboard(code, key)
+
+
+@st.fragment(run_every=POLL_S)
+def dashboard(code: str, key: str) -> None:
+    try:
+        view = engine().dashboard(code, key)
+    except ConfigError as err:
+        show_error(err)
+        return
+    st.subheader("Who is here")
+    if not view.presence:
+        st.caption("Nobody has joined yet.")
+    else:
+        st.dataframe([{"Nickname": p.nickname, "Page": "—" if p.page is None else (p.page or "home"),
+                       "Seen": "—" if p.seen_s_ago is None else f"{p.seen_s_ago:.0f} s ago",
+                       "Connected": p.connected} for p in view.presence], hide_index=True, key="live_presence")
+    st.subheader("Answers")
+    if not view.questions:
+        st.caption("No answers yet.")
+    for q in view.questions:
+        with st.container(border=True):
+            st.markdown(f"**{md_text(q.qid)}** — {q.answered} answered, {q.share_correct:.0%} right")
+            st.dataframe([{"Answer": a.value, "Students": a.count, "Right": a.correct} for a in q.answers],
+                         hide_index=True, key=f"live_q_{q.qid}")
+            if q.revealed:
+                st.caption("Revealed: students see whether they were right.")
+            elif st.button("Reveal", key=f"live_reveal_{q.qid}", icon=":material/visibility:"):
+                engine().reveal(code, key, q.qid)
+                st.rerun(scope="fragment")
+
+
+# --------------------------------------------------------------------------- a student
+def student():
+    """This browser's :class:`Joined`, if its class is still open."""
+    pair = _remembered(STUDENT)
+    if pair is None:
+        return None
+    try:
+        joined = engine().student(*pair)
+        engine().seen(*pair, "live_class")
+    except ConfigError:
+        forget(STUDENT)
+        return None
+    _keep(STUDENT, *pair, engine().lifetime_s)
+    return joined
+
+
+def student_panel(joined) -> None:
+    st.markdown(f"You are in class **{joined.code}** as **{md_text(joined.nickname)}**. Only the teacher sees "
+                "your nickname and answers.")
+    if st.button("Leave this class", key="live_leave", icon=":material/logout:"):
+        forget(STUDENT)
+        st.rerun()
+    follow(joined.code, joined.token)
+
+
+@st.fragment(run_every=POLL_S)
+def follow(code: str, token: str) -> None:
+    try:
+        pushed = engine().pushed_link(code, token)
+    except ConfigError as err:
+        show_error(err)
+        return
+    if pushed is None:
+        st.caption("When the teacher brings the class to a page, a button to follow appears here.")
+        return
+    parts = urlsplit(pushed.link)
+    page = parts.path.strip("/") or "home"
+    st.info(f"The teacher brings the class to **{md_text(page)}**.", icon=":material/campaign:")
+    st.page_link(f"pages/{page}.py", label="Go there", icon=":material/arrow_forward:",
+                 query_params=dict(parse_qsl(parts.query)))

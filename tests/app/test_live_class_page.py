@@ -1,0 +1,126 @@
+"""The Live class page in AppTest: a teacher and three students in separate sessions sharing one SQLite file
+(join, answer, reveal, bring the class to a page, end), and the hostile cases through the page."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.classroom.live import LiveClasses, SQLiteStore
+from cnnviz.ui.live_class import STUDENT, TEACHER
+from tests.support.rendered import shown
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "classes.sqlite3"
+    monkeypatch.setenv("CNNVIZ_CLASS_DB", str(path))
+    return path
+
+
+def session() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/live_class.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def texts(at) -> str:
+    return " ".join(shown(el.value) for kind in ("markdown", "caption", "info", "error", "success")
+                    for el in at.get(kind))
+
+
+def errors(at) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
+def join(at, code, nick):
+    at.text_input(key="live_code").set_value(code)
+    at.text_input(key="live_nick").set_value(nick)
+    at.button(key="live_join").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_teacher_and_three_students(db):
+    teacher = session()
+    teacher.button(key="live_start").click().run()
+    code = metric(teacher, "Join code")
+    assert len(code) == 6 and metric(teacher, "Students") == "0"
+    assert metric(teacher, "Class ends in") in ("2 h 59 min", "3 h 00 min")
+    key = teacher.session_state[TEACHER][1]
+    assert key not in str(dict(teacher.query_params))  # never in the link
+    students = [join(session(), code.lower(), nick) for nick in ("Ana", "Ana", "**Bo** <b>x</b>")]
+    assert "as **Ana**." in texts(students[0]) and "as **Ana (2)**." in texts(students[1])
+    raw = " ".join(m.value for m in students[2].markdown)
+    assert r"as **\*\*Bo\*\* \<b\>x\</b\>**." in raw  # the nickname's markup escaped: shown as text
+    live = LiveClasses(SQLiteStore(db))  # another process's view of the same file: the quiz's, later
+    tokens = [at.session_state[STUDENT][1] for at in students]
+    for token, (value, ok) in zip(tokens, (("4", True), ("5", False), ("5", False))):
+        assert live.answer(code, token, "q1", value, ok)
+    teacher.run()
+    assert metric(teacher, "Students") == "3"
+    assert "**q1** — 3 answered, 33% right" in texts(teacher)
+    table = teacher.dataframe[-1].value
+    assert list(table["Answer"]) == ["5", "4"] and list(table["Students"]) == [2, 1]  # the wrong answer first
+    who = teacher.dataframe[0].value
+    assert sorted(who["Nickname"]) == ["**Bo** <b>x</b>", "Ana", "Ana (2)"] and set(who["Page"]) == {"live_class"}
+    assert live.my_answer(code, tokens[0], "q1").correct is None
+    teacher.button(key="live_reveal_q1").click().run()
+    assert live.my_answer(code, tokens[0], "q1").correct is True
+    assert live.my_answer(code, tokens[1], "q1").correct is False
+    teacher.text_input(key="live_link").set_value("/quiz?seed=42&level=hard")
+    teacher.button(key="live_push").click().run()
+    for at in students:
+        at.run()
+        assert [(el.proto.page, el.proto.query_string) for el in at.get("page_link")] == \
+            [("quiz", "seed=42&level=hard")]
+        assert "The teacher brings the class to **quiz**." in texts(at)
+    teacher.button(key="live_end").click().run()
+    assert not teacher.exception and "live_start" in [b.key for b in teacher.button]
+    assert live.store.read_class(code) is None and live.store.students(code) == {}
+    for at in students:
+        at.run()
+        assert [t.key for t in at.text_input][:2] == ["live_code", "live_nick"]  # back to the join form
+
+
+def test_hostile_joins_are_refused_with_clear_messages(db):
+    teacher = session()
+    teacher.button(key="live_start").click().run()
+    code = metric(teacher, "Join code")
+    at = session()
+    join(at, code, "x" * 10_000)
+    assert any("nickname" in e and "10,000 characters" in e for e in errors(at))
+    guess = "AAAAAA" if code != "AAAAAA" else "BBBBBB"
+    join(at, guess, "Eve")
+    assert any("no such class" in e for e in errors(at))
+    for _ in range(5):
+        join(at, guess, "Eve")
+    assert any("too many wrong codes" in e for e in errors(at))
+    join(at, code, "Eve")  # the right code too, while refused
+    assert any("too many wrong codes" in e for e in errors(at)) and STUDENT not in at.session_state
+
+
+def test_a_forged_or_stolen_key_opens_no_dashboard(db):
+    teacher = session()
+    teacher.button(key="live_start").click().run()
+    code, key = teacher.session_state[TEACHER]
+    intruder = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    intruder.session_state[TEACHER] = (code, key[:-1] + ("A" if key[-1] != "A" else "B"))
+    intruder.run()
+    intruder.switch_page("pages/live_class.py").run()
+    assert not intruder.exception and not [m for m in intruder.metric if m.label == "Join code"]
+    assert TEACHER not in intruder.session_state
+    for link in ({"key": key}, {"teacher": key, "code": code}):  # nothing in a link grants the role
+        other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for k, v in link.items():
+            other.query_params[k] = v
+        other.run()
+        other.switch_page("pages/live_class.py").run()
+        assert not [m for m in other.metric if m.label == "Join code"]
