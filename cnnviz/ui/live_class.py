@@ -207,6 +207,17 @@ def student():
     return joined
 
 
+def beat(page: str) -> None:
+    """For app.py, on every page run: a joined student's page (its URL path), for the teacher's "who is where".
+    Silent when this browser is in no class, or its class ended."""
+    pair = _remembered(STUDENT)
+    if pair is not None:
+        try:
+            engine().seen(*pair, page)
+        except ConfigError:
+            pass
+
+
 def student_panel(joined) -> None:
     st.markdown(f"You are in class **{joined.code}** as **{md_text(joined.nickname)}**. Only the teacher sees "
                 "your nickname and answers.")

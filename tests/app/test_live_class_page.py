@@ -124,3 +124,20 @@ def test_a_forged_or_stolen_key_opens_no_dashboard(db):
         other.run()
         other.switch_page("pages/live_class.py").run()
         assert not [m for m in other.metric if m.label == "Join code"]
+
+
+def test_beat_records_a_joined_students_page_and_ignores_the_rest(db):
+    live = LiveClasses(SQLiteStore(db))
+    s = live.start_class()
+    ana = live.join(s.code, "Ana", "x")
+
+    def page(code, token, where):
+        import streamlit as st
+        from cnnviz.ui.live_class import STUDENT, beat
+        if token:
+            st.session_state[STUDENT] = (code, token)
+        beat(where)
+    for token, where in ((ana.token, "saliency"), (None, "quiz"), ("A" * 32, "quiz"), (ana.token, "../x")):
+        at = AppTest.from_function(page, args=(s.code, token, where), default_timeout=30).run()
+        assert not at.exception, at.exception
+    assert [(p.nickname, p.page) for p in live.dashboard(s.code, s.key).presence] == [("Ana", "saliency")]

@@ -212,3 +212,23 @@ def test_a_process_killed_mid_class_loses_no_committed_answer(tmp_path):
     assert all(kept[f"q{i}"] == f"p1-{i}" for i in committed)
     assert len(kept) >= 60
     assert json.dumps(kept)  # the file opens and reads after the kill
+
+
+def test_the_engine_runs_a_class_on_either_store(store):
+    from cnnviz.classroom.live import LiveClasses
+    live = LiveClasses(store)
+    s = live.start_class()
+    a, b = live.join(s.code, "Ana", "x"), live.join(s.code, "ANA", "y")
+    assert (a.nickname, b.nickname) == ("Ana", "ANA (2)")
+    assert live.answer(s.code, a.token, "q1", "3", True) and live.answer(s.code, b.token, "q1", "4", False)
+    assert not live.answer(s.code, b.token, "q1", "3", True)
+    live.seen(s.code, b.token, "saliency")
+    live.reveal(s.code, s.key, "q1")
+    assert live.push_link(s.code, s.key, "/saliency?method=ig").seq == 1
+    view = live.dashboard(s.code, s.key)
+    assert [(r.value, r.count, r.correct) for r in view.questions[0].answers] == [("4", 1, False), ("3", 1, True)]
+    assert {p.nickname: p.page for p in view.presence} == {"Ana": None, "ANA (2)": "saliency"}
+    assert live.my_answer(s.code, b.token, "q1").correct is False
+    assert live.pushed_link(s.code, a.token).link == "/saliency?method=ig"
+    live.end_class(s.code, s.key)
+    assert store.read_class(s.code) is None and store.students(s.code) == {} and store.answers(s.code) == {}
