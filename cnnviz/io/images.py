@@ -12,20 +12,29 @@ How each Pillow mode becomes RGB in [0, 1] (:func:`to_rgb`; the tests check each
 - ``CMYK``: R = (1 - C)(1 - K), and so on (Pillow's conversion); ``YCbCr``: the JPEG (JFIF, full-range) matrix.
 - Alpha (``LA``, ``PA``, ``RGBA``, ``P`` with transparency): composited onto black, colour × alpha, so a
   fully transparent pixel is black whatever colour it stores (black is the digits' background).
+
+Every decode is budgeted before it starts (:func:`check_decoded_size`): width × height × the bytes per pixel of
+the mode the header declares (1 for ``L``/``P``/``1``, 2 for ``I;16``, 3 for ``RGB``, 4 for ``RGBA``/``I``/``F``
+...) at most ``IMAGE_DECODED_BYTES`` (a 5000×5000 8-bit RGB photo), so a small compressed float TIFF of many
+pixels is refused from its header. An uploaded image becomes a model input once (:func:`load_image` keeps the
+result by the file's SHA-256 in a :class:`cnnviz.io.cache.BoundedCache`), not again on every widget change.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageMode
 
 from cnnviz.errors import ConfigError
 from cnnviz.io import budgets
+from cnnviz.io.cache import BoundedCache
 
 MAX_BYTES = budgets.IMAGE_FILE_BYTES         # upload size limit
 MAX_PIXELS = budgets.IMAGE_PIXELS            # width × height before decoding (a 5000×5000 photo)
@@ -39,6 +48,33 @@ SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 def bands(img: Image.Image) -> int:
     """Samples per pixel the decoder produces (from the header; decodes nothing)."""
     return len(img.getbands())
+
+
+def bytes_per_pixel(mode: str) -> int:
+    """Bytes one pixel of ``mode`` takes decoded (as numpy reads it: bands × sample bytes; ``1`` is a byte)."""
+    try:
+        m = ImageMode.getmode(mode)
+    except KeyError:
+        return 4 * len(mode)  # a mode Pillow does not describe: assume the worst of its letters
+    return len(m.bands) * int(m.typestr[-1])
+
+
+def decoded_size(img: Image.Image) -> int:
+    """Bytes the opened image decodes to (its header's width × height × :func:`bytes_per_pixel`)."""
+    w, h = img.size
+    return w * h * bytes_per_pixel(img.mode)
+
+
+def check_decoded_size(img: Image.Image, field: str = "image", name: str = "") -> None:
+    """ConfigError when the opened (not yet decoded) image would decode to more than ``IMAGE_DECODED_BYTES``."""
+    need = decoded_size(img)
+    if need > budgets.IMAGE_DECODED_BYTES:
+        who = f"{name!r} " if name else ""
+        w, h = img.size
+        raise ConfigError(field, f"{who}is {w}×{h} pixels of mode {img.mode} ({bytes_per_pixel(img.mode)} bytes "
+                          f"each): {need / budgets.MiB:,.0f} MiB decoded; the limit is "
+                          f"{budgets.IMAGE_DECODED_BYTES / budgets.MiB:,.0f} MiB (refused before decoding). "
+                          "Send a smaller image, or an 8-bit one")
 
 
 def _alpha_over_black(rgba: np.ndarray) -> np.ndarray:
@@ -113,6 +149,7 @@ def decode_pixels(img: Image.Image, field: str = "image", name: str = "", size: 
     """Decode an opened image: (H, W, 3) float32 in [0, 1], or (size, size, 3) with :func:`to_rgb_resized`;
     corrupt data and bombs become ConfigError."""
     who = f"{name!r} " if name else ""
+    check_decoded_size(img, field, name)
     try:  # no warnings filter here (not thread-safe): the callers' pixel checks come first
         return to_rgb(img) if size is None else to_rgb_resized(img, size)
     except Image.DecompressionBombError:
@@ -162,9 +199,35 @@ def to_model_input(x: torch.Tensor, channels: int, size: int, invert: bool = Fal
     return (1 - x if invert else x).unsqueeze(0)
 
 
+_INPUTS = BoundedCache(budgets.IMAGE_CACHE_ENTRIES, budgets.IMAGE_CACHE_BYTES, budgets.IMAGE_CACHE_TTL_S)
+
+
+_DECODING: dict = {}  # key -> the lock of the one thread decoding it (a rerun that overtakes a decode waits for it)
+_DECODING_GUARD = threading.Lock()
+
+
 def load_image(data: bytes, channels: int, size: int, invert: bool = False) -> torch.Tensor:
-    """Uploaded bytes -> (1, channels, size, size) float32 in [0, 1]."""
-    return to_model_input(decode(data), channels, size, invert)
+    """Uploaded bytes -> (1, channels, size, size) float32 in [0, 1]. Decoded once per file and shape: the result,
+    or the ConfigError refusing the file, is kept by the bytes' SHA-256 (bounded in entries, bytes and age), and
+    a call for a file another thread is decoding waits for that decode; each call returns a copy."""
+    key = (hashlib.sha256(data).digest(), channels, size, bool(invert))
+    x = _INPUTS.get(key)
+    if x is None:
+        with _DECODING_GUARD:
+            lock = _DECODING.setdefault(key, threading.Lock())
+        with lock:
+            x = _INPUTS.get(key)
+            if x is None:
+                try:
+                    x = to_model_input(decode(data), channels, size, invert)
+                except ConfigError as e:
+                    x = e
+                _INPUTS.put(key, x, size=0 if isinstance(x, ConfigError) else None)
+        with _DECODING_GUARD:
+            _DECODING.pop(key, None)
+    if isinstance(x, ConfigError):
+        raise ConfigError(x.field, str(x).split(": ", 1)[-1])
+    return x.clone()
 
 
 def to_pil(x: torch.Tensor, scale: int = 1) -> Image.Image:

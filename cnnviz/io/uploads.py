@@ -24,7 +24,7 @@ import torch
 
 from cnnviz.io import budgets
 from cnnviz.io.data import Dataset
-from cnnviz.io.images import bands, decode_pixels, open_header
+from cnnviz.io.images import bands, check_decoded_size, decode_pixels, open_header
 from cnnviz.errors import ConfigError
 
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP",
@@ -108,6 +108,7 @@ def _header(data, name: str, ext: str):
     w, h = img.size
     if w * h > MAX_PIXELS:
         _refuse(f"{name!r} is {w}×{h} pixels, more than {MAX_PIXELS:,}: a decompression bomb? refused")
+    check_decoded_size(img, "zip", name)  # mode × pixels, in the first pass already
     return img, w * h * bands(img)
 
 
