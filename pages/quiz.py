@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import ConfigError
 from cnnviz.classroom.quiz import DIFFICULTIES, OPT_IN_KINDS, make_quiz
 from cnnviz.ui import PageState, Setting, show_error, show_formulas
+from cnnviz.ui.live_class import class_answer, quiz_class, record_answer
 
 CHANGES = " Changes the quiz for the seed."
 S = PageState("quiz", dict(
@@ -29,6 +30,7 @@ st.caption("Work it out on paper, type the number, press Check: the engine (the 
            "checked against PyTorch) marks it and shows the formula with the numbers substituted.")
 S.show_notices()
 answers = st.session_state.setdefault(ANSWERS, {})
+klass = quiz_class()  # joined to a live class: answers kept in the class, locked, marked when the teacher reveals
 
 c = st.columns([1, 2, 1, 2])
 seed, level, n = int(S.widget("seed", c[0])), S.widget("level", c[1], horizontal=True), int(S.widget("n", c[2]))
@@ -57,7 +59,8 @@ for i, q in enumerate(quiz):
         st.markdown(f"#### {i + 1}. {q.kind[0].upper()}{q.kind[1:]}")
         st.code(q.code, language="python")
         st.markdown(q.prompt)
-        done = answers.get((seed, quiz_id, i))
+        qid = f"{seed}:{quiz_id}:{i}"
+        done = answers.get((seed, quiz_id, i)) if klass is None else class_answer(klass, qid)
         if done is None:
             left, mid, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
             value = left.number_input("Your answer", min_value=0, value=None, step=1,
@@ -68,13 +71,18 @@ for i, q in enumerate(quiz):
                     st.warning("Type a number first.", icon=":material/edit:")
                 else:
                     answers[(seed, quiz_id, i)] = (int(value), q.check(value))
+                    if klass is not None:
+                        record_answer(klass, qid, int(value), q.check(value))
                     st.rerun()
         else:
             value, ok = done
-            if ok:
+            if ok is None:
+                st.info(f"Your answer {value:,} is in; the teacher reveals the answers.", icon=":material/lock:")
+            elif ok:
                 st.success(f"Right: **{q.answer:,}**.", icon=":material/check_circle:")
             else:
                 st.error(f"You answered {value:,}; the answer is **{q.answer:,}**.", icon=":material/cancel:")
-            show_formulas([q.formula])
+            if ok is not None:
+                show_formulas([q.formula])
 
 S.sync_url()

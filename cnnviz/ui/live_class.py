@@ -218,6 +218,37 @@ def beat(page: str) -> None:
             pass
 
 
+def quiz_class() -> tuple[str, str] | None:
+    """(code, token) when this browser is a student of an open class (the Quiz then keeps its answers in the
+    class: locked at the first Check, marked when the teacher reveals), else None: the Quiz works as alone."""
+    pair = _remembered(STUDENT)
+    if pair is None:
+        return None
+    try:
+        engine().student(*pair)
+    except ConfigError:
+        return None
+    return pair
+
+
+def class_answer(pair: tuple[str, str], qid: str) -> tuple[int, bool | None] | None:
+    """The student's recorded answer (value, right or None until revealed); None when there is none (or the class
+    ended meanwhile: the Quiz then works as alone)."""
+    try:
+        mine = engine().my_answer(*pair, qid)
+    except ConfigError:
+        return None
+    return (int(mine.value), mine.correct) if mine is not None and mine.value.isdigit() else None
+
+
+def record_answer(pair: tuple[str, str], qid: str, value: int, right: bool) -> bool:
+    """Keep the answer in the class (the first one counts); False when the class refused it (it ended ...)."""
+    try:
+        return engine().answer(*pair, qid, str(value), right)
+    except ConfigError:
+        return False
+
+
 def student_panel(joined) -> None:
     st.markdown(f"You are in class **{joined.code}** as **{md_text(joined.nickname)}**. Only the teacher sees "
                 "your nickname and answers.")

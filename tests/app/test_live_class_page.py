@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.classroom.live import LiveClasses, SQLiteStore
+from cnnviz.classroom.quiz import make_quiz
 from cnnviz.ui.live_class import STUDENT, TEACHER
 from tests.support.rendered import shown
 
@@ -40,6 +41,10 @@ def errors(at) -> list[str]:
     return [shown(e.value) for e in at.error]
 
 
+def keys(at) -> set:
+    return {w.key for kind in ("number_input", "button", "text_input") for w in at.get(kind)}
+
+
 def join(at, code, nick):
     at.text_input(key="live_code").set_value(code)
     at.text_input(key="live_nick").set_value(nick)
@@ -60,21 +65,31 @@ def test_a_teacher_and_three_students(db):
     assert "as **Ana**." in texts(students[0]) and "as **Ana (2)**." in texts(students[1])
     raw = " ".join(m.value for m in students[2].markdown)
     assert r"as **\*\*Bo\*\* \<b\>x\</b\>**." in raw  # the nickname's markup escaped: shown as text
-    live = LiveClasses(SQLiteStore(db))  # another process's view of the same file: the quiz's, later
+    live = LiveClasses(SQLiteStore(db))  # another process's view of the same file
     tokens = [at.session_state[STUDENT][1] for at in students]
-    for token, (value, ok) in zip(tokens, (("4", True), ("5", False), ("5", False))):
-        assert live.answer(code, token, "q1", value, ok)
+    right = make_quiz(1, "easy", 6)[0].answer
+    for at, value in zip(students, (right, right + 1, right + 1)):  # through the Quiz page (seed 1, easy)
+        at.switch_page("pages/quiz.py").run()
+        at.number_input(key="quiz_in_1_easy_0").set_value(value)
+        at.button(key="quiz_check_0").click().run()
+        assert not at.exception, at.exception
+        assert f"Your answer {value:,} is in" in texts(at) and not at.success and not at.error  # not marked yet
+        at.button(key="quiz_reset").click().run()  # "Reset score" unlocks nothing in a class
+        assert f"Your answer {value:,} is in" in texts(at) and "quiz_in_1_easy_0" not in keys(at)
     teacher.run()
     assert metric(teacher, "Students") == "3"
-    assert "**q1** — 3 answered, 33% right" in texts(teacher)
+    assert "**1:easy:0** — 3 answered, 33% right" in texts(teacher)
     table = teacher.dataframe[-1].value
-    assert list(table["Answer"]) == ["5", "4"] and list(table["Students"]) == [2, 1]  # the wrong answer first
+    assert list(table["Answer"]) == [str(right + 1), str(right)] and list(table["Students"]) == [2, 1]  # wrong first
     who = teacher.dataframe[0].value
     assert sorted(who["Nickname"]) == ["**Bo** <b>x</b>", "Ana", "Ana (2)"] and set(who["Page"]) == {"live_class"}
-    assert live.my_answer(code, tokens[0], "q1").correct is None
-    teacher.button(key="live_reveal_q1").click().run()
-    assert live.my_answer(code, tokens[0], "q1").correct is True
-    assert live.my_answer(code, tokens[1], "q1").correct is False
+    assert live.my_answer(code, tokens[0], "1:easy:0").correct is None
+    teacher.button(key="live_reveal_1:easy:0").click().run()
+    assert live.my_answer(code, tokens[0], "1:easy:0").correct is True
+    for at, ok in zip(students, (True, False, False)):
+        at.run()
+        assert bool(at.success) == ok and bool(at.error) == (not ok)  # marked now, with the formula
+        at.switch_page("pages/live_class.py").run()
     teacher.text_input(key="live_link").set_value("/quiz?seed=42&level=hard")
     teacher.button(key="live_push").click().run()
     for at in students:
