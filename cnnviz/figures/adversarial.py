@@ -42,12 +42,12 @@ def attack_figure(x: torch.Tensor, adv: torch.Tensor, eps: float, titles: tuple[
 
 
 def probability_figure(classes, before: torch.Tensor, after: torch.Tensor, height: int = 320) -> go.Figure:
-    """Each class's probability before and after the attack, side by side."""
+    """Each class's probability before and after the attack, side by side (labelled from 5 %)."""
     names = [str(c) for c in classes]
     fig = go.Figure()
     for label, p, colour in (("before", before, BEFORE), ("after", after, AFTER)):
         v = p.detach().cpu().float().tolist()
-        fig.add_trace(go.Bar(x=names, y=v, name=label, marker_color=colour, text=[f"{q:.0%}" for q in v],
+        fig.add_trace(go.Bar(x=names, y=v, name=label, marker_color=colour, text=[f"{q:.0%}" if q >= 0.05 else "" for q in v],
                              textposition="outside", cliponaxis=False))
     fig.update_layout(barmode="group", height=height, yaxis=dict(title="probability", range=[0, 1.12],
                       tickformat=".0%"), xaxis=dict(title="class", type="category"), font=FONT,

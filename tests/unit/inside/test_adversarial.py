@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnnviz import ConfigError
-from cnnviz.inside import accuracy_vs_eps, fgsm, pgd
+from cnnviz.inside import accuracy_vs_eps, attack_one, fgsm, pgd
 from cnnviz.inside.shipped import load_model, validation_set
 
 
@@ -175,3 +175,28 @@ def test_accuracy_vs_eps_is_non_increasing_on_the_shipped_digits_model():
     assert accs[0] == pytest.approx(info.val_accuracy, abs=1e-4)  # ε = 0: the clean accuracy shipped with it
     assert all(a >= b for a, b in zip(accs, accs[1:])), accs
     assert accs[-1] < 0.5 * accs[0]  # 64 grey levels fool most of it
+
+
+def test_attack_one_is_fgsm_or_pgd_away_from_the_prediction(net, batch):
+    x = batch[0][:1]                                                      # (1, 1, 5, 5)
+    with torch.no_grad():
+        p = torch.softmax(net(x), 1)[0]
+    pred = torch.tensor([int(p.argmax())])
+    res = attack_one(net, x, "fgsm", 0.1)
+    assert res.label == int(pred) and torch.equal(res.adv, fgsm(net, x, pred, 0.1, 0.0, 1.0))
+    torch.testing.assert_close(res.before, p)
+    with torch.no_grad():
+        torch.testing.assert_close(res.after, torch.softmax(net(res.adv), 1)[0])
+    res = attack_one(net, x, "pgd", 0.1, steps=4)
+    assert torch.equal(res.adv, pgd(net, x, pred, 0.1, 0.0, 1.0, 4, 2.5 * 0.1 / 4))
+    res = attack_one(net, x, "targeted", 0.1, steps=4, goal=2)
+    assert res.label == 2
+    assert torch.equal(res.adv, pgd(net, x, torch.tensor([2]), 0.1, 0.0, 1.0, 4, 2.5 * 0.1 / 4, targeted=True))
+    same = attack_one(net, x, "pgd", 0.0)                                  # ε = 0: the image itself
+    assert torch.equal(same.adv, x) and torch.equal(same.before, same.after)
+    for field, call in [("goal", lambda: attack_one(net, x, "targeted", 0.1, goal=4)),
+                        ("x", lambda: attack_one(net, batch[0], "fgsm", 0.1)),
+                        ("kind", lambda: attack_one(net, x, "deepfool", 0.1))]:
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert err.value.field == field
