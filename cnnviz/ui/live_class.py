@@ -73,14 +73,18 @@ def _write_cookie(role: str, value: str, max_age: int) -> None:
 
 def forget(role: str) -> None:
     st.session_state.pop(role, None)
+    st.session_state.pop(f"{role}_cookie", None)
     if _cookie(role) is not None:
         _write_cookie(role, "", 0)
 
 
 def _keep(role: str, code: str, secret: str, left_s: float) -> None:
+    """Remember the role in the session and, once per session, in the browser's cookie (the cookies Streamlit
+    reports are those of the connection's start: without the flag every run would write it again)."""
     st.session_state[role] = (code, secret)
-    if _cookie(role) != (code, secret):
+    if _cookie(role) != (code, secret) and st.session_state.get(f"{role}_cookie") != code:
         _write_cookie(role, f"{code}.{secret}", max(1, int(left_s)))
+        st.session_state[f"{role}_cookie"] = code
 
 
 def time_left(left_s: float) -> str:

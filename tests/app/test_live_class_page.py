@@ -156,3 +156,14 @@ def test_beat_records_a_joined_students_page_and_ignores_the_rest(db):
         at = AppTest.from_function(page, args=(s.code, token, where), default_timeout=30).run()
         assert not at.exception, at.exception
     assert [(p.nickname, p.page) for p in live.dashboard(s.code, s.key).presence] == [("Ana", "saliency")]
+
+
+def test_the_key_goes_into_one_strict_cookie_once(db):
+    teacher = session()
+    teacher.button(key="live_start").click().run()
+    code, key = teacher.session_state[TEACHER]
+    frames = [el for el in teacher.get("iframe") if "cnnviz_live_teacher" in str(el.proto)]
+    assert len(frames) == 1 and f"cnnviz_live_teacher={code}.{key}" in str(frames[0].proto)
+    assert "SameSite=Strict" in str(frames[0].proto)
+    teacher.run()
+    assert not [el for el in teacher.get("iframe") if "cnnviz_live_teacher" in str(el.proto)]
