@@ -9,12 +9,12 @@ from cnnviz.figures import training as figs
 from cnnviz.jobs import get_runner
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, from_switches
 from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error
-from cnnviz.ui import training_lab as panels
+from cnnviz.ui import one_step, training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
 
-S = PageState("train", panels.SETTINGS)
+S = PageState("train", {**panels.SETTINGS, **one_step.SETTINGS})
 try:
     runner = get_runner((TrainConfig,))  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
 except ConfigError as err:
@@ -36,8 +36,8 @@ st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 't
            "memory as tensors; every stage of the training loop is timed.")
 S.show_notices()
 jobs_ui.show_job_notice()
+train_tab, grad_tab, step_tab = S.tabs(["Train a model", "Vanishing gradients", "One step"])  # lazy: see below
 S.sync_url()
-train_tab, grad_tab = st.tabs(["Train a model", "Vanishing gradients"])
 left, right = columns([2, 3], [1, 1], train_tab, gap="medium")  # the controls need room for whole labels
 with left:
     data = S.widget("data", horizontal=True)
@@ -114,6 +114,9 @@ with right:
     panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
     if ds is not None or ss["train_jobs"]:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
+if step_tab.open:  # only when open: its widgets and figures cost nothing on the other tabs
+    with step_tab:
+        one_step.panel(S)
 with grad_tab:
     st.caption("20 sigmoid convolutions in a row barely pass a gradient back to the first layers (each sigmoid "
                "multiplies it by at most ¼); BatchNorm and shortcut connections carry it through.")

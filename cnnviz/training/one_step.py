@@ -61,6 +61,34 @@ class WeightGradient:
         """Σ terms equals autograd's value within rounding."""
         return abs(float(self.grad) - float(self.autograd)) <= self.tolerance
 
+    def latex(self) -> tuple[str, str]:
+        """The sum as a formula with this layer's stride, dilation and channel, then with the numbers: one Σ per
+        sample, their total, and autograd's value."""
+        o, c, ky, kx = self.index
+        n, h, w = self.terms.shape
+        (sy, sx), (dy, dx) = self.stride, self.dilation
+        row = f"{sy}i + {ky * dy}" if sy != 1 else f"i + {ky * dy}"
+        col = f"{sx}j + {kx * dx}" if sx != 1 else f"j + {kx * dx}"
+        formula = (rf"\frac{{\partial L}}{{\partial w_{{{o},{c},{ky},{kx}}}}} = \sum_{{n=1}}^{{{n}}}"
+                   rf"\sum_{{i=0}}^{{{h - 1}}}\sum_{{j=0}}^{{{w - 1}}} \tilde x_{{n,\,{self.in_channel_abs},\,{row},"
+                   rf"\,{col}}}\cdot\frac{{\partial L}}{{\partial z_{{n,{o},i,j}}}}")
+        sums = [f"({num(float(v), 4)})" for v in self.per_sample]
+        lines = [" + ".join(sums[k:k + 4]) for k in range(0, len(sums), 4)]  # four samples a line: it fits a page
+        numbers = (r"\begin{aligned} &= " + r" \\ &\quad + ".join(lines) + rf" \\ &= {num(float(self.grad))}"
+                   rf"\qquad \text{{autograd: }} {num(float(self.autograd))} \end{{aligned}}")
+        return formula, numbers
+
+
+def num(x: float, digits: int = 6) -> str:
+    """A number for LaTeX: ``digits`` significant digits, powers of ten written as ×10^k."""
+    if x == 0:
+        return "0"
+    s = f"{x:.{digits}g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        return rf"{mant}\times10^{{{int(exp)}}}"
+    return s
+
 
 def conv_padding(conv: nn.Conv2d) -> tuple[int, int, int, int]:
     """(left, right, top, bottom) as ``F.pad`` takes it: the numbers, or 'same' (the odd extra on the right/bottom, as

@@ -12,6 +12,7 @@ import torch
 
 from cnnviz.checks import Choice, Number, Seq, checked
 from cnnviz.errors import ConfigError
+from cnnviz.training.one_step import num
 from cnnviz.training.recipe import OPTIMIZERS
 
 
@@ -37,16 +38,15 @@ class WeightUpdate:
     rows: tuple = ()
     state: SlotState = SlotState()
 
+    def agrees(self, value: float) -> bool:
+        """``after`` equals ``value`` (the weight torch.optim left) up to float32 rounding: the same operations on
+        another device may round one of them differently."""
+        return abs(self.after - float(value)) <= 1e-6 * max(abs(self.after), abs(float(value))) + 1e-12
 
-def num(x: float) -> str:
-    """A number for LaTeX: 6 significant digits, powers of ten written as ×10^k."""
-    if x == 0:
-        return "0"
-    s = f"{x:.6g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        return rf"{mant}\times10^{{{int(exp)}}}"
-    return s
+
+def _p(x: float) -> str:
+    """An operand after an operator: a negative number in parentheses (``0.9\cdot(-0.1)``, not ``0.9\cdot-0.1``)."""
+    return f"({num(x)})" if x < 0 else num(x)
 
 
 def _t(x: float, dtype) -> torch.Tensor:
@@ -72,8 +72,8 @@ def sgd_update(theta: float, grad: float, lr: float, momentum: float = 0.9, weig
     d = g.add(p, alpha=weight_decay) if weight_decay else g
     rows = [("gradient", rf"g = \partial L/\partial w = {num(float(g))}")]
     if weight_decay:
-        rows.append(("weight decay (L2)", rf"d = g + \lambda\theta = {num(float(g))} + {num(weight_decay)}"
-                     rf"\cdot{num(float(p))} = {num(float(d))}"))
+        rows.append(("weight decay (L2)", rf"d = g + \lambda\theta = {num(float(g))} + {_p(weight_decay)}"
+                     rf"\cdot{_p(float(p))} = {num(float(d))}"))
     values = dict(g=float(g), d=float(d))
     buf = None
     if momentum:
@@ -83,13 +83,13 @@ def sgd_update(theta: float, grad: float, lr: float, momentum: float = 0.9, weig
         else:
             old = _t(state.buffer, dtype)
             buf = old.mul(momentum).add_(d)
-            rows.append(("momentum buffer", rf"b \leftarrow \mu b + d = {num(momentum)}\cdot{num(float(old))} + "
-                         rf"{num(float(d))} = {num(float(buf))}"))
+            rows.append(("momentum buffer", rf"b \leftarrow \mu b + d = {num(momentum)}\cdot{_p(float(old))} + "
+                         rf"{_p(float(d))} = {num(float(buf))}"))
         d = buf
         values["buffer"] = float(buf)
     after = p.add(d, alpha=-lr)
     rows.append(("update", rf"\theta \leftarrow \theta - \eta\,{'b' if momentum else 'd'} = {num(float(p))} - "
-                 rf"{num(lr)}\cdot{num(float(d))} = {num(float(after))}"))
+                 rf"{num(lr)}\cdot{_p(float(d))} = {num(float(after))}"))
     return WeightUpdate("sgd", float(p), float(after), float(g), values, tuple(rows),
                         SlotState(state.step + 1, None if buf is None else float(buf)))
 
@@ -121,16 +121,16 @@ def adamw_update(theta: float, grad: float, lr: float, betas=(0.9, 0.999), eps: 
                   bias_correction2=bc2, m_hat=m_hat, v_hat=v_hat, denom=float(denom), step_size=step_size, step=t)
     rows = (("gradient", rf"g = \partial L/\partial w = {num(float(g))}"),
             ("decoupled weight decay", rf"\theta' = \theta\,(1-\eta\lambda) = {num(float(p))}\cdot(1-{num(lr)}"
-             rf"\cdot{num(weight_decay)}) = {num(float(decayed))}"),
-            ("first moment", rf"m \leftarrow \beta_1 m + (1-\beta_1)\,g = {num(b1)}\cdot{num(float(m0))} + "
-             rf"{num(1 - b1)}\cdot{num(float(g))} = {num(float(m))}"),
-            ("second moment", rf"v \leftarrow \beta_2 v + (1-\beta_2)\,g^2 = {num(b2)}\cdot{num(float(v0))} + "
-             rf"{num(1 - b2)}\cdot{num(float(g) ** 2)} = {num(float(v))}"),
+             rf"\cdot{_p(weight_decay)}) = {num(float(decayed))}"),
+            ("first moment", rf"m \leftarrow \beta_1 m + (1-\beta_1)\,g = {num(b1)}\cdot{_p(float(m0))} + "
+             rf"{num(1 - b1)}\cdot{_p(float(g))} = {num(float(m))}"),
+            ("second moment", rf"v \leftarrow \beta_2 v + (1-\beta_2)\,g^2 = {num(b2)}\cdot{_p(float(v0))} + "
+             rf"{num(1 - b2)}\cdot{_p(float(g) ** 2)} = {num(float(v))}"),
             ("bias corrections", rf"\hat m = \frac{{m}}{{1-\beta_1^{{{t}}}}} = \frac{{{num(float(m))}}}{{{num(bc1)}}}"
              rf" = {num(m_hat)},\quad \hat v = \frac{{v}}{{1-\beta_2^{{{t}}}}} = \frac{{{num(float(v))}}}"
              rf"{{{num(bc2)}}} = {num(v_hat)}"),
             ("update", rf"\theta \leftarrow \theta' - \eta\,\frac{{\hat m}}{{\sqrt{{\hat v}}+\epsilon}} = "
-             rf"{num(float(decayed))} - {num(lr)}\cdot\frac{{{num(m_hat)}}}{{{num(math.sqrt(v_hat))} + {num(eps)}}}"
+             rf"{num(float(decayed))} - {_p(lr)}\cdot\frac{{{num(m_hat)}}}{{{num(math.sqrt(v_hat))} + {_p(eps)}}}"
              rf" = {num(float(after))}"))
     return WeightUpdate("adamw", float(p), float(after), float(g), values, rows, SlotState(t, None, float(m),
                                                                                            float(v)))

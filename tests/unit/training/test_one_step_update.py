@@ -49,7 +49,8 @@ def test_three_steps_equal_torch_optim_on_every_entry_chosen(opt_name):
         for (layer, index), u in updates.items():
             now = float(dict(model.named_modules())[layer].weight.detach()[index])
             ref = float(dict(plain.named_modules())[layer].weight.detach()[index])
-            assert u.after == now                             # the same float32 operations, in the same order
+            assert u.after == now and u.agrees(now)           # the same float32 operations, in the same order
+            assert not u.agrees(now + 1e-4 * max(abs(now), 1e-3))
             assert u.after == pytest.approx(ref, rel=1e-6, abs=1e-9)
             assert u.state.step == step + 1
             states[(layer, index)] = u.state
