@@ -34,6 +34,18 @@ def _show(number) -> str:
     return f"{number:.6g}" if isinstance(number, float) else str(number)
 
 
+def safe_repr(value, limit: int = 80) -> str:
+    """``repr(value)`` for a message, at most ``limit`` characters, never raising: an int past Python's
+    int-to-string limit (10**5000, from a JSON link), or a list holding one, is described, not printed."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return _show(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Arg:
     def check(self, field: str, value):  # pragma: no cover - the interface
         raise NotImplementedError
@@ -112,9 +124,9 @@ class Optional(Arg):
 
 
 class Tensor(Arg):
-    """A torch.Tensor: ``dims`` an int or a (min, max) range; ``kind`` "float" (half precision is promoted to
-    float32), "int" (integer dtypes) or "real" (float, int or bool; floats promoted like "float"); ``finite``
-    refuses NaN/±inf; ``what`` names the expected shape in messages; at least ``min_numel`` and at most
+    """A torch.Tensor: ``dims`` an int or a (min, max) range; ``kind`` "float" (half precision and the 8-bit floats
+    are promoted to float32), "int" (any integer dtype, as int64) or "real" (float, int or bool; floats promoted
+    like "float"); ``finite`` refuses NaN/±inf; ``what`` names the expected shape in messages; at least ``min_numel`` and at most
     MAX_TENSOR_NUMEL elements."""
 
     def __init__(self, dims=None, kind: str = "float", finite: bool = True, min_numel: int = 1, what: str = ""):
@@ -136,11 +148,20 @@ class Tensor(Arg):
                 (self.kind == "int" and (d.is_floating_point or d == torch.bool)):
             want = {"float": "floating-point", "int": "integer", "real": "real"}[self.kind]
             raise ConfigError(field, f"must be a {want} tensor, got {_kind(value)}")
-        if d in (torch.float16, torch.bfloat16):
+        if d.is_floating_point and d.itemsize < 4:  # float16, bfloat16 and the 8-bit floats: computed in float32
             value = value.float()
+        elif self.kind == "int" and d != torch.int64:  # uint8 ... uint64, int8 ... int32: indices are int64
+            value = _as_int64(field, value)
         if self.finite and d.is_floating_point and not bool(torch.isfinite(value).all()):
             raise ConfigError(field, "contains NaN or ±inf")
         return value
+
+
+def _as_int64(field: str, value: torch.Tensor) -> torch.Tensor:
+    """An integer tensor as int64 (PyTorch's index dtype); a uint64 value past int64 is refused, not wrapped."""
+    if value.dtype == torch.uint64 and bool((value.view(torch.int64) < 0).any()):  # (uint64 has no max on CPU)
+        raise ConfigError(field, "holds a value past int64's largest (2^63 − 1)")
+    return value.long()
 
 
 class Array(Arg):

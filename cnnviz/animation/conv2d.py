@@ -62,11 +62,24 @@ class Trace(tuple):
         return obj
 
 
-def _grid(field: str, value) -> np.ndarray:
+def real_array(field: str, value, what: str = "numbers") -> np.ndarray:
+    """Numbers (a list, a numpy array or a tensor of any real dtype: bool, integer, 8-bit to 64-bit float) as a
+    float64 array; complex values are refused (casting would drop the imaginary part without a word)."""
+    if hasattr(value, "detach"):  # a torch.Tensor: numpy has no bfloat16 or float8, so convert in torch
+        if value.is_complex():
+            raise ConfigError(field, f"{what} must be real, got a {str(value.dtype).replace('torch.', '')} tensor")
+        value = value.detach().cpu().double().numpy()
     try:
-        arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(field, f"must be a 2-D grid of numbers ({e})") from None
+        arr = np.asarray(value)
+        if np.iscomplexobj(arr):
+            raise ConfigError(field, f"{what} must be real, got complex values")
+        return arr.astype(np.float64)
+    except (TypeError, ValueError, OverflowError, RecursionError) as e:
+        raise ConfigError(field, f"{what} must be numbers ({str(e)[:80]})") from None
+
+
+def _grid(field: str, value) -> np.ndarray:
+    arr = real_array(field, value, "a 2-D grid of numbers")
     if arr.ndim != 2:
         raise ConfigError(field, f"must be 2-D (rows, columns), got shape {arr.shape}")
     return arr

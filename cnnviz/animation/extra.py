@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.animation.conv2d import Trace, _check_size, _grid, conv2d_steps
+from cnnviz.animation.conv2d import Trace, _check_size, _grid, conv2d_steps, real_array
 from cnnviz.geometry.arithmetic import conv_geometry
 from cnnviz.errors import ConfigError
 
@@ -161,10 +161,7 @@ class ChannelTrace(tuple):
 
 def volumes(x, weight, what: str) -> tuple[np.ndarray, np.ndarray]:
     """``x`` and ``weight`` as 3-D float arrays, or ConfigError saying ``what`` they must be."""
-    try:
-        x, w = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ConfigError("x", f"{what} must be numbers ({e})") from None
+    x, w = real_array("x", x, what), real_array("x", weight, what)  # one field: the pair (the message says which)
     if x.ndim != 3 or w.ndim != 3:
         raise ConfigError("x", f"needs {what}, got shapes {x.shape} and {w.shape}")
     return x, w

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.animation.conv2d import Trace, conv2d_steps
+from cnnviz.animation.conv2d import Trace, conv2d_steps, real_array
 from cnnviz.animation.extra import ChannelTrace, multichannel_conv2d_steps, volumes
 from cnnviz.geometry.arithmetic import PADDING_STRINGS, conv_geometry
 from cnnviz.errors import ConfigError
@@ -62,10 +62,8 @@ def kernel_1d(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
 
 def conv1d_steps(x, weight, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Trace:
     """One step per output element of ``nn.Conv1d(1, 1, k, ...)`` on ``x`` (L,); steps' ``out`` are (0, i)."""
-    try:
-        x, w = np.atleast_1d(np.asarray(x, dtype=np.float64)), np.atleast_1d(np.asarray(weight, dtype=np.float64))
-    except (TypeError, ValueError) as e:
-        raise ConfigError("weight", f"the sequence and the kernel must be numbers ({e})") from None
+    x = np.atleast_1d(real_array("x", x, "the sequence"))
+    w = np.atleast_1d(real_array("weight", weight, "the kernel"))
     if x.ndim != 1 or w.ndim != 1:
         raise ConfigError("x", f"1-D needs a sequence and a 1-D kernel, got shapes {x.shape} and {w.shape}")
     for name, v in (("stride", stride), ("dilation", dilation)):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.animation.conv2d import real_array
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.arithmetic import PADDING_MODES, conv_geometry
 
@@ -49,8 +50,7 @@ def padding_mode_outputs(x, weight, padding: int = 1, stride: int = 1, dilation:
     reflect padding as wide as the image)."""
     import torch
     import torch.nn.functional as F
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(weight, dtype=np.float64)
+    x, w = real_array("input", x, "the image"), real_array("input", weight, "the kernel")
     if x.ndim != 2 or w.ndim != 2:
         raise ConfigError("input", "the image and the kernel must be 2-D grids")
     if not np.isfinite(x).all() or not np.isfinite(w).all():

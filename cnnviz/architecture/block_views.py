@@ -10,6 +10,7 @@ import torch
 
 from cnnviz.architecture.blocks.dynamic_conv import DynamicConv
 from cnnviz.architecture.blocks.r2plus1d import mid_channels
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 from cnnviz.limits import (DYNAMIC_MAX_EXPERTS, PATCH_MAX_DIM, PATCH_MAX_IMAGE, SHUFFLE_MAX_CHANNELS,
                            VIDEO_MAX_CHANNELS, VIDEO_MAX_FRAMES, VIDEO_MAX_KERNEL, VIDEO_MAX_SIZE)
@@ -24,7 +25,7 @@ def _n(v: int) -> str:
 
 def _int(field: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ConfigError(field, f"must be a whole number from {lo} to {hi}, got {value!r}")
+        raise ConfigError(field, f"must be a whole number from {lo} to {hi}, got {safe_repr(value)}")
     return value
 
 
@@ -93,7 +94,7 @@ def synthetic_image(name: str, size: int = 16) -> torch.Tensor:
     elif name == "dark grey":
         img += 0.2
     else:
-        raise ConfigError("image", f"must be one of {', '.join(IMAGES)}, got {name!r}")
+        raise ConfigError("image", f"must be one of {', '.join(IMAGES)}, got {safe_repr(name)}")
     return img  # (3, size, size)
 
 
@@ -104,7 +105,7 @@ def kernel_attention(images: tuple[str, ...], experts: int = 4, temperature: flo
     only each channel's mean)."""
     experts = _int("kernels K", experts, 2, DYNAMIC_MAX_EXPERTS)
     if not isinstance(temperature, (int, float)) or not 0.05 <= temperature <= 100:
-        raise ConfigError("temperature τ", f"must be from 0.05 to 100, got {temperature!r}")
+        raise ConfigError("temperature τ", f"must be from 0.05 to 100, got {safe_repr(temperature)}")
     torch.manual_seed(_int("seed", seed, 0, 10_000))
     conv = DynamicConv(3, 8, 3, experts, gate="softmax", temperature=float(temperature))
     for i, p in enumerate(conv.router.fc.parameters()):  # a visible spread: N(0, 3) routing weights

@@ -12,7 +12,9 @@ import zlib
 
 from cnnviz.architecture import codegen as cg
 from cnnviz.checks import Dict, Number, Seq, Text, checked
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
+from cnnviz.io.text import shown
 from cnnviz.limits import MAX_LINK_CHARS, MAX_STACK_JSON  # re-exported: the limits live in cnnviz.limits
 
 MAX_LAYERS = 200             # a stack longer than this is not something a lesson needs
@@ -39,29 +41,38 @@ def new_layer(kind: str, in_shape: tuple, width: int = 16, kernel: int = 3, stri
         return {"type": "norm", "kind": norm} | ({"groups": 2} if norm == "group" else {})
     if kind == "act":
         if act not in cg.ACTIVATIONS:
-            raise ConfigError("activation", f"must be one of {', '.join(cg.ACTIVATIONS)}, got {act!r}")
+            raise ConfigError("activation", f"must be one of {', '.join(cg.ACTIVATIONS)}, got {safe_repr(act)}")
         return {"type": "act", "kind": act}
     if kind == "linear":
         return {"type": "linear", "out_features": width, "bias": True}
-    raise ConfigError("new layer", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    raise ConfigError("new layer", f"must be one of {', '.join(KINDS)}, got {safe_repr(kind)}")
+
+
+def _text(value) -> str:
+    """A layer's field as it reads in the list: a short string as is, anything else shown safely."""
+    return value if isinstance(value, str) and len(value) <= 40 else shown(value, 40)
 
 
 @checked(layer=Dict())
 def describe(layer: dict) -> str:
-    """One short line per layer for the builder's list."""
+    """One short line per layer for the builder's list (any dict: a field of the wrong kind is shown, not run)."""
     t = layer.get("type")
     if t in ("conv", "pool"):
         return cg.spec_from_dict({k: v for k, v in layer.items() if k != "name"}).to_code()
     if t == "norm":
-        return f"{layer.get('kind', 'batch')} norm" + (f" ({layer.get('groups', 1)} groups)"
-                                                       if layer.get("kind") == "group" else "")
+        return f"{_text(layer.get('kind', 'batch'))} norm" + (f" ({_text(layer.get('groups', 1))} groups)"
+                                                               if layer.get("kind") == "group" else "")
     if t == "act":
-        return cg.ACTIVATIONS.get(layer.get("kind", "relu"), str(layer.get("kind")))
+        kind = layer.get("kind", "relu")
+        return cg.ACTIVATIONS[kind] if isinstance(kind, str) and kind in cg.ACTIVATIONS else _text(kind)
     if t == "linear":
-        return f"Linear → {layer.get('out_features')}"
+        return f"Linear → {_text(layer.get('out_features'))}"
     if t == "residual":
-        return "x + [" + ", ".join(describe(x) for x in layer.get("layers", [])) + "]"
-    return str(layer)
+        inner = layer.get("layers", [])
+        if not isinstance(inner, (list, tuple)):
+            return f"x + [{_text(inner)}]"
+        return "x + [" + ", ".join(describe(x) if isinstance(x, dict) else _text(x) for x in inner) + "]"
+    return shown(layer)
 
 
 def _check_index(layers: list, i: int, what: str = "layer #") -> None:
@@ -127,11 +138,12 @@ def default_position(layers: list) -> int:
     return next((k + 1 for k, x in enumerate(layers) if x.get("type") == "linear"), len(layers) + 1)
 
 
+@checked(op=Text(20), layers=LAYERS, in_shape=SHAPE, i=INDEX, last=INDEX, layer=Dict())
 def apply(op: str, layers: list, in_shape: tuple, i: int, last: int, layer: dict) -> list:
     """The stack after one builder action (0-based ``i``, ``last`` for 'residual'), re-chained and checked
     (shapes and the size budget). ConfigError with the reason otherwise: the caller keeps the previous stack."""
     if op not in OPS:
-        raise ConfigError("action", f"must be one of {', '.join(OPS)}, got {op!r}")
+        raise ConfigError("action", f"must be one of {', '.join(OPS)}, got {safe_repr(op)}")
     if op in ("add", "replace") and layer.get("type") in ("conv", "pool", "norm") and 0 < i <= len(layers):
         arriving = cg.shapes(layers[:i], in_shape)[-1]
         if len(arriving) == 1:

@@ -7,6 +7,7 @@ import math
 import torch
 import torch.nn as nn
 
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.specs import spec_from_dict
 from cnnviz.io.text import shown
@@ -42,10 +43,19 @@ def _spec(layer: dict):
     return spec_from_dict(d)
 
 
+# the fields of each non-spec layer ("name" is a label any layer may carry); conv and pool layers take
+# ConvSpec / PoolSpec's fields, which spec_from_dict checks
+FIELDS = {"norm": {"kind", "groups"}, "act": {"kind"}, "linear": {"out_features", "bias"}, "residual": {"layers"}}
+
+
 def _check_layer(layer, path: str) -> str:
-    if not isinstance(layer, dict) or layer.get("type") not in TYPES:
+    if not isinstance(layer, dict) or not isinstance(layer.get("type"), str) or layer["type"] not in TYPES:
         got = layer.get("type") if isinstance(layer, dict) else layer
-        raise ConfigError(f"{path} type", f"must be one of {', '.join(TYPES)}, got {got!r}")
+        raise ConfigError(f"{path} type", f"must be one of {', '.join(TYPES)}, got {safe_repr(got)}")
+    unknown = set(layer) - FIELDS.get(layer["type"], set(layer)) - {"type", "name"}
+    if unknown:
+        raise ConfigError(f"{path} {safe_repr(sorted(map(str, unknown)))[1:-1]}",
+                          f"is not a field of a {layer['type']} layer (it takes {', '.join(sorted(FIELDS[layer['type']]))})")
     return layer["type"]
 
 
@@ -63,8 +73,8 @@ def _one(layer: dict, shape: tuple, path: str):
             return out, spec.build, spec.to_code()
         if kind == "norm":
             norm = layer.get("kind", "batch")
-            if norm not in NORMS:
-                raise ConfigError("kind", f"must be one of {', '.join(NORMS)}, got {norm!r}")
+            if not isinstance(norm, str) or norm not in NORMS:
+                raise ConfigError("kind", f"must be one of {', '.join(NORMS)}, got {safe_repr(norm)}")
             if norm == "batch":
                 dims = max(1, len(shape) - 1)
                 if dims > 3:
@@ -72,26 +82,26 @@ def _one(layer: dict, shape: tuple, path: str):
                 code = f"nn.BatchNorm{dims}d({c})"
                 return shape, lambda: getattr(nn, f"BatchNorm{dims}d")(c), code
             g = layer.get("groups", 1)
-            if isinstance(g, bool) or not isinstance(g, int) or g < 1 or c % g:
-                raise ConfigError("groups", f"channels={c} must be divisible by groups, got {g!r}")
+            if isinstance(g, bool) or not isinstance(g, int) or not 1 <= g <= MAX_INT or c % g:
+                raise ConfigError("groups", f"channels={c} must be divisible by groups, got {safe_repr(g)}")
             return shape, lambda: nn.GroupNorm(g, c), f"nn.GroupNorm({g}, {c})"
         if kind == "act":
             act = layer.get("kind", "relu")
-            if act not in ACTIVATIONS:
-                raise ConfigError("kind", f"must be one of {', '.join(ACTIVATIONS)}, got {act!r}")
+            if not isinstance(act, str) or act not in ACTIVATIONS:
+                raise ConfigError("kind", f"must be one of {', '.join(ACTIVATIONS)}, got {safe_repr(act)}")
             return shape, getattr(nn, ACTIVATIONS[act]), f"nn.{ACTIVATIONS[act]}()"
         if kind == "linear":
             n_out, bias = layer.get("out_features"), layer.get("bias", True)
-            if isinstance(n_out, bool) or not isinstance(n_out, int) or n_out < 1:
-                raise ConfigError("out_features", f"must be a whole number ≥ 1, got {n_out!r}")
+            if isinstance(n_out, bool) or not isinstance(n_out, int) or not 1 <= n_out <= MAX_INT:
+                raise ConfigError("out_features", f"must be a whole number from 1 to {MAX_INT:,}, got {safe_repr(n_out)}")
             if not isinstance(bias, bool):
-                raise ConfigError("bias", f"must be true or false, got {bias!r}")
+                raise ConfigError("bias", f"must be true or false, got {safe_repr(bias)}")
             n_in = math.prod(shape)
             code = f"nn.Linear({n_in}, {n_out}" + (", bias=False)" if not bias else ")")
             return (n_out,), lambda: nn.Linear(n_in, n_out, bias=bias), code
     except ConfigError as e:
         raise _where(path, e) from None
-    raise ConfigError(f"{path} type", f"a {kind!r} layer cannot be built here")
+    raise ConfigError(f"{path} type", f"a {safe_repr(kind)} layer cannot be built here")
 
 
 def _walk(layers, shape: tuple, path: str = "layer"):
@@ -102,6 +112,8 @@ def _walk(layers, shape: tuple, path: str = "layer"):
         p = f"{path} {i + 1}" if path == "layer" else f"{path}.{i + 1}"
         kind = _check_layer(layer, p)
         if kind == "residual":
+            if not isinstance(layer.get("layers", []), (list, tuple)):
+                raise ConfigError(f"{p} layers", f"must be a list of layers, got {shown(layer['layers'])}")
             kids = list(_walk(layer.get("layers", []), shape, p))
             if not kids:
                 raise ConfigError(f"{p} layers", "a residual group needs at least one layer")
@@ -133,7 +145,11 @@ def rechain(layers, in_shape) -> list[dict]:
     """A copy of the stack with every conv's in_channels set to what arrives there (after an insert, reorder or
     delete), and the last conv of each residual group writing as many channels as the group receives (x + f(x)
     needs them equal). Stops fixing at the first layer that fails; ``shapes`` then reports it."""
+    if not isinstance(layers, (list, tuple)):
+        raise ConfigError("layers", f"must be a list of layers, got {shown(layers)}")
     def fix(group, shape, keep=None):
+        if not isinstance(group, (list, tuple)) or not all(isinstance(x, dict) for x in group):
+            return group  # not a list of layers: ``shapes`` says where
         group = [dict(x) for x in group]
         convs = [i for i, x in enumerate(group) if x.get("type") == "conv"]
         if keep is not None and convs:

@@ -50,7 +50,8 @@ def prune_model(model: nn.Module, tau: float, structured: bool = False) -> nn.Mo
                 prune.custom_from_mask(m, "bias", keep.to(m.bias.dtype))
                 prune.remove(m, "bias")
         else:
-            prune.custom_from_mask(m, "weight", (m.weight.detach().abs() >= tau).to(m.weight.dtype))
+            keep = m.weight.detach().float().abs() >= tau  # compared in float32, as prune_scores ranks them
+            prune.custom_from_mask(m, "weight", keep.to(m.weight.dtype))
         prune.remove(m, "weight")
     return out
 
@@ -61,7 +62,7 @@ def prune_scores(model: nn.Module, structured: bool = False) -> torch.Tensor:
     layers = prunable_layers(model, structured)
     if not layers:
         raise ConfigError("model", "has no conv or linear layer to prune")
-    return torch.cat([channel_scores(m.weight) if structured else m.weight.detach().abs().flatten()
+    return torch.cat([channel_scores(m.weight) if structured else m.weight.detach().float().abs().flatten()
                       for _, m in layers])
 
 
@@ -93,4 +94,5 @@ def sparsity_per_layer(model: nn.Module) -> list[LayerSparsity]:
 
 def overall_sparsity(rows: list[LayerSparsity]) -> float:
     """The zeroed fraction of all conv/linear weights together (``rows`` from :func:`sparsity_per_layer`)."""
-    return sum(r.zeros for r in rows) / sum(r.total for r in rows)
+    total = sum(r.total for r in rows)
+    return sum(r.zeros for r in rows) / total if total else 0.0  # no conv/linear weights: nothing is zeroed

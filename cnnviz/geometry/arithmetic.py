@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 from cnnviz.geometry.whole import whole_number as _int
 from cnnviz.geometry.padding import macs_from_flops, tf_same_padding  # noqa: F401 - re-exported here
@@ -25,7 +26,7 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 def as_bool(field: str, value) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(field, f"must be True or False, got {value!r}")
+        raise ConfigError(field, f"must be True or False, got {safe_repr(value)}")
     return value
 
 
@@ -41,7 +42,7 @@ def per_axis(field: str, value, n: int, minimum: int) -> tuple[int, ...]:
 def parse_in_shape(in_shape) -> tuple[int, tuple[int, ...]]:
     """(C, *spatial) with 1–3 spatial axes -> (C, spatial)."""
     if not isinstance(in_shape, (list, tuple)) or not 2 <= len(in_shape) <= 4:
-        raise ConfigError("in_shape", f"must be (channels, *spatial) with 1–3 spatial axes, got {in_shape!r}")
+        raise ConfigError("in_shape", f"must be (channels, *spatial) with 1–3 spatial axes, got {safe_repr(in_shape)}")
     channels = _int("in_channels", in_shape[0], 1)
     spatial = tuple(_int(f"input size[{i}]", v, 1) for i, v in enumerate(in_shape[1:]))
     return channels, spatial
@@ -82,7 +83,7 @@ class ConvGeometry:
 def _resolve_padding(padding, kernel, dilation, stride, n, transposed):
     if isinstance(padding, str):
         if padding not in PADDING_STRINGS:
-            raise ConfigError("padding", f"must be a number, 'same' or 'valid', got {padding!r}")
+            raise ConfigError("padding", f"must be a number, 'same' or 'valid', got {safe_repr(padding)}")
         if transposed:
             raise ConfigError("padding", f"'{padding}' is not supported for transposed convolution; give numbers")
         if padding == "valid":
@@ -111,7 +112,7 @@ def conv_geometry(in_shape, out_channels, kernel_size, stride=1, padding=0, dila
     if c_out % groups:
         raise ConfigError("groups", f"out_channels={c_out} must be divisible by groups={groups}")
     if padding_mode not in PADDING_MODES:
-        raise ConfigError("padding_mode", f"must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
+        raise ConfigError("padding_mode", f"must be one of {', '.join(PADDING_MODES)}, got {safe_repr(padding_mode)}")
     lo, hi = _resolve_padding(padding, kernel, dilation, stride, n, bool(transposed))
     out_pad = per_axis("output_padding", output_padding, n, 0)
 
@@ -215,7 +216,7 @@ class PoolGeometry:
 def pool_geometry(in_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                   kind="max") -> PoolGeometry:
     if kind not in POOL_KINDS:
-        raise ConfigError("kind", f"must be 'max' or 'avg', got {kind!r}")
+        raise ConfigError("kind", f"must be 'max' or 'avg', got {safe_repr(kind)}")
     channels, spatial = parse_in_shape(in_shape)
     n = len(spatial)
     ceil_mode = as_bool("ceil_mode", ceil_mode)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import numbers
 
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 
 
 def _whole(field: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(field, f"must be a whole number, got {value!r}")
+        raise ConfigError(field, f"must be a whole number, got {safe_repr(value)}")
     if value < minimum:
-        raise ConfigError(field, f"must be ≥ {minimum}, got {value}")
+        raise ConfigError(field, f"must be ≥ {minimum}, got {safe_repr(value)}")
     return int(value)
 
 

@@ -8,6 +8,8 @@ from dataclasses import MISSING, asdict, dataclass, fields
 import torch.nn as nn
 
 from cnnviz.geometry import arithmetic as ar
+from cnnviz.geometry.whole import whole_number as _whole
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 
 
@@ -16,12 +18,27 @@ from cnnviz.limits import MAX_BUILD_PARAMS  # re-exported: the limits live in cn
 
 def _check_dims(dims):
     if isinstance(dims, bool) or not isinstance(dims, int) or dims not in (1, 2, 3):
-        raise ConfigError("dims", f"must be 1, 2 or 3, got {dims!r}")
+        raise ConfigError("dims", f"must be 1, 2 or 3, got {safe_repr(dims)}")
 
 
 def _check_in_shape(in_shape):
     if not isinstance(in_shape, (list, tuple)) or not in_shape:
-        raise ConfigError("in_shape", f"must be (channels, *spatial), got {in_shape!r}")
+        raise ConfigError("in_shape", f"must be (channels, *spatial), got {safe_repr(in_shape)}")
+
+
+def _sizes(spec, minimums: dict) -> None:
+    """Every size field an int (or one int per spatial axis) of at least its minimum and at most MAX_INT, checked
+    when the spec is made: a size that is not a number (a string, a list, None, a bool, a float, NaN) is refused
+    naming its field, before any shape, code or module is made from it."""
+    for f, lo in minimums.items():
+        value = getattr(spec, f)
+        if f == "padding" and isinstance(value, str):
+            if value not in ar.PADDING_STRINGS:
+                raise ConfigError("padding", f"must be a number, 'same' or 'valid', got {safe_repr(value)}")
+            continue
+        if f == "stride" and value is None and isinstance(spec, PoolSpec):
+            continue
+        ar.per_axis(f, value, spec.dims, lo)
 
 
 def _tuple(v):
@@ -54,8 +71,15 @@ class ConvSpec:
         _check_dims(self.dims)
         ar.as_bool("bias", self.bias)
         ar.as_bool("transposed", self.transposed)
+        _whole("in_channels", self.in_channels, 1)
+        _whole("out_channels", self.out_channels, 1)
+        _whole("groups", self.groups, 1)
+        if not isinstance(self.padding_mode, str) or self.padding_mode not in ar.PADDING_MODES:
+            raise ConfigError("padding_mode", f"must be one of {', '.join(ar.PADDING_MODES)}, "
+                                              f"got {safe_repr(self.padding_mode)}")
         for f in ("kernel_size", "stride", "padding", "dilation", "output_padding"):
             object.__setattr__(self, f, _tuple(getattr(self, f)))
+        _sizes(self, dict(kernel_size=1, stride=1, padding=0, dilation=1, output_padding=0))
 
     def geometry(self, spatial) -> ar.ConvGeometry:
         _check_in_shape(spatial)
@@ -127,11 +151,12 @@ class PoolSpec:
 
     def __post_init__(self):
         _check_dims(self.dims)
-        if self.kind not in ar.POOL_KINDS:
-            raise ConfigError("kind", f"must be 'max' or 'avg', got {self.kind!r}")
+        if not isinstance(self.kind, str) or self.kind not in ar.POOL_KINDS:
+            raise ConfigError("kind", f"must be 'max' or 'avg', got {safe_repr(self.kind)}")
         ar.as_bool("ceil_mode", self.ceil_mode)
         for f in ("kernel_size", "stride", "padding", "dilation"):
             object.__setattr__(self, f, _tuple(getattr(self, f)))
+        _sizes(self, dict(kernel_size=1, stride=1, padding=0, dilation=1))
 
     def geometry(self, in_shape) -> ar.PoolGeometry:
         _check_in_shape(in_shape)
@@ -183,7 +208,7 @@ def spec_from_dict(d: dict):
     d = dict(d)
     kind = d.pop("type", None)
     if not isinstance(kind, str) or kind not in SPEC_TYPES:
-        raise ConfigError("type", f"unknown layer type {kind!r}; expected one of {sorted(SPEC_TYPES)}")
+        raise ConfigError("type", f"unknown layer type {safe_repr(kind)}; expected one of {sorted(SPEC_TYPES)}")
     cls = SPEC_TYPES[kind]
     names = {f.name for f in fields(cls)}
     unknown = set(d) - names

@@ -137,6 +137,7 @@ def equivariance(model: nn.Module, x: torch.Tensor, dy: int, dx: int, border: fl
     return rows
 
 
+@checked(model=Module(), x=Tensor(dims=4))
 def rotation_change(model: nn.Module, x: torch.Tensor) -> list[tuple[int, int, float]]:
     """(degrees, predicted class, its probability) for the image rotated by 0, 90, 180 and 270 degrees."""
     out = []

@@ -2,6 +2,7 @@
 (PASCAL VOC 2010+ all-point interpolation), mAP, plus the small generated examples the playground page shows."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,18 +16,26 @@ MAX_MASK_SIDE = 4096
 
 # --------------------------------------------------------------------------- boxes and masks
 def _box(b, name: str) -> tuple[float, float, float, float]:
+    """(x1, y1, x2, y2) as floats: four finite numbers, x2 ≥ x1 and y2 ≥ y1, with a width and a height float64
+    can hold (a box from −1e308 to 1e308 is 2e308 wide: past float64's largest number, 1.8e308)."""
     b = Array(dims=1).check(name, b)
     if len(b) != 4:
         raise ConfigError(name, f"must be (x1, y1, x2, y2), got {len(b)} numbers")
     x1, y1, x2, y2 = (float(v) for v in b)
     if x2 < x1 or y2 < y1:
         raise ConfigError(name, f"needs x2 ≥ x1 and y2 ≥ y1, got {(x1, y1, x2, y2)}")
+    if not math.isfinite(x2 - x1) or not math.isfinite(y2 - y1):
+        raise ConfigError(name, f"is wider or taller than float64 can hold (x2 − x1 = {x2 - x1:g}, "
+                                f"y2 − y1 = {y2 - y1:g}); use coordinates within ±8e307")
     return x1, y1, x2, y2
 
 
 def box_area(b) -> float:
     x1, y1, x2, y2 = _box(b, "box")
-    return (x2 - x1) * (y2 - y1)
+    area = (x2 - x1) * (y2 - y1)
+    if not math.isfinite(area):
+        raise ConfigError("box", f"its area {x2 - x1:g} × {y2 - y1:g} is past float64's largest number (1.8e308)")
+    return area
 
 
 def box_intersection(a, b):
@@ -37,12 +46,27 @@ def box_intersection(a, b):
     return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
+def _unit(*lengths: float) -> list[float]:
+    """The lengths divided by the power of two that brings the largest into [0.5, 1): exact (a power of two only
+    moves the exponent), so their products neither overflow (1e308²) nor underflow (subnormal²)."""
+    e = math.frexp(max(lengths))[1]
+    return [math.ldexp(v, -e) for v in lengths]
+
+
 def box_iou(a, b) -> float:
-    """|a ∩ b| / |a ∪ b| for boxes (x1, y1, x2, y2); 0 when the union is empty."""
-    inter = box_intersection(a, b)
-    i = box_area(inter) if inter else 0.0
-    union = box_area(a) + box_area(b) - i
-    return i / union if union > 0 else 0.0
+    """|a ∩ b| / |a ∪ b| for boxes (x1, y1, x2, y2); 0 when the union is empty. IoU does not change when an axis
+    is scaled, so each axis is scaled by a power of two first: exact for any boxes float64 holds, from subnormal
+    (5e-324 wide) to 1e308 wide, where the areas themselves would underflow to 0 or overflow to inf."""
+    ax1, ay1, ax2, ay2 = _box(a, "a")
+    bx1, by1, bx2, by2 = _box(b, "b")
+    iw, ih = min(ax2, bx2) - max(ax1, bx1), min(ay2, by2) - max(ay1, by1)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    aw, bw, iw = _unit(ax2 - ax1, bx2 - bx1, iw)
+    ah, bh, ih = _unit(ay2 - ay1, by2 - by1, ih)
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return min(1.0, inter / union) if union > 0 else 0.0
 
 
 def _masks(pred, true) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,8 @@ def _check(probs, target, smooth) -> tuple[torch.Tensor, float]:
         raise ConfigError("target", f"must have the shape of probs {tuple(probs.shape)}, got {tuple(target.shape)}")
     if probs.numel() == 0:
         raise ConfigError("probs", f"is empty (shape {tuple(probs.shape)})")
+    if probs.dtype.itemsize < 4:  # float16, bfloat16, 8-bit floats: summed in float32 (a half sum drifts by 1e-3)
+        probs = probs.float()
     if target.is_complex():
         raise ConfigError("target", "must be real 0s and 1s, got a complex tensor")
     p = probs.detach()
@@ -49,6 +51,7 @@ def dice_loss(probs: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) ->
     sums over every other dimension. ``probs`` in [0, 1] (float), ``target`` in {0, 1}, the same shape.
     Differentiable in ``probs``; ``smooth`` keeps an empty target with an empty prediction at loss 0."""
     g, smooth = _check(probs, target, smooth)
+    probs = probs.to(g.dtype)
     dims = tuple(range(1, probs.dim()))
     inter = (probs * g).sum(dims)                            # (N,)
     denom = probs.sum(dims) + g.sum(dims) + smooth           # (N,)

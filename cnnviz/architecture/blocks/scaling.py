@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnviz.checks import safe_repr
 from cnnviz.errors import ConfigError
 
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15  # the paper's grid-searched depth, width, resolution bases
@@ -60,7 +61,7 @@ def flops_of(model: nn.Module, in_shape) -> int:
 
 def compound_scaling(max_phi: int = 4) -> list[ScaledRow]:
     if isinstance(max_phi, bool) or not isinstance(max_phi, int) or not 0 <= max_phi <= 8:
-        raise ConfigError("phi", f"must be a whole number from 0 to 8, got {max_phi!r}")
+        raise ConfigError("phi", f"must be a whole number from 0 to 8, got {safe_repr(max_phi)}")
     rows, base = [], None
     for phi in range(max_phi + 1):
         d, w, r = scaled_config(phi)
