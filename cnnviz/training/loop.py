@@ -3,13 +3,18 @@ switches, per-stage timings, NaN/inf detection, evaluation, checkpoints and earl
 
 ``run_training`` is what a runner calls in its worker; it reports through ``emit`` and stops at the next
 step once ``stop`` is set. Per step it adds only a few clock reads and two on-device accumulations to the
-plain loop; the host waits for the device only when it reports (about three times a second)."""
+plain loop; the host waits for the device only when it reports (about three times a second).
+
+What a run carries from step to step is a :class:`Run` (built by :func:`prepare`, which also resumes), and the
+end of an epoch (evaluate, checkpoint, early stopping) and a curve point are :func:`end_epoch` and
+:func:`report`: the solo loop below and a class group (:mod:`cnnviz.training.group`) share them."""
 from __future__ import annotations
 
 import contextlib
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import torch
@@ -68,46 +73,167 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: in
             pred[:N_PREDICTIONS].cpu().tolist())
 
 
+@dataclass(eq=False)
+class Run:
+    """One training between steps: its config, data on the device, model, optimizer, loss, EMA, generator and
+    counters. The solo loop carries one; a class group carries one per member."""
+
+    cfg: TrainConfig
+    data: Dataset
+    spec: dict
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    criterion: nn.Module
+    ema: EMA | None
+    g: torch.Generator
+    x_tr: torch.Tensor  # (N, C, H, W) on the device, and (N,) labels
+    y_tr: torch.Tensor
+    x_va: torch.Tensor
+    y_va: torch.Tensor
+    per_epoch: int
+    total: int
+    step: int = 0
+    start_epoch: int = 0
+    ckpt_step: int | None = None
+    best_loss: float = math.inf
+    bad_epochs: int = 0
+    best_acc: float = 0.0
+
+    @property
+    def params(self) -> list:
+        return list(self.model.parameters())
+
+
+def prepare(cfg: TrainConfig, dev: torch.device, data: Dataset | None = None, tensors: tuple | None = None,
+            check_memory: bool = True) -> Run:
+    """A run ready for its first step: data on ``dev`` (``tensors`` = (x_tr, y_tr, x_va, y_va) already there, so
+    a group shares them), the seeded model, optimizer, EMA and generator, and a checkpoint's state when resuming."""
+    data = data if data is not None else get_data(cfg)
+    x_tr, y_tr, x_va, y_va = tensors if tensors is not None else tuple(
+        t.to(dev) for t in (data.x_train, data.y_train, data.x_val, data.y_val))
+    model, opt, criterion, spec = build(cfg, data, dev)
+    if check_memory:
+        check_training_memory(model, tuple(x_tr.shape[1:]), cfg.batch_size, min(EVAL_BATCH, len(y_va)))
+    ema = EMA(model, cfg.ema_decay) if cfg.ema else None
+    g = torch.Generator(device=dev).manual_seed(cfg.seed)
+    per_epoch = math.ceil(len(y_tr) / cfg.batch_size)
+    run = Run(cfg, data, spec, model, opt, criterion, ema, g, x_tr, y_tr, x_va, y_va, per_epoch,
+              cfg.epochs * per_epoch)
+    if cfg.resume is not None:
+        restore(run)
+    return run
+
+
+def restore(run: Run) -> None:
+    """Continue ``run`` from its config's checkpoint (validated: spec, weights, step, epoch, optimizer, EMA, RNG)."""
+    import json
+    cfg = run.cfg
+    payload = read_checkpoint(cfg.resume)
+    saved = json.loads(payload["spec"])
+    if int(payload["epoch"]) > cfg.epochs:  # resuming never runs more epochs than asked for
+        raise ConfigError("epochs", f"the checkpoint has already run {payload['epoch']} epochs; set epochs to "
+                          f"at least {payload['epoch']} to resume it")
+    if int(payload["step"]) > int(payload["epoch"]) * run.per_epoch:
+        raise ConfigError("checkpoint.step", f"step {payload['step']} is more than {payload['epoch']} epochs "
+                          f"of {run.per_epoch} steps can have run")
+    if saved["model"] != run.spec["model"] or saved["kwargs"] != run.spec["kwargs"]:
+        raise ConfigError("resume", f"the checkpoint is a {saved['model']} {saved['kwargs']}, "
+                          f"this run a {run.spec['model']} {run.spec['kwargs']}")
+    run.model.load_state_dict(payload["state_dict"])
+    if "optimizer" in payload and type(run.opt).__name__.lower() == json.loads(payload["config"]).get("optimizer"):
+        run.opt.load_state_dict(payload["optimizer"])
+    extra = json.loads(payload["extra"])
+    if run.ema is not None and "ema" in payload:
+        run.ema.model.load_state_dict(payload["ema"])
+        run.ema.updates = extra.get("ema_updates", 0)
+    if "rng" in payload:
+        run.g.set_state(payload["rng"].to(run.g.get_state().device))
+    run.step, run.start_epoch, run.ckpt_step = int(payload["step"]), int(payload["epoch"]), int(payload["step"])
+    run.best_loss, run.bad_epochs = extra.get("best_val_loss", math.inf), extra.get("bad_epochs", 0)
+    run.best_acc = extra.get("best_val_acc", 0.0)
+
+
+def set_lr(run: Run) -> float:
+    """The schedule's learning rate for the run's next step, set on its optimizer."""
+    lr = lr_at(run.step, run.total, run.cfg)
+    for group in run.opt.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+@dataclass
+class Window:
+    """The steps since a run's last curve point: a Progress reports their mean loss and accuracy."""
+
+    loss: float = 0.0   # the epoch's summed loss and correct count at the last report
+    correct: int = 0
+    seen: int = 0
+    at: float = 0.0     # perf_counter of the last report
+    step: int = 0
+
+
+def report(run: Run, win: Window, epoch: int, i: int, seen_loss: float, seen_correct: int, ep_seen: int,
+           lr: float, now: float, elapsed: float, steps_done: int, ran_on: str, emit: Callable) -> bool:
+    """Emit the curve point after step ``i`` of ``epoch`` (sums over the epoch so far); False (and a Failed
+    event) when the loss is no longer finite."""
+    if not math.isfinite(seen_loss):
+        emit(Failed(run.step, f"the training loss became {seen_loss} at step {run.step} (learning rate {lr:.3g}); "
+                    "lower the learning rate or turn on gradient clipping", run.ckpt_step))
+        return False
+    k = ep_seen - win.seen
+    emit(Progress(run.step, epoch + (i + 1) / run.per_epoch, (seen_loss - win.loss) / k,
+                  (seen_correct - win.correct) / k, lr,
+                  (run.step - win.step) * run.cfg.batch_size / max(now - win.at, 1e-9),
+                  (run.total - run.step) * elapsed / steps_done, ran_on))
+    win.loss, win.correct, win.seen, win.at, win.step = seen_loss, seen_correct, ep_seen, now, run.step
+    return True
+
+
+def end_epoch(run: Run, epoch: int, train_loss: float, train_acc: float, timings: dict, emit: Callable,
+              on_checkpoint: Callable[[bytes], None]) -> str | None:
+    """After epoch ``epoch`` (0-based): evaluate (the EMA model when on), checkpoint, report; the reason the run
+    ends here ("early stopping", or "failed" after a Failed event), else None."""
+    t0 = time.perf_counter()
+    ema = run.ema
+    if ema is not None:
+        ema.sync_buffers(run.model)
+    val_loss, val_acc, confusion, preds = evaluate(ema.model if ema else run.model, run.x_va, run.y_va,
+                                                   run.data.num_classes)
+    timings["evaluate"] = time.perf_counter() - t0
+    if not math.isfinite(val_loss):
+        emit(Failed(run.step, f"the validation loss became {val_loss} after epoch {epoch + 1}; lower the learning "
+                    "rate or turn on gradient clipping", run.ckpt_step))
+        return "failed"
+    run.best_acc = max(run.best_acc, val_acc)
+    if val_loss < run.best_loss - 1e-4:
+        run.best_loss, run.bad_epochs = val_loss, 0
+    else:
+        run.bad_epochs += 1
+
+    t0 = time.perf_counter()
+    blob = save_checkpoint(run.spec, run.model, step=run.step, epoch=epoch + 1, config=run.cfg.to_dict(),
+                           optimizer=run.opt.state_dict(), ema=ema.model.state_dict() if ema else None,
+                           rng=run.g.get_state(),
+                           extra=dict(val_acc=val_acc, best_val_acc=run.best_acc, best_val_loss=run.best_loss,
+                                      bad_epochs=run.bad_epochs, ema_updates=ema.updates if ema else 0))
+    on_checkpoint(blob)
+    run.ckpt_step = run.step
+    timings["checkpoint"] = time.perf_counter() - t0
+    emit(Evaluation(run.step, epoch + 1, train_loss, train_acc, val_loss, val_acc, confusion, preds, timings))
+    emit(Checkpoint(run.step, epoch + 1, len(blob), val_acc))
+    if run.cfg.patience and run.bad_epochs >= run.cfg.patience:
+        emit(Finished(run.step, epoch + 1, "early stopping", run.best_acc))
+        return "early stopping"
+    return None
+
+
 def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
                  on_checkpoint: Callable[[bytes], None] = lambda b: None, device: torch.device | None = None):
     dev = device or pick_device()
-    data = get_data(cfg)
-    x_tr, y_tr = data.x_train.to(dev), data.y_train.to(dev)  # (N, C, H, W), (N,): the whole set on the device
-    x_va, y_va = data.x_val.to(dev), data.y_val.to(dev)
-    model, opt, criterion, spec = build(cfg, data, dev)
-    check_training_memory(model, tuple(x_tr.shape[1:]), cfg.batch_size, min(EVAL_BATCH, len(y_va)))
-    ema = EMA(model, cfg.ema_decay) if cfg.ema else None
-    g = torch.Generator(device=dev).manual_seed(cfg.seed)
-    n, b = len(y_tr), cfg.batch_size
-    per_epoch = math.ceil(n / b)
-    total = cfg.epochs * per_epoch
-    step, start_epoch, ckpt_step, best_loss, bad_epochs, best_acc = 0, 0, None, math.inf, 0, 0.0
-
-    if cfg.resume is not None:
-        payload = read_checkpoint(cfg.resume)  # validated: spec, weights, step, epoch, optimizer, EMA, RNG
-        import json
-        saved = json.loads(payload["spec"])
-        if int(payload["epoch"]) > cfg.epochs:  # resuming never runs more epochs than asked for
-            raise ConfigError("epochs", f"the checkpoint has already run {payload['epoch']} epochs; set epochs to "
-                              f"at least {payload['epoch']} to resume it")
-        if int(payload["step"]) > int(payload["epoch"]) * per_epoch:
-            raise ConfigError("checkpoint.step", f"step {payload['step']} is more than {payload['epoch']} epochs "
-                              f"of {per_epoch} steps can have run")
-        if saved["model"] != spec["model"] or saved["kwargs"] != spec["kwargs"]:
-            raise ConfigError("resume", f"the checkpoint is a {saved['model']} {saved['kwargs']}, "
-                              f"this run a {spec['model']} {spec['kwargs']}")
-        model.load_state_dict(payload["state_dict"])
-        if "optimizer" in payload and type(opt).__name__.lower() == json.loads(payload["config"]).get("optimizer"):
-            opt.load_state_dict(payload["optimizer"])
-        extra = json.loads(payload["extra"])
-        if ema is not None and "ema" in payload:
-            ema.model.load_state_dict(payload["ema"])
-            ema.updates = extra.get("ema_updates", 0)
-        if "rng" in payload:
-            g.set_state(payload["rng"].to(g.get_state().device))
-        step, start_epoch, ckpt_step = int(payload["step"]), int(payload["epoch"]), int(payload["step"])
-        best_loss, bad_epochs = extra.get("best_val_loss", math.inf), extra.get("bad_epochs", 0)
-        best_acc = extra.get("best_val_acc", 0.0)
+    run = prepare(cfg, dev)
+    model, opt, criterion, ema, g = run.model, run.opt, run.criterion, run.ema, run.g
+    x_tr, y_tr = run.x_tr, run.y_tr
+    b, per_epoch = cfg.batch_size, run.per_epoch
 
     amp_used, _ = amp_mode(cfg.amp, dev)  # decided here, where the job runs
     amp = (torch.autocast("cuda", dtype=torch.float16 if amp_used == "fp16" else torch.bfloat16)
@@ -116,21 +242,18 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
     ran_on = f"{describe(dev)}" + (f", AMP {amp_used}" if amp_used != "off" else "")
     cuda = dev.type == "cuda"
     sample_every = 10 if cuda else 1  # on CUDA a stage is timed only with a synchronize: every 10th step
-    params = list(model.parameters())
+    params = run.params
     t_start, steps_done = time.perf_counter(), 0
 
-    def fail(message: str):
-        emit(Failed(step, message, ckpt_step))
-
-    for epoch in range(start_epoch, cfg.epochs):
+    for epoch in range(run.start_epoch, cfg.epochs):
         timings = dict.fromkeys(STAGES, 0.0)
         model.train()
         order = epoch_order(y_tr, cfg.balanced, g)
         ep_loss, ep_correct = torch.zeros((), device=dev), torch.zeros((), device=dev, dtype=torch.long)
-        win_loss, win_correct, win_seen, ep_seen = 0.0, 0, 0, 0
-        last_report, last_step = time.perf_counter(), step
+        ep_seen = 0
+        win = Window(at=time.perf_counter(), step=run.step)
         for i in range(per_epoch):
-            timed = step % sample_every == 0
+            timed = run.step % sample_every == 0
             if timed and cuda:
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
@@ -140,9 +263,7 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
             if cfg.augment_flip or cfg.augment_crop or cfg.augment_noise:
                 xb = augment(xb, cfg, g)
             t2 = time.perf_counter()
-            lr = lr_at(step, total, cfg)
-            for group in opt.param_groups:
-                group["lr"] = lr
+            lr = set_lr(run)
             t3 = time.perf_counter()
             with amp:
                 out = model(xb)
@@ -177,59 +298,26 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
                 for stage, dt in (("data", t1 - t0), ("augment", t2 - t1), ("schedule", t3 - t2),
                                   ("forward", t4 - t3), ("backward", t5 - t4), ("optimizer", t6 - t5)):
                     timings[stage] += dt * sample_every
-            step += 1
+            run.step += 1
             steps_done += 1
             ep_seen += len(yb)
             if stop.is_set():
                 break
             # The job's first step reports at once (the page shows life within a step of Start), then every
             # REPORT_EVERY_S and at the end of each epoch.
-            if steps_done == 1 or t6 - last_report >= REPORT_EVERY_S or i == per_epoch - 1:
+            if steps_done == 1 or t6 - win.at >= REPORT_EVERY_S or i == per_epoch - 1:
                 seen_loss, seen_correct = ep_loss.item(), int(ep_correct.item())  # the one host-device sync
-                if not math.isfinite(seen_loss):
-                    return fail(f"the training loss became {seen_loss} at step {step} (learning rate {lr:.3g}); "
-                                "lower the learning rate or turn on gradient clipping")
                 now = time.perf_counter()
-                k = ep_seen - win_seen
-                emit(Progress(step, epoch + (i + 1) / per_epoch, (seen_loss - win_loss) / k,
-                              (seen_correct - win_correct) / k, lr,
-                              (step - last_step) * b / max(now - last_report, 1e-9),
-                              (total - step) * (now - t_start) / steps_done, ran_on))
-                win_loss, win_correct, win_seen, last_report, last_step = seen_loss, seen_correct, ep_seen, now, step
+                if not report(run, win, epoch, i, seen_loss, seen_correct, ep_seen, lr, now, now - t_start,
+                              steps_done, ran_on, emit):
+                    return
         if stop.is_set():
-            emit(Finished(step, epoch, "stopped", best_acc))
+            emit(Finished(run.step, epoch, "stopped", run.best_acc))
             return
-
-        t0 = time.perf_counter()
-        if ema is not None:
-            ema.sync_buffers(model)
-        val_loss, val_acc, confusion, preds = evaluate(ema.model if ema else model, x_va, y_va, data.num_classes)
-        timings["evaluate"] = time.perf_counter() - t0
-        if not math.isfinite(val_loss):
-            return fail(f"the validation loss became {val_loss} after epoch {epoch + 1}; lower the learning rate "
-                        "or turn on gradient clipping")
-        best_acc = max(best_acc, val_acc)
-        if val_loss < best_loss - 1e-4:
-            best_loss, bad_epochs = val_loss, 0
-        else:
-            bad_epochs += 1
-
-        t0 = time.perf_counter()
-        blob = save_checkpoint(spec, model, step=step, epoch=epoch + 1, config=cfg.to_dict(),
-                               optimizer=opt.state_dict(), ema=ema.model.state_dict() if ema else None,
-                               rng=g.get_state(),
-                               extra=dict(val_acc=val_acc, best_val_acc=best_acc, best_val_loss=best_loss,
-                                          bad_epochs=bad_epochs, ema_updates=ema.updates if ema else 0))
-        on_checkpoint(blob)
-        ckpt_step = step
-        timings["checkpoint"] = time.perf_counter() - t0
-        emit(Evaluation(step, epoch + 1, ep_loss.item() / ep_seen, ep_correct.item() / ep_seen, val_loss, val_acc,
-                        confusion, preds, timings))
-        emit(Checkpoint(step, epoch + 1, len(blob), val_acc))
-        if cfg.patience and bad_epochs >= cfg.patience:
-            emit(Finished(step, epoch + 1, "early stopping", best_acc))
+        if end_epoch(run, epoch, ep_loss.item() / ep_seen, ep_correct.item() / ep_seen, timings, emit,
+                     on_checkpoint):
             return
         if stop.is_set():
-            emit(Finished(step, epoch + 1, "stopped", best_acc))
+            emit(Finished(run.step, epoch + 1, "stopped", run.best_acc))
             return
-    emit(Finished(step, cfg.epochs, "done", best_acc))
+    emit(Finished(run.step, cfg.epochs, "done", run.best_acc))
