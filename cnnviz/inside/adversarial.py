@@ -74,9 +74,17 @@ def _loss_grad(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch
             raise ConfigError("target", f"every class index must be in 0..{k - 1}, got "
                               f"{int(target.min())}..{int(target.max())}")
         if not out.requires_grad:  # a model with no differentiable path from the input
-            raise ConfigError("model", "its output does not depend differentiably on the input")
+            raise ConfigError("model", "its output does not depend differentiably on the input (or gradients are "
+                              "off: called inside torch.inference_mode)")
         (g,) = torch.autograd.grad(F.cross_entropy(out, target), x)
     return g  # same shape as x
+
+
+def _fit(dtype: torch.dtype, *values: float) -> list[float]:
+    """Numbers as the compute dtype can hold them: a finite ε or bound beyond float32's range (1e39) becomes its
+    largest value, so ``eps · sign(g)`` stays finite (inf · 0 would be NaN) and clamp accepts the bounds."""
+    big = torch.finfo(dtype).max
+    return [max(-big, min(big, v)) for v in values]
 
 
 def _prepare(model, x, target):
@@ -95,6 +103,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, target: torch.Tensor, eps: float, lo
     back."""
     _range(lo, hi)
     xw, t, back = _prepare(model, x, target)
+    eps, lo, hi = _fit(xw.dtype, eps, lo, hi)
     g = _loss_grad(model, xw, t)                                       # (N, ...)
     return (xw + eps * g.sign()).clamp(lo, hi).to(**back)
 
@@ -110,6 +119,7 @@ def pgd(model: nn.Module, x: torch.Tensor, target: torch.Tensor, eps: float, lo:
     in the ε-ball of x and in [lo, hi] (for an x inside [lo, hi]); detached, like x."""
     _range(lo, hi)
     xw, t, back = _prepare(model, x, target)
+    eps, lo, hi, step_size = _fit(xw.dtype, eps, lo, hi, step_size)
     sign = -1.0 if targeted else 1.0
     low, high = xw - eps, xw + eps
     adv = xw.clone()
@@ -133,10 +143,11 @@ def accuracy_vs_eps(model: nn.Module, xs: torch.Tensor, ys: torch.Tensor, epsilo
     correct = [0] * len(epsilons)
     for i in range(0, len(xs), ADV_BATCH):
         xw, t, _ = _prepare(model, xs[i:i + ADV_BATCH], ys[i:i + ADV_BATCH])
+        lo_, hi_, *eps_ = _fit(xw.dtype, lo, hi, *epsilons)
         direction = _loss_grad(model, xw, t).sign()                    # (B, ...)
         with torch.no_grad(), eval_mode(model):
-            for j, eps in enumerate(epsilons):
-                pred = model((xw + eps * direction).clamp(lo, hi)).argmax(1)
+            for j, eps in enumerate(eps_):
+                pred = model((xw + eps * direction).clamp(lo_, hi_)).argmax(1)
                 correct[j] += int((pred == t).sum())
     return [c / len(xs) for c in correct]
 

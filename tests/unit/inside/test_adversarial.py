@@ -92,6 +92,9 @@ def test_fgsm_keeps_half_precision_and_a_requires_grad_input(net, batch):
     leaf = x.clone().requires_grad_(True)
     assert torch.equal(fgsm(net, leaf, y, 0.1, 0.0, 1.0), hand_fgsm(net, x, y, 0.1, 0.0, 1.0))
     assert leaf.grad is None
+    expected = hand_fgsm(net, x, y, 0.1, 0.0, 1.0)
+    with torch.no_grad():  # a caller's no_grad does not stop the input gradient
+        assert torch.equal(fgsm(net, x, y, 0.1, 0.0, 1.0), expected)
 
 
 @pytest.mark.parametrize("field,call", [
@@ -200,3 +203,14 @@ def test_attack_one_is_fgsm_or_pgd_away_from_the_prediction(net, batch):
         with pytest.raises(ConfigError) as err:
             call()
         assert err.value.field == field
+
+
+def test_an_eps_beyond_float32_range_saturates_instead_of_failing(net, batch):
+    x, y = batch  # in [0, 1]: any ε ≥ 1 sends every moved value to a bound, as ε = 1 does
+    assert torch.equal(fgsm(net, x, y, 1e39, 0.0, 1.0), hand_fgsm(net, x, y, 1.0, 0.0, 1.0))
+    assert torch.isfinite(fgsm(net, x, y, 1e300, -1e300, 1e300)).all()
+    assert torch.equal(pgd(net, x, y, 1e39, 0.0, 1.0, 1, 1e39), hand_fgsm(net, x, y, 1.0, 0.0, 1.0))
+    adv = hand_fgsm(net, x, y, 1.0, 0.0, 1.0)
+    with torch.no_grad():
+        fooled = float((net(adv).argmax(1) == y).float().mean())
+    assert accuracy_vs_eps(net, x, y, [1e39], 0.0, 1.0) == [pytest.approx(fooled)]
