@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnnviz.checks import Module, Number, Seq, Tensor, Text, checked
+from cnnviz.checks import Module, Number, Seq, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 
 _PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -137,7 +137,7 @@ def _labels(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 @checked(model=Module(), x=Tensor(dims=4, what="a batch of images (N, C, H, W)"),
          y=Tensor(dims=1, kind="int", what="the labels (N,)"), layer=Text(200),
-         index=Seq(Number(integer=True), max_len=8))
+         index=Seq(Number(-(1 << 62), 1 << 62, integer=True), max_len=8))  # a huge int: no 4,300-digit message
 def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, layer: str, index) -> WeightGradient:
     """∂L/∂weight[index] of the Conv2d ``layer`` as its Σ over samples and output positions of input × upstream
     gradient, with L = F.cross_entropy(model(x), y) (mean over the batch); see :class:`WeightGradient`."""
@@ -159,10 +159,7 @@ def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, la
     try:
         with torch.inference_mode(False), torch.enable_grad():
             weight.requires_grad_(True)
-            try:
-                logits = model(x)
-            except (RuntimeError, ValueError, TypeError) as err:
-                raise ConfigError("x", f"does not fit the model: {str(err)[:200]}") from None
+            logits = run_model(model, x)  # an input the model cannot take: ConfigError on x
             if len(seen) != 1:
                 raise ConfigError("layer", f"{layer!r} ran {len(seen)} times in one forward pass; pick a layer "
                                   "that runs once")
@@ -172,7 +169,9 @@ def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, la
                 raise ConfigError("y", f"labels must be in 0..{logits.shape[1] - 1}")
             loss = F.cross_entropy(logits, y)
             inp, out = seen[0]
-            g_out, g_w = torch.autograd.grad(loss, [out, weight])  # (N, C_out, H_out, W_out), weight's shape
+            g_out, g_w = torch.autograd.grad(loss, [out, weight], allow_unused=True)  # (N, C_out, H_out, W_out)
+            g_out = torch.zeros_like(out) if g_out is None else g_out  # the loss does not depend on this layer
+            g_w = torch.zeros_like(weight) if g_w is None else g_w
     finally:
         handle.remove()
         weight.requires_grad_(flag)
@@ -190,5 +189,5 @@ def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, la
     upstream = g_out[:, o].detach()  # (N, h, w)
     terms = patch * upstream
     return WeightGradient(layer, (o, c, ky, kx), terms, patch, upstream, terms.sum(), g_w[o, c, ky, kx].detach(),
-                          float(weight.detach()[o, c, ky, kx]), float(loss.detach()), logits.detach(), cin, (sy, sx), (dy, dx), pad,
-                          conv.padding_mode)
+                          float(weight.detach()[o, c, ky, kx]), float(loss.detach()), logits.detach(), cin,
+                          (sy, sx), (dy, dx), pad, conv.padding_mode)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from cnnviz.checks import Choice, Number, Seq, checked
+from cnnviz.checks import Choice, Module, Number, Seq, Tensor, checked, run_model
 from cnnviz.errors import ConfigError
 from cnnviz.training.one_step import num
 from cnnviz.training.recipe import OPTIMIZERS
@@ -50,6 +50,8 @@ def _p(x: float) -> str:
 
 
 def _t(x: float, dtype) -> torch.Tensor:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
+        raise ConfigError("dtype", f"must be a floating-point torch dtype, got {dtype!r}"[:120])
     return torch.tensor(x, dtype=dtype)
 
 
@@ -153,6 +155,9 @@ def weight_update(optimizer: str, theta: float, grad: float, lr: float, weight_d
 def make_optimizer(optimizer: str, params, lr: float, weight_decay: float, momentum: float = 0.9,
                    betas=(0.9, 0.999), eps: float = 1e-8) -> torch.optim.Optimizer:
     """The torch optimiser :func:`weight_update` mirrors: SGD (momentum, nesterov off) or AdamW."""
+    params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.is_floating_point() for p in params):
+        raise ConfigError("params", "must be the model's parameters (floating-point tensors), at least one")
     if optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=False,
                                foreach=False)  # the single-tensor step, as mirrored above, on CUDA too
@@ -162,6 +167,11 @@ def make_optimizer(optimizer: str, params, lr: float, weight_decay: float, momen
 def slot_state(opt: torch.optim.Optimizer, param: torch.Tensor, index, steps: int = 0) -> SlotState:
     """The state ``opt`` holds for ``param[index]`` as a :class:`SlotState` (empty before the first step). SGD
     keeps no step count: ``steps`` (the steps taken) stands in for it."""
+    if not isinstance(param, torch.Tensor) or not any(param is p for g in opt.param_groups for p in g["params"]):
+        raise ConfigError("param", "must be one of the optimiser's parameters")
+    index = tuple(index)
+    if len(index) != param.dim() or not all(isinstance(i, int) and 0 <= i < n for i, n in zip(index, param.shape)):
+        raise ConfigError("index", f"must be {param.dim()} indices within {tuple(param.shape)}, got {index}"[:120])
     s = opt.state.get(param, {})
     step = s.get("step", steps)
     step = int(step.item() if isinstance(step, torch.Tensor) else step)
@@ -171,12 +181,22 @@ def slot_state(opt: torch.optim.Optimizer, param: torch.Tensor, index, steps: in
                      0.0 if v is None else float(v[index]))
 
 
+@checked(model=Module(), x=Tensor(dims=4, what="a batch of images (N, C, H, W)"),
+         y=Tensor(dims=1, kind="int", what="the labels (N,)"))
 def take_step(model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> float:
     """One optimiser step of ``model`` on (x, y) with the mean cross-entropy; returns the loss before the step.
     The gradients are cleared afterwards (``set_to_none``); the model's mode is left as it was."""
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise ConfigError("opt", f"must be a torch optimiser, got a {type(opt).__name__}")
+    if len(y) != len(x):
+        raise ConfigError("y", f"must hold one label per image: {len(x)} images, {len(y)} labels")
     opt.zero_grad(set_to_none=True)
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
+    with torch.inference_mode(False), torch.enable_grad():
+        logits = run_model(model, x)
+        if logits.dim() != 2 or not bool(((y >= 0) & (y < logits.shape[-1])).all()):
+            raise ConfigError("y", f"labels must be in 0..{logits.shape[-1] - 1} of (N, classes) logits")
+        loss = torch.nn.functional.cross_entropy(logits, y.long())
+        loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
     return float(loss.detach())

@@ -142,6 +142,7 @@ def fields(call):
     (dict(index=(0, 0, 3, 0)), "index"),                  # ky out of range (3×3)
     (dict(index=(0, 0, 0, -1)), "index"),
     (dict(index=(0, 0, 0.5, 0)), "index[2]"),
+    (dict(index=(0, 10 ** 5000, 0, 0)), "index[1]"),             # past int-to-str: still a ConfigError
     (dict(index="0001"), "index"),
     (dict(y=torch.tensor([0.0, 1.0, 2.0])), "y"),         # float labels
     (dict(y=torch.tensor([True, False, True])), "y"),
@@ -178,3 +179,19 @@ def test_a_layer_that_runs_twice_or_never_is_refused():
     assert fields(lambda: weight_gradient_terms(twice, x, torch.tensor([0, 1]), "c", (0, 0, 0, 0))) == "layer"
     unused = Unused().eval()
     assert fields(lambda: weight_gradient_terms(unused, x, torch.tensor([0, 1]), "spare", (0, 0, 0, 0))) == "layer"
+
+
+class Detached(nn.Module):
+    """A conv whose output the loss never sees (its branch is detached): ∂L/∂w = 0, every term 0."""
+    def __init__(self):
+        super().__init__()
+        self.side, self.head = nn.Conv2d(1, 2, 3), nn.Linear(16, 2)
+
+    def forward(self, x):
+        return self.head(x.flatten(1)) + 0 * self.side(x).detach().sum()
+
+
+def test_a_layer_the_loss_does_not_depend_on_has_zero_terms():
+    x = torch.randn(2, 1, 4, 4)
+    r = weight_gradient_terms(Detached().eval(), x, torch.tensor([0, 1]), "side", (1, 0, 2, 2))
+    assert r.terms.shape == (2, 2, 2) and not r.terms.any() and float(r.grad) == float(r.autograd) == 0.0

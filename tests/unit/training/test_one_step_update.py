@@ -94,3 +94,27 @@ def test_bad_arguments_are_config_errors(call, field):
     with pytest.raises(ConfigError) as err:
         call()
     assert err.value.field == field
+
+
+MODEL = tiny()
+OPT = make_optimizer("sgd", MODEL.parameters(), 0.1, 0.0)
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda: weight_update("sgd", 0.1, 0.1, 0.1, 0.0, dtype="float32"), "dtype"),
+    (lambda: weight_update("sgd", 0.1, 0.1, 0.1, 0.0, dtype=torch.int64), "dtype"),
+    (lambda: make_optimizer("sgd", [], 0.1, 0.0), "params"),
+    (lambda: slot_state(OPT, torch.zeros(3), (0,)), "param"),
+    (lambda: slot_state(OPT, MODEL[0].weight, (0, 0, 3, 0)), "index"),
+    (lambda: slot_state(OPT, MODEL[0].weight, (0, 0, 1)), "index"),
+    (lambda: take_step(MODEL, OPT, torch.zeros(2, 3, 6, 6), torch.tensor([0, 1])), "x"),      # 3 channels, not 1
+    (lambda: take_step(MODEL, OPT, torch.zeros(2, 1, 6, 6), torch.tensor([0, 9])), "y"),      # no class 9
+    (lambda: take_step(MODEL, OPT, torch.zeros(2, 1, 6, 6), torch.tensor([0])), "y"),
+    (lambda: take_step(MODEL, "sgd", torch.zeros(2, 1, 6, 6), torch.tensor([0, 1])), "opt"),
+])
+def test_bad_arguments_of_the_helpers_are_config_errors(call, field):
+    before = [p.clone() for p in MODEL.parameters()]
+    with pytest.raises(ConfigError) as err:
+        call()
+    assert err.value.field == field
+    assert all(torch.equal(a, b) for a, b in zip(before, MODEL.parameters()))  # nothing stepped
