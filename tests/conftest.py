@@ -15,6 +15,26 @@ torch.set_num_threads(1)   # determinism on purpose: one reduction order in ever
 torch.manual_seed(0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def job_storage(tmp_path_factory):
+    """Every job a test submits (and every server a test starts) writes to a temporary job storage, never to the
+    real ~/.cache/cnnviz/jobs nor to a developer's CNNVIZ_STORAGE: one for the session (what session-wide servers
+    and the process's runner get) ..."""
+    root, before = tmp_path_factory.mktemp("job-storage"), os.environ.get("CNNVIZ_STORAGE")
+    os.environ["CNNVIZ_STORAGE"] = str(root)
+    yield root
+    if before is None:
+        os.environ.pop("CNNVIZ_STORAGE", None)
+    else:
+        os.environ["CNNVIZ_STORAGE"] = before
+
+
+@pytest.fixture(autouse=True)
+def job_storage_per_test(job_storage, tmp_path_factory, monkeypatch):
+    """... and one per test, so runners made in a test never see another test's jobs."""
+    monkeypatch.setenv("CNNVIZ_STORAGE", str(tmp_path_factory.mktemp("jobs")))
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless chromium per test process (tests/e2e and tests/cluster share it: Playwright's sync API

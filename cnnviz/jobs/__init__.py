@@ -6,10 +6,13 @@ page's rerun.
 - :mod:`.events` — the small picklable events a job reports, and a job's status.
 - :mod:`.limiter` — the process-wide :class:`JobLimiter` (at most N at once, a first-come queue).
 - :mod:`.runner` — :class:`ThreadRunner`: ``submit / poll / stop`` (+ ``status / checkpoint / join``).
+- :mod:`.storage` — :class:`JobStore`, one directory per job (owner, events, last checkpoint) under ``CNNVIZ_STORAGE``:
+  what every runner writes, so a restarted server or another replica finds a job; :mod:`.kept` — the thread
+  runner's use of it (interrupted jobs, the storage's bounds).
 - :mod:`.child` — one job in a lower-priority child process, with a spare started ahead; :mod:`.worker` is
   the child's side.
 - :mod:`.ids` — job ids (128 random bits) and owner tokens.
-- :mod:`.cluster` — the optional Ray runner, its job manager and shared storage (same interface).
+- :mod:`.cluster` — the optional Ray runner and its job manager (same interface, the same storage).
 - :mod:`.factory` — :func:`get_runner` / :func:`get_local_runner`: which runner the app uses.
 
 May import: cnnviz.errors. Every topic room that has long work imports this one, never the other way round."""
@@ -19,7 +22,8 @@ from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id, new_owner
 from cnnviz.jobs.kind import JobKind, SleepJob, check_kind, run_job
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.runner import ThreadRunner
+from cnnviz.jobs.storage import JobStore
 
 __all__ = ["STAGES", "Checkpoint", "Evaluation", "Failed", "Finished", "JobStatus", "Progress", "get_local_runner",
            "get_runner", "started_local_runner", "check_owner", "is_job_id", "new_job_id", "new_owner", "JobKind", "SleepJob", "check_kind",
-           "run_job", "LIMITER", "JobLimiter", "ThreadRunner"]
+           "run_job", "LIMITER", "JobLimiter", "ThreadRunner", "JobStore"]

@@ -5,7 +5,11 @@ thread drives a child process that does the work (``child.py``). The process-wid
 when a job starts. A browser session (``owner``) may have one job queued or running at a time, and only it may
 stop the job, take its checkpoint or resume from it (job ids are 128 random bits: ``ids``). The runner knows no
 job kind: a job is any :class:`~cnnviz.jobs.kind.JobKind`, and the runner calls its ``run``. Pages only use this
-interface, so the Ray runner can take this one's place."""
+interface, so the Ray runner can take this one's place.
+
+Nothing is lost when the process ends: each job is written to the job storage as it happens (``kept.Keeper``: its
+owner, events and last checkpoint, the Ray runner's layout), and a job this runner does not hold (an earlier
+process's, another replica's) is read from there for its owner; one whose process is gone reads as interrupted."""
 from __future__ import annotations
 
 import os
@@ -19,7 +23,9 @@ from cnnviz.jobs.child import SparePool, run_isolated
 from cnnviz.jobs.events import Checkpoint, Failed, Finished, JobStatus
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
 from cnnviz.jobs.kind import JobKind, check_kind, run_job
+from cnnviz.jobs.kept import GONE, HEARTBEAT_S, Keeper
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
+from cnnviz.jobs.storage import JobStore, recipe_fields
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
@@ -38,6 +44,10 @@ FORGET_S = _env_seconds("CNNVIZ_FORGET_S", 4 * 3600)    # a finished job's curve
 MAX_QUEUE = int(_env_seconds("CNNVIZ_MAX_QUEUE", 200))  # jobs waiting at most; beyond, "busy, try again"
 
 
+def _a(title: str) -> str:
+    return f"{'an' if title[:1] in 'aeiou' else 'a'} {title}"
+
+
 @dataclass
 class _Job:
     config: JobKind | None           # dropped when the job ends (it may hold a student's whole data set)
@@ -51,15 +61,17 @@ class _Job:
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     id: str = ""
+    fields: dict = field(default_factory=dict)  # the recipe's plain values (what a reconnected page draws with)
 
 
 class ThreadRunner:
     def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
-                 expect: tuple[str, ...] = ()):
+                 expect: tuple[str, ...] = (), storage=True):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
         ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
         job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
-        :meth:`close` (or the process's exit) ends it."""
+        :meth:`close` (or the process's exit) ends it. ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
+        ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only)."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate = device, isolate
         self.spares = SparePool(expect=expect) if isolate and spare else None
@@ -68,6 +80,12 @@ class ThreadRunner:
         self._seen: dict[str, float] = {}  # owner -> when a page of theirs last asked (:meth:`seen`)
         self.clock = time.monotonic
         self.abandon_s, self.forget_s, self.max_queue = ABANDON_S, FORGET_S, MAX_QUEUE
+        store = storage if isinstance(storage, JobStore) else JobStore(None if storage is True else storage) \
+            if storage is not False and storage is not None else None
+        self.kept = Keeper(store) if store is not None else None
+        self._beating: threading.Thread | None = None
+        self._sweeping = False
+        self._sweep_soon()  # which owner has which job on disk: a restarted server knows at once
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
@@ -78,6 +96,11 @@ class ThreadRunner:
         if self.spares is not None:
             self.spares.expect(type(config).__module__)
         self.tidy()
+        if owner is not None and self.kept is not None:  # a job of this browser held by another replica
+            for _, title, state in self.kept.jobs_of(owner, self._jobs):
+                if state == "running":
+                    raise ConfigError("job", f"this browser already has {_a(title)} running (on another server "
+                                      "of this class); stop it before starting another")
         with self._lock:
             if owner is not None:
                 self._seen[owner] = self.clock()  # under the lock, like every write of the owners
@@ -85,8 +108,8 @@ class ThreadRunner:
                     if job.owner == owner and job.state != DONE:
                         where = f"waiting, position {self.limiter.position(job.id)}" if job.state == QUEUED \
                             else "running"
-                        raise ConfigError("job", f"this browser already has a {job.title} {where} (started here or "
-                                          "in another tab); stop it before starting another")
+                        raise ConfigError("job", f"this browser already has {_a(job.title)} {where} (started here "
+                                          "or in another tab); stop it before starting another")
             if self.limiter.waiting >= self.max_queue:
                 raise ConfigError("job", f"busy, try again in a minute: {self.limiter.waiting} jobs are waiting, "
                                   "the most this server queues")
@@ -94,18 +117,28 @@ class ThreadRunner:
             while job_id in self._jobs:  # 128 random bits: never in practice
                 job_id = new_job_id()
             self._jobs[job_id] = job = _Job(config, owner, getattr(config, "title", type(config).__name__),
-                                            checkpoint=getattr(config, "resume", None), id=job_id)
+                                            checkpoint=getattr(config, "resume", None), id=job_id,
+                                            fields=recipe_fields(config))
+        if self.kept is not None:
+            self.kept.created(job_id, config, owner, job.title)
+            self._beat()
         self.limiter.request(job_id, lambda: self._start(job_id, job))
         return job_id
 
     def poll(self, job_id: str, since: int = 0) -> list:
         job = self._job(job_id)
+        if job is None:  # kept on disk: an earlier process's job, or another replica's
+            return self.kept.events(job_id, since)
         with job.lock:
             return job.events[since:]
 
     def stop(self, job_id: str, owner: str | None = None) -> None:
         """Only the job's ``owner`` (the one given to :meth:`submit`) may stop it: ConfigError("job") otherwise."""
-        self._stop(self._owned(job_id, owner))
+        job = self._owned(job_id, owner)
+        if job is None:
+            self.kept.stop(job_id)
+        else:
+            self._stop(job)
 
     # ------------------------------------------------------------------ a class's fairness
     def seen(self, owner: str) -> None:
@@ -120,7 +153,18 @@ class ThreadRunner:
         """``(job id, title, state)`` of every job this server keeps for ``owner``, oldest first: what a reload (the
         owner cookie) reconnects to."""
         with self._lock:
-            return [(jid, j.title, j.state) for jid, j in self._jobs.items() if owner is not None and j.owner == owner]
+            mine = [(jid, j.title, j.state) for jid, j in self._jobs.items() if owner is not None and j.owner == owner]
+        if self.kept is None or owner is None:
+            return mine
+        self._sweep_soon()
+        return sorted(self.kept.jobs_of(owner, self._jobs), key=lambda j: self.kept.io(
+            lambda: self.kept.store.last_write(j[0]), 0.0)) + mine
+
+    def recipe(self, job_id: str, owner: str | None = None) -> dict:
+        """The plain values of the job's recipe (a search's budget and trials, a distillation's epochs), for its
+        ``owner``: what a page reconnecting to the job draws it with."""
+        job = self._owned(job_id, owner)
+        return dict(job.fields) if job is not None else self.kept.fields(job_id)
 
     def tidy(self) -> None:
         """Stop the jobs of owners unseen for ``abandon_s`` (a closed tab's job trains for nobody, and holds a
@@ -131,21 +175,51 @@ class ThreadRunner:
                 if job.state == DONE:
                     if job.ended_at is not None and now - job.ended_at > self.forget_s:
                         del self._jobs[jid]
+                        if self.kept is not None:
+                            self.kept.forget(jid)
                 elif job.owner is not None and now - self._seen.get(job.owner, now) > self.abandon_s \
                         and not job.stop.is_set():
                     self._stop(job)
             live = {j.owner for j in self._jobs.values()}
             for owner in [o for o in self._seen if o not in live and now - self._seen[o] > self.abandon_s]:
                 del self._seen[owner]
+        self._sweep_soon()
+
+    def sweep(self) -> None:
+        """Look the storage over now (``kept.Keeper.sweep``: its bounds, and which owner has which job on disk);
+        the jobs it deleted are forgotten here too. :meth:`tidy` has it done in the background now and then."""
+        if self.kept is None:
+            return
+        with self._lock:
+            ended = {jid: j.state == DONE for jid, j in self._jobs.items()}
+        for jid in self.kept.io(lambda: self.kept.sweep(ended, self.forget_s), []):
+            with self._lock:
+                self._jobs.pop(jid, None)
+
+    def _sweep_soon(self) -> None:
+        """A sweep in a background thread when one is due (a thousand jobs take a second: never a page's run)."""
+        with self._lock:
+            if self.kept is None or self._sweeping or not self.kept.due():
+                return
+            self._sweeping = True
+
+        def run():
+            try:
+                self.sweep()
+            finally:
+                self._sweeping = False
+        threading.Thread(target=run, name="cnnviz-jobs-sweep", daemon=True).start()
 
     # ------------------------------------------------------------------ extras
     def status(self, job_id: str) -> JobStatus:
         job = self._job(job_id)
-        return JobStatus(job.state, self.limiter.position(job_id), self.limiter.running, self.limiter.capacity)
+        state = self.kept.settle(job_id) if job is None else job.state
+        return JobStatus(state, self.limiter.position(job_id), self.limiter.running, self.limiter.capacity)
 
     def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
         """The last good checkpoint's bytes (kept when a later step fails); for the job's ``owner`` only."""
-        return self._owned(job_id, owner).checkpoint
+        job = self._owned(job_id, owner)
+        return self.kept.read_checkpoint(job_id) if job is None else job.checkpoint
 
     def check_owner(self, job_id: str, owner: str | None) -> None:
         """ConfigError("job") when the job is unknown or ``owner`` is not its owner."""
@@ -155,11 +229,15 @@ class ThreadRunner:
         """Wait until the job has ended (a queued job first waits for its turn); True when it has."""
         job = self._job(job_id)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while job.thread is None and job.state != DONE:
+        while job is None and self.kept.settle(job_id) != "done":  # held by another process
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        while job is not None and job.thread is None and job.state != DONE:
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
-        if job.thread is not None:
+        if job is not None and job.thread is not None:
             job.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             return not job.thread.is_alive()
         return True
@@ -170,16 +248,39 @@ class ThreadRunner:
             self.spares.close()
 
     # ------------------------------------------------------------------ internals
-    def _job(self, job_id: str) -> _Job:
+    def _job(self, job_id: str) -> _Job | None:
+        """The job this runner holds; None for one only the storage keeps; ConfigError("job") when neither has it."""
         job = self._jobs.get(job_id) if is_job_id(job_id) else None
-        if job is None:
-            raise ConfigError("job", "no such training job on this server (it may have restarted)")
+        if job is None and not (is_job_id(job_id) and self.kept is not None and self.kept.knows(job_id)):
+            raise ConfigError("job", GONE)
         return job
 
-    def _owned(self, job_id: str, owner: str | None) -> _Job:
+    def _owned(self, job_id: str, owner: str | None) -> _Job | None:
         job = self._job(job_id)
-        check_owner(job.owner, owner)
+        check_owner(job.owner if job is not None else self.kept.owner(job_id), owner)
         return job
+
+    def _beat(self) -> None:
+        """While this runner holds a queued or running job, a thread touches its heartbeat file (other processes
+        then read its jobs as running, not interrupted) and looks for stop flags set by another replica."""
+        with self._lock:
+            if self._beating is not None:
+                return
+            self._beating = threading.Thread(target=self._heart, name="cnnviz-jobs-heartbeat", daemon=True)
+        self._beating.start()
+
+    def _heart(self) -> None:
+        while True:
+            with self._lock:
+                live = [j for j in self._jobs.values() if j.state != DONE]
+                if not live:
+                    self._beating = None
+                    return
+            self.kept.beat()
+            for job in live:
+                if not job.stop.is_set() and self.kept.stop_requested(job.id):
+                    self._stop(job)
+            time.sleep(HEARTBEAT_S)
 
     def _stop(self, job: _Job) -> None:
         job.stop.set()
@@ -189,11 +290,14 @@ class ThreadRunner:
 
     def _ended(self, job: _Job) -> None:
         job.state, job.ended_at, job.config = DONE, self.clock(), None
+        if self.kept is not None:
+            self.kept.ended(job.id)  # its data set goes; its curve and checkpoint stay for a reconnect
 
-    @staticmethod
-    def _emit(job: _Job, event) -> None:
+    def _emit(self, job: _Job, event) -> None:
         with job.lock:
             job.events.append(event)
+            if self.kept is not None:
+                self.kept.event(job.id, event)
 
     def _start(self, job_id: str, job: _Job) -> None:
         job.state = RUNNING
@@ -211,6 +315,8 @@ class ThreadRunner:
 
         def keep(blob: bytes):
             job.checkpoint = blob
+            if self.kept is not None:
+                self.kept.checkpoint(job_id, blob)
 
         try:
             if self.isolate:

@@ -1,6 +1,6 @@
-"""Background-job panels: this session's training (Training Lab) and distillation (Compression) jobs, their
-start/stop bookkeeping in ``st.session_state`` and the live panels that poll the runner with ``st.fragment``. The
-Architecture Lab's search reuses the distillation's bookkeeping (cnnviz.ui.architecture_lab.search).
+"""Background-job panels: this session's training (Training Lab) job and its live panel that polls the runner with
+``st.fragment``, and the start/stop/reconnect bookkeeping in ``st.session_state`` that the distillation
+(cnnviz.ui.compression.panels) and the search (cnnviz.ui.architecture_lab.search) share.
 
 Ownership: a job belongs to the browser that started it, and a browser has one job at a time, of any kind (the
 runner says where the first one is when a second tab presses Start). Every live panel tells the runner the page
@@ -8,19 +8,21 @@ is open (``runner.seen``): the job of a browser that has closed its tabs is stop
 (:func:`owner_token`) lives in ``st.session_state`` and in a same-site cookie of that browser (so a reload, or
 a replica's death that sends the browser to another replica, keeps it), never in a URL; the runner checks it on
 stop, checkpoint and resume. A ``train_job`` link reconnects only the browser that owns the job; any other
-value (a classmate's job, a job the server forgot, garbage) is dropped from the URL with a short notice."""
+value (a classmate's job, a job the server forgot, garbage) is dropped from the URL with a short notice. The
+distillation and the search reconnect the same way from ``distill_job`` and ``search_job`` (:func:`linked_job`).
+The runner keeps jobs in the job storage, so a link still reconnects after the server restarts: a job that was
+running then reads as interrupted, with its curve, its checkpoint and Resume."""
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.compression.distill import FitEvent
 from cnnviz.errors import ConfigError
-from cnnviz.figures import compression as compression_figs
 from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
 from cnnviz.jobs.factory import started_local_runner
 from cnnviz.jobs.ids import OWNER, new_owner
-from cnnviz.jobs.events import Failed, Finished
+from cnnviz.jobs.events import Failed
+from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error
@@ -28,8 +30,14 @@ from cnnviz.ui.widgets import device_caption, show_chart, show_error
 
 FOREIGN = ("That training belongs to another session: only the session that started it can watch, stop or "
            "download it. Start your own below.")
-GONE = "That training is no longer on this server (it may have restarted, or the link is old). Start a new one below."
+GONE = ("That training is no longer on this server (it was forgotten after some hours, or the link is old). Start a "
+        "new one below.")
 MAX_LINKED = 8  # train_job values looked at (a resumed training is a few jobs)
+JOB_FOREIGN = ("That job belongs to another session: only the session that started it can watch or stop it. "
+               "Start your own below.")
+JOB_GONE = "That job is no longer on this server (it was forgotten, or the link is old). Start a new one below."
+WHERE = {"training": "the Training Lab", "distillation": "the Compression page's Knowledge distillation tab",
+         "architecture search": "the Architecture Lab's Search (NAS) tab"}  # job kind's title -> where its panel is
 
 
 OWNER_COOKIE = "cnnviz_owner"
@@ -209,7 +217,14 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
         m[2].metric("Samples / s", f"{p.samples_per_s:,.0f}" if p else "–", help="Training images per second.")
         m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
                     help="Estimated from the speed so far.")
-        (st.error if h.failed else st.success if h.end else st.caption)(h.status())
+        if h.failed and INTERRUPTED in h.end.message:
+            at = h.end.checkpoint_step
+            st.warning("Interrupted: the server restarted while this training ran. " + (
+                f"Its curve and its last checkpoint (step {at}) are kept: press **Resume** to continue from it."
+                if at is not None else "It had no checkpoint yet: press **Start** to train again."),
+                icon=":material/restart_alt:")
+        else:
+            (st.error if h.failed else st.success if h.end else st.caption)(h.status())
         if p is not None and getattr(p, "device", None):
             device_caption(p.device)  # what the worker chose, where the job ran (a Ray node included)
         show_chart(curves(tuple(jobs), len(h.progress), len(h.evals), h), "train_curves")
@@ -231,15 +246,61 @@ def training_panel(runner, ds, epochs: int, active: bool, data: str | None = Non
 
 
 # ---------------------------------------------------------------- distillation (Compression page)
+def linked_job(runner, key: str, param: str, info) -> None:
+    """A reload reconnects this browser's distillation or search: on the session's first look, the link's ``param``
+    job id becomes the session's job (``key``: (job id, ``info(recipe)``), what its panel draws with) when this
+    browser owns it. Any other value leaves the URL with a notice (:func:`show_linked_notice`)."""
+    ss = st.session_state
+    if ss.get(f"{key}_linked"):
+        return
+    ss[f"{key}_linked"], ss[f"{key}_param"] = True, param
+    raw = st.query_params.get(param)
+    if raw is None or key in ss:
+        return
+    notice, owner = None, owner_token()
+    try:
+        runner.status(raw)
+        runner.check_owner(raw, owner)
+    except ConfigError:
+        try:
+            runner.status(raw)
+            notice = JOB_FOREIGN
+        except ConfigError:
+            notice = JOB_GONE
+    if notice is None:
+        try:
+            ss[key] = (raw, info(runner.recipe(raw, owner)))
+        except (ConfigError, TypeError, KeyError):  # a recipe this version cannot draw
+            notice = JOB_GONE
+    if notice is not None:
+        ss[f"{key}_notice"] = notice
+        st.query_params.pop(param, None)
+
+
+def show_linked_notice(key: str) -> None:
+    """The link's notice, and (outside any fragment: it writes to the sidebar) the owner cookie while the session
+    has a job, so a reload reconnects from the link."""
+    if st.session_state.get(f"{key}_notice"):
+        st.info(st.session_state[f"{key}_notice"], icon=":material/link_off:")
+    if key in st.session_state:
+        remember_owner()
+
+
+def _forget(key: str) -> None:
+    st.session_state.pop(key, None)
+    if st.session_state.get(f"{key}_param"):
+        st.query_params.pop(st.session_state[f"{key}_param"], None)
+
+
 def distill_state(runner, key: str) -> str | None:
-    """"queued", "running", "done", or None (no job, or the server restarted and forgot it)."""
+    """"queued", "running", "done", or None (no job, or the server forgot it)."""
     if key not in st.session_state:
         return None
     runner.seen(owner_token())  # this page is open (its live panel asks every second): the job is not abandoned
     try:
         return runner.status(st.session_state[key][0]).state
     except ConfigError:
-        del st.session_state[key]
+        _forget(key)
         return None
 
 
@@ -250,15 +311,31 @@ def distill_stop(runner, key: str, wait_s: float) -> None:
             runner.stop(st.session_state[key][0], owner=owner_token())
             runner.join(st.session_state[key][0], timeout=wait_s)
         except ConfigError:
-            del st.session_state[key]
+            _forget(key)
+
+
+def where(runner, owner: str) -> str:
+    """Where this browser's queued or running job is shown (for the message that refuses a second one)."""
+    live = [title for _, title, state in runner.jobs_of(owner) if state in ("queued", "running")]
+    return f" It is on {WHERE[live[-1]]}." if live and live[-1] in WHERE else ""
 
 
 def distill_restart(runner, key: str, cfg, info=None) -> None:
     """Stop this session's job, then submit ``cfg`` as this browser's (one job per browser, of any kind: the
-    runner refuses a second one with a message); (job id, ``info``: what its panel needs, default its epochs) go
-    to the session."""
+    runner refuses a second one, and the message says where the first one is); (job id, ``info``: what its panel
+    needs, default its epochs) go to the session, the job id to the link (``linked_job``'s parameter)."""
     distill_stop(runner, key, 10)
-    st.session_state[key] = (runner.submit(cfg, owner=owner_token()), cfg.epochs if info is None else info)
+    owner = owner_token()
+    try:
+        job = runner.submit(cfg, owner=owner)
+    except ConfigError as err:
+        said = str(err)[len(err.field) + 2:]
+        raise ConfigError(err.field, said + ("." if said[-1:] != "." else "") + where(runner, owner)) from None
+    st.session_state[key] = (job, cfg.epochs if info is None else info)
+    st.session_state.pop(f"{key}_notice", None)
+    if st.session_state.get(f"{key}_param"):
+        st.query_params[st.session_state[f"{key}_param"]] = job
+    remember_owner()
 
 
 def job_notices(now: str, events: list, status) -> None:
@@ -268,23 +345,3 @@ def job_notices(now: str, events: list, status) -> None:
                 f"of {status.capacity} jobs training).", icon=":material/hourglass_top:")
     if events and isinstance(events[-1], Failed):
         st.error(md_text(events[-1].message), icon=":material/error:")
-
-
-def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:
-    """The distillation job's live panel: queue position, errors, epochs done and both students' curves
-    (polled every 1.5 s while the job is queued or running)."""
-    @st.fragment(run_every=1.5 if state in ("queued", "running") else None)
-    def live():
-        now = distill_state(runner, key)
-        if now is None:
-            return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
-        job, n_epochs = st.session_state[key]
-        events, status = runner.poll(job), runner.status(job)
-        job_notices(now, events, status)
-        fits = [e for e in events if isinstance(e, FitEvent)]
-        end = events[-1].reason if events and isinstance(events[-1], Finished) else None
-        st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")
-        show_chart(compression_figs.distill_figure(fits, t_acc), "compress_distill")
-        if state in ("queued", "running") and now == "done":
-            st.rerun()  # re-enable the controls' state at once
-    live()

@@ -266,7 +266,7 @@ class PageState:
             st.info(notice(n), icon=":material/link:")
 
 
-PRIVATE = ("train_job",)  # a session's own job: useless to others (only its owner sees it), so never shared
+PRIVATE = ("train_job", "search_job", "distill_job")  # a session's own job: useless to others (only its owner sees it), so never shared
 
 
 def share_link() -> str:

@@ -17,7 +17,7 @@ import traceback
 from collections import deque
 
 from cnnviz.errors import ConfigError
-from cnnviz.jobs.cluster.storage import JobStore
+from cnnviz.jobs.storage import JobStore
 from cnnviz.jobs.events import Checkpoint, Failed, Finished
 from cnnviz.jobs.kind import run_job as run_kind
 

@@ -14,7 +14,7 @@ import time
 
 from cnnviz.errors import ConfigError
 from cnnviz.jobs.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
-from cnnviz.jobs.cluster.storage import JobStore
+from cnnviz.jobs.storage import JobStore
 from cnnviz.jobs.events import JobStatus
 from cnnviz.jobs.ids import check_owner, new_job_id
 from cnnviz.jobs.kind import check_kind

@@ -1,5 +1,6 @@
 """The Architecture Lab's Search (NAS) tab: strategy, FLOPs budget and trials, Start and Stop (Stop only while this
-session's search is queued or running: the distillation's bookkeeping in cnnviz.ui.jobs, owner kind "search"), the
+session's search is queued or running: the distillation's bookkeeping in cnnviz.ui.jobs; the job id in the link,
+``search_job``, so a reload of the owner's browser reconnects), the
 queue position, the Pareto and compound-scaling rules as formulas, and the accuracy-vs-FLOPs figure and the table of
 trials, growing as the runner's events arrive. With the page's MACs switch every count reads MACs = FLOPs / 2."""
 from __future__ import annotations
@@ -63,11 +64,13 @@ def search_tab(S: PageState, runner, macs: bool = False) -> None:
     with st.expander("The rules in formulas", icon=":material/function:"):
         formulas(macs)
     key = S.key("search_job")
+    jobs.linked_job(runner, key, "search_job", lambda recipe: SearchConfig(**recipe))  # a reload reconnects
+    jobs.show_linked_notice(key)
     state = jobs.distill_state(runner, key)
     b = st.columns([1, 1, 4])
     if b[0].button("Start", icon=":material/play_arrow:", key=S.key("search_start"), help="Run the search in the "
                    "background (a child process, queued behind the other trainings); points appear as candidates "
-                   "finish. Starting again replaces this session's search."):
+                   "finish. Starting again replaces this session's search; a reload of the page reconnects to it."):
         try:
             cfg = SearchConfig(strategy=strategy, budget_mflops=budget, trials=trials)
             jobs.distill_restart(runner, key, cfg, info=cfg)

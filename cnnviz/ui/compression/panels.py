@@ -1,16 +1,19 @@
 """The Compression page's knowledge-distillation tab: the controls, the loss with the current numbers, Start and
-Stop (Stop only while this session's job runs) and the live panel of the two students."""
+Stop (Stop only while this session's job runs) and the live panel of the two students. The job id is in the link
+(``distill_job``), so a reload of the owner's browser reconnects to it (cnnviz.ui.jobs.linked_job)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from cnnviz.architecture.models import TinyVGG
-from cnnviz.compression.distill import DistillConfig, distill_latex
+from cnnviz.compression.distill import DistillConfig, FitEvent, distill_latex
 from cnnviz.compression.evaluate import model_size_bytes
 from cnnviz.errors import ConfigError
+from cnnviz.figures import compression as compression_figs
+from cnnviz.jobs.events import Finished
 from cnnviz.ui import jobs
 from cnnviz.ui.state import PageState, Setting
-from cnnviz.ui.widgets import show_error
+from cnnviz.ui.widgets import show_chart, show_error
 
 LABELS = ("1", "2", "5", "10", "20", "all")  # labelled digits per class the students get
 SETTINGS = dict(
@@ -60,6 +63,8 @@ def distill_tab(S: PageState, teacher, t_title: str, t_acc: float, runner) -> No
     m[0].metric("Teacher", f"{model_size_bytes(teacher):,} B", help=t_title)
     m[1].metric("Student", f"{model_size_bytes(student):,} B", help="float32, TinyVGG of this width")
     key = S.key("job")
+    jobs.linked_job(runner, key, "distill_job", lambda recipe: recipe["epochs"])  # a reload reconnects
+    jobs.show_linked_notice(key)
     state = jobs.distill_state(runner, key)
     b = st.columns([1, 1, 4])
     if b[0].button("Start", icon=":material/play_arrow:", help="Train two identical students in the background "
@@ -76,4 +81,24 @@ def distill_tab(S: PageState, teacher, t_title: str, t_acc: float, runner) -> No
                    help="Stop this session's distillation (enabled while it is queued or running)."):
         jobs.distill_stop(runner, key, 2)
         st.rerun()
-    jobs.distill_panel(runner, key, state, t_acc)
+    distill_panel(runner, key, state, t_acc)
+
+
+def distill_panel(runner, key: str, state: str | None, t_acc: float) -> None:
+    """The distillation job's live panel: queue position, errors, epochs done and both students' curves
+    (polled every 1.5 s while the job is queued or running)."""
+    @st.fragment(run_every=1.5 if state in ("queued", "running") else None)
+    def live():
+        now = jobs.distill_state(runner, key)
+        if now is None:
+            return st.info("Press Start to distil a student from the teacher.", icon=":material/school:")
+        job, n_epochs = st.session_state[key]
+        events, status = runner.poll(job), runner.status(job)
+        jobs.job_notices(now, events, status)
+        fits = [e for e in events if isinstance(e, FitEvent)]
+        end = events[-1].reason if events and isinstance(events[-1], Finished) else None
+        st.caption(f"{len(fits) // 2} of {n_epochs} epochs — {end or now}")
+        show_chart(compression_figs.distill_figure(fits, t_acc), "compress_distill")
+        if state in ("queued", "running") and now == "done":
+            st.rerun()  # re-enable the controls' state at once
+    live()

@@ -6,7 +6,7 @@ import pytest
 
 from cnnviz import ConfigError
 from cnnviz.jobs import Finished, JobLimiter, Progress, SleepJob, ThreadRunner, check_kind
-from cnnviz.jobs.cluster.storage import JobStore
+from cnnviz.jobs.storage import JobStore
 from cnnviz.training import TrainConfig
 
 
