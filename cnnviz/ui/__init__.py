@@ -4,7 +4,7 @@ page state, the copy-link control, deep-link setup), ``widgets`` (small inputs a
 the MACs switch), ``presenter`` (presenter mode), ``uploads`` (checked uploads) and ``jobs`` (background-job panels).
 Then one module or package per page, named after its file in ``pages/``, for that page's panels, views and caches:
 ``conv_arithmetic``, ``conv_animation``, ``architecture_lab/``, ``compression/``, ``feature_maps``, ``saliency``,
-``network_explorer``, ``training_lab``, ``metrics_losses``.
+``network_explorer``, ``training_lab``, ``metrics_losses``, ``live_class``, ``adversarial``, ``one_step``.
 
 May import: streamlit and any engine room of cnnviz. Nothing in cnnviz imports this package."""
 from cnnviz.ui import protocol
