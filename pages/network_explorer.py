@@ -7,12 +7,14 @@ import torch
 
 from cnnviz import ConfigError
 from cnnviz.explorer import drawpad
+from cnnviz.explorer.drawing import DRAWN, PAD_SIDE
 from cnnviz.explorer import gradient_map, neuron_detail, pooling_detail, receptive_field, softmax_detail
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.network_explorer import TRAINED, UPLOAD, get_model, network, overview_fig, settings, strongest
+from cnnviz.ui.network_explorer import (TRAINED, UPLOAD, get_model, model_title, network, overview_fig, seen_input,
+                                        settings, strongest)
 from cnnviz.ui.uploads import checkpoint_upload
 
 MODELS = list_models()
@@ -30,9 +32,8 @@ if S["model"] == TRAINED and "explorer_model_bytes" not in ss:
     ss[S.key("model")] = S.defaults["model"]
     st.text("No model was trained in this session yet: showing a shipped model.")
 c = st.columns([5, 5, 4])  # the last column holds two metrics side by side ("100.0%" whole)
-choices = (*MODELS, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
-key = S.widget("model", c[0], options=choices, format_func=lambda k: MODELS[k].short if k in MODELS else
-               {TRAINED: "Your Training Lab model", UPLOAD: "Upload a checkpoint"}[k])
+choices = (*MODELS, DRAWN, *((TRAINED,) if "explorer_model_bytes" in ss else ()), UPLOAD)
+key = S.widget("model", c[0], options=choices, format_func=lambda k: model_title(MODELS, k))
 before, every = S.widget("before", c[2]), S.widget("every", c[2])
 src = S.widget("src", c[1], horizontal=True, format_func=str.capitalize)
 try:
@@ -44,11 +45,17 @@ try:
     data, drawing = None, ()
     if src == "draw":
         with c[1]:
-            drawing = tuple(draw_pad(size=info.kwargs["size"], key="net_drawing", default=None) or ())
+            drawing = tuple(draw_pad(size=PAD_SIDE, key="net_drawing", default=None) or ())
     else:
         data = image_picker(S, c[1], src, list(samples_for(info)), "net_img", "Resized to the model's input.")
     args = (key, ckpt, before, src, S["sample"], S["idx"], data, drawing)
     ov, x, label = network(args, every)
+    if src == "draw":
+        c[1].image(seen_input(x), caption="What the model sees: your strokes thinned, redrawn with one pen width, "
+                   "scaled into a box and centred by their centre of mass (as its training digits were).")
+        if key != DRAWN:
+            c[1].caption(f"Drawings are read best by **{model_title(MODELS, DRAWN)}** (28×28, trained on pen "
+                         "strokes); the 8×8 digits models learnt from 1,797 thick scanned digits.")
 except ConfigError as err:
     show_error(err)
     st.stop()

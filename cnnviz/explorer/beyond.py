@@ -89,18 +89,16 @@ def top_patches(model: nn.Module, images: torch.Tensor, layer: str, channel: int
 
 
 def drawing_input(values, channels: int, size: int) -> torch.Tensor:
-    """A drawing sent by the page's canvas (``size``·``size`` intensities in [0, 1], row by row) as a model
-    input (1, channels, size, size)."""
-    if not isinstance(values, (list, tuple)) or len(values) != size * size:
-        raise ConfigError("drawing", f"must be {size}×{size} = {size * size} intensities, got "
-                          f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
-    try:
-        t = torch.tensor([float(v) for v in values], dtype=torch.float32)
-    except (TypeError, ValueError) as e:
-        raise ConfigError("drawing", "holds something that is not a number") from e
-    if not bool(torch.isfinite(t).all()) or float(t.min()) < 0 or float(t.max()) > 1:
-        raise ConfigError("drawing", "intensities must be numbers in [0, 1]")
-    return t.view(1, 1, size, size).expand(1, channels, size, size).clone()
+    """The drawing pad's picture (``PAD_SIDE``·``PAD_SIDE`` intensities in [0, 1], row by row; empty or inkless:
+    a black image) as a model input (1, channels, size, size), through :func:`cnnviz.explorer.drawing.preprocess`:
+    MNIST's 20-px box centred by mass in 28×28 for 28-px inputs (the drawing model), the whole side with a wide
+    pen for small ones (scikit-learn's 8×8 digits fill their box), a box of 5/7 of the side otherwise."""
+    from .drawing import BOX, PEN, SIDE, STROKE_MIN, pad_image, preprocess
+    image = pad_image(values) if len(values or ()) else None
+    if image is None or int(image.max()) < STROKE_MIN:
+        return torch.zeros(1, channels, size, size)
+    box, pen = (size, 0.25) if size < 16 else (round(size * BOX / SIDE), PEN)
+    return preprocess(image, size, box, pen).expand(1, channels, size, size).clone()
 
 
 SOURCES = ("sample", "validation", "upload", "draw")
@@ -108,10 +106,11 @@ SOURCES = ("sample", "validation", "upload", "draw")
 
 def explorer_input(info, source: str, sample: str = "", index: int = 0, data: bytes | None = None,
                    drawing=()) -> tuple[torch.Tensor, int | None]:
-    """The Network Explorer's image: :func:`cnnviz.inside.shipped.input_image`'s sources plus a drawing (the canvas's
-    intensities; an empty drawing is a black image). Returns (x (1, C, H, W), true class or None)."""
+    """The Network Explorer's image: :func:`cnnviz.inside.shipped.input_image`'s sources plus a drawing (the pad's
+    intensities, see :func:`drawing_input`; an empty drawing is a black image). Returns (x (1, C, H, W), true class
+    or None)."""
     from cnnviz.inside.shipped import input_image
     c, size = info.kwargs["in_channels"], info.kwargs["size"]
     if source == "draw":
-        return drawing_input(list(drawing) or [0.0] * (size * size), c, size), None
+        return drawing_input(list(drawing), c, size), None
     return input_image(info, source, sample, index, data)

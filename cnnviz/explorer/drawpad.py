@@ -8,7 +8,7 @@ DRAW_CANVAS = Path(__file__).resolve().parents[1] / "ui_assets" / "draw_canvas"
 
 
 def declare(declare_component):
-    """The drawing pad: call it with ``size`` (the model's input side) and a ``key``; it returns the drawing as
-    ``size``·``size`` intensities in [0, 1] (see :func:`cnnviz.explorer.drawing_input`), or None before the
-    first stroke."""
+    """The drawing pad: call it with ``size`` (the side it sends: ``cnnviz.explorer.drawing.PAD_SIDE``, 140 of its
+    280 px) and a ``key``; it returns the drawing as ``size``·``size`` intensities in [0, 1] (2×2 block means, see
+    :func:`cnnviz.explorer.drawing_input`), or None before the first stroke."""
     return declare_component("draw_canvas", path=str(DRAW_CANVAS))

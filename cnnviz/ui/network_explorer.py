@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.explorer import SOURCES, explorer_input, overview, random_init, top_patches
+from cnnviz.explorer.drawing import DRAWN, drawing_model
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import load_model, load_uploaded, validation_set
 from cnnviz.io import budgets
@@ -13,14 +14,16 @@ from cnnviz.ui.state import Setting
 from cnnviz.ui.widgets import image_settings
 
 TRAINED, UPLOAD = "session", "upload"  # the model box's two entries besides the shipped models
+DRAWN_TITLE = "TinyVGG · drawn digits"  # the model for drawings (cnnviz.explorer.drawing), in this page's box only
 
 
 def settings(models: dict) -> dict:
     """The page's settings, each declared once; ``models`` the shipped ones (their keys come first in the model box).
     The layer's options and the neuron's bounds are the model's: given when drawn (the link check keeps the widest)."""
     return dict(
-        model=Setting(next(iter(models), UPLOAD), "Model", "Shipped (validation accuracy under this box), trained in "
-                      "the Training Lab this session, or a checkpoint file.", options=(*models, TRAINED, UPLOAD)),
+        model=Setting(next(iter(models), UPLOAD), "Model", "Shipped (validation accuracy under this box), the model "
+                      "for drawn digits (28×28, trained on pen strokes), trained in the Training Lab this session, or "
+                      "a checkpoint file.", options=(*models, DRAWN, TRAINED, UPLOAD)),
         **image_settings(SOURCES, "A shipped sample, a validation image, your file, or a drawing."),
         layer=Setting("", "Layer", "Readable name; the module path is in the title below.", widget="selectbox"),
         ch=Setting(0, "Channel", "Which feature map (or unit).", (0, 4095)),
@@ -32,7 +35,10 @@ def settings(models: dict) -> dict:
 
 @st.cache_resource(max_entries=budgets.MODEL_CACHE_ENTRIES, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
 def get_model(key: str, ckpt: bytes | None, before: bool):
-    model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
+    if ckpt is None and key == DRAWN:
+        model, info = drawing_model()
+    else:
+        model, info = load_uploaded(ckpt, "your model") if ckpt is not None else load_model(key)
     return (random_init(model, seed=0) if before else model), info
 
 
@@ -52,3 +58,18 @@ def overview_fig(args: tuple, every: bool, selected: tuple[int, int]):
 def strongest(args: tuple, layer: str, ch: int):
     model, info = get_model(*args)
     return top_patches(model, validation_set(info.dataset)[0], layer, ch, k=8)
+
+
+def model_title(models: dict, key: str) -> str:
+    """What the model box shows for ``key``."""
+    return models[key].short if key in models else {DRAWN: DRAWN_TITLE, TRAINED: "Your Training Lab model",
+                                                    UPLOAD: "Upload a checkpoint"}[key]
+
+
+def seen_input(x) -> "np.ndarray":
+    """The model's input (1, C, H, W) as a grey picture about 140 px wide (each pixel a block): what the page shows
+    under the drawing pad."""
+    import numpy as np
+    a = x[0].mean(0).clamp(0, 1).cpu().numpy()
+    k = max(1, 140 // a.shape[0])
+    return np.kron(np.round(255 * a).astype(np.uint8), np.ones((k, k), np.uint8))

@@ -33,6 +33,10 @@ SETTINGS = dict(
     ampk=Setting("fp16", "AMP kind", "CUDA only: float16 with loss scaling (GradScaler), or bfloat16 (no scaler).",
                  options=AMP_KINDS))
 
+FLIP_DIGITS = ("Flip is on with digits: a mirrored 2, 3, 4, 5, 7 or 9 is no digit anyone writes, so the model "
+               "spends its capacity on shapes it will never see, and a flipped digit keeps its old label. Flips "
+               "suit pictures whose mirror image is the same thing (shapes, clothes, animals). Large rotations hurt "
+               "digits the same way (a 6 turned half round is a 9); small crops and a little noise are safe.")
 offline = st.cache_resource(show_spinner=False)(load_dataset)  # read-only tensors, one copy per process
 
 
@@ -45,7 +49,9 @@ def gradient_comparison(depth: int) -> dict:
 
 def recipe_extras(S: PageState, amp_on: bool) -> tuple[float, str]:
     """(weight decay λ, mixed-precision kind) from their controls; the kind only matters when ``amp_on`` (CUDA and the
-    Mixed precision switch)."""
+    Mixed precision switch). Above them, when Flip is on for the digits, why that hurts."""
+    if S["flip"] and S["data"] == "digits":
+        st.info(FLIP_DIGITS, icon=":material/flip:")
     c = st.columns(2)
     wd = S.widget("wd", c[0], step=1e-4, format="%.4f")
     amp = S.widget("ampk", c[1], disabled=not amp_on, format_func={"fp16": "FP16 + scaling", "bf16": "bf16"}.get)

@@ -76,3 +76,21 @@ def test_drawing_before_training_and_the_trained_model_of_this_session():
     at.run()
     assert not at.exception and at.selectbox(key="net_model").value == "session"
     assert metric(at, "Prediction") in ("circle", "square", "triangle")
+
+
+def test_the_drawing_model_and_what_it_sees():
+    """The model for drawings is in the Explorer's box (nowhere else: models.json is untouched); with nothing drawn
+    the input is black and the prediction is the drawing model's on zeros; the input it sees is shown as a picture;
+    a digits model on a drawing points to the drawing model."""
+    from cnnviz.explorer.drawing import DRAWN, drawing_model
+    from cnnviz.inside.shipped import list_models
+    assert DRAWN not in list_models()
+    at = open_page({"model": DRAWN, "src": "draw"})
+    assert at.selectbox(key="net_model").value == DRAWN and not at.error
+    model, info = drawing_model()
+    p = torch.softmax(model(torch.zeros(1, 1, 28, 28)), 1)[0]
+    assert metric(at, "Prediction") == info.classes[int(p.argmax())]
+    assert len(at.get("image")) == 1
+    assert not any("read best by" in c.value for c in at.caption)
+    at = open_page({"src": "draw"})
+    assert any("read best by" in c.value for c in at.caption)
