@@ -1,6 +1,9 @@
 """Fuzz the engine with >= 10,000 random cases (nonsense included) and print the count and every failure.
 Then every other public entry point (tests/support/fuzz_api.py: metrics, compression, saliency, feature maps, builder,
-codegen, receptive field) against a hostile corpus: a value or ConfigError, nothing else.
+codegen, receptive field) against a hostile corpus: a value or ConfigError, nothing else. Then every case of the
+classes issue 29 found escaping (tests/support/fuzz_hostile.py: wrong JSON kinds in every stack field, non-numeric
+spec sizes, every torch dtype, float64 extremes in boxes, degenerate models and empty data, block comparisons past
+the budgets; ~28,000 cases, ~1 min): a correct value or a ConfigError naming the field.
 
     python -m bench.fuzz [--examples 10000] [--seed 0] [--tolerate-known-bugs]
 
@@ -19,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from tests.support import fuzz_api  # noqa: E402
 from tests.support import fuzz_cases  # noqa: E402
+from tests.support import fuzz_hostile  # noqa: E402
 from tests.support import fuzzing  # noqa: E402
 
 
@@ -65,7 +69,15 @@ def main():
           f"{time.perf_counter() - t1:.0f} s, {len(api_failures)} failures")
     for f in api_failures[:50]:
         print(f"- {f}")
-    return 1 if failures or api_failures else 0
+    hostile = []
+    for cls in fuzz_hostile.CLASSES:
+        t2 = time.perf_counter()
+        n, escapes = fuzz_hostile.run(fuzz_hostile.cases({cls}))
+        hostile += escapes
+        print(f"hostile {cls}: {n:,} cases, {len(escapes)} escapes, {time.perf_counter() - t2:.0f} s")
+    for e in hostile[:50]:
+        print(f"- {e}")
+    return 1 if failures or api_failures or hostile else 0
 
 
 if __name__ == "__main__":
