@@ -4,11 +4,12 @@ import streamlit as st
 
 from cnnviz.ui import presenter_mode
 from cnnviz.ui.jobs import heartbeat
+from cnnviz.ui.live_class import beat
 
 st.set_page_config(page_title="cnnviz — see how CNNs compute", page_icon=":material/grid_on:", layout="wide")
 presenter_mode()  # ?present=1: large fonts, high contrast, no sidebar — one switch for every page
 heartbeat()  # any page of a browser with jobs keeps them alive
-st.navigation({
+pg = st.navigation({
     "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
               st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
               st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:"),
@@ -24,4 +25,6 @@ st.navigation({
     "Compression & metrics": [st.Page("pages/compression.py", title="Compression", icon=":material/compress:"),
                               st.Page("pages/metrics_losses.py", title="Metrics & Losses",
                                       icon=":material/functions:")],
-}).run()
+})
+beat(pg.url_path)  # a joined student's page, for the teacher's "who is where"; silent outside a class
+pg.run()

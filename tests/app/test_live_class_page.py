@@ -82,7 +82,7 @@ def test_a_teacher_and_three_students(db):
     table = teacher.dataframe[-1].value
     assert list(table["Answer"]) == [str(right + 1), str(right)] and list(table["Students"]) == [2, 1]  # wrong first
     who = teacher.dataframe[0].value
-    assert sorted(who["Nickname"]) == ["**Bo** <b>x</b>", "Ana", "Ana (2)"] and set(who["Page"]) == {"live_class"}
+    assert sorted(who["Nickname"]) == ["**Bo** <b>x</b>", "Ana", "Ana (2)"] and set(who["Page"]) == {"quiz"}  # app.py's beat
     assert live.my_answer(code, tokens[0], "1:easy:0").correct is None
     teacher.button(key="live_reveal_1:easy:0").click().run()
     assert live.my_answer(code, tokens[0], "1:easy:0").correct is True

@@ -21,8 +21,9 @@ from pathlib import Path
 # icon's name ("play_arrow Start"): an optional icon name comes first.
 DENY = re.compile(r"^\s*([a-z0-9_]+\s+)?(start|resume|train|run search|distil|presenter mode)\b", re.I)
 
-# The 12 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
-PAGES = {"home": "", "lessons": "lessons", "quiz": "quiz", "conv_arithmetic": "conv_arithmetic",
+# The 13 pages: url path (st.navigation derives it from the file name; home is the default page at "/").
+PAGES = {"home": "", "lessons": "lessons", "quiz": "quiz", "live_class": "live_class",
+         "conv_arithmetic": "conv_arithmetic",
          "conv_animation": "conv_animation", "architecture_lab": "architecture_lab",
          "training_lab": "training_lab", "network_explorer": "network_explorer", "feature_maps": "feature_maps",
          "saliency": "saliency", "compression": "compression", "metrics_losses": "metrics_losses"}
