@@ -113,7 +113,7 @@ class Keeper:
         first caller appends the ``Failed`` that says so, with its last checkpoint's step)."""
         if self._read(lambda: self.store.is_done(job_id)):
             return "done"
-        if self.store.alive(job_id, STALE_S):
+        if self._read(lambda: self.store.alive(job_id, STALE_S)):
             return "running"
         if self.io(lambda: self.store.mark_once(job_id, "interrupted"), False):
             evs = self._read(lambda: self.store.events(job_id))

@@ -12,6 +12,7 @@ owner, events and last checkpoint, the Ray runner's layout), and a job this runn
 process's, another replica's) is read from there for its owner; one whose process is gone reads as interrupted."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -23,25 +24,17 @@ from cnnviz.jobs.child import SparePool, run_isolated
 from cnnviz.jobs.events import Checkpoint, Failed, Finished, JobStatus
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
 from cnnviz.jobs.kind import JobKind, check_kind, run_job
-from cnnviz.jobs.kept import GONE, HEARTBEAT_S, Keeper
+from cnnviz.jobs.kept import GONE, HEARTBEAT_S, Keeper, env_number
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.storage import JobStore, recipe_fields
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
-
-
 # A class's fairness rules (each overridable by its environment variable):
-ABANDON_S = _env_seconds("CNNVIZ_ABANDON_S", 900)       # an owner with no page run this long: job stopped
-FORGET_S = _env_seconds("CNNVIZ_FORGET_S", 4 * 3600)    # a finished job's curve and checkpoint are kept this long
-MAX_QUEUE = int(_env_seconds("CNNVIZ_MAX_QUEUE", 200))  # jobs waiting at most; beyond, "busy, try again"
+ABANDON_S = env_number("CNNVIZ_ABANDON_S", 900)         # an owner with no page run this long: job stopped
+FORGET_S = env_number("CNNVIZ_FORGET_S", 4 * 3600)      # a finished job's curve and checkpoint are kept this long
+MAX_QUEUE = int(env_number("CNNVIZ_MAX_QUEUE", 200))    # jobs waiting at most; beyond, "busy, try again"
 
 
 def _a(title: str) -> str:
@@ -80,8 +73,12 @@ class ThreadRunner:
         self._seen: dict[str, float] = {}  # owner -> when a page of theirs last asked (:meth:`seen`)
         self.clock = time.monotonic
         self.abandon_s, self.forget_s, self.max_queue = ABANDON_S, FORGET_S, MAX_QUEUE
-        store = storage if isinstance(storage, JobStore) else JobStore(None if storage is True else storage) \
-            if storage is not False and storage is not None else None
+        try:
+            store = storage if isinstance(storage, JobStore) else JobStore(None if storage is True else storage) \
+                if storage is not False and storage is not None else None
+        except OSError as e:  # an unwritable CNNVIZ_STORAGE: the jobs still run, kept in memory only
+            logging.getLogger(__name__).warning("job storage unusable, jobs are kept in memory only: %s", e)
+            store = None
         self.kept = Keeper(store) if store is not None else None
         self._beating: threading.Thread | None = None
         self._sweeping = False

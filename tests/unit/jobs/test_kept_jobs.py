@@ -156,3 +156,11 @@ def test_the_storage_is_bounded_and_a_live_job_is_never_deleted(tmp_path):
 def test_the_tests_never_write_the_real_job_storage():
     assert Path(JobStore().root).resolve() != (Path.home() / ".cache" / "cnnviz" / "jobs").resolve()
     assert "pytest-" in os.environ["CNNVIZ_STORAGE"]                   # tests/conftest.py: a temporary one per test
+
+
+def test_an_unusable_storage_leaves_the_jobs_in_memory(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    runner = ThreadRunner(JobLimiter(1), storage=tmp_path / "a-file" / "jobs")  # cannot be made: not a directory
+    job = runner.submit(Steps(), owner=ALICE)
+    assert runner.kept is None and runner.join(job, timeout=10)
+    assert runner.poll(job)[-1] == Finished(3, 1, "done", 0.5) and runner.checkpoint(job, owner=ALICE) == b"weights@2"
