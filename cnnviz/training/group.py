@@ -160,9 +160,9 @@ def train_group(jobs: Sequence[GroupJob], device: torch.device | None = None) ->
 
     amp_used = amp_mode(jobs[0].cfg.amp, dev)[0]
     members: list[_Member] = []
-    for job in jobs:
+    for job in jobs:  # the group's memory was checked as a whole, above
         try:
-            run = prepare(job.cfg, dev, data.get(job.cfg), data.tensors(job.cfg, dev), check_memory=False)  # the group was checked as a whole
+            run = prepare(job.cfg, dev, data.get(job.cfg), data.tensors(job.cfg, dev), check_memory=False)
         except ConfigError as err:
             job.emit(Failed(0, str(err), None))
             continue
@@ -187,6 +187,7 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
               + (f", with {len(members) - 1} classmates" if len(members) > 1 else ""))
     per_epoch, b = members[0].run.per_epoch, members[0].cfg.batch_size
     cuda = dev.type == "cuda"
+    sample_every = 10 if cuda else 1  # as the solo loop: on CUDA a stage is timed (a synchronize) every 10th step
     sums = torch.zeros(len(members), 2, device=dev)  # per member: the epoch's summed loss and correct count
     slot = {id(m): k for k, m in enumerate(members)}
     active = [m for m in members if m.epoch < m.cfg.epochs]
@@ -195,6 +196,7 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
             m.job.emit(Finished(m.run.step, m.cfg.epochs, "done", m.run.best_acc))
     t_start, steps_done = time.perf_counter(), 0
     timings = dict.fromkeys(STAGES, 0.0)
+    per_member: tuple = ()  # (len(active), label smoothing (M,), rows of ``sums`` (M,)): redone when one leaves
     while active:
         for i in range(per_epoch):
             if i == 0:
@@ -204,9 +206,13 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
                     m.run.model.train()
                     m.order = epoch_order(m.run.y_tr, m.cfg.balanced, m.run.g)
                     m.win = Window(at=time.perf_counter(), step=m.run.step)
-            if cuda:
+            timed = steps_done % sample_every == 0
+            if timed and cuda:
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
+            if not per_member or per_member[0] != len(active):
+                per_member = (len(active), torch.tensor([m.cfg.label_smoothing for m in active], device=dev),
+                              torch.tensor([slot[id(m)] for m in active], device=dev))
             xs, ys = [], []
             for m in active:  # the solo order of draws from each member's generator: order, then augmentation
                 idx = m.order[i * b:(i + 1) * b]
@@ -223,9 +229,8 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
                                                                                   for m in active)))}
             with amp:
                 out = batched(params, buffers, x)  # (M, B, K)
-            smoothing = torch.tensor([m.cfg.label_smoothing for m in active], device=dev)
-            losses = _loss(out, y, smoothing)  # (M,)
-            if cuda:
+            losses = _loss(out, y, per_member[1])  # (M,)
+            if timed and cuda:
                 torch.cuda.synchronize()
             t2 = time.perf_counter()
             for m in active:
@@ -237,7 +242,7 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
             with torch.no_grad():  # BatchNorm's running statistics, updated in the stacked copy, back to each member
                 for k, m in enumerate(active if buffers else ()):
                     torch._foreach_copy_(list(m.run.model.buffers()), [buf[k] for buf in buffers.values()])
-            if cuda:
+            if timed and cuda:
                 torch.cuda.synchronize()
             t3 = time.perf_counter()
             for m in active:
@@ -254,15 +259,16 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
                 if run.ema is not None:
                     run.ema.update()
                 run.step += 1
-            rows = torch.tensor([slot[id(m)] for m in active], device=dev)
             with torch.no_grad():
                 correct = (out.argmax(-1) == y).sum(1).float()
-                sums.index_add_(0, rows, torch.stack([losses.detach().float() * y.shape[1], correct], 1))
-            if cuda:
+                sums.index_add_(0, per_member[2], torch.stack([losses.detach().float() * y.shape[1], correct], 1))
+            if timed and cuda:
                 torch.cuda.synchronize()
             t4 = time.perf_counter()
-            for stage, dt in (("data", t1 - t0), ("forward", t2 - t1), ("backward", t3 - t2), ("optimizer", t4 - t3)):
-                timings[stage] += dt
+            if timed:  # the group's time in each stage, which every member waited for
+                for stage, dt in (("data", t1 - t0), ("forward", t2 - t1), ("backward", t3 - t2),
+                                  ("optimizer", t4 - t3)):
+                    timings[stage] += dt * sample_every
             steps_done += 1
             seen = (i + 1) * b if i < per_epoch - 1 else len(members[0].run.y_tr)
             for m in [m for m in active if m.job.stop.is_set()]:
