@@ -14,6 +14,7 @@ deadlock), until everything below is whole; later imports cost nothing. ``cnnviz
 engine never imports the UI): each page imports it as a package before any of its submodules, so a second
 session waits on the package's own lock."""
 import importlib
+import os
 import pkgutil
 
 import numpy  # noqa: F401
@@ -41,3 +42,17 @@ def _import_engine(path, prefix: str) -> None:
 
 
 _import_engine(cnnviz.__path__, "cnnviz.")
+
+
+def page_threads() -> int:
+    """Torch's intra-op threads for the web process (``CNNVIZ_PAGE_THREADS``, default 1). Every session is a thread
+    of this process already: intra-op threads on top of them only spin-wait on a busy box (a 40-step PGD on the
+    Saliency page: 28 ms of CPU on one thread, 0.7-1.5 s on two beside a class's reruns). Jobs run in child
+    processes that choose their own count (cnnviz.jobs.worker)."""
+    try:
+        return max(1, min(int(os.environ.get("CNNVIZ_PAGE_THREADS", "1")), os.cpu_count() or 1))
+    except ValueError:
+        return 1
+
+
+torch.set_num_threads(page_threads())

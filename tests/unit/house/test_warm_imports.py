@@ -3,6 +3,7 @@ not serialise a package against its submodules, so without ``cnnviz.warm`` first
 torch and cnnviz modules (a server broken for every later visitor). These tests keep the guard in place and
 replay the race on the pages' own import blocks."""
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,22 @@ def test_four_sessions_importing_their_pages_at_once_all_get_whole_modules():
                          timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout[-2000:]
+
+
+
+@pytest.mark.parametrize("env, expected", [(None, 1), ("2", min(2, os.cpu_count() or 1)), ("lots", 1), ("0", 1)])
+def test_page_threads_reads_its_variable_safely(monkeypatch, env, expected):
+    from cnnviz.warm import page_threads
+    if env is None:
+        monkeypatch.delenv("CNNVIZ_PAGE_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("CNNVIZ_PAGE_THREADS", env)
+    assert page_threads() == expected
+
+
+def test_the_web_process_uses_one_torch_thread():
+    """Sessions are threads already: the pages' torch work runs on one intra-op thread (CNNVIZ_PAGE_THREADS)."""
+    environ = {k: v for k, v in os.environ.items() if k != "CNNVIZ_PAGE_THREADS"}
+    out = subprocess.run([sys.executable, "-c", "import cnnviz.warm, torch; print(torch.get_num_threads())"],
+                         env=environ, capture_output=True, text=True, timeout=300, check=True).stdout
+    assert int(out.strip()) == 1
