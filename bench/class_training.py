@@ -78,11 +78,12 @@ def main(argv=None) -> str:
     p.add_argument("--data", default="digits", choices=("digits", "shapes"))
     p.add_argument("--model", default="TinyVGG", choices=("TinyVGG", "SmallResNet"))
     p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--n", type=int, default=None, help="images of the data set (default: all); a quick check")
     p.add_argument("--alone", type=int, default=3, help="students also trained alone, for the accuracy difference")
     a = p.parse_args(argv)
     n = a.students or (30 if a.data == "digits" else 10)
     dev = pick_device()
-    ds = load_dataset(a.data)
+    ds = load_dataset(a.data, 0, a.n)
     cfgs = [student(k, ds, a.data, a.model, a.epochs, dev.type == "cuda") for k in range(n)]
     print(f"class_training: {n} students, {a.data} + {a.model}, {a.epochs} epochs, batch {cfgs[0].batch_size}, "
           f"on {describe(dev)}")

@@ -120,6 +120,17 @@ def test_a_members_stop_ends_only_its_run_and_its_checkpoint_is_its_own():
     assert_same_weights(solo_blobs[0], blobs[1][0])  # the stopped member's checkpoint: its own epoch 1
 
 
+def test_a_member_resumes_inside_a_group_as_it_would_alone():
+    _, blobs = alone(TrainConfig(**{**BASE, "epochs": 1}, seed=5, lr=0.02, ema=True, augment_flip=True))
+    resumed = TrainConfig(**{**BASE, "epochs": 3}, seed=5, lr=0.02, ema=True, augment_flip=True, resume=blobs[0])
+    fresh = TrainConfig(**{**BASE, "epochs": 2}, seed=6, lr=0.01)
+    events, group_blobs = together([resumed, fresh])
+    assert [e.epoch for e in events[0] if isinstance(e, Evaluation)] == [2, 3]
+    assert min(e.step for e in events[0] if isinstance(e, Progress)) == 6  # continues after the saved step 5
+    assert_same_run(alone(resumed), (events[0], group_blobs[0]))
+    assert_same_run(alone(fresh), (events[1], group_blobs[1]))
+
+
 def test_early_stopping_leaves_the_group_and_the_others_train_on():
     # a learning rate of 1e-7 cannot improve the validation loss by 1e-4: patience 1 ends after epoch 2
     early = TrainConfig(**{**BASE, "epochs": 4}, seed=1, lr=1e-7, schedule="constant", patience=1)
