@@ -142,6 +142,16 @@ def test_early_stopping_leaves_the_group_and_the_others_train_on():
     assert_same_run(alone(full), (events[1], blobs[1]))
 
 
+def test_a_member_whose_loss_blows_up_fails_alone():
+    blown = TrainConfig(**BASE, seed=1, lr=1e9, optimizer="sgd", momentum=0.0, schedule="constant")
+    ok = TrainConfig(**BASE, seed=2, lr=0.02, optimizer="sgd")
+    events, blobs = together([blown, ok])
+    solo_events, _ = alone(blown)
+    assert isinstance(solo_events[-1], Failed) and isinstance(events[0][-1], Failed)
+    assert "lower the learning rate" in events[0][-1].message
+    assert_same_run(alone(ok), (events[1], blobs[1]))
+
+
 def test_a_member_that_cannot_start_fails_alone():
     _, wide = alone(TrainConfig(**{**BASE, "width": 8, "epochs": 1}))
     bad = TrainConfig(**BASE, seed=3, resume=wide[0])  # a width-8 checkpoint for a width-4 run
