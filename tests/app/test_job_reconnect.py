@@ -111,3 +111,13 @@ def test_a_reload_reconnects_the_distillation_and_a_stale_link_gives_a_notice(co
 
     next(b for b in again.button if b.label == "Stop").click().run()
     assert not again.exception and runner.join(job, timeout=60)
+
+
+@pytest.mark.parametrize("page,param,tab,key", [(arch, "search_job", SEARCH, "arch_search_job"),
+                                                (compression, "distill_job", DISTILL, "compress_job")],
+                         ids=["search", "distillation"])
+def test_a_garbage_job_link_gives_a_notice_and_is_never_echoed(page, param, tab, key):
+    for value in ("../../etc/passwd", "<script>alert(1)</script> **x**", "job-" + "f" * 31 + "g"):
+        at = page({param: value, **tab})
+        assert JOB_GONE in infos(at) and key not in at.session_state and param not in at.query_params
+        assert not any(value in t for t in infos(at) + errors(at))
