@@ -51,19 +51,26 @@ def limiter(rate=4.0, burst=8.0):
 
 
 def test_a_student_clicking_a_few_times_a_second_is_never_delayed():
-    lim, clock, ran = limiter(rate=4, burst=8)
-    for i in range(40):  # 3 clicks a second for 13 s, each run at once
+    rate, burst = rate_limit.DEFAULT_RATE, rate_limit.DEFAULT_BURST
+    lim, clock, ran = limiter(rate, burst)
+    for i in range(15):  # 3 clicks a second for 5 s, each run at once
         lim.submit(cs(i))
         assert len(ran) == i + 1 and not lim.waiting
         clock.advance(1 / 3)
-    lim2, clock2, ran2 = limiter(rate=4, burst=8)
-    for i in range(8):  # a burst of 8 clicks at once: all run at once
+    lim2, clock2, ran2 = limiter(rate, burst)
+    for i in range(6):  # a burst of 6 clicks at once: all run at once
         lim2.submit(cs(i))
-    assert len(ran2) == 8 and lim2.deferred == 0 and clock2.timers == []
+    assert len(ran2) == 6 and lim2.deferred == 0 and clock2.timers == []
+    clock2.advance(60)
+    for i in range(120):  # then a click every 0.5 s for a minute: at the rate, never delayed
+        lim2.submit(cs(i))
+        clock2.advance(1 / rate)
+    assert lim2.deferred == 0 and len(ran2) == 126
 
 
 def test_a_flood_runs_at_the_bucket_rate_and_ends_on_its_latest_values():
-    lim, clock, ran = limiter(rate=4, burst=8)
+    clock, ran, at = Clock(), [], []
+    lim = SessionLimiter(4, 8, run=lambda c: ran.append(c) or at.append(clock.t), later=clock.later, clock=clock)
     sent = 0
     for _ in range(1000):  # 1000 requests in 10 s (one per 10 ms)
         lim.submit(cs(float(sent)))
@@ -75,7 +82,8 @@ def test_a_flood_runs_at_the_bucket_rate_and_ends_on_its_latest_values():
     assert lim.coalesced + len(ran) == 1000
     last = ran[-1]
     assert last.widget_states.widgets[0].double_value == 999.0 and last.query_string == "v=999.0"
-    # each deferred run waited for its token: runs after the burst are >= 1/rate apart
+    gaps = [b - a for a, b in zip(at[8:], at[9:])]
+    assert min(gaps) >= 0.25 - 1e-9  # after the burst, each run waited for its token: 1/rate apart
     assert not lim.waiting and clock.timers == []
 
 
@@ -111,8 +119,8 @@ def test_fragment_runs_merge_into_a_full_run():
     assert merge(None, cs(1.0)).query_string == "v=1.0" and merge(cs(1.0), None).query_string == "v=1.0"
 
 
-@pytest.mark.parametrize("rate, burst, expected", [("2", "3", (2.0, 3.0)), ("", "", (4.0, 8.0)),
-                                                   ("nan", "-1", (4.0, 8.0)), ("0", "0", (0.0, 1.0))])
+@pytest.mark.parametrize("rate, burst, expected", [("2", "3", (2.0, 3.0)), ("", "", (2.0, 6.0)),
+                                                   ("nan", "-1", (2.0, 6.0)), ("0", "0", (0.0, 1.0))])
 def test_the_limit_is_set_by_the_environment(monkeypatch, rate, burst, expected):
     monkeypatch.setenv(rate_limit.RATE_ENV, rate)
     monkeypatch.setenv(rate_limit.BURST_ENV, burst)
