@@ -11,13 +11,13 @@ from cnnviz.training.loop import run_training
 from cnnviz.training.recipe import EXPLAIN, OPTIMIZERS, SCHEDULES, SPEED_RUN, SWITCHES, TrainConfig, from_switches
 from cnnviz.training.steps import AMP_MODES, EMA, amp_mode, augment, epoch_order, lr_at
 from cnnviz.training.one_step import WeightGradient, conv_layer_names, weight_gradient_terms
-from cnnviz.training.one_step_update import (SlotState, WeightUpdate, adamw_update, make_optimizer, sgd_update,
-    slot_state, take_step, weight_update)
+from cnnviz.training.one_step_update import (SlotState, WeightUpdate, adamw_update, apply_grads, make_optimizer,
+    sgd_update, slot_state, take_step, weight_update)
 from cnnviz.training.group import GroupJob, group_key, plan_groups, train_group
 
 __all__ = ["TrainConfig", "from_switches", "EXPLAIN", "OPTIMIZERS", "SCHEDULES", "SPEED_RUN", "SWITCHES",
            "run_training", "load_checkpoint", "read_checkpoint", "save_checkpoint", "check_resume", "History",
            "AMP_MODES", "EMA", "amp_mode", "augment", "epoch_order", "lr_at",
            "weight_gradient_terms", "WeightGradient", "conv_layer_names", "weight_update", "sgd_update", "adamw_update",
-           "SlotState", "WeightUpdate", "make_optimizer", "slot_state", "take_step",
+           "SlotState", "WeightUpdate", "make_optimizer", "slot_state", "take_step", "apply_grads",
            "GroupJob", "group_key", "plan_groups", "train_group"]

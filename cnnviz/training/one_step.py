@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnnviz.checks import Module, Number, Seq, Tensor, Text, checked, run_model
+from cnnviz.checks import Flag, Module, Number, Seq, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 
 _PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -44,6 +44,7 @@ class WeightGradient:
     dilation: tuple[int, int]
     padding: tuple[int, int, int, int]   # (left, right, top, bottom) as F.pad takes it
     padding_mode: str
+    param_grads: tuple | None = None     # all_grads=True: ∂L/∂p for every model.parameters() p (None if frozen)
 
     @property
     def per_sample(self) -> torch.Tensor:
@@ -137,10 +138,14 @@ def _labels(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 @checked(model=Module(), x=Tensor(dims=4, what="a batch of images (N, C, H, W)"),
          y=Tensor(dims=1, kind="int", what="the labels (N,)"), layer=Text(200),
-         index=Seq(Number(-(1 << 62), 1 << 62, integer=True), max_len=8))  # a huge int: no 4,300-digit message
-def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, layer: str, index) -> WeightGradient:
+         index=Seq(Number(-(1 << 62), 1 << 62, integer=True), max_len=8),  # a huge int: no 4,300-digit message
+         all_grads=Flag())
+def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, layer: str, index, *,
+                          all_grads: bool = False) -> WeightGradient:
     """∂L/∂weight[index] of the Conv2d ``layer`` as its Σ over samples and output positions of input × upstream
-    gradient, with L = F.cross_entropy(model(x), y) (mean over the batch); see :class:`WeightGradient`."""
+    gradient, with L = F.cross_entropy(model(x), y) (mean over the batch); see :class:`WeightGradient`.
+    ``all_grads``: also every trainable parameter's gradient from the same pass (``param_grads``), so a caller can
+    take the optimiser step without a second forward and backward."""
     conv = _conv(model, layer)
     o, c, ky, kx = _index(conv, index)
     y = _labels(y, x)
@@ -169,9 +174,14 @@ def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, la
                 raise ConfigError("y", f"labels must be in 0..{logits.shape[1] - 1}")
             loss = F.cross_entropy(logits, y)
             inp, out = seen[0]
-            g_out, g_w = torch.autograd.grad(loss, [out, weight], allow_unused=True)  # (N, C_out, H_out, W_out)
-            g_out = torch.zeros_like(out) if g_out is None else g_out  # the loss does not depend on this layer
-            g_w = torch.zeros_like(weight) if g_w is None else g_w
+            params = list(model.parameters())
+            others = [p for p in params if all_grads and p.requires_grad and p is not weight]
+            g_out, g_w, *g_rest = torch.autograd.grad(loss, [out, weight, *others], allow_unused=True)
+            g_out = torch.zeros_like(out) if g_out is None else g_out  # (N, C_out, H_out, W_out); 0: the loss
+            g_w = torch.zeros_like(weight) if g_w is None else g_w      # does not depend on this layer
+            found = {id(p): torch.zeros_like(p) if g is None else g for p, g in zip(others, g_rest)}
+            found[id(weight)] = g_w if flag else None  # a frozen weight stays frozen for the optimiser too
+            param_grads = tuple(found.get(id(p)) for p in params) if all_grads else None
     finally:
         handle.remove()
         weight.requires_grad_(flag)
@@ -190,4 +200,4 @@ def weight_gradient_terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, la
     terms = patch * upstream
     return WeightGradient(layer, (o, c, ky, kx), terms, patch, upstream, terms.sum(), g_w[o, c, ky, kx].detach(),
                           float(weight.detach()[o, c, ky, kx]), float(loss.detach()), logits.detach(), cin,
-                          (sy, sx), (dy, dx), pad, conv.padding_mode)
+                          (sy, sx), (dy, dx), pad, conv.padding_mode, param_grads)

@@ -200,3 +200,18 @@ def take_step(model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tenso
     opt.step()
     opt.zero_grad(set_to_none=True)
     return float(loss.detach())
+
+
+def apply_grads(opt: torch.optim.Optimizer, params, grads) -> None:
+    """One ``opt.step()`` with these gradients (one per parameter, None to skip it; e.g. ``WeightGradient``'s
+    ``param_grads``): what ``take_step`` does after its backward pass. The ``.grad`` fields are cleared afterwards."""
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise ConfigError("opt", f"must be a torch optimiser, got a {type(opt).__name__}")
+    params, grads = list(params), list(grads)
+    if len(params) != len(grads) or any(g is not None and g.shape != p.shape for p, g in zip(params, grads)):
+        raise ConfigError("grads", "must be one gradient (or None) per parameter, of its shape")
+    opt.zero_grad(set_to_none=True)
+    for p, g in zip(params, grads):
+        p.grad = None if g is None else g.detach().clone()
+    opt.step()
+    opt.zero_grad(set_to_none=True)

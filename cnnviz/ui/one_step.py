@@ -17,7 +17,7 @@ from cnnviz.device import pick_device
 from cnnviz.errors import ConfigError
 from cnnviz.figures import one_step as figs
 from cnnviz.inside.shipped import list_models, load_model
-from cnnviz.training import (OPTIMIZERS, conv_layer_names, make_optimizer, slot_state, take_step,
+from cnnviz.training import (OPTIMIZERS, apply_grads, conv_layer_names, make_optimizer, slot_state, take_step,
                              weight_gradient_terms, weight_update)
 from cnnviz.ui.state import PageState, Setting
 from cnnviz.ui.training_lab import offline
@@ -162,13 +162,13 @@ def panel(S: PageState) -> None:
         layer, index = _picker(S, model)
         device = next(model.parameters()).device
         x, y = (t.to(device) for t in _batch(run["step"]))
-        r = weight_gradient_terms(model, x, y, layer, index)  # (N, H_out, W_out) terms; the model is untouched
+        r = weight_gradient_terms(model, x, y, layer, index, all_grads=True)  # (N, H_out, W_out) terms; model untouched
         param = dict(model.named_modules())[layer].weight
         u = weight_update(opt_name, float(param.detach()[index]), float(r.autograd), lr, wd,
                           slot_state(opt, param, index, run["step"]))
-        loss = take_step(model, opt, x, y)  # what torch.optim does with the same batch: "Step again" keeps it
+        apply_grads(opt, model.parameters(), r.param_grads)  # torch.optim's step, same pass: "Step again" keeps it
         torch_after = float(param.detach()[index])
-        run["pending"] = dict(step=run["step"], loss=loss, **_saved(model, opt))
+        run["pending"] = dict(step=run["step"], loss=r.loss, **_saved(model, opt))
     except ConfigError as err:
         show_error(err)
         return

@@ -43,7 +43,11 @@ def test_fifty_random_entries_equal_autograd_and_each_term_its_reference():
     model.zero_grad()
     F.cross_entropy(model(x), y).backward()
     auto = {n: m.weight.grad.clone() for n, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    every = [p.grad.clone() for p in model.parameters()]
     model.zero_grad(set_to_none=True)
+    r = weight_gradient_terms(model, x, y, "features.2", (0, 0, 0, 0), all_grads=True)  # every parameter's too
+    assert len(r.param_grads) == len(every)
+    assert all(torch.allclose(a, b, rtol=1e-12, atol=1e-15) for a, b in zip(r.param_grads, every))
     layers = conv_layer_names(model)
     assert layers == ["features.0", "features.2", "features.5", "features.7"]
     g = torch.Generator().manual_seed(2)
@@ -113,8 +117,8 @@ def test_the_model_is_left_as_it_was():
     for training in (False, True):                        # a BatchNorm in training mode keeps its statistics
         model.train(training)
         for layer in ("features.0", "features.2"):
-            r = weight_gradient_terms(model, x, y, layer, (1, 0, 1, 1))
-            assert r.matches
+            r = weight_gradient_terms(model, x, y, layer, (1, 0, 1, 1), all_grads=True)
+            assert r.matches and r.param_grads[2] is None and r.param_grads[3] is not None  # frozen: none
         assert all(m.training == training for m in model.modules())
         assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
         assert all(p.grad is None for p in model.parameters())

@@ -8,8 +8,8 @@ import torch
 import torch.nn as nn
 
 from cnnviz.errors import ConfigError
-from cnnviz.training import (SlotState, adamw_update, make_optimizer, sgd_update, slot_state, take_step,
-                             weight_gradient_terms, weight_update)
+from cnnviz.training import (SlotState, adamw_update, apply_grads, make_optimizer, sgd_update, slot_state,
+                             take_step, weight_gradient_terms, weight_update)
 
 SETTINGS = dict(sgd=dict(lr=0.05, weight_decay=1e-3), adamw=dict(lr=0.01, weight_decay=0.05))
 
@@ -55,6 +55,26 @@ def test_three_steps_equal_torch_optim_on_every_entry_chosen(opt_name):
             assert u.state.step == step + 1
             states[(layer, index)] = u.state
     assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adamw"])
+def test_one_pass_step_equals_take_step(opt_name):
+    """weight_gradient_terms(all_grads=True) + apply_grads (one forward and backward) leaves the same weights as
+    take_step (loss.backward(), opt.step()); a frozen parameter gets no gradient and does not move."""
+    a, b, g = tiny(), tiny(), torch.Generator().manual_seed(5)
+    for m in (a, b):
+        m[4].bias.requires_grad_(False)
+    opt_a = make_optimizer(opt_name, a.parameters(), **SETTINGS[opt_name])
+    opt_b = make_optimizer(opt_name, b.parameters(), **SETTINGS[opt_name])
+    for _ in range(3):
+        x, y = torch.rand(5, 1, 6, 6, generator=g), torch.randint(0, 4, (5,), generator=g)
+        r = weight_gradient_terms(a, x, y, "2", (0, 1, 1, 1), all_grads=True)
+        assert r.param_grads[-1] is None and all(t is not None for t in r.param_grads[:-1])
+        apply_grads(opt_a, a.parameters(), r.param_grads)
+        assert take_step(b, opt_b, x, y) == pytest.approx(r.loss, rel=1e-6)
+        for pa, pb in zip(a.parameters(), b.parameters()):
+            torch.testing.assert_close(pa, pb, rtol=1e-6, atol=1e-7)
+    assert torch.equal(a[4].bias, tiny()[4].bias) and all(p.grad is None for p in a.parameters())
 
 
 def test_sgd_first_and_second_step_by_hand():
@@ -111,6 +131,10 @@ OPT = make_optimizer("sgd", MODEL.parameters(), 0.1, 0.0)
     (lambda: take_step(MODEL, OPT, torch.zeros(2, 1, 6, 6), torch.tensor([0, 9])), "y"),      # no class 9
     (lambda: take_step(MODEL, OPT, torch.zeros(2, 1, 6, 6), torch.tensor([0])), "y"),
     (lambda: take_step(MODEL, "sgd", torch.zeros(2, 1, 6, 6), torch.tensor([0, 1])), "opt"),
+    (lambda: apply_grads(OPT, MODEL.parameters(), [None]), "grads"),
+    (lambda: apply_grads(OPT, MODEL.parameters(), [torch.zeros(1)] * len(list(MODEL.parameters()))), "grads"),
+    (lambda: weight_gradient_terms(MODEL, torch.zeros(2, 1, 6, 6), torch.tensor([0, 1]), "0", (0, 0, 0, 0),
+                                   all_grads=1), "all_grads"),
 ])
 def test_bad_arguments_of_the_helpers_are_config_errors(call, field):
     before = [p.clone() for p in MODEL.parameters()]
