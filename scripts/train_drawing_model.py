@@ -4,7 +4,7 @@
     python -m scripts.train_drawing_model          # seeded; about 3 minutes on one CPU core
 
 The images: digits this script renders as pen strokes (several templates per digit — a 1 as one stroke or with a
-flag and a base, 7s with and without a crossbar, open and closed 4s, 9s with straight and curved tails ...), each
+flag and a base of any size, 7s with and without a crossbar, open and closed 4s, 9s with straight and curved tails ...), each
 control point jittered, then slanted, rotated, stretched, drawn with a pen from 1 px to a fifth of the digit's
 height at any size and place on canvases of 64..320 px; plus scikit-learn's 1,797 8×8 digits upscaled. Every image
 goes through :func:`cnnviz.explorer.drawing.preprocess_batch`, the Explorer's own preprocessing. The model is kept
@@ -35,9 +35,7 @@ def arc(cx, cy, rx, ry, a0, a1, n=14):
 # Each digit: style variants; a variant is a list of strokes; a stroke a list of (x, y) in a 0.6 × 1 box.
 TEMPLATES = {
     0: [[arc(0.3, 0.5, 0.28, 0.5, -90, 270, 24)], [arc(0.3, 0.5, 0.22, 0.5, -60, 290, 24)]],
-    1: [[[(0.3, 0.0), (0.3, 1.0)]], [[(0.12, 0.22), (0.3, 0.0), (0.3, 1.0)]],
-        [[(0.12, 0.22), (0.3, 0.0), (0.3, 1.0)], [(0.05, 1.0), (0.55, 1.0)]], [[(0.3, 0.0), (0.3, 1.0)],
-                                                                                [(0.1, 1.0), (0.5, 1.0)]]],
+    1: [],  # made by one(): flags and bases of any size
     2: [[arc(0.3, 0.27, 0.27, 0.26, -170, 20) + [(0.02, 0.98), (0.6, 0.98)]],
         [arc(0.3, 0.25, 0.26, 0.24, -160, 0) + arc(0.0, 0.25, 0.56, 0.73, 0, 90, 8)[1:] + [(0.6, 0.95)]]],
     3: [[arc(0.3, 0.25, 0.25, 0.24, -160, 90) + arc(0.3, 0.74, 0.28, 0.25, -90, 160)[1:]],
@@ -61,11 +59,24 @@ TEMPLATES = {
 }
 
 
+def one(rng: np.random.Generator) -> list:
+    """A 1: one stroke, or with a flag of any length and angle (flat as in print, steep as by hand), with or without
+    a base as wide as a third to three quarters of its height."""
+    strokes = [[(0.3, 0.0), (0.3, 1.0)]]
+    if rng.random() < 0.7:
+        length, angle = rng.uniform(0.12, 0.4), math.radians(rng.uniform(5, 65))
+        strokes = [[(0.3 - length * math.cos(angle), length * math.sin(angle)), (0.3, 0.0), (0.3, 1.0)]]
+    if rng.random() < 0.4:
+        half = rng.uniform(0.15, 0.38)
+        strokes.append([(0.3 - half, 1.0), (0.3 + half, 1.0)])
+    return strokes
+
+
 def render(digit: int, rng: np.random.Generator) -> np.ndarray:
     """One random drawing of ``digit``: a template variant, jittered, slanted, rotated, scaled, placed and drawn."""
-    strokes = TEMPLATES[digit][rng.integers(len(TEMPLATES[digit]))]
+    strokes = one(rng) if digit == 1 else TEMPLATES[digit][rng.integers(len(TEMPLATES[digit]))]
     shear, turn = rng.normal(0, 0.2), math.radians(rng.normal(0, 8))
-    sx = rng.uniform(0.7, 1.35) * (rng.uniform(0.5, 1.0) if digit == 1 else 1.0)
+    sx = rng.uniform(0.7, 1.35)
     c, s = math.cos(turn), math.sin(turn)
     lines = []
     for stroke in strokes:
