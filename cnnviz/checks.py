@@ -218,6 +218,22 @@ class Seq(Arg):
         return type(value)(self.item.check(f"{field}[{i}]", v) for i, v in enumerate(value))
 
 
+class OneOf(Arg):
+    """The first of ``options`` that accepts the value (e.g. one size, or one size per axis); its refusal
+    otherwise."""
+
+    def __init__(self, *options: Arg):
+        self.options = options
+
+    def check(self, field, value):
+        for option in self.options[:-1]:
+            try:
+                return option.check(field, value)
+            except ConfigError:
+                pass
+        return self.options[-1].check(field, value)
+
+
 class Dict(Arg):
     def check(self, field, value):
         if not isinstance(value, dict):

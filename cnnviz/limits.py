@@ -131,3 +131,6 @@ IMAGE_CACHE_TTL_S = 3600                   # ... and for at most an hour
 # --- a class group: compatible trainings run as one computation (cnnviz.training.group)
 MAX_GROUP_BYTES = 4096 * MiB               # one group's estimated tensors (CNNVIZ_MAX_GROUP_MB overrides)
 MAX_GROUP_SIZE = 64                        # members of one group: one stacked forward / backward per step
+
+# --- sizes an animation helper allocates from its arguments (overlap counts, untouched inputs, border masks)
+ANIMATION_MAX_SIDE = 64                    # rows or columns of such a grid (the pages offer at most 16)

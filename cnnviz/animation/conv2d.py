@@ -20,6 +20,7 @@ import numpy as np
 
 from cnnviz.geometry.arithmetic import conv_geometry, pool_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.checks import Number, Seq, Text, checked
 from cnnviz.limits import MAX_STEPS, MAX_TAPS  # re-exported: the limits live in cnnviz.limits
 
 NP_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -177,6 +178,7 @@ DEFAULTS = dict(source="digit", digit=0, seed=0, h=6, w=6, text="1 2 3 0; 4 5 6 
                 speed="normal", step=1, pkind="max", pk=2, ps=2, pp=0, ceil=False, glob=False, pstep=1)
 
 
+@checked(name=Text(40), size=Number(integer=True), seed=Number(0, 2**32 - 1, integer=True))
 def kernel_preset(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
     """(k, k) kernel. Sobel and sharpen are 3×3 by definition; identity, blur and random take ``size``."""
     if name not in KERNEL_PRESETS:
@@ -212,6 +214,8 @@ def _digit_images() -> np.ndarray:
     return images
 
 
+@checked(source=Text(40), size=Seq(Number(integer=True), min_len=2, max_len=2),
+         seed=Number(0, 2**32 - 1, integer=True), digit=Number(integer=True), text=Text())
 def sample_input(source: str, size: tuple[int, int] = (8, 8), seed: int = 0, digit: int = 0,
                  text: str = "") -> np.ndarray:
     """(H, W) input: a handwritten digit from scikit-learn (8×8, values 0–16), seeded random integers 0–9, or

@@ -16,6 +16,12 @@ import numpy as np
 from cnnviz.animation.conv2d import Trace, _check_size, _grid, conv2d_steps, real_array
 from cnnviz.geometry.arithmetic import conv_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.checks import Number, OneOf, Seq, checked
+from cnnviz.limits import ANIMATION_MAX_SIDE, MAX_INT
+
+SEED = Number(0, 2**32 - 1, integer=True)  # numpy's default_rng takes any int ≥ 0; a page's seeds are small
+SIDES = Seq(Number(1, ANIMATION_MAX_SIDE, integer=True), min_len=2, max_len=2)  # (rows, columns) this module allocates
+KERNEL_SIZE = OneOf(Number(1, ANIMATION_MAX_SIDE, integer=True), SIDES)  # k, or (k_h, k_w)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ def conv_transpose2d_steps(x, weight, stride=1, padding=0, output_padding=0, dil
                       stride=g.stride, padding=g.pad_lo, dilation=g.dilation, output_padding=g.output_padding)
 
 
+@checked(in_shape=SIDES, kernel_size=KERNEL_SIZE)
 def overlap_counts(in_shape, kernel_size, stride=1, padding=0, output_padding=0, dilation=1) -> np.ndarray:
     """(out_h, out_w) int: how many kernel stamps land on each output cell of a transposed convolution.
 
@@ -109,6 +116,7 @@ def overlap_counts(in_shape, kernel_size, stride=1, padding=0, output_padding=0,
 
 
 # --------------------------------------------------------------------------- pitfalls
+@checked(in_shape=SIDES, kernel_size=KERNEL_SIZE)
 def untouched_inputs(in_shape, kernel_size, stride=1, padding=0, dilation=1) -> tuple[tuple[int, int], ...]:
     """Input cells (row, col), row-major, that no window of the convolution ever reads: a stride that does not
     fit the input silently drops the last rows / columns."""
@@ -127,6 +135,7 @@ def same_padding_split(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     return g.pad_lo[0], g.pad_hi[0]
 
 
+@checked(kernel_size=Number(1, MAX_INT, integer=True), stride=Number(1, MAX_INT, integer=True))
 def even_overlap_kernel(kernel_size: int, stride: int) -> int:
     """The smallest kernel size ≥ ``kernel_size`` that is a multiple of ``stride``: its transposed convolution
     stamps every interior output cell equally often (no checkerboard)."""
@@ -199,6 +208,7 @@ def center_crop(x: np.ndarray, n: int) -> np.ndarray:
     return x[r0:r0 + n, c0:c0 + n]
 
 
+@checked(channels=Number(1, 8, integer=True), seed=SEED)
 def channel_demo(channels: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(C, 5, 5) seeded integer input 0–9 and a (C, 3, 3) kernel of −1, 0, 1: the multi-channel tab's numbers."""
     rng = np.random.default_rng(seed)

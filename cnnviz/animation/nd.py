@@ -13,12 +13,16 @@ from cnnviz.animation.conv2d import Trace, conv2d_steps, real_array
 from cnnviz.animation.extra import ChannelTrace, multichannel_conv2d_steps, volumes
 from cnnviz.geometry.arithmetic import PADDING_STRINGS, conv_geometry
 from cnnviz.errors import ConfigError
+from cnnviz.animation.extra import SEED
+from cnnviz.checks import Number, Text, checked
+from cnnviz.limits import MAX_INT
 from cnnviz.limits import MAX_LENGTH  # re-exported: the limits live in cnnviz.limits
 
 SIGNALS = ("sine + noise", "step", "random", "typed")
 KERNELS_1D = ("difference", "moving average", "gaussian", "random")
 
 
+@checked(kind=Text(40), length=Number(integer=True), seed=SEED, text=Text())
 def signal_input(kind: str, length: int = 16, seed: int = 0, text: str = "") -> np.ndarray:
     """A 1-D input: a noisy sine (values rounded to 0.1), a step, seeded integers 0–9, or typed numbers."""
     if kind == "typed":
@@ -41,6 +45,7 @@ def signal_input(kind: str, length: int = 16, seed: int = 0, text: str = "") -> 
     raise ConfigError("signal", f"must be one of {', '.join(SIGNALS)}, got {kind!r}")
 
 
+@checked(name=Text(40), size=Number(integer=True), seed=SEED)
 def kernel_1d(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
     """(k,) kernel: a central difference (edges), a moving average (smoothing), a binomial 'gaussian', random."""
     size = int(size)
@@ -75,6 +80,7 @@ def conv1d_steps(x, weight, bias=0.0, stride=1, padding=0, dilation=1, padding_m
     return trace
 
 
+@checked(depth=Number(integer=True), kernel_depth=Number(integer=True), seed=SEED)
 def volume_demo(depth: int, kernel_depth: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(D, 4, 4) seeded integers 0–9 and a (kd, 3, 3) kernel of −1, 0, 1: the 3-D tab's numbers."""
     if not 1 <= int(depth) <= 6 or not 1 <= int(kernel_depth) <= 3:
@@ -84,6 +90,7 @@ def volume_demo(depth: int, kernel_depth: int, seed: int = 0) -> tuple[np.ndarra
             rng.integers(-1, 2, (int(kernel_depth), 3, 3)).astype(float))
 
 
+@checked(plane=Number(-MAX_INT, MAX_INT, integer=True))
 def conv3d_plane_steps(x, weight, plane: int, bias=0.0, stride=1, padding=0) -> tuple[ChannelTrace, list[int], int]:
     """Output depth plane ``plane`` (0-based; clamped to the last one) of ``F.conv3d(x[None, None],
     weight[None, None], stride=stride, padding=padding)`` (zero padding, the same stride and padding on every

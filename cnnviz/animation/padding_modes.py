@@ -14,6 +14,9 @@ import numpy as np
 
 from cnnviz.animation.conv2d import real_array
 from cnnviz.errors import ConfigError
+from cnnviz.animation.extra import SIDES
+from cnnviz.checks import Number, checked
+from cnnviz.limits import MAX_INT
 from cnnviz.geometry.arithmetic import PADDING_MODES, conv_geometry
 
 PAD_MODES_DEFAULTS = dict(emk="blur", emp=1)   # the Padding modes tab's kernel preset and pad (page state)
@@ -35,6 +38,7 @@ class ModeOutput:
         return self.border_mean - self.interior_mean
 
 
+@checked(in_hw=SIDES, kernel_hw=SIDES, padding=Number(0, MAX_INT, integer=True))
 def border_mask(in_hw, kernel_hw, padding: int, stride: int = 1, dilation: int = 1) -> np.ndarray:
     """(H_out, W_out) bool: output cells whose window reads at least one padding cell (a tap i·s + t·d of the
     padded axis before p or past p + n − 1)."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnviz.errors import ConfigError
+from cnnviz.checks import Dict, Seq, Text, checked
 from cnnviz.geometry.arithmetic import receptive_field_table
 from cnnviz.geometry.formulas import Formula
-from cnnviz.limits import MAX_COVERAGE_CELLS
+from cnnviz.limits import MAX_COVERAGE_CELLS, MAX_RF_LAYERS
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def coverage(layers) -> Coverage:
                                          for r_ in rows))
 
 
+@checked(layers=Seq(Dict(), max_len=MAX_RF_LAYERS), rates=Text(1000))
 def with_rates(layers, rates: str) -> list[dict]:
     """The same kernels and strides with other dilation rates, typed as "1,2,3" (one per layer, first first)."""
     parts = [p.strip() for p in str(rates).split(",") if p.strip()]

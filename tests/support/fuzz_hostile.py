@@ -5,7 +5,8 @@ over the classes (the cases and their oracles: tests/support/fuzz_hostile_cases.
 - ``stack``:    every wrong JSON kind (list, dict, str, bool, None, float, NaN, huge int, nested) in every field of
                 every layer type of a stack (and its in_shape), through every stack entry point and a link;
 - ``spec``:     non-numeric sizes (str, list, None, bool, float, NaN, inf) in every field of ConvSpec / PoolSpec,
-                through every spec method, ``spec_from_dict`` and the live PyTorch check;
+                through every spec method, ``spec_from_dict`` and the live PyTorch check, and in every argument of
+                the functions that take sizes (animation traces and demos, padding, gridding, pooling shapes);
 - ``dtype``:    every dtype torch has, as every tensor argument of the metrics, animation traces, feature maps,
                 compression and saliency entry points;
 - ``box``:      float64 extremes (±1e308, max, ±inf, NaN, subnormals, -0.0) in boxes;

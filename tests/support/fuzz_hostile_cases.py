@@ -136,6 +136,60 @@ def spec_cases():
                 for kind, value in NON_NUMERIC.items():
                     shape = tuple(value if k == i else v for k, v in enumerate((2, 6, 6)))
                     yield _spec_case(target, fields, shape, f"in_shape[{i}]={kind}", None)
+    yield from size_cases()
+
+
+def size_functions():
+    """(name, function, one valid call's kwargs): the engine functions that take layer sizes as arguments."""
+    from cnnviz.animation import conv2d as A2
+    from cnnviz.animation import extra as AE
+    from cnnviz.animation import nd as AN
+    from cnnviz.animation import padding_modes as AP
+    from cnnviz.geometry import arithmetic as ar
+    from cnnviz.geometry import formulas as fo
+    from cnnviz.geometry import gridding as gr
+    from cnnviz.geometry import padding as pa
+    grid, kern = np.arange(25.0).reshape(5, 5), np.ones((3, 3))
+    return [
+        ("conv2d_steps", A2.conv2d_steps, dict(x=grid, weight=kern, bias=0.5, stride=1, padding=1, dilation=1)),
+        ("pool2d_steps", A2.pool2d_steps, dict(x=grid, kernel_size=2, stride=2, padding=1, kind="max", ceil_mode=True)),
+        ("pool2d_steps(avg)", A2.pool2d_steps, dict(x=grid, kernel_size=3, stride=1, padding=1, kind="avg")),
+        ("conv_transpose2d_steps", AE.conv_transpose2d_steps,
+         dict(x=grid[:3, :3], weight=kern, stride=2, padding=1, output_padding=1, dilation=1, bias=0.0)),
+        ("overlap_counts", AE.overlap_counts, dict(in_shape=(3, 3), kernel_size=3, stride=2, padding=0)),
+        ("untouched_inputs", AE.untouched_inputs, dict(in_shape=(5, 5), kernel_size=1, stride=2, padding=0)),
+        ("same_padding_split", AE.same_padding_split, dict(kernel_size=4, dilation=1)),
+        ("even_overlap_kernel", AE.even_overlap_kernel, dict(kernel_size=3, stride=2)),
+        ("multichannel_conv2d_steps", AE.multichannel_conv2d_steps,
+         dict(x=np.ones((2, 4, 4)), weight=np.ones((2, 3, 3)), bias=1.0, stride=1, padding=1)),
+        ("channel_demo", AE.channel_demo, dict(channels=3, seed=0)),
+        ("conv1d_steps", AN.conv1d_steps, dict(x=grid[0], weight=kern[0], stride=1, padding=1, dilation=1)),
+        ("conv3d_plane_steps", AN.conv3d_plane_steps,
+         dict(x=np.ones((3, 4, 4)), weight=np.ones((2, 3, 3)), plane=1, bias=0.0, stride=1, padding=1)),
+        ("signal_input", AN.signal_input, dict(kind="random", length=8, seed=0)),
+        ("kernel_1d", AN.kernel_1d, dict(name="gaussian", size=3, seed=0)),
+        ("volume_demo", AN.volume_demo, dict(depth=3, kernel_depth=2, seed=0)),
+        ("kernel_preset", A2.kernel_preset, dict(name="blur", size=3, seed=0)),
+        ("sample_input", A2.sample_input, dict(source="random", size=(4, 4), seed=0, digit=0)),
+        ("border_mask", AP.border_mask, dict(in_hw=(5, 5), kernel_hw=(3, 3), padding=1, stride=1, dilation=1)),
+        ("padding_mode_outputs", AP.padding_mode_outputs, dict(x=grid, weight=kern, padding=1, stride=1, dilation=1)),
+        ("tf_same_padding", pa.tf_same_padding, dict(size=10, kernel_size=3, stride=2, dilation=1)),
+        ("tf_same_formulas", fo.tf_same_formulas, dict(size=10, kernel_size=3, stride=2, dilation=1)),
+        ("transposed_as_direct", pa.transposed_as_direct, dict(kernel_size=3, stride=2, padding=1, dilation=1)),
+        ("pool_output_shape", ar.pool_output_shape, dict(in_shape=(2, 6, 6), kernel_size=2, stride=None, padding=0,
+                                                         dilation=1, ceil_mode=False, kind="max")),
+        ("coverage", gr.coverage, dict(layers=[{"kernel_size": 3, "dilation": 2}, {"kernel_size": 3, "dilation": 2}])),
+        ("with_rates", gr.with_rates, dict(layers=[{"kernel_size": 3}], rates="2")),
+    ]
+
+
+def size_cases():
+    """Every argument of every size-taking function replaced by each non-numeric value."""
+    for name, fn, kwargs in size_functions():
+        yield Hostile("spec", name, "the valid call", lambda f=fn, k=kwargs: f(**k))
+        for arg in kwargs:
+            for kind, value in NON_NUMERIC.items():
+                yield Hostile("spec", name, f"{arg}={kind}", lambda f=fn, k=dict(kwargs, **{arg: value}): f(**k))
 
 
 # --------------------------------------------------------------------------- every dtype as every tensor argument
