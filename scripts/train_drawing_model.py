@@ -1,7 +1,7 @@
 """Trains the Network Explorer's model for drawn digits: ``assets/models/drawn_digits.pt`` (a TinyVGG state_dict on
 28×28 inputs, read with weights_only=True) and its metadata ``assets/models/drawn_digits.json``.
 
-    python -m scripts.train_drawing_model          # seeded; about 3 minutes on one CPU core
+    python -m scripts.train_drawing_model          # seeded, one thread; about 4 minutes on a busy 2-core box
 
 The images: digits this script renders as pen strokes (several templates per digit — a 1 as one stroke or with a
 flag and a base of any size, 7s with and without a crossbar, open and closed 4s, 9s with straight and curved tails ...), each
