@@ -3,17 +3,20 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz.ui import page_setup
+from cnnviz.ui.presenter import join_box
 
 page_setup()  # a deep link to a fresh server goes through app.py
 
 st.title("cnnviz — see how convolutional networks compute")
-st.markdown(
+intro, join = st.columns([3, 1], gap="large")
+intro.markdown(
     "cnnviz teaches how convolutional networks compute by letting you move the numbers yourself: kernel, "
     "stride, padding, dilation and groups, and what they do to shapes, parameters, FLOPs and what a trained "
     "model sees. Every number on every page is computed by the engine and checked against PyTorch itself. "
     "Change a control and the formulas, pictures and results update at once, so a whole class can explore "
     "together on a projector."
 )
+join_box(join, qr_px=160)  # the address students type (and its QR code), for a class
 LINKS = [
     ("Classroom", [("pages/lessons.py", "Lessons — a path through the app for a class, each step with its example set",
                     ":material/school:"),

@@ -18,6 +18,7 @@ import streamlit as st
 from cnnviz.classroom.live import LiveClasses, RedisStore, SQLiteStore, default_path
 from cnnviz.errors import ConfigError
 from cnnviz.io.text import md_text
+from cnnviz.ui.presenter import join_box
 from cnnviz.ui.widgets import show_error
 
 TEACHER, STUDENT = "live_teacher", "live_student"              # session keys: (code, secret)
@@ -144,7 +145,9 @@ def teacher() -> tuple[str, str] | None:
 def teacher_panel(code: str, key: str) -> None:
     live = engine()
     view = live.dashboard(code, key)
-    c = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    qr, top = st.columns([1, 4], gap="large")
+    join_box(qr, qr_px=150)
+    c = top.columns([2, 1, 2, 1], vertical_alignment="bottom")
     c[0].metric("Join code", view.code, help="Students open Live class, type this code and a nickname.")
     c[1].metric("Students", view.students)
     ends = time.strftime("%H:%M UTC", time.gmtime(view.expires))
@@ -154,15 +157,16 @@ def teacher_panel(code: str, key: str) -> None:
         live.end_class(code, key)
         forget(TEACHER)
         st.rerun()
-    push = st.columns([4, 1], vertical_alignment="bottom")
+    push = top.columns([4, 1], vertical_alignment="bottom")
     link = push[0].text_input("Bring the class here", key="live_link", placeholder="/quiz?seed=42&level=hard",
                               help="A page of this app with its settings (copy the part after the address).")
     if push[1].button("Push", key="live_push", icon=":material/campaign:"):
         try:
             pushed = live.push_link(code, key, link)
-            st.success(f"Sent {md_text(pushed.link)} to the class.", icon=":material/campaign:")
+            top.success(f"Sent {md_text(pushed.link)} to the class.", icon=":material/campaign:")
         except ConfigError as err:
-            show_error(err)
+            with top:
+                show_error(err)
     dashboard(code, key)
 
 

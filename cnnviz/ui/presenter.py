@@ -1,6 +1,10 @@
 """Presenter mode for a projector: large fonts, high contrast, no sidebar (``?present=1`` or the toggle)."""
 import streamlit as st
 
+from cnnviz.classroom.live import JoinAddress, join_address, qr_svg
+from cnnviz.errors import ConfigError
+from cnnviz.io.text import notice
+
 PRESENTER_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
@@ -39,6 +43,10 @@ button p { font-size: 1.7rem !important; }
   word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important; }
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
   border: 3px solid #000 !important; }
+/* the join address: a button in the bottom-right corner, its QR code one click away */
+.st-key-presenter_join { position: fixed !important; bottom: 0.75rem; right: 1.5rem; z-index: 999990;
+  width: auto !important; }
+.st-key-presenter_join button p { font-size: 1.3rem !important; }
 </style>"""
 # Every page, presenter mode or not: less of Streamlit's empty band above the title (6rem by default).
 PAGE_CSS = """<style>[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }</style>"""
@@ -66,6 +74,9 @@ def presenter_mode() -> bool:
     if on:
         st.query_params["present"] = "1"
         st.html(PRESENTER_CSS)  # static CSS of ours, never user data
+        if (addr := served_address()) is not None:
+            with st.container(key="presenter_join"), st.popover(f"Join: {addr.url}", icon=":material/qr_code_2:"):
+                join_box(qr_px=360)
     else:
         st.html(PAGE_CSS)  # static CSS of ours
         if "present" in st.query_params:
@@ -81,3 +92,29 @@ def columns(spec, present_spec=None, where=None, **kwargs):
     if on and present_spec == 1:  # one under the other, in ``where`` itself
         return [where or st] * (spec if isinstance(spec, int) else len(spec))
     return (where or st).columns(present_spec if on else spec, **kwargs)
+
+
+def served_address() -> JoinAddress | None:
+    """The address students type: this machine's LAN address and Streamlit's ``server.port`` (or
+    ``CNNVIZ_PUBLIC_URL``, which run_replicas.sh sets to the proxy's address); None when it is misconfigured."""
+    try:
+        return join_address(st.get_option("server.port"), st.get_option("server.address"))
+    except ConfigError:
+        return None
+
+
+def join_box(where=None, qr_px: int = 200) -> None:
+    """The join address as text and as a QR code (drawn offline from segno's modules) in ``where`` (default st)."""
+    where = where or st
+    try:
+        addr = join_address(st.get_option("server.port"), st.get_option("server.address"))
+    except ConfigError as err:
+        where.error(f"**{notice(err.field)}** — {notice(str(err).split(': ', 1)[-1])}",  # as widgets.show_error
+                    icon=":material/error:")
+        return
+    where.markdown(f"Students open **{addr.url}**", help="Phones can scan the code. The address is this machine's "
+                   "on the network and the port the app is served on; CNNVIZ_PUBLIC_URL sets another.")
+    where.image(qr_svg(addr.url, qr_px), width=qr_px)  # an SVG of ours: black squares on white, no script
+    if addr.local_only:
+        where.caption("Only this machine can open this address: serve the network with `streamlit run app.py` or "
+                      "`CNNVIZ_BIND=0.0.0.0 deploy/run_replicas.sh`.")

@@ -219,3 +219,29 @@ def test_a_student_whose_replica_dies_mid_training_reconnects_to_the_running_job
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = old_path
+
+
+def test_a_class_setup_serves_the_lan_through_the_proxy_only(tmp_path):
+    """CNNVIZ_BIND=0.0.0.0: HAProxy answers on this machine's LAN address, the replicas still listen on 127.0.0.1
+    only (nothing bypasses the proxy), and the replicas show the proxy's LAN address as the join address. Without
+    CNNVIZ_BIND the proxy binds 127.0.0.1; a bad value is refused before anything starts."""
+    from cnnviz.classroom.live import lan_address
+    lan = lan_address()
+    if lan == "127.0.0.1":
+        pytest.skip("this machine has no network interface besides loopback")
+    bad = subprocess.run(["bash", str(ROOT / "deploy/run_replicas.sh"), "2", "1"], capture_output=True, text=True,
+                         env=dict(os.environ, CNNVIZ_BIND="0.0.0.0;rm -rf /"), timeout=30)
+    assert bad.returncode == 2 and "CNNVIZ_BIND" in bad.stderr
+    with replicas(tmp_path, CNNVIZ_BIND="0.0.0.0") as (url, run):
+        proxy = int(url.rsplit(":", 1)[1])
+        assert f"bind 0.0.0.0:{proxy}" in (run / "haproxy.cfg").read_text()
+        assert get(f"http://{lan}:{proxy}/_stcore/health")[0] == 200        # students reach the proxy
+        first = int(re.search(r"server r1 127\.0\.0\.1:(\d+)", (run / "haproxy.cfg").read_text())[1])
+        with pytest.raises(OSError):                                        # but not a replica
+            get(f"http://{lan}:{first}/_stcore/health")
+        pid = int((run / "replica1.pid").read_text())
+        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        assert f"CNNVIZ_PUBLIC_URL=http://{lan}:{proxy}".encode() in environ
+    (tmp_path / "default").mkdir()
+    with replicas(tmp_path / "default") as (url, run):
+        assert f"bind 127.0.0.1:{url.rsplit(':', 1)[1]}" in (run / "haproxy.cfg").read_text()
