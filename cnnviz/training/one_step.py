@@ -76,7 +76,7 @@ class WeightGradient:
         sums = [f"({num(float(v), 4)})" for v in self.per_sample]
         lines = [" + ".join(sums[k:k + 4]) for k in range(0, len(sums), 4)]  # four samples a line: it fits a page
         numbers = (r"\begin{aligned} &= " + r" \\ &\quad + ".join(lines) + rf" \\ &= {num(float(self.grad))}"
-                   rf"\qquad \text{{autograd: }} {num(float(self.autograd))} \end{{aligned}}")
+                   rf"\qquad \text{{autograd: }} {{{num(float(self.autograd))}}} \end{{aligned}}")
         return formula, numbers
 
 

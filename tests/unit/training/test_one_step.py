@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from cnnviz.errors import ConfigError
 from cnnviz.training import conv_layer_names, weight_gradient_terms
+from cnnviz.training.one_step import num
 
 
 def small_model(seed: int = 0, dtype=torch.float32) -> nn.Module:
@@ -107,6 +108,10 @@ def test_each_term_is_the_padded_input_times_the_upstream_gradient(layer):
     torch.testing.assert_close(r.terms, patch * gz[:, o])
     torch.testing.assert_close(r.per_sample, (patch * gz[:, o]).sum(dim=(1, 2)))
     assert r.loss == pytest.approx(float(loss.detach()), rel=1e-6)
+    formula, numbers = r.latex()                                    # the sum as shown: one Σ per sample, the total
+    assert f"w_{{{o},{index[1]},{index[2]},{index[3]}}}" in formula and f"sum_{{n=1}}^{{{len(x)}}}" in formula
+    assert numbers.count(") + (") + numbers.count(r"\quad + (") == len(x) - 1
+    assert f"&= {num(float(r.grad))}" in numbers and f"{{{num(float(r.autograd))}}}" in numbers
 
 
 def test_the_model_is_left_as_it_was():
