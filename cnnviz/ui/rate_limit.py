@@ -3,12 +3,15 @@ can) must not take the process's CPU from its classmates.
 
 Each session has a token bucket: ``CNNVIZ_RERUN_RATE`` reruns per second (default 2), bursts of up to
 ``CNNVIZ_RERUN_BURST`` (default 6); ``CNNVIZ_RERUN_RATE=0`` turns the limit off. A rerun request (a widget
-change, a page switch, a fragment's auto-rerun) that finds a token runs at once, exactly as Streamlit would run
-it. One that finds none is deferred until the next token, and every request that arrives while one is deferred
-is folded into it: the newest query string, page and widget values win, a button press (trigger) sent in
-between is kept (Streamlit's own coalescing of widget states), two different fragments become one full run. So
-a flooding session runs at most ``burst + rate × seconds`` scripts and still ends on its latest widget values;
-a student never meets the limit by dragging a slider (Streamlit 1.67 sends its value on release) or clicking a
+change, a page switch) that finds a token runs at once, exactly as Streamlit would run it. One that finds none
+is deferred until the next token, and every request that arrives while one is deferred is folded into it: the
+newest query string, page and widget values win, a button press (trigger) sent in between is kept (Streamlit's
+own coalescing of widget states), two different fragments become one full run. So a flooding session runs at
+most ``burst + rate × seconds`` scripts and still ends on its latest widget values.
+
+A live panel's timed polls (fragment auto-reruns) have a bucket of their own (``AUTO_RATE`` = 4/s, the Training
+Lab's fastest poll), so polling never delays a click; a hostile client may add at most that many fragment runs.
+A student never meets the limit by dragging a slider (Streamlit 1.67 sends its value on release) or clicking a
 few times a second (six clicks at once, or three a second for five seconds, run at once). Measured with
 bench/flood.py (2 cores): a limit of 4/s left a classmate's p95 above 2 × its quiet p95 + 0.1 s in 2 of 3 runs,
 2/s within it.
@@ -121,15 +124,18 @@ class SessionLimiter:
             log.exception("a deferred rerun failed")
 
 
-_ATTR = "_cnnviz_rerun_limiter"
+_ATTR = "_cnnviz_rerun_limiters"
+AUTO_RATE = AUTO_BURST = 4.0  # a live panel's own polls (fragment auto-reruns): the fastest polls every 0.25 s
 
 
 def limited(original: Callable) -> Callable:
-    """``AppSession._handle_rerun_script_request`` behind each session's :class:`SessionLimiter`."""
+    """``AppSession._handle_rerun_script_request`` behind the session's :class:`SessionLimiter`: one for what the
+    student does, one for a live panel's timed polls (fragment auto-reruns, at most ``AUTO_RATE`` a second), so
+    a job panel polling while a training starts never delays a click, nor a click its poll."""
 
     def handle(self, client_state: ClientState | None = None) -> None:
-        limiter = getattr(self, _ATTR, None)
-        if limiter is None:
+        limiters = getattr(self, _ATTR, None)
+        if limiters is None:
             rate, burst = settings()
             try:
                 loop = asyncio.get_running_loop()
@@ -137,9 +143,12 @@ def limited(original: Callable) -> Callable:
                 loop = None
             if rate <= 0 or loop is None:
                 return original(self, client_state)
-            limiter = SessionLimiter(rate, burst, run=lambda cs: original(self, cs), later=loop.call_later)
-            setattr(self, _ATTR, limiter)
-        limiter.submit(client_state)
+            limiters = (SessionLimiter(rate, burst, run=lambda cs: original(self, cs), later=loop.call_later),
+                        SessionLimiter(AUTO_RATE, AUTO_BURST, run=lambda cs: original(self, cs),
+                                       later=loop.call_later))
+            setattr(self, _ATTR, limiters)
+        auto = client_state is not None and client_state.is_auto_rerun and bool(client_state.fragment_id)
+        limiters[auto].submit(client_state)
 
     handle.__wrapped__ = original
     return handle

@@ -130,3 +130,34 @@ def test_the_limit_is_set_by_the_environment(monkeypatch, rate, burst, expected)
 def test_it_is_installed_on_streamlits_rerun_handler():
     handler = AppSession._handle_rerun_script_request
     assert handler.__wrapped__.__qualname__ == "AppSession._handle_rerun_script_request"
+
+
+def test_a_live_panels_polls_and_the_students_clicks_have_separate_budgets():
+    """Through the installed handler, on an event loop: a job panel polling 4 times a second (its fastest, while a
+    training starts) and six clicks at once all run at once; a flood of polls is limited on its own budget."""
+    import asyncio
+    ran = []
+
+    class Session:
+        pass
+
+    handle = rate_limit.limited(lambda session, client_state: ran.append(client_state))
+
+    async def scenario():
+        s = Session()
+        for i in range(4):
+            handle(s, ClientState(fragment_id="live", is_auto_rerun=True))
+        assert len(ran) == 4  # none deferred
+        for i in range(50):
+            handle(s, ClientState(fragment_id="live", is_auto_rerun=True))
+        assert len(ran) == 4  # the polls' budget is spent: deferred, folded into one
+        for i in range(6):
+            handle(s, cs(float(i)))
+        assert len(ran) == 10  # the clicks have their own budget: all six at once
+        await asyncio.sleep(1 / rate_limit.AUTO_RATE + 0.1)
+        return s
+
+    s = asyncio.run(scenario())
+    limiters = getattr(s, rate_limit._ATTR)
+    assert limiters[1].deferred == 1 and limiters[1].coalesced == 49 and limiters[0].deferred == 0
+    assert len(ran) == 11 and ran[-1].fragment_id == "live"  # the folded polls ran as one
