@@ -64,12 +64,17 @@ class Number(Arg):
             raise ConfigError(field, f"must be {'an integer' if self.integer else 'a number'}, got {_kind(value)}")
         if self.integer:
             if not isinstance(value, numbers.Integral):
-                raise ConfigError(field, f"must be an integer, got {value!r}")
+                raise ConfigError(field, f"must be an integer, got {safe_repr(value)}")
             value = int(value)
-        elif not math.isfinite(value):
-            raise ConfigError(field, f"must be a finite number, got {value!r}")
+            if not -2**63 <= value < 2**63:  # past int64: no tensor size, index or count is that large
+                raise ConfigError(field, f"must be an integer within int64 (±9.2e18), got {_show(value)}")
         else:
-            value = float(value)
+            try:
+                value = float(value)  # 10**5000 overflows here
+            except OverflowError:
+                raise ConfigError(field, f"must be a finite number, got {_show(value)}") from None
+            if not math.isfinite(value):
+                raise ConfigError(field, f"must be a finite number, got {value!r}")
         low_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
         if low_bad or (self.hi is not None and value > self.hi):
             lo = "" if self.lo is None else f"{'>' if self.lo_open else '≥'} {self.lo}"

@@ -10,6 +10,7 @@ A whole stack in JSON is ``{"in_shape": [3, 32, 32], "layers": [...]}``."""
 from __future__ import annotations
 
 import json
+import keyword
 import math
 
 from cnnviz.architecture.stack import (  # noqa: F401  (re-exported: the stack format is codegen's)
@@ -39,8 +40,11 @@ def _fmt(shape) -> str:
     return "(N, " + ", ".join(map(str, shape)) + ")"
 
 
+@checked(class_name=Text(100))
 def to_code(layers, in_shape, class_name: str = "Net") -> str:
     """Short, readable PyTorch source of the stack: one attribute per layer, one line per layer in forward."""
+    if not class_name.isidentifier() or keyword.iskeyword(class_name):
+        raise ConfigError("class_name", f"must be a Python class name (letters, digits, _), got {shown(class_name)}")
     in_shape = _check_shape(in_shape)
     items = list(_walk(layers, in_shape))
     counts: dict[str, int] = {}

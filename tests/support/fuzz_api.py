@@ -34,7 +34,7 @@ def _nested(depth: int):
 
 SCALARS = [None, True, False, 0, -1, 1, 7, 2**31, 2**63, 10**30, -(10**30), 0.5, -0.5, 1e308, math.nan, math.inf,
            -math.inf, "", "x", "nan", "1" * 50, b"\x00", 3 + 1j, [], [1, 2], (0,), {}, {"a": 1}, _nested(200),
-           Opaque()]
+           Opaque(), 10**5000, 5e-324, -0.0, {"a": {"b": [None]}}]  # the last four: issue 29's classes
 
 
 def tensor_corpus():
@@ -55,8 +55,8 @@ def _label(v) -> str:
         return f"tensor{tuple(v.shape)}:{str(v.dtype).replace('torch.', '')}"
     if isinstance(v, np.ndarray):
         return f"ndarray{v.shape}"
-    r = repr(v)
-    return r if len(r) <= 40 else r[:37] + "..."
+    from cnnviz.checks import safe_repr
+    return safe_repr(v, 40)
 
 
 @dataclasses.dataclass

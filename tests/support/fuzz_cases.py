@@ -34,7 +34,12 @@ def case_strategy(avoid_known_bugs: bool = True, targets=TARGETS):
         st.text(max_size=4), st.sampled_from(["same", "valid", "3", "zeros", "max", "conv", ""]),
         st.lists(st.integers(-2, 9), max_size=5), st.lists(st.text(max_size=1), max_size=3),
         st.tuples(st.integers(0, 5), st.none()), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-        st.builds(object), st.just(b"\x00"), st.just(3 + 1j))
+        st.builds(object), st.just(b"\x00"), st.just(3 + 1j),
+        # issue 29's classes: float64 extremes, an int past Python's int-to-string limit, nested JSON values
+        st.sampled_from([1e308, -1e308, 5e-324, -0.0, 10**5000]),
+        st.recursive(st.none() | st.booleans() | st.integers(-3, 9) | st.text(max_size=2),
+                     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner, max_size=2),
+                     max_leaves=4))
 
     cache = functools.lru_cache(maxsize=None)  # building a strategy costs more than drawing from it
 
