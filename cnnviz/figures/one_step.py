@@ -53,9 +53,9 @@ def terms_figure(patch, upstream, terms, per_sample, total: float, labels=None) 
     return go.Figure(dict(data=data, layout=layout))
 
 
-def loss_steps_figure(losses) -> go.Figure:
-    """The batch loss at each step taken so far."""
-    steps = list(range(len(losses)))
+def loss_steps_figure(losses, first: int = 0) -> go.Figure:
+    """The batch loss at each step taken so far (the first of ``losses`` is step ``first``)."""
+    steps = list(range(first, first + len(losses)))
     return go.Figure(dict(data=[dict(type="scatter", x=steps, y=[float(v) for v in losses], mode="lines+markers",
                                      line=dict(color="#0072b2"), hovertemplate="step %{x}: loss %{y:.4f}"
                                      "<extra></extra>")],

@@ -27,6 +27,7 @@ SHIPPED = "digits_TinyVGG"
 STARTS = ("random", "trained")
 BATCH = 8             # digits per step
 RUN_STEPS = 10        # "Run 10 steps"
+MAX_LOSSES = 500      # the loss curve keeps the last 500 steps: a session's state stays a few hundred kB
 KEY = "train_step_run"
 SETTINGS = dict(
     step_start=Setting("random", "Start from", "Random weights (seed 0): the loss falls step by step. Trained: the "
@@ -108,6 +109,7 @@ def _advance(S: PageState, steps: int) -> None:
     if pending is not None and pending["step"] == run["step"]:
         run.update(weights=pending["weights"], opt=pending["opt"], step=run["step"] + 1)
         run["losses"].append(pending["loss"])
+        del run["losses"][:-MAX_LOSSES]
         steps -= 1
     if steps <= 0:
         return
@@ -118,6 +120,7 @@ def _advance(S: PageState, steps: int) -> None:
         run["losses"].append(take_step(model, opt, x.to(device), y.to(device)))
         run["step"] += 1
     run.update(_saved(model, opt))
+    del run["losses"][:-MAX_LOSSES]
 
 
 def _start_over() -> None:
@@ -202,4 +205,5 @@ def panel(S: PageState) -> None:
                 delta_color="normal" if same else "inverse", delta_arrow="off",
                 help=f"The same step by torch.optim.{'SGD' if opt_name == 'sgd' else 'AdamW'} on the whole model.")
     if run["losses"]:
-        show_chart(figs.loss_steps_figure(run["losses"] + [r.loss]), S.key("step_loss_fig"))
+        losses = run["losses"] + [r.loss]
+        show_chart(figs.loss_steps_figure(losses, first=run["step"] + 1 - len(losses)), S.key("step_loss_fig"))

@@ -3,6 +3,8 @@ autograd's value beside it (equal), the update with torch.optim's value beside i
 the next step (the new "before" is the last "after"), "Run 10 steps" runs, a new optimiser starts over."""
 from functools import partial
 
+import pytest
+
 from tests.support import apptest
 
 open_page = partial(apptest.open_page, "training_lab")
@@ -41,6 +43,9 @@ def test_one_step_renders_checks_and_steps_again():
     assert step_charts(at)[-1] == "train_step_loss_fig"                     # + the loss per step
     button(at, "Run 10 steps").click().run()
     assert metric(at, "Step") == "11" and delta(at, "torch.optim gives") == "equal ✓"
+    curve = apptest.figures(at)[-1]["data"][0]                              # the loss of steps 0..10 and this one
+    assert curve["x"] == list(range(12)) and len(curve["y"]) == 12 and curve["y"][-1] == pytest.approx(
+        float(metric(at, "Batch loss")), abs=5e-5)
 
 
 def test_another_entry_and_adamw():
