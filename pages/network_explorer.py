@@ -77,7 +77,7 @@ col = ov.columns[ci]
 top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
 m = columns(2, 1, c[2])  # presenter mode: one under the other, whole numbers
 m[0].metric("Prediction", md_text(info.classes[top]), help="The class with the largest softmax probability.")
-m[1].metric("Probability", f"{ov.probabilities[top]:.1%}",
+m[1].metric("Probability", f"{ov.probabilities[top]:.1%}".replace("100.0%", "100%"),  # "100.0%" is cut in its column
             help=f"True class: {md_text(info.classes[label])}" if label is not None else "True class unknown.")
 show_chart(overview_fig(args, every, (ci, S["ch"])), "net_click", on_select="rerun",
            selection_mode="points")
