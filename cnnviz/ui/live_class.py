@@ -24,7 +24,8 @@ from cnnviz.ui.widgets import show_error
 TEACHER, STUDENT = "live_teacher", "live_student"              # session keys: (code, secret)
 COOKIES = {TEACHER: "cnnviz_live_teacher", STUDENT: "cnnviz_live_student"}
 PAIR = re.compile(r"([A-HJKMNP-Z2-9]{6})\.([A-Za-z0-9_\-]{32})")  # our code + token_urlsafe(24): nothing else
-POLL_S = 2.0  # the dashboard's and the student's refresh
+POLL_S = 2.0       # a student's refresh (the teacher's latest link)
+DASHBOARD_S = 1.0  # the teacher's dashboard: one session per class, answers shown within 2 s
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -143,52 +144,52 @@ def teacher() -> tuple[str, str] | None:
 
 
 def teacher_panel(code: str, key: str) -> None:
+    """One screen at 1280×720 in presenter mode: the code, time left and the join address (with its QR code) on
+    top, then Bring the class here / End class, then the live dashboard: who is where beside the answers."""
     live = engine()
     view = live.dashboard(code, key)
-    qr, top = st.columns([1, 4], gap="large")
-    join_box(qr, qr_px=150)
-    c = top.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    c = st.columns([2, 2, 3], vertical_alignment="top")
     c[0].metric("Join code", view.code, help="Students open Live class, type this code and a nickname.")
-    c[1].metric("Students", view.students)
     ends = time.strftime("%H:%M UTC", time.gmtime(view.expires))
-    c[2].metric("Class ends in", time_left(view.left_s), help=f"At {ends}; then everything is deleted.")
-    if c[3].button("End class", key="live_end", icon=":material/stop_circle:",
-                   help="Delete the class now: nicknames, answers, everything."):
+    c[1].metric("Class ends in", time_left(view.left_s), help=f"At {ends}; then everything is deleted.")
+    join_box(c[2], qr_px=120, beside=True)
+    push = st.columns([5, 1.2, 1.8], vertical_alignment="bottom")
+    link = push[0].text_input("Bring the class here", key="live_link", placeholder="/quiz?seed=42&level=hard",
+                              help="A page of this app with its settings (copy the part after the address).")
+    if push[1].button("Push", key="live_push", icon=":material/campaign:", width="stretch"):
+        try:
+            pushed = live.push_link(code, key, link)
+            st.toast(f"Sent {md_text(pushed.link)} to the class.", icon=":material/campaign:")
+        except ConfigError as err:
+            show_error(err)
+    if push[2].button("End class", key="live_end", icon=":material/stop_circle:", width="stretch",
+                      help="Delete the class now: nicknames, answers, everything."):
         live.end_class(code, key)
         forget(TEACHER)
         st.rerun()
-    push = top.columns([4, 1], vertical_alignment="bottom")
-    link = push[0].text_input("Bring the class here", key="live_link", placeholder="/quiz?seed=42&level=hard",
-                              help="A page of this app with its settings (copy the part after the address).")
-    if push[1].button("Push", key="live_push", icon=":material/campaign:"):
-        try:
-            pushed = live.push_link(code, key, link)
-            top.success(f"Sent {md_text(pushed.link)} to the class.", icon=":material/campaign:")
-        except ConfigError as err:
-            with top:
-                show_error(err)
     dashboard(code, key)
 
 
-@st.fragment(run_every=POLL_S)
+@st.fragment(run_every=DASHBOARD_S)
 def dashboard(code: str, key: str) -> None:
     try:
         view = engine().dashboard(code, key)
     except ConfigError as err:
         show_error(err)
         return
-    st.subheader("Who is here")
+    who, answers = st.columns([2, 3], gap="large")
+    who.metric("Students", view.students)
     if not view.presence:
-        st.caption("Nobody has joined yet.")
+        who.caption("Nobody has joined yet.")
     else:
-        st.dataframe([{"Nickname": p.nickname, "Page": "—" if p.page is None else (p.page or "home"),
-                       "Seen": "—" if p.seen_s_ago is None else f"{p.seen_s_ago:.0f} s ago",
-                       "Connected": p.connected} for p in view.presence], hide_index=True, key="live_presence")
-    st.subheader("Answers")
+        who.dataframe([{"Nickname": p.nickname, "Page": "—" if p.page is None else (p.page or "home"),
+                        "Seen": "—" if p.seen_s_ago is None else f"{p.seen_s_ago:.0f} s ago",
+                        "Connected": p.connected} for p in view.presence], hide_index=True, key="live_presence")
+    answers.subheader("Answers")
     if not view.questions:
-        st.caption("No answers yet.")
+        answers.caption("No answers yet.")
     for q in view.questions:
-        with st.container(border=True):
+        with answers.container(border=True):
             st.markdown(f"**{md_text(q.qid)}** — {q.answered} answered, {q.share_correct:.0%} right")
             st.dataframe([{"Answer": a.value, "Students": a.count, "Right": a.correct} for a in q.answers],
                          hide_index=True, key=f"live_q_{q.qid}")

@@ -103,8 +103,9 @@ def served_address() -> JoinAddress | None:
         return None
 
 
-def join_box(where=None, qr_px: int = 200) -> None:
-    """The join address as text and as a QR code (drawn offline from segno's modules) in ``where`` (default st)."""
+def join_box(where=None, qr_px: int = 200, beside: bool = False) -> None:
+    """The join address as text and as a QR code (drawn offline from segno's modules) in ``where`` (default st);
+    ``beside``: the code left of the text (one row, for the teacher's view)."""
     where = where or st
     try:
         addr = join_address(st.get_option("server.port"), st.get_option("server.address"))
@@ -112,9 +113,9 @@ def join_box(where=None, qr_px: int = 200) -> None:
         where.error(f"**{notice(err.field)}** — {notice(str(err).split(': ', 1)[-1])}",  # as widgets.show_error
                     icon=":material/error:")
         return
-    where.markdown(f"Students open **{addr.url}**", help="Phones can scan the code. The address is this machine's "
-                   "on the network and the port the app is served on; CNNVIZ_PUBLIC_URL sets another.")
-    where.image(qr_svg(addr.url, qr_px), width=qr_px)  # an SVG of ours: black squares on white, no script
+    qr, text = where.columns([1, 2], vertical_alignment="center") if beside else (where, where)
+    text.markdown(f"Students open **{addr.url}**", help="Phones can scan the code. The address is this machine's "
+                  "on the network and the port the app is served on; CNNVIZ_PUBLIC_URL sets another.")
+    qr.image(qr_svg(addr.url, qr_px), width=qr_px)  # an SVG of ours: black squares on white, no script
     if addr.local_only:
-        where.caption("Only this machine can open this address: serve the network with `streamlit run app.py` or "
-                      "`CNNVIZ_BIND=0.0.0.0 deploy/run_replicas.sh`.")
+        text.caption("Only this machine can open it (README: Run a class).")
