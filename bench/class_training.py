@@ -4,7 +4,8 @@ alone in the same process, on the same device.
 
 - first_point: seconds from the class's Start until a student's first curve point (Progress); p95 over students.
 - class_over_solo: seconds until every student is done ÷ seconds of one job trained alone (``run_training``, in
-  this process: no child process or queue counted on either side). Training the N jobs one after another costs
+  this process: no child process or queue counted on either side; the median of the ``--alone`` runs, one
+  before the class and the others after it). Training the N jobs one after another costs
   about N × that job (the runner's queue today), so N / class_over_solo is the speed-up.
 - max_acc_diff_points: max |final validation accuracy in the class − the same config trained alone| in
   percentage points, over the students also trained alone (``--alone``, default 3, the first ones).
@@ -94,9 +95,14 @@ def main(argv=None) -> str:
     print(f"  alone: student 0 in {solo_s:.2f} s, val acc {final_acc(solo_events):.3f}; "
           f"{n} one after another ≈ {n} × {solo_s:.2f} = {n * solo_s:.1f} s")
     class_s, first, done, events = train_class(cfgs, dev)
-    alone_acc = {0: final_acc(solo_events)}
-    for k in range(1, min(a.alone, n)):
-        alone_acc[k] = final_acc(train_alone(cfgs[k], dev)[1])
+    alone_acc, alone_s = {0: final_acc(solo_events)}, [solo_s]
+    for k in range(1, min(a.alone, n)):  # after the class: the machine's load may have changed meanwhile
+        seconds, ev = train_alone(cfgs[k], dev)
+        alone_acc[k], alone_s = final_acc(ev), alone_s + [seconds]
+    if len(alone_s) > 1:
+        solo_s = statistics.median(alone_s)
+        print(f"  alone: {', '.join(f'{t:.2f}' for t in alone_s)} s (student 0 before the class, the others "
+              f"after); one job alone = their median, {solo_s:.2f} s")
     for k, cfg in enumerate(cfgs):
         on = ",".join(name for name, _, field in SWITCHES
                       if getattr(cfg, "patience" if field == "early_stopping" else field) not in (0, False, "off"))
