@@ -16,6 +16,7 @@ query string, the share link, a widget id) that they never set themselves.
     python -m bench.classroom_load -n 30                 # 60 s, 2 trainings (limiter cap = trainings)
     python -m bench.classroom_load -n 10 --duration 30 --trainings 0
     python -m bench.classroom_load --validate -r 8       # protocol vs Chromium, the same interaction side by side
+    python -m bench.classroom_load --class -n 30         # a live class (bench/class_load.py)
 """
 from __future__ import annotations
 
@@ -591,6 +592,10 @@ async def validate(url: str, rounds: int, timeout: float = 120) -> dict:
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--class" in argv:  # a live class: bench/class_load.py (30 students join, answer; the teacher's dashboard)
+        from bench.class_load import main as class_main
+        return class_main([a for a in argv if a != "--class"])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=30, help="simulated students")
     ap.add_argument("--duration", type=float, default=60)
