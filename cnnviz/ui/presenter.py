@@ -44,8 +44,9 @@ button p { font-size: 1.7rem !important; }
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][class*="Border"] {
   border: 3px solid #000 !important; }
 /* the join address: a button in the bottom-right corner, its QR code one click away */
-.st-key-presenter_join { position: fixed !important; bottom: 0.75rem; right: 1.5rem; z-index: 999990;
-  width: auto !important; }
+/* (its layout wrapper too: left in the page's flow, it took a row gap and pushed every figure 16 px down) */
+.st-key-presenter_join, [data-testid="stLayoutWrapper"]:has(> .st-key-presenter_join) { position: fixed !important;
+  bottom: 0.75rem; right: 1.5rem; z-index: 999990; width: auto !important; }
 .st-key-presenter_join button p { font-size: 1.3rem !important; }
 </style>"""
 # Every page, presenter mode or not: less of Streamlit's empty band above the title (6rem by default).
