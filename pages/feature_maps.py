@@ -11,6 +11,7 @@ from cnnviz.figures import features as figs
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
+from cnnviz.ui.embedding import embedding_tab
 from cnnviz.ui.feature_maps import SOURCE_LABELS, UPLOAD, load, settings
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.io.text import md_text
@@ -51,7 +52,7 @@ with left:
                                                   else ""))
     show_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), S.key("probs_fig"))
 with right:
-    maps, kern, eq = S.tabs(["Feature maps", "Kernels", "Equivariance"])  # only the open tab runs
+    maps, kern, eq, emb = S.tabs(["Feature maps", "Kernels", "Equivariance", "Embedding"])  # only the open tab runs
     if maps.open:
         with maps:
             every = S.widget("every")
@@ -96,5 +97,8 @@ with right:
                                            for d, k, p in rotation_change(model, x)]), hide_index=True)
             except ConfigError as err:
                 show_error(err)
+    if emb.open:
+        with emb:
+            embedding_tab(S, None if key == UPLOAD else key, info)
 
 S.sync_url()

@@ -1,5 +1,5 @@
 """Inside the network: feature maps and channel statistics, saliency (captum, one verb: ``attribute``; Grad-CAM++
-and Score-CAM written here), adversarial examples (FGSM, PGD, accuracy against ε), the shipped pretrained models,
+and Score-CAM written here), adversarial examples (FGSM, PGD, accuracy against ε), the embedding space (penultimate features, PCA), the shipped pretrained models,
 and the Clever Hans demonstration.
 
 The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.device, cnnviz.io,
@@ -14,6 +14,8 @@ from cnnviz.inside.shipped import (ROOT, MODEL_DIR, SAMPLE_DIR, INDEX, MAX_CHECK
     list_models, load_model, load_uploaded, accuracy, train, validation_set, samples_for, SOURCES, input_image)
 from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mask, load_cleverhans, swapped,
     patch_share)
+from cnnviz.inside.embedding import (EMBED_BATCH, EMBED_MAX_IMAGES, last_linear, penultimate_features, Projection,
+    pca_2d, Embedding, embedding)
 
 __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_baseline", "attribute", "to_map",
            "spearman", "SanityRow", "parameter_layers", "sanity_check", "CAMS", "gradcam_plus_plus", "score_cam",
@@ -24,4 +26,6 @@ __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_b
            "equivariance", "rotation_change", "ROOT", "MODEL_DIR", "SAMPLE_DIR", "INDEX", "MAX_CHECKPOINT_BYTES",
            "ModelInfo", "list_models", "load_model", "load_uploaded", "accuracy", "train", "validation_set",
            "samples_for", "SOURCES", "input_image", "PATCH", "PATCH_COLOURS", "add_patch", "patch_mask",
-           "load_cleverhans", "swapped", "patch_share"]
+           "load_cleverhans", "swapped", "patch_share",
+           "EMBED_BATCH", "EMBED_MAX_IMAGES", "last_linear", "penultimate_features", "Projection", "pca_2d",
+           "Embedding", "embedding"]
