@@ -20,3 +20,12 @@ def test_embedding_tab_draws_one_trace_per_class():
     assert f"{e.ratio[0]:.1%}" in fig["layout"]["xaxis"]["title"]["text"]
     assert f"{e.ratio[1]:.1%}" in fig["layout"]["yaxis"]["title"]["text"]
     assert any("true: " in s and "predicted: " in s for s in fig["data"][0]["text"])
+
+
+def test_embedding_follows_the_model_box():
+    at = apptest.open_page("feature_maps", {"tab": "Embedding", "model": "shapes_SmallResNet"})
+    assert not at.exception and not at.error
+    fig = next(f for f in apptest.figures(at) if f["data"] and f["data"][0].get("type") == "scatter")
+    _, info = load_model("shapes_SmallResNet")
+    assert [t["name"] for t in fig["data"]] == list(info.classes)
+    assert sum(len(t["x"]) for t in fig["data"]) == len(validation_set(info.dataset)[1])
