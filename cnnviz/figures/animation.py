@@ -22,6 +22,10 @@ COLOURS = dict(window="#e69f00", out="#d55e00", argmax="#cc0000", pad="#e3e3e3",
                out_bg="#e5f5e0", kernel_bg="#fdf0d5", text="#111111")
 SPEED_MS = {"slow": 1400, "normal": 700, "fast": 250}  # Play's time per step
 INPUT_SCALE = [[0, "#ffffff"], [1, "#6baed6"]]
+# the output's diverging scale (RdBu reversed): negative blue, 0 white, positive red; centred on 0 with a symmetric
+# range ±max|output| over the whole output, so a colour means the same value at every step
+DIVERGING = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]]
+DARK_FROM = 0.6              # |value| / max|output| from which a cell is dark enough for white numbers
 TITLE_PX, BUTTONS_PX, SLIDER_PX = 44, 46, 50  # the bands above the grids: readout, Play buttons, step slider
 
 
@@ -35,13 +39,39 @@ def fmt(v: float) -> str:
     return "0" if s in ("-0", "") else s.replace("-", "−")
 
 
+def out_range(out: np.ndarray) -> float:
+    """The symmetric colour range's half-width: max |finite output| (1 when all zero or none finite)."""
+    a = np.abs(np.asarray(out, dtype=float))
+    a = a[np.isfinite(a)]
+    m = float(a.max()) if a.size else 0.0
+    return m if m > 0 else 1.0
+
+
+def out_text_colours(out: np.ndarray, m: float) -> list[str]:
+    """Per cell (row-major): white numbers on saturated cells, dark ones on light cells."""
+    return ["white" if math.isfinite(v) and abs(v) >= DARK_FROM * m else COLOURS["text"]
+            for v in np.asarray(out, dtype=float).reshape(-1)]
+
+
+def output_heatmap(z, m: float, **kw) -> dict:
+    """The output's coloured cells: diverging scale centred on 0, range ±m, with its colour bar ("output")."""
+    return dict(z=z, zmin=-m, zmax=m, zmid=0, colorscale=DIVERGING, showscale=True,
+                colorbar=dict(title=dict(text="output"), thickness=18, len=0.8, y=0, yanchor="bottom"),
+                xgap=2, ygap=2, hoverinfo="skip", name="output values", **kw)
+
+
 def _square(x: float, y: float, half: float = 0.5) -> list:
     return [x - half, x + half, x + half, x - half, x - half, None], [y - half, y - half, y + half, y + half,
                                                                       y - half, None]
 
 
-def _nan_to_none(a: np.ndarray) -> list:
-    return [[None if math.isnan(v) else round(float(v), 4) for v in row] for row in a]
+def _nan_to_none(a: np.ndarray, digits: int = 4) -> list:
+    return [[None if math.isnan(v) else round(float(v), digits) for v in row] for row in a]
+
+
+def _colour_digits(m: float) -> int:
+    """Decimals that keep 3 significant digits of ±m: enough for a colour, short in every frame's JSON."""
+    return max(0, 2 - math.floor(math.log10(m)))
 
 
 def _outline(cells, half=0.47):
@@ -136,6 +166,13 @@ def _dynamic(t: Trace, L: _Layout, k: int, fill: bool) -> list[dict]:
         dyn.append(dict(x=[mx, tx], y=[my, ty]))
     if fill:
         dyn.append(dict(text=[fmt(v) if n <= k else "" for n, v in enumerate(t.output.reshape(-1))]))
+        # the output cells written so far, coloured: rows written so far, the last one cut after the current cell
+        # (plotly draws missing cells as gaps: the pale background shows; a short z keeps the frames small)
+        oh, ow = t.out_shape
+        r, c = divmod(k, ow)
+        z = _nan_to_none(t.output.reshape(oh, ow)[:r + 1], _colour_digits(out_range(t.output)))
+        z[r] = z[r][:c + 1]
+        dyn.append(dict(z=z))
     return dyn
 
 
@@ -198,15 +235,21 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
                                                              color=COLOURS["argmax"]), hoverinfo="skip",
                                  showlegend=False, **dyn[extra]))
         extra += 1
+    m = out_range(t.output)
     out_text = dict(text=[fmt(v) for v in t.output.reshape(-1)]) if not fill else dyn[extra]
-    fig.add_trace(go.Scatter(x=list(oxs), y=list(oys), mode="text", textfont=font, hoverinfo="skip",
-                             showlegend=False, **out_text))
+    fig.add_trace(go.Scatter(x=list(oxs), y=list(oys), mode="text", hoverinfo="skip", showlegend=False,
+                             name="output numbers", textfont=dict(size=font["size"], color=out_text_colours(t.output, m)), **out_text))
+    # coloured output cells: a heatmap is drawn under every scatter whatever its place in data (plotly's layers)
+    out_z = dyn[extra + 1] if fill else dict(z=_nan_to_none(t.output.reshape(oh, ow)))
+    fig.add_trace(go.Heatmap(output_heatmap(x0=L.ox, dx=1, y0=L.oy, dy=1, m=m, **out_z)))
+    heat = len(fig.data) - 1
     traces = list(range(first, first + len(dyn)))
 
     shape_txt = str(ow) if getattr(t, "one_d", False) else f"{oh}×{ow}"
     head = dict(x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=8),
                 font=dict(size=20, color=COLOURS["text"]))
-    frames = [dict(name=str(k), data=[dict(d, type="scatter") for d in _dynamic(t, L, k, fill)], traces=traces,
+    frames = [dict(name=str(k), data=[dict(d, type="heatmap" if i == heat else "scatter")
+                                      for i, d in zip(traces, _dynamic(t, L, k, fill))], traces=traces,
                    layout=dict(title=dict(head, text=readout(t, k, shape_txt)))) for k in range(n)]
 
     def play(ms):

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnviz.animation.extra import ChannelTrace, StampTrace
-from cnnviz.figures.animation import COLOURS, fmt
+from cnnviz.figures.animation import COLOURS, DIVERGING, fmt, out_range
 
 CELL = 44                    # pixels per grid cell: the figure gets an explicit size so cells stay square
 GAP_PX = 70                  # pixels between panels
@@ -26,11 +26,17 @@ def _panels(titles, widths):
     return fig
 
 
-def _grid(fig, z, col, scale, text=None, zmid=None, showscale=False):
+def _grid(fig, z, col, scale, text=None, zmid=None, showscale=False, signed=None):
+    """``signed``: the whole output (every step) whose ±max|value| fixes a diverging scale centred on 0, with its
+    colour bar; the numbers' colour is then left to plotly (dark on light cells, white on saturated ones)."""
     z = np.asarray(z, dtype=float)
     text = [[fmt(v) for v in row] for row in z] if text is None else text
-    kw = dict(zmid=zmid) if zmid is not None else {}
-    fig.add_trace(go.Heatmap(z=z, text=text, texttemplate="%{text}", textfont=FONT, colorscale=scale,
+    kw, font = (dict(zmid=zmid) if zmid is not None else {}), FONT
+    if signed is not None:
+        m = out_range(signed)
+        scale, showscale, font = DIVERGING, True, dict(size=FONT["size"])
+        kw = dict(zmin=-m, zmax=m, zmid=0, colorbar=dict(title=dict(text="output"), thickness=16))
+    fig.add_trace(go.Heatmap(z=z, text=text, texttemplate="%{text}", textfont=font, colorscale=scale,
                              showscale=showscale, xgap=2, ygap=2, hoverinfo="skip", **kw), 1, col)
     fig.update_xaxes(visible=False, range=[-0.6, z.shape[1] - 0.4], scaleanchor=f"y{col if col > 1 else ''}",
                      row=1, col=col)
@@ -65,7 +71,8 @@ def transposed_figure(t: StampTrace, k: int) -> go.Figure:
     _grid(fig, t.x, 1, [[0, "#ffffff"], [1, "#6baed6"]])
     _outline(fig, [s.inp], 1, COLOURS["window"])
     _grid(fig, stamp, 2, [[0, COLOURS["kernel_bg"]], [1, COLOURS["kernel_bg"]]])
-    _grid(fig, t.partial(k + 1), 3, [[0, "#ffffff"], [1, "#74c476"]])
+    every = np.stack([t.partial(j) for j in range(1, len(t) + 1)])  # range over every step: colours keep meaning
+    _grid(fig, t.partial(k + 1), 3, None, signed=every)
     _outline(fig, [rc for rc, ok in zip(s.targets, s.inside) if ok], 3, COLOURS["out"])
     _grid(fig, t.counts, 4, COUNTS, text=[[str(v) for v in row] for row in t.counts])
     _outline(fig, [rc for rc, ok in zip(s.targets, s.inside) if ok], 4, COLOURS["window"], 2)
@@ -122,6 +129,6 @@ def channels_figure(t: ChannelTrace, k: int, names: list[str] | None = None) -> 
     out = np.full(t.out_shape, np.nan)
     for st_ in t[:k + 1]:
         out[st_.out] = st_.value
-    _grid(fig, out, C + 1, [[0, "#ffffff"], [1, "#74c476"]])
+    _grid(fig, out, C + 1, None, signed=np.array([st_.value for st_ in t]))
     _outline(fig, [s.out], C + 1, COLOURS["out"])
     return _finish(fig, max(t.channels[0].padded.shape[0], t.out_shape[0]))
