@@ -53,10 +53,12 @@ def out_text_colours(out: np.ndarray, m: float) -> list[str]:
             for v in np.asarray(out, dtype=float).reshape(-1)]
 
 
-def output_heatmap(z, m: float, **kw) -> dict:
-    """The output's coloured cells: diverging scale centred on 0, range ±m, with its colour bar ("output")."""
-    return dict(z=z, zmin=-m, zmax=m, zmid=0, colorscale=DIVERGING, showscale=True,
-                colorbar=dict(title=dict(text="output"), thickness=18, len=0.8, y=0, yanchor="bottom"),
+def output_heatmap(z, m: float, bar_y: float = 1.0, **kw) -> dict:
+    """The output's coloured cells: diverging scale centred on 0, range ±m, with its colour bar ("output"):
+    horizontal, top right at ``bar_y`` (paper units; beside the Play buttons), so it takes no width from the grids."""
+    bar = dict(title=dict(text="output", side="right"), orientation="h", thickness=14, len=0.32, x=1,
+               xanchor="right", y=bar_y, yanchor="top", ypad=0, ticks="outside", tickfont=dict(size=13))
+    return dict(z=z, zmin=-m, zmax=m, zmid=0, colorscale=DIVERGING, showscale=True, colorbar=bar,
                 xgap=2, ygap=2, hoverinfo="skip", name="output values", **kw)
 
 
@@ -241,7 +243,8 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
                              name="output numbers", textfont=dict(size=font["size"], color=out_text_colours(t.output, m)), **out_text))
     # coloured output cells: a heatmap is drawn under every scatter whatever its place in data (plotly's layers)
     out_z = dyn[extra + 1] if fill else dict(z=_nan_to_none(t.output.reshape(oh, ow)))
-    fig.add_trace(go.Heatmap(output_heatmap(x0=L.ox, dx=1, y0=L.oy, dy=1, m=m, **out_z)))
+    bar_y = 1 + (BUTTONS_PX + SLIDER_PX) / int((L.height + 2) * CELL_PX)  # the Play buttons' band
+    fig.add_trace(go.Heatmap(output_heatmap(x0=L.ox, dx=1, y0=L.oy, dy=1, m=m, bar_y=bar_y, **out_z)))
     heat = len(fig.data) - 1
     traces = list(range(first, first + len(dyn)))
 
