@@ -35,7 +35,10 @@ def _grid(fig, z, col, scale, text=None, zmid=None, showscale=False, signed=None
     if signed is not None:
         m = out_range(signed)
         scale, showscale, font = DIVERGING, True, dict(size=FONT["size"])
-        kw = dict(zmin=-m, zmax=m, zmid=0, colorbar=dict(title=dict(text="output"), thickness=16))
+        # the bar in the gap right of its own panel (a panel may follow: the stamp counts of the transposed view)
+        right = fig.layout[f"xaxis{col if col > 1 else ''}"].domain[1]
+        kw = dict(zmin=-m, zmax=m, zmid=0, colorbar=dict(title=dict(text="output", font=dict(size=14)), x=right,
+                                                         xanchor="left", xpad=6, thickness=12, tickfont=dict(size=12)))
     fig.add_trace(go.Heatmap(z=z, text=text, texttemplate="%{text}", textfont=font, colorscale=scale,
                              showscale=showscale, xgap=2, ygap=2, hoverinfo="skip", **kw), 1, col)
     fig.update_xaxes(visible=False, range=[-0.6, z.shape[1] - 0.4], scaleanchor=f"y{col if col > 1 else ''}",
