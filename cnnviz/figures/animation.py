@@ -21,7 +21,7 @@ GAP = 1.5                    # grid units between the three panels
 COLOURS = dict(window="#e69f00", out="#d55e00", argmax="#cc0000", pad="#e3e3e3", pad_text="#555555",
                out_bg="#e5f5e0", kernel_bg="#fdf0d5", text="#111111")
 SPEED_MS = {"slow": 1400, "normal": 700, "fast": 250}  # Play's time per step
-INPUT_SCALE = [[0, "#ffffff"], [1, "#6baed6"]]
+INPUT_SCALE = [[0, "#ffffff"], [1, "#8c8c8c"]]  # grey: blue means negative only on the output
 # the output's diverging scale (RdBu reversed): negative blue, 0 white, positive red; centred on 0 with a symmetric
 # range ±max|output| over the whole output, so a colour means the same value at every step
 DIVERGING = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]]

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnviz.animation.extra import ChannelTrace, StampTrace
-from cnnviz.figures.animation import COLOURS, DIVERGING, fmt, out_range
+from cnnviz.figures.animation import COLOURS, DIVERGING, INPUT_SCALE, fmt, out_range
 
 CELL = 44                    # pixels per grid cell: the figure gets an explicit size so cells stay square
 GAP_PX = 70                  # pixels between panels
@@ -71,7 +71,7 @@ def transposed_figure(t: StampTrace, k: int) -> go.Figure:
               f"Output after {k + 1} of {len(t)}",
               "Stamps per cell")
     fig = _panels(titles, [max(3, t.x.shape[1]), max(3, t.weight.shape[1]), t.out_shape[1], t.out_shape[1]])
-    _grid(fig, t.x, 1, [[0, "#ffffff"], [1, "#6baed6"]])
+    _grid(fig, t.x, 1, INPUT_SCALE)
     _outline(fig, [s.inp], 1, COLOURS["window"])
     _grid(fig, stamp, 2, [[0, COLOURS["kernel_bg"]], [1, COLOURS["kernel_bg"]]])
     every = np.stack([t.partial(j) for j in range(1, len(t) + 1)])  # range over every step: colours keep meaning
@@ -127,7 +127,7 @@ def channels_figure(t: ChannelTrace, k: int, names: list[str] | None = None) -> 
     for c, ch in enumerate(t.channels, 1):
         (ph, pw) = ch.pad_lo
         blank = not ch.padded.any()  # a slice of zeros (the 3-D view's depth padding): grey, as padding is drawn
-        _grid(fig, ch.padded, c, [[0, "#e3e3e3"], [1, "#e3e3e3"]] if blank else [[0, "#ffffff"], [1, "#6baed6"]])
+        _grid(fig, ch.padded, c, [[0, "#e3e3e3"], [1, "#e3e3e3"]] if blank else INPUT_SCALE)
         _outline(fig, [(r + ph, q + pw) for r, q in s.window], c, COLOURS["window"], 3)
     out = np.full(t.out_shape, np.nan)
     for st_ in t[:k + 1]:
