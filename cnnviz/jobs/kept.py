@@ -121,7 +121,12 @@ class Keeper:
             step = max([getattr(e, "step", 0) for e in evs if isinstance(getattr(e, "step", 0), int)], default=0)
             self.event(job_id, Failed(step, INTERRUPTED, ckpt[-1] if ckpt else None))
             log.info("job %s: interrupted (its process is gone)", job_id)
-        return "done" if self._read(lambda: self.store.is_done(job_id)) else "running"
+        # Another reader marked it first (this process's sweep thread, another replica) and is appending its Failed:
+        # the flag already says the job is over, so it is never read as running meanwhile.
+        deadline = time.monotonic() + 1.0
+        while not self._read(lambda: self.store.is_done(job_id)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return "done"
 
     def stop(self, job_id: str) -> None:
         """Ask the process that holds the job to stop it (a flag its heartbeat looks for)."""
