@@ -76,8 +76,7 @@ def test_events_of_other_kinds_are_kept_too():
 def test_a_job_whose_process_died_reads_as_interrupted_with_its_checkpoint(tmp_path):
     """A real process holds the job and is killed (SIGKILL: nothing runs at its exit), as a server is."""
     script = textwrap.dedent(f"""
-        import sys, threading
-        sys.path.insert(0, {str(ROOT)!r})
+        import threading
         from cnnviz.jobs import Checkpoint, JobLimiter, Progress, ThreadRunner
         kept = threading.Event()
         class Forever:
@@ -95,7 +94,7 @@ def test_a_job_whose_process_died_reads_as_interrupted_with_its_checkpoint(tmp_p
         print("checkpointed", flush=True)
         threading.Event().wait()
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)  # -c: cwd on the path
     try:
         job = proc.stdout.readline().strip()
         assert proc.stdout.readline().strip() == "checkpointed"
