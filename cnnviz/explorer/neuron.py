@@ -36,6 +36,11 @@ class NeuronDetail:
     after: list[tuple[str, str, float]]   # (module path, kind, value) of the element-wise layers that follow
     receptive_field: tuple[int, int, int, int]  # (top, left, bottom, right) in the model input, inclusive
 
+    @property
+    def subtotals(self) -> list[float]:
+        """Σ products per input channel (float64), in ``channels`` order: they add up to ``pre_activation − bias``."""
+        return self.products.double().sum((1, 2)).tolist()
+
 
 def _module(model: nn.Module, layer: str, kinds, what: str) -> nn.Module:
     modules = dict(model.named_modules())
@@ -74,8 +79,8 @@ def following(rec: Recording, k: int, channel: int, i: int, j: int) -> list[tupl
     return out
 
 
-def neuron_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, index: tuple[int, int]
-                  ) -> NeuronDetail:
+def neuron_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, index: tuple[int, int],
+                  rec: Recording | None = None, box: tuple[int, int, int, int] | None = None) -> NeuronDetail:
     """What output ``[0, channel, i, j]`` of the ``nn.Conv2d`` named ``layer`` computes for the image ``x``
     (1, C, H, W), in eval mode.
 
@@ -85,9 +90,10 @@ def neuron_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, i
     output channel's group of input channels. ``value`` is the layer's output as a forward hook sees it;
     ``pre_activation`` the same number recomputed from the products (float64 sum). ``receptive_field``: see
     :func:`cnnviz.explorer.receptive_field`. The model's mode, weights and buffers are unchanged and no hooks
-    remain, also when this raises."""
+    remain, also when this raises. ``rec`` (this model's recording of ``x``) and ``box`` (the receptive field)
+    save the work when the caller already has them."""
     conv = _module(model, layer, nn.Conv2d, "Conv2d layer")
-    rec = record(model, x)
+    rec = rec if rec is not None else record(model, x)
     k = rec.index(layer)
     node = rec.nodes[k]
     channel, i, j = _check_cell(node.output, channel, index)
@@ -101,9 +107,10 @@ def neuron_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, i
     weight = conv.weight.detach()[channel].cpu().float()  # (C_in/groups, kh, kw)
     bias = float(conv.bias.detach()[channel]) if conv.bias is not None else 0.0
     products = patch * weight
+    box = box if box is not None else receptive_field(model, x, layer, (i, j))
     return NeuronDetail(layer, channel, (i, j), rows, cols, chans, patch, weight.clone(), bias, products,
                         float(products.double().sum()) + bias, float(node.output[0, channel, i, j]),
-                        following(rec, k, channel, i, j), receptive_field(model, x, layer, (i, j)))
+                        following(rec, k, channel, i, j), box)
 
 
 @dataclass(frozen=True)
@@ -120,12 +127,12 @@ class PoolDetail:
     value: float                 # the layer's output (forward hook)
 
 
-def pooling_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, index: tuple[int, int]
-                   ) -> PoolDetail:
+def pooling_detail(model: nn.Module, x: torch.Tensor, layer: str, channel: int, index: tuple[int, int],
+                   rec: Recording | None = None) -> PoolDetail:
     """The window a pooling output reads and its result: the winner of a max pool (first maximum in reading
     order, as PyTorch picks it), or the sum and divisor of an average pool (``count_include_pad``)."""
     pool = _module(model, layer, POOLS, "pooling layer")
-    rec = record(model, x)
+    rec = rec if rec is not None else record(model, x)
     node = rec.nodes[rec.index(layer)]
     channel, i, j = _check_cell(node.output, channel, index)
     inp = node.input[0, channel].cpu()  # (H, W)

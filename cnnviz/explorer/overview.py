@@ -26,6 +26,7 @@ class Column:
     hi: float
     inputs: tuple[int, ...]    # the columns it reads
     groups: int                # 1: every output reads every input channel; = C: channel to channel
+    node: str = ""             # the recording's name of the layer: the module path, or "add@<n>" for an addition
 
     @property
     def layer(self) -> str:
@@ -45,6 +46,13 @@ class Overview:
         """The nearest cell that exists in column ``c`` (a link or a widget may point past its edge)."""
         ch, h, w = self.columns[c].maps.shape
         return min(max(channel, 0), ch - 1), min(max(i, 0), h - 1), min(max(j, 0), w - 1)
+
+    def most_active(self, c: int, channel: int) -> tuple[int, int]:
+        """The position of the largest value of column ``c``'s map ``channel`` (the first in reading order):
+        where a clicked channel's neuron view starts."""
+        m = self.columns[c].maps[min(max(channel, 0), self.columns[c].maps.shape[0] - 1)]
+        a = int(torch.argmax(m.flatten()))
+        return a // m.shape[1], a % m.shape[1]
 
     def cell_inputs(self, c: int, channel: int, i: int, j: int) -> list[tuple[str, float]]:
         """For a channel-to-channel column (activation, batch norm, addition): the same cell in each column it
@@ -101,6 +109,6 @@ def overview(model: nn.Module, x: torch.Tensor, every: bool = False) -> Overview
         inputs = tuple(dict.fromkeys(column_of.get(i, 0) for i in node.inputs))
         columns.append(Column(name, node.name if node.module is not None else "", _kind(node),
                               tuple(node.output.shape[1:]), maps, float(maps.min()), float(maps.max()), inputs,
-                              _groups(node, maps.shape[0])))
+                              _groups(node, maps.shape[0]), node.name))
     logits = rec.logits[0].float().cpu()
     return Overview(columns, logits.tolist(), torch.softmax(logits, 0).tolist())
