@@ -134,3 +134,7 @@ MAX_GROUP_SIZE = 64                        # members of one group: one stacked f
 
 # --- sizes an animation helper allocates from its arguments (overlap counts, untouched inputs, border masks)
 ANIMATION_MAX_SIDE = 64                    # rows or columns of such a grid (the pages offer at most 16)
+CLASS_MAX_RUNS = 20                        # finished Training Lab runs one student may share with the class's teacher
+CLASS_MAX_DRAWINGS = 12                    # drawings one student may share with the class's teacher
+CLASS_CURVE_POINTS = 60                    # per-epoch validation accuracies kept with one shared run
+CLASS_DRAWING_SIDE = 28                    # a shared drawing is the model's 28×28 uint8 view of it

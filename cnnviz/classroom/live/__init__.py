@@ -7,8 +7,9 @@ from cnnviz.classroom.live.redis_store import RedisStore
 from cnnviz.classroom.live.session import (AnswerCount, ClassView, Joined, LiveClasses, MyAnswer, Present, Pushed,
                                            QuestionView, Started, open_store)
 from cnnviz.classroom.live.store import ClassStore, SQLiteStore, default_path
+from cnnviz.classroom.live.work import RUN_SWITCHES, DrawingsView, DrawingView, RunView
 
 __all__ = ["LiveClasses", "Started", "Joined", "MyAnswer", "AnswerCount", "QuestionView", "Present", "ClassView",
            "Pushed", "ClassStore", "SQLiteStore", "RedisStore", "open_store", "default_path", "JoinLimiter",
            "LIVE_PAGES", "check_link", "clean_code", "nickname", "JoinAddress", "join_address", "lan_address",
-           "qr_matrix", "qr_svg", "svg_modules"]
+           "qr_matrix", "qr_svg", "svg_modules", "RunView", "DrawingView", "DrawingsView", "RUN_SWITCHES"]

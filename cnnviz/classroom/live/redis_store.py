@@ -3,7 +3,7 @@
 Keys of one class share the prefix ``cnnviz:class:<code>:`` — ``info`` (a string, set with NX and the class's
 lifetime), ``count`` (INCR), ``names`` (name key -> token, HSETNX: a free nickname is taken atomically),
 ``students`` (token -> nickname), ``ans:<token>`` (question -> answer, HSETNX: the first answer locks),
-``meta`` and ``presence`` (hashes). Every key expires with the class (PEXPIRE to ``info``'s remaining time),
+``meta`` and ``presence`` (hashes), ``<kind>:<token>`` (a student's runs or drawings: slot -> value). Every key expires with the class (PEXPIRE to ``info``'s remaining time),
 so a class nobody ends still leaves nothing behind; ``end_class`` deletes the prefix (SCAN + DEL)."""
 from __future__ import annotations
 
@@ -119,6 +119,19 @@ class RedisStore:
     def presence(self, code):
         return {t: tuple(json.loads(v)) for t, v in
                 _pairs(self.r.call("HGETALL", self._k(code, "presence"))).items()}
+
+    def put_item(self, code, kind, token, slot, value, limit):
+        key = self._k(code, f"{kind}:{token}")
+        there, n = self.r.pipeline([("HEXISTS", key, slot), ("HLEN", key)])
+        if not there and n >= limit:
+            return FULL
+        self._write(code, ("HSET", key, slot, value), key)
+        return RECORDED
+
+    def items(self, code, kind):
+        tokens = self.r.call("HKEYS", self._k(code, "students"))
+        replies = self.r.pipeline([("HGETALL", self._k(code, f"{kind}:{t}")) for t in tokens]) if tokens else []
+        return {t: _pairs(flat) for t, flat in zip(tokens, replies) if flat}
 
     def end_class(self, code):
         keys = self._scan(f"{ROOT}{code}:*")

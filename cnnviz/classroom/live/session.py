@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from cnnviz.classroom.live.limiter import JoinLimiter
 from cnnviz.classroom.live.names import LIVE_PAGES, NO_CLASS, check_link, clean_code, new_code, nickname, text_id
 from cnnviz.classroom.live.store import FULL, LOCKED, ClassStore, SQLiteStore
+from cnnviz.classroom.live.work import ClassWork
 from cnnviz.errors import ConfigError
 from cnnviz.limits import CLASS_LIFETIME_S, CLASS_MAX_OPEN, CLASS_MAX_QUESTIONS, CLASS_MAX_STUDENTS
 
@@ -108,8 +109,9 @@ def _secret(field: str, value, message: str) -> str:
     return value
 
 
-class LiveClasses:
-    """Every class of one store. ``clock`` gives epoch seconds (a test passes a fake one, to the store too)."""
+class LiveClasses(ClassWork):
+    """Every class of one store (its runs and drawings: cnnviz.classroom.live.work). ``clock`` gives epoch
+    seconds (a test passes a fake one, to the store too)."""
 
     def __init__(self, store: ClassStore | None = None, limiter: JoinLimiter | None = None, clock=time.time,
                  lifetime_s: float = CLASS_LIFETIME_S, max_students: int = CLASS_MAX_STUDENTS,

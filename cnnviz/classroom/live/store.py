@@ -60,6 +60,13 @@ class ClassStore(Protocol):
     def presence(self, code: str) -> dict[str, tuple[str, float]]:
         """token -> (page, last seen)."""
 
+    def put_item(self, code: str, kind: str, token: str, slot: str, value: str, limit: int) -> str:
+        """Keep a student's ``kind`` of work ("run", "drawing") under ``slot``: a slot already kept is replaced
+        (RECORDED), a new one is refused once ``limit`` slots of that kind are kept (FULL)."""
+
+    def items(self, code: str, kind: str) -> dict[str, dict[str, str]]:
+        """token -> {slot: value} of one kind."""
+
     def end_class(self, code: str) -> None:
         """Delete the class and everything kept under it."""
 
@@ -85,8 +92,10 @@ CREATE TABLE IF NOT EXISTS answers (code TEXT, token TEXT, qid TEXT, value TEXT 
 CREATE TABLE IF NOT EXISTS meta (code TEXT, field TEXT, value TEXT NOT NULL, PRIMARY KEY (code, field));
 CREATE TABLE IF NOT EXISTS presence (code TEXT, token TEXT, page TEXT NOT NULL, seen REAL NOT NULL,
     PRIMARY KEY (code, token));
+CREATE TABLE IF NOT EXISTS items (code TEXT, kind TEXT, token TEXT, slot TEXT, value TEXT NOT NULL,
+    PRIMARY KEY (code, kind, token, slot));
 """
-TABLES = ("students", "answers", "meta", "presence", "classes")
+TABLES = ("students", "answers", "meta", "presence", "items", "classes")
 
 
 def _free_names(nickname: str):
@@ -213,6 +222,24 @@ class SQLiteStore:
     def presence(self, code):
         return {t: (p, s) for t, p, s in
                 self._db().execute("SELECT token, page, seen FROM presence WHERE code = ?", (code,))}
+
+    def put_item(self, code, kind, token, slot, value, limit):
+        with self._tx() as db:
+            if db.execute("UPDATE items SET value = ? WHERE code = ? AND kind = ? AND token = ? AND slot = ?",
+                          (value, code, kind, token, slot)).rowcount == 1:
+                return RECORDED
+            if db.execute("SELECT COUNT(*) FROM items WHERE code = ? AND kind = ? AND token = ?",
+                          (code, kind, token)).fetchone()[0] >= limit:
+                return FULL
+            db.execute("INSERT INTO items VALUES (?, ?, ?, ?, ?)", (code, kind, token, slot, value))
+            return RECORDED
+
+    def items(self, code, kind):
+        out: dict[str, dict[str, str]] = {}
+        for token, slot, value in self._db().execute(
+                "SELECT token, slot, value FROM items WHERE code = ? AND kind = ?", (code, kind)):
+            out.setdefault(token, {})[slot] = value
+        return out
 
     def end_class(self, code):
         with self._tx() as db:

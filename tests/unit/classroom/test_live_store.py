@@ -120,9 +120,25 @@ def test_meta_and_presence(store):
     assert store.presence("ABCDEF") == {"t1": ("saliency", 105.5)}
 
 
+def test_runs_and_drawings_replace_a_slot_and_stop_at_the_limit(store):
+    store.create_class("ABCDEF", {}, 60)
+    store.add_student("ABCDEF", "t1", "Ana", 9)
+    store.add_student("ABCDEF", "t2", "Bo", 9)
+    assert store.put_item("ABCDEF", "run", "t1", "job1", "r1", 2) == RECORDED
+    assert store.put_item("ABCDEF", "run", "t1", "job1", "r1b", 2) == RECORDED  # the same slot: replaced
+    assert store.put_item("ABCDEF", "run", "t1", "job2", "r2", 2) == RECORDED
+    assert store.put_item("ABCDEF", "run", "t1", "job3", "r3", 2) == FULL      # a third slot: refused
+    assert store.put_item("ABCDEF", "run", "t1", "job2", "r2b", 2) == RECORDED  # a kept one still changes
+    assert store.put_item("ABCDEF", "drawing", "t1", "d1", "x", 1) == RECORDED  # kinds are counted apart
+    assert store.put_item("ABCDEF", "drawing", "t2", "d1", "y", 1) == RECORDED
+    assert store.items("ABCDEF", "run") == {"t1": {"job1": "r1b", "job2": "r2b"}}
+    assert store.items("ABCDEF", "drawing") == {"t1": {"d1": "x"}, "t2": {"d1": "y"}}
+    assert store.items("GHJKMN", "run") == {}
+
+
 def _everything(store, code):
     return (store.read_class(code), store.students(code), store.answers(code), store.meta(code),
-            store.presence(code))
+            store.presence(code), store.items(code, "run"), store.items(code, "drawing"))
 
 
 def _fill(store, code):
@@ -130,6 +146,8 @@ def _fill(store, code):
     store.put_answer(code, "t1", "q1", "a", 9)
     store.put_meta(code, "link", "/quiz")
     store.touch(code, "t1", "quiz", 1.0)
+    store.put_item(code, "run", "t1", "j1", "{}", 9)
+    store.put_item(code, "drawing", "t1", "d1", "{}", 9)
 
 
 def test_ending_a_class_deletes_everything_and_only_it(store):
@@ -137,8 +155,9 @@ def test_ending_a_class_deletes_everything_and_only_it(store):
         store.create_class(code, {"c": code}, 60)
         _fill(store, code)
     store.end_class("ABCDEF")
-    assert _everything(store, "ABCDEF") == (None, {}, {}, {}, {})
+    assert _everything(store, "ABCDEF") == (None, {}, {}, {}, {}, {}, {})
     assert _everything(store, "GHJKMN")[0] == {"c": "GHJKMN"} and store.answers("GHJKMN") == {"t1": {"q1": "a"}}
+    assert store.items("GHJKMN", "drawing") == {"t1": {"d1": "{}"}}
     assert store.open_classes() == 1
     if isinstance(store, RedisStore):
         assert store.r.call("KEYS", "cnnviz:class:ABCDEF:*") == []
@@ -150,7 +169,7 @@ def test_a_class_expires_with_all_it_holds(store):
     assert store.read_class("ABCDEF") == {}
     time.sleep(0.45)
     assert store.read_class("ABCDEF") is None
-    assert _everything(store, "ABCDEF") == (None, {}, {}, {}, {})
+    assert _everything(store, "ABCDEF") == (None, {}, {}, {}, {}, {}, {})
     assert store.open_classes() == 0
     assert store.create_class("ABCDEF", {"new": 1}, 60)  # the code is free again
 
