@@ -8,13 +8,13 @@ from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
 from cnnviz.jobs import get_runner
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, from_switches
-from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error
-from cnnviz.ui import one_step, training_lab as panels
+from cnnviz.ui import PageState, columns, jobs as jobs_ui, presenting, show_chart, show_error
+from cnnviz.ui import one_step, run_history, training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.io.text import md_text
 from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
 
-S = PageState("train", {**panels.SETTINGS, **one_step.SETTINGS})
+S = PageState("train", {**panels.SETTINGS, **one_step.SETTINGS, **run_history.SETTINGS})
 try:
     runner = get_runner((TrainConfig,))  # the Ray runner when CNNVIZ_RAY_ADDRESS is set, else background threads
 except ConfigError as err:
@@ -36,7 +36,8 @@ st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 't
            "memory as tensors; every stage of the training loop is timed.")
 S.show_notices()
 jobs_ui.show_job_notice()
-train_tab, grad_tab, step_tab = S.tabs(["Train a model", "Vanishing gradients", "One step"])  # lazy: see below
+train_tab, grad_tab, step_tab, cmp_tab = S.tabs(["Train a model", "Vanishing gradients", "One step",
+                                                 run_history.TAB])  # lazy: see below
 S.sync_url()
 left, right = columns([2, 3], [1, 1], train_tab, gap="medium")  # the controls need room for whole labels
 with left:
@@ -112,8 +113,12 @@ with right:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
     panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
-    if ds is not None or ss["train_jobs"]:
+if (ds is not None or ss["train_jobs"]) and train_tab.open:  # presenter mode: the results full width, below
+    with right if not presenting() else train_tab:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
+if cmp_tab.open:
+    with cmp_tab:
+        run_history.panel(S, runner, owner, active, ds, data)  # every run of this browser; one-change A/B
 if step_tab.open:  # only when open: its widgets and figures cost nothing on the other tabs
     with step_tab:
         one_step.panel(S)

@@ -45,20 +45,27 @@ def sample_grid(images, labels, classes, per_class: int) -> go.Figure:
 
 
 def prediction_grid(images, labels, preds, classes, cols: int = 8) -> go.Figure:
-    """Validation images with the predicted class above each; wrong ones in vermilion, with the truth."""
+    """Validation images with the predicted class under each (in a white band of its own, so a label never sits
+    nearer the next row's image); wrong ones in vermilion, with the truth."""
     images = np.asarray(images)[:len(preds)]
     rows = -(-len(preds) // cols)
-    h, w = images.shape[-2] + 1, images.shape[-1] + 1
+    ih, iw = images.shape[-2], images.shape[-1]
+    band = max(3, -(-ih * 2 // 5))  # the label's band under each image, in image pixels
+    h, w = ih + 1 + band, iw + 1
+    pic = np.full((rows * h + 1, cols * w + 1, 3), 255, np.uint8)
+    rgb = np.repeat(images, 3, axis=1) if images.shape[1] == 1 else images[:, :3]
     labels_ = []  # one list, one layout: add_annotation per image re-validated every label so far (quadratic)
     for k, (t, p) in enumerate(zip(labels, preds)):
         r, q = divmod(k, cols)
+        pic[1 + r * h:1 + r * h + ih, 1 + q * w:1 + q * w + iw] = \
+            (np.clip(rgb[k], 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8)
         ok = int(t) == int(p)
-        labels_.append(dict(x=1 + q * w + w / 2, y=r * h + 0.5, text=plot_text(classes[p] if ok else
-                                                                            f"{classes[p]} (is {classes[t]})"),
-                            showarrow=False, yanchor="bottom", font=dict(size=13, color=BLUE if ok else VERMILION)))
-    return go.Figure(dict(data=[dict(type="image", z=_montage(images, rows, cols), hoverinfo="skip")],
+        labels_.append(dict(x=1 + q * w + iw / 2, y=r * h + ih + 1.2, text=plot_text(
+            classes[p] if ok else f"{classes[p]} (is {classes[t]})"), showarrow=False, yanchor="top",
+            font=dict(size=13, color=BLUE if ok else VERMILION)))
+    return go.Figure(dict(data=[dict(type="image", z=pic, hoverinfo="skip")],
                           layout=dict(xaxis=dict(visible=False), yaxis=dict(visible=False), annotations=labels_,
-                                      height=rows * 120 + 40, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+                                      height=rows * 130 + 50, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                                       title=dict(text="Validation images: predicted class (vermilion = wrong)"))))
 
 
@@ -102,7 +109,7 @@ def timings_figure(evals) -> go.Figure:
         fig.add_bar(x=[e.epoch for e in evals], y=[e.timings.get(stage, 0.0) for e in evals], name=stage,
                     marker_color=STAGE_COLOURS[stage])
     fig.update_layout(barmode="stack", height=340, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                      title="Where the time goes (seconds per epoch)", xaxis_title="epoch", yaxis_title="s")
+                      title="Where the time goes", xaxis_title="epoch", yaxis_title="seconds per epoch")
     return fig
 
 
