@@ -11,6 +11,7 @@ page_setup()  # a deep link to a fresh server goes through app.py
 st.title("Live class")
 if (key := L.teacher()) is not None:
     L.teacher_panel(*key)
+    L.class_work(*key)  # the class's runs and drawings
 elif (joined := L.student()) is not None:
     L.student_panel(joined)
 else:

@@ -1,6 +1,6 @@
 """The Live class page's panels: join a class (code + nickname), start one (the teacher), the teacher's view
-(join code, time left, End class, who is where, per-question answers with Reveal, Bring the class here) and the
-student's view (the teacher's latest link, one click to follow it).
+(join code, time left, End class, who is where, per-question answers with Reveal, Bring the class here); the
+student's view and the banner on every page are in cnnviz.ui.live_class.banner.
 
 The teacher key and a student's token live in ``st.session_state`` and in a SameSite=Strict cookie of that
 browser (written by a zero-height frame, as cnnviz.ui.jobs keeps the owner token), never in a link: a reload or
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
 
@@ -24,7 +23,6 @@ from cnnviz.ui.widgets import show_error
 TEACHER, STUDENT = "live_teacher", "live_student"              # session keys: (code, secret)
 COOKIES = {TEACHER: "cnnviz_live_teacher", STUDENT: "cnnviz_live_student"}
 PAIR = re.compile(r"([A-HJKMNP-Z2-9]{6})\.([A-Za-z0-9_\-]{32})")  # our code + token_urlsafe(24): nothing else
-POLL_S = 2.0       # a student's refresh (the teacher's latest link)
 DASHBOARD_S = 1.0  # the teacher's dashboard: one session per class, answers shown within 2 s
 
 
@@ -256,29 +254,3 @@ def record_answer(pair: tuple[str, str], qid: str, value: int, right: bool) -> b
         return engine().answer(*pair, qid, str(value), right)
     except ConfigError:
         return False
-
-
-def student_panel(joined) -> None:
-    st.markdown(f"You are in class **{joined.code}** as **{md_text(joined.nickname)}**. Only the teacher sees "
-                "your nickname and answers.")
-    if st.button("Leave this class", key="live_leave", icon=":material/logout:"):
-        forget(STUDENT)
-        st.rerun()
-    follow(joined.code, joined.token)
-
-
-@st.fragment(run_every=POLL_S)
-def follow(code: str, token: str) -> None:
-    try:
-        pushed = engine().pushed_link(code, token)
-    except ConfigError as err:
-        show_error(err)
-        return
-    if pushed is None:
-        st.caption("When the teacher brings the class to a page, a button to follow appears here.")
-        return
-    parts = urlsplit(pushed.link)
-    page = parts.path.strip("/") or "home"
-    st.info(f"The teacher brings the class to **{md_text(page)}**.", icon=":material/campaign:")
-    st.page_link(f"pages/{page}.py", label="Go there", icon=":material/arrow_forward:",
-                 query_params=dict(parse_qsl(parts.query)))
