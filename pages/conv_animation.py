@@ -6,8 +6,9 @@ from cnnviz import ConfigError
 from cnnviz.animation import conv2d_steps, kernel_preset, pool2d_steps, sample_input
 from cnnviz.ui import PageState, columns, padding_inputs, presenting, show_error
 from cnnviz.ui import conv_animation as tabs
+from cnnviz.ui import photo_kernels as photo
 
-S = PageState("anim", tabs.SETTINGS)
+S = PageState("anim", {**tabs.SETTINGS, **photo.SETTINGS})
 
 st.title("Convolution Animation")
 st.caption("Press Play: the window slides over the input, multiplies, adds up and writes one output cell per step. "
@@ -26,8 +27,9 @@ except ConfigError as err:
     show_error(err)
     st.stop()
 
-conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab = S.tabs(  # only the open tab runs
-    ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Padding modes", "Pitfalls"])
+conv_tab, pool_tab, d1_tab, d3_tab, t_tab, m_tab, pm_tab, pit_tab, ph_tab = S.tabs(  # only the open tab runs
+    ["Convolution", "Pooling", "1-D", "3-D", "Transposed", "Multi-channel", "Padding modes", "Pitfalls",
+     "Photo kernels"])
 if conv_tab.open:
     with conv_tab:
         c = columns([3, 2, 2, 2, 3, 2, 3, 2], [2.5, 3, 2, 2, 3, 1.5, 3.5, 2])  # presenter mode: labels on one line
@@ -58,7 +60,8 @@ if pool_tab.open:
 
 for tab, draw in ((d1_tab, lambda: tabs.one_d_tab(S)), (d3_tab, lambda: tabs.three_d_tab(S)),
                   (t_tab, lambda: tabs.transposed_tab(S, x)), (m_tab, lambda: tabs.multichannel_tab(S)),
-                  (pm_tab, lambda: tabs.padding_modes_tab(S, x)), (pit_tab, lambda: tabs.pitfalls_tab(S))):
+                  (pm_tab, lambda: tabs.padding_modes_tab(S, x)), (pit_tab, lambda: tabs.pitfalls_tab(S)),
+                  (ph_tab, lambda: photo.photo_kernels_tab(S))):
     if tab.open:
         with tab:
             draw()

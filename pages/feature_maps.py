@@ -14,6 +14,7 @@ from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_e
 from cnnviz.ui.embedding import embedding_tab
 from cnnviz.ui.feature_maps import SOURCE_LABELS, UPLOAD, load, settings
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
+from cnnviz.ui.widgets import as_upload
 from cnnviz.io.text import md_text
 
 MODELS = list_models()
@@ -35,7 +36,7 @@ try:
     data = image_picker(S, c[1], src, list(samples_for(info)), "feat_img",
                         "Centre-cropped to a square and resized to the model's input size.")
     invert = S.widget("invert", c[2])
-    x, label = input_image(info, src, S["sample"], S["idx"], data, invert)  # (1, C, H, W)
+    x, label = input_image(info, as_upload(src), S["sample"], S["idx"], data, invert)  # (1, C, H, W)
 except ConfigError as err:
     show_error(err)
     st.stop()

@@ -10,6 +10,7 @@ from cnnviz.inside.saliency import conv_layers
 from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.adversarial import SETTINGS as ADVERSARIAL, adversarial_tab
+from cnnviz.ui.widgets import as_upload
 from cnnviz.ui.saliency import clever_data, hans_accuracies, hans_view, load, maps_for, sanity_rows, settings
 from cnnviz.io.text import md_text, plot_text
 
@@ -46,7 +47,7 @@ with st.expander("Method settings", icon=":material/tune:", expanded=False):
     win, stride = (S.widget(k, e[3], bounds=(1, size // 2)) for k in ("win", "stride"))
 opts = tuple(dict(n_steps=steps, baseline=base, nt_samples=nt, noise=noise, layer=layer, window=win,
                   stride=stride).items())  # a cache key: the maps are recomputed only when one of these changes
-image = (src, S["sample"], S["idx"], data, invert)
+image = (as_upload(src), S["sample"], S["idx"], data, invert)  # a photo or camera picture: its bytes
 try:
     x, label, pred, target, maps = maps_for(key, *image, which, cls, opts)  # x: (1, C, H, W)
 except ConfigError as err:

@@ -6,11 +6,11 @@ import streamlit as st
 
 from cnnviz.inside.shipped import SOURCES, load_model
 from cnnviz.ui.state import Setting
-from cnnviz.ui.widgets import image_settings
+from cnnviz.ui.widgets import PICTURE_LABELS, PICTURE_SOURCES, image_settings
 
 load = st.cache_resource(load_model)
 UPLOAD = "upload"  # the model box's entry besides the shipped models
-SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload"}
+SOURCE_LABELS = {"sample": "Sample", "validation": "Validation image", "upload": "Upload", **PICTURE_LABELS}
 
 
 def settings(models: dict) -> dict:
@@ -20,7 +20,8 @@ def settings(models: dict) -> dict:
         model=Setting(next(iter(models), UPLOAD), "Model", "A model shipped with cnnviz (its validation accuracy is "
                       "under this box), or your own checkpoint (Training Lab file or a state_dict of a cnnviz model).",
                       options=(*models, UPLOAD)),
-        **image_settings(SOURCES, "A shipped sample, an image from the model's validation set, or your own file."),
+        **image_settings((*SOURCES, *PICTURE_SOURCES), "A shipped sample, an image from the model's validation set, your "
+                         "own file, a photograph or your webcam."),
         invert=Setting(False, "Invert colours", "Digits are light ink on black: turn this on for a dark drawing on "
                        "white paper."),
         every=Setting(False, "Every layer (conv, batch-norm, …)", "Off: only the outputs after each activation and "

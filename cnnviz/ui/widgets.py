@@ -88,22 +88,61 @@ def macs_toggle(S: PageState) -> bool:
     return on
 
 
+PICTURE_SOURCES = ("photo", "camera")  # beside a model's own image sources: a shipped photograph, the webcam
+PICTURE_LABELS = {"photo": "Photo", "camera": "Camera"}
+
+
+def as_upload(src: str) -> str:
+    """The engine's source for a page's ``src``: a photograph or a camera picture goes down the upload's path (its
+    file bytes, checked and resized to the model's input as an upload is)."""
+    return "upload" if src in PICTURE_SOURCES else src
+
+
+def photo_setting(help: str = "A photograph shipped with cnnviz (assets/photos: CC0 or public domain).") -> Setting:
+    from cnnviz.io.photos import photo_names
+    names = photo_names()
+    return Setting(names[0], "Photograph", help, options=names, widget="selectbox")
+
+
 def image_settings(sources: tuple, src_help: str) -> dict:
     """The declarations of the model pages' image controls: the source (``sources``, a radio) and, for
-    ``image_picker``, the shipped sample (its options are the model's samples, given when drawn) and the validation
-    index."""
+    ``image_picker``, the shipped sample (its options are the model's samples, given when drawn), the validation
+    index and the shipped photograph."""
     return dict(src=Setting("sample", "Image", src_help, options=sources, widget="radio"),
                 sample=Setting("", "Sample", "Small images shipped in assets/samples: the class each shows, and which "
                                "one.", widget="selectbox"),
-                idx=Setting(0, "Validation image #", "Index into the held-out images.", (0, 2000)))
+                idx=Setting(0, "Validation image #", "Index into the held-out images.", (0, 2000)),
+                photo=photo_setting())
+
+
+CAMERA_HELP = (f"Your webcam: the browser asks first; the picture is sent like an upload (at most {IMAGE_UPLOAD_MB} "
+               "MiB) and kept only for this session.")
+
+
+def picture_bytes(state: PageState, col, src: str, upload_key: str, upload_help: str,
+                  photo: str = "photo") -> bytes | None:
+    """A shipped photograph (the declared setting ``photo``), a camera picture or an uploaded file, as file bytes
+    (None while nothing is uploaded or taken). All three go the upload's way: the caller decodes them with the
+    upload checks (type, bytes, pixels); the camera's picture is held by Streamlit's upload store, so the upload
+    caps (cnnviz.ui.upload_caps) count it."""
+    from cnnviz.io.images import EXTENSIONS
+    from cnnviz.io.photos import photo_bytes, photo_title
+    if src == "photo":
+        return photo_bytes(state.widget(photo, col, format_func=photo_title))
+    if src == "camera":
+        up = col.camera_input("Take a picture", key=upload_key + "_cam", help=CAMERA_HELP)
+    else:
+        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help,
+                               max_upload_size=IMAGE_UPLOAD_MB)
+    return up.getvalue() if up is not None else None
 
 
 def image_picker(state: PageState, col, src: str, names: list[str], upload_key: str,
                  upload_help: str) -> bytes | None:
     """The image controls of the model pages (declared by ``image_settings``): a shipped sample, a validation index,
-    or an upload. Returns the uploaded bytes (None for the other sources, or while nothing is uploaded)."""
+    a shipped photograph, the camera or an upload. Returns the file bytes of a photograph, a camera picture or an
+    upload (None for the other sources, or while nothing is uploaded); pass ``as_upload(src)`` to the engine."""
     from cnnviz.inside.shipped import sample_title
-    from cnnviz.io.images import EXTENSIONS
     if state["sample"] not in names:  # another model ships other samples
         st.session_state[state.key("sample")] = names[0]
     if src == "sample":
@@ -111,9 +150,7 @@ def image_picker(state: PageState, col, src: str, names: list[str], upload_key: 
     elif src == "validation":
         state.widget("idx", col)
     else:
-        up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help,
-                               max_upload_size=IMAGE_UPLOAD_MB)
-        return up.getvalue() if up is not None else None
+        return picture_bytes(state, col, src, upload_key, upload_help)
     return None
 
 

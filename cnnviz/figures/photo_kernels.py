@@ -1,0 +1,114 @@
+"""Image kernels on a photograph: the picture and the kernel's output side by side (output in the animations'
+diverging scale centred on 0, with its colour bar), the window at the chosen step outlined on both, and a zoom on that
+window: what it covers, the kernel, the products and their sum.
+
+Pure: a :class:`cnnviz.animation.KernelResult` in, figures out. The two 256×256 grids go as typed arrays (uint8
+picture, float32 output), so a rerun sends and encodes about 0.4 MB, not 130,000 numbers as text."""
+from __future__ import annotations
+
+import numpy as np
+from _plotly_utils.utils import to_typed_array_spec
+
+from cnnviz.animation.image_kernels import KernelResult
+from cnnviz.figures.animation import COLOURS, DIVERGING, fmt, out_range
+from cnnviz.figures.prebuilt import Prebuilt
+
+PICTURE_SCALE = [[0, "#000000"], [1, "#ffffff"]]  # a photograph in its own greys: 0 black, 1 white
+GAP = 0.06  # paper width between the picture and the output
+
+
+def _rect(x0, y0, x1, y1, colour: str, width: int, ref: str = "") -> dict:
+    return dict(type="rect", xref=f"x{ref}", yref=f"y{ref}", x0=x0, y0=y0, x1=x1, y1=y1,
+                line=dict(color=colour, width=width), fillcolor="rgba(0,0,0,0)")
+
+
+def _axis(domain, anchor: str, **kw) -> dict:
+    return dict(domain=domain, anchor=anchor, showgrid=False, zeroline=False, showticklabels=False, ticks="", **kw)
+
+
+def photo_kernel_figure(res: KernelResult, step: int, title: str = "", out_title: str = "output",
+                        height: int = 430) -> Prebuilt:
+    """Picture | output at readable size, square pixels; the window at ``step`` outlined on the picture (its k×k
+    taps, padding ring included) and its output cell marked on the output. Output colours: ``DIVERGING`` with
+    ``zmid=0`` and the symmetric range ±max|output|, so positive and negative responses show in two colours."""
+    H, W = res.out.shape
+    k = res.kernel.shape[0]
+    r, c = res.cell(step)
+    p = k // 2
+    m = out_range(res.out)
+    pic = np.clip(np.round(res.image * 255), 0, 255).astype(np.uint8)  # (H, W)
+    half = (1 - GAP) / 2
+    bar = dict(title=dict(text=out_title, side="right"), thickness=14, len=0.9, x=1.0, xanchor="left", y=0.5,
+               yanchor="middle", ticks="outside", tickfont=dict(size=13))
+    data = [
+        dict(type="heatmap", z=to_typed_array_spec(pic), zmin=0, zmax=255, colorscale=PICTURE_SCALE, showscale=False,
+             xaxis="x", yaxis="y", name="picture",
+             hovertemplate="row %{y}, col %{x}: %{z}<extra>picture (0-255)</extra>"),
+        dict(type="heatmap", z=to_typed_array_spec(res.out.astype(np.float32)), zmin=-m, zmax=m, zmid=0,
+             colorscale=DIVERGING, showscale=True, colorbar=bar, xaxis="x2", yaxis="y2", name="output",
+             hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra>output</extra>"),
+    ]
+    mark = max(2.5, p + 0.5)  # the output cell: a box a few pixels wide, so one pixel can be seen
+    shapes = [_rect(c - p - 0.5, r - p - 0.5, c + p + 0.5, r + p + 0.5, COLOURS["window"], 3),
+              _rect(c - mark, r - mark, c + mark, r + mark, COLOURS["window"], 3, "2")]
+    head = dict(size=18, color=COLOURS["text"])
+    notes = [dict(text=f"picture {H}×{W}", x=half / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+                  showarrow=False, font=head),
+             dict(text=f"{out_title} ({res.mode} padding, same size)", x=1 - half / 2, y=1.0, xref="paper",
+                  yref="paper", yanchor="bottom", showarrow=False, font=head)]
+    layout = dict(
+        height=height, margin=dict(l=4, r=70, t=60 if title else 34, b=4), plot_bgcolor="white",
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=18)) if title else None,
+        xaxis=_axis([0, half], "y", range=[-0.5, W - 0.5], constrain="domain"),
+        yaxis=_axis([0, 1], "x", range=[H - 0.5, -0.5], scaleanchor="x", constrain="domain"),
+        xaxis2=_axis([1 - half, 1], "y2", range=[-0.5, W - 0.5], constrain="domain"),
+        yaxis2=_axis([0, 1], "x2", range=[H - 0.5, -0.5], scaleanchor="x2", constrain="domain"),
+        shapes=shapes, annotations=notes, showlegend=False)
+    return Prebuilt(dict(data=data, layout={k: v for k, v in layout.items() if v is not None}))
+
+
+def _grid(z, x0: float, colours, zmin, zmax, text, zmid=None) -> list[dict]:
+    k = len(z)
+    heat = dict(type="heatmap", z=[list(map(float, row)) for row in z], x0=x0, dx=1, y0=0, dy=1, colorscale=colours,
+                zmin=zmin, zmax=zmax, showscale=False, xgap=2, ygap=2, hoverinfo="skip")
+    if zmid is not None:
+        heat["zmid"] = zmid
+    xs = [x0 + j for i in range(k) for j in range(k)]
+    ys = [i for i in range(k) for _ in range(k)]
+    size = 15 if k <= 3 else 13 if k <= 5 else 11
+    words = dict(type="scatter", mode="text", x=xs, y=ys, text=text, hoverinfo="skip", showlegend=False,
+                 textfont=dict(size=size, color=COLOURS["text"]))
+    return [heat, words]
+
+
+def window_figure(res: KernelResult, step: int, height: int = 260) -> Prebuilt:
+    """The zoom on the window at ``step``: what it covers (greys), × the kernel, = the products (diverging, centred
+    on 0), and their sum, which is the output cell (for the Sobel magnitude: Gx from these products, Gy and
+    √(Gx² + Gy²))."""
+    w = res.window(step)
+    k = res.kernel.shape[0]
+    gap = 1.2
+    pm = float(np.abs(w.products).max()) or 1.0
+    km = float(np.abs(res.kernel).max()) or 1.0
+    data = (_grid(w.values, 0, [[0, "#000000"], [1, "#ffffff"]], 0, 1, [""] * (k * k))
+            + _grid(res.kernel, k + gap, DIVERGING, -km, km, [fmt(v) for v in res.kernel.ravel()], 0)
+            + _grid(w.products, 2 * (k + gap), DIVERGING, -pm, pm, [fmt(v) for v in w.products.ravel()], 0))
+    # the window's values as text over its greys: white on dark pixels, dark on light ones
+    data[1]["text"] = [fmt(v) for v in w.values.ravel()]
+    data[1]["textfont"]["color"] = ["white" if v < 0.5 else COLOURS["text"] for v in w.values.ravel()]
+    labels = [("window", 0), ("× kernel", k + gap), ("= products", 2 * (k + gap))]
+    ann = [dict(text=t, x=x0 + (k - 1) / 2, y=-0.6, xref="x", yref="y", yanchor="bottom", showarrow=False,
+                font=dict(size=15)) for t, x0 in labels]
+    if w.gx is not None:
+        total = (f"Gx = Σ = {w.total:.3f} · Gy = {w.gy:.3f} · √(Gx² + Gy²) = "
+                 f"{float(res.out[w.row, w.col]):.3f}")
+    else:
+        total = f"Σ products = {w.total:.3f} = output[{w.row}, {w.col}]"
+    span = 3 * k + 2 * gap
+    layout = dict(height=height, margin=dict(l=4, r=4, t=64, b=4), plot_bgcolor="white", showlegend=False,
+                  title=dict(text=f"step {w.step:,}: row {w.row}, column {w.col}<br>{total}", x=0, xanchor="left",
+                             font=dict(size=16)),
+                  xaxis=dict(range=[-0.6, span - 0.4], visible=False, fixedrange=True),
+                  yaxis=dict(range=[k - 0.5, -0.9], visible=False, scaleanchor="x", fixedrange=True),
+                  annotations=ann)
+    return Prebuilt(dict(data=data, layout=layout))
