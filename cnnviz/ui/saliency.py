@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import streamlit as st
+import torch
 
 from cnnviz.inside.cleverhans import load_cleverhans, patch_share, swapped
 from cnnviz.inside.saliency import BASELINES, LABELS, METHODS, attribute, sanity_check, to_map
 from cnnviz.inside.shipped import SOURCES, accuracy, input_image, load_model
 from cnnviz.ui.state import Setting
-from cnnviz.ui.widgets import image_settings
+from cnnviz.ui.widgets import PICTURE_SOURCES, image_settings
 
 load = st.cache_resource(load_model)
 clever_data = st.cache_resource(load_cleverhans)
@@ -32,7 +34,8 @@ def settings(models: dict) -> dict:
     return dict(
         model=Setting(next(iter(models)), "Model", "A trained model shipped with cnnviz (its validation accuracy is "
                       "under this box).", options=tuple(models)),
-        **image_settings(SOURCES, "A shipped sample, an image from the validation set, or your own file."),
+        **image_settings((*SOURCES, *PICTURE_SOURCES), "A shipped sample, an image from the validation set, your own "
+                         "file, a photograph or your webcam."),
         invert=Setting(False, "Invert colours", "For a dark drawing on white paper (digits)."),
         which=Setting("predicted", "Explain", "The class the model predicts, or any class you pick.",
                       options=("predicted", "chosen"), widget="radio"),
@@ -58,17 +61,17 @@ USES = {"saliency": (), "integrated_gradients": ("n_steps", "baseline"), "smooth
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
-def one_map(model_key: str, image: tuple, target: int, method: str, opts: tuple, _x):
+def one_map(model_key: str, image: tuple, target: int, method: str, opts: tuple, _x) -> np.ndarray:
     """One method's (H, W) map of the image ``_x`` (not hashed: ``image`` names it by plain values, an upload by
-    its digest); ``opts``: only the settings that method reads."""
+    its digest); ``opts``: only the settings that method reads. A numpy array: Streamlit pickles a cached value on
+    every write and read, and a tensor pickles through torch.save (about 3 ms each, ten of them a rerun)."""
     model, _ = load(model_key)
-    return to_map(attribute(model, _x, target, method, **dict(opts))).detach()
+    return to_map(attribute(model, _x, target, method, **dict(opts))).detach().numpy()
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner="Computing the attribution maps…")
-def maps_for(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, which: str,
-             cls: int, opts: tuple) -> tuple:
-    """(x, true label or None, predicted class, explained class, {method title: (H, W) map})."""
+def _maps(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, which: str,
+          cls: int, opts: tuple) -> tuple:
     model, info = load(model_key)
     x, label = input_image(info, src, sample, idx, data, invert)
     pred = int(model(x).argmax())
@@ -76,7 +79,15 @@ def maps_for(model_key: str, src: str, sample: str, idx: int, data: bytes | None
     image = (src, sample, idx, hashlib.sha256(data).hexdigest() if data else None, invert)  # the upload hashed once
     maps = {LABELS[m]: one_map(model_key, image, target, m, tuple((k, v) for k, v in opts if k in USES[m]), x)
             for m in METHODS}
-    return x, label, pred, target, maps
+    return x.detach().numpy(), label, pred, target, maps
+
+
+def maps_for(model_key: str, src: str, sample: str, idx: int, data: bytes | None, invert: bool, which: str,
+             cls: int, opts: tuple) -> tuple:
+    """(x (1, C, H, W), true label or None, predicted class, explained class, {method title: (H, W) map}), the
+    tensors as views of the cached arrays (no copy)."""
+    x, label, pred, target, maps = _maps(model_key, src, sample, idx, data, invert, which, cls, opts)
+    return torch.from_numpy(x), label, pred, target, {k: torch.from_numpy(v) for k, v in maps.items()}
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
@@ -88,14 +99,19 @@ def sanity_rows(model_key: str, src: str, sample: str, idx: int, data: bytes | N
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def hans_view(i: int) -> tuple:
-    """The Clever-Hans model on validation image ``i``: (x, true class, {method title: map}, gradient share on
-    the patch)."""
+def _hans(i: int) -> tuple:
     hans, _ = load(HANS)
     ds = clever_data()
     hx, hy = ds.x_val[i:i + 1], int(ds.y_val[i])
     hm = {LABELS[m]: to_map(attribute(hans, hx, hy, m, n_steps=16)).detach() for m in HANS_METHODS}
-    return hx, hy, hm, patch_share(hm[LABELS["saliency"]])
+    return hx.numpy(), hy, {k: v.numpy() for k, v in hm.items()}, patch_share(hm[LABELS["saliency"]])
+
+
+def hans_view(i: int) -> tuple:
+    """The Clever-Hans model on validation image ``i``: (x, true class, {method title: map}, gradient share on
+    the patch); cached as numpy arrays (see ``one_map``)."""
+    hx, hy, hm, share = _hans(i)
+    return torch.from_numpy(hx), hy, {k: torch.from_numpy(v) for k, v in hm.items()}, share
 
 
 @st.cache_data(show_spinner=False)

@@ -161,3 +161,16 @@ def test_sanity_check_randomises_a_copy_layer_by_layer(net, x):
     # once every layer is random, the gradient map no longer matches the trained one
     assert rows[2].rank_correlation < 0.9
     assert to_map(attribute(net, x, 0, "saliency")).shape == (4, 4)
+
+
+def test_occlusion_in_batches_equals_captum_one_position_per_pass():
+    """attribute() evaluates up to OCCLUSION_BATCH occluded copies per forward pass; the map is captum's
+    Occlusion with one copy per pass (its default), on a TinyVGG whose 49 positions overlap."""
+    from captum.attr import Occlusion
+    torch.manual_seed(0)
+    model = TinyVGG(in_channels=3, num_classes=3, size=16, width=4).eval()
+    x = torch.rand(1, 3, 16, 16)
+    ours = attribute(model, x, 2, "occlusion", window=4, stride=2)
+    ref = Occlusion(model).attribute(x, sliding_window_shapes=(3, 4, 4), strides=(3, 2, 2), baselines=0, target=2)
+    torch.testing.assert_close(ours, ref.detach(), rtol=1e-5, atol=1e-6)
+    assert ours.abs().sum() > 0
