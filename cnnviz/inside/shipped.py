@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +201,13 @@ def _training_lab(data: bytes, name: str) -> tuple[nn.Module, ModelInfo]:
 
 
 SOURCES = ("sample", "validation", "upload")
+VALIDATION_SETS = ("digits", "shapes", "fashion", "cleverhans")  # data sets whose validation images ship
+
+
+def class_slug(name: str) -> str:
+    """A class name as it appears in a sample's file name: letters, digits and '-' ("T-shirt/top" -> "T-shirt-top",
+    "Ankle boot" -> "Ankle-boot")."""
+    return re.sub(r"[^0-9A-Za-z]+", "-", name).strip("-")
 
 
 def sample_title(name: str) -> str:
@@ -222,10 +230,11 @@ def input_image(info: ModelInfo, source: str, sample: str = "", index: int = 0, 
         if sample not in samples:
             raise ConfigError("sample", f"no sample {sample!r}; choose one of {', '.join(samples)}")
         stem_class = sample.split("_")[-2] if sample.count("_") >= 2 else None
-        label = info.classes.index(stem_class) if stem_class in info.classes else None
+        slugs = [class_slug(c) for c in info.classes]
+        label = slugs.index(stem_class) if stem_class in slugs else None
         return load_image(samples[sample].read_bytes(), c, size, invert), label
     if source == "validation":
-        if info.dataset not in ("digits", "shapes", "cleverhans"):
+        if info.dataset not in VALIDATION_SETS:
             raise ConfigError("image", f"this model's data set ({info.dataset}) has no validation images here; "
                               "pick a sample or upload an image")
         x, y = validation_set(info.dataset)

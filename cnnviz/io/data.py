@@ -1,18 +1,26 @@
-"""Offline data sets as tensors: scikit-learn's digits (ships in the package) and generated shapes.
+"""Offline data sets as tensors: scikit-learn's digits (ships in the package), generated shapes and a balanced
+subset of Fashion-MNIST (shipped in assets/data, rebuilt by scripts/build_fashion_subset.py).
 
-Both come back as a :class:`Dataset` of float32 images ``(N, C, H, W)`` in [0, 1] and int64 labels, split
+All come back as a :class:`Dataset` of float32 images ``(N, C, H, W)`` in [0, 1] and int64 labels, split
 into train / validation by a fixed seeded permutation. Nothing is downloaded."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from cnnviz.errors import ConfigError
 
-DATASETS = ("digits", "shapes")
+DATASETS = ("digits", "shapes", "fashion")
+DATASET_TITLES = {"digits": "digits (8×8)", "shapes": "shapes (32×32)", "fashion": "Fashion-MNIST (28×28 clothing)"}
 SHAPE_CLASSES = ("circle", "square", "triangle")
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+FASHION_NPZ = Path(__file__).resolve().parents[2] / "assets" / "data" / "fashion_mnist_subset.npz"
+FASHION_INDEX = FASHION_NPZ.with_suffix(".json")  # its SHA-256, split and source, written by the build script
 VAL_FRACTION = 0.2
 
 
@@ -115,13 +123,52 @@ def load_shapes(seed: int = 0, n: int | None = None) -> Dataset:
     return split(x, y, SHAPE_CLASSES, seed)
 
 
+_FASHION: dict[str, np.ndarray] | None = None
+
+
+def _fashion_arrays() -> dict[str, np.ndarray]:
+    """The shipped subset's arrays (uint8 images, int64 labels), checked against the recorded SHA-256; cached
+    read-only."""
+    global _FASHION
+    if _FASHION is None:
+        import json
+        if not FASHION_NPZ.is_file() or not FASHION_INDEX.is_file():
+            raise ConfigError("dataset", "the Fashion-MNIST subset is missing from assets/data: run "
+                              "python -m scripts.build_fashion_subset")
+        raw = FASHION_NPZ.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != json.loads(FASHION_INDEX.read_text())["sha256"]:
+            raise ConfigError("dataset", f"{FASHION_NPZ.name} does not match its recorded SHA-256: rebuild it")
+        import io
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in ("x_train", "y_train", "x_val", "y_val")}
+        for a in arrays.values():
+            a.flags.writeable = False
+        _FASHION = arrays
+    return _FASHION
+
+
+def load_fashion(seed: int = 0, n: int | None = None) -> Dataset:
+    """The shipped Fashion-MNIST subset as (N, 1, 28, 28) in [0, 1]: its own split (training images from the
+    original training set, validation images from its test set). ``n`` keeps a seeded ``n`` images, 80 / 20."""
+    a = _fashion_arrays()
+    xs = [torch.from_numpy(a[k].astype(np.float32) / 255.0).unsqueeze(1) for k in ("x_train", "x_val")]
+    ys = [torch.from_numpy(a[k].astype(np.int64)) for k in ("y_train", "y_val")]
+    if n is not None:
+        g = torch.Generator().manual_seed(seed)
+        n_val = min(len(ys[1]), max(1, int(round(n * VAL_FRACTION))))
+        for i, k in enumerate((min(len(ys[0]), n - n_val), n_val)):
+            keep = torch.randperm(len(ys[i]), generator=g)[:k]
+            xs[i], ys[i] = xs[i][keep], ys[i][keep]
+    return Dataset(xs[0].contiguous(), ys[0], xs[1].contiguous(), ys[1], FASHION_CLASSES)
+
+
 def load_dataset(name: str, seed: int = 0, n: int | None = None) -> Dataset:
-    """``name`` in {"digits", "shapes"}; ``n`` limits the number of images (before the split)."""
+    """``name`` in ``DATASETS``; ``n`` limits the number of images (before the split)."""
     if name not in DATASETS:
         raise ConfigError("dataset", f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     if n is not None and n < 10:
         raise ConfigError("n", f"needs at least 10 images, got {n}")
-    return (load_digits if name == "digits" else load_shapes)(seed, n)
+    return {"digits": load_digits, "shapes": load_shapes, "fashion": load_fashion}[name](seed, n)
 
 
 def samples_per_class(ds: Dataset, k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.errors import ConfigError
-from cnnviz.io.data import load_dataset
+from cnnviz.io.data import DATASET_TITLES, load_dataset
 from cnnviz.training.gradients import compare
 from cnnviz.architecture.models import MODELS
 from cnnviz.training.formulas import decay_note, objective_latex, precision_note, smoothing_latex, update_latex
@@ -15,10 +15,12 @@ from cnnviz.ui.state import PageState, Setting
 from cnnviz.ui.widgets import show_error
 
 AMP_KINDS = ("fp16", "bf16")
-DATA = ("digits", "shapes", "own ZIP")
+DATA = ("digits", "shapes", "fashion", "own ZIP")
+DATA_TITLES = {**DATASET_TITLES, "own ZIP": "own ZIP"}  # what the radio shows (``format_func``)
 SETTINGS = dict(
-    data=Setting("digits", "Data", "8×8 handwritten digits, generated 32×32 shapes, or a ZIP of your images (a folder "
-                 "per class).", options=DATA, widget="radio"),
+    data=Setting("digits", "Data", "8×8 handwritten digits, generated 32×32 shapes, Fashion-MNIST (28×28 clothing: "
+                 "6,000 training and 1,000 validation images of 10 kinds) or a ZIP of your images (a folder per "
+                 "class).", options=DATA, widget="radio"),
     model=Setting("TinyVGG", "Model", "TinyVGG: 4 convs, 2 pools (CNN Explainer's model). SmallResNet: BatchNorm and "
                   "shortcut connections.", options=tuple(MODELS)),
     epochs=Setting(8, "Epochs", "Passes over the training images.", (1, 50)),

@@ -22,7 +22,8 @@ def test_index_lists_every_config_and_files_are_small():
     assert list(models) == list(script.CONFIGS)
     total = sum((MODEL_DIR / m.file).stat().st_size for m in models.values()) + INDEX.stat().st_size
     assert total < 1_000_000
-    assert all(m.val_accuracy > 0.9 for m in models.values())
+    # Fashion-MNIST is harder (a shirt, a T-shirt and a pullover look alike at 28×28): issue 33 asks for ≥ 85 %
+    assert all(m.val_accuracy >= (0.85 if m.dataset == "fashion" else 0.9) for m in models.values())
 
 
 @pytest.mark.parametrize("key", ["digits_TinyVGG", "shapes_TinyVGG", "digits_SmallResNet"])
