@@ -3,22 +3,22 @@ shipped, a just-trained or an uploaded model, for a sample, a validation image, 
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 import streamlit.components.v1 as components
-import torch
 
 from cnnviz import ConfigError
 from cnnviz.explorer import drawpad
 from cnnviz.explorer.drawing import DRAWN, PAD_SIDE
-from cnnviz.explorer import gradient_map, neuron_detail, pooling_detail, receptive_field, softmax_detail
 from cnnviz.figures import network as figs
 from cnnviz.inside.shipped import list_models, samples_for
 from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.network_explorer import (TRAINED, UPLOAD, get_model, model_title, network, overview_fig, seen_input,
-                                        settings, strongest)
+from cnnviz.ui.network_explorer import (TRAINED, UPLOAD, get_model, model_title, network, neuron_arithmetic,
+                                        overview_fig, seen_input, settings, strongest)
 from cnnviz.ui.uploads import checkpoint_upload
+from cnnviz.ui.live_class import share_drawing
+from cnnviz.ui.widgets import as_upload
 
 MODELS = list_models()
-POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+fresh = "net_i" not in st.session_state and not {"i", "j"} & set(st.query_params)  # no position yet: pick one
 S = PageState("net", settings(MODELS))
 draw_pad = drawpad.declare(components.declare_component)
 ss = st.session_state  # "explorer_model_bytes": the Training Lab's checkpoint, this session only
@@ -48,9 +48,10 @@ try:
             drawing = tuple(draw_pad(size=PAD_SIDE, key="net_drawing", default=None) or ())
     else:
         data = image_picker(S, c[1], src, list(samples_for(info)), "net_img", "Resized to the model's input.")
-    args = (key, ckpt, before, src, S["sample"], S["idx"], data, drawing)
+    args = (key, ckpt, before, as_upload(src), S["sample"], S["idx"], data, drawing)
     ov, x, label = network(args, every)
     if src == "draw":
+        share_drawing(c[1], drawing)  # in a live class: to the teacher (a checkbox opts out)
         c[1].image(seen_input(x), caption="What the model sees: your strokes thinned, redrawn with one pen width, "
                    "scaled into a box and centred by their centre of mass (as its training digits were).")
         if key != DRAWN:
@@ -67,12 +68,16 @@ if points and points[0].get("customdata") and tuple(points[0]["customdata"]) != 
     ss["net_last_click"] = tuple(points[0]["customdata"])
     if points[0]["customdata"][0] > 0:  # [column, channel]; column 0 is the input
         ss[S.key("layer")], ss[S.key("ch")] = names[points[0]["customdata"][0] - 1], points[0]["customdata"][1]
+        fresh = True  # a thumbnail click starts at that channel's most active neuron
 if S["layer"] not in names:
     if S["layer"]:
         st.info(notice(f"No layer {shown(S['layer'])} in this model: showing the first one."), icon=":material/link:")
     ss[S.key("layer")] = names[0]
 ci = names.index(S["layer"]) + 1
 ss[S.key("ch")], ss[S.key("i")], ss[S.key("j")] = ov.clamp(ci, S["ch"], S["i"], S["j"])
+if fresh:
+    ss[S.key("i")], ss[S.key("j")] = ov.most_active(ci, S["ch"])
+    ss["net_pick"] = (S["layer"], S["ch"], S["i"], S["j"])
 col = ov.columns[ci]
 top = max(range(len(ov.probabilities)), key=ov.probabilities.__getitem__)
 m = columns(2, 1, c[2])  # presenter mode: one under the other, whole numbers
@@ -88,29 +93,15 @@ S.widget("layer", w[0], options=names)
 ch, i, j = (S.widget(name, w[n + 1], bounds=(0, col.maps.shape[n] - 1)) for n, name in enumerate(("ch", "i", "j")))
 st.markdown(f"**{md_text(col.name)}** · `{(col.path or col.kind).replace('`', '')}` · output "
             f"{'×'.join(map(str, col.shape))} · value at [{ch}, {i}, {j}] = **{float(col.maps[ch, i, j]):.4f}**")
+if ss.get("net_pick") == (S["layer"], ch, i, j) and col.maps.shape[1:] != (1, 1):
+    st.caption(f"The most active neuron of channel {ch}, at ({i}, {j}): a click on a thumbnail starts where its "
+               "map is largest.")
 try:
     maths, patches = st.tabs(["Arithmetic", "Strongest validation patches"])
     with maths:  # engine results -> figures; each kind of layer has its own arithmetic
-        spatial = col.path and len(col.shape) == 3
-        if spatial:
-            box = receptive_field(model, x, col.path, (i, j))
-            show_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
-                       S.key("rf_fig"))
-        if col.kind == "Conv2d":
-            d = neuron_detail(model, x, col.path, ch, (i, j))
-            after = "".join(f" → {k} → {v:.4f}" for _, k, v in d.after)
-            st.markdown(f"Σ products **{d.pre_activation - d.bias:.4f}** + bias **{d.bias:.4f}** = pre-activation "
-                        f"**{d.pre_activation:.4f}** (PyTorch: {d.value:.4f}){after}")
-            show_chart(figs.conv_detail_figure(d), S.key("conv_fig"))
-        elif col.kind in POOLS:
-            show_chart(figs.pool_detail_figure(pooling_detail(model, x, col.path, ch, (i, j))), S.key("pool_fig"))
-        elif ci == len(ov.columns) - 1:
-            show_chart(figs.softmax_figure(softmax_detail(torch.tensor(ov.logits)), info.classes),
-                       S.key("softmax_fig"))
-        else:
-            st.markdown(" → ".join(f"{md_text(n)}: **{v:.4f}**" for n, v in ov.cell_inputs(ci, ch, i, j)))
+        neuron_arithmetic(S, args, every, ci, ch, i, j)
     with patches:
-        if not spatial or info.dataset not in ("digits", "shapes", "cleverhans"):
+        if not (col.path and len(col.shape) == 3) or info.dataset not in ("digits", "shapes", "cleverhans"):
             st.info("Needs a feature-map layer and a model trained on digits or shapes (their validation sets "
                     "ship with cnnviz).", icon=":material/info:")
         elif st.toggle("Search the validation set", key="net_top_on", help="Runs every validation image once."):

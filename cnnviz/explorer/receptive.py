@@ -16,6 +16,8 @@ Two methods, which agree on sequential chains (tested):
 from __future__ import annotations
 
 import copy
+import threading
+import weakref
 
 import torch
 import torch.nn as nn
@@ -80,6 +82,20 @@ def structural_copy(model: nn.Module) -> nn.Module:
     return m
 
 
+_COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
+_COPIES_LOCK = threading.Lock()
+
+
+def _structural(model: nn.Module) -> tuple[nn.Module, threading.Lock]:
+    """The model's structural copy, made once per model object (it depends on the wiring and the windows only,
+    never on the weights) and kept as long as the model lives; its lock serialises the hooked passes."""
+    with _COPIES_LOCK:
+        hit = _COPIES.get(model)
+        if hit is None:
+            hit = _COPIES[model] = (structural_copy(model).cpu(), threading.Lock())
+        return hit
+
+
 def _box(grad: torch.Tensor) -> Box:
     mask = grad.abs().sum(dim=(0, 1)) > 0  # (H, W)
     rows, cols = mask.any(1).nonzero().flatten(), mask.any(0).nonzero().flatten()
@@ -100,20 +116,22 @@ def _spatial(model: nn.Module, layer: str) -> nn.Module:
 def receptive_field(model: nn.Module, x: torch.Tensor, layer: str, index: tuple[int, int]) -> Box:
     """(top, left, bottom, right), inclusive, in ``x``'s pixels: the input pixels output ``index`` of ``layer``
     (a conv or pooling module, or any layer whose output is a feature map) depends on, by structural dependency
-    (see the module doc). The model is not touched (the work is done on a copy)."""
+    (see the module doc). The model is not touched (the work is done on a copy, made once per model
+    object)."""
     _spatial(model, layer)
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[0] != 1:
         raise ConfigError("x", "must be one image as a (1, C, H, W) tensor")
-    m = structural_copy(model).cpu()
+    m, lock = _structural(model)
     target = m.get_submodule(layer)
     seen = {}
-    handle = target.register_forward_hook(lambda _m, _a, out: seen.__setitem__("out", out))
     ones = torch.ones(x.shape, dtype=torch.float64, requires_grad=True)  # (1, C, H, W)
-    try:
-        with torch.enable_grad():
-            m(ones)
-    finally:
-        handle.remove()
+    with lock:  # one hooked pass at a time on the shared copy
+        handle = target.register_forward_hook(lambda _m, _a, out: seen.__setitem__("out", out))
+        try:
+            with torch.enable_grad():
+                m(ones)
+        finally:
+            handle.remove()
     out = seen.get("out")
     if not isinstance(out, torch.Tensor) or out.dim() != 4:
         raise ConfigError("layer", f"{layer!r} does not output a feature map (N, C, H, W)")

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
+from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
 from cnnviz.explorer import NeuronDetail, Overview, PoolDetail, SoftmaxDetail, TopPatch
@@ -19,6 +20,8 @@ from .features import FONT, MAPS, WEIGHTS, _rgb, tile
 
 T, GX, GY = 1.0, 1.5, 0.3          # thumbnail side, gap between columns, gap between thumbnails (axis units)
 FAINT, BOLD, ARC, PICK = "rgba(110,110,110,0.22)", "#d55e00", "#e69f00", "#cc0000"
+GREY = "gray"  # every grey picture of the Explorer: black = low, white = high (as an image is drawn)
+GREY_SCALE, MAPS_SCALE = get_colorscale(GREY), get_colorscale(MAPS)  # spelled out: plotly.js knows no "gray"
 
 
 def _thumb(m: torch.Tensor) -> torch.Tensor:
@@ -89,31 +92,32 @@ def _edges(ov: Overview, g: _Grid, c: int, src: int, only: int | None = None) ->
     return xs, ys, False
 
 
-def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int, int] | None = None,
-                    max_channels: int = 8, px: int = 12, width: int = 1150) -> go.Figure:
-    """Columns of feature-map thumbnails (one colour range per column), faint lines between connected
-    channels, residual connections as arcs, the selected neuron outlined with its in-edges bold, and the class
-    probabilities on the right. Invisible markers on the thumbnails make them clickable (customdata =
-    [column, channel])."""
+def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8, width: int = 1150) -> dict:
+    """The overview without a selection as a plain plotly dict (``data``, ``layout``): columns of feature-map
+    thumbnails (one colour range per column), faint lines between connected channels, residual connections as
+    arcs, and the class probabilities on the right. Invisible markers on the thumbnails make them clickable
+    (customdata = [column, channel]). Plain dicts: the page caches this once per image and adds
+    :func:`selection_traces` per click (validating 40 traces per click cost 150 ms)."""
     g = _Grid(ov, max_channels)
-    traces = []  # built as one list and handed to go.Figure once: add_trace per trace validates slowly
+    traces = []
     faint, arcs = ([], []), ([], [])
     for c, col in enumerate(ov.columns):
         for src in col.inputs:
             xs, ys, arc = _edges(ov, g, c, src)
             (arcs if arc else faint)[0].extend(xs)
             (arcs if arc else faint)[1].extend(ys)
-    traces.append(go.Scatter(**_xy(*faint), mode="lines", line=dict(color=FAINT, width=0.7),
-                             hoverinfo="skip", showlegend=False))
-    traces.append(go.Scatter(**_xy(*arcs), mode="lines", line=dict(color=ARC, width=2.5),
-                             hoverinfo="skip", name="residual connection", showlegend=bool(arcs[0])))
+    traces.append(dict(type="scatter", **_xy(*faint), mode="lines", line=dict(color=FAINT, width=0.7),
+                       hoverinfo="skip", showlegend=False))
+    traces.append(dict(type="scatter", **_xy(*arcs), mode="lines", line=dict(color=ARC, width=2.5),
+                       hoverinfo="skip", name="residual connection", showlegend=bool(arcs[0])))
     mx, my, data, text, notes = [], [], [], [], []
     for c, col in enumerate(ov.columns):
         z = g.mosaic(col.maps, c)
-        traces.append(go.Heatmap(z=z, x0=g.x(c) + T / z.shape[1] / 2, dx=T / z.shape[1], y0=g.y(c, 0) + T / g.px[c] / 2,
-                                 dy=T / g.px[c], zmin=col.lo, zmax=col.hi if col.hi > col.lo else col.lo + 1,
-                                 colorscale="gray" if col.kind == "input" else MAPS, showscale=False,
-                                 hoverinfo="skip"))
+        traces.append(dict(type="heatmap", z=z, x0=g.x(c) + T / z.shape[1] / 2, dx=T / z.shape[1],
+                           y0=g.y(c, 0) + T / g.px[c] / 2, dy=T / g.px[c], zmin=col.lo,
+                           zmax=col.hi if col.hi > col.lo else col.lo + 1,
+                           colorscale=GREY_SCALE if col.kind == "input" else MAPS_SCALE, showscale=False,
+                           hoverinfo="skip"))
         for k in range(g.shown[c]):
             mx.append(g.x(c) + T / 2)
             my.append(g.y(c, k) + T / 2)
@@ -126,35 +130,29 @@ def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int,
                       g.y(c, g.shown[c] - 1) + T + 0.1 + lift,
                       "×".join(map(str, col.shape)) + (f" +{more}" if more else "")))
     x, top, names, bottom, shapes = zip(*notes)  # labels as text traces: 40 annotations validate slowly
-    traces.append(go.Scatter(x=x, y=top, text=names, mode="text", textposition="top center", hoverinfo="skip",
-                             textfont=dict(size=11), showlegend=False))
-    traces.append(go.Scatter(x=x, y=bottom, text=shapes, mode="text", textposition="bottom center",
-                             hoverinfo="skip", textfont=dict(size=10, color="#555"), showlegend=False))
-    if selected is not None and selected[0] < len(ov.columns) and selected[1] < g.shown[selected[0]]:
-        c, k = selected
-        bx, by = [], []
-        for src in ov.columns[c].inputs:
-            xs, ys, _ = _edges(ov, g, c, src, only=k)
-            bx += xs
-            by += ys
-        x0, y0 = g.x(c) - 0.08, g.y(c, k) - 0.08
-        bx += [x0, x0 + T + 0.16, x0 + T + 0.16, x0, x0, None]
-        by += [y0, y0, y0 + T + 0.16, y0 + T + 0.16, y0, None]
-        traces.append(go.Scatter(**_xy(bx, by), mode="lines", line=dict(color=BOLD, width=3), hoverinfo="skip",
-                                 name="selected neuron and its inputs"))
-    traces.append(go.Scatter(x=np.round(mx, 3), y=np.round(my, 3), mode="markers", customdata=data, text=text, name="",
-                             marker=dict(size=22, color="rgba(0,0,0,0)", symbol="square"), showlegend=False,
-                             hovertemplate="%{text}<extra></extra>"))
+    traces.append(dict(type="scatter", x=list(x), y=list(top), text=list(names), mode="text",
+                       textposition="top center", hoverinfo="skip", textfont=dict(size=11), showlegend=False))
+    traces.append(dict(type="scatter", x=list(x), y=list(bottom), text=list(shapes), mode="text",
+                       textposition="bottom center", hoverinfo="skip", textfont=dict(size=10, color="#555"),
+                       showlegend=False))
+    traces.append(dict(type="scatter", x=np.round(mx, 3), y=np.round(my, 3), mode="markers", customdata=data,
+                       text=text, name="", marker=dict(size=22, color="rgba(0,0,0,0)", symbol="square"),
+                       showlegend=False, hovertemplate="%{text}<extra></extra>"))
     top = int(np.argmax(ov.probabilities))
-    traces.append(go.Bar(x=ov.probabilities, y=[plot_text(n) for n in classes], orientation="h", showlegend=False,
-                         marker_color=["#e69f00" if i == top else "#9ecae1" for i in range(len(classes))],
-                         text=[f"{p:.0%}" for p in ov.probabilities], textposition="auto",
-                         hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2", yaxis="y2"))
+    # the percentages level and outside a short bar (inside a long one): "auto" turned a narrow bar's "28%" on
+    # its side
+    traces.append(dict(type="bar", x=ov.probabilities, y=[plot_text(n) for n in classes], orientation="h",
+                       showlegend=False, marker_color=["#e69f00" if i == top else "#9ecae1"
+                                                       for i in range(len(classes))],
+                       text=[f"{p:.0%}" for p in ov.probabilities], textangle=0, cliponaxis=False,
+                       textposition=["inside" if p >= 0.55 else "outside" for p in ov.probabilities],
+                       insidetextanchor="middle", hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2",
+                       yaxis="y2"))
     n = len(ov.columns)
     unit = 0.85 * width / (g.x(n - 1) + T + 1.2)  # pixels per axis unit
     arc_room = 3.2 + 0.35 * max((c - s for c, col in enumerate(ov.columns) for s in col.inputs), default=1)
     height = int(min(900, max(360, unit * (g.rows * (T + GY) + arc_room + 1.8) + 60)))
-    return go.Figure(traces, dict(
+    return dict(data=traces, layout=dict(
         xaxis=dict(domain=[0, 0.85], visible=False, range=[-0.6, g.x(n - 1) + T + 0.6]),
         yaxis=dict(visible=False, autorange="reversed"),
         xaxis2=dict(domain=[0.88, 1], range=[0, 1], tickformat=".0%", anchor="y2"),
@@ -164,27 +162,77 @@ def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int,
         legend=dict(orientation="h", y=-0.02, x=0), clickmode="event+select", dragmode=False))
 
 
-def conv_detail_figure(d: NeuronDetail, max_channels: int = 8) -> go.Figure:
-    """The tapped input patch, the kernel slice and their element-wise products, one row per input channel
-    (three mosaics, every number printed). One constructor call (``row_layout``), not make_subplots."""
+def selection_traces(ov: Overview, selected: tuple[int, int] | None, max_channels: int = 8) -> list[dict]:
+    """The selected neuron's thumbnail outlined and its in-edges bold (plain dicts), or nothing."""
+    g = _Grid(ov, max_channels)
+    if selected is None or not (selected[0] < len(ov.columns) and selected[1] < g.shown[selected[0]]):
+        return []
+    c, k = selected
+    bx, by = [], []
+    for src in ov.columns[c].inputs:
+        xs, ys, _ = _edges(ov, g, c, src, only=k)
+        bx += xs
+        by += ys
+    x0, y0 = g.x(c) - 0.08, g.y(c, k) - 0.08
+    bx += [x0, x0 + T + 0.16, x0 + T + 0.16, x0, x0, None]
+    by += [y0, y0, y0 + T + 0.16, y0 + T + 0.16, y0, None]
+    return [dict(type="scatter", **_xy(bx, by), mode="lines", line=dict(color=BOLD, width=3), hoverinfo="skip",
+                 name="selected neuron and its inputs")]
+
+
+def with_selection(spec: dict, extra: list[dict]) -> go.Figure:
+    """``spec`` (a cached :func:`overview_spec`) plus ``extra`` traces, the clickable markers and the bars kept
+    last (on top), as a figure built without plotly's per-property validation (the spec was validated when
+    :func:`overview_figure` built it in the tests; validating it again per click is most of a click's cost)."""
+    data = spec["data"]
+    return go.Figure(dict(data=[*data[:-2], *extra, *data[-2:]], layout=spec["layout"]), _validate=False)
+
+
+def overview_figure(ov: Overview, classes: tuple[str, ...], selected: tuple[int, int] | None = None,
+                    max_channels: int = 8, px: int = 12, width: int = 1150) -> go.Figure:
+    """:func:`overview_spec` with the selected neuron (:func:`selection_traces`), as a validated figure."""
+    spec = overview_spec(ov, classes, max_channels, width)
+    data = spec["data"]
+    return go.Figure(dict(data=[*data[:-2], *selection_traces(ov, selected, max_channels), *data[-2:]],
+                          layout=spec["layout"]))
+
+
+def conv_detail_figure(d: NeuronDetail, max_channels: int = 8, patch_range: tuple[float, float] | None = None
+                       ) -> go.Figure:
+    """The tapped input patch (grey, white = high, as the image is drawn), the kernel slice and their element-wise
+    products, one labelled row per input channel with its subtotal on the right ("from channel 2: 0.8300"); the
+    subtotals add up to the title's Σ. Every number printed. ``patch_range``: the patch's grey range (the model
+    input's (0, 1) for a first layer, so the patch has the picture's greys). One constructor call (``row_layout``),
+    not make_subplots."""
     n = min(len(d.channels), max_channels)
+    kh, kw = d.patch.shape[1:]
     data = []
-    for i, (t, scale, signed) in enumerate(((d.patch, "Greys", False), (d.weight, WEIGHTS, True),
+    for i, (t, scale, signed) in enumerate(((d.patch, GREY_SCALE, False), (d.weight, WEIGHTS, True),
                                             (d.products, WEIGHTS, True))):
         z, _ = tile(t[:n], 1)
         hi = float(t[:n].abs().max()) or 1.0
+        lo = -hi if signed else min(0.0, float(t[:n].min()))
+        if not signed and patch_range is not None:
+            lo, hi = min(lo, patch_range[0]), max(float(t[:n].max()), patch_range[1])
         x, y = axes(i)
-        data.append(dict(type="heatmap", z=z, colorscale=scale, zmin=-hi if signed or float(t.min()) < 0 else 0,
-                         zmax=hi, showscale=False, text=[[fmt(v) for v in r] for r in z], texttemplate="%{text}",
-                         textfont=dict(size=13), hoverongaps=False, hovertemplate="%{z:.4f}<extra></extra>",
-                         xaxis=x, yaxis=y))
+        data.append(dict(type="heatmap", z=z, colorscale=scale, zmin=lo, zmax=hi, showscale=False,
+                         text=[[fmt(v) for v in r] for r in z], texttemplate="%{text}", textfont=dict(size=13),
+                         hoverongaps=False, hovertemplate="%{z:.4f}<extra></extra>", xaxis=x, yaxis=y))
     more = f" (first {n} of {len(d.channels)} input channels)" if n < len(d.channels) else ""
-    kh = d.patch.shape[1]
+    centres = [r * (kh + 1) + (kh - 1) / 2 for r in range(n)]
     layout = row_layout([f"input patch (channels {d.channels[0]}–{d.channels[n - 1]})", f"kernel [{d.channel}, :{n}]",
                          "patch × kernel"], spacing=0.05, title_size=13, xaxis=dict(visible=False),
                         yaxis=dict(autorange="reversed", visible=False))
-    layout.update(height=int(90 + min(1400, 34 * n * (kh + 1))), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
-                  title=dict(text=f"Σ products = {d.pre_activation - d.bias:.4f}{more}", font=dict(size=15)))
+    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, showline=False, ticks="",
+                           tickvals=centres, ticktext=[f"channel {c}" for c in d.channels[:n]])
+    subs = d.subtotals
+    layout["annotations"] += [dict(x=kw - 0.5, y=yc, xref="x3", yref="y3", xanchor="left", showarrow=False,
+                                   text=f"  from channel {c}: <b>{subs[r]:.4f}</b>", font=dict(size=13))
+                              for r, (c, yc) in enumerate(zip(d.channels[:n], centres))]
+    total = d.pre_activation - d.bias
+    what = f" = Σ of the {len(d.channels)} subtotals" if len(d.channels) > 1 else ""
+    layout.update(height=int(90 + min(1400, 34 * n * (kh + 1))), margin=dict(l=10, r=190, t=70, b=10), font=FONT,
+                  title=dict(text=f"Σ products = {total:.4f}{what}{more}", font=dict(size=15)))
     return go.Figure(dict(data=data, layout=layout))
 
 

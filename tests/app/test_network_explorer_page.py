@@ -25,7 +25,10 @@ def test_default_overview_prediction_and_conv_arithmetic():
     ov = overview(model, x)
     assert metric(at, "Prediction") == info.classes[max(range(10), key=ov.probabilities.__getitem__)]
     assert "Input → every layer → class probabilities" in titles(at)
-    d = neuron_detail(model, x, "features.0", 0, (0, 0))
+    where = ov.most_active(1, 0)  # no position in the link: the first channel's most active neuron, not [0, 0]
+    assert (at.session_state["net_i"], at.session_state["net_j"]) == where
+    assert float(ov.columns[1].maps[0][where]) == float(ov.columns[1].maps[0].max())
+    d = neuron_detail(model, x, "features.0", 0, where)
     assert any(f"pre-activation **{d.pre_activation:.4f}**" in m.value for m in at.markdown)
     assert any(t.startswith("Σ products") for t in titles(at))
     assert not at.error and not at.text
@@ -39,7 +42,8 @@ def test_link_selects_a_neuron_of_a_residual_model():
     fig = apptest.figures(at)[0]
     assert any(t.get("name") == "residual connection" for t in fig["data"])
     at.selectbox(key="net_layer").set_value("block 3 · add").run()
-    assert any("block 3 · conv 2" in m.value and "block 3 · add" in m.value for m in at.markdown)
+    added = [m.value.replace("\\", "") for m in at.markdown if "Residual addition" in m.value]  # its operands
+    assert added and "(layer3.bn2)" in added[0] and "(layer3.shortcut.1)" in added[0]
     assert at.query_params["layer"] in ("block 3 · add", ["block 3 · add"])
 
 
