@@ -10,7 +10,7 @@ from cnnviz.architecture.presets import PRESETS
 from cnnviz.figures.architecture import block_figure, rf_figure, scaling_figure, weight_sharing_figure
 from cnnviz.jobs import get_local_runner
 from cnnviz.ui import PageState, columns, macs_toggle, show_chart, show_error
-from cnnviz.ui.architecture_lab import SETTINGS, panels, search as search_panels, views
+from cnnviz.ui.architecture_lab import SETTINGS, panels, search as search_panels, train_panel, views
 from cnnviz.ui.widgets import int_inputs
 
 S = PageState("arch", SETTINGS)
@@ -51,6 +51,7 @@ if drawn_tab.open:
 if build_tab.open:
     with build_tab:
         panels.builder_tab(S, macs)
+        train_panel(S)  # check the stack against a data set, fit it, or open the Training Lab with it
 
 if principles_tab.open:
     with principles_tab:

@@ -11,6 +11,7 @@ from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, fr
 from cnnviz.ui import PageState, columns, jobs as jobs_ui, presenting, show_chart, show_error
 from cnnviz.ui import one_step, run_history, training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
+from cnnviz.ui import confusion_drill, learning_live, train_built  # H4: built network, live first layer, errors
 from cnnviz.io.text import md_text
 from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
 
@@ -52,6 +53,7 @@ with left:
     except ConfigError as err:
         show_error(err)
     b = st.columns(3)  # the buttons stay at the top, where a class sees them
+    train_built.banner(ds, data)  # when the Architecture Lab handed its network over: which, and whether it fits
     c = st.columns(2)
     model, epochs = S.widget("model", c[0]), S.widget("epochs", c[1])
     opt = S.widget("opt", c[0], format_func={"adamw": "AdamW", "sgd": "SGD + momentum"}.get)
@@ -93,6 +95,7 @@ with left:
             cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
                                 optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None,
                                 weight_decay=wd, amp_kind=amp_kind)
+            cfg = train_built.with_stack(cfg, ds, data)  # the Architecture Lab's network instead of the preset
             job = runner.submit(cfg, owner=owner)
             jobs_ui.started(job, bool(resume and not ckpt_up), data, ds, int(epochs))
             st.rerun()
@@ -119,6 +122,10 @@ if (ds is not None or ss["train_jobs"]) and train_tab.open:  # presenter mode: t
 if cmp_tab.open:
     with cmp_tab:
         run_history.panel(S, runner, owner, active, ds, data)  # every run of this browser; one-change A/B
+if ss["train_jobs"] and train_tab.open:  # full width under the results: the first layer live, then the errors
+    with train_tab:
+        learning_live.panel(runner, active)
+        confusion_drill.panel(runner, owner, active)
 if step_tab.open:  # only when open: its widgets and figures cost nothing on the other tabs
     with step_tab:
         one_step.panel(S)

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from cnnviz.errors import ConfigError
-from cnnviz.architecture.models import build_model
+from cnnviz.training.built_model import build_network
 from cnnviz.io.uploads import load_weights
 from cnnviz.training.checkpoint_checks import (FORMAT, OPTIONAL, REQUIRED, RNG_MAX_BYTES, SPEC_FIELDS,  # noqa: F401
                                                SPEC_KEYS, check_kwargs, check_spec, check_state_dict,
@@ -35,7 +35,7 @@ def model_spec(model_name: str, in_channels: int, num_classes: int, size: int, w
 def build_from_spec(spec: dict) -> torch.nn.Module:
     """A model from a spec, after :func:`check_spec` (so its size is bounded by the budgets)."""
     spec = check_spec(spec)
-    return build_model(spec["model"], **spec["kwargs"])
+    return build_network(spec["model"], spec["kwargs"], spec.get("stack"))
 
 
 def save_checkpoint(spec: dict, model: torch.nn.Module, *, step: int, epoch: int, config: dict | None = None,
@@ -85,7 +85,7 @@ def load_checkpoint(path_or_bytes) -> tuple[torch.nn.Module, dict]:
     validated against the weights before the model is built."""
     payload, v = _read(path_or_bytes)
     spec = v["spec"]
-    model = build_model(spec["model"], **spec["kwargs"])
+    model = build_network(spec["model"], spec["kwargs"], spec.get("stack"))
     try:
         model.load_state_dict(payload.get("ema") or payload["state_dict"])
     except (KeyError, RuntimeError) as e:  # validated above: kept as a last guard

@@ -9,8 +9,9 @@ import math
 import torch
 
 from cnnviz.errors import ConfigError
-from cnnviz.architecture.models import MODELS, build_model
+from cnnviz.architecture.models import MODELS
 from cnnviz.io import budgets
+from cnnviz.training.built_model import BUILT, build_network, check_stack_spec, known_model
 
 FORMAT = "cnnviz-checkpoint/1"
 SPEC_KEYS = {"in_channels", "num_classes", "size", "width"}
@@ -61,11 +62,11 @@ def check_spec(spec, field: str = "spec") -> dict:
     """A spec dict (model, kwargs, classes), validated on its own (the weights come next)."""
     if not isinstance(spec, dict):
         _bad(field, f"must be a mapping with {sorted(SPEC_FIELDS)}, got {type(spec).__name__}")
-    if not isinstance(spec.get("model"), str) or spec["model"] not in MODELS:
+    if not known_model(spec.get("model")):
         _bad(f"{field}.model", f"unknown model in the spec: {_show(spec.get('model'))}; "
              f"expected one of {', '.join(MODELS)}")
     for key in spec:
-        if key not in SPEC_FIELDS:
+        if key not in SPEC_FIELDS and not (key == "stack" and spec["model"] == BUILT):  # a built network's layers
             _bad(f"{field}.{str(key)[:40]}", f"unknown field; expected {sorted(SPEC_FIELDS)}")
     kwargs = check_kwargs(spec.get("kwargs"), f"{field}.kwargs")
     classes = spec.get("classes")
@@ -77,13 +78,16 @@ def check_spec(spec, field: str = "spec") -> dict:
         if not isinstance(name, str) or not 1 <= len(name) <= budgets.SPEC_MAX_CLASS_NAME:
             _bad(f"{field}.classes", f"name {n} must be text of 1..{budgets.SPEC_MAX_CLASS_NAME} characters, "
                  f"got {_show(name)}")
+    if spec["model"] == BUILT:  # a network built in the Architecture Lab: its stack, checked against the kwargs
+        return dict(model=BUILT, kwargs=kwargs, classes=list(classes),
+                    stack=check_stack_spec(spec.get("stack"), kwargs, f"{field}.stack"))
     return dict(model=spec["model"], kwargs=kwargs, classes=list(classes))
 
 
-def expected_state(model_name: str, kwargs: dict) -> dict[str, tuple[torch.Size, torch.dtype]]:
+def expected_state(model_name: str, kwargs: dict, stack: dict | None = None) -> dict[str, tuple[torch.Size, torch.dtype]]:
     """Name -> (shape, dtype) of the ``state_dict`` the spec builds, on the meta device (allocates nothing)."""
     with torch.device("meta"):
-        model = build_model(model_name, **kwargs)
+        model = build_network(model_name, kwargs, stack)
     return {k: (v.shape, v.dtype) for k, v in model.state_dict().items()}
 
 
@@ -116,12 +120,12 @@ def _check_tensor(t, field: str, shape, dtype) -> None:
              "layer has such weights, and the model's outputs would overflow")
 
 
-def check_state_dict(state, model_name: str, kwargs: dict, field: str = "state_dict") -> None:
+def check_state_dict(state, model_name: str, kwargs: dict, field: str = "state_dict", stack: dict | None = None) -> None:
     """The weights against the spec: the same names, shapes and dtypes (the spec's fields are named when the
     weights disagree with one), finite values of a trained model's magnitude. Nothing is built."""
     if not isinstance(state, dict) or not state:
         _bad(field, f"must be a non-empty mapping of names to tensors, got {type(state).__name__}")
-    expected = expected_state(model_name, kwargs)
+    expected = expected_state(model_name, kwargs, stack)
     seen = _infer(state)
     for key in ("in_channels", "width", "num_classes"):
         if key in seen and seen[key] != kwargs[key]:
@@ -227,12 +231,13 @@ def validate_payload(payload) -> dict:
         _int(extra["ema_updates"], "extra.ema_updates", 0, budgets.MAX_STEPS)
     if "bad_epochs" in extra:
         _int(extra["bad_epochs"], "extra.bad_epochs", 0, budgets.MAX_EPOCHS)
-    check_state_dict(payload["state_dict"], spec["model"], spec["kwargs"])
+    stack = spec.get("stack")
+    check_state_dict(payload["state_dict"], spec["model"], spec["kwargs"], stack=stack)
     if "ema" in payload:
-        check_state_dict(payload["ema"], spec["model"], spec["kwargs"], "ema")
+        check_state_dict(payload["ema"], spec["model"], spec["kwargs"], "ema", stack)
     if "optimizer" in payload:
         with torch.device("meta"):
-            params = [(n, p.shape) for n, p in build_model(spec["model"], **spec["kwargs"]).named_parameters()]
+            params = [(n, p.shape) for n, p in build_network(spec["model"], spec["kwargs"], stack).named_parameters()]
         _check_optimizer(payload["optimizer"], params)
     if "rng" in payload:
         rng = payload["rng"]

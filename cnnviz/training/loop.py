@@ -23,8 +23,10 @@ import torch.nn as nn
 from cnnviz.io.data import Dataset, load_dataset
 from cnnviz.device import describe, pick_device
 from cnnviz.errors import ConfigError
-from cnnviz.architecture.models import build_model
 from cnnviz.training.budget import check_training_memory
+from cnnviz.training.built_model import BUILT, build_network, built_spec, check_fits, parse_stack
+from cnnviz.training.live import Watcher
+from cnnviz.training.validation import EVAL_BATCH, N_PREDICTIONS, evaluate  # noqa: F401 (group reads them here)
 from cnnviz.training.checkpoint import model_spec, read_checkpoint, save_checkpoint
 from cnnviz.jobs.events import STAGES, Checkpoint, Evaluation, Failed, Finished, Progress
 from cnnviz.training.steps import EMA, amp_mode, augment, epoch_order, lr_at
@@ -34,8 +36,6 @@ if TYPE_CHECKING:  # the config's module imports this one (TrainConfig.run)
 
 INIT_LOCK = threading.Lock()  # model initialisation uses the global RNG: one job at a time
 REPORT_EVERY_S = 0.3
-N_PREDICTIONS = 32
-EVAL_BATCH = 1024
 
 
 def get_data(cfg: TrainConfig) -> Dataset:
@@ -44,33 +44,21 @@ def get_data(cfg: TrainConfig) -> Dataset:
 
 def build(cfg: TrainConfig, data: Dataset, device: torch.device):
     """Model, optimizer, loss and spec for a config (seeded initialisation)."""
-    spec = model_spec(cfg.model, data.in_channels, data.num_classes, data.size, cfg.width, data.classes)
+    if cfg.model == BUILT:  # the Architecture Lab's network: checked against this data set before anything is built
+        layers, in_shape = parse_stack(cfg.stack)
+        check_fits(layers, in_shape, data, f"the {cfg.dataset}")
+        spec = built_spec(layers, in_shape, data.classes)
+    else:
+        spec = model_spec(cfg.model, data.in_channels, data.num_classes, data.size, cfg.width, data.classes)
     with INIT_LOCK:
         torch.manual_seed(cfg.seed)
-        model = build_model(cfg.model, data.in_channels, data.num_classes, data.size, width=cfg.width).to(device)
+        model = build_network(spec["model"], spec["kwargs"], spec.get("stack")).to(device)
     if cfg.optimizer == "adamw":
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0,
                               weight_decay=cfg.weight_decay)
     return model, opt, nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing), spec
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, batch: int = EVAL_BATCH):
-    """Validation loss (plain cross-entropy), accuracy, confusion matrix [true][pred] and predictions."""
-    was_training = model.training
-    model.eval()
-    loss, preds = torch.zeros((), device=x.device), []
-    for i in range(0, len(y), batch):
-        out = model(x[i:i + batch]).float()
-        loss += nn.functional.cross_entropy(out, y[i:i + batch], reduction="sum")
-        preds.append(out.argmax(1))
-    model.train(was_training)
-    pred = torch.cat(preds)
-    confusion = torch.bincount(y * num_classes + pred, minlength=num_classes ** 2).view(num_classes, num_classes)
-    return (loss.item() / len(y), (pred == y).float().mean().item(), confusion.cpu().tolist(),
-            pred[:N_PREDICTIONS].cpu().tolist())
 
 
 @dataclass(eq=False)
@@ -136,7 +124,8 @@ def restore(run: Run) -> None:
     if int(payload["step"]) > int(payload["epoch"]) * run.per_epoch:
         raise ConfigError("checkpoint.step", f"step {payload['step']} is more than {payload['epoch']} epochs "
                           f"of {run.per_epoch} steps can have run")
-    if saved["model"] != run.spec["model"] or saved["kwargs"] != run.spec["kwargs"]:
+    if (saved["model"], saved["kwargs"], saved.get("stack")) != (run.spec["model"], run.spec["kwargs"],
+                                                                 run.spec.get("stack")):
         raise ConfigError("resume", f"the checkpoint is a {saved['model']} {saved['kwargs']}, "
                           f"this run a {run.spec['model']} {run.spec['kwargs']}")
     run.model.load_state_dict(payload["state_dict"])
@@ -211,7 +200,7 @@ def end_epoch(run: Run, epoch: int, train_loss: float, train_acc: float, timings
         run.bad_epochs += 1
 
     t0 = time.perf_counter()
-    blob = save_checkpoint(run.spec, run.model, step=run.step, epoch=epoch + 1, config=run.cfg.to_dict(),
+    blob = save_checkpoint(run.spec, run.model, step=run.step, epoch=epoch + 1, config=run.cfg.to_dict() | {"stack": ""},
                            optimizer=run.opt.state_dict(), ema=ema.model.state_dict() if ema else None,
                            rng=run.g.get_state(),
                            extra=dict(val_acc=val_acc, best_val_acc=run.best_acc, best_val_loss=run.best_loss,
@@ -244,6 +233,7 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
     sample_every = 10 if cuda else 1  # on CUDA a stage is timed only with a synchronize: every 10th step
     params = run.params
     t_start, steps_done = time.perf_counter(), 0
+    watch = Watcher(run.x_va)  # the first layer's kernels and maps of one validation image, at reports
 
     for epoch in range(run.start_epoch, cfg.epochs):
         timings = dict.fromkeys(STAGES, 0.0)
@@ -311,6 +301,7 @@ def run_training(cfg: TrainConfig, emit: Callable, stop: threading.Event,
                 if not report(run, win, epoch, i, seen_loss, seen_correct, ep_seen, lr, now, now - t_start,
                               steps_done, ran_on, emit):
                     return
+                watch.maybe(model, run.step, epoch + (i + 1) / per_epoch, emit, i == per_epoch - 1)
         if stop.is_set():
             emit(Finished(run.step, epoch, "stopped", run.best_acc))
             return

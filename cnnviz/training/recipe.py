@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from cnnviz.architecture.models import MODELS
 from cnnviz.errors import ConfigError
+from cnnviz.training.built_model import BUILT, check_config
 from cnnviz.training.checkpoint import check_resume
 from cnnviz.training.loop import run_training
 from cnnviz.training.steps import AMP_MODES
@@ -58,6 +59,7 @@ class TrainConfig:
     patience: int = 0             # early stopping after this many epochs without a better val loss; 0 = off
     balanced: bool = False
     amp: str = "off"              # "off", "fp16" (GradScaler) or "bf16"; the old True/False mean "fp16"/"off"
+    stack: str = ""               # model "Built": the Architecture Lab's stack as JSON (cnnviz.training.built_model)
     data: object = field(default=None, repr=False, compare=False)
     resume: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -68,7 +70,8 @@ class TrainConfig:
             raise ConfigError("amp", f"must be one of {', '.join(AMP_MODES)} (or True/False), got {self.amp!r}")
         object.__setattr__(self, "amp", amp)
         checks = [
-            ("model", self.model in MODELS, f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"),
+            ("model", self.model in MODELS or self.model == BUILT,
+             f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"),
             ("epochs", 1 <= self.epochs <= 500, f"must be 1–500, got {self.epochs}"),
             ("batch_size", 1 <= self.batch_size <= 4096, f"must be 1–4096, got {self.batch_size}"),
             ("width", 1 <= self.width <= 256, f"must be 1–256, got {self.width}"),
@@ -88,6 +91,7 @@ class TrainConfig:
         for name, ok, message in checks:
             if not ok:
                 raise ConfigError(name, message)
+        check_config(self.model, self.stack)  # a built network's stack: valid and within the budgets
         if self.resume is not None:  # checked here, where the page builds the config: errors show at once
             check_resume(self.resume, self.model, self.epochs)
 

@@ -1,0 +1,101 @@
+"""Figures of a run while and after it trains: the first layer's kernels and the feature maps of one fixed image as
+mosaics (one heatmap each: a few hundred cells, cheap to rebuild at every report), and the confusion matrix with
+clickable cells (a transparent square marker per cell carries ``customdata = [true, predicted]``)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.io.text import plot_text
+
+FONT = dict(size=16)
+
+
+def mosaic(tiles: np.ndarray, cols: int) -> np.ndarray:
+    """``tiles`` (n, h, w) laid out ``cols`` to a row with one NaN pixel between them: (rows·(h+1)−1, cols·(w+1)−1)."""
+    n, h, w = tiles.shape
+    rows = max(1, -(-n // max(cols, 1)))
+    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan, np.float32)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = tiles[i]
+    return out
+
+
+def kernel_mosaic(kernels: np.ndarray) -> np.ndarray:
+    """Kernels (K, C, k, k) as one picture: kernel i in column i, its input channel c in row c."""
+    k_out, c_in, kh, kw = kernels.shape
+    tiles = np.transpose(kernels, (1, 0, 2, 3)).reshape(c_in * k_out, kh, kw)  # row c, column i
+    return mosaic(tiles, k_out)
+
+
+def _heatmap(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool) -> go.Figure:
+    peak = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    trace = dict(type="heatmap", z=np.round(z, 5), colorscale="RdBu_r" if symmetric else "Viridis",
+                 hovertemplate=hover + "<extra></extra>", colorbar=dict(thickness=12, len=0.9), hoverongaps=False)
+    if symmetric:
+        trace.update(zmin=-peak or -1.0, zmax=peak or 1.0)
+    return go.Figure(dict(data=[trace], layout=dict(
+        title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10), font=FONT,
+        xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed", constrain="domain"), plot_bgcolor="white")))
+
+
+def kernels_figure(snap) -> go.Figure:
+    """The first layer's kernels at one report (red positive, blue negative, one scale for all)."""
+    k_out, c_in = snap.kernels.shape[:2]
+    rows = "input channels" if c_in > 1 else "input channel"
+    return _heatmap(kernel_mosaic(snap.kernels), f"{plot_text(snap.layer)}: {k_out} kernels ({c_in} {rows}), "
+                    f"step {snap.step:,}", "weight %{z:.4f}", 260 if c_in == 1 else 320, True)
+
+
+def maps_figure(snap, cols: int = 8) -> go.Figure:
+    """That layer's output for the fixed validation image, one tile per channel (averaged down when large)."""
+    m = snap.maps
+    note = "" if tuple(m.shape[-2:]) == tuple(snap.out_shape[-2:]) else " (averaged down)"
+    return _heatmap(mosaic(m, min(cols, len(m))), f"Its feature maps of validation image #{snap.image}{note}",
+                    "value %{z:.3f}", 260, True)
+
+
+def clickable_confusion(confusion, classes) -> go.Figure:
+    """The confusion matrix (rows true, columns predicted); a click on a cell selects ``[true, predicted]``."""
+    z = np.asarray(confusion)
+    k = len(z)
+    names = [plot_text(c) for c in classes]
+    ii, jj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    right = np.where(ii == jj, z, 0)
+    wrong = np.where(ii != jj, z, 0)
+    side = max(12, min(48, 360 // max(k, 1)))
+    data = [dict(type="heatmap", z=(wrong > 0) * 1.0 + (right > 0) * 2.0, x=list(range(k)), y=list(range(k)),
+                 colorscale=[[0, "#ffffff"], [0.5, "#f4b183"], [1, "#9dc3e6"]], zmin=0, zmax=2, showscale=False,
+                 hoverinfo="skip"),
+            dict(type="scatter", x=jj.ravel().tolist(), y=ii.ravel().tolist(), mode="markers+text",
+                 text=[str(v) for v in z.ravel()], textfont=dict(size=14),
+                 customdata=np.stack([ii.ravel(), jj.ravel()], 1).tolist(),
+                 marker=dict(size=side, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
+                 hovertext=[f"true {names[i]}, predicted {names[j]}: {z[i, j]} image(s); click to open them"
+                            for i, j in zip(ii.ravel(), jj.ravel())],
+                 hovertemplate="%{hovertext}<extra></extra>")]
+    axis = dict(tickmode="array", tickvals=list(range(k)), ticktext=names, showgrid=False, zeroline=False)
+    return go.Figure(dict(data=data, layout=dict(
+        title=dict(text="Confusion matrix: click a cell to open its images"), height=420, font=FONT,
+        margin=dict(l=10, r=10, t=50, b=10), clickmode="event+select", dragmode=False,
+        xaxis=dict(axis, title=dict(text="predicted"), range=[-0.5, k - 0.5]),
+        yaxis=dict(axis, title=dict(text="true"), range=[k - 0.5, -0.5]))))
+
+
+def saliency_tile(image: np.ndarray, saliency: np.ndarray, side: int = 112) -> np.ndarray:
+    """One validation image (C, H, W) in [0, 1] and its map (H, W) as a picture: the image left, the map right
+    (yellow-red where it is largest, over the image greyed), each enlarged to about ``side`` pixels, uint8 RGB."""
+    img = np.clip(image, 0, 1)
+    rgb = np.repeat(img[:1], 3, 0) if img.shape[0] == 1 else img[:3]
+    rgb = np.transpose(rgb, (1, 2, 0))  # (H, W, 3)
+    m = np.nan_to_num(np.asarray(saliency, np.float32))
+    m = m / m.max() if m.max() > 0 else np.zeros_like(m)
+    grey = rgb.mean(2, keepdims=True) * 0.5
+    heat = np.stack([np.ones_like(m), m, np.zeros_like(m)], 2)  # red → yellow
+    over = grey * (1 - m[..., None]) + heat * m[..., None]
+    s = max(1, side // max(rgb.shape[:2]))
+    gap = np.ones((rgb.shape[0], max(1, 4 // s + 1), 3), np.float32)
+    both = np.concatenate([rgb, gap, over], 1)
+    return np.kron(np.round(255 * both).astype(np.uint8), np.ones((s, s, 1), np.uint8))

@@ -1,0 +1,40 @@
+"""Watch the network learn (Training Lab): the first layer's kernels and its feature maps of one fixed validation
+image, redrawn from the run's latest snapshot (:mod:`cnnviz.training.live`) at each poll while it trains. The
+figures are built once per snapshot (cached by job and step) and polled every ``POLL_S`` seconds."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.figures.learning_live import kernels_figure, maps_figure
+from cnnviz.training.live import latest
+from cnnviz.ui.presenter import columns
+from cnnviz.ui.widgets import show_chart
+
+POLL_S = 1.5  # the curves' pace
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)  # read-only once built: one pair per (job, step)
+def figures(job: str, step: int, _snap):
+    return kernels_figure(_snap), maps_figure(_snap)
+
+
+def panel(runner, active: bool) -> None:
+    """The live kernels and maps of this session's last run (nothing before its first snapshot)."""
+    jobs = st.session_state.get("train_jobs") or []
+    if not jobs:
+        return
+
+    @st.fragment(run_every=POLL_S if active else None)
+    def live():
+        snap = latest(runner.poll(jobs[-1]))
+        if snap is None:
+            return st.caption("The first layer's kernels appear here at the run's first report.")
+        kernels, maps = figures(jobs[-1], snap.step, snap)
+        c = columns(2, 1)
+        show_chart(kernels, "train_live_kernels", c[0])
+        show_chart(maps, "train_live_maps", c[1])
+        st.caption(f"Step {snap.step:,}, epoch {snap.epoch:.1f}: each kernel starts as random noise and turns into a "
+                   "detector (edges, blobs) as the run learns; the maps show what it finds in one fixed image.")
+
+    with st.expander("Watch the network learn: the first layer, live", expanded=True):
+        live()
