@@ -36,12 +36,14 @@ def compare_figure(runs, labels, train: bool = False, stacked: bool = False) -> 
                 fig.add_scatter(x=list(run.steps_x), y=list(y), name=f"{name} · training", legendgroup=f"r{i}",
                                 showlegend=False, mode="lines", opacity=0.6,
                                 line=dict(color=colour, width=1.5, dash="dot"), hoverinfo="skip", **at)
-    fig.update_xaxes(title_text="epoch")
+    last = max([e for r in runs for e in r.epoch] + [1])
+    fig.update_xaxes(title_text="epoch", tick0=0, dtick=max(1, -(-last // 10)))  # whole epochs only
     fig.update_yaxes(tickformat=".0%", **acc_at)
     fig.update_yaxes(rangemode="tozero", **loss_at)
     fig.update_layout(height=760 if stacked else 440, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                      legend=dict(orientation="h", yanchor="top", y=-0.12 if not stacked else -0.07, x=0),
-                      hovermode="closest")
+                      legend=dict(orientation="h", yanchor="top", y=-0.2 if not stacked else -0.1, x=0,
+                                  font=dict(size=18)), hovermode="closest")
+    fig.update_annotations(font=dict(size=20))  # the subplot titles
     if not runs:
         fig.add_annotation(text="No runs to show yet: train one", showarrow=False, xref="paper", yref="paper",
                            x=0.5, y=0.5, font=dict(size=18))

@@ -86,8 +86,8 @@ def curves_figure(history) -> go.Figure:
                     row=1, col=3)
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=1, col=2)
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                      legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+                      legend=dict(orientation="h", yanchor="top", y=-0.3))  # under the axes' "epoch"
     return fig
 
 
