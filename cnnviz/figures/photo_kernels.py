@@ -17,6 +17,18 @@ PICTURE_SCALE = [[0, "#000000"], [1, "#ffffff"]]  # a photograph in its own grey
 GAP = 0.06  # paper width between the picture and the output
 
 
+ROBUST_Q = 99.5  # the percentile of |output| where the colours saturate
+
+
+def robust_range(out: np.ndarray) -> float:
+    """The symmetric colour range's half-width: the ``ROBUST_Q`` percentile of |finite output|, or max|output| when
+    that is 0 (a sparse output), 1 when all zero."""
+    a = np.abs(np.asarray(out, dtype=np.float64))
+    a = a[np.isfinite(a)]
+    q = float(np.percentile(a, ROBUST_Q)) if a.size else 0.0
+    return q if q > 0 else out_range(out)
+
+
 def _rect(x0, y0, x1, y1, colour: str, width: int, ref: str = "") -> dict:
     return dict(type="rect", xref=f"x{ref}", yref=f"y{ref}", x0=x0, y0=y0, x1=x1, y1=y1,
                 line=dict(color=colour, width=width), fillcolor="rgba(0,0,0,0)")
@@ -27,16 +39,18 @@ def _axis(domain, anchor: str, **kw) -> dict:
 
 
 def photo_kernel_figure(res: KernelResult, step: int, title: str = "", out_title: str = "output",
-                        height: int = 430) -> Prebuilt:
+                        height: int = 400, white: float = 1.0) -> Prebuilt:
     """Picture | output at readable size, square pixels; the window at ``step`` outlined on the picture (its k×k
     taps, padding ring included) and its output cell marked on the output. Output colours: ``DIVERGING`` with
-    ``zmid=0`` and the symmetric range ±max|output|, so positive and negative responses show in two colours."""
+    ``zmid=0`` and the symmetric range ±m, m the 99.5th percentile of |output| (``robust_range``: a few extreme
+    pixels would otherwise leave every edge pale), so positive and negative responses show in two colours.
+    ``white``: the picture's value drawn white (1 for [0, 1] pictures, 255 for 8-bit ones)."""
     H, W = res.out.shape
     k = res.kernel.shape[0]
     r, c = res.cell(step)
     p = k // 2
-    m = out_range(res.out)
-    pic = np.clip(np.round(res.image * 255), 0, 255).astype(np.uint8)  # (H, W)
+    m = robust_range(res.out)
+    pic = np.clip(np.round(res.image * (255 / white)), 0, 255).astype(np.uint8)  # (H, W)
     half = (1 - GAP) / 2
     bar = dict(title=dict(text=out_title, side="right"), thickness=14, len=0.9, x=1.0, xanchor="left", y=0.5,
                yanchor="middle", ticks="outside", tickfont=dict(size=13))
@@ -51,13 +65,16 @@ def photo_kernel_figure(res: KernelResult, step: int, title: str = "", out_title
     mark = max(2.5, p + 0.5)  # the output cell: a box a few pixels wide, so one pixel can be seen
     shapes = [_rect(c - p - 0.5, r - p - 0.5, c + p + 0.5, r + p + 0.5, COLOURS["window"], 3),
               _rect(c - mark, r - mark, c + mark, r + mark, COLOURS["window"], 3, "2")]
+    ring = dict(symbol="circle-open", size=26, color=COLOURS["window"], line=dict(width=3))  # finds the box
+    data += [dict(type="scatter", x=[c], y=[r], xaxis=ax, yaxis=ay, mode="markers", marker=ring, hoverinfo="skip",
+                  showlegend=False) for ax, ay in (("x", "y"), ("x2", "y2"))]
     head = dict(size=18, color=COLOURS["text"])
-    notes = [dict(text=f"picture {H}×{W}", x=half / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
-                  showarrow=False, font=head),
-             dict(text=f"{out_title} ({res.mode} padding, same size)", x=1 - half / 2, y=1.0, xref="paper",
-                  yref="paper", yanchor="bottom", showarrow=False, font=head)]
+    notes = [dict(text=f"picture {H}×{W}", x=0, xanchor="left", y=1.0, xref="x domain", yref="y domain",
+                  yanchor="bottom", showarrow=False, font=head),
+             dict(text=f"{out_title}, {res.mode} padding", x=0, xanchor="left", y=1.0, xref="x2 domain",
+                  yref="y2 domain", yanchor="bottom", showarrow=False, font=head)]
     layout = dict(
-        height=height, margin=dict(l=4, r=70, t=60 if title else 34, b=4), plot_bgcolor="white",
+        height=height, margin=dict(l=4, r=70, t=60 if title else 30, b=4), plot_bgcolor="white",
         title=dict(text=title, x=0, xanchor="left", font=dict(size=18)) if title else None,
         xaxis=_axis([0, half], "y", range=[-0.5, W - 0.5], constrain="domain"),
         yaxis=_axis([0, 1], "x", range=[H - 0.5, -0.5], scaleanchor="x", constrain="domain"),
@@ -81,7 +98,7 @@ def _grid(z, x0: float, colours, zmin, zmax, text, zmid=None) -> list[dict]:
     return [heat, words]
 
 
-def window_figure(res: KernelResult, step: int, height: int = 260) -> Prebuilt:
+def window_figure(res: KernelResult, step: int, height: int = 250, white: float = 1.0) -> Prebuilt:
     """The zoom on the window at ``step``: what it covers (greys), × the kernel, = the products (diverging, centred
     on 0), and their sum, which is the output cell (for the Sobel magnitude: Gx from these products, Gy and
     √(Gx² + Gy²))."""
@@ -90,25 +107,28 @@ def window_figure(res: KernelResult, step: int, height: int = 260) -> Prebuilt:
     gap = 1.2
     pm = float(np.abs(w.products).max()) or 1.0
     km = float(np.abs(res.kernel).max()) or 1.0
-    data = (_grid(w.values, 0, [[0, "#000000"], [1, "#ffffff"]], 0, 1, [""] * (k * k))
+    data = (_grid(w.values, 0, [[0, "#000000"], [1, "#ffffff"]], 0, white, [""] * (k * k))
             + _grid(res.kernel, k + gap, DIVERGING, -km, km, [fmt(v) for v in res.kernel.ravel()], 0)
             + _grid(w.products, 2 * (k + gap), DIVERGING, -pm, pm, [fmt(v) for v in w.products.ravel()], 0))
     # the window's values as text over its greys: white on dark pixels, dark on light ones
     data[1]["text"] = [fmt(v) for v in w.values.ravel()]
-    data[1]["textfont"]["color"] = ["white" if v < 0.5 else COLOURS["text"] for v in w.values.ravel()]
+    data[1]["textfont"]["color"] = ["white" if v < white / 2 else COLOURS["text"] for v in w.values.ravel()]
     labels = [("window", 0), ("× kernel", k + gap), ("= products", 2 * (k + gap))]
     ann = [dict(text=t, x=x0 + (k - 1) / 2, y=-0.6, xref="x", yref="y", yanchor="bottom", showarrow=False,
                 font=dict(size=15)) for t, x0 in labels]
     if w.gx is not None:
-        total = (f"Gx = Σ = {w.total:.3f} · Gy = {w.gy:.3f} · √(Gx² + Gy²) = "
-                 f"{float(res.out[w.row, w.col]):.3f}")
+        total = (f"Gx = Σ = {w.total:.4g}, Gy = {w.gy:.4g}: √(Gx² + Gy²) = "
+                 f"{float(res.out[w.row, w.col]):.4g}")
     else:
-        total = f"Σ products = {w.total:.3f} = output[{w.row}, {w.col}]"
+        total = f"Σ products = {w.total:.4g} = output[{w.row}, {w.col}]"
     span = 3 * k + 2 * gap
+    frames = [dict(type="rect", xref="x", yref="y", x0=x0 + j - 0.5, x1=x0 + j + 0.5, y0=i - 0.5, y1=i + 0.5,
+                   line=dict(color="#b0b0b0", width=1), layer="below")  # white cells keep their edges
+              for _, x0 in labels for i in range(k) for j in range(k)]
     layout = dict(height=height, margin=dict(l=4, r=4, t=64, b=4), plot_bgcolor="white", showlegend=False,
                   title=dict(text=f"step {w.step:,}: row {w.row}, column {w.col}<br>{total}", x=0, xanchor="left",
                              font=dict(size=16)),
                   xaxis=dict(range=[-0.6, span - 0.4], visible=False, fixedrange=True),
                   yaxis=dict(range=[k - 0.5, -0.9], visible=False, scaleanchor="x", fixedrange=True),
-                  annotations=ann)
+                  annotations=ann, shapes=frames)
     return Prebuilt(dict(data=data, layout=layout))

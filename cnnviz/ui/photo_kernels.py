@@ -31,7 +31,7 @@ SETTINGS = dict(
                 "sobel magnitude is √(Gx² + Gy²) of both Sobels; typed: your own numbers.", options=KERNEL_CHOICES),
     phtext=Setting(TYPED_DEFAULT, "Your kernel", f"Rows on lines (or separated by ';'), numbers by spaces; 1/9 is "
                    f"allowed. Square, odd side up to 7, at most {TYPED_MAX_CHARS} characters.", widget="text_area"),
-    phmode=Setting("zeros", "Padding mode", "'same' size: a ring of k // 2 cells holding zeros, a mirror image, the "
+    phmode=Setting("zeros", "Padding", "'same' size: a ring of k // 2 cells holding zeros, a mirror image, the "
                    "edge value, or the opposite edge.", options=PHOTO_PAD_MODES),
     phstep=Setting(CENTRE_STEP, "Window at step", "Step n puts the window on output cell (row, column) = "
                    "divmod(n − 1, width), as the scan goes: arrow keys move it one pixel.",
@@ -41,13 +41,16 @@ SETTINGS = dict(
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def picture(src: str, name: str, data: bytes | None, channel: str) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: the photograph ``name``, or the uploaded / camera bytes (shrunk to 256 px)."""
+    """(H, W) float32 in 0..255 (whole numbers, as an 8-bit picture stores them: short numbers in the zoom): the
+    photograph ``name``, or the uploaded / camera bytes (shrunk to 256 px)."""
     if src == "photo":
-        return load_photo(name, channel)[0].numpy()
-    if not data:
+        x = load_photo(name, channel)
+    elif not data:
         raise ConfigError("image", "take a picture first" if src == "camera" else
                           "upload an image file first (PNG, JPEG, BMP, GIF or WebP)")
-    return picture_from_bytes(data, channel)[0].numpy()
+    else:
+        x = picture_from_bytes(data, channel)
+    return np.round(x[0].numpy() * 255).astype(np.float32)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -59,7 +62,7 @@ def filtered(src: str, name: str, digest: str, channel: str, kernel: str, text: 
 
 def photo_kernels_tab(S: PageState) -> None:
     """The tab: picture and kernel controls, then the picture | output figure beside the zoom on the window."""
-    c = columns([3, 3, 2, 3, 2], [3, 3, 2, 3, 2])
+    c = columns([3, 3, 2, 3, 2], [4.2, 2.5, 1.5, 2.4, 1.8])  # presenter mode: the three sources on one line
     src = S.widget("phsrc", c[0], horizontal=True, format_func=str.capitalize)
     channel = S.widget("phch", c[2])
     kernel = S.widget("phk", c[3])
@@ -74,12 +77,14 @@ def photo_kernels_tab(S: PageState) -> None:
         return
     n = res.steps
     st.session_state[S.key("phstep")] = min(max(1, st.session_state.get(S.key("phstep"), CENTRE_STEP)), n)
-    step = S.widget("phstep", bounds=(1, n))
-    left, right = st.columns([7, 3])
+    left, right = st.columns([6, 4])
+    step = S.widget("phstep", right, bounds=(1, n))
     what = "√(Gx² + Gy²)" if kernel == MAGNITUDE else "output"
-    show_chart(photo_kernel_figure(res, step, out_title=what), S.key("ph_fig"), left, theme=None,
+    show_chart(photo_kernel_figure(res, step, out_title=what, white=255), S.key("ph_fig"), left, theme=None,
                config=dict(displayModeBar=False))
-    show_chart(window_figure(res, step), S.key("ph_win"), right, theme=None, config=dict(displayModeBar=False))
+    show_chart(window_figure(res, step, white=255), S.key("ph_win"), right, theme=None,
+               config=dict(displayModeBar=False))
     if not presenting():
-        right.caption("Red: the kernel's response is positive; blue: negative; white: 0. The colour range is "
-                      "±max|output|, the same at every step.")
+        st.caption("Pixels are 0 (black) to 255 (white). Red: the kernel's response is positive; blue: negative; "
+                   "white: 0. The colours saturate at the 99.5th percentile of |output| (the colour bar's ends), so "
+                   "a few extreme pixels do not leave every edge pale; hover for the exact value.")

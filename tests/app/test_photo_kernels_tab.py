@@ -38,12 +38,13 @@ def jpeg(rgb: np.ndarray) -> bytes:
 
 def test_sobel_x_over_a_photograph_equals_conv2d_and_the_step_moves_the_window():
     at = photo_tab({"phphoto": "cat", "phstep": "5000"})
-    x = load_photo("cat")[0]  # (170, 256)
+    x = torch.round(load_photo("cat")[0] * 255)  # (170, 256), 8-bit values
     ref = F.conv2d(x[None, None], SOBEL_X, padding="same")[0, 0]
     r, c, total = window_sum(at)
-    assert (r, c) == divmod(5000 - 1, 256) and abs(total - float(ref[r, c])) < 1e-3
+    assert (r, c) == divmod(5000 - 1, 256) and abs(total - float(ref[r, c])) < 0.01 and total != 0
     out = apptest.figures(at)[0]["data"][1]
-    assert out["zmid"] == 0 and out["zmax"] == -out["zmin"] == float(ref.abs().max())
+    m = float(np.percentile(ref.abs().numpy(), 99.5))
+    assert out["zmid"] == 0 and out["zmax"] == -out["zmin"] and abs(out["zmax"] - m) < 1e-3 * m
     assert out["showscale"]
     at.slider(key="anim_phstep").set_value(170 * 256).run()  # the last step: the bottom-right pixel
     assert window_sum(at)[:2] == (169, 255)

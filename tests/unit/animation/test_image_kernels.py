@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from cnnviz.animation.image_kernels import (GALLERY, MAGNITUDE, PHOTO_PAD_MODES, TYPED, apply_kernel,
                                             gradient_magnitude, parse_kernel)
 from cnnviz.errors import ConfigError
-from cnnviz.figures.photo_kernels import photo_kernel_figure, window_figure
+from cnnviz.figures.photo_kernels import photo_kernel_figure, robust_range, window_figure
 from cnnviz.io.photos import load_photo
 
 PHOTO = load_photo("coins")[0]  # (202, 256): not square, so rows and columns cannot be swapped unseen
@@ -93,9 +93,16 @@ def test_figure_output_scale_centred_on_zero_with_colour_bar():
     res = apply_kernel(PHOTO, "sobel x", "zeros")
     d = photo_kernel_figure(res, 1000).to_dict()
     out = d["data"][1]
-    m = float(np.abs(res.out).max())
+    m = float(np.percentile(np.abs(res.out), 99.5))  # colours saturate there
+    assert 0 < m < float(np.abs(res.out).max())
     assert out["zmid"] == 0 and out["zmin"] == pytest.approx(-m) and out["zmax"] == pytest.approx(m)
     assert out["showscale"] and out["colorscale"][0][1] != out["colorscale"][-1][1]
     z = np.frombuffer(__import__("base64").b64decode(out["z"]["bdata"]), np.float32).reshape(res.out.shape)
     np.testing.assert_array_equal(z, res.out)
     assert "Σ products = " in window_figure(res, 1000).to_dict()["layout"]["title"]["text"]
+
+
+def test_robust_range_falls_back_to_max_for_sparse_outputs():
+    sparse = np.zeros((40, 40))
+    sparse[3, 4] = -2.0  # 1 cell in 1,600: the 99.5th percentile is 0, the range is max|output|
+    assert robust_range(sparse) == 2.0 and robust_range(np.zeros((3, 3))) == 1.0
