@@ -34,14 +34,16 @@ class Arithmetic:
     cell: tuple[int, ...]                   # (channel, i, j), or (unit,) for a vector
     formula: str                            # the formula in symbols
     terms: tuple[tuple[str, float], ...]    # the named numbers the formula reads, in its order
-    worked: str                             # the formula with the numbers and the result
+    worked: str                             # the formula with the numbers (the result is ``result``)
     result: float                           # recomputed here (float64) from the terms
     value: float                            # PyTorch's value: the layer's output as the forward hook saw it
     table: tuple[tuple, ...] = ()           # linear: (k, where, x_k, w_k, x_k·w_k), largest |x_k·w_k| first
 
 
 def _f(v: float) -> str:
-    return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+    """A number inside a worked formula: 4 decimals (tiny ones in e-notation), a negative one as (−0.0978)."""
+    s = f"{abs(v):.4f}" if abs(v) >= 1e-3 or v == 0 else f"{abs(v):.3e}"
+    return f"(−{s})" if v < 0 else s
 
 
 def _node(rec: Recording, layer: str) -> int:
@@ -100,7 +102,7 @@ def _batchnorm(rec, k, cell, titles) -> Arithmetic:
     result = (x - mu) / math.sqrt(var + eps) * g + b
     terms = (("x", x), (f"μ ({where} mean)", mu), (f"σ² ({where} variance)", var), ("ε", eps), ("γ (weight)", g),
              ("β (bias)", b))
-    worked = (f"({_f(x)} − {_f(mu)}) / √({_f(var)} + {eps:g}) · {_f(g)} + {_f(b)} = {_f(result)}")
+    worked = f"({_f(x)} − {_f(mu)}) / √({_f(var)} + {eps:g}) · {_f(g)} + {_f(b)}"
     return Arithmetic(node.name, "batchnorm", cell, "(x − μ) / √(σ² + ε) · γ + β", terms, worked, result,
                       _at(node.output, cell))
 
@@ -114,7 +116,7 @@ def _add(rec, k, cell, titles) -> Arithmetic:
         terms.append((f"{titles.get(name, name)} ({name})" if name in titles else name,
                       _at(src.output if src is not None else rec.x, cell)))
     result = math.fsum(v for _, v in terms)
-    worked = " + ".join(_f(v) for _, v in terms) + f" = {_f(result)}"
+    worked = " + ".join(_f(v) for _, v in terms)
     return Arithmetic(node.name, "add", cell, "a + b (the block's branch + its shortcut)", tuple(terms), worked,
                       result, _at(node.output, cell))
 
@@ -150,7 +152,7 @@ def _linear(rec, k, cell, titles) -> Arithmetic:
     if len(order) > TOP_TERMS:
         terms += ((f"the other {len(order) - TOP_TERMS} products", rest),)
     terms += (("bias", b),)
-    worked = (" + ".join(_f(v) for _, v in terms[:-1]) + f" = Σ {_f(total)};  Σ + bias {_f(b)} = {_f(result)}")
+    worked = " + ".join(_f(v) for _, v in terms[:-1]) + f" = Σ {_f(total)};  Σ + bias {_f(b)}"
     return Arithmetic(node.name, "linear", cell, f"Σₖ x[k] · w[{u}, k] + b[{u}]  ({x.numel()} products)", terms,
                       worked, result, _at(node.output, cell), table)
 
@@ -177,13 +179,13 @@ def _avgpool(rec, k, cell, titles) -> Arithmetic:
     terms = ((f"sum of the window's {len(cells)} cells (rows {rows[0]}–{rows[-1]}, cols {cols[0]}–{cols[-1]})",
               total), ("cells counted", float(divisor)))
     return Arithmetic(node.name, "avgpool", cell, "mean of the window = Σ window / cells", terms,
-                      f"{_f(total)} / {divisor} = {_f(result)}", result, _at(node.output, cell))
+                      f"{_f(total)} / {divisor}", result, _at(node.output, cell))
 
 
 def _relu(rec, k, cell, titles) -> Arithmetic:
     node = rec.nodes[k]
     x = _at(node.input, cell)
-    return Arithmetic(node.name, "relu", cell, "max(0, x)", (("x", x),), f"max(0, {_f(x)}) = {_f(max(0.0, x))}",
+    return Arithmetic(node.name, "relu", cell, "max(0, x)", (("x", x),), f"max(0, {_f(x)})",
                       max(0.0, x), _at(node.output, cell))
 
 

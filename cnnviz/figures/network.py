@@ -111,6 +111,9 @@ def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8,
     traces.append(dict(type="scatter", **_xy(*arcs), mode="lines", line=dict(color=ARC, width=2.5),
                        hoverinfo="skip", name="residual connection", showlegend=bool(arcs[0])))
     mx, my, data, text, notes = [], [], [], [], []
+    sizes = ["×".join(map(str, col.shape)) + (f" +{col.maps.shape[0] - k}" if col.maps.shape[0] > k else "")
+             for col, k in zip(ov.columns, g.shown)]  # "16×28×28 +8": wider than a column, so staggered below
+    stagger = max(map(len, sizes)) > 9
     for c, col in enumerate(ov.columns):
         z = g.mosaic(col.maps, c)
         traces.append(dict(type="heatmap", z=z, x0=g.x(c) + T / z.shape[1] / 2, dx=T / z.shape[1],
@@ -124,11 +127,10 @@ def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8,
             data.append([c, k])
             text.append(f"{col.name}<br>{col.path or col.kind} · channel {k}<br>"
                         f"{'×'.join(map(str, col.shape))}, range {col.lo:.2f}…{col.hi:.2f}")
-        more = col.maps.shape[0] - g.shown[c]
         lift = 0.7 * (c % 2) if len(ov.columns) > 14 else 0  # many columns: labels staggered, never overlapping
+        drop = 0.5 * (c % 2) if stagger else 0  # long shape labels: every other one a line lower
         notes.append((g.x(c) + T / 2, g.y(c, 0) - 0.1 - lift, col.name.replace(" · ", "<br>"),
-                      g.y(c, g.shown[c] - 1) + T + 0.1 + lift,
-                      "×".join(map(str, col.shape)) + (f" +{more}" if more else "")))
+                      g.y(c, g.shown[c] - 1) + T + 0.1 + lift + drop, sizes[c]))
     x, top, names, bottom, shapes = zip(*notes)  # labels as text traces: 40 annotations validate slowly
     traces.append(dict(type="scatter", x=list(x), y=list(top), text=list(names), mode="text",
                        textposition="top center", hoverinfo="skip", textfont=dict(size=11), showlegend=False))
@@ -149,11 +151,13 @@ def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8,
                        insidetextanchor="middle", hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2",
                        yaxis="y2"))
     n = len(ov.columns)
-    unit = 0.85 * width / (g.x(n - 1) + T + 1.2)  # pixels per axis unit
+    # the class names stand left of the bars: long ones ("T-shirt/top") get room there, not over the last column
+    right = min(0.85, 0.88 - (8 * max((len(c) for c in classes), default=1) + 10) / width)
+    unit = right * width / (g.x(n - 1) + T + 1.2)  # pixels per axis unit
     arc_room = 3.2 + 0.35 * max((c - s for c, col in enumerate(ov.columns) for s in col.inputs), default=1)
     height = int(min(900, max(360, unit * (g.rows * (T + GY) + arc_room + 1.8) + 60)))
     return dict(data=traces, layout=dict(
-        xaxis=dict(domain=[0, 0.85], visible=False, range=[-0.6, g.x(n - 1) + T + 0.6]),
+        xaxis=dict(domain=[0, right], visible=False, range=[-0.6, g.x(n - 1) + T + 0.6]),
         yaxis=dict(visible=False, autorange="reversed"),
         xaxis2=dict(domain=[0.88, 1], range=[0, 1], tickformat=".0%", anchor="y2"),
         yaxis2=dict(autorange="reversed", type="category", anchor="x2"),
@@ -226,7 +230,10 @@ def conv_detail_figure(d: NeuronDetail, max_channels: int = 8, patch_range: tupl
     layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, showline=False, ticks="",
                            tickvals=centres, ticktext=[f"channel {c}" for c in d.channels[:n]])
     subs = d.subtotals
-    layout["annotations"] += [dict(x=kw - 0.5, y=yc, xref="x3", yref="y3", xanchor="left", showarrow=False,
+    for ax in ("xaxis", "xaxis2", "xaxis3"):  # the labels right of the products must not widen its axis
+        layout[ax]["range"] = [-0.5, kw - 0.5]
+    layout["annotations"] += [dict(x=layout["xaxis3"]["domain"][1], y=yc, xref="paper", yref="y3", xanchor="left",
+                                   showarrow=False,
                                    text=f"  from channel {c}: <b>{subs[r]:.4f}</b>", font=dict(size=13))
                               for r, (c, yc) in enumerate(zip(d.channels[:n], centres))]
     total = d.pre_activation - d.bias

@@ -111,13 +111,14 @@ def formula_markdown(a, title: str) -> str:
     else:
         body = ("| " + " | ".join(md_text(n) for n, _ in a.terms) + " |\n|" + "---:|" * len(a.terms) + "\n| "
                 + " | ".join(_n(v) for _, v in a.terms) + " |")
-    return (f"{head}\n\n{body}\n\n{md_text(a.worked)} → **{_n(a.result)}** (PyTorch's value: **{_n(a.value)}**)")
+    return f"{head}\n\n{body}\n\n{md_text(a.worked)} = **{_n(a.result)}** (PyTorch's value: **{_n(a.value)}**)"
 
 
 def neuron_arithmetic(S, args: tuple, every: bool, ci: int, ch: int, i: int, j: int) -> None:
-    """The selected neuron's arithmetic, drawn where called: receptive field and gradient map for a feature map;
-    a conv's patch × kernel with per-input-channel subtotals (and the batch norm after it); a pooling window; batch
-    norm, residual addition, ReLU, linear and average pooling as their formulas with the numbers; the softmax."""
+    """The selected neuron's arithmetic, drawn where called: a conv's patch × kernel with per-input-channel
+    subtotals (and the batch norm after it); a pooling window; batch norm, residual addition, ReLU, linear and
+    average pooling as their formulas with the numbers; the softmax; then, for a feature map, the receptive field
+    and the gradient map."""
     import torch
     from cnnviz.explorer import (arithmetic_kind, gradient_map, layer_arithmetic, neuron_detail, pooling_detail,
                                  receptive_field, softmax_detail)
@@ -127,11 +128,8 @@ def neuron_arithmetic(S, args: tuple, every: bool, ci: int, ch: int, i: int, j: 
     ov, x, _ = network(args, every)
     rec = recorded(args)
     col = ov.columns[ci]
-    box = None
-    if col.path and len(col.shape) == 3:
-        box = receptive_field(model, x, col.path, (i, j))
-        show_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
-                   S.key("rf_fig"))
+    spatial = bool(col.path) and len(col.shape) == 3
+    box = receptive_field(model, x, col.path, (i, j)) if spatial else None
     node = rec.nodes[rec.index(col.node)] if col.node else None
     if col.kind == "Conv2d":
         d = neuron_detail(model, x, col.path, ch, (i, j), rec=rec, box=box)
@@ -160,3 +158,6 @@ def neuron_arithmetic(S, args: tuple, every: bool, ci: int, ch: int, i: int, j: 
         st.markdown(" → ".join(f"{md_text(n)}: **{v:.4f}**" for n, v in ov.cell_inputs(ci, ch, i, j)))
     if ci == len(ov.columns) - 1:
         show_chart(figs.softmax_figure(softmax_detail(torch.tensor(ov.logits)), info.classes), S.key("softmax_fig"))
+    if spatial:  # where it looks in the picture, below its arithmetic
+        show_chart(figs.receptive_field_figure(x[0], box, gradient_map(model, x, col.path, ch, (i, j))),
+                   S.key("rf_fig"))

@@ -73,12 +73,13 @@ def test_batchnorm_addition_and_linear_show_their_arithmetic_beside_pytorch():
     want = float((inp - bn.running_mean[2]) / torch.sqrt(bn.running_var[2] + bn.eps) * bn_w[2] + bn_b[2])
     text = markdown(at)
     assert "(x − μ) / √(σ² + ε) · γ + β" in text and f"{float(bn.running_mean[2]):.4f}" in text
-    got = re.search(r"→ \*\*" + NUMBER + r"\*\* \(PyTorch's value: \*\*" + NUMBER, text)
+    got = re.search(r"= \*\*" + NUMBER + r"\*\* \(PyTorch's value: \*\*" + NUMBER, text)
     assert float(got[1]) == pytest.approx(want, abs=1e-4) and float(got[2]) == pytest.approx(want, abs=1e-4)
     at.selectbox(key="net_layer").set_value("block 1 · add").run()
     text = markdown(at)
     branch, short = float(hook(model, x, "layer1.bn2")[0, 2, 3, 4]), float(hook(model, x, "layer1.shortcut")[0, 2, 3, 4])
-    assert f"{branch:.4f} + {short:.4f} = {branch + short:.4f}" in text
+    worked = " + ".join(f"(−{-v:.4f})" if v < 0 else f"{v:.4f}" for v in (branch, short))  # negatives bracketed
+    assert f"{worked} = **{branch + short:.4f}**" in text
     at.selectbox(key="net_layer").set_value("linear 1").run()
     text = markdown(at)
     logits = hook(model, x, "fc")[0]
