@@ -2,7 +2,7 @@
 import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one session at a time
 import streamlit as st
 
-from cnnviz.ui import presenter_mode
+from cnnviz.ui import lesson_mode, presenter_mode
 from cnnviz.ui.jobs import heartbeat
 from cnnviz.ui.live_class import beat
 
@@ -27,4 +27,5 @@ pg = st.navigation({
                                       icon=":material/functions:")],
 })
 beat(pg.url_path)  # a joined student's page, for the teacher's "who is where"; silent outside a class
+lesson_mode(pg)  # ?lesson=N (a Lessons link): the step's banner with Previous / Next; the ← → Space keys
 pg.run()

@@ -2,8 +2,8 @@
 
 Pure: a :class:`cnnviz.animation.Trace` in, ``go.Figure`` out. The grids and their numbers are sent once; each
 plotly frame updates only the highlight traces (window outline, the per-tap terms, the equation, the output
-cell and the output values written so far), so the JSON stays small. Play / Pause / speed buttons and a step
-slider live inside the figure and run in the browser.
+cell and the output values written so far), so the JSON stays small. Play / Pause / Step back / Step / speed
+buttons and a step slider live inside the figure and run in the browser.
 """
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ INPUT_SCALE = [[0, "#ffffff"], [1, "#8c8c8c"]]  # grey: blue means negative only
 DIVERGING = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]]
 DARK_FROM = 0.6              # |value| / max|output| from which a cell is dark enough for white numbers
 TITLE_PX, BUTTONS_PX, SLIDER_PX = 44, 46, 50  # the bands above the grids: readout, Play buttons, step slider
+STEP_BACK, STEP = "◀ Step back", "Step ▶"  # the buttons one frame back / on (cnnviz/ui/keys.py clicks them for ← →)
+
+
+def goto(k: int) -> list:
+    """A plotly ``animate`` call's args that show frame ``k`` at once (the slider's steps and the Step buttons)."""
+    return [[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))]
 
 
 def fmt(v: float) -> str:
@@ -251,23 +257,27 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     shape_txt = str(ow) if getattr(t, "one_d", False) else f"{oh}×{ow}"
     head = dict(x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=8),
                 font=dict(size=20, color=COLOURS["text"]))
-    frames = [dict(name=str(k), data=[dict(d, type="heatmap" if i == heat else "scatter")
-                                      for i, d in zip(traces, _dynamic(t, L, k, fill))], traces=traces,
-                   layout=dict(title=dict(head, text=readout(t, k, shape_txt)))) for k in range(n)]
-
     def play(ms):
         return [None, dict(frame=dict(duration=ms, redraw=True), fromcurrent=True, mode="immediate",
                            transition=dict(duration=0))]
 
-    buttons = [dict(label="Play", method="animate", args=play(speed_ms)),
-               dict(label="Pause", method="animate",
-                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                       transition=dict(duration=0))]),
-               dict(label="Slower", method="animate", args=play(speed_ms * 2)),
-               dict(label="Faster", method="animate", args=play(max(speed_ms // 3, 50)))]
-    slider_steps = [dict(label=str(k + 1), method="animate",
-                         args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
-                                              transition=dict(duration=0))]) for k in range(n)]
+    def buttons(k):
+        """The figure's buttons at frame k: Step back / Step jump to frame k−1 / k+1 (plotly has no "next frame"
+        action, so every frame rewrites their targets)."""
+        return [dict(label="Play", method="animate", args=play(speed_ms)),
+                dict(label="Pause", method="animate",
+                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                        transition=dict(duration=0))]),
+                dict(label=STEP_BACK, method="animate", args=goto(max(k - 1, 0))),
+                dict(label=STEP, method="animate", args=goto(min(k + 1, n - 1))),
+                dict(label="Slower", method="animate", args=play(speed_ms * 2)),
+                dict(label="Faster", method="animate", args=play(max(speed_ms // 3, 50)))]
+
+    frames = [dict(name=str(k), data=[dict(d, type="heatmap" if i == heat else "scatter")
+                                      for i, d in zip(traces, _dynamic(t, L, k, fill))], traces=traces,
+                   layout=dict(title=dict(head, text=readout(t, k, shape_txt)), updatemenus=[dict(buttons=buttons(k))]))
+              for k in range(n)]
+    slider_steps = [dict(label=str(k + 1), method="animate", args=goto(k)) for k in range(n)]
     mode = {"conv": t.padding_mode, "max": "−∞", "avg": "zero"}[t.kind]
     size = (lambda h, w: str(w)) if getattr(t, "one_d", False) else (lambda h, w: f"{h}×{w}")
     names = [f"input {size(H, W)}" + (f" + {mode} padding" if any(t.pad_lo + t.pad_hi) else ""),
@@ -281,7 +291,7 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     for (x, y, align), label in zip(spots, names):
         fig.add_annotation(x=x, y=y, text=f"<b>{label}</b>", showarrow=False, yanchor="bottom", xanchor=align,
                            font=dict(size=17))
-    # top to bottom: the readout (the title, which every frame rewrites), Play / Pause / Slower / Faster, the step
+    # top to bottom: the readout (the title, which every frame rewrites), the buttons (Play ... Faster), the step
     # slider, then the grids (the y domain shrinks toward the top when the width limits the cell size)
     plot_h = int((L.height + 2) * CELL_PX)
     top = TITLE_PX + BUTTONS_PX + SLIDER_PX
@@ -293,7 +303,7 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
         height=plot_h + top + 10, margin=dict(l=10, r=10, t=top, b=10),
         font=dict(size=16, color=COLOURS["text"]), showlegend=False, uirevision="animation",
         updatemenus=[dict(type="buttons", direction="right", x=0, y=1 + (BUTTONS_PX + SLIDER_PX) / plot_h,
-                          xanchor="left", yanchor="top", showactive=False, pad=dict(t=0, r=8), buttons=buttons,
+                          xanchor="left", yanchor="top", showactive=False, pad=dict(t=0, r=8), buttons=buttons(step),
                           font=dict(size=16))],
         sliders=[dict(active=step, steps=slider_steps, x=0, len=1, y=1 + SLIDER_PX / plot_h, yanchor="top",
                       pad=dict(t=0, b=0), currentvalue=dict(visible=False),
