@@ -131,6 +131,8 @@ def picture_bytes(state: PageState, col, src: str, upload_key: str, upload_help:
         return photo_bytes(state.widget(photo, col, format_func=photo_title))
     if src == "camera":
         up = col.camera_input("Take a picture", key=upload_key + "_cam", help=CAMERA_HELP)
+        if up is None:
+            col.caption("No picture yet: allow the webcam when the browser asks, then press Take Photo.")
     else:
         up = col.file_uploader("Image file", type=list(EXTENSIONS), key=upload_key, help=upload_help,
                                max_upload_size=IMAGE_UPLOAD_MB)
