@@ -192,6 +192,11 @@ def panel(S: PageState, runner, owner: str, active: bool, page_ds, page_data: st
         train = S.widget("cmp_train")
         shown = [r for r in now if r.job in ids]
         show_chart(chart(shown, train), "train_cmp_chart")
+        if len(shown) == 2 and all(r.val_acc for r in shown):  # an A/B: the difference in one sentence
+            (x, y), (lx, ly) = shown, legend_labels([r.recipe for r in shown])
+            st.caption(f"{names[x.job]} ({lx}): {x.final_val_acc:.1%} → {names[y.job]} ({ly}): "
+                       f"{y.final_val_acc:.1%} last validation accuracy, "
+                       f"{100 * (y.final_val_acc - x.final_val_acc):+.1f} points.")
         st.dataframe(table(now, names), hide_index=True, width="stretch")
         if training and not any(not r.ended for r in now):
             st.rerun(scope="app")  # the last one ended: stop polling, enable the buttons

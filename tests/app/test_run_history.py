@@ -41,6 +41,7 @@ def test_runs_survive_a_reload_compare_cleanly_and_stay_private(monkeypatch):
     assert [k for k in one if one[k] != two[k]] == ["augment_noise"] and two["augment_noise"] == 0.05
     a.run()
     assert legend(a) == ["no noise", "noise"]                              # only what differs
+    assert any(c.value.startswith("Run 1 (no noise): ") and "Run 2 (noise)" in c.value for c in a.caption)
     assert a.dataframe[0].value["Differs"].tolist() == ["no noise", "noise"]
 
     monkeypatch.setattr(jobs_ui, "_cookie", lambda: token)                 # the same browser, reloaded
