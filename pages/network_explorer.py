@@ -8,7 +8,7 @@ from cnnviz import ConfigError
 from cnnviz.explorer import drawpad
 from cnnviz.explorer.drawing import DRAWN, PAD_SIDE
 from cnnviz.figures import network as figs
-from cnnviz.inside.shipped import list_models, samples_for
+from cnnviz.inside.shipped import VALIDATION_SETS, list_models, samples_for
 from cnnviz.io.text import md_text, notice, shown
 from cnnviz.ui import columns, image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.network_explorer import (TRAINED, UPLOAD, get_model, model_title, network, neuron_arithmetic,
@@ -101,9 +101,9 @@ try:
     with maths:  # engine results -> figures; each kind of layer has its own arithmetic
         neuron_arithmetic(S, args, every, ci, ch, i, j)
     with patches:
-        if not (col.path and len(col.shape) == 3) or info.dataset not in ("digits", "shapes", "cleverhans"):
-            st.info("Needs a feature-map layer and a model trained on digits or shapes (their validation sets "
-                    "ship with cnnviz).", icon=":material/info:")
+        if not (col.path and len(col.shape) == 3) or info.dataset not in VALIDATION_SETS:
+            st.info("Needs a feature-map layer and a model trained on digits, shapes or Fashion-MNIST (their "
+                    "validation sets ship with cnnviz).", icon=":material/info:")
         elif st.toggle("Search the validation set", key="net_top_on", help="Runs every validation image once."):
             show_chart(figs.top_patches_figure(strongest((key, ckpt, before), col.path, ch)), S.key("patches_fig"))
 except ConfigError as err:

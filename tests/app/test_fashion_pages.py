@@ -1,6 +1,6 @@
 """Fashion-MNIST in the pages (AppTest): the Training Lab offers the data set and shows its split; Feature Maps,
 Saliency and the Network Explorer open with the shipped Fashion-MNIST TinyVGG on a sample and a validation image,
-and the prediction they show is the engine's."""
+the prediction they show is the engine's, and the Explorer searches the Fashion-MNIST validation set."""
 import torch
 
 from tests.support import apptest
@@ -34,6 +34,11 @@ def test_model_pages_open_with_the_fashion_model():
         at.selectbox(key=f"{prefix}_sample").set_value(SAMPLE).run()
         assert not at.exception and not at.error, (page, at.exception)
         assert apptest.metric(at, "Prediction") == engine_prediction("sample", sample=SAMPLE), page
+        if page == "network_explorer":  # its strongest-patches search runs over the shipped validation images
+            at.toggle(key="net_top_on").set_value(True).run()
+            assert not at.exception and not at.error
+            assert not any("Needs a feature-map layer" in i.value for i in at.info)
+            assert any(str(f["layout"]).count("#") >= 8 for f in apptest.figures(at))  # 8 patches "#image: value"
         if page == "feature_maps":  # the validation source reads the shipped split's images
             at.radio(key="feat_src").set_value("validation").run()
             at.number_input(key="feat_idx").set_value(17).run()
