@@ -152,7 +152,11 @@ def image_picker(state: PageState, col, src: str, names: list[str], upload_key: 
     elif src == "validation":
         state.widget("idx", col)
     else:
-        return picture_bytes(state, col, src, upload_key, upload_help)
+        data = picture_bytes(state, col, src, upload_key, upload_help)
+        if not presenting():  # said, not silent: what a model of 1 or 3 input channels makes of a colour picture
+            col.caption("Colours are kept for a model that reads 3 channels (shapes); a 1-channel model (digits) "
+                        "sees the picture in grey (ITU-R 601 luma), centre-cropped and resized to its input.")
+        return data
     return None
 
 

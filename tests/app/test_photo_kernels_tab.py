@@ -89,3 +89,13 @@ def test_photo_and_camera_on_feature_maps_go_the_upload_path():
     assert apptest.metric(at, "Prediction") == info.classes[int(model(x).argmax())]
     at.camera_input[0].set_value(("shot.jpg", b"not a jpeg at all", "image/jpeg")).run()
     assert not at.exception and any("image" in shown(e.value) for e in at.error)
+
+
+def test_colour_photograph_stays_colour_for_a_3_channel_model():
+    at = apptest.open_page("feature_maps", {"model": "shapes_TinyVGG", "src": "photo", "photo": "coffee"})
+    assert not at.exception and not at.error
+    model, info = load_model("shapes_TinyVGG")
+    x, _ = input_image(info, "upload", data=photo_bytes("coffee"))  # (1, 3, 32, 32): no conversion to grey
+    assert x.shape == (1, 3, 32, 32) and float((x[0, 0] - x[0, 2]).abs().mean()) > 0.05
+    assert apptest.metric(at, "Prediction") == info.classes[int(model(x).argmax())]
+    assert any("sees the picture in grey" in c.value for c in at.caption)  # said for 1-channel models
