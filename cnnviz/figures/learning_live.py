@@ -70,15 +70,18 @@ def clickable_confusion(confusion, classes) -> go.Figure:
                  colorscale=[[0, "#ffffff"], [0.5, "#f4b183"], [1, "#9dc3e6"]], zmin=0, zmax=2, showscale=False,
                  hoverinfo="skip"),
             dict(type="scatter", x=jj.ravel().tolist(), y=ii.ravel().tolist(), mode="markers+text",
-                 text=[str(v) for v in z.ravel()], textfont=dict(size=14),
+                 text=[str(v) for v in z.ravel()],
                  customdata=np.stack([ii.ravel(), jj.ravel()], 1).tolist(),
                  marker=dict(size=side, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
+                 textfont=dict(size=14, color="#222"),
                  hovertext=[f"true {names[i]}, predicted {names[j]}: {z[i, j]} image(s); click to open them"
                             for i, j in zip(ii.ravel(), jj.ravel())],
-                 hovertemplate="%{hovertext}<extra></extra>")]
+                 hovertemplate="%{hovertext}<extra></extra>",
+                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1),
+                                                                         textfont=dict(color="#222")))]
     axis = dict(tickmode="array", tickvals=list(range(k)), ticktext=names, showgrid=False, zeroline=False)
     return go.Figure(dict(data=data, layout=dict(
-        title=dict(text="Confusion matrix: click a cell to open its images"), height=420, font=FONT,
+        title=dict(text="Confusion matrix (blue right, orange wrong): click a cell"), height=420, font=FONT,
         margin=dict(l=10, r=10, t=50, b=10), clickmode="event+select", dragmode=False,
         xaxis=dict(axis, title=dict(text="predicted"), range=[-0.5, k - 0.5]),
         yaxis=dict(axis, title=dict(text="true"), range=[k - 0.5, -0.5]))))
@@ -99,3 +102,11 @@ def saliency_tile(image: np.ndarray, saliency: np.ndarray, side: int = 112) -> n
     gap = np.ones((rgb.shape[0], max(1, 4 // s + 1), 3), np.float32)
     both = np.concatenate([rgb, gap, over], 1)
     return np.kron(np.round(255 * both).astype(np.uint8), np.ones((s, s, 1), np.uint8))
+
+
+def with_cell(fig: go.Figure, cell: tuple[int, int]) -> go.Figure:
+    """A copy of :func:`clickable_confusion`'s figure with ``cell`` = (true, predicted) framed: the cell shown below."""
+    t, p = cell
+    out = go.Figure(fig)
+    out.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5, line=dict(color="#222", width=3))
+    return out

@@ -10,7 +10,7 @@ import hashlib
 import streamlit as st
 
 from cnnviz.errors import ConfigError
-from cnnviz.figures.learning_live import clickable_confusion, saliency_tile
+from cnnviz.figures.learning_live import clickable_confusion, saliency_tile, with_cell
 from cnnviz.inside.saliency import attribute, to_map
 from cnnviz.io.text import md_text
 from cnnviz.training.validation import MAX_CELL_IMAGES, cell_indices, predict, top_k
@@ -92,12 +92,15 @@ def panel(runner, owner: str, active: bool) -> None:
     confusion, names = preds.confusion, [md_text(c) for c in ds.classes]
     cells = _cells(confusion)
     clicked = _clicked()
-    if clicked in cells and clicked != ss.get("train_drill_last"):
+    if clicked is None:  # no selection (or a click on the selected cell took it away): the next click counts
+        ss.pop("train_drill_last", None)
+    elif clicked in cells and clicked != ss.get("train_drill_last"):
         ss[PICK] = ss["train_drill_last"] = clicked  # the list follows the click
     if ss.get(PICK) not in cells:
         ss[PICK] = cells[0]
     c = st.columns([1, 1]) if not presenting() else [st.container()] * 2
-    show_chart(confusion_fig(digest, preds, ds.classes), CLICK, c[0], on_select="rerun", selection_mode="points")
+    show_chart(with_cell(confusion_fig(digest, preds, ds.classes), ss[PICK]), CLICK, c[0], on_select="rerun",
+               selection_mode="points")
     with c[1]:
         t, p = st.selectbox("Cell (true → predicted)", cells, key=PICK, help="The same as clicking a cell.",
                             format_func=lambda cell: f"{ds.classes[cell[0]]} → {ds.classes[cell[1]]} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.errors import ConfigError
+from cnnviz.io.text import notice
 from cnnviz.training.built_model import check_fits, fit_to
 from cnnviz.ui import train_built
 from cnnviz.ui.architecture_lab import panels
@@ -35,9 +36,10 @@ def train_panel(S: PageState) -> None:
         st.caption(f"It fits {name} ({ds.in_channels}×{ds.size}×{ds.size}, {ds.num_classes} classes): "
                    f"{fmt_int(params)} parameters, {fmt_int(3 * flops * len(ds.y_train))} FLOPs per training epoch "
                    f"({len(ds.y_train):,} images).")
-    except ConfigError as err:
+    except ConfigError as err:  # not an error of the page: what to change before training (a warning)
         fits = False
-        show_error(err)
+        st.warning(f"**Not ready to train on {name}: {notice(err.field)}** — {notice(str(err).split(': ', 1)[-1])}",
+                   icon=":material/rule:")
         try:
             fixed, shape, changes = fit_to(layers, in_shape, ds)
             check_fits(fixed, shape, ds, name)
