@@ -35,8 +35,9 @@ class ChartClient(Client):
             if el.WhichOneof("type") == "plotly_chart" and el.plotly_chart.id:
                 spec = json.loads(el.plotly_chart.spec)
                 marks = next((t for t in spec["data"] if t.get("customdata") and t.get("mode") == "markers"), None)
-                self.widgets[el.plotly_chart.id] = ("plotly_chart", marks["customdata"] if marks else [])
-                self.spec_bytes = len(el.plotly_chart.spec.encode())
+                if marks:  # the overview (the other charts take no clicks)
+                    self.widgets[el.plotly_chart.id] = ("plotly_chart", marks["customdata"])
+                    self.spec_bytes = len(el.plotly_chart.spec.encode())
 
 
 def state(c: Client, key: str, **value) -> WidgetState:

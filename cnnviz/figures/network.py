@@ -148,8 +148,8 @@ def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8,
                                                        for i in range(len(classes))],
                        text=[f"{p:.0%}" for p in ov.probabilities], textangle=0, cliponaxis=False,
                        textposition=["inside" if p >= 0.55 else "outside" for p in ov.probabilities],
-                       insidetextanchor="middle", hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2",
-                       yaxis="y2"))
+                       insidetextanchor="middle", constraintext="none",  # presenter fonts: never dropped
+                       hovertemplate="%{y}: %{x:.1%}<extra></extra>", xaxis="x2", yaxis="y2"))
     n = len(ov.columns)
     # the class names stand left of the bars: long ones ("T-shirt/top") get room there, not over the last column
     right = min(0.85, 0.88 - (8 * max((len(c) for c in classes), default=1) + 10) / width)
