@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz.ui import lesson_mode, presenter_mode
 from cnnviz.ui.jobs import heartbeat
-from cnnviz.ui.live_class import beat
+from cnnviz.ui.live_class import class_bar
 
 st.set_page_config(page_title="cnnviz — see how CNNs compute", page_icon=":material/grid_on:", layout="wide")
 presenter_mode()  # ?present=1: large fonts, high contrast, no sidebar — one switch for every page
@@ -26,6 +26,6 @@ pg = st.navigation({
                               st.Page("pages/metrics_losses.py", title="Metrics & Losses",
                                       icon=":material/functions:")],
 })
-beat(pg.url_path)  # a joined student's page, for the teacher's "who is where"; silent outside a class
+class_bar(pg.url_path)  # in a class: this page for "who is where", the banner to follow the teacher
 lesson_mode(pg)  # ?lesson=N (a Lessons link): the step's banner with Previous / Next; the ← → Space keys
 pg.run()

@@ -11,6 +11,7 @@ from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, fr
 from cnnviz.ui import PageState, columns, jobs as jobs_ui, presenting, show_chart, show_error
 from cnnviz.ui import one_step, run_history, training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
+from cnnviz.ui.live_class import record_run as class_run
 from cnnviz.ui import confusion_drill, learning_live, train_built  # H4: built network, live first layer, errors
 from cnnviz.io.text import md_text
 from cnnviz.limits import CHECKPOINT_UPLOAD_MB, ZIP_UPLOAD_MB
@@ -119,6 +120,7 @@ with right:
 if (ds is not None or ss["train_jobs"]) and train_tab.open:  # presenter mode: the results full width, below
     with right if not presenting() else train_tab:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
+        class_run(runner, owner)  # in a live class: a finished run goes to the teacher's dashboard
 if cmp_tab.open:
     with cmp_tab:
         run_history.panel(S, runner, owner, active, ds, data)  # every run of this browser; one-change A/B

@@ -86,7 +86,7 @@ def handwriting_confusion(confusion, height: int = 360) -> go.Figure:
     """Our handwriting vs the model: rows the digit the students said, columns what the model read, the count in
     each cell (the diagonal is agreement)."""
     z = np.asarray(confusion, dtype=int)
-    fig = go.Figure(go.Heatmap(z=z, x=[str(i) for i in range(10)], y=[str(i) for i in range(10)],
+    fig = go.Figure(go.Heatmap(z=z.tolist(), x=[str(i) for i in range(10)], y=[str(i) for i in range(10)],
                                colorscale="Blues", showscale=False, text=[[str(v) if v else "" for v in row]
                                                                           for row in z.tolist()],
                                texttemplate="%{text}", textfont=dict(size=14),

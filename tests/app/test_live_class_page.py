@@ -1,5 +1,6 @@
 """The Live class page in AppTest: a teacher and three students in separate sessions sharing one SQLite file
 (join, answer, reveal, bring the class to a page, end), and the hostile cases through the page."""
+import json
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,135 @@ def test_the_key_goes_into_one_strict_cookie_once(db):
     assert "SameSite=Strict" in str(frames[0].proto)
     teacher.run()
     assert not [el for el in teacher.get("iframe") if "cnnviz_live_teacher" in str(el.proto)]
+
+
+# --------------------------------------------------------------------------- the class's runs, drawings, banner
+def _one(side=140):
+    """A drawn "1" on the Explorer's pad: a vertical stroke, intensities in [0, 1], row by row."""
+    pad = [[0.0] * side for _ in range(side)]
+    for r in range(25, 115):
+        for c in range(66, 74):
+            pad[r][c] = 1.0
+    return tuple(v for row in pad for v in row)
+
+
+class Runner:
+    """A finished job as the Training Lab's runner reports it (its recipe and events, never a browser's)."""
+
+    def __init__(self, recipe, events):
+        self.recipe_, self.events = recipe, events
+
+    def status(self, job):
+        from cnnviz.jobs.events import JobStatus
+        return JobStatus("done", None, 0, 1)
+
+    def poll(self, job, since=0):
+        return self.events
+
+    def recipe(self, job, owner=None):
+        return self.recipe_
+
+
+def test_a_finished_run_and_a_drawing_reach_the_teachers_board_only(db):
+    import numpy as np
+    import torch
+    from cnnviz.architecture.models import build_model
+    from cnnviz.explorer.drawing import pad_image, preprocess, recognise_drawing
+    from cnnviz.jobs.events import Evaluation, Finished
+    from cnnviz.training.recipe import from_switches
+    live = LiveClasses(SQLiteStore(db))
+    s = live.start_class()
+    ana = live.join(s.code, "<i>Ana</i>", "x")
+    from cnnviz.jobs.storage import recipe_fields  # what the runner keeps of a job's recipe
+    recipe = recipe_fields(from_switches(8, {"crop": True, "ema": True, "clip": True}, False, model="TinyVGG",
+                                         epochs=2, lr=0.05))
+    evals = [Evaluation(10 * e, e, 1.0, 0.5, 0.9, acc, [[1]], [0], {"train": 1.5, "evaluate": 0.25})
+             for e, acc in ((1, 0.6), (2, 0.75))]
+
+    def lab(code, token, recipe, events):
+        import streamlit as st
+        from cnnviz.io.data import load_dataset
+        from cnnviz.ui.live_class import STUDENT, record_run, share_drawing
+        from tests.app.test_live_class_page import Runner, _one
+        st.session_state[STUDENT] = (code, token)
+        st.session_state["train_jobs"] = ["job1"]
+        st.session_state["train_run"] = {"ds": load_dataset("digits")}
+        record_run(Runner(recipe, events), "owner")
+        share_drawing(st, _one())
+    events = [*evals, Finished(20, 2, "done", 0.75)]
+    at = AppTest.from_function(lab, args=(s.code, ana.token, recipe, events), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.checkbox(key="live_share").value is True  # on by default, said plainly
+    assert at.checkbox(key="live_share").label == "Share my drawing with the teacher"
+    (run,) = live.class_runs(s.code, s.key)
+    params = sum(p.numel() for p in build_model("TinyVGG", 1, 10, 8, width=16).parameters())
+    assert (run.nickname, run.val_acc, run.curve, run.params, run.seconds) == ("<i>Ana</i>", 0.75, (0.6, 0.75),
+                                                                              params, 3.5)
+    assert run.switches == ("crop", "ema", "clip") and (run.model, run.lr, run.epochs) == ("TinyVGG", 0.05, 2)
+    (drawn,) = live.class_drawings(s.code, s.key).drawings
+    image = pad_image(list(_one()))
+    assert drawn.predicted == int(recognise_drawing(image).argmax()) and drawn.label is None
+    want = (preprocess(image)[0, 0] * 255).round().to(torch.uint8).numpy()
+    assert drawn.pixels.shape == (28, 28) and np.array_equal(drawn.pixels, want)
+    at.selectbox(key="live_said").set_value(1).run()  # saying which digit: the same drawing, now labelled
+    (drawn,) = live.class_drawings(s.code, s.key).drawings
+    assert drawn.label == 1 and live.class_drawings(s.code, s.key).labelled == 1
+    at.checkbox(key="live_share").uncheck().run()  # opted out: nothing more is sent
+    assert at.selectbox(key="live_said").disabled and len(live.class_drawings(s.code, s.key).drawings) == 1
+
+    student = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # the student's own browser
+    student.session_state[STUDENT] = (s.code, ana.token)
+    student.run()
+    student.switch_page("pages/live_class.py").run()
+    assert not student.exception and not student.get("plotly_chart") and not student.dataframe
+    assert "Best so far" not in texts(student)
+    teacher = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    teacher.session_state[TEACHER] = (s.code, s.key)
+    teacher.run()
+    teacher.switch_page("pages/live_class.py").run()
+    assert not teacher.exception, teacher.exception
+    assert f"Best so far: **\\<i\\>Ana\\</i\\>**, 75.0% with {params:,} parameters in 4 s" in \
+        " ".join(m.value for m in teacher.success)
+    table = teacher.dataframe[-1].value
+    assert list(table["Switches"]) == ["crop, ema, clip"] and list(table["Val. acc."]) == ["75.0%"]
+    figs = [json.loads(el.proto.spec) for el in teacher.get("plotly_chart")]
+    assert len(figs) == 4  # scatter, curves, drawings grid, our handwriting vs the model
+    hover = figs[0]["data"][0]["text"][0]
+    assert hover.startswith("&lt;i&gt;Ana&lt;/i&gt;<br>") and "<i>" not in hover  # a nickname is text in plotly
+    assert [t["y"] for t in figs[1]["data"]] == [[60.0, 75.0]]  # the run's curve, in %
+    assert figs[3]["data"][0]["z"][1][drawn.predicted] == 1  # said 1, read as the model read it
+
+
+def through_app(at: AppTest) -> AppTest:
+    """Run the page through app.py, where the banner is drawn: AppTest runs a switched-to page in "pages/
+    directory" mode, and page_setup reroutes a session's first run (its marker removed) through app.py."""
+    if "cnnviz_session" in at.session_state:
+        del at.session_state["cnnviz_session"]
+    return at.run()
+
+
+def test_the_banner_brings_a_student_to_the_teachers_page(db):
+    from cnnviz.ui.live_class import FOLLOW
+    live = LiveClasses(SQLiteStore(db))
+    s = live.start_class()
+    ana, bo = live.join(s.code, "Ana", "x"), live.join(s.code, "Bo", "y")
+    students = []
+    for who, follow in ((ana, False), (bo, True)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.session_state[STUDENT] = (s.code, who.token)
+        at.session_state[FOLLOW] = follow
+        at.run()
+        through_app(at.switch_page("pages/quiz.py"))
+        assert not at.exception and "live_banner_go" not in [b.key for b in at.button]  # nothing pushed yet
+        students.append(at)
+    live.push_link(s.code, s.key, "/conv_arithmetic?s=2")
+    ana_at, bo_at = (through_app(at) for at in students)
+    assert "The teacher brings the class to **conv\\_arithmetic**." in " ".join(i.value for i in ana_at.info)
+    assert ana_at.button(key="live_banner_go").label == "Follow"
+    assert {p.nickname: p.page for p in live.dashboard(s.code, s.key).presence} == \
+        {"Ana": "quiz", "Bo": "conv_arithmetic"}  # Bo at once (Follow is on); Ana's click: the Chromium test
+    assert bo_at.session_state["live_followed"] == 1 and "live_followed" not in ana_at.session_state
+    assert "live_banner_go" not in [b.key for b in through_app(bo_at).button]  # followed: no banner
+    live.push_link(s.code, s.key, "/quiz")  # the page Ana is on: nothing to follow, the banner goes
+    assert "live_banner_go" not in [b.key for b in through_app(ana_at).button]
+    assert ana_at.session_state["live_followed"] == 2
