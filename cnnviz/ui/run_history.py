@@ -55,15 +55,15 @@ def table(runs, names: dict) -> list[dict]:
     rows = []
     for r, label in zip(runs, labels):
         q = r.recipe
-        rows.append({"Run": names[r.job], "Differs": label, "Started": _ago(r.started),
+        rows.append({"Run": names[r.job], "Differs": label,  # the results first: a wide table scrolls
+                     "Last val. acc.": f"{r.final_val_acc:.1%}" if r.val_acc else "–",
+                     "Best val. acc.": f"{r.best_val_acc:.1%}" if r.val_acc else "–",
+                     "Last val. loss": round(r.final_val_loss, 3) if r.val_loss else None,
+                     "State": STATES.get(r.state, r.state),
+                     "Switches on": ", ".join(n for f, n in SWITCH_FIELDS.items() if is_on(f, q.get(f))) or "none",
                      "Data": str(q.get("dataset")), "Model": str(q.get("model")),
                      "Optimizer": OPTIMIZER_NAMES.get(q.get("optimizer"), str(q.get("optimizer"))),
-                     "lr": q.get("lr"), "Epochs": q.get("epochs"),
-                     "Switches on": ", ".join(n for f, n in SWITCH_FIELDS.items() if is_on(f, q.get(f))) or "none",
-                     "Best val. acc.": f"{r.best_val_acc:.1%}" if r.val_acc else "–",
-                     "Last val. acc.": f"{r.final_val_acc:.1%}" if r.val_acc else "–",
-                     "Last val. loss": round(r.final_val_loss, 3) if r.val_loss else None,
-                     "State": STATES.get(r.state, r.state)})
+                     "lr": q.get("lr"), "Epochs": q.get("epochs"), "Started": _ago(r.started)})
     return rows
 
 
@@ -113,8 +113,8 @@ def _value(S: PageState, change: str, recipe: dict, where):
     if change == "epochs":
         return where.number_input(f"New {label.lower()}", int(lo), int(hi), min(int(hi), max(int(lo), now * 2)),
                                   key=key)
-    return where.number_input(f"New {label}", float(lo), float(hi), min(hi, max(lo, float(now) * 2.5 or 1e-3)),
-                              format="%.4f", key=key)
+    return where.number_input(f"New {label[0].lower() + label[1:]}", float(lo), float(hi),
+                              min(hi, max(lo, float(now) * 2.5 or 1e-3)), format="%.4f", key=key)
 
 
 def ab_controls(S: PageState, runner, owner: str, runs, names: dict, active: bool, page_ds, page_data: str) -> None:
