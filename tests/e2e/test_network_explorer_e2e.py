@@ -33,7 +33,8 @@ def test_click_a_thumbnail_shows_its_arithmetic(server, page):
     shot(page, "network_explorer.png")
     x, y = page.evaluate(MARKER_XY, [3, 2])  # column 3 = conv 2, channel 2
     page.mouse.click(x, y)
-    page.wait_for_function("() => ['value at [2, 0, 0]', 'features.2'].every(t => document.body.innerText.includes(t))")
+    page.wait_for_function("() => ['most active neuron of channel 2', 'features.2'].every(t => "  # its argmax
+                           "document.body.innerText.includes(t))")
     page.get_by_text("pre-activation").first.wait_for()
     assert page.get_by_text("Σ products =").count() >= 1
     assert page.get_by_test_id("stException").count() == 0
