@@ -15,6 +15,7 @@ from cnnviz.figures.prebuilt import Prebuilt
 
 PICTURE_SCALE = [[0, "#000000"], [1, "#ffffff"]]  # a photograph in its own greys: 0 black, 1 white
 GAP = 0.06  # paper width between the picture and the output
+BAR_PX = 52  # the colour bar's band at the top (bar, ticks, room for presenter mode's larger tick labels)
 
 
 ROBUST_Q = 99.5  # the percentile of |output| where the colours saturate
@@ -52,8 +53,11 @@ def photo_kernel_figure(res: KernelResult, step: int, title: str = "", out_title
     m = robust_range(res.out)
     pic = np.clip(np.round(res.image * (255 / white)), 0, 255).astype(np.uint8)  # (H, W)
     half = (1 - GAP) / 2
-    bar = dict(title=dict(text=out_title, side="right"), thickness=14, len=0.9, x=1.0, xanchor="left", y=0.5,
-               yanchor="middle", ticks="outside", tickfont=dict(size=13))
+    # horizontal, above the output's title: the pictures keep the whole width and the top of the figure, whatever
+    # their aspect (a vertical bar beside a short picture would hang below it)
+    bar = dict(title=dict(text=out_title, side="right"), orientation="h", thickness=12, len=half, lenmode="fraction",
+               x=1.0, xanchor="right", xref="paper", y=1.0, yanchor="top", yref="container", ticks="outside",
+               tickfont=dict(size=13))
     data = [
         dict(type="heatmap", z=to_typed_array_spec(pic), zmin=0, zmax=255, colorscale=PICTURE_SCALE, showscale=False,
              xaxis="x", yaxis="y", name="picture",
@@ -74,12 +78,14 @@ def photo_kernel_figure(res: KernelResult, step: int, title: str = "", out_title
              dict(text=f"{out_title}, {res.mode} padding", x=0, xanchor="left", y=1.0, xref="x2 domain",
                   yref="y2 domain", yanchor="bottom", showarrow=False, font=head)]
     layout = dict(
-        height=height, margin=dict(l=4, r=70, t=60 if title else 30, b=4), plot_bgcolor="white",
+        height=height, margin=dict(l=4, r=4, t=(60 if title else 30) + BAR_PX, b=4), plot_bgcolor="white",
         title=dict(text=title, x=0, xanchor="left", font=dict(size=18)) if title else None,
-        xaxis=_axis([0, half], "y", range=[-0.5, W - 0.5], constrain="domain"),
-        yaxis=_axis([0, 1], "x", range=[H - 0.5, -0.5], scaleanchor="x", constrain="domain"),
-        xaxis2=_axis([1 - half, 1], "y2", range=[-0.5, W - 0.5], constrain="domain"),
-        yaxis2=_axis([0, 1], "x2", range=[H - 0.5, -0.5], scaleanchor="x2", constrain="domain"),
+        # square pixels; the spare room goes below the pictures, not between them and the controls
+        xaxis=_axis([0, half], "y", range=[-0.5, W - 0.5], constrain="domain", constraintoward="left"),
+        yaxis=_axis([0, 1], "x", range=[H - 0.5, -0.5], scaleanchor="x", constrain="domain", constraintoward="top"),
+        xaxis2=_axis([1 - half, 1], "y2", range=[-0.5, W - 0.5], constrain="domain", constraintoward="left"),
+        yaxis2=_axis([0, 1], "x2", range=[H - 0.5, -0.5], scaleanchor="x2", constrain="domain",
+                     constraintoward="top"),
         shapes=shapes, annotations=notes, showlegend=False)
     return Prebuilt(dict(data=data, layout={k: v for k, v in layout.items() if v is not None}))
 
@@ -92,10 +98,14 @@ def _grid(z, x0: float, colours, zmin, zmax, text, zmid=None) -> list[dict]:
         heat["zmid"] = zmid
     xs = [x0 + j for i in range(k) for j in range(k)]
     ys = [i for i in range(k) for _ in range(k)]
-    size = 15 if k <= 3 else 13 if k <= 5 else 11
+    size = 13 if k <= 3 else 12 if k <= 5 else 10  # presenter mode lifts them to 16 px (wider cells there)
     words = dict(type="scatter", mode="text", x=xs, y=ys, text=text, hoverinfo="skip", showlegend=False,
                  textfont=dict(size=size, color=COLOURS["text"]))
     return [heat, words]
+
+
+def _num(v) -> str:
+    return f"{float(v):.5g}".replace("-", "−")
 
 
 def window_figure(res: KernelResult, step: int, height: int = 250, white: float = 1.0) -> Prebuilt:
@@ -104,7 +114,7 @@ def window_figure(res: KernelResult, step: int, height: int = 250, white: float 
     √(Gx² + Gy²))."""
     w = res.window(step)
     k = res.kernel.shape[0]
-    gap = 1.2
+    gap = 0.8
     pm = float(np.abs(w.products).max()) or 1.0
     km = float(np.abs(res.kernel).max()) or 1.0
     data = (_grid(w.values, 0, [[0, "#000000"], [1, "#ffffff"]], 0, white, [""] * (k * k))
@@ -117,15 +127,15 @@ def window_figure(res: KernelResult, step: int, height: int = 250, white: float 
     ann = [dict(text=t, x=x0 + (k - 1) / 2, y=-0.6, xref="x", yref="y", yanchor="bottom", showarrow=False,
                 font=dict(size=15)) for t, x0 in labels]
     if w.gx is not None:
-        total = (f"Gx = Σ = {w.total:.4g}, Gy = {w.gy:.4g}: √(Gx² + Gy²) = "
-                 f"{float(res.out[w.row, w.col]):.4g}")
+        total = f"Gx = Σ = {_num(w.total)}, Gy = {_num(w.gy)}<br>√(Gx² + Gy²) = {_num(res.out[w.row, w.col])}"
     else:
-        total = f"Σ products = {w.total:.4g} = output[{w.row}, {w.col}]"
+        total = f"Σ products = {_num(w.total)} = output[{w.row}, {w.col}]"
     span = 3 * k + 2 * gap
     frames = [dict(type="rect", xref="x", yref="y", x0=x0 + j - 0.5, x1=x0 + j + 0.5, y0=i - 0.5, y1=i + 0.5,
                    line=dict(color="#b0b0b0", width=1), layer="below")  # white cells keep their edges
               for _, x0 in labels for i in range(k) for j in range(k)]
-    layout = dict(height=height, margin=dict(l=4, r=4, t=64, b=4), plot_bgcolor="white", showlegend=False,
+    top = 84 if w.gx is not None else 64
+    layout = dict(height=height + top - 64, margin=dict(l=4, r=4, t=top, b=4), plot_bgcolor="white", showlegend=False,
                   title=dict(text=f"step {w.step:,}: row {w.row}, column {w.col}<br>{total}", x=0, xanchor="left",
                              font=dict(size=16)),
                   xaxis=dict(range=[-0.6, span - 0.4], visible=False, fixedrange=True),

@@ -26,8 +26,8 @@ def photo_tab(query: dict | None = None):
 
 def window_sum(at) -> tuple[int, int, float]:
     title = apptest.figures(at)[1]["layout"]["title"]["text"]
-    m = re.search(r"= (-?[\d.]+) = output\[(\d+), (\d+)\]", title)
-    return int(m[2]), int(m[3]), float(m[1])
+    m = re.search(r"= ([−-]?[\d.]+) = output\[(\d+), (\d+)\]", title)
+    return int(m[2]), int(m[3]), float(m[1].replace("−", "-"))
 
 
 def jpeg(rgb: np.ndarray) -> bytes:
