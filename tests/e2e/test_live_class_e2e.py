@@ -96,3 +96,98 @@ def test_a_teacher_and_two_students_in_chromium(server, browser):
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+# --------------------------------------------------------------------------- a replica dies mid-class
+def test_a_killed_replica_loses_no_answer(tmp_path):
+    """Two replicas behind HAProxy (deploy/run_replicas.sh) share the class's SQLite file. A teacher and four
+    students (the protocol client of bench/, no browser) start, join and answer; one replica is killed by its
+    PID; every student reconnects through the other (with the cookie their browser kept) and finds their answer
+    locked in, and the teacher's dashboard there shows all four answers. Skipped without haproxy."""
+    import asyncio
+    import shutil
+    import signal
+    if shutil.which("haproxy") is None:
+        import pytest
+        pytest.skip("haproxy is not installed (apt-get install -y haproxy)")
+    from bench.classroom_load import Replicas
+    reps = Replicas(2, {"CNNVIZ_CLASS_DB": str(tmp_path / "classes.sqlite3"), "CNNVIZ_STORAGE": str(tmp_path / "j")})
+    try:
+        asyncio.run(_class_across_a_replica_death(reps, signal.SIGKILL))
+    finally:
+        reps.stop()
+
+
+async def _class_across_a_replica_death(reps, sig):
+    import asyncio
+    import re
+    import urllib.request
+    from bench.class_load import ANSWERED, ClassClient, number, text_state, trigger, value_of
+
+    class Browser(ClassClient):
+        """A tab that keeps the live-class cookie its page writes (the zero-height frame), as a browser does."""
+
+        def __init__(self, url, name, cookie=""):
+            super().__init__(url, name)
+            self.cookie = cookie
+
+        def _handle(self, msg):
+            super()._handle(msg)
+            if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                m = re.search(r"(cnnviz_live_(?:teacher|student)=[A-Z0-9]{6}\.[A-Za-z0-9_\-]{32})",
+                              str(msg.delta.new_element))
+                self.cookie = m[1] if m else self.cookie
+
+        async def connect(self, timeout=60):
+            from websockets.asyncio.client import connect
+            self.ws = await connect(self.url.replace("http://", "ws://") + "/_stcore/stream",
+                                    subprotocols=["streamlit"], max_size=2 ** 28, ping_interval=None,
+                                    additional_headers={"Cookie": self.cookie} if self.cookie else None,
+                                    open_timeout=timeout)
+            self._reader = asyncio.create_task(self._read())
+
+    teacher = Browser(reps.url, "teacher")
+    await teacher.connect()
+    await teacher.rerun(page="live_class")
+    await teacher.rerun([trigger(teacher.key("live_start"))])
+    code = teacher.metrics["Join code"]
+    students = []
+    for i in range(4):
+        s = Browser(reps.url, f"Stu{i:02d}x")
+        await s.connect()
+        await s.rerun(page="live_class")
+        await s.rerun([text_state(s.key("live_code"), code), text_state(s.key("live_nick"), s.name),
+                       trigger(s.key("live_join"))])
+        await s.rerun(page="quiz", query="seed=1&level=easy")
+        await s.rerun([number(s.key("quiz_in_1_easy_0"), value_of(i, 0)), trigger(s.key("quiz_check_0"))])
+        assert any(f"Your answer {value_of(i, 0):,} is in" in t for t in s.texts), s.texts
+        assert s.cookie.startswith("cnnviz_live_student="), s.name
+        students.append(s)
+    assert teacher.cookie.startswith("cnnviz_live_teacher=")
+    import os
+    os.kill(reps.pids[0], sig)  # replica 1 dies, with whatever sessions it held
+    for _ in range(100):  # HAProxy marks it down within its checks (inter 1 s, fall 2)
+        await asyncio.sleep(0.2)
+        if all(c.closed for c in (teacher, *students) if c.ws is not None and c.ws.state.name != "OPEN"):
+            try:
+                urllib.request.urlopen(f"{reps.url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                pass
+    dropped = [c.name for c in (teacher, *students) if c.closed]
+    assert dropped, "nobody was on the killed replica: the test would prove nothing"
+    for c in (teacher, *students):
+        await c.close()
+    for i, old in enumerate(students):  # every student comes back (a reload): the answer is locked in
+        s = Browser(reps.url, old.name, old.cookie)
+        await s.connect()
+        await s.rerun(page="quiz", query="seed=1&level=easy")
+        assert any(f"Your answer {value_of(i, 0):,} is in" in t for t in s.texts), (s.name, s.texts[:6])
+        await s.close()
+    t = Browser(reps.url, "teacher", teacher.cookie)
+    await t.connect()
+    await t.rerun(page="live_class")
+    answered = {m[1].replace("\\", ""): int(m[2]) for x in t.texts for m in ANSWERED.finditer(x)}
+    assert answered == {"1:easy:0": 4}, t.texts
+    assert t.metrics.get("Join code") == code
+    await t.close()
