@@ -11,22 +11,25 @@ from cnnviz.io.text import plot_text
 FONT = dict(size=16)
 
 
-def mosaic(tiles: np.ndarray, cols: int) -> np.ndarray:
-    """``tiles`` (n, h, w) laid out ``cols`` to a row with one NaN pixel between them: (rows·(h+1)−1, cols·(w+1)−1)."""
+def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
+    """``tiles`` (n, h, w) laid out ``cols`` to a row with ``gap`` NaN pixels between them."""
     n, h, w = tiles.shape
     rows = max(1, -(-n // max(cols, 1)))
-    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan, np.float32)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, np.float32)
     for i in range(n):
         r, c = divmod(i, cols)
-        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = tiles[i]
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[i]
     return out
 
 
-def kernel_mosaic(kernels: np.ndarray) -> np.ndarray:
-    """Kernels (K, C, k, k) as one picture: kernel i in column i, its input channel c in row c."""
+def kernel_mosaic(kernels: np.ndarray, cols: int = 8) -> np.ndarray:
+    """Kernels (K, C, k, k) as one picture: each kernel a column of its C input channels (one NaN row between
+    them), ``cols`` kernels to a row, two NaN pixels between kernels."""
     k_out, c_in, kh, kw = kernels.shape
-    tiles = np.transpose(kernels, (1, 0, 2, 3)).reshape(c_in * k_out, kh, kw)  # row c, column i
-    return mosaic(tiles, k_out)
+    strips = np.full((k_out, c_in * (kh + 1) - 1, kw), np.nan, np.float32)
+    for c in range(c_in):
+        strips[:, c * (kh + 1):c * (kh + 1) + kh] = kernels[:, c]
+    return mosaic(strips, max(1, min(cols, k_out)), gap=2 if c_in > 1 else 1)
 
 
 def _heatmap(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool) -> go.Figure:
@@ -44,17 +47,18 @@ def _heatmap(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool
 def kernels_figure(snap) -> go.Figure:
     """The first layer's kernels at one report (red positive, blue negative, one scale for all)."""
     k_out, c_in = snap.kernels.shape[:2]
-    rows = "input channels" if c_in > 1 else "input channel"
-    return _heatmap(kernel_mosaic(snap.kernels), f"{plot_text(snap.layer)}: {k_out} kernels ({c_in} {rows}), "
-                    f"step {snap.step:,}", "weight %{z:.4f}", 260 if c_in == 1 else 320, True)
+    rows = -(-k_out // 8)
+    return _heatmap(kernel_mosaic(snap.kernels), f"{plot_text(snap.layer)}: {k_out} kernels, step {snap.step:,}",
+                    "weight %{z:.4f}", 120 + 60 * rows * c_in, True)
 
 
 def maps_figure(snap, cols: int = 8) -> go.Figure:
-    """That layer's output for the fixed validation image, one tile per channel (averaged down when large)."""
+    """That layer's output for the fixed validation image, one tile per channel (averaged down when large: the
+    caption says so)."""
     m = snap.maps
-    note = "" if tuple(m.shape[-2:]) == tuple(snap.out_shape[-2:]) else " (averaged down)"
-    return _heatmap(mosaic(m, min(cols, len(m))), f"Its feature maps of validation image #{snap.image}{note}",
-                    "value %{z:.3f}", 260, True)
+    rows = -(-len(m) // cols)
+    return _heatmap(mosaic(m, max(1, min(cols, len(m)))), f"Its maps of validation image #{snap.image}",
+                    "value %{z:.3f}", 120 + 75 * rows, True)
 
 
 def clickable_confusion(confusion, classes) -> go.Figure:

@@ -33,8 +33,13 @@ def panel(runner, active: bool) -> None:
         c = columns(2, 1)
         show_chart(kernels, "train_live_kernels", c[0])
         show_chart(maps, "train_live_maps", c[1])
-        st.caption(f"Step {snap.step:,}, epoch {snap.epoch:.1f}: each kernel starts as random noise and turns into a "
-                   "detector (edges, blobs) as the run learns; the maps show what it finds in one fixed image.")
+        c_in, (h, w) = snap.kernels.shape[1], snap.out_shape[-2:]  # kernels (K, C, k, k); out_shape (C', H', W')
+        small = "" if tuple(snap.maps.shape[-2:]) == (h, w) else f" (its {h}×{w} maps averaged down to " \
+            f"{snap.maps.shape[-2]}×{snap.maps.shape[-1]})"
+        st.caption(f"Step {snap.step:,}, epoch {snap.epoch:.1f}. Each kernel starts as random noise and turns into a "
+                   "detector (edges, blobs) as the run learns" + (f"; a column per kernel, one row per input channel "
+                   f"({c_in})" if c_in > 1 else "") + f". The maps show what each finds in one fixed image{small}; "
+                   "red positive, blue negative.")
 
     with st.expander("Watch the network learn: the first layer, live", expanded=True):
         live()

@@ -49,13 +49,19 @@ def test_the_live_kernels_figure_draws_exactly_the_weights():
     model = _net(3, 5)
     snap = snapshot(model, torch.rand(1, 3, 32, 32), 1, 0.1)
     z = np.asarray(kernels_figure(snap).data[0].z, dtype=np.float64)
-    w = model[0].weight.detach().numpy()  # (5, 3, 5, 5): kernel i in column i, input channel c in row c
+    w = model[0].weight.detach().numpy()  # (5, 3, 5, 5): kernel i in column i (7 px apart), channel c in row c
+    assert z.shape == (3 * 6 - 1, 5 * 7 - 2)
     for i in range(5):
         for c in range(3):
-            np.testing.assert_allclose(z[c * 6:c * 6 + 5, i * 6:i * 6 + 5], w[i, c], atol=1e-5)
-    assert np.isnan(z[5]).all() and np.isnan(z[:, 5]).all()  # one blank pixel between kernels
-    np.testing.assert_array_equal(kernel_mosaic(snap.kernels)[:5, :5], snap.kernels[0, 0])
-    assert maps_figure(snap).layout.title.text.endswith("(averaged down)")
+            np.testing.assert_allclose(z[c * 6:c * 6 + 5, i * 7:i * 7 + 5], w[i, c], atol=1e-5)
+    assert np.isnan(z[5]).all() and np.isnan(z[:, 5:7]).all()  # blank rows between channels, columns between kernels
+    grey = np.arange(10 * 9, dtype=np.float32).reshape(10, 1, 3, 3)  # 10 one-channel kernels: 8 to a row
+    m = kernel_mosaic(grey)
+    assert m.shape == (7, 31)
+    np.testing.assert_array_equal(m[4:7, 0:3], grey[8, 0])
+    np.testing.assert_array_equal(m[0:3, 28:31], grey[7, 0])
+    np.testing.assert_allclose(np.asarray(maps_figure(snap).data[0].z, dtype=np.float64)[:16, :16], snap.maps[0],
+                               atol=1e-5)
 
 
 def test_a_confusion_cell_lists_exactly_its_validation_images():
