@@ -47,20 +47,20 @@ def get_model(key: str, ckpt: bytes | None, before: bool):
 
 # cache_resource: the same objects to every rerun (never mutated), no pickling per rerun (an Overview's maps and a
 # figure spec cost 100 ms to unpickle); hashable arguments only: names, numbers, bytes, tuples
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
 def network(args: tuple, every: bool):
     model, info = get_model(*args[:3])
     x, label = explorer_input(info, *args[3:])
     return overview(model, x, every), x, label
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)
 def recorded(args: tuple):
     """One recorded forward pass of the image: every neuron's arithmetic reads it (no forward pass per click)."""
     return record(get_model(*args[:3])[0], network(args, False)[1])
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=budgets.MODEL_CACHE_TTL_S, show_spinner=False)  # a spec: ~0.5 MB
 def overview_spec(args: tuple, every: bool) -> dict:
     return figs.overview_spec(network(args, every)[0], get_model(*args[:3])[1].classes)
 
