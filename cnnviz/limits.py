@@ -138,3 +138,9 @@ CLASS_MAX_RUNS = 20                        # finished Training Lab runs one stud
 CLASS_MAX_DRAWINGS = 12                    # drawings one student may share with the class's teacher
 CLASS_CURVE_POINTS = 60                    # per-epoch validation accuracies kept with one shared run
 CLASS_DRAWING_SIDE = 28                    # a shared drawing is the model's 28×28 uint8 view of it
+
+# --- feature visualisation by optimisation (cnnviz.inside.feature_vis): gradient ascent on the input
+FEATURE_VIS_MAX_STEPS = 512                # optimisation steps of one visualisation
+FEATURE_VIS_MAX_IMAGES = 6                 # images per channel (the diversity option)
+FEATURE_VIS_MAX_PIXELS = 128 * 128         # H × W of the optimised image (the model's input size)
+FEATURE_VIS_MAX_FLOPS = 30_000_000_000     # steps × images × 3 forward passes (forward + backward): ~10 s on a core

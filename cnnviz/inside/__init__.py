@@ -1,6 +1,7 @@
 """Inside the network: feature maps and channel statistics, saliency (captum, one verb: ``attribute``; Grad-CAM++
-and Score-CAM written here), adversarial examples (FGSM, PGD, accuracy against ε), the embedding space (penultimate features, PCA), the shipped pretrained models,
-and the Clever Hans demonstration.
+and Score-CAM written here), adversarial examples (FGSM, PGD, accuracy against ε), the embedding space (penultimate
+features, PCA), feature visualisation by optimisation (``visualise_channel``), the shipped pretrained models, and
+the Clever Hans demonstration.
 
 The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.device, cnnviz.io,
 cnnviz.architecture (models), cnnviz.training (checkpoints), torch, captum."""
@@ -14,6 +15,8 @@ from cnnviz.inside.shipped import (ROOT, MODEL_DIR, SAMPLE_DIR, INDEX, MAX_CHECK
     list_models, load_model, load_uploaded, accuracy, train, validation_set, samples_for, SOURCES, input_image)
 from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mask, load_cleverhans, swapped,
     patch_share)
+from cnnviz.inside.feature_vis import (REGULARISERS, FeatureVis, forward_flops, check_cost,
+    visualise_channel, channel_means)
 from cnnviz.inside.embedding import (EMBED_BATCH, EMBED_MAX_IMAGES, last_linear, penultimate_features, Projection,
     pca_2d, Embedding, embedding)
 
@@ -28,4 +31,5 @@ __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_b
            "samples_for", "SOURCES", "input_image", "PATCH", "PATCH_COLOURS", "add_patch", "patch_mask",
            "load_cleverhans", "swapped", "patch_share",
            "EMBED_BATCH", "EMBED_MAX_IMAGES", "last_linear", "penultimate_features", "Projection", "pca_2d",
-           "Embedding", "embedding"]
+           "Embedding", "embedding", "REGULARISERS", "FeatureVis", "forward_flops", "check_cost",
+           "visualise_channel", "channel_means"]
