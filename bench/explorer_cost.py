@@ -6,6 +6,7 @@ server process's own CPU time (utime + stime, children excluded) around each rer
 
     python -m bench.explorer_cost            # every shipped model, 4 rounds each
     python -m bench.explorer_cost -r 2 --models digits_TinyVGG
+    python -m bench.explorer_cost --present  # presenter mode
 
 Prints each model's overview figure JSON size (goal ≤ 2 MB). The last line is the p95 over every interaction in
 milliseconds; the summary line before it gives the max."""
@@ -56,7 +57,7 @@ def click_state(c: Client, rng: random.Random) -> WidgetState:
     return WidgetState(id=wid, string_value=json.dumps(sel))
 
 
-async def measure(url: str, pid: int, models, rounds: int, seed: int) -> list[dict]:
+async def measure(url: str, pid: int, models, rounds: int, seed: int, extra: str = "") -> list[dict]:
     rng = random.Random(seed)
     rows, sizes = [], {}
     warm = ChartClient(url, "warm-up")
@@ -74,7 +75,7 @@ async def measure(url: str, pid: int, models, rounds: int, seed: int) -> list[di
             rows.append(dict(kind=kind, model=model, cpu_ms=(cpu_s(pid) - c0) * 1000, wall_ms=wall * 1000))
 
         try:
-            await timed("open link", page=PAGE, query=f"model={model}")
+            await timed("open link", page=PAGE, query=f"model={model}{extra}")
             sizes[model] = getattr(c, "spec_bytes", 0)
             for _ in range(rounds):
                 for _ in range(3):
@@ -99,8 +100,9 @@ def main(argv=None) -> None:
     ap.add_argument("--models", default=",".join(list_models()))
     ap.add_argument("-r", "--rounds", type=int, default=4, help="rounds of clicks and number changes per model")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--present", action="store_true", help="presenter mode (?present=1): every font at least 16 px")
     a = ap.parse_args(argv)
-    rows = on_server(measure, a.models.split(","), a.rounds, a.seed)
+    rows = on_server(measure, a.models.split(","), a.rounds, a.seed, "&present=1" if a.present else "")
     print(f"{'interaction':18s} {'n':>4s} {'median ms':>10s} {'p95 ms':>8s} {'max ms':>8s}")
     for kind in dict.fromkeys(r["kind"] for r in rows):
         cpus = [r["cpu_ms"] for r in rows if r["kind"] == kind]
