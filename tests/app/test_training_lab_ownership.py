@@ -115,16 +115,16 @@ def test_changing_the_data_during_and_after_a_training_draws_its_results_with_it
     at.run()                                                                 # its epoch-2 figures, drawn now
     assert not at.exception, at.exception
     assert any("from the training on digits" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 5                                  # samples, curves, 3 epoch figures
+    assert len(at.get("plotly_chart")) == 8  # samples, curves, 3 epoch figures, first layer live (2), errors to open
     heat = next(f for f in apptest.figures(at) if f["data"][0]["type"] == "heatmap")
     z = heat["data"][0]["z"]                                                 # plotly may write it as typed bytes
     assert (z["shape"] if isinstance(z, dict) else f"{len(z)}, {len(z[0])}") == "10, 10"  # the digits' confusion
-    grid = apptest.figures(at)[-1]
+    grid = apptest.figures(at)[4]                                            # after samples, curves, confusion, timings
     labels = [a["text"].split(" ")[0] for a in grid["layout"]["annotations"]]
     assert labels and set(labels) <= set("0123456789")                      # digits' predictions, not shapes
     at.radio(key="train_data").set_value("own ZIP").run()                    # no data set at all yet
     assert not at.exception, at.exception
-    assert any("from the training on digits" in c.value for c in at.caption) and len(at.get("plotly_chart")) == 4
+    assert any("from the training on digits" in c.value for c in at.caption) and len(at.get("plotly_chart")) == 7
     at.radio(key="train_data").set_value("digits").run()
     assert not at.exception and not any("from the training on" in c.value for c in at.caption)
     assert not button(at, "Start").disabled and not button(at, "Resume").disabled
