@@ -20,7 +20,7 @@ def _layout(fig: go.Figure, height: int, title: str) -> go.Figure:
 
 
 def runs_scatter(runs, x: str = "params", height: int = 320) -> go.Figure:
-    """One point per run: final validation accuracy (%) against its parameters (log axis) or seconds; hover names
+    """One point per run: final validation accuracy (%) against its parameters or seconds; hover names
     the student and the recipe; the best run (``runs[0]``: the engine sorts best first) is a star."""
     seconds = x == "seconds"
     xs = [r.seconds if seconds else r.params for r in runs]
@@ -32,7 +32,7 @@ def runs_scatter(runs, x: str = "params", height: int = 320) -> go.Figure:
         text=[f"{plot_text(r.nickname)}<br>{plot_text(r.recipe)}<br>{r.params:,} parameters · {r.seconds:.0f} s"
               for r in runs],
         hovertemplate="%{text}<br>validation accuracy %{y:.1f}%<extra></extra>"))
-    fig.update_xaxes(title="seconds of training" if seconds else "parameters", type=None if seconds else "log")
+    fig.update_xaxes(title="seconds of training" if seconds else "parameters", tickformat="~s", rangemode="tozero")
     fig.update_yaxes(title="validation accuracy (%)", range=[0, 101])
     return _layout(fig, height, "")
 
@@ -55,7 +55,7 @@ def drawings_grid(drawings, height: int | None = None) -> go.Figure:
     """The newest ``GRID_MAX`` drawings, ``GRID_COLUMNS`` to a row, each the model's 28×28 view (ink white on
     black), titled "said → read" (read in red when it differs from what the student said), hover the nickname."""
     shown = drawings[:GRID_MAX]
-    side, gap = (shown[0].pixels.shape[0] if shown else 28), 10
+    side, gap = (shown[0].pixels.shape[0] if shown else 28), 13
     cols = min(GRID_COLUMNS, max(1, len(shown)))
     rows = max(1, -(-len(shown) // cols))
     mosaic = np.full((rows * (side + gap), cols * (side + 4)), np.nan)
@@ -91,6 +91,6 @@ def handwriting_confusion(confusion, height: int = 360) -> go.Figure:
                                                                           for row in z.tolist()],
                                texttemplate="%{text}", textfont=dict(size=14),
                                hovertemplate="said %{y}, model read %{x}: %{z}<extra></extra>"))
-    fig.update_xaxes(title="the model read", side="bottom", dtick=1)
-    fig.update_yaxes(title="the student said", autorange="reversed", dtick=1, scaleanchor="x")
+    fig.update_xaxes(title="the model read", side="bottom", dtick=1, range=[-0.5, 9.5], constrain="domain")
+    fig.update_yaxes(title="the student said", range=[9.5, -0.5], dtick=1, scaleanchor="x", constrain="domain")
     return _layout(fig, height, "")

@@ -29,21 +29,21 @@ def runs_panel(code: str, key: str) -> None:
     best = runs[0]
     st.success(f"Best so far: **{md_text(best.nickname)}**, {best.val_acc:.1%} with {best.params:,} parameters "
                f"in {best.seconds:.0f} s — {md_text(best.recipe)}", icon=":material/emoji_events:")
-    left, right = st.columns(2, gap="medium")
-    left.dataframe([{"#": i + 1, "Nickname": r.nickname, "Switches": ", ".join(r.switches) or "—",
-                     "Model": r.model, "Val. acc.": f"{r.val_acc:.1%}", "Parameters": r.params,
-                     "Seconds": round(r.seconds)} for i, r in enumerate(runs)],
-                   hide_index=True, key="live_runs_table", height=240)
-    axis = right.segmented_control("Accuracy against", ("parameters", "seconds"), default="parameters",
-                                   key="live_runs_axis") or "parameters"
-    show_chart(figs.runs_scatter(runs, "seconds" if axis == "seconds" else "params", height=240),
-               "live_runs_scatter", right)
+    table, scatter = st.columns([4, 3], gap="medium")
+    table.dataframe([{"#": i + 1, "Nickname": r.nickname, "Switches": ", ".join(r.switches) or "—",
+                      "Model": r.model, "Val. acc.": f"{r.val_acc:.1%}"} for i, r in enumerate(runs)],
+                    hide_index=True, key="live_runs_table", width="stretch")
+    axis = scatter.segmented_control("Accuracy against", ("parameters", "seconds"), default="parameters",
+                                     key="live_runs_axis") or "parameters"
+    show_chart(figs.runs_scatter(runs, "seconds" if axis == "seconds" else "params", height=260),
+               "live_runs_scatter", scatter)
     labels = [_label(i, r) for i, r in enumerate(runs)]
-    pick = st.multiselect("Overlay two runs' curves", labels, default=labels[:2], max_selections=2,
-                          key="live_runs_pick", help="The validation accuracy after each epoch.")
-    chosen = [runs[labels.index(p)] for p in pick if p in labels]
+    pick, curves = st.columns([2, 5], gap="medium", vertical_alignment="center")
+    chosen = pick.multiselect("Overlay two runs' curves", labels, default=labels[:2], max_selections=2,
+                              key="live_runs_pick", help="The validation accuracy after each epoch.")
+    chosen = [runs[labels.index(p)] for p in chosen if p in labels]
     if chosen:
-        show_chart(figs.curves_overlay(*chosen[:2], height=260), "live_runs_curves")
+        show_chart(figs.curves_overlay(*chosen[:2], height=240), "live_runs_curves", curves)
 
 
 def drawings_panel(code: str, key: str) -> None:
