@@ -42,7 +42,8 @@ if conv_tab.open:
         left, *cols = st.columns([3, 2, 2, 2, 3])
         with left:
             k0 = kernel_preset(preset, 3 if fixed else ksize, S["seed"])
-            weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch")
+            weight = st.data_editor(k0, key=S.key(f"kedit_{preset}_{k0.shape[0]}"), width="stretch",
+                                    row_height=24 if presenting() else None)  # zoomed on a projector: as tall
             if not presenting():  # on a projector the figure comes first: the hint is in Kernel's help
                 st.caption("Kernel weights: click a cell to type a number.")
         tabs.animate(S, lambda: conv2d_steps(x, weight, bias, stride, padding, dilation, mode), "step", cols)

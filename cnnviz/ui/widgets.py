@@ -37,6 +37,8 @@ def int_inputs(state: PageState, cols, *names: str) -> list[int]:
 
 
 PAD_KINDS = ("numbers", *PADDING_STRINGS)  # explicit numbers, or PyTorch's own padding strings
+# what the Padding box shows for each kind ("numbers", the links' value, read as an unclear "Padding: numbers")
+PAD_LABELS = {"numbers": "explicit", "same": "same", "valid": "valid"}
 
 
 def padding_settings(pad: tuple, amount: tuple, mode: tuple, what: str = "size") -> dict:
@@ -44,8 +46,8 @@ def padding_settings(pad: tuple, amount: tuple, mode: tuple, what: str = "size")
     are (name, default, help of the mode), ``amount`` is (name, default, label, help, bounds); ``what`` the thing
     'same' keeps ("size", "length")."""
     (pn, pd_), (an, ad, alabel, ahelp, abounds), (mn, md, mhelp) = pad, amount, mode
-    return {pn: Setting(pd_, "Padding", f"'same' keeps the {what} (stride 1 only); 'valid' means no padding.",
-                        options=PAD_KINDS),
+    return {pn: Setting(pd_, "Padding", f"explicit: the cells added on each side, set in the box beside; 'same' "
+                        f"pads so that the {what} stays (stride 1 only); 'valid' means no padding.", options=PAD_KINDS),
             an: Setting(ad, alabel, ahelp, bounds=abounds),
             mn: Setting(md, "Padding mode", mhelp, options=PADDING_MODES)}
 
@@ -54,7 +56,7 @@ def padding_inputs(state: PageState, names: tuple[str, str, str], cols, dims: in
     """The Padding / Pad / Padding-mode trio of ``padding_settings`` in ``cols`` (the kind's, the amount's, the
     mode's column): returns (padding, padding mode), padding a number, a per-axis tuple, 'same' or 'valid'."""
     kind, amount, mode = names
-    pad_kind = state.widget(kind, cols[0])
+    pad_kind = state.widget(kind, cols[0], format_func=lambda k: PAD_LABELS.get(k, k))
     padding = pad_kind
     if pad_kind == "numbers" and isinstance(state.defaults[amount], tuple):
         padding = axis_inputs(state, amount, dims, same, cols[1])

@@ -50,7 +50,7 @@ def test_a_finished_search_is_drawn_and_tabled_from_its_events(monkeypatch):
     assert isinstance(events[-1], Finished) and events[-1].reason == "done", events[-1]
     trained = [e for e in events if isinstance(e, SearchTrial) and e.kind != "rejected"]
     assert [e.kind for e in trained] == ["search", "family", "family", "family"]
-    assert any("4 of 4 candidates trained" in c.value for c in at.caption)
+    assert any("1 of 1 trials trained + 3 of 3 compound-scaling networks" in c.value for c in at.caption)
     fig = next(f for f in apptest.figures(at) if any(t.get("name") == "searched" for t in f["data"]))
     shown = {t["name"]: t for t in fig["data"]}
     assert shown["searched"]["y"] == pytest.approx([100 * trained[0].accuracy])

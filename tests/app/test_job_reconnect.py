@@ -65,7 +65,7 @@ def test_a_reload_reconnects_the_search_and_a_second_start_says_where_it_is(cook
     again = arch({"search_job": job, "ntr": "12", **SEARCH})               # the owner's browser, reloaded
     assert again.session_state["arch_search_job"] == (job, cfg) == (job, SearchConfig(trials=12))
     assert not again.button(key="arch_search_stop").disabled
-    assert any(f"of {cfg.total} candidates trained" in c.value for c in again.caption)
+    assert any(f"of {cfg.trials} trials trained" in c.value for c in again.caption)
     assert [j for j, _, _ in runner.jobs_of(token)] == [job]               # no second job
 
     tab = arch(SEARCH)                                                      # another tab, no link: Start refused

@@ -1,6 +1,8 @@
 """The crawler (tests/support/crawler.py) on every page at 1400×900 and in presenter mode (?present=1) at
-1280×720. Each (page, viewport) must show no traceback and no cut text, no content wider than the window and, in
-presenter mode, no chart text under 16 px.
+1280×720. Each (page, viewport) must show no traceback, no cut text, no formula or code block wider than its
+column, no content wider than the window and, in presenter mode, no text or chart text under 16 px. The presenter
+crawl of a page also opens each Lessons link to that page (checked as it opens: the step's example and banner), so
+every lesson link is crawled without a browser session of its own.
 
 CI budget: the first CNNVIZ_CRAWL_STEPS controls' steps per page (default 2, presenter mode
 CNNVIZ_CRAWL_PRESENT_STEPS, default 1; options per control capped at
@@ -11,7 +13,7 @@ import os
 
 import pytest
 
-from tests.support.crawler import PAGES, VIEWPORTS, Crawler, describe
+from tests.support.crawler import PAGES, VIEWPORTS, Crawler, describe, lesson_links
 
 STEPS = int(os.environ.get("CNNVIZ_CRAWL_STEPS", "2"))
 # Presenter mode: the page as loaded and one control (fonts and cut text are what it adds; the 1400×900 crawl
@@ -34,13 +36,21 @@ def cases(viewports=tuple(VIEWPORTS)):
             yield pytest.param(name, vp, id=f"{name}-{vp}", marks=marks)
 
 
-def crawl_and_check(server, browser, name, viewport, steps=STEPS):
+def crawl_and_check(server, browser, name, viewport, steps=STEPS, lessons=False):
+    """Crawl page ``name``; ``lessons``: then open each Lessons link to it (checked as it opens)."""
     os.makedirs(SHOTS, exist_ok=True)
-    r = Crawler(browser, server, SHOTS, max_steps=steps, max_options=OPTIONS).crawl(name, viewport)
+    crawler = Crawler(browser, server, SHOTS, max_steps=steps, max_options=OPTIONS)
+    r = crawler.crawl(name, viewport)
     assert r.steps > 0 or name in ("home", "lessons"), f"no control operated on {name}: {r.skipped}"
-    if r.exceptions or r.truncated:
-        pytest.fail(f"{name} {viewport}: {len(r.exceptions)} exceptions, {len(r.truncated)} truncated:\n{describe(r)}",
-                    pytrace=False)
+    results = [r]
+    crawler.max_steps = 0
+    for label, page, query in lesson_links() if lessons else ():
+        if page == name:
+            results.append(crawler.crawl(page, viewport, query, label))
+    bad = [x for x in results if x.exceptions or x.truncated]
+    if bad:
+        pytest.fail("\n".join(f"{x.page} {viewport}: {len(x.exceptions)} exceptions, {len(x.truncated)} truncated:\n"
+                              f"{describe(x)}" for x in bad), pytrace=False)
 
 
 # The presenter viewport runs from test_crawl_present.py: a file per viewport lets `--dist loadfile` crawl both at once.

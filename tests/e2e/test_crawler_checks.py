@@ -88,3 +88,56 @@ def test_job_buttons_are_denied_with_or_without_their_icon_name():
         assert DENY.search(label), label
     for label in ("stop Stop", "undo Undo", "Speed-run preset", "bolt Speed-run preset", "Apply", "Starter kit"):
         assert not DENY.search(label), label
+
+
+# --------------------------------------------------------------------------- formulas, code, small text
+KATEX = ('<div data-testid="stMarkdownContainer" style="width: 200px; font: 20px serif">'
+         '<span class="katex-display" style="display: block; overflow-x: auto">'
+         '<span class="katex" style="display: block; white-space: nowrap"><span class="katex-html">'
+         '<span class="mord">{text}</span><span class="vlist-s" style="display: inline-block; width: 2px">\u200b</span>'
+         '</span></span></span></div>')
+
+
+@pytest.fixture
+def findings(browser):
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+
+    def run(html, present=False, script=""):
+        page.set_content(f"<body>{html}</body>")
+        if script:
+            page.evaluate(script)
+        return [(f["kind"], f["detail"]) for f in page.evaluate(CHECK_JS, [present, 16])]
+    yield run
+    page.close()
+
+
+def test_a_formula_wider_than_its_column_is_found(findings):
+    assert [k for k, _ in findings(KATEX.format(text="x" * 40))] == ["formula"]  # 40 glyphs of 20 px serif: > 200 px
+    assert findings(KATEX.format(text="x" * 8)) == []  # fits; KaTeX's invisible 2 px strut at the edge is no ink
+
+
+def test_the_fit_script_shrinks_a_formula_into_its_column_down_to_its_floor(findings):
+    from cnnviz.ui.presenter import FIT_FLOOR, FIT_JS
+    script = "() => { " + FIT_JS.split("<script>", 1)[1].rsplit("</script>", 1)[0] + " }"
+    a_bit, far = KATEX.format(text="x" * 26), KATEX.format(text="x" * 60)  # x: 10 px; 260 and 600 px in 200 px
+    assert [k for k, _ in findings(a_bit)] == ["formula"]
+    assert findings(a_bit, script=script) == []  # 1.3× too wide: scaled to fit
+    assert [k for k, _ in findings(far, script=script)] == ["formula"]  # 3× > 1 / FIT_FLOOR: left for the engine
+    assert 1 / FIT_FLOOR < 3
+
+
+def test_a_code_block_wider_than_its_box_is_found_and_wrapping_fixes_it(findings):
+    from cnnviz.ui.presenter import COMMON_CSS
+    long = "ConvTranspose2d(12, 12, kernel_size=3, stride=2, padding=1, output_padding=1, groups=12)"
+    pre = f'<pre style="width: 300px; overflow: auto; font: 16px monospace; white-space: pre"><code>{long}</code></pre>'
+    assert [k for k, _ in findings(pre)] == ["code"]
+    inline = f'<div data-testid="stMarkdownContainer" style="width: 300px"><p>see <code>{long}</code></p></div>'
+    assert [k for k, _ in findings(inline.replace(", ", ",&nbsp;"))] == ["code"]  # one unbreakable token
+    assert findings(COMMON_CSS + pre) == []  # the app's rule: code blocks wrap
+
+
+def test_text_under_16_px_is_found_in_presenter_mode_only(findings):
+    html = ('<div data-testid="stMain"><p style="font-size: 14px">small print</p><p style="font-size: 20px">big</p>'
+            '<p style="font-size: 1px">\u200b</p><input value="typed" style="font-size: 12px"></div>')
+    assert findings(html) == []
+    assert sorted(findings(html, present=True)) == [("font", "12 px (1 texts)"), ("font", "14 px (1 texts)")]

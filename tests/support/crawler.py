@@ -1,9 +1,11 @@
 """A crawler of the real app in a real browser: load a page, operate every control once or more and,
 after every step, collect what a presenter would be embarrassed by: a traceback (``stException``), cut text
-(an ellipsis, text wider than its box, a word broken over two lines), a page wider than the window, and in
-presenter mode (``?present=1``) chart text under 16 px and, as the page opens, a main figure below the fold. A select box's chosen value counts as text: it is an
-``<input>``'s value in Streamlit 1.67, measured in the input's font against its box. Shared by bench/crawl.py and tests/e2e/test_crawl.py;
-the server start-up and the chromium flags come from tests/support/browser.py.
+(an ellipsis, text wider than its box, a word broken over two lines), a formula (KaTeX) or a code block wider than
+its column, a page wider than the window, and in presenter mode (``?present=1``) text and chart text under 16 px
+and, as the page opens, a main figure below the fold. A select box's chosen value counts as text: it is an
+``<input>``'s value in Streamlit 1.67, measured in the input's font against its box. ``lesson_links()``: every
+Lessons step's link, crawled as it opens. Shared by bench/crawl.py and tests/e2e/test_crawl.py; the server
+start-up and the chromium flags come from tests/support/browser.py.
 
 One *step* = one user action (pick an option, flip a toggle, set a number, click a tab or a harmless button)
 followed by a wait until the app is idle again (script state ``notRunning``, no ``stSkeleton``, no running
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,6 +138,7 @@ CHECK_JS = r"""([present, minFont]) => {
       for (const d of [el, ...el.querySelectorAll('*')]) {
         if (!vis(d) || d.closest('.katex') || d.tagName === 'svg' || d.closest('svg')) continue;
         const cs = getComputedStyle(d);
+        if (d.clientWidth <= 1 && cs.position === 'absolute') continue;  // text for screen readers only
         const clips = cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis';
         if (clips && d.scrollWidth > d.clientWidth + 1 && (d.innerText || '').trim() &&
             !(cs.overflowX === 'auto' || cs.overflowX === 'scroll')) {
@@ -204,6 +208,75 @@ CHECK_JS = r"""([present, minFont]) => {
     const r = el.getBoundingClientRect();
     if (r.right > W + 1) found.push({kind: 'page-width', text: short(el.innerText || el.getAttribute('data-testid') || ''),
                                      detail: `element right edge ${Math.round(r.right)} > ${W}`});
+  }
+  // 6. a formula (KaTeX) wider than its column: cut at the edge, or only readable by scrolling it sideways. The
+  //    formula's own box against its block's (the st.latex / markdown container), per formula, its text the key.
+  for (const k of document.querySelectorAll('.katex')) {
+    if (!vis(k) || k.parentElement.closest('.katex')) continue;
+    const box = k.closest('[data-testid=stMarkdownContainer], [data-testid=stCaptionContainer], [data-testid=stMarkdown]')
+      || k.parentElement;
+    // its ink (glyphs, rules, SVG delimiters; not KaTeX's invisible 2 px struts) against the block's visible box:
+    // the .katex-display scrolls sideways, so ink beyond its edge is only seen by scrolling
+    const disp = k.closest('.katex-display');
+    const b = (disp || box).getBoundingClientRect();
+    let lo = Infinity, hi = -Infinity;
+    for (const e of k.querySelectorAll('.katex-html *')) {
+      if (!((!e.children.length && /[^\s\u200b-\u200d\ufeff]/.test(e.textContent)) || e.tagName === 'svg' ||
+          e.classList.contains('frac-line')))
+        continue;
+      const q = e.getBoundingClientRect();
+      if (q.width > 0) { lo = Math.min(lo, q.left); hi = Math.max(hi, q.right); }
+    }
+    const r = {left: lo, right: hi, width: hi - lo};
+    const over = Math.max(hi - b.right, b.left - lo);
+    if (hi > lo && over > 1) {
+      const tex = (k.querySelector('annotation') || {}).textContent || k.innerText || '';
+      found.push({kind: 'formula', text: short(tex), detail: `${Math.round(r.width)} px wide in a ${Math.round(b.width)} px column`,
+                  key: 'formula:' + short(tex)});
+    }
+  }
+  // 7. a code block (st.code, a fenced block in markdown) or inline code wider than its box: the rest hidden or only
+  //    reachable by a scrollbar the room does not see
+  for (const c of document.querySelectorAll('pre, code')) {
+    if (!vis(c) || (c.tagName === 'CODE' && c.closest('pre'))) continue;
+    const box = c.tagName === 'PRE' ? null : (c.closest('[data-testid=stMarkdownContainer]') || c.parentElement);
+    const over = box ? c.getBoundingClientRect().right - box.getBoundingClientRect().right : c.scrollWidth - c.clientWidth;
+    if (over > 1) found.push({kind: 'code', text: short(c.innerText || ''), detail: `${Math.round(over)} px beyond its box`,
+                              key: 'code:' + short(c.innerText || '').slice(0, 40)});
+  }
+  // 8. presenter mode: every text of the page (not a chart's: 5.) at least minFont px, where the room reads it.
+  //    One finding per kind of element and size, with a few of its texts.
+  if (present) {
+    const small = new Map();
+    const root = document.querySelector('[data-testid=stMain]') || document.body;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const el = node.parentElement;
+      if (!el || !/[^\s\u200b-\u200d\ufeff]/.test(node.data || '') || el.closest('svg, .js-plotly-plot, [role=tooltip], .katex-mathml, style, script'))
+        continue;
+      if (!vis(el)) continue;
+      const px = parseFloat(getComputedStyle(el).fontSize);
+      if (px >= minFont - 0.01) continue;
+      const w = el.closest('[data-testid]');
+      const what = (w ? w.getAttribute('data-testid') : el.tagName.toLowerCase());
+      const k = what + '|' + px;
+      if (!small.has(k)) small.set(k, []);
+      small.get(k).push(short(node.data));
+    }
+    for (const inp of root.querySelectorAll('input, textarea')) {
+      if (!vis(inp) || !(inp.value || inp.placeholder || '').trim() || inp.type === 'hidden') continue;
+      const px = parseFloat(getComputedStyle(inp).fontSize);
+      if (px >= minFont - 0.01) continue;
+      const k = 'input|' + px;
+      if (!small.has(k)) small.set(k, []);
+      small.get(k).push(short(inp.value || inp.placeholder));
+    }
+    for (const [k, texts] of small) {
+      const [what, px] = k.split('|');
+      found.push({kind: 'font', text: `${what}: ` + texts.slice(0, 4).join(', ') + (texts.length > 4 ? ', …' : ''),
+                  detail: `${px} px (${texts.length} texts)`, key: `font:${what}:${px}`});
+    }
   }
   // 5. presenter mode: chart text large enough for the back of the room
   if (present) {  // one finding per chart and font size, with a few of its texts
@@ -285,8 +358,28 @@ def wait_idle(page, timeout: float = 60.0, settle: float = 0.15) -> float:
     return time.time() - t0
 
 
-def page_url(server: str, name: str, present: bool) -> str:
-    return f"{server}/{PAGES[name]}" + ("?present=1" if present else "")
+def page_url(server: str, name: str, present: bool, query: dict | None = None) -> str:
+    q = {**(query or {}), **({"present": "1"} if present else {})}
+    return f"{server}/{PAGES[name]}" + (f"?{urlencode(q)}" if q else "")
+
+
+def lesson_links() -> list[tuple[str, str, dict]]:
+    """Every step of the Lessons path as a link opens it: (label "lesson N", page, query: the step's example and
+    ``lesson=N``, which shows the step's banner above the page)."""
+    from cnnviz.classroom.lessons import LESSONS
+    return [(f"lesson{n}", Path(step[1]).stem, {**(step[3] or {}), "lesson": str(n)})
+            for n, step in enumerate(LESSONS, 1)]
+
+
+# What a finding counts as in the summary (issue: 0 of each): a formula or code block wider than its column, cut
+# text of a label, button, tab, heading … (every other kind of cut text), text or chart text under 16 px in presenter
+# mode, content wider than the window, the main figure below the fold.
+CATEGORIES = {"formula": "clipped formulas", "code": "clipped code blocks", "font": "small text",
+              "chart-font": "small text", "page-width": "wider than the window", "fold": "below the fold"}
+
+
+def category(kind: str) -> str:
+    return CATEGORIES.get(kind, "truncated labels")
 
 
 def _current_last(n: int, cur: int, max_options: int | None) -> list:
@@ -328,9 +421,11 @@ class Crawler:
         self.step_timeout = step_timeout
         self.log = log or (lambda *_: None)
 
-    def crawl(self, name: str, viewport: str) -> CrawlResult:
+    def crawl(self, name: str, viewport: str, query: dict | None = None, label: str | None = None) -> CrawlResult:
+        """Crawl page ``name`` opened with ``query`` (a lesson link's example); ``label`` names the result (default
+        the page)."""
         vp = VIEWPORTS[viewport]
-        res = CrawlResult(name, viewport)
+        res = CrawlResult(label or name, viewport)
         ctx = self.browser.new_context(viewport={"width": vp["width"], "height": vp["height"]})
         page = ctx.new_page()
         page.set_default_timeout(30_000)
@@ -341,26 +436,26 @@ class Crawler:
                 key = ("exception", text)
                 if key not in seen_findings:
                     seen_findings.add(key)
-                    res.exceptions.append(Finding(name, viewport, "exception", text, "", res.steps, state))
+                    res.exceptions.append(Finding(res.page, viewport, "exception", text, "", res.steps, state))
             for f in page.evaluate(CHECK_JS, [vp["present"], self.min_font]):
                 key = (f["kind"], f.get("key") or f["text"])
                 if key not in seen_findings:
                     seen_findings.add(key)
-                    res.truncated.append(Finding(name, viewport, f["kind"], f["text"], f["detail"], res.steps, state))
+                    res.truncated.append(Finding(res.page, viewport, f["kind"], f["text"], f["detail"], res.steps, state))
 
         try:
             t0 = time.time()
-            page.goto(page_url(self.server, name, vp["present"]))
+            page.goto(page_url(self.server, name, vp["present"], query))
             page.wait_for_selector("[data-testid=stApp]", timeout=120_000)
             wait_idle(page, timeout=180, settle=1.0)
             res.step_times.append(("load", time.time() - t0))
             check("page loaded")
-            if vp["present"]:
+            if vp["present"] and query is None:  # a lesson link: its key element, tests/e2e/test_lesson_keys.py
                 top = page.evaluate(FOLD_JS, MAIN_FIGURE.get(name, ".js-plotly-plot"))
                 if top is not None and top > FOLD_SHARE * vp["height"]:
-                    res.truncated.append(Finding(name, viewport, "fold", "main figure below the fold",
+                    res.truncated.append(Finding(res.page, viewport, "fold", "main figure below the fold",
                                                  f"first chart starts at {top} px of {vp['height']}", 0, "page loaded"))
-            shot = self.shots / f"{name}-{viewport}.png"
+            shot = self.shots / f"{res.page}-{viewport}.png"
             page.screenshot(path=str(shot), full_page=False)
             res.screenshot = str(shot)
             done: set = set()
@@ -406,7 +501,7 @@ class Crawler:
                 self.log(f"  {name}/{viewport} step {res.steps}: {state} ({dt:.2f} s)")
                 check(state)
                 discover(i)
-            shot = self.shots / f"{name}-{viewport}-end.png"
+            shot = self.shots / f"{res.page}-{viewport}-end.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             ctx.close()
@@ -494,8 +589,14 @@ def format_table(results: list[CrawlResult]) -> str:
 def summary_line(results: list[CrawlResult]) -> str:
     times = sorted(t for r in results for a, t in r.step_times if a != "load")
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))] if times else 0.0
+    counts = {c: 0 for c in dict.fromkeys(["clipped formulas", "clipped code blocks", "truncated labels",
+                                            *CATEGORIES.values()])}
+    for r in results:
+        for f in r.truncated:
+            counts[category(f.kind)] += 1
+    detail = ", ".join(f"{n} {c}" for c, n in counts.items())
     return (f"crawl: {sum(len(r.exceptions) for r in results)} exceptions, "
-            f"{sum(len(r.truncated) for r in results)} truncated, {sum(r.steps for r in results)} steps, "
+            f"{sum(len(r.truncated) for r in results)} truncated ({detail}), {sum(r.steps for r in results)} steps, "
             f"p95 {p95:.2f} s")
 
 

@@ -114,10 +114,11 @@ def search_panel(runner, key: str, state: str | None, macs: bool = False) -> Non
         jobs.job_notices(now, events, status)
         s = search_summary(events)
         end = events[-1].reason if events and isinstance(events[-1], Finished) else None
-        trained = len(s["searched"]) + len(s["family"])
         budget = f"{count(cfg.budget_flops, macs):,} {'MACs' if macs else 'FLOPs'}"
-        st.caption(f"{trained} of {cfg.total} candidates trained, {len(s['rejected'])} rejected over the budget of "
-                   f"{budget} ({cfg.strategy} search) — {end or now}")
+        family = (f" + {len(s['family'])} of {cfg.total - cfg.trials} compound-scaling networks"
+                  if cfg.total > cfg.trials else "")  # the Trials control counts the searched candidates only
+        st.caption(f"{len(s['searched'])} of {cfg.trials} trials trained{family}, {len(s['rejected'])} rejected over "
+                   f"the budget of {budget} ({cfg.strategy} search) — {end or now}")
         if end == "done" and len(s["searched"]) < cfg.trials:
             st.caption(f"Only {len(s['searched'])} different candidates of the space fit under this budget "
                        "among those drawn: raise the budget for more.")
