@@ -57,7 +57,7 @@ LESSONS = [
      "of the kernel times the window under it. Notice which strokes light up: the vertical edges. Then open "
      "the 1-D and 3-D tabs: the same window on a sequence, and on a volume slice by slice.",
      5, '.st-key-anim_step_fig',
-     'press Step ▶ (or →), then Play (Space)', 'the vertical strokes light up: red and blue edges'),
+     'press Step ▶ a few times, then Play (or Space)', 'the vertical strokes light up: red and blue edges'),
     Step("Padding modes at the border", "pages/conv_animation.py", ":material/animation:",
      dict(source="random", seed="0", h="12", w="12", emk="blur", emp="1", tab="Padding modes"),
      "Open the tab Padding modes: one 12×12 image blurred four times. With zeros the border ring comes out 1.74 "
@@ -70,7 +70,7 @@ LESSONS = [
      "LeNet-5, the classic digit reader. Read the table layer by layer: where do the parameters live, where "
      "does the compute go? Switch to Small ResNet and compare the receptive field. In Builder + export, "
      "change a layer and share the page's link: the class opens your exact network.",
-     4, '[data-testid=stDataFrame]',
+     4, '.st-key-arch_preset_share_fig',
      'switch LeNet-5 to Small ResNet', 'where the parameters live, where the compute goes'),
     Step("Modern blocks, drawn", "pages/architecture_lab.py", ":material/account_tree:",
      dict(shc="12", shg="3", pp="16", macs="1", tab="Blocks drawn"),

@@ -1,7 +1,8 @@
 """The keyboard, for a presenter: Space plays / pauses an animation and ← → step it while it has focus; with no
 animation in focus, ← → press the lesson banner's Previous / Next. Streamlit has no key handler: a short script
 of ours (``st.html`` runs it in the page itself, no iframe) listens to keydown on the document and clicks the
-buttons, found by their ``st-key-<key>`` class or, inside a plotly animation, by their label. Keys typed into an
+buttons, found by their ``st-key-<key>`` class or, inside a plotly animation, by their label (← → show the frame
+before / after the slider's with plotly's own ``animate``, as the Step buttons do). Keys typed into an
 input, a text area, a select box or a focused slider, tab or table are left alone.
 
 An animation (a plotly figure with the Step buttons of cnnviz/figures/animation.py) has focus once it is clicked
@@ -46,6 +47,17 @@ KEYS_JS = """<style>
     gd.on('plotly_buttonclicked', ev => { gd.cnnvizPlaying = ev && ev.button && ev.button.label === 'Play'; });
     gd.on('plotly_animated', () => { gd.cnnvizPlaying = false; });
   };
+  // one frame on or back: from the frame a previous key asked for while it is still being drawn (a quick second
+  // press must not read the slider before it moved), else from the slider; the figure's own buttons without Plotly
+  const stepBy = (gd, delta) => {
+    const slider = gd.layout && gd.layout.sliders && gd.layout.sliders[0];
+    if (!slider || !window.Plotly || !window.Plotly.animate) { press(button(gd, delta > 0 ? STEP : BACK)); return; }
+    const recent = gd.cnnvizTarget !== undefined && Date.now() - gd.cnnvizAt < 700;
+    const k = Math.max(0, Math.min(slider.steps.length - 1, (recent ? gd.cnnvizTarget : slider.active) + delta));
+    gd.cnnvizTarget = k; gd.cnnvizAt = Date.now(); gd.cnnvizPlaying = false;
+    window.Plotly.animate(gd, [String(k)], {frame: {duration: 0, redraw: true}, mode: 'immediate',
+                                            transition: {duration: 0}});
+  };
   const typing = t => !!t && t.closest && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
     || !!t.closest('[role=slider], [role=tab], [role=listbox], [role=combobox], [role=grid], [role=radio], '
                    + '[data-testid=stDataFrame], [data-testid=stDataFrameResizable]'));
@@ -69,7 +81,7 @@ KEYS_JS = """<style>
       };
     } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
       const right = e.key === 'ArrowRight';
-      if (focused) action = () => { watch(focused); press(button(focused, right ? STEP : BACK)); };
+      if (focused) action = () => { watch(focused); stepBy(focused, right ? 1 : -1); };
       else {
         const b = lessonButton(right ? 'next' : 'prev');
         if (b) action = () => b.click();

@@ -24,7 +24,7 @@ PREFIX = {"pages/conv_arithmetic.py": "arith", "pages/conv_animation.py": "anim"
 
 BANNER_CSS = """<style>
 .st-key-lesson_banner { background: #fff8e1; border: 2px solid #f0b400; border-radius: 0.6rem;
-  padding: 0.35rem 0.8rem 0.45rem; gap: 0.2rem; }
+  padding: 0.35rem 0.8rem 0.6rem; gap: 0.2rem; }
 .st-key-lesson_banner [data-testid="stMarkdownContainer"] p { margin: 0; line-height: 1.3; }
 .st-key-lesson_banner [data-testid="stHorizontalBlock"] { gap: 0.5rem; align-items: center; }
 .st-key-lesson_banner .lesson-title { font-weight: 800; }
@@ -34,8 +34,8 @@ BANNER_CSS = """<style>
 # presenter mode: larger than the normal page, smaller than presenter mode's 1.9rem text, so the step's figure
 # stays within the first 720 px of a projector (more specific than presenter.py's rules, so these win)
 PRESENTER_BANNER_CSS = """<style>
-.st-key-lesson_banner [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.3 !important; }
-.st-key-lesson_banner .lesson-title { font-size: 1.5rem !important; }
+.st-key-lesson_banner [data-testid="stMarkdownContainer"] p { font-size: 1.35rem !important; line-height: 1.3 !important; }
+.st-key-lesson_banner .lesson-title { font-size: 1.6rem !important; }
 .st-key-lesson_banner button p, .st-key-lesson_banner [data-testid="stPageLink"] p { font-size: 1.3rem !important; }
 .st-key-lesson_banner { border-width: 3px; }
 </style>"""
