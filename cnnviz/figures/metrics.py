@@ -71,6 +71,9 @@ def dice_iou_figure(iou_grid, dice_grid, iou: float, dice: float) -> go.Figure:
     return _layout(fig, "Dice is never below IoU", height=460)
 
 
+FOCAL_LEGEND = dict(orientation="v", x=0.98, xanchor="right", y=0.98, yanchor="top", bgcolor="rgba(255,255,255,0.85)")
+
+
 def focal_figure(p_grid, ce, fl, p: float, ce_p: float, fl_p: float, gamma: float) -> go.Figure:
     fig = go.Figure([go.Scatter(x=p_grid, y=ce, name="cross-entropy  −log p", line=dict(width=3, color=A_COLOUR)),
                      go.Scatter(x=p_grid, y=fl, name=f"focal  −(1 − p)^{gamma:g} log p",
@@ -81,7 +84,9 @@ def focal_figure(p_grid, ce, fl, p: float, ce_p: float, fl_p: float, gamma: floa
     fig.add_vline(x=p, line=dict(dash="dot", color="grey"))
     fig.update_xaxes(title="p: the probability the model gives the true class", range=[0, 1])
     fig.update_yaxes(title="loss", range=[0, 5])
-    return _layout(fig, "Loss of one example", height=460)
+    # the legend in the plot's empty top-right corner (both losses are under 0.7 right of p = 0.5): below the plot
+    # it sat on the x-axis title
+    return _layout(fig, "Loss of one example", height=460, legend=FOCAL_LEGEND)
 
 
 def pr_figure(curve, precision_at: float, recall_at: float, title: str) -> go.Figure:
