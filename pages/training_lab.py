@@ -43,7 +43,7 @@ train_tab, grad_tab, step_tab, cmp_tab = S.tabs(["Train a model", "Vanishing gra
 S.sync_url()
 left, right = columns([2, 3], [1, 1], train_tab, gap="medium")  # the controls need room for whole labels
 with left:
-    data = S.widget("data", horizontal=True)
+    data = S.widget("data", horizontal=True, format_func=lambda d: panels.DATA_LABELS.get(d, d))
     try:
         ds = panels.offline(data) if data != "own ZIP" else None
         if data == "own ZIP" and (up := st.file_uploader("ZIP with one folder per class", type="zip", key="train_zip",

@@ -146,6 +146,17 @@ class ThreadRunner(Upkeep):
         return sorted(self.kept.jobs_of(owner, self._jobs), key=lambda j: self.kept.io(
             lambda: self.kept.store.last_write(j[0]), 0.0)) + mine
 
+    def forget(self, job_id: str, owner: str | None = None) -> None:
+        """Delete an ended job of ``owner`` now (its events, checkpoint and files), as :meth:`tidy` forgets an old
+        one: the run history's Delete. ConfigError("job") when it is not theirs, unknown, or not ended."""
+        job = self._owned(job_id, owner)
+        if (job.state if job is not None else self.kept.settle(job_id)) != DONE:
+            raise ConfigError("job", "this job is still running: stop it before deleting it")
+        with self._lock:
+            self._jobs.pop(job_id, None)
+        if self.kept is not None:
+            self.kept.forget(job_id)
+
     # ------------------------------------------------------------------ extras
     def status(self, job_id: str) -> JobStatus:
         job = self._job(job_id)

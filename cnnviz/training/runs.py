@@ -155,16 +155,8 @@ def delete_run(runner, job: str, owner: str) -> None:
     runner.check_owner(job, owner)
     if runner.status(job).state != "done":
         raise ConfigError("job", "this training is still running: stop it before deleting it")
-    if callable(getattr(runner, "forget", None)):
-        runner.forget(job, owner)
-    elif getattr(runner, "kept", None) is not None or hasattr(runner, "_jobs"):
-        # The thread runner (no ``forget`` of its own yet): the ended job leaves its table and its storage, as its
-        # own ``tidy`` forgets an old job.
-        with runner._lock:
-            runner._jobs.pop(job, None)
-        if runner.kept is not None:
-            runner.kept.forget(job)
-    else:
+    if not callable(getattr(runner, "forget", None)):
         raise ConfigError("job", "this server's runner keeps every training (the cluster's shared storage)")
+    runner.forget(job, owner)
     with _lock:
         _cache.pop(job, None)

@@ -16,7 +16,8 @@ from cnnviz.ui.widgets import show_error
 
 AMP_KINDS = ("fp16", "bf16")
 DATA = ("digits", "shapes", "fashion", "own ZIP")
-DATA_TITLES = {**DATASET_TITLES, "own ZIP": "own ZIP"}  # what the radio shows (``format_func``)
+DATA_TITLES = {**DATASET_TITLES, "own ZIP": "own ZIP"}  # the data sets' full titles
+DATA_LABELS = {"fashion": "Fashion-MNIST"}  # what the radio shows (``format_func``): one short line per option
 SETTINGS = dict(
     data=Setting("digits", "Data", "8×8 handwritten digits, generated 32×32 shapes, Fashion-MNIST (28×28 clothing: "
                  "6,000 training and 1,000 validation images of 10 kinds) or a ZIP of your images (a folder per "
