@@ -12,13 +12,14 @@ from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
 from cnnviz.ui.embedding import embedding_tab
+from cnnviz.ui.feature_vis import SETTINGS as FV_SETTINGS, feature_vis_tab
 from cnnviz.ui.feature_maps import SOURCE_LABELS, UPLOAD, load, settings
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
 from cnnviz.ui.widgets import as_upload
 from cnnviz.io.text import md_text
 
 MODELS = list_models()
-S = PageState("feat", settings(MODELS))
+S = PageState("feat", {**settings(MODELS), **FV_SETTINGS})
 
 st.title("Feature Maps")
 st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "
@@ -53,7 +54,8 @@ with left:
                                                   else ""))
     show_chart(figs.probabilities_figure(probs.tolist(), info.classes, label), S.key("probs_fig"))
 with right:
-    maps, kern, eq, emb = S.tabs(["Feature maps", "Kernels", "Equivariance", "Embedding"])  # only the open tab runs
+    maps, kern, eq, emb, fv = S.tabs(["Feature maps", "Kernels", "Equivariance", "Embedding",
+                                      "Feature visualisation"])  # only the open tab runs
     if maps.open:
         with maps:
             every = S.widget("every")
@@ -101,5 +103,8 @@ with right:
     if emb.open:
         with emb:
             embedding_tab(S, None if key == UPLOAD else key, info)
+    if fv.open:
+        with fv:
+            feature_vis_tab(S, None if key == UPLOAD else key, model, info)
 
 S.sync_url()

@@ -1,0 +1,127 @@
+"""The Feature Maps page's "Feature visualisation" tab: the image that excites one channel of a conv layer most,
+found by gradient ascent from noise (:func:`cnnviz.inside.visualise_channel`), beside the validation patches that
+excite it most (the Network Explorer's :func:`cnnviz.explorer.top_patches`).
+
+Server cost: the ascent runs only when the Visualise button is pressed, on a private copy of the model (the shared
+cached one is never hooked), with a progress bar; its result is kept for every session per (model, layer, channel,
+settings), so a rerun that finds it reads a cache. Cancel is a button: pressing it reruns the page, which stops the
+ascent at its next progress update."""
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+
+import streamlit as st
+import torch.nn as nn
+
+from cnnviz import ConfigError
+from cnnviz.explorer import top_patches
+from cnnviz.figures.feature_vis import feature_vis_figure
+from cnnviz.figures.network import top_patches_figure
+from cnnviz.inside import REGULARISERS, channel_means, check_cost, conv_layers, validation_set, visualise_channel
+from cnnviz.inside.names import layer_titles
+from cnnviz.inside.shipped import VALIDATION_SETS
+from cnnviz.limits import FEATURE_VIS_MAX_IMAGES
+from cnnviz.ui.feature_maps import load
+from cnnviz.ui.state import Setting
+from cnnviz.ui.widgets import show_chart, show_error
+
+KEPT = 64  # visualisations kept, all sessions together (a few KB each)
+
+SETTINGS = dict(
+    fv_layer=Setting("", "Conv layer", "The layer whose channel is visualised (default: the last conv layer, "
+                     "whose channels respond to the largest patterns).", widget="selectbox"),
+    fv_ch=Setting(0, "Channel", "Which of the layer's output channels to excite.", (0, 255)),
+    fv_steps=Setting(64, "Steps", "Gradient-ascent steps: more steps, a stronger (and slower) result.", (8, 256),
+                     widget="slider"),
+    fv_images=Setting(1, "Images", "Several images per channel, pushed apart by a diversity penalty, show different "
+                      "ways to excite it.", (1, FEATURE_VIS_MAX_IMAGES), widget="slider"),
+    fv_jitter=Setting(True, "Jitter", "Roll the image by a pixel or two every step. Without it the ascent finds "
+                      "pixel-exact high-frequency patterns the network reacts to but nobody sees as a picture."),
+    fv_robust=Setting(True, "Scale & rotate", "A small random zoom and rotation every step: the pattern must survive "
+                      "the small changes real objects go through, so it looks more like one."),
+    fv_fourier=Setting(True, "Fourier (1/f)", "Optimise the image's frequencies scaled by 1/f instead of its pixels, "
+                       "so coarse shapes learn as fast as fine noise (a decorrelated parameterisation)."),
+    fv_blur=Setting(False, "Blur", "Blur the image a little every few steps: a blunt penalty on high frequencies "
+                    "that smooths the result."))
+
+
+@st.cache_resource
+def _kept() -> OrderedDict:
+    """The finished visualisations by (model, layer, channel, settings), shared by every session, LRU-bounded."""
+    return OrderedDict()
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Searching the validation set…")
+def _validation_view(model_key: str, layer: str, ch: int) -> dict:
+    """The channel's strongest validation patches and the largest mean activation of any validation image."""
+    model, info = load(model_key)
+    xs, ys = validation_set(info.dataset)
+    means = channel_means(model, layer, xs)[:, ch]
+    best = int(means.argmax())
+    patches = top_patches(model, xs, layer, ch, k=6)
+    return dict(patches=patches, best=float(means[best]), best_index=best,
+                classes=[info.classes[int(ys[p.image])] for p in patches])
+
+
+def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
+    """Draw the tab; ``model_key`` None for an uploaded model (no validation set to compare with)."""
+    st.markdown("The image that makes one channel fire most: start from noise and follow the gradient of the "
+                "channel's **mean activation** with respect to the input pixels. Switch the regularisers off to see "
+                "why they are needed.")
+    layers = conv_layers(model)
+    if not layers:
+        st.info("This model has no conv layer to visualise.")
+        return
+    if S["fv_layer"] not in layers:
+        st.session_state[S.key("fv_layer")] = layers[-1]
+    titles = layer_titles(model)
+    c = st.columns([3, 2, 3, 3])
+    layer = S.widget("fv_layer", c[0], options=layers, format_func=lambda n: titles.get(n, n))
+    n_ch = dict(model.named_modules())[layer].out_channels
+    st.session_state[S.key("fv_ch")] = min(S["fv_ch"], n_ch - 1)
+    ch = S.widget("fv_ch", c[1], bounds=(0, n_ch - 1))
+    steps, images = S.widget("fv_steps", c[2]), S.widget("fv_images", c[3])
+    t = st.columns(len(REGULARISERS))
+    flags = {k: S.widget(f"fv_{k}", col) for k, col in zip(REGULARISERS, t)}
+    shape = (info.kwargs["in_channels"], info.kwargs["size"], info.kwargs["size"])
+    key = (model_key or f"upload:{id(model)}", layer, ch, steps, images, tuple(flags.items()))
+    kept = _kept()
+    result = kept.get(key)
+    b = st.columns([1, 1, 3])
+    if result is None and b[0].button("Visualise", type="primary", key=S.key("fv_go"), icon=":material/auto_awesome:",
+                                      help="Run the gradient ascent (kept afterwards for every student)."):
+        cancel = b[1].empty()  # pressing Cancel reruns the page: the ascent stops at its next progress update
+        cancel.button("Cancel", key=S.key("fv_cancel"), icon=":material/stop:", help="Stop the ascent.")
+        try:
+            check_cost(model, shape, steps, images)
+            bar = st.progress(0.0, text="Starting…")
+            every = max(1, steps // 32)
+            result = visualise_channel(copy.deepcopy(model), layer, ch, shape, steps=steps, images=images, **flags,
+                                       progress=lambda s, n: (s % every == 0 or s == n) and bar.progress(
+                                           s / n, text=f"Step {s} of {n}"))
+            bar.empty()
+            cancel.empty()
+        except ConfigError as err:
+            show_error(err)
+            return
+        kept[key] = result
+        while len(kept) > KEPT:
+            kept.popitem(last=False)
+    if result is None:
+        st.info("Press **Visualise** to run the ascent for this channel and these settings.")
+    else:
+        kept.move_to_end(key)
+        show_chart(feature_vis_figure(result.images, result.activation, height=210), S.key("fv_fig"))
+    if model_key is None or info.dataset not in VALIDATION_SETS:
+        st.caption("No validation set ships for this model: nothing to compare with.")
+        return
+    v = _validation_view(model_key, layer, ch)
+    m = st.columns(2)
+    m[0].metric("Visualisation's mean activation", "—" if result is None else f"{max(result.activation):.2f}",
+                help="The channel's mean over its feature map, for the optimised image (the best one of several).")
+    m[1].metric("Best validation image", f"{v['best']:.2f}", help=f"Validation image #{v['best_index']}: the largest "
+                "mean activation of this channel over the whole validation set.")
+    st.markdown("**The validation patches that excite this channel most** (each one's receptive field, strongest "
+                "position)")
+    show_chart(top_patches_figure(v["patches"], v["classes"]), S.key("fv_patches"))
