@@ -141,3 +141,11 @@ def test_text_under_16_px_is_found_in_presenter_mode_only(findings):
             '<p style="font-size: 1px">\u200b</p><input value="typed" style="font-size: 12px"></div>')
     assert findings(html) == []
     assert sorted(findings(html, present=True)) == [("font", "12 px (1 texts)"), ("font", "14 px (1 texts)")]
+
+
+def test_a_control_floating_over_the_content_column_is_found_and_one_in_the_margin_is_not(findings):
+    page = ('<div data-testid="stMainBlockContainer" style="margin: 0; width: 700px; padding: 0 70px 0 50px; '
+            'box-sizing: border-box"><div data-testid="stElementContainer" style="position: fixed; top: 8px; '
+            'right: {right}px; width: {width}px">Presenter mode</div><p>content</p></div>')
+    assert [k for k, _ in findings(page.format(right=120, width=200))] == ["overlap"]  # the old floating toggle
+    assert findings(page.format(right=115, width=46)) == []  # the bar, in the right margin

@@ -278,6 +278,21 @@ CHECK_JS = r"""([present, minFont]) => {
                   detail: `${px} px (${texts.length} texts)`, key: `font:${what}:${px}`});
     }
   }
+  // 9. a control floating over the page (position: fixed, as the presenter bar): only in the margin beside the
+  //    content column, where no scroll position brings content under it
+  const col = document.querySelector('[data-testid=stMainBlockContainer]');
+  if (col) {
+    const cs = getComputedStyle(col), cr = col.getBoundingClientRect();
+    const left = cr.left + parseFloat(cs.paddingLeft), right = cr.right - parseFloat(cs.paddingRight);
+    for (const el of col.querySelectorAll('[data-testid=stElementContainer], [data-testid=stVerticalBlock], [data-testid=stLayoutWrapper]')) {
+      if (getComputedStyle(el).position !== 'fixed' || !el.checkVisibility()) continue;  // (fixed: no offsetParent)
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.left < right - 1 && r.right > left + 1)
+        found.push({kind: 'overlap', text: short(el.innerText || el.className.split(' ').find(c => c.startsWith('st-key-')) || 'fixed element'),
+                    detail: `floats over the content column (${Math.round(r.left)}–${Math.round(r.right)} px of ${Math.round(left)}–${Math.round(right)})`,
+                    key: 'overlap:' + Math.round(r.left) + ':' + Math.round(r.top)});
+    }
+  }
   // 5. presenter mode: chart text large enough for the back of the room
   if (present) {  // one finding per chart and font size, with a few of its texts
     const small = new Map();
@@ -375,7 +390,8 @@ def lesson_links() -> list[tuple[str, str, dict]]:
 # text of a label, button, tab, heading … (every other kind of cut text), text or chart text under 16 px in presenter
 # mode, content wider than the window, the main figure below the fold.
 CATEGORIES = {"formula": "clipped formulas", "code": "clipped code blocks", "font": "small text",
-              "chart-font": "small text", "page-width": "wider than the window", "fold": "below the fold"}
+              "chart-font": "small text", "page-width": "wider than the window", "fold": "below the fold",
+              "overlap": "covering content"}
 
 
 def category(kind: str) -> str:
