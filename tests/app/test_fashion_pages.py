@@ -19,7 +19,7 @@ def engine_prediction(source: str, **kw) -> str:
 
 def test_training_lab_lists_fashion_and_shows_its_split():
     at = apptest.open_page("training_lab")
-    assert "fashion" in at.radio(key="train_data").options
+    assert "Fashion-MNIST" in at.radio(key="train_data").options  # the option as the radio shows it
     at.radio(key="train_data").set_value("fashion").run()
     assert not at.exception, at.exception
     assert any("6,000 training and 1,000 validation images, 1×28×28" in c.value and "Ankle boot" in c.value
