@@ -27,7 +27,7 @@ INPUT_SCALE = [[0, "#ffffff"], [1, "#8c8c8c"]]  # grey: blue means negative only
 DIVERGING = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]]
 DARK_FROM = 0.6              # |value| / max|output| from which a cell is dark enough for white numbers
 TITLE_PX, BUTTONS_PX, SLIDER_PX = 44, 46, 50  # the bands above the grids: readout, Play buttons, step slider
-STEP_BACK, STEP = "◀ Step back", "Step ▶"  # the buttons one frame back / on (cnnviz/ui/keys.py clicks them for ← →)
+STEP_BACK, STEP = "◀ Step back", "Step ▶"  # one frame back / on (cnnviz/ui/keys.py finds them by these labels)
 
 
 def goto(k: int) -> list:

@@ -34,7 +34,8 @@ BANNER_CSS = """<style>
 # presenter mode: larger than the normal page, smaller than presenter mode's 1.9rem text, so the step's figure
 # stays within the first 720 px of a projector (more specific than presenter.py's rules, so these win)
 PRESENTER_BANNER_CSS = """<style>
-.st-key-lesson_banner [data-testid="stMarkdownContainer"] p { font-size: 1.35rem !important; line-height: 1.3 !important; }
+.st-key-lesson_banner [data-testid="stMarkdownContainer"] p { font-size: 1.35rem !important;
+  line-height: 1.3 !important; }
 .st-key-lesson_banner .lesson-title { font-size: 1.6rem !important; }
 .st-key-lesson_banner button p, .st-key-lesson_banner [data-testid="stPageLink"] p { font-size: 1.3rem !important; }
 .st-key-lesson_banner { border-width: 3px; }

@@ -81,7 +81,8 @@ def test_lessons_url_carries_only_its_own_state_and_returns_to_a_step():
     assert set(at.query_params) == {"step", "route", "present"} and at.query_params["step"] in ("7", ["7"])
     scroll = [h.proto.body for h in at.get("html") if "scrollIntoView" in h.proto.body]
     assert len(scroll) == 1 and "getElementById('step-7')" in scroll[0]
-    assert [c.value for c in at.caption if "came back" in c.value] == [f"{LESSONS[6].minutes} min · you came back from this step"]
+    came_back = [c.value for c in at.caption if "came back" in c.value]
+    assert came_back == [f"{LESSONS[6].minutes} min · you came back from this step"]
     assert [h.proto.anchor for h in at.subheader if h.value.startswith("7 ·")] == ["step-7"]
 
 

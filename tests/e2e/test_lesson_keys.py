@@ -19,7 +19,8 @@ KNOWN_BELOW = {4: "Conv Arithmetic's Receptive field tab: the stack editor, RF m
                16: "Metrics & Losses' focal tab: the loss-of-one-example chart, three metrics and the formula come "
                    "before the loss-share chart (~1,110 px)"}
 KEY_TOP = """(sel) => {
-  const el = [...document.querySelectorAll(sel)].find(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
+  const el = [...document.querySelectorAll(sel)]
+    .find(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
   return el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null;
 }"""
 BANNER = "() => { const b = document.querySelector('.st-key-lesson_banner'); return b ? b.innerText : ''; }"
