@@ -35,9 +35,12 @@ class ClassClient(Client):
         super().__post_init__()
         self.texts: list[str] = []
         self.foreign: dict[str, str] = {}  # another student's nickname / answer -> whose
+        self.autos: dict[str, float] = {}  # fragment id -> its refresh interval (the page's run_every fragments)
 
     def _handle(self, msg) -> None:
         super()._handle(msg)
+        if msg.WhichOneof("type") == "auto_rerun":  # every self-refreshing fragment of the page, as a browser
+            self.autos[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
         if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element
             etype = el.WhichOneof("type")
@@ -85,17 +88,40 @@ def value_of(i: int, q: int) -> int:
 
 
 async def teacher_loop(t: ClassClient, stop: asyncio.Event, seen: list, errors: list, timeout: float) -> None:
-    """Follow the dashboard fragment's own refresh; record (time, {question: answered})."""
+    """Follow the page's own refreshes, each fragment at its interval (the 1-s answers, the 5-s runs and drawings),
+    one at a time as the browser sends them; record (time, {question: answered}) after each answers refresh."""
+    due: dict[str, float] = {}
     while not stop.is_set():
-        interval, fid = t.auto or (1.0, "")
-        await asyncio.sleep(interval)
+        autos = t.autos or ({t.auto[1]: t.auto[0]} if t.auto else {"": 1.0})
+        now = time.perf_counter()
+        for fid, interval in autos.items():
+            due.setdefault(fid, now + interval)
+        fid = min(autos, key=lambda f: due[f])
+        await asyncio.sleep(max(0.0, due[fid] - time.perf_counter()))
+        due[fid] = time.perf_counter() + autos[fid]
         try:
             await t.rerun(fragment_id=fid, timeout=timeout)
         except Exception as e:  # noqa: BLE001 - a refresh that failed is an error of the run
             errors.append(f"teacher: {e!r}")
             continue
         counts = {m[1].replace("\\", ""): int(m[2]) for text in t.texts for m in ANSWERED.finditer(text)}
-        seen.append((time.perf_counter(), counts))
+        if counts or autos[fid] == min(autos.values()):
+            seen.append((time.perf_counter(), counts))
+
+
+async def idle(c: ClassClient, seconds: float, lat: list, timeout: float) -> None:
+    """A student reading for ``seconds``: meanwhile the page's own refresh runs when due (the banner to follow the
+    teacher, every few seconds), as the browser runs it; those reruns count in the latencies too."""
+    end = time.perf_counter() + seconds
+    while (left := end - time.perf_counter()) > 0:
+        interval, fid = c.auto or (None, "")
+        due = getattr(c, "next_auto", 0.0)
+        if interval and fid and time.perf_counter() >= due:
+            c.next_auto = time.perf_counter() + interval
+            lat.append(await c.rerun(fragment_id=fid, timeout=timeout))
+            c.fragment_runs = getattr(c, "fragment_runs", 0) + 1
+            continue
+        await asyncio.sleep(min(left, max(0.05, due - time.perf_counter()) if interval else left))
 
 
 async def student(i, url, code, n, questions, lat, answers, errors, timeout, rng):
@@ -114,7 +140,7 @@ async def student(i, url, code, n, questions, lat, answers, errors, timeout, rng
             return c
         lat.append(await c.rerun(page="quiz", query="seed=1&level=easy", timeout=timeout))
         for q in range(questions):
-            await asyncio.sleep(rng.uniform(0.5, 2.0))  # reading the question
+            await idle(c, rng.uniform(0.5, 2.0), lat, timeout)  # reading the question
             v = value_of(i, q)
             lat.append(await c.rerun([number(c.key(f"quiz_in_1_easy_{q}"), v), trigger(c.key(f"quiz_check_{q}"))],
                                      timeout=timeout))
@@ -165,7 +191,8 @@ async def drive(url: str, n: int, questions: int, timeout: float, seed: int) -> 
     lag = lags(answers, seen)
     return {"students": n, "p95_s": pct(lat, 0.95), "lag_p95_s": pct(lag, 0.95) if lag else float("inf"),
             "errors": errors, "leaks": leaks, "answers": len(answers), "refreshes": len(seen),
-            "control": len({leak.split("'")[1] for leak in t.leaks})}
+            "control": len({leak.split("'")[1] for leak in t.leaks}),
+            "fragment_runs": sum(getattr(c, "fragment_runs", 0) for c in clients)}
 
 
 def main(argv=None) -> None:
@@ -188,7 +215,8 @@ def main(argv=None) -> None:
             stop_server(proc)
     for line in (r["errors"][:10] + r["leaks"][:10]):
         print(line, file=sys.stderr)
-    print(f"answers {r['answers']}, dashboard refreshes {r['refreshes']}; control: the teacher's dashboard showed "
+    print(f"answers {r['answers']}, dashboard refreshes {r['refreshes']}, students' own page refreshes "
+          f"{r['fragment_runs']}; control: the teacher's dashboard showed "
           f"{r['control']} of {r['students']} nicknames (the leak check reads the same texts and tables)")
     print(f"class_load: students {r['students']}, p95_s {r['p95_s']:.2f}, dashboard_lag_p95_s {r['lag_p95_s']:.2f}, "
           f"errors {len(r['errors'])}, leaked {len(r['leaks'])}")

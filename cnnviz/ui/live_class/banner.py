@@ -17,7 +17,7 @@ from cnnviz.ui.live_class.panels import STUDENT, _remembered, engine, forget
 from cnnviz.ui.widgets import show_error
 
 POLL_S = 2.0      # the Live class page's refresh (the teacher's latest link)
-BANNER_S = 4.0    # every other page's: a push reaches the class within a few seconds
+BANNER_S = 8.0    # every other page: a push reaches an idle student within 8 s (any click: at once)
 FOLLOW = "live_follow"      # session: the student's "Follow the teacher" switch (kept when the widget is not drawn)
 FOLLOWED = "live_followed"  # session: the number of the last push this browser went to (or was already on)
 
