@@ -59,7 +59,7 @@ def _validation_view(model_key: str, layer: str, ch: int) -> dict:
     xs, ys = validation_set(info.dataset)
     means = channel_means(model, layer, xs)[:, ch]
     best = int(means.argmax())
-    patches = top_patches(model, xs, layer, ch, k=6)
+    patches = top_patches(model, xs, layer, ch, k=4)
     return dict(patches=patches, best=float(means[best]), best_index=best,
                 classes=[info.classes[int(ys[p.image])] for p in patches])
 
@@ -89,9 +89,11 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     kept = _kept()
     result = kept.get(key)
     b = st.columns([1, 1, 3])
-    if result is None and b[0].button("Visualise", type="primary", key=S.key("fv_go"), icon=":material/auto_awesome:",
-                                      help="Run the gradient ascent (kept afterwards for every student)."):
-        cancel = b[1].empty()  # pressing Cancel reruns the page: the ascent stops at its next progress update
+    go_box, cancel = b[0].empty(), b[1].empty()
+    if result is None and go_box.button("Visualise", type="primary", key=S.key("fv_go"),
+                                        icon=":material/auto_awesome:",
+                                        help="Run the gradient ascent (kept afterwards for every student)."):
+        # pressing Cancel reruns the page: the ascent stops at its next progress update
         cancel.button("Cancel", key=S.key("fv_cancel"), icon=":material/stop:", help="Stop the ascent.")
         try:
             check_cost(model, shape, steps, images)
@@ -101,6 +103,7 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
                                        progress=lambda s, n: (s % every == 0 or s == n) and bar.progress(
                                            s / n, text=f"Step {s} of {n}"))
             bar.empty()
+            go_box.empty()
             cancel.empty()
         except ConfigError as err:
             show_error(err)
@@ -113,6 +116,8 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     else:
         kept.move_to_end(key)
         show_chart(feature_vis_figure(result.images, result.activation, height=210), S.key("fv_fig"))
+        st.caption("Colours saturate: the ascent drives pixels to the ends of the input range. Patterns repeated "
+                   "across the image are what the channel looks for.")
     if model_key is None or info.dataset not in VALIDATION_SETS:
         st.caption("No validation set ships for this model: nothing to compare with.")
         return
@@ -121,7 +126,6 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     m[0].metric("Visualisation's mean activation", "—" if result is None else f"{max(result.activation):.2f}",
                 help="The channel's mean over its feature map, for the optimised image (the best one of several).")
     m[1].metric("Best validation image", f"{v['best']:.2f}", help=f"Validation image #{v['best_index']}: the largest "
-                "mean activation of this channel over the whole validation set.")
-    st.markdown("**The validation patches that excite this channel most** (each one's receptive field, strongest "
-                "position)")
+                "mean activation of this channel (averaged over its whole feature map) in the validation set.")
+    st.markdown("**Strongest validation patches**: receptive fields at the channel's peak, with the peak's value.")
     show_chart(top_patches_figure(v["patches"], v["classes"]), S.key("fv_patches"))

@@ -25,7 +25,7 @@ def test_tab_runs_and_shows_the_image_beside_the_patches():
     vis = next(t for t in titles if t and t[0].startswith("mean activation"))
     assert vis[0] == f"mean activation {want.activation[0]:.2f}"
     assert apptest.metric(at, "Visualisation's mean activation") == f"{want.activation[0]:.2f}"
-    assert sum(len(f["data"]) == 6 and all(d["type"] == "image" for d in f["data"]) for f in figs) == 1  # patches
+    assert sum(len(f["data"]) == 4 and all(d["type"] == "image" for d in f["data"]) for f in figs) == 1  # patches
     at.run()  # kept: shown again without pressing, and the button is gone
     assert [b.label for b in at.button] == []
     assert apptest.metric(at, "Visualisation's mean activation") == f"{want.activation[0]:.2f}"
