@@ -90,13 +90,15 @@ LESSONS = [
      6, '.st-key-arch_search_fig, [data-testid=stButton]',
      'press Start, then set Strategy to random', 'the Pareto front: nothing beats it with fewer FLOPs'),
     Step("Training a small network", "pages/training_lab.py", ":material/model_training:",
-     dict(data="digits", model="TinyVGG", epochs="8"),
-     "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. Then turn augmentation or label "
-     "smoothing off and train again: compare the validation curves, not the training ones. Open The objective "
-     "and the update: change the weight decay λ and the optimizer and see where λ enters the formulas. On a CUDA "
-     "GPU, mixed precision offers FP16 with loss scaling (small gradients would underflow) or bf16 (no scaler).",
+     dict(data="digits", model="TinyVGG", epochs="8", ab_change="crop"),
+     "Train TinyVGG on 8×8 digits for eight epochs and watch the loss fall. When it has finished, open Compare "
+     "runs and press Train again with this change (random crop off): the copy trains with everything else equal, "
+     "the seed included, and both validation curves share one chart whose legend names the one change. Compare "
+     "the validation curves, not the training ones. Open The objective and the update: change the weight decay λ "
+     "and the optimizer and see where λ enters the formulas.",
      6, '[data-testid=stButton]',
-     'press Start, then train again without augmentation', 'compare the validation curves, not the training ones'),
+     'press Start, then Train again with one change on Compare runs',
+     'the legend names the one change; compare the validation curves'),
     Step("Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
      "See what each layer of a trained model computes for one image. Early layers respond to edges and "
      "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes.",
