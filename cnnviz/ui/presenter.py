@@ -106,8 +106,9 @@ FIT_JS = """<script>
       return hi > lo ? hi - lo : 0;
     };
     const full = parseFloat(getComputedStyle(k).fontSize);
-    for (let i = 0, px = full, need = width(); i < 4 && need > room && px > FLOOR * full; i++) {
-      px = Math.max(FLOOR * full, px * room / need);  // not all of a formula scales (rules, struts): again
+    const least = Math.max(FLOOR * full, document.querySelector('.st-key-presenter_bar') ? 16 : 0);  // projector: 16 px
+    for (let i = 0, px = full, need = width(); i < 4 && need > room && px > least; i++) {
+      px = Math.max(least, px * room / need);  // not all of a formula scales (rules, struts): again
       k.style.setProperty('font-size', px.toFixed(2) + 'px', 'important');
       need = width();
     }

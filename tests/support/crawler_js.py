@@ -27,6 +27,7 @@ CONTROLS_JS = r"""() => {
   const txt = e => (e ? e.innerText : '').replace(/\s+/g, ' ').trim();
   const out = [], seen = {};
   const add = (kind, label, el, n, cur) => {
+    if (el && el.closest('.st-key-presenter_bar')) return;  // presenter mode's own bar: switching it off ends the crawl's mode
     const k = kind + '|' + label; const idx = seen[k] || 0; seen[k] = idx + 1;
     out.push({kind, label, idx, n: n || 1, cur: cur === undefined ? -1 : cur});
   };
