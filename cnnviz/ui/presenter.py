@@ -75,7 +75,8 @@ pre, pre code, [data-testid="stCode"] pre, [data-testid="stCode"] code {
 .st-key-cnnviz_fit, [data-testid="stLayoutWrapper"]:has(> .st-key-cnnviz_fit) { display: none !important; }
 </style>"""
 # Every page, both modes: a formula (KaTeX) wider than its column is scaled down to fit it, down to FIT_FLOOR of its
-# size (a formula that would need more is split over lines in the engine: the crawler reports it). A script of
+# size and, in presenter mode, to 20 px (a formula that would need more is split over lines in the engine: the
+# crawler reports it). A script of
 # ours (st.html runs it in the page): it measures each formula once per column width and text, again when the
 # page changes (a rerun, a tab) or the window is resized, and once the web fonts have loaded.
 FIT_FLOOR = 0.55
@@ -106,7 +107,7 @@ FIT_JS = """<script>
       return hi > lo ? hi - lo : 0;
     };
     const full = parseFloat(getComputedStyle(k).fontSize);
-    const least = Math.max(FLOOR * full, document.querySelector('.st-key-presenter_bar') ? 16 : 0);  // projector: 16 px
+    const least = Math.max(FLOOR * full, document.querySelector('.st-key-presenter_bar') ? 20 : 0);  // projector: 20 px
     for (let i = 0, px = full, need = width(); i < 4 && need > room && px > least; i++) {
       px = Math.max(least, px * room / need);  // not all of a formula scales (rules, struts): again
       k.style.setProperty('font-size', px.toFixed(2) + 'px', 'important');

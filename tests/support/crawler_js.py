@@ -224,7 +224,8 @@ CHECK_JS = r"""([present, minFont]) => {
       if (!el || !/[^\s\u200b-\u200d\ufeff]/.test(node.data || '') || el.closest('svg, .js-plotly-plot, [role=tooltip], .katex-mathml, style, script'))
         continue;
       if (!vis(el)) continue;
-      const px = parseFloat(getComputedStyle(el).fontSize);
+      // a formula's size is its base size (KaTeX sets sub- and superscripts smaller, by 0.7 and 0.5, as print does)
+      const px = parseFloat(getComputedStyle(el.closest('.katex') || el).fontSize);
       if (px >= minFont - 0.01) continue;
       const w = el.closest('[data-testid]');
       const what = (w ? w.getAttribute('data-testid') : el.tagName.toLowerCase());
