@@ -8,6 +8,7 @@ from cnnviz import ConfigError
 from cnnviz.inside.features import capture, channel_stats, equivariance, first_conv_kernels, layer_kind, probabilities, \
     rotation_change, shift
 from cnnviz.figures import features as figs
+from cnnviz.figures.input_channels import input_channels_figure
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
@@ -59,6 +60,7 @@ with right:
     if maps.open:
         with maps:
             every = S.widget("every")
+            show_chart(input_channels_figure(x[0]), S.key("channels_fig"))  # layer 0: the input's channels
             shown = [n for n in acts if every or layer_kind(model, n) in ("ReLU", "MaxPool2d", "AvgPool2d")]
             for n in shown:
                 a = acts[n][0]  # (C, H, W)

@@ -4,6 +4,7 @@ import cnnviz.warm  # noqa: F401 - first: heavy libraries imported once, one ses
 import streamlit as st
 
 from cnnviz import ConfigError
+from cnnviz.figures.input_channels import input_channels_figure
 from cnnviz.figures.saliency import saliency_grid, sanity_figure
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.saliency import conv_layers
@@ -58,6 +59,8 @@ m = st.columns(3)
 m[0].metric("Prediction", md_text(info.classes[pred]), help="The class with the largest logit.")
 m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose logit is attributed to the pixels.")
 m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
+if x.shape[1] > 1:  # a colour input: the maps sum its channels, shown here one by one
+    show_chart(input_channels_figure(x[0]), S.key("channels_fig"))
 show_chart(saliency_grid(x[0], maps, alpha), S.key("grid_fig"))
 
 sanity_tab, hans_tab, adv_tab = S.tabs(["Sanity check", "Clever Hans", "Adversarial"])  # only the open tab runs

@@ -92,6 +92,11 @@ def _edges(ov: Overview, g: _Grid, c: int, src: int, only: int | None = None) ->
     return xs, ys, False
 
 
+def _rgb_name(col, k: int) -> str:
+    """" (R)", " (G)", " (B)" after an RGB input's channel k; nothing for any other column."""
+    return f" ({'RGB'[k]})" if col.kind == "input" and col.maps.shape[0] == 3 else ""
+
+
 def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8, width: int = 1150) -> dict:
     """The overview without a selection as a plain plotly dict (``data``, ``layout``): columns of feature-map
     thumbnails (one colour range per column), faint lines between connected channels, residual connections as
@@ -125,12 +130,16 @@ def overview_spec(ov: Overview, classes: tuple[str, ...], max_channels: int = 8,
             mx.append(g.x(c) + T / 2)
             my.append(g.y(c, k) + T / 2)
             data.append([c, k])
-            text.append(f"{col.name}<br>{col.path or col.kind} · channel {k}<br>"
+            text.append(f"{col.name}<br>{col.path or col.kind} · channel {k}{_rgb_name(col, k)}<br>"
                         f"{'×'.join(map(str, col.shape))}, range {col.lo:.2f}…{col.hi:.2f}")
         lift = 0.7 * (c % 2) if len(ov.columns) > 14 else 0  # many columns: labels staggered, never overlapping
         drop = 0.5 * (c % 2) if stagger else 0  # long shape labels: every other one a line lower
         notes.append((g.x(c) + T / 2, g.y(c, 0) - 0.1 - lift, col.name.replace(" · ", "<br>"),
                       g.y(c, g.shown[c] - 1) + T + 0.1 + lift + drop, sizes[c]))
+    if ov.columns[0].maps.shape[0] == 3:  # an RGB input: its three thumbnails named (issue 33)
+        traces.append(dict(type="scatter", x=[g.x(0) - 0.08] * 3, y=[g.y(0, k) + T / 2 for k in range(3)],
+                           text=["R", "G", "B"], mode="text", textposition="middle left", hoverinfo="skip",
+                           textfont=dict(size=13), showlegend=False))
     x, top, names, bottom, shapes = zip(*notes)  # labels as text traces: 40 annotations validate slowly
     traces.append(dict(type="scatter", x=list(x), y=list(top), text=list(names), mode="text",
                        textposition="top center", hoverinfo="skip", textfont=dict(size=11), showlegend=False))
