@@ -31,6 +31,7 @@ from cnnviz.device import describe, pick_device
 from cnnviz.errors import ConfigError
 from cnnviz.jobs.events import STAGES, Failed, Finished
 from cnnviz.training.budget import MAX_GROUP_SIZE, check_group_memory, group_limit, group_member_bytes, group_need
+from cnnviz.training.live import Watcher
 from cnnviz.training.loop import EVAL_BATCH, REPORT_EVERY_S, Run, Window, end_epoch, get_data, prepare, report, set_lr
 from cnnviz.training.steps import amp_mode, augment, epoch_order
 
@@ -128,6 +129,7 @@ class _Member:
     win: Window = field(default_factory=Window)
     scaler: object = None
     lr: float = 0.0
+    watch: Watcher | None = None  # the live first-layer snapshots, as a solo run sends them
 
     @property
     def cfg(self) -> TrainConfig:
@@ -282,6 +284,11 @@ def _train(members: list[_Member], dev: torch.device, amp_used: str) -> None:
                     if not report(m.run, m.win, m.epoch, i, loss_sum, int(round(correct_sum)), seen, m.lr, now,
                                   now - t_start, steps_done, ran_on, m.job.emit):
                         active.remove(m)
+                    else:
+                        if m.watch is None:
+                            m.watch = Watcher(m.run.x_va)
+                        m.watch.maybe(m.run.model, m.run.step, m.epoch + (i + 1) / per_epoch, m.job.emit,
+                                      i == per_epoch - 1)
             if not active:
                 return
         host = sums.tolist()

@@ -8,6 +8,7 @@ relative and accuracies identical after 2 epochs; the batched convolutions round
 import io
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,6 +17,7 @@ from cnnviz.io.data import load_dataset
 from cnnviz.jobs import Checkpoint, Evaluation, Failed, Finished, Progress
 from cnnviz.training import budget
 from cnnviz.training.group import GroupJob, group_key, plan_groups, train_group
+from cnnviz.training.live import LiveSnapshot
 from cnnviz.training.loop import run_training
 from cnnviz.training.recipe import SWITCHES, TrainConfig, from_switches
 
@@ -62,8 +64,15 @@ def assert_same_weights(a: bytes, b: bytes, key="state_dict"):
 
 def assert_same_run(solo, grouped):
     (ev_a, bl_a), (ev_b, bl_b) = solo, grouped
-    kinds = lambda ev: [type(e).__name__ for e in ev if not isinstance(e, Progress)]  # noqa: E731
+    # live snapshots come at most once a second (wall clock) and at each epoch's end: compare the epoch-end ones
+    kinds = lambda ev: [type(e).__name__ for e in ev if not isinstance(e, (Progress, LiveSnapshot))]  # noqa: E731
     assert kinds(ev_a) == kinds(ev_b)
+    ends = lambda ev: [e for e in ev if isinstance(e, LiveSnapshot) and e.epoch == int(e.epoch)]  # noqa: E731
+    assert [e.epoch for e in ends(ev_a)] == [e.epoch for e in ends(ev_b)]  # a member sends them as it would alone
+    for a, b in zip(ends(ev_a), ends(ev_b)):
+        assert a.step == b.step and a.layer == b.layer
+        assert np.allclose(a.kernels, b.kernels, rtol=1e-3, atol=1e-4)
+        assert np.allclose(a.maps, b.maps, rtol=1e-3, atol=1e-4)
     ea, eb = [e for e in ev_a if isinstance(e, Evaluation)], [e for e in ev_b if isinstance(e, Evaluation)]
     for a, b in zip(ea, eb):
         assert (a.step, a.epoch, a.val_acc, a.confusion) == (b.step, b.epoch, b.val_acc, b.confusion)
