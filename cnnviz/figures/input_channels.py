@@ -26,7 +26,7 @@ def picture(x: torch.Tensor) -> np.ndarray:
     return (x.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
-def input_channels_figure(x: torch.Tensor, title: str = "", panel_px: int = 230, min_cols: int = 4) -> Prebuilt:
+def input_channels_figure(x: torch.Tensor, title: str = "", panel_px: int = 190, min_cols: int = 4) -> Prebuilt:
     """The input ``x`` (C, H, W) (the models read values in [0, 1]): for C = 3 the colour picture, then every
     channel as a grey heatmap with its exact values (hover), all on one colour range (0…1, wider if a value lies
     outside) with one colour bar. ``min_cols``: panels per row at least (a 1-channel input is one panel, not one
@@ -47,15 +47,16 @@ def input_channels_figure(x: torch.Tensor, title: str = "", panel_px: int = 230,
         last = k == c - 1
         data.append(dict(type="heatmap", z=x[k].numpy(), zmin=lo, zmax=hi, colorscale=GREY, showscale=last,
                          xaxis=xa, yaxis=ya, name=name,
-                         colorbar=dict(thickness=14, len=0.9, title=dict(text="value")) if last else None,
+                         colorbar=dict(thickness=14, len=0.8, y=1, yanchor="top", title=dict(text="value")) if last else None,
                          hovertemplate=f"{name} · row %{{y}}, col %{{x}}<br>%{{z:.3f}}<extra></extra>"))
         if not last:
             del data[-1]["colorbar"]
     cols = max(len(panels), min_cols)
     layout = grid_layout(panels, cols, h_spacing=0.03, title_size=18)
-    for i in range(len(panels)):  # square pixels, row 0 on top (an image trace does this by itself)
+    for i in range(len(panels)):  # square pixels under the titles, row 0 on top
         xa, ya = axes(i)
-        layout["yaxis" + ya[1:]].update(scaleanchor=xa, constrain="domain", autorange="reversed")
+        layout["yaxis" + ya[1:]].update(scaleanchor=xa, constrain="domain", constraintoward="top",
+                                          autorange="reversed")
         layout["xaxis" + xa[1:]].update(constrain="domain")
     shape = f"{c}×{h}×{w}"
     layout.update(title=dict(text=title or f"Input {shape}: " + (
