@@ -58,6 +58,8 @@ def input_channels_figure(x: torch.Tensor, title: str = "", panel_px: int = 190,
         layout["yaxis" + ya[1:]].update(scaleanchor=xa, constrain="domain", constraintoward="top",
                                           autorange="reversed")
         layout["xaxis" + xa[1:]].update(constrain="domain")
+    bar = next(t for t in data if t.get("showscale"))  # the colour bar beside the last map, not the figure's edge
+    bar["colorbar"].update(x=layout["xaxis" + axes(len(panels) - 1)[0][1:]]["domain"][1] + 0.01, xanchor="left")
     shape = f"{c}×{h}×{w}"
     layout.update(title=dict(text=title or f"Input {shape}: " + (
         "the picture and its red, green and blue channels" if c == 3 else "one grey channel" if c == 1 else

@@ -47,6 +47,7 @@ def test_grey_input_is_one_map_and_the_range_widens():
     m = fig["data"][0]
     assert np.array_equal(_array(m["z"]), x[0].numpy()) and (m["zmin"], m["zmax"]) == (-0.5, 1.5)
     assert fig["layout"]["xaxis"]["domain"][1] < 0.3  # a quarter of the width, not stretched
+    assert 0 < m["colorbar"]["x"] - fig["layout"]["xaxis"]["domain"][1] < 0.05  # its colour bar beside it
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(4, 4), torch.zeros(1, 3, 4, 4), torch.zeros(0, 4, 4)])
