@@ -60,7 +60,7 @@ m[0].metric("Prediction", md_text(info.classes[pred]), help="The class with the 
 m[1].metric("Explaining", md_text(info.classes[target]), help="The class whose logit is attributed to the pixels.")
 m[2].metric("True class", md_text(info.classes[label]) if label is not None else "unknown")
 if x.shape[1] > 1:  # a colour input: the maps sum its channels, shown here one by one
-    show_chart(input_channels_figure(x[0]), S.key("channels_fig"))
+    show_chart(input_channels_figure(x[0], min_cols=5), S.key("channels_fig"))  # aligned with the grid below
 show_chart(saliency_grid(x[0], maps, alpha), S.key("grid_fig"))
 
 sanity_tab, hans_tab, adv_tab = S.tabs(["Sanity check", "Clever Hans", "Adversarial"])  # only the open tab runs
