@@ -10,8 +10,8 @@ from cnnviz.figures.conv_grid import conv_axes, geometry_figure, pool_axes
 from cnnviz.geometry.formulas import (conv_output_formulas, conv_params_formula, pool_output_formulas,
                                      receptive_field_formula)
 from cnnviz.geometry.specs import ConvSpec, PoolSpec
-from cnnviz.ui import (PageState, axis_inputs, columns, fmt_int, macs_toggle, padding_inputs, show_chart, show_error,
-                       show_formulas)
+from cnnviz.ui import (PageState, axis_inputs, columns, fmt_int, macs_toggle, padding_inputs, presenting, show_chart,
+                       show_error, show_formulas)
 from cnnviz.ui import conv_arithmetic as panels
 
 S = PageState("arith", panels.SETTINGS)
@@ -85,7 +85,9 @@ if pool_tab.open:
 if not rf_tab.open:  # its editor's edits are gone with it: rebuild the table from the stack it left
     st.session_state.pop(S.key("stack_df"), None)
 else:
-    with rf_tab:
+    with rf_tab:  # presenter mode: the gridding map beside the stack editor, not under its table
+        left, right = st.columns([2, 3]) if presenting() else [st.container()] * 2
+    with left:
         st.caption("One spatial axis. Add, edit or delete rows: each row is a layer with kernel, stride, dilation.")
         if S.key("stack_df") not in st.session_state:
             try:
@@ -105,7 +107,8 @@ else:
             show_formulas([receptive_field_formula(rf)])
             st.dataframe(pd.DataFrame([dict(layer=i + 1, receptive_field=r.receptive_field, jump=r.jump)
                                        for i, r in enumerate(rf)]), hide_index=True)
-            panels.gridding_panel(S, layers)
+            with right:
+                panels.gridding_panel(S, layers)
         except ConfigError as err:
             show_error(err)
 

@@ -14,6 +14,7 @@ from cnnviz.geometry.gridding import coverage, unreached_formula, with_rates
 from cnnviz.geometry.formulas import Formula, conv_flops_formula, conv_macs_formula, tf_same_formulas
 from cnnviz.geometry.padding import tf_same_length_in_pytorch, tf_same_padding
 from cnnviz.geometry.verify import check_with_pytorch
+from cnnviz.ui.presenter import columns, presenting
 from cnnviz.ui.state import PageState, Setting
 from cnnviz.ui.widgets import MACS, fmt_int, padding_settings, show_chart, show_error, show_formulas
 
@@ -130,6 +131,7 @@ def gridding_panel(S: PageState, layers: list[dict]) -> None:
     """The gridding artifact: which cells of one output's receptive field the stack ever reads (path counts),
     next to the same kernels and strides with the dilation rates typed in ``rates`` (default 1,2,3)."""
     st.subheader("Gridding: holes in a dilated receptive field")
+    first = st.container() if presenting() else None  # presenter mode: the map first, under the heading
     st.caption("Same dilation rate in every layer (try 3-1-2 three times) reads only every other cell: the "
                "receptive field is a checkerboard. Hybrid rates (1, 2, 3) fill the holes.")
     rates = S.widget("hyb")
@@ -138,14 +140,14 @@ def gridding_panel(S: PageState, layers: list[dict]) -> None:
         other = coverage(with_rates(layers, rates))
         r, norm = mine.receptive_field, ",".join(str(l["dilation"]) for l in other.layers)
         name = norm if len(norm) <= 9 else "compare"  # presenter mode: a short label
-        m = st.columns(3)
+        m = columns(3, 1)  # presenter mode: one under the other, under the map (whole labels in its column)
         m[0].metric("Unreached (your stack)", f"{mine.unreached2d} of {r * r}",
                     help=f"Cells of the {r}×{r} receptive field no path reaches; {mine.unreached} of {r} on one axis")
         m[1].metric(f"Unreached ({name})", f"{other.unreached2d} of {other.receptive_field ** 2}",
                     help=f"Dilations {norm}: {other.unreached} of {other.receptive_field} on one axis")
         m[2].metric("Most paths to a cell", f"{max(mine.counts) ** 2:,}", help="The most paths into one input cell "
                     "(2-D); with all weights 1 this is d output / d input, as the tests check with PyTorch.")
-        show_chart(coverage_figure({"your stack": mine, f"dilations {name}": other}), S.key("grid_fig"))
+        show_chart(coverage_figure({"your stack": mine, f"dilations {name}": other}), S.key("grid_fig"), first)
         show_formulas([unreached_formula(mine)])  # full width: one term per layer
         st.caption("What to notice: with equal rates every path moves in steps of the rate, so the cells between "
                    "are never read (✕); the receptive field looks big but has holes. Numbers: paths from that "

@@ -18,7 +18,7 @@ from cnnviz.metrics.classification import (GROUPS, imbalanced_toy, loss_shares, 
 from cnnviz.metrics.detection import PRCurve
 from cnnviz.metrics.map_formulas import AP_GENERAL, COCO_GENERAL, ap_latex, coco_latex, coco_terms, map_latex
 from cnnviz.metrics.segmentation import soft_dice_view
-from cnnviz.ui.presenter import columns
+from cnnviz.ui.presenter import columns, presenting
 from cnnviz.ui.state import PageState, Setting
 
 
@@ -91,6 +91,7 @@ def focal_panel(S: PageState) -> None:
     left.metric("Focal / CE", f"{(1 - p) ** gamma:.4f}" if ce_p > 0 else "—", help="The factor (1 − p)^γ.")
     left.caption("An easy example (p = 0.9) keeps (1 − 0.9)² = 1 % of its loss at γ = 2; a hard one "
                  "(p = 0.1) keeps 81 %: training focuses on the hard examples.")
+    first = right.container() if presenting() else None  # presenter mode: the loss shares (the point) come first
     show_chart(figs.focal_figure(grid, ce, fl, p, ce_p, fl_p, gamma), S.key("focal_fig"), right)
     logits, target = imbalanced_toy()
     a = [1 - alpha, alpha]
@@ -98,7 +99,7 @@ def focal_panel(S: PageState) -> None:
             loss_shares(logits, target, gamma, a)}
     st.latex(rf"\mathrm{{FL}}(p_t) = -\alpha_t\,(1-p_t)^{{{gamma:g}}}\log p_t,\qquad "
              rf"\alpha_t = {alpha:g}\ \text{{(rare class)}},\ {1 - alpha:g}\ \text{{(common class)}}")
-    c = st.columns([3, 2])
+    c = st.columns([3, 2]) if first is None else (first, first)  # presenter mode: above the one-example chart
     show_chart(figs.loss_share_figure(rows, GROUPS), S.key("share_fig"), c[0])
     c[1].markdown(f"An imbalanced toy problem: **{int((target == 0).sum())}** common examples (background), "
                   f"**{int((target == 1).sum())}** rare ones (objects); *easy* means p_t ≥ 0.5.")
