@@ -97,8 +97,8 @@ LESSONS = [
      "the validation curves, not the training ones. Open The objective and the update: change the weight decay λ "
      "and the optimizer and see where λ enters the formulas.",
      6, '[data-testid=stButton]',
-     'press Start, then Train again with one change on Compare runs',
-     'the legend names the one change; compare the validation curves'),
+     'Start, then Compare runs: Train again with one change',
+     'the legend names the one change; compare val. curves'),
     Step("Inside the model: feature maps", "pages/feature_maps.py", ":material/layers:", None,
      "See what each layer of a trained model computes for one image. Early layers respond to edges and "
      "strokes; deeper layers are smaller and more abstract. Shift the image a little and see what changes.",

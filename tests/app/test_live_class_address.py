@@ -24,11 +24,12 @@ def qr_codes(at) -> list[list[list[bool]]]:
 
 
 def popovers(node) -> list[str]:
-    """The labels of the page's popovers (blocks: not in ``at.get``)."""
+    """The label, else the help (the presenter bar's QR button is an icon with the address as its tooltip), of
+    the page's popovers (blocks: not in ``at.get``)."""
     out = []
     for child in (node.children.values() if isinstance(getattr(node, "children", None), dict) else ()):
         if getattr(child, "type", None) == "popover":
-            out.append(child.proto.popover.label)
+            out.append(child.proto.popover.label or child.proto.popover.help)
         out += popovers(child)
     return out
 
@@ -62,7 +63,7 @@ def test_presenter_mode_and_the_teacher_show_the_public_url(db, monkeypatch):
     at.query_params["present"] = "1"
     at.run()
     assert not at.exception, at.exception
-    assert popovers(at._tree) == [f"Join: {url}"]  # presenter mode's corner (app.py: every page)
+    assert popovers(at._tree) == [f"Join: {url}"]  # presenter mode's bar (app.py: every page): its QR button's tooltip
     assert shown(at).count(f"Students open **{url}**") == 2  # Home's and the corner's
     assert qr_codes(at) == [matrix(url)] * 2
     at.switch_page("pages/live_class.py").run()  # (AppTest drops app.py's part on a switch's run)

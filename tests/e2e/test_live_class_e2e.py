@@ -110,15 +110,27 @@ def test_a_killed_replica_loses_no_answer(tmp_path):
     import asyncio
     import shutil
     import signal
+    import threading
     if shutil.which("haproxy") is None:
         import pytest
         pytest.skip("haproxy is not installed (apt-get install -y haproxy)")
     from bench.classroom_load import Replicas
     reps = Replicas(2, {"CNNVIZ_CLASS_DB": str(tmp_path / "classes.sqlite3"), "CNNVIZ_STORAGE": str(tmp_path / "j")})
+    failure = []
+
+    def run():  # its own thread: a Chromium test before it in this worker leaves Playwright's event loop running here
+        try:
+            asyncio.run(_class_across_a_replica_death(reps, signal.SIGKILL))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            failure.append(e)
     try:
-        asyncio.run(_class_across_a_replica_death(reps, signal.SIGKILL))
+        t = threading.Thread(target=run, name="replica-death")
+        t.start()
+        t.join()
     finally:
         reps.stop()
+    if failure:
+        raise failure[0]
 
 
 async def _class_across_a_replica_death(reps, sig):

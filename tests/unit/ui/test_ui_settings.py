@@ -52,7 +52,7 @@ def test_the_widget_is_drawn_from_the_same_declaration(fake):
     assert st.calls == [
         ("number_input", "Input channels", (1, 512), dict(key="arith_cin", help="C_in: e.g. 3 for an RGB image.")),
         ("selectbox", "Padding", (("numbers", "same", "valid"),),
-         dict(key="arith_pad", help="'same' keeps the size (stride 1 only); 'valid' means no padding.")),
+         dict(key="arith_pad", help=ARITH["pad"].help)),
         ("number_input", "Kernel W", (1, 31), dict(key="arith_k_1", help="Kernel size k: the window's extent.")),
         ("radio", "Dimensions", ((1, 2, 3),), dict(key="arith_dims", horizontal=True, help=ARITH["dims"].help)),
         ("toggle", "Bias", (), dict(key="arith_bias", help="One learned offset per output channel."))]
