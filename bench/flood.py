@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import sys
 import time
+import types
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -136,7 +138,14 @@ async def measure(url: str, changes: int = 20, pause_s: float = 0.3, gap_s: floa
     await classmate(c, wid, 3, 0.1)  # warm this page's caches
     parent, child = mp.get_context("spawn").Pipe()
     proc = mp.get_context("spawn").Process(target=_flood_process, args=(url, gap_s, child), daemon=True)
-    proc.start()
+    # A spawned child first re-runs the parent's ``__main__``; after an AppTest in the same process (a test worker)
+    # that is the last page script it ran, which dies outside Streamlit: start the child with a bare one.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        proc.start()
+    finally:
+        sys.modules["__main__"] = main
     quiet, flooded = [], []
     try:
         flood = await _recv(parent, proc)
