@@ -58,8 +58,10 @@ class Failed:
 class JobStatus:
     state: str                    # "queued", "running" or "done"
     queue_position: int | None    # 1 = starts next
-    running_jobs: int             # across the whole process
+    running_jobs: int             # across the whole process (a class group counts once: it holds one slot)
     capacity: int
+    classmates: int = 0           # the others training (or waiting) in the same class group; 0 = alone
+    wait_s: float | None = None   # a queued job's estimated seconds until it starts; None = unknown or not queued
 
 
 Event = Progress | Evaluation | Checkpoint | Finished | Failed
