@@ -1,0 +1,99 @@
+"""What a background job's page says about where the job stands, as plain sentences: queued (an honest estimate of
+the wait when the runner has one, else the queue position), gathering its class group, or training together with
+classmates (how many, and about how long is left). Pure text builders (:func:`queue_text`, :func:`group_text`) and
+the small panels that draw them with their tooltips (:func:`show_job_status`, :func:`job_notices`).
+
+The runner's :class:`~cnnviz.jobs.JobStatus` may carry ``classmates`` (the others in the same class group) and
+``wait_s`` (a queued job's estimated seconds until it starts); a runner without them (the Ray runner, an older
+one) gets the plain queue position, as before."""
+from __future__ import annotations
+
+import math
+import re
+
+import streamlit as st
+
+from cnnviz.io.text import md_text
+from cnnviz.jobs.events import Failed
+
+FIRST_POINT_S = 1.0  # from a job's start to its first curve point: the warm spare child reports within ~1 s
+GROUP_HELP = ("A class group: trainings of the same model, data set, image size, batch size and optimizer that "
+              "were started within about a second of each other train as one computation in one worker (their "
+              "weights stacked side by side), which costs a handful of solo runs instead of one each. Everything "
+              "else stays yours: seed, learning rate and schedule, every switch, epochs, your curve, Stop, "
+              "checkpoint and download; the numbers are those of the same training run alone.")
+WAIT_HELP = ("The estimate adds up the time left of the trainings running now and of those queued before "
+             "yours, from their speed so far; a class group counts as one, since its members train together, so "
+             "a whole class waits for one turn, not one turn each. " + GROUP_HELP)
+GATHER_TEXT = ("Gathering your class group: trainings like yours started within about a second train together with "
+               "it. The first curve point follows in a moment.")
+_CLASSMATES = re.compile(r"with (\d+) classmates?")
+
+
+def classmates(status, progress=None) -> int:
+    """The others training in this job's class group: the runner's ``classmates`` when it says, else what the
+    group's worker wrote into the Progress event's device text ("…, with 29 classmates"), else 0."""
+    n = getattr(status, "classmates", 0) or 0
+    if not n and progress is not None and (m := _CLASSMATES.search(getattr(progress, "device", None) or "")):
+        n = int(m[1])
+    return int(n)
+
+
+def _seconds(s: float) -> str:
+    """'about 40 s' / 'about 3 min' (whole numbers: an estimate, not a stopwatch)."""
+    s = max(1, math.ceil(s))
+    return f"about {s} s" if s < 120 else f"about {round(s / 60)} min"
+
+
+def _mates(n: int) -> str:
+    return f"{n} classmate{'s' if n != 1 else ''}"
+
+
+def queue_text(status, noun: str = "trainings") -> str:
+    """A queued job's notice. With the runner's estimate (``wait_s``): "Waiting: about 12 s until your first curve
+    point: position 2 in the queue (1 of 1 trainings running), 2 ahead of yours." Without it, the position only
+    (the text bench/load.py reads: "position k in the queue (R of C trainings running)"). In the gathering window
+    (no position yet): :data:`GATHER_TEXT`."""
+    pos = status.queue_position
+    if pos is None:
+        return GATHER_TEXT
+    where = f"position {pos} in the queue ({status.running_jobs} of {status.capacity} {noun} running)"
+    wait = getattr(status, "wait_s", None)
+    if wait is None or not math.isfinite(wait) or wait < 0:
+        return f"Waiting for a free slot: {where}."
+    ahead = status.running_jobs + pos - 1
+    mates = classmates(status)
+    return (f"Waiting: {_seconds(wait + FIRST_POINT_S)} until your first curve point: {where}, {ahead} ahead of "
+            f"yours." + (f" You will train together with {_mates(mates)}." if mates else ""))
+
+
+def group_text(status, progress=None) -> str | None:
+    """A running group member's line: "Training together with 29 classmates · about 40 s left" (the Progress
+    event's ``eta_s``; before the first point: "first curve point in a moment"); None for a job training alone."""
+    n = classmates(status, progress)
+    if status.state != "running" or n < 1:
+        return None
+    eta = getattr(progress, "eta_s", None)
+    left = f"{_seconds(eta)} left" if eta is not None and math.isfinite(eta) and eta >= 0 else \
+        "first curve point in a moment"
+    return f"Training together with {_mates(n)} · {left}"
+
+
+def show_job_status(status, progress=None, noun: str = "trainings") -> None:
+    """The queued notice (with what a class group is, in the caption's tooltip) or the class-group line of a
+    running member; nothing for a job running alone or done."""
+    if status.state == "queued":
+        st.info(queue_text(status, noun), icon=":material/hourglass_top:")
+        if status.queue_position is None or getattr(status, "wait_s", None) is not None:
+            st.caption("How the wait is estimated, and what a class group is.", help=WAIT_HELP)
+    elif (line := group_text(status, progress)) is not None:
+        st.info(line, icon=":material/groups:")
+        st.caption("Your own run in a class group: your curve, your Stop, your checkpoint.", help=GROUP_HELP)
+
+
+def job_notices(now: str, events: list, status) -> None:
+    """A background job's queue position (or estimate) while it waits, and its failure message (shown as text)."""
+    if now == "queued":
+        show_job_status(status, None, "jobs")
+    if events and isinstance(events[-1], Failed):
+        st.error(md_text(events[-1].message), icon=":material/error:")

@@ -1,0 +1,121 @@
+"""The Training Lab's live panel in a class group, in AppTest: a fake runner reports a status with classmates and a
+wait estimate (the fields the grouping runner adds to JobStatus) and Progress events, and the panel says in plain
+words where the job stands — "Training together with 29 classmates · about N s left" while it trains in a group,
+"Waiting: about N s until your first curve point …" while queued — with tooltips that say what a class group is.
+A runner without those fields (the Ray runner) gets today's queue position text."""
+import math
+from types import SimpleNamespace
+
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.jobs.events import JobStatus, Progress
+from cnnviz.ui import jobs_status
+
+
+def _panel():
+    """The live panel of cnnviz.ui.jobs over the runner in session state (AppTest copies this function's source)."""
+    import streamlit as st
+
+    from cnnviz.ui import jobs as jobs_ui
+    st.session_state.setdefault("train_jobs", [st.session_state["fake_runner"].job])
+    jobs_ui.training_panel(st.session_state["fake_runner"], None, 8, active=True)  # queued or running
+
+
+class FakeRunner:
+    """What training_panel asks a runner: status, poll, seen."""
+    job = "a" * 32
+
+    def __init__(self, status, events=()):
+        self._status, self._events, self.seen_by = status, list(events), []
+
+    def status(self, job):
+        assert job == self.job
+        return self._status
+
+    def poll(self, job, since=0):
+        return self._events[since:]
+
+    def seen(self, owner):
+        self.seen_by.append(owner)
+
+
+def status(state, position=None, classmates=None, wait_s=None, running=1, capacity=1):
+    """A JobStatus as the grouping runner gives it (``classmates``, ``wait_s``: a namespace with the same fields,
+    so this test does not depend on when the runner's dataclass gained them), or as a runner without them."""
+    if classmates is None and wait_s is None:
+        return JobStatus(state, position, running, capacity)
+    return SimpleNamespace(state=state, queue_position=position, running_jobs=running, capacity=capacity,
+                           classmates=classmates or 0, wait_s=wait_s)
+
+
+def progress(eta_s, device="CPU, with 29 classmates"):
+    return Progress(step=10, epoch=0.5, train_loss=1.2, train_acc=0.6, lr=0.01, samples_per_s=900.0, eta_s=eta_s,
+                    device=device)
+
+
+def show(runner) -> AppTest:
+    at = AppTest.from_function(_panel, default_timeout=60)
+    at.session_state["fake_runner"] = runner
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def infos(at):
+    return [i.value for i in at.info]
+
+
+def caption_help(at):
+    return [c.proto.help for c in at.caption if c.proto.help]
+
+
+def test_a_group_member_sees_its_classmates_and_the_time_left_with_a_tooltip():
+    runner = FakeRunner(status("running", classmates=29), [progress(41.3)])
+    at = show(runner)
+    assert "Training together with 29 classmates · about 42 s left" in infos(at)  # ceil: never promise too soon
+    assert [m.value for m in at.metric if m.label == "Time left"] == ["41 s"]
+    tips = caption_help(at)
+    assert len(tips) == 1 and "class group" in tips[0] and "Stop" in tips[0] and "seed" in tips[0]
+    assert any("with 29 classmates" in c.value for c in at.caption)  # the worker's own device text stays
+    assert runner.seen_by and runner.seen_by[0] == at.session_state["job_owner"]  # the poll keeps the job alive
+
+
+def test_before_its_first_point_and_from_the_device_text_alone():
+    at = show(FakeRunner(status("running", classmates=1)))                 # no Progress yet
+    assert "Training together with 1 classmate · first curve point in a moment" in infos(at)
+    # a runner without the field: the worker's device text ("…, with 5 classmates") still tells; minutes when long
+    at = show(FakeRunner(status("running"), [progress(600.0, "CPU, with 5 classmates")]))
+    assert "Training together with 5 classmates · about 10 min left" in infos(at)
+
+
+def test_a_job_training_alone_shows_no_group_line():
+    at = show(FakeRunner(status("running", classmates=0), [progress(30.0, "CPU")]))
+    assert not any("classmate" in t for t in infos(at)) and not caption_help(at)
+
+
+def test_a_queued_job_sees_an_estimate_of_its_first_point_and_who_is_ahead():
+    # position 3: two groups wait before it, one runs; the runner says 20.2 s until it starts, + ~1 s to a point
+    at = show(FakeRunner(status("queued", position=3, classmates=4, wait_s=20.2, running=1, capacity=1)))
+    want = math.ceil(20.2 + jobs_status.FIRST_POINT_S)
+    assert infos(at) == [f"Waiting: about {want} s until your first curve point: position 3 in the queue (1 of 1 "
+                         f"trainings running), 3 ahead of yours. You will train together with 4 classmates."]
+    tips = caption_help(at)
+    assert len(tips) == 1 and "counts as one" in tips[0] and "class group" in tips[0]
+    assert [m.value for m in at.metric if m.label == "Time left"] == ["–"]
+
+
+def test_without_an_estimate_the_queue_position_as_before_and_the_gathering_window():
+    at = show(FakeRunner(status("queued", position=2, running=2, capacity=2)))  # the Ray runner: no new fields
+    assert infos(at) == ["Waiting for a free slot: position 2 in the queue (2 of 2 trainings running)."]
+    assert not caption_help(at)
+    at = show(FakeRunner(status("queued", position=None, classmates=0)))        # in the gathering window
+    assert infos(at) == [jobs_status.GATHER_TEXT] and caption_help(at)
+
+
+def test_the_texts_read_by_the_load_benchmark_keep_their_shape():
+    """bench/load.py reads "position k in the queue (R of C trainings running)" from the queued notice."""
+    from bench.load import QUEUED
+    for st_ in (status("queued", 4, wait_s=8.0, running=1, capacity=1), status("queued", 4, running=1, capacity=1)):
+        m = QUEUED.search(jobs_status.queue_text(st_))
+        assert m and (m[1], m[2], m[3]) == ("4", "1", "1")
+    assert jobs_status.queue_text(status("queued", 1, wait_s=float("nan"))).startswith("Waiting for a free slot")
