@@ -2,10 +2,13 @@
 found by gradient ascent from noise (:func:`cnnviz.inside.visualise_channel`), beside the validation patches that
 excite it most (the Network Explorer's :func:`cnnviz.explorer.top_patches`).
 
-Server cost: the ascent runs only when the Visualise button is pressed, on a private copy of the model (the shared
-cached one is never hooked), with a progress bar; its result is kept for every session per (model, layer, channel,
-settings), so a rerun that finds it reads a cache. Cancel is a button: pressing it reruns the page, which stops the
-ascent at its next progress update."""
+Server cost: the ascent runs only when the Visualise button is pressed; its result is kept for every session per
+(model, layer, channel, settings), so a rerun that finds it reads a cache. Its cost is estimated by arithmetic first
+(:func:`cnnviz.inside.feature_vis_job.estimate_seconds`: steps × images × the model's FLOPs): up to about a second it
+runs in the page's run, on a private copy of the model, with a progress bar (Cancel reruns the page, which stops it
+at its next progress update); above, it is a job of the app's runner (:class:`FeatureVisJob`, a child process at a
+lower priority, one job per browser like a training) that a fragment polls twice a second for its progress bar and
+its Stop button, and whose result goes to the same cache."""
 from __future__ import annotations
 
 import copy
@@ -18,11 +21,14 @@ from cnnviz import ConfigError
 from cnnviz.explorer import top_patches
 from cnnviz.figures.feature_vis import feature_vis_figure
 from cnnviz.figures.network import top_patches_figure
-from cnnviz.inside import REGULARISERS, channel_means, check_cost, conv_layers, validation_set, visualise_channel
+from cnnviz.inside import REGULARISERS, channel_means, conv_layers, validation_set, visualise_channel
+from cnnviz.inside.feature_vis_job import INLINE_MAX_S, FeatureVisJob, estimate_seconds, job_done, job_step
 from cnnviz.inside.names import layer_titles
+from cnnviz.jobs import Failed, get_local_runner
 from cnnviz.inside.shipped import VALIDATION_SETS
 from cnnviz.limits import FEATURE_VIS_MAX_IMAGES
 from cnnviz.ui.feature_maps import load
+from cnnviz.ui import jobs
 from cnnviz.ui.state import Setting
 from cnnviz.ui.widgets import show_chart, show_error
 
@@ -64,6 +70,76 @@ def _validation_view(model_key: str, layer: str, ch: int) -> dict:
                 classes=[info.classes[int(ys[p.image])] for p in patches])
 
 
+def _runner():
+    return get_local_runner((FeatureVisJob,))  # the distillations' runner: this server's, behind the limiter
+
+
+def _inline(model, layer, ch, shape, steps, images, flags, go_box, cancel, S):
+    """The ascent in this page run (estimated under a second), with a progress bar; None after a ConfigError."""
+    # pressing Cancel reruns the page: the ascent stops at its next progress update
+    cancel.button("Cancel", key=S.key("fv_cancel"), icon=":material/stop:", help="Stop the ascent.")
+    try:
+        bar = st.progress(0.0, text="Starting…")
+        every = max(1, steps // 32)
+        result = visualise_channel(copy.deepcopy(model), layer, ch, shape, steps=steps, images=images, **flags,
+                                   progress=lambda s, n: (s % every == 0 or s == n) and bar.progress(
+                                       s / n, text=f"Step {s} of {n}"))
+    except ConfigError as err:
+        show_error(err)
+        return None
+    bar.empty()
+    go_box.empty()
+    cancel.empty()
+    return result
+
+
+def _job_panel(S, runner, shown) -> bool:
+    """This session's background visualisation: its queue position or progress bar and Stop, polled twice a second
+    while it runs; when it has finished, its result goes to the cache (and the page reruns to show it). True while
+    the job for the ``shown`` settings is queued or running."""
+    jkey = S.key("fv_job")
+    state = jobs.distill_state(runner, jkey)
+    if state is None:
+        return False
+
+    @st.fragment(run_every=0.5 if state in ("queued", "running") else None)
+    def live():
+        now = jobs.distill_state(runner, jkey)
+        if now is None:
+            return
+        job, key = st.session_state[jkey]
+        events, status = runner.poll(job), runner.status(job)
+        jobs.job_notices(now, events, status)
+        done = job_done(events)
+        what = "" if key == shown else f" (layer {key[1]}, channel {key[2]}: the settings it was started with)"
+        if now == "done":
+            if done is not None and done.reason == "done":
+                kept = _kept()
+                kept[key] = done.result
+                while len(kept) > KEPT:
+                    kept.popitem(last=False)
+                st.session_state.pop(jkey, None)
+                if state != "done":  # it ended while this fragment watched: show the result at once
+                    st.rerun(scope="app")
+            elif not (events and isinstance(events[-1], Failed)):  # a Failed one's message is shown above
+                st.info(f"Stopped after {done.step if done else 0} steps{what}: nothing kept. Press Visualise to "
+                        "start again.", icon=":material/stop_circle:")
+            st.session_state.pop(jkey, None)  # said once; a failure's message likewise
+            return
+        step = job_step(events)
+        c = st.columns([5, 1])
+        c[0].progress(0.0 if step is None else step.step / step.total,
+                      text=("Waiting for a free slot…" if now == "queued" else "Starting…") if step is None else
+                      f"Step {step.step} of {step.total}, about {step.eta_s:.0f} s left{what}")
+        if c[1].button("Stop", key=S.key("fv_stop"), icon=":material/stop:", help="Stop the ascent (within a "
+                       "step); nothing is kept."):
+            jobs.distill_stop(runner, jkey, 2)
+            st.rerun(scope="app")
+
+    live()
+    return state in ("queued", "running") and st.session_state.get(jkey, (None, None))[1] == shown
+
+
 def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     """Draw the tab; ``model_key`` None for an uploaded model (no validation set to compare with)."""
     st.markdown("The image that makes one channel fire most: start from noise and follow the gradient of the "
@@ -87,32 +163,41 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     shape = (info.kwargs["in_channels"], info.kwargs["size"], info.kwargs["size"])
     key = (model_key or f"upload:{id(model)}", layer, ch, steps, images, tuple(flags.items()))
     kept = _kept()
+    busy = S.key("fv_job") in st.session_state and _job_panel(S, _runner(), key)  # first: it may fill the cache
     result = kept.get(key)
-    b = st.columns([1, 1, 3])
-    go_box, cancel = b[0].empty(), b[1].empty()
-    if result is None and go_box.button("Visualise", type="primary", key=S.key("fv_go"),
-                                        icon=":material/auto_awesome:",
-                                        help="Run the gradient ascent (kept afterwards for every student)."):
-        # pressing Cancel reruns the page: the ascent stops at its next progress update
-        cancel.button("Cancel", key=S.key("fv_cancel"), icon=":material/stop:", help="Stop the ascent.")
+    if result is None and not busy:
         try:
-            check_cost(model, shape, steps, images)
-            bar = st.progress(0.0, text="Starting…")
-            every = max(1, steps // 32)
-            result = visualise_channel(copy.deepcopy(model), layer, ch, shape, steps=steps, images=images, **flags,
-                                       progress=lambda s, n: (s % every == 0 or s == n) and bar.progress(
-                                           s / n, text=f"Step {s} of {n}"))
-            bar.empty()
-            go_box.empty()
-            cancel.empty()
+            est = estimate_seconds(model, shape, steps, images)
         except ConfigError as err:
             show_error(err)
             return
-        kept[key] = result
-        while len(kept) > KEPT:
-            kept.popitem(last=False)
+        as_job = est > INLINE_MAX_S
+        b = st.columns([1, 1, 3])
+        go_box, cancel = b[0].empty(), b[1].empty()
+        pressed = go_box.button("Visualise", type="primary", key=S.key("fv_go"), icon=":material/auto_awesome:",
+                                help="Run the gradient ascent (kept afterwards for every student)." + (
+                                    f" Estimated {est:.0f} s: it runs in the background." if as_job else ""))
+        if as_job:
+            b[2].caption(f"About {est:.0f} s by arithmetic ({steps} steps × {images} image(s) × this model's FLOPs): "
+                         "runs in the background with a progress bar and Stop.")
+        if pressed and as_job:
+            try:
+                cfg = FeatureVisJob(layer, ch, shape, steps, images, **flags, model_key=model_key,
+                                    model=None if model_key else model)
+                jobs.distill_restart(_runner(), S.key("fv_job"), cfg, info=key)
+                st.rerun()  # the job's panel, with its progress bar and Stop
+            except ConfigError as err:
+                show_error(err)
+        elif pressed:
+            result = _inline(model, layer, ch, shape, steps, images, flags, go_box, cancel, S)
+            if result is None:
+                return
+            kept[key] = result
+            while len(kept) > KEPT:
+                kept.popitem(last=False)
     if result is None:
-        st.info("Press **Visualise** to run the ascent for this channel and these settings.")
+        if not busy:
+            st.info("Press **Visualise** to run the ascent for this channel and these settings.")
     else:
         kept.move_to_end(key)
         show_chart(feature_vis_figure(result.images, result.activation, height=210), S.key("fv_fig"))
