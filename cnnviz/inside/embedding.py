@@ -65,6 +65,7 @@ class Projection:
     coords: torch.Tensor       # (N, 2) float64: the features' coordinates on the first two principal components
     ratio: tuple[float, float]  # the share of the total variance each component explains
     components: torch.Tensor   # (2, D) float64: the unit component vectors (sign convention: module docstring)
+    mean: torch.Tensor | None = None  # (D,) float64: the fitted features' mean (what :func:`project` subtracts)
 
 
 @checked(features=Tensor(dims=(2, 2)))
@@ -75,7 +76,8 @@ def pca_2d(features: torch.Tensor) -> Projection:
     if n < 2 or d < 2:
         raise ConfigError("features", f"PCA to 2-D needs at least 2 samples and 2 features, got {n}×{d}")
     f = features.detach().cpu().double()
-    f = f - f.mean(0, keepdim=True)
+    mean = f.mean(0)
+    f = f - mean
     _, s, vt = torch.linalg.svd(f, full_matrices=False)
     total = float((s ** 2).sum())
     if not total > 0:
@@ -87,7 +89,24 @@ def pca_2d(features: torch.Tensor) -> Projection:
     ratio = (s[:2] ** 2 / total).tolist()
     if len(ratio) < 2:
         ratio.append(0.0)
-    return Projection(f @ comps.T, (float(ratio[0]), float(ratio[1])), comps)
+    return Projection(f @ comps.T, (float(ratio[0]), float(ratio[1])), comps, mean)
+
+
+def project(proj: Projection, features: torch.Tensor) -> tuple[torch.Tensor, tuple[float, float]]:
+    """Other (M, D) features on ``proj``'s axes, as scikit-learn's ``PCA.transform`` does it: minus the *fitted*
+    mean, times the components. Also the share of these features' own variance each axis keeps (0 when they do
+    not vary)."""
+    if proj.mean is None:
+        raise ConfigError("proj", "has no fitted mean (made by pca_2d, which records it)")
+    f = features.detach().cpu().double()
+    if f.ndim != 2 or f.shape[1] != proj.components.shape[1]:
+        raise ConfigError("features", f"need {proj.components.shape[1]} features per row to use these axes, "
+                          f"got shape {tuple(f.shape)}")
+    coords = (f - proj.mean) @ proj.components.T
+    own = f - f.mean(0, keepdim=True)
+    total = float((own ** 2).sum())
+    share = ((own @ proj.components.T) ** 2).sum(0) / total if total > 0 else torch.zeros(2, dtype=torch.float64)
+    return coords, (float(share[0]), float(share[1]))
 
 
 @dataclass(frozen=True)
