@@ -3,7 +3,7 @@
 Pure: a :class:`cnnviz.animation.Trace` in, ``go.Figure`` out. The grids and their numbers are sent once; each
 plotly frame updates only the highlight traces (window outline, the per-tap terms, the equation, the output
 cell and the output values written so far), so the JSON stays small. Play / Pause / Step back / Step / speed
-buttons and a step slider live inside the figure and run in the browser.
+buttons and a step slider live inside the figure and run in the browser (cnnviz/figures/animation_controls.py).
 """
 from __future__ import annotations
 
@@ -13,26 +13,23 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.animation.conv2d import Trace
+from cnnviz.figures.animation_controls import SPEED_MS, STEP, STEP_BACK, controls, frame_menus, goto, slider
 from cnnviz.figures.prebuilt import Prebuilt
+
+__all__ = ["CELL_PX", "COLOURS", "DIVERGING", "INPUT_SCALE", "SPEED_MS", "STEP", "STEP_BACK", "animation_figure", "fmt",
+           "goto", "out_range", "out_text_colours", "output_heatmap", "readout"]  # the controls' names re-exported
 
 CELL_PX = 46                 # pixel height of one grid cell: numbers readable on a projector
 FILL_LIMIT = 400             # above this many steps the output is shown filled from the start (JSON size)
 GAP = 1.5                    # grid units between the three panels
 COLOURS = dict(window="#e69f00", out="#d55e00", argmax="#cc0000", pad="#e3e3e3", pad_text="#555555",
                out_bg="#e5f5e0", kernel_bg="#fdf0d5", text="#111111")
-SPEED_MS = {"slow": 1400, "normal": 700, "fast": 250}  # Play's time per step
 INPUT_SCALE = [[0, "#ffffff"], [1, "#8c8c8c"]]  # grey: blue means negative only on the output
 # the output's diverging scale (RdBu reversed): negative blue, 0 white, positive red; centred on 0 with a symmetric
 # range ±max|output| over the whole output, so a colour means the same value at every step
 DIVERGING = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]]
 DARK_FROM = 0.6              # |value| / max|output| from which a cell is dark enough for white numbers
 TITLE_PX, BUTTONS_PX, SLIDER_PX = 44, 46, 50  # the bands above the grids: readout, Play buttons, step slider
-STEP_BACK, STEP = "◀ Step back", "Step ▶"  # one frame back / on (cnnviz/ui/keys.py finds them by these labels)
-
-
-def goto(k: int) -> list:
-    """A plotly ``animate`` call's args that show frame ``k`` at once (the slider's steps and the Step buttons)."""
-    return [[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))]
 
 
 def fmt(v: float) -> str:
@@ -257,27 +254,10 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
     shape_txt = str(ow) if getattr(t, "one_d", False) else f"{oh}×{ow}"
     head = dict(x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=8),
                 font=dict(size=20, color=COLOURS["text"]))
-    def play(ms):
-        return [None, dict(frame=dict(duration=ms, redraw=True), fromcurrent=True, mode="immediate",
-                           transition=dict(duration=0))]
-
-    def buttons(k):
-        """The figure's buttons at frame k: Step back / Step jump to frame k−1 / k+1 (plotly has no "next frame"
-        action, so every frame rewrites their targets)."""
-        return [dict(label="Play", method="animate", args=play(speed_ms)),
-                dict(label="Pause", method="animate",
-                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                        transition=dict(duration=0))]),
-                dict(label=STEP_BACK, method="animate", args=goto(max(k - 1, 0))),
-                dict(label=STEP, method="animate", args=goto(min(k + 1, n - 1))),
-                dict(label="Slower", method="animate", args=play(speed_ms * 2)),
-                dict(label="Faster", method="animate", args=play(max(speed_ms // 3, 50)))]
-
     frames = [dict(name=str(k), data=[dict(d, type="heatmap" if i == heat else "scatter")
                                       for i, d in zip(traces, _dynamic(t, L, k, fill))], traces=traces,
-                   layout=dict(title=dict(head, text=readout(t, k, shape_txt)), updatemenus=[dict(buttons=buttons(k))]))
+                   layout=dict(title=dict(head, text=readout(t, k, shape_txt)), updatemenus=frame_menus(k, n)))
               for k in range(n)]
-    slider_steps = [dict(label=str(k + 1), method="animate", args=goto(k)) for k in range(n)]
     mode = {"conv": t.padding_mode, "max": "−∞", "avg": "zero"}[t.kind]
     size = (lambda h, w: str(w)) if getattr(t, "one_d", False) else (lambda h, w: f"{h}×{w}")
     names = [f"input {size(H, W)}" + (f" + {mode} padding" if any(t.pad_lo + t.pad_hi) else ""),
@@ -302,13 +282,8 @@ def animation_figure(t: Trace, step: int = 0, speed_ms: int = 700, title: str = 
         title=dict(head, text=(f"{title} · " if title else "") + readout(t, step, shape_txt)), plot_bgcolor="white",
         height=plot_h + top + 10, margin=dict(l=10, r=10, t=top, b=10),
         font=dict(size=16, color=COLOURS["text"]), showlegend=False, uirevision="animation",
-        updatemenus=[dict(type="buttons", direction="right", x=0, y=1 + (BUTTONS_PX + SLIDER_PX) / plot_h,
-                          xanchor="left", yanchor="top", showactive=False, pad=dict(t=0, r=8), buttons=buttons(step),
-                          font=dict(size=16))],
-        sliders=[dict(active=step, steps=slider_steps, x=0, len=1, y=1 + SLIDER_PX / plot_h, yanchor="top",
-                      pad=dict(t=0, b=0), currentvalue=dict(visible=False),
-                      font=dict(size=11, color="rgba(0,0,0,0)" if n > 24 else "#333"),
-                      transition=dict(duration=0))])
+        updatemenus=controls(step, n, speed_ms, 1 + (BUTTONS_PX + SLIDER_PX) / plot_h),
+        sliders=[slider(step, n, 1 + SLIDER_PX / plot_h)])
     # frames are plain dicts of already-valid properties: no per-frame validation (cnnviz/figures/prebuilt.py)
     return Prebuilt(dict(data=[tr.to_plotly_json() for tr in fig.data], layout=fig.layout.to_plotly_json(),
                          frames=frames))
