@@ -1,8 +1,8 @@
 """Server CPU per change in the Convolution Animation's Photo kernels tab (a 256×256 photograph and smaller ones):
 one protocol client (bench/classroom_load.py's Client) opens the tab, then changes one of the tab's widgets at a
 time (seeded: the window's step most often, as a class would drag it; the kernel, padding mode, channel and
-photograph too) and reads the server process's CPU time around each rerun, as bench/rerun_cost.py does. Target:
-p95 ≤ 250 ms per change.
+photograph too) and reads the server process's CPU time around each rerun, as bench/rerun_cost.py does (and
+prints its table with rerun_cost's ``summary``). Target: p95 ≤ 250 ms per change.
 
     python -m bench.photo_kernels_cost             # 24 changes
     python -m bench.photo_kernels_cost -k 40 --seed 1
@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 
-from bench.classroom_load import Client, cpu_s, on_server, pct, user_key  # noqa: E402
+from bench.classroom_load import Client, cpu_s, on_server, user_key  # noqa: E402
+from bench.rerun_cost import summary
 
 TAB = "tab=Photo+kernels&phphoto=camera"  # the cameraman: 256×256
 STEP_SHARE = 0.5  # half the changes move the window, the rest change a control that recomputes the picture
@@ -56,15 +56,7 @@ def main(argv=None) -> None:
     ap.add_argument("-k", type=int, default=24, help="widget changes")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    rows = on_server(measure, a.k, a.seed)
-    print(f"{'change':28s} {'n':>3s} {'median ms':>10s} {'p95 ms':>8s} {'max ms':>8s}")
-    for what in dict.fromkeys(r["what"] for r in rows):
-        cpus = [r["cpu_ms"] for r in rows if r["what"] == what]
-        print(f"{what:28s} {len(cpus):3d} {statistics.median(cpus):10.0f} {pct(cpus, 0.95):8.0f} {max(cpus):8.0f}")
-    changes = [r["cpu_ms"] for r in rows if r["what"] != "open"]
-    print(f"{len(changes)} changes: server CPU median {statistics.median(changes):.0f} ms, "
-          f"p95 {pct(changes, 0.95):.0f} ms, max {max(changes):.0f} ms")
-    print(f"p95_server_ms_per_change: {pct(changes, 0.95):.0f}")
+    summary(on_server(measure, a.k, a.seed), by="what", name="p95_server_ms_per_change")
 
 
 if __name__ == "__main__":
