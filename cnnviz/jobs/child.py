@@ -7,7 +7,8 @@ lower CPU priority, so a class's clicks are served before the trainings' steps.
 The child is ``python -m cnnviz.jobs.worker [module ...]`` (:mod:`.worker`, its side of the protocol), not multiprocessing: multiprocessing re-imports the parent's
 ``__main__``, which under Streamlit is a page script. Protocol: the parent pickles (config, device, threads)
 to the child's stdin; the child pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout,
-then ("end", None); SIGUSR1 asks it to stop (a job stops within a step).
+then ("end", None); SIGUSR1 asks it to stop (a job stops within a step). A class group (:func:`run_isolated_group`)
+is one child for all its members, with the member's index in its messages and ("stop", k) on its stdin.
 
 A spare (:class:`SparePool`): starting a child costs seconds (importing torch), so a runner may keep ONE child
 started ahead, its imports done, blocked on reading its job from stdin. A job takes it (still one process per
@@ -29,6 +30,7 @@ import threading
 import time
 
 from cnnviz.jobs.events import Finished
+from cnnviz.jobs.kind import Member
 
 log = logging.getLogger(__name__)
 EXIT_GRACE_S = 10
@@ -121,8 +123,21 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
     next spare once this job has shown its first event (or ended), so the spare's imports do not compete with
     this job's start.
     Returns None, or the failure message (a ConfigError, a crash, or the child dying, e.g. killed for memory)."""
+    return _drive(config, [Member(config, emit, stop, keep)], False, device, threads, spares)
+
+
+def run_isolated_group(members: list, device=None, threads: int | None = None,
+                       spares: SparePool | None = None) -> str | None:
+    """A class group (``kind.Member`` each, one key) in ONE child process, as :func:`run_isolated` runs one job.
+    The group's protocol: the parent pickles ([config, ...], device, threads) and keeps the child's stdin open to
+    write ("stop", k) when member k's Stop is set; the child's messages carry the member: ("event", (k, e)),
+    ("checkpoint", (k, blob)); ("failed", message) is the whole group's failure. Returns None or that failure."""
+    return _drive([m.config for m in members], list(members), True, device, threads, spares)
+
+
+def _drive(payload, members: list, group: bool, device, threads, spares) -> str | None:
     threads = threads or max(1, (os.cpu_count() or 2) - 1)
-    job = pickle.dumps((config, device, threads))
+    job = pickle.dumps((payload, device, threads))
     proc = spares.take() if spares is not None else None
     spare = proc is not None
     if not spare:
@@ -134,28 +149,50 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
             refilled[0] = True
             spares.refill()
 
-    done, ready, killed = threading.Event(), threading.Event(), threading.Event()
+    done, ready, killed, sent = threading.Event(), threading.Event(), threading.Event(), threading.Event()
 
     def forward_stop():
+        """A solo job's Stop is SIGUSR1; a group member's is ("stop", k) on the child's stdin (once it has the
+        job). Before the child is ready nothing has trained: it is killed when every member has stopped."""
+        told: set[int] = set()
         while not done.is_set():
-            if stop.wait(0.1):
-                if proc.poll() is not None:
-                    return
-                if ready.is_set():  # its SIGUSR1 handler is in place: it stops after the current step
-                    proc.send_signal(signal.SIGUSR1)
-                else:  # still starting up: nothing trained, nothing to keep
-                    killed.set()
-                    proc.kill()
+            time.sleep(0.1)
+            stopped = {k for k, m in enumerate(members) if m.stop.is_set()}
+            if not stopped - told or proc.poll() is not None:
+                continue
+            if not ready.is_set() and len(stopped) == len(members):  # still starting up: nothing to keep
+                killed.set()
+                proc.kill()
                 return
+            if ready.is_set() and not group:  # its SIGUSR1 handler is in place: it stops after the current step
+                proc.send_signal(signal.SIGUSR1)
+                return
+            if group and sent.is_set():
+                try:
+                    for k in sorted(stopped - told):
+                        pickle.dump(("stop", k), proc.stdin)
+                    proc.stdin.flush()
+                except (BrokenPipeError, OSError, ValueError):  # the child has ended
+                    return
+                told |= stopped
 
     def ended(failure: str | None, template: str) -> str | None:
         """The child is gone without its "end": stopped during start-up (None), else its own failure or
         ``template`` with its exit code."""
         proc.wait(EXIT_GRACE_S)
         if killed.is_set():
-            emit(Finished(0, 0, "stopped", 0.0))
+            for m in members:
+                m.emit(Finished(0, 0, "stopped", 0.0))
             return None
         return failure or template.format(code=proc.returncode)
+
+    def send_job():
+        proc.stdin.write(job)  # a spare reads it at once; a fresh child after its imports
+        if group:
+            proc.stdin.flush()
+            sent.set()
+        else:
+            proc.stdin.close()
 
     watcher = threading.Thread(target=forward_stop, name="cnnviz-stop-forward", daemon=True)
     watcher.start()
@@ -163,15 +200,13 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
     t0 = time.perf_counter()
     try:
         try:
-            proc.stdin.write(job)  # a spare reads it at once; a fresh child after its imports
-            proc.stdin.close()
+            send_job()
         except BrokenPipeError:
             if not spare or killed.is_set():
                 raise
             _discard(proc)  # the spare died after take() looked at it: fall back to a fresh child
             proc = _spawn()
-            proc.stdin.write(job)
-            proc.stdin.close()
+            send_job()
         while True:
             try:
                 kind, payload = pickle.load(proc.stdout)
@@ -184,11 +219,11 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
                 ready.set()
                 log.info("training child %d (%s) ready %.3f s after its job was sent", proc.pid,
                          "spare" if spare else "fresh", time.perf_counter() - t0)
-            elif kind == "event":
-                emit(payload)
-                refill()
-            elif kind == "checkpoint":
-                keep(payload)
+            elif kind in ("event", "checkpoint"):
+                k, item = payload if group else (0, payload)
+                (members[k].emit if kind == "event" else members[k].keep)(item)
+                if kind == "event":
+                    refill()
             elif kind == "failed":
                 failure = payload
             else:  # "end"
@@ -197,6 +232,11 @@ def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads
         return ended(None, "the training process could not start (exit code {code})")
     finally:
         done.set()
+        if group:
+            try:
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
         try:
             proc.wait(EXIT_GRACE_S)
         except subprocess.TimeoutExpired:

@@ -12,11 +12,15 @@ The contract, for every kind:
   job whose worker died this way); a kind without it starts over.
 - optionally ``cluster = False``: the kind runs on the web server's own runner only (the Ray runner refuses it).
 - optionally ``title``: what the kind is called in a message ("this browser already has a training running").
+- optionally, a *class group* (:mod:`.gather`): ``group_key(device=None)`` (hashable; None = this job trains
+  alone) and ``run_together(members, device=None)``, which runs several jobs of one key as one computation, each
+  :class:`Member` reporting through its own ``emit`` / ``keep`` exactly what its solo ``run`` would, and leaving
+  when its own ``stop`` is set. A kind needs both, or it always trains alone.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, runtime_checkable
 
 from cnnviz.errors import ConfigError
@@ -38,6 +42,41 @@ def run_job(job, emit, stop, keep, device=None) -> None:
     """Run one job here, in this thread: what every runner's worker (thread, child process, Ray task) does."""
     check_kind(job)
     job.run(emit, stop, keep, device)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One job of a class group, as :func:`run_group` hands it to its kind's ``run_together``: the job's config
+    and its own ``emit``, ``stop`` and ``keep`` (the same three its solo ``run`` would get)."""
+
+    config: object
+    emit: Callable
+    stop: threading.Event = field(default_factory=threading.Event)
+    keep: Callable = lambda blob: None
+
+
+def group_key_of(job, device=None):
+    """The job's class-group key, or None when it trains alone (a kind without ``group_key`` and
+    ``run_together``, a key of None, or a key that cannot be computed or hashed)."""
+    key_of = getattr(job, "group_key", None)
+    if not callable(key_of) or not callable(getattr(job, "run_together", None)):
+        return None
+    try:
+        key = key_of(device)
+        hash(key)
+    except Exception:  # noqa: BLE001 - such a job is still a job: it trains alone, as before
+        return None
+    return key
+
+
+def run_group(members: list, device=None) -> None:
+    """Run a class group here, in this thread (members of one key): one member runs exactly as a solo job."""
+    if len(members) == 1:
+        m = members[0]
+        run_job(m.config, m.emit, m.stop, m.keep, device)
+    elif members:
+        check_kind(members[0].config)
+        members[0].config.run_together(list(members), device)
 
 
 @dataclass(frozen=True)

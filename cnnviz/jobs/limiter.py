@@ -66,6 +66,15 @@ class JobLimiter:
                     return i + 1
         return None
 
+    def queued(self) -> list[str]:
+        """The waiting ids, the next to start first."""
+        with self._lock:
+            return [jid for jid, _ in self._queue]
+
+    def running_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._running)
+
     @property
     def waiting(self) -> int:
         with self._lock:

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from cnnviz.errors import ConfigError
 from cnnviz.jobs.child import SparePool, run_isolated
-from cnnviz.jobs.events import Checkpoint, Failed, Finished, JobStatus
+from cnnviz.jobs.events import Failed, Finished, JobStatus
+from cnnviz.jobs.gather import Classes, Gatherer
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
-from cnnviz.jobs.kind import JobKind, check_kind, run_job
+from cnnviz.jobs.kind import JobKind, check_kind, group_key_of, run_job
 from cnnviz.jobs.kept import GONE, Keeper, env_number
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.storage import JobStore, recipe_fields
@@ -53,18 +54,24 @@ class _Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
     id: str = ""
     fields: dict = field(default_factory=dict)  # the recipe's plain values (what a reconnected page draws with)
+    group: object = None             # its class group (gather.Group), when its kind has a group key
+    started_at: float | None = None
+    step: int = 0                    # its last event's step, its last checkpoint's step, its latest (eta_s, when)
+    ckpt_step: int | None = None
+    eta: tuple | None = None
 
 
-class ThreadRunner(Upkeep):
+class ThreadRunner(Upkeep, Classes):
     def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
-                 expect: tuple[str, ...] = (), storage=True):
+                 expect: tuple[str, ...] = (), storage=True, groups: bool = True):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
         ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
         job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
-        :meth:`close` (or the process's exit) ends it. ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
+        :meth:`close` (or the process's exit) ends it. ``groups``: compatible jobs gather and train as class groups
+        (:mod:`.gather`); False: every job alone, each in its own slot (the Ray runner's way). ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
         ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only)."""
         self.limiter = limiter or LIMITER
-        self.device, self.isolate = device, isolate
+        self.device, self.isolate, self.groups = device, isolate, groups
         self.spares = SparePool(expect=expect) if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
@@ -80,14 +87,17 @@ class ThreadRunner(Upkeep):
         self.kept = Keeper(store) if store is not None else None
         self._beating: threading.Thread | None = None
         self._sweeping = False
+        self.gather = Gatherer(self.limiter, self._start_group, clock=lambda: self.clock())  # class groups
         self._sweep_soon()  # which owner has which job on disk: a restarted server knows at once
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
         """``config``: any job kind (an object with ``run``: kind.py). Starts it now or queues it; the job id.
         An owner has at most one job queued or running, of any kind (a second tab's Start says where the first
-        is); at most ``max_queue`` jobs wait (ConfigError "busy" beyond)."""
+        is); at most ``max_queue`` jobs wait (ConfigError "busy" beyond). A kind with a class-group key gathers
+        with the jobs of its key (:mod:`.gather`) and trains with them in one slot."""
         check_kind(config)
+        key = group_key_of(config, self.device) if self.groups else None
         if self.spares is not None:
             self.spares.expect(type(config).__module__)
         self.tidy()
@@ -101,12 +111,14 @@ class ThreadRunner(Upkeep):
                 self._seen[owner] = self.clock()  # under the lock, like every write of the owners
                 for job in self._jobs.values():
                     if job.owner == owner and job.state != DONE:
-                        where = f"waiting, position {self.limiter.position(job.id)}" if job.state == QUEUED \
-                            else "running"
+                        at = self._group_status(job, job.state).queue_position
+                        where = ("running" if job.state != QUEUED else
+                                 f"waiting, position {at}" if at is not None else "about to start")
                         raise ConfigError("job", f"this browser already has {_a(job.title)} {where} (started here "
                                           "or in another tab); stop it before starting another")
-            if self.limiter.waiting >= self.max_queue:
-                raise ConfigError("job", f"busy, try again in a minute: {self.limiter.waiting} jobs are waiting, "
+            waiting = self.limiter.waiting + self.gather.extra_waiting()
+            if waiting >= self.max_queue:
+                raise ConfigError("job", f"busy, try again in a minute: {waiting} jobs are waiting, "
                                   "the most this server queues")
             job_id = new_job_id()
             while job_id in self._jobs:  # 128 random bits: never in practice
@@ -117,7 +129,10 @@ class ThreadRunner(Upkeep):
         if self.kept is not None:
             self.kept.created(job_id, config, owner, job.title)
             self._beat()
-        self.limiter.request(job_id, lambda: self._start(job_id, job))
+        if key is None:
+            self.limiter.request(job_id, lambda: self._start(job_id, job))
+        else:
+            job.group = self.gather.add(job, key)
         return job_id
 
     def poll(self, job_id: str, since: int = 0) -> list:
@@ -160,8 +175,9 @@ class ThreadRunner(Upkeep):
     # ------------------------------------------------------------------ extras
     def status(self, job_id: str) -> JobStatus:
         job = self._job(job_id)
-        state = self.kept.settle(job_id) if job is None else job.state
-        return JobStatus(state, self.limiter.position(job_id), self.limiter.running, self.limiter.capacity)
+        if job is not None:  # its group's queue position, its classmates, an estimate of its wait
+            return self._group_status(job, job.state)
+        return JobStatus(self.kept.settle(job_id), None, self.limiter.running, self.limiter.capacity)
 
     def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
         """The last good checkpoint's bytes (kept when a later step fails); for the job's ``owner`` only."""
@@ -180,10 +196,12 @@ class ThreadRunner(Upkeep):
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
-        while job is not None and job.thread is None and job.state != DONE:
-            if deadline is not None and time.monotonic() > deadline:
+        while job is not None and (job.thread is None or job.group is not None) and job.state != DONE:
+            if deadline is not None and time.monotonic() > deadline:  # a group member ends before its group
                 return False
             time.sleep(0.05)
+        if job is not None and job.group is not None and any(j.state != DONE for j in job.group.members):
+            return True  # its run has ended; its classmates train on
         if job is not None and job.thread is not None:
             job.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             return not job.thread.is_alive()
@@ -209,7 +227,7 @@ class ThreadRunner(Upkeep):
 
     def _stop(self, job: _Job) -> None:
         job.stop.set()
-        if self.limiter.cancel(job.id):
+        if self.gather.remove(job) or self.limiter.cancel(job.id):  # still waiting: it leaves its group / queue
             self._emit(job, Finished(0, 0, "stopped", 0.0))
             self._ended(job)
 
@@ -225,17 +243,13 @@ class ThreadRunner(Upkeep):
                 self.kept.event(job.id, event)
 
     def _start(self, job_id: str, job: _Job) -> None:
-        job.state = RUNNING
+        job.state, job.started_at = RUNNING, self.clock()
         job.thread = threading.Thread(target=self._work, args=(job_id, job), name=f"cnnviz-{job_id}", daemon=True)
         job.thread.start()
 
     def _work(self, job_id: str, job: _Job) -> None:
-        step, ckpt = [0], [None]
-
         def emit(event):
-            step[0] = getattr(event, "step", step[0])
-            if isinstance(event, Checkpoint):
-                ckpt[0] = event.step
+            self._track(job, event)
             self._emit(job, event)
 
         def keep(blob: bytes):
@@ -248,14 +262,15 @@ class ThreadRunner(Upkeep):
                 threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
                 failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads, self.spares)
                 if failure is not None:
-                    emit(Failed(step[0], failure, ckpt[0]))
+                    emit(Failed(job.step, failure, job.ckpt_step))
             else:
                 run_job(job.config, emit, job.stop, keep, self.device)
         except ConfigError as e:
-            emit(Failed(step[0], str(e), ckpt[0]))
+            emit(Failed(job.step, str(e), job.ckpt_step))
         except Exception as e:  # a crash must reach the page as a message, not kill the server
             last = traceback.format_exception_only(type(e), e)[-1].strip()
-            emit(Failed(step[0], f"training crashed: {last}", ckpt[0]))
+            emit(Failed(job.step, f"training crashed: {last}", job.ckpt_step))
         finally:
+            self.gather.record(("alone", job.title), self.clock() - job.started_at)
             self._ended(job)
             self.limiter.release(job_id)

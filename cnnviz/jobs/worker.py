@@ -3,7 +3,7 @@
 It imports torch and the given modules (the job kinds' modules, so unpickling the job costs nothing), warms up
 what a first step would pay for, says "imported", reads ONE pickled (job, device, threads) from stdin, runs it
 at a lower CPU priority and pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout, then
-("end", None). SIGUSR1 asks it to stop. A separate module from :mod:`.child` so that running it with ``-m``
+("end", None). SIGUSR1 asks it to stop. A class group's job is a list of configs (:func:`_run_group`). A separate module from :mod:`.child` so that running it with ``-m``
 does not execute a module the package has already imported."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import threading
 import traceback
 
 from cnnviz.errors import ConfigError
-from cnnviz.jobs.kind import run_job
+from cnnviz.jobs.kind import Member, run_group, run_job
 
 NICENESS = 10      # lower CPU priority for jobs than for the web process
 
@@ -29,6 +29,35 @@ def _warm_up(torch) -> None:
         conv(torch.zeros(2, 1, 8, 8)).sum().backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+
+
+def _run_group(configs: list, device, send, stop: threading.Event) -> None:
+    """A class group: member k's events go out as ("event", (k, e)), its checkpoints as ("checkpoint", (k, b)); a
+    ("stop", k) read from stdin stops member k; SIGUSR1 or the parent closing stdin stops them all."""
+    stops = [threading.Event() for _ in configs]
+
+    def all_stop():
+        for s in stops:
+            s.set()
+
+    signal.signal(signal.SIGUSR1, lambda *_: all_stop())
+    if stop.is_set():
+        all_stop()
+
+    def listen():
+        while True:
+            try:
+                what, k = pickle.load(sys.stdin.buffer)
+            except Exception:  # noqa: BLE001 - EOF: the parent is gone or done; nobody watches these runs
+                all_stop()
+                return
+            if what == "stop" and 0 <= k < len(stops):
+                stops[k].set()
+
+    threading.Thread(target=listen, name="cnnviz-group-stops", daemon=True).start()
+    members = [Member(cfg, lambda e, k=k: send("event", (k, e)), stops[k], lambda b, k=k: send("checkpoint", (k, b)))
+               for k, cfg in enumerate(configs)]
+    run_group(members, device)
 
 
 def main() -> None:
@@ -57,7 +86,10 @@ def main() -> None:
     send("ready", None)
     torch.set_num_threads(threads)
     try:
-        run_job(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
+        if isinstance(config, list):  # a class group: the members' configs
+            _run_group(config, device, send, stop)
+        else:
+            run_job(config, lambda e: send("event", e), stop, lambda b: send("checkpoint", b), device)
     except ConfigError as e:
         send("failed", str(e))
     except Exception as e:  # noqa: BLE001 - reaches the page as a message

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from cnnviz.architecture.models import MODELS
 from cnnviz.errors import ConfigError
+from cnnviz.jobs.events import Failed, Finished
 from cnnviz.training.built_model import BUILT, check_config
 from cnnviz.training.checkpoint import check_resume
 from cnnviz.training.loop import run_training
@@ -114,6 +115,30 @@ class TrainConfig:
 
     def resumed(self, checkpoint: bytes) -> "TrainConfig":
         return replace(self, resume=checkpoint)
+
+    def group_key(self, device=None) -> tuple:
+        """A class group's key (:func:`cnnviz.training.group.group_key`): trainings with equal keys train together."""
+        from cnnviz.training.group import group_key
+        return group_key(self, device)
+
+    def run_together(self, members, device=None) -> None:
+        """Train ``members`` (:class:`cnnviz.jobs.kind.Member`, configs of one key) as the groups that fit the
+        memory limit (:func:`~cnnviz.training.group.plan_groups`), one after the other; a group refused (memory)
+        reaches each of its members as ``Failed`` with the reason, and the next group still trains."""
+        from cnnviz.training.group import GroupJob, plan_groups, train_group
+        jobs = [GroupJob(m.config, m.emit, m.stop, m.keep) for m in members]
+        for planned in plan_groups([m.config for m in members], device):
+            group = [jobs[i] for i in planned if not jobs[i].stop.is_set()]
+            for i in planned:
+                if jobs[i].stop.is_set():  # stopped while an earlier planned group trained: never started
+                    jobs[i].emit(Finished(0, 0, "stopped", 0.0))
+            try:
+                train_group(group, device)
+            except ConfigError as err:  # refused before anything was allocated (memory, mixed keys)
+                why = "not enough memory for this class group, " if "GiB" in str(err) else ""
+                for job in group:
+                    job.emit(Failed(0, f"refused before training ({why}checked before anything is allocated): {err}",
+                                    None))
 
 SPEED_RUN = dict(model="SmallResNet", optimizer="sgd", lr=0.2, momentum=0.9, weight_decay=5e-4, batch_size=256,
                  schedule="onecycle", warmup=0.2, label_smoothing=0.2, ema=True, ema_decay=0.99, augment_flip=True,
