@@ -6,17 +6,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
-FONT = dict(size=16)
+from cnnviz.figures.features import FONT, _rgb
+from cnnviz.figures.subplots import image_row
+
 BEFORE, AFTER = "#4c78a8", "#e45756"
-
-
-def _rgb(img: torch.Tensor) -> np.ndarray:
-    """(C, H, W) in [0, 1] -> (H, W, 3) uint8 (one channel repeated as grey)."""
-    img = img.detach().cpu().float().clamp(0, 1)
-    img = img.expand(3, -1, -1) if img.shape[0] == 1 else img[:3]
-    return (img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
 def magnification(eps: float) -> float:
@@ -31,14 +25,8 @@ def attack_figure(x: torch.Tensor, adv: torch.Tensor, eps: float, titles: tuple[
     k = magnification(eps)
     delta = (adv.detach().cpu().float() - x.detach().cpu().float())
     panels = [titles[0], f"Perturbation × {k:.0f} (grey = unchanged)", titles[1]]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=panels, horizontal_spacing=0.03)
-    for i, img in enumerate((x, 0.5 + k * delta, adv)):
-        fig.add_trace(go.Image(z=_rgb(img), hoverinfo="skip"), row=1, col=i + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10), font=FONT)
-    fig.update_annotations(font_size=17)
-    return fig
+    return image_row([_rgb(img) for img in (x, 0.5 + k * delta, adv)], panels, height, title_size=17, top=50,
+                     font=FONT)
 
 
 def probability_figure(classes, before: torch.Tensor, after: torch.Tensor, height: int = 320) -> go.Figure:

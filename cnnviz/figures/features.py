@@ -16,7 +16,7 @@ WEIGHTS = "RdBu"        # kernels: red negative, blue positive, white zero
 
 def _rgb(x: torch.Tensor) -> np.ndarray:
     """(C, H, W) in [0, 1] -> (H, W, 3) uint8."""
-    a = x.detach().cpu().clamp(0, 1)
+    a = x.detach().cpu().float().clamp(0, 1)
     a = a.expand(3, -1, -1) if a.shape[0] == 1 else a[:3]
     return (a.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from cnnviz.explorer import NeuronDetail, PoolDetail, SoftmaxDetail, TopPatch
-from cnnviz.figures.subplots import axes, row_layout
+from cnnviz.figures.subplots import axes, image_row, row_layout
 from cnnviz.io.text import plot_text
 from .animation import fmt
 from .features import FONT, MAPS, WEIGHTS, _rgb, tile
@@ -120,14 +119,6 @@ def softmax_figure(s: SoftmaxDetail, classes: tuple[str, ...]) -> go.Figure:
 
 def top_patches_figure(patches: list[TopPatch], classes_of: list[str] | None = None) -> go.Figure:
     """The receptive-field patches that excite a channel most, strongest first."""
-    n = max(1, len(patches))
     titles = [f"#{p.image}: {p.value:.2f}" + (f" ({plot_text(classes_of[i])})" if classes_of else "")
               for i, p in enumerate(patches)]
-    fig = make_subplots(1, n, subplot_titles=titles or [""], horizontal_spacing=0.02)
-    for i, p in enumerate(patches):
-        fig.add_trace(go.Image(z=_rgb(p.patch), hoverinfo="skip"), 1, i + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=200, margin=dict(l=10, r=10, t=40, b=10), font=FONT)
-    fig.update_annotations(font_size=12)
-    return fig
+    return image_row([_rgb(p.patch) for p in patches], titles, 200, title_size=12, spacing=0.02, font=FONT)

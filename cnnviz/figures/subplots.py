@@ -33,3 +33,18 @@ def row_layout(titles, widths=None, spacing: float = 0.08, title_size: int = 16,
 def axes(i: int) -> tuple[str, str]:
     """The (xaxis, yaxis) references of subplot ``i`` (0-based): ("x", "y"), ("x2", "y2"), …"""
     return ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+
+
+def image_row(images, titles, height: int, title_size: int = 13, spacing: float = 0.03, top: int = 40,
+              hovertemplate: str | None = None, font: dict | None = None):
+    """Pictures side by side, each titled, axes hidden (the Explorer's top patches, the attack's before / after,
+    feature visualisations): ``images`` are (H, W, 3) arrays as ``features._rgb`` makes them; no hover unless
+    ``hovertemplate``. One ``go.Figure`` call over :func:`row_layout`, not make_subplots."""
+    import plotly.graph_objects as go
+
+    hover = dict(hovertemplate=hovertemplate) if hovertemplate else dict(hoverinfo="skip")
+    data = [dict(type="image", z=z, xaxis=axes(i)[0], yaxis=axes(i)[1], **hover) for i, z in enumerate(images)]
+    layout = row_layout(list(titles) or [""], spacing=spacing, title_size=title_size, xaxis=dict(visible=False),
+                        yaxis=dict(visible=False))
+    layout.update(height=height, margin=dict(l=10, r=10, t=top, b=10), font=font or {})
+    return go.Figure(dict(data=data, layout=layout))
