@@ -12,7 +12,7 @@ from cnnviz.figures.input_channels import input_channels_figure
 from cnnviz.inside.names import layer_titles
 from cnnviz.inside.shipped import input_image, list_models, samples_for
 from cnnviz.ui import image_picker, model_caption, PageState, show_chart, show_error
-from cnnviz.ui.embedding import embedding_tab
+from cnnviz.ui.embedding import SETTINGS as EMB_SETTINGS, embedding_tab
 from cnnviz.ui.feature_vis import SETTINGS as FV_SETTINGS, feature_vis_tab
 from cnnviz.ui.feature_maps import SOURCE_LABELS, UPLOAD, load, settings
 from cnnviz.ui.uploads import checkpoint_upload, uploaded_model
@@ -20,7 +20,7 @@ from cnnviz.ui.widgets import as_upload
 from cnnviz.io.text import md_text
 
 MODELS = list_models()
-S = PageState("feat", {**settings(MODELS), **FV_SETTINGS})
+S = PageState("feat", {**settings(MODELS), **FV_SETTINGS, **EMB_SETTINGS})
 
 st.title("Feature Maps")
 st.caption("Run one image through a trained network and look inside: every layer's feature maps, the first "

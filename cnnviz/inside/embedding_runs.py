@@ -26,6 +26,7 @@ class RunCheckpoint:
     classes: tuple       # class names, one per output
     dataset: str         # the recipe's data set name ("?" when the checkpoint does not say)
     seed: int
+    n: int | None        # the recipe's number of images (None: the whole data set); with the seed, the split
     epoch: int           # the checkpoint's epoch
 
 
@@ -42,6 +43,9 @@ def run_checkpoint(ckpt: bytes) -> RunCheckpoint:
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
         raise ConfigError("checkpoint.config.seed", f"must be a non-negative integer, got {seed!r}")
+    n = config.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ConfigError("checkpoint.config.n", f"must be a positive integer or null, got {n!r}")
 
     def make() -> nn.Module:
         return build_network(spec["model"], spec["kwargs"], spec.get("stack"))
@@ -52,7 +56,7 @@ def run_checkpoint(ckpt: bytes) -> RunCheckpoint:
     last = make()
     last.load_state_dict(payload.get("ema") or payload["state_dict"])
     return RunCheckpoint(first.eval(), last.eval(), tuple(spec["classes"]), str(config.get("dataset", "?"))[:40],
-                         seed, int(payload["epoch"]))
+                         seed, n, int(payload["epoch"]))
 
 
 @checked(first=Module(), last=Module(), x=Tensor(dims=(2, 5)), y=Tensor(dims=(1, 1), kind="int"))

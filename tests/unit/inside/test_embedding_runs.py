@@ -27,7 +27,8 @@ def trained():
 def test_first_is_the_loops_initial_model_and_last_the_checkpoint(trained):
     cfg, ckpt, data, start = trained
     rc = run_checkpoint(ckpt)
-    assert rc.seed == 5 and rc.dataset == "digits" and rc.epoch == 2 and rc.classes == tuple(data.classes)
+    assert rc.seed == 5 and rc.n == 300 and rc.dataset == "digits" and rc.epoch == 2
+    assert rc.classes == tuple(data.classes)
     for k, v in start.state_dict().items():
         torch.testing.assert_close(rc.first.state_dict()[k], v, rtol=0, atol=0)
     saved, _ = load_checkpoint(ckpt)
