@@ -6,6 +6,8 @@ page's rerun.
 - :mod:`.events` — the small picklable events a job reports, and a job's status.
 - :mod:`.limiter` — the process-wide :class:`JobLimiter` (at most N at once, a first-come queue).
 - :mod:`.runner` — :class:`ThreadRunner`: ``submit / poll / stop`` (+ ``status / checkpoint / join``).
+- :mod:`.gather` — class groups: jobs of one ``group_key`` submitted within ``CNNVIZ_GATHER_S`` train together in
+  one slot (their kind's ``run_together`` with a :class:`Member` each), each still a job of its own.
 - :mod:`.storage` — :class:`JobStore`, one directory per job (owner, events, last checkpoint) under ``CNNVIZ_STORAGE``:
   what every runner writes, so a restarted server or another replica finds a job; :mod:`.kept` — the thread
   runner's use of it (interrupted jobs, the storage's bounds).
@@ -19,11 +21,11 @@ May import: cnnviz.errors. Every topic room that has long work imports this one,
 from cnnviz.jobs.events import STAGES, Checkpoint, Evaluation, Failed, Finished, JobStatus, Progress
 from cnnviz.jobs.factory import get_local_runner, get_runner, started_local_runner
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id, new_owner
-from cnnviz.jobs.kind import JobKind, SleepJob, check_kind, run_job
+from cnnviz.jobs.kind import JobKind, Member, SleepJob, check_kind, group_key_of, run_group, run_job
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.runner import ThreadRunner
 from cnnviz.jobs.storage import JobStore
 
 __all__ = ["STAGES", "Checkpoint", "Evaluation", "Failed", "Finished", "JobStatus", "Progress", "get_local_runner",
            "get_runner", "started_local_runner", "check_owner", "is_job_id", "new_job_id", "new_owner", "JobKind", "SleepJob", "check_kind",
-           "run_job", "LIMITER", "JobLimiter", "ThreadRunner", "JobStore"]
+           "run_job", "Member", "group_key_of", "run_group", "LIMITER", "JobLimiter", "ThreadRunner", "JobStore"]

@@ -250,7 +250,10 @@ class Classes:
         for rid in running:
             group = self.gather.groups.get(rid)
             jobs = [j for j in group.members if j.state != DONE] if group is not None else [self._jobs.get(rid)]
-            if not jobs or jobs[0] is None:
+            if not jobs:  # every member has ended: the group is letting go of its slot
+                free.append(0.0)
+                continue
+            if jobs[0] is None:  # another runner's job (a shared limiter): nothing known about it
                 return None
             left = [_left(j, now, self.gather.mean(self._key_of(rid)), j.started_at) for j in jobs]
             if any(t is None for t in left):

@@ -218,3 +218,24 @@ def test_an_isolated_group_trains_in_one_child_with_per_member_stops():
     assert_same_as_alone(runner.poll(short), cfg(seed=2, epochs=2, augment_crop=1))
     _, meta = load_checkpoint(runner.checkpoint(short, owner="b"))
     assert meta["config"]["seed"] == 2 and runner.limiter.running == 0
+
+
+# ---------------------------------------------------------------- the wait estimate
+def test_a_queued_jobs_wait_is_the_running_estimate_plus_the_mean_of_the_jobs_ahead():
+    runner = ThreadRunner(JobLimiter(1), storage=False)
+    assert runner.join(runner.submit(SleepJob(steps=5, step_s=0.02)), timeout=10)
+    mean = runner.gather.mean(("alone", "stand-in job"))  # one finished run of this kind: its duration
+    assert 0.1 <= mean < 5
+    first = runner.submit(SleepJob(steps=2000, step_s=0.01))
+    wait_for(runner, first, Progress)
+    second, third = runner.submit(SleepJob(steps=5)), runner.submit(SleepJob(steps=5))
+    eta = lambda: [e for e in runner.poll(first) if isinstance(e, Progress)][-1].eta_s  # noqa: E731
+    before = eta()
+    st2, st3 = runner.status(second), runner.status(third)
+    after = eta()
+    assert (st2.queue_position, st3.queue_position) == (1, 2)
+    assert after - 0.5 <= st2.wait_s <= before + 1e-9           # the running job's latest estimate, counted down
+    assert after - 0.5 + mean <= st3.wait_s <= before + mean + 1e-9  # + the one ahead, at its kind's mean
+    for j in (first, second, third):
+        runner.stop(j)
+        assert runner.join(j, timeout=10)
