@@ -8,8 +8,9 @@ import json
 import re
 
 import numpy as np
+import pytest
 
-from cnnviz.animation import conv2d_steps
+from cnnviz.animation import conv2d_steps, pool2d_steps
 from cnnviz.classroom.lessons import LESSONS, neighbours
 from cnnviz.figures.animation import STEP, STEP_BACK, animation_figure
 from cnnviz.figures.animation_controls import BUTTON_PX
@@ -19,8 +20,9 @@ def targets(buttons):
     return int(by[STEP_BACK]["args"][0][0]), int(by[STEP]["args"][0][0])
 
 
-def four_steps(step):
-    steps = conv2d_steps(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), stride=2)  # 2×2 output: 4 steps
+def four_steps(step, pool=False):
+    x = np.arange(16.0).reshape(4, 4)
+    steps = pool2d_steps(x, 2) if pool else conv2d_steps(x, np.ones((2, 2)), stride=2)  # 2×2 output: 4 steps
     return json.loads(animation_figure(steps, step=step).to_json())  # what the browser gets
 
 
@@ -57,8 +59,9 @@ def test_the_controls_are_sent_once_and_frames_carry_only_the_two_step_targets()
         assert len(json.dumps(menus)) < 400  # 344 bytes; the 6 buttons frames used to carry took 1026
 
 
-def test_pressing_step_and_step_back_walks_the_frames_as_plotly_merges_them():
-    fig = four_steps(1)
+@pytest.mark.parametrize("pool", [False, True], ids=["convolution", "max pooling"])
+def test_pressing_step_and_step_back_walks_the_frames_as_plotly_merges_them(pool):
+    fig = four_steps(1, pool)
     frames = {f["name"]: f for f in fig["frames"]}
     layout, shown, seen = fig["layout"], 1, []
 
@@ -74,7 +77,9 @@ def test_pressing_step_and_step_back_walks_the_frames_as_plotly_merges_them():
     for label in [STEP, STEP, STEP, STEP_BACK, STEP_BACK, STEP_BACK, STEP_BACK, STEP]:
         press(label)
     assert seen == [2, 3, 3, 2, 1, 0, 0, 1]  # one frame on / back per press, held at both ends
-    assert f"Step {shown + 1} of 4" in frames[str(shown)]["layout"]["title"]["text"]
+    title = frames[str(shown)]["layout"]["title"]["text"]
+    want = 7 if pool else 2 + 3 + 6 + 7  # out[0,1]: the window rows 0–1, cols 2–3 of 0…15 (max / sum, kernel 1s)
+    assert f"Step {shown + 1} of 4" in title and f"out[0,1] = <b>{want}</b>" in title
 
 
 def test_the_button_groups_stand_side_by_side_without_overlapping():
