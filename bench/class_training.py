@@ -69,6 +69,16 @@ def train_alone(cfg, dev) -> tuple[float, list]:
     return time.perf_counter() - t0, events
 
 
+def stages(events) -> str:
+    """A run's seconds per stage (its Evaluation events' timings; a class member's are its group's)."""
+    total: dict = {}
+    for e in events:
+        if isinstance(e, Evaluation):
+            for k, v in e.timings.items():
+                total[k] = total.get(k, 0.0) + v
+    return ", ".join(f"{k} {v:.2f}" for k, v in total.items() if v)
+
+
 def final_acc(events) -> float:
     return [e for e in events if isinstance(e, Evaluation)][-1].val_acc
 
@@ -109,6 +119,7 @@ def main(argv=None) -> str:
         diff = f", alone {alone_acc[k]:.3f}" if k in alone_acc else ""
         print(f"  student {k:2d}: lr {cfg.lr:<5g} [{on}] first point {first[k]:.2f} s, done {done[k]:.1f} s, "
               f"val acc {final_acc(events[k]):.3f}{diff}")
+    print(f"  stages (s, summed over epochs): class {stages(events[0])}; alone {stages(solo_events)}")
     p95 = statistics.quantiles(first, n=20)[-1] if n > 1 else first[0]
     diff = max(abs(final_acc(events[k]) - acc) * 100 for k, acc in alone_acc.items())
     print(f"  class: all {n} done in {class_s:.1f} s = {class_s / solo_s:.1f} × one job alone "

@@ -43,12 +43,12 @@ def save_checkpoint(spec: dict, model: torch.nn.Module, *, step: int, epoch: int
                     extra: dict | None = None) -> bytes:
     """Serialise to bytes (the page offers them as a download; write them to a file to keep them)."""
     payload = dict(format=FORMAT, spec=json.dumps(spec), config=json.dumps(config or {}),
-                   state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+                   state_dict={k: _own(v) for k, v in model.state_dict().items()},
                    step=int(step), epoch=int(epoch), extra=json.dumps(extra or {}))
     if optimizer is not None:
         payload["optimizer"] = _to_cpu(optimizer)
     if ema is not None:
-        payload["ema"] = {k: v.detach().cpu() for k, v in ema.items()}
+        payload["ema"] = {k: _own(v) for k, v in ema.items()}
     if rng is not None:
         payload["rng"] = rng.cpu()
     buf = io.BytesIO()
@@ -56,9 +56,18 @@ def save_checkpoint(spec: dict, model: torch.nn.Module, *, step: int, epoch: int
     return buf.getvalue()
 
 
+def _own(t: torch.Tensor) -> torch.Tensor:
+    """``t`` on the CPU holding only its own numbers: ``torch.save`` writes a view's whole storage (a class
+    group's member weights are views of the group's stacked tensor), so a view of a larger storage is copied."""
+    t = t.detach().cpu()
+    if t.untyped_storage().nbytes() > t.numel() * t.element_size():
+        t = t.clone()
+    return t
+
+
 def _to_cpu(obj):
     if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
+        return _own(obj)
     if isinstance(obj, dict):
         return {k: _to_cpu(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
