@@ -22,10 +22,12 @@ def axis_titles(ratio, method: str = "PCA") -> tuple[str, str]:
 
 def embedding_figure(coords: torch.Tensor, labels: torch.Tensor, preds: torch.Tensor, classes, ratio,
                      title: str = "", height: int = 560, method: str = "PCA", selected: int | None = None,
-                     legend: bool = True, ranges: tuple | None = None) -> go.Figure:
+                     legend: bool = True, ranges: tuple | None = None, mark_wrong: bool = True) -> go.Figure:
     """``coords`` (N, 2), ``labels`` and ``preds`` (N,) class indices, ``ratio`` the two axes' explained-variance
     ratios (PCA; ignored for t-SNE). Each trace is one true class; a wrong prediction is an x outlined in black.
-    ``selected``: an image index to ring; ``ranges``: fixed ((x0, x1), (y0, y1)) axis ranges."""
+    ``selected``: an image index to ring; ``ranges``: fixed ((x0, x1), (y0, y1)) axis ranges; ``mark_wrong``
+    False draws every point as a dot (an untrained model is wrong nine times in ten: the marks would hide the
+    classes), the hover still says true → predicted."""
     xy = torch.as_tensor(coords).detach().cpu().double()
     labels, preds = labels.detach().cpu().long(), preds.detach().cpu().long()
     names = [plot_text(str(c)) for c in classes]
@@ -35,11 +37,12 @@ def embedding_figure(coords: torch.Tensor, labels: torch.Tensor, preds: torch.Te
         if not len(idx):
             continue
         wrong = (preds[idx] != k).tolist()
+        marked = wrong if mark_wrong else [False] * len(wrong)
         data.append(go.Scatter(
             x=xy[idx, 0].tolist(), y=xy[idx, 1].tolist(), mode="markers", name=name, customdata=idx.tolist(),
-            marker=dict(color=PALETTE[k % len(PALETTE)], size=[11 if w else 7 for w in wrong],
-                        symbol=["x" if w else "circle" for w in wrong],
-                        line=dict(color=["black" if w else "rgba(0,0,0,0)" for w in wrong], width=1)),
+            marker=dict(color=PALETTE[k % len(PALETTE)], size=[11 if w else 7 for w in marked],
+                        symbol=["x" if w else "circle" for w in marked],
+                        line=dict(color=["black" if w else "rgba(0,0,0,0)" for w in marked], width=1)),
             text=[f"image #{i}<br>true: {name} → predicted: {names[int(preds[i])]}"
                   + ("<br><b>misclassified</b>" if w else "") for i, w in zip(idx.tolist(), wrong)],
             hovertemplate="%{text}<br><i>click: show it</i><extra></extra>"))

@@ -123,12 +123,12 @@ def _detail(where, picked: int | None, labels, preds, classes, dataset: str, see
         return
     t, p = int(labels[picked]), int(preds[picked])
     where.image(thumbnail(dataset, seed, n, picked), width=THUMB_PX)
-    where.markdown(f"**Image #{picked}** · true **{md_text(classes[t])}** → predicted **{md_text(classes[p])}**"
-                   + (" :red[✗ misclassified]" if t != p else " ✓"))
+    where.markdown(f"**#{picked}** · true **{md_text(classes[t])}** → predicted **{md_text(classes[p])}** "
+                   + (":red[✗]" if t != p else "✓"))
     if explore is None:
         return
-    if where.button("Open in the Network Explorer", key=key, icon=":material/hub:", help="This image and this "
-                    "model, every layer and any neuron's arithmetic."):
+    if where.button("Explore", key=key, icon=":material/hub:", help="Open this image with this model in the "
+                    "Network Explorer: every layer, and any neuron's arithmetic."):
         ss = st.session_state
         if explore.get("bytes") is not None:
             ss["explorer_model_bytes"] = explore["bytes"]
@@ -226,7 +226,7 @@ def embedding_tab(S, model_key: str | None, info) -> None:
         if coords is None:
             return
     wrong = int((v["preds"] != v["labels"]).sum())
-    chart, side = st.columns([3, 1])
+    chart, side = st.columns([5, 2])
     picked = _picked((S.key("embed_fig"),), (model_key, method))
     show_chart(embedding_figure(torch.as_tensor(coords), v["labels"], v["preds"], info.classes, ratio,
                                 title=f"{n} validation images · {wrong} misclassified · {method}", method=method,
@@ -270,11 +270,14 @@ def run_panel(S) -> None:
                                 (cols[1], last, "emb_last_fig", f"Epoch {v['epoch']} · last checkpoint")):
         acc = 1 - float(e.wrong.float().mean())
         show_chart(embedding_figure(e.coords, e.labels, e.predictions, classes, e.ratio, height=430, selected=picked,
-                                    title=f"{title} · {acc:.0%} right", legend=col is cols[1]),
+                                    title=f"{title} · {acc:.0%} right", legend=col is cols[1],
+                                    mark_wrong=e is last),
                    S.key(name), col, on_select="rerun", selection_mode="points")
     st.caption(f"Both on the PCA axes fitted at the last checkpoint (they keep {sum(last.ratio):.0%} of its features' "
-               f"variance, {sum(first.ratio):.0%} of the initial weights'). Before training the classes overlap: the "
-               "random layers already separate some images by their pixels, not by their class.")
+               f"variance, {sum(first.ratio):.0%} of the initial weights'). Before training the classes lie mixed in one "
+               f"cloud (the initial weights are right {1 - float(first.wrong.float().mean()):.0%} of the time: no × "
+               "marks there); after it, each class has its own region and **×** marks what the last checkpoint gets "
+               "wrong.")
     same_split = v["dataset"] in ("digits", "shapes") and (v["seed"], v["n"]) == (0, None)
     _detail(st.container(), picked, last.labels, last.predictions, classes, v["dataset"], v["seed"], v["n"],
             explore=dict(model="session", bytes=ckpt) if same_split else None, key="emb_run_open")

@@ -67,11 +67,13 @@ def test_a_click_shows_the_image_and_opens_it_in_the_explorer():
     xs, ys = validation_set(info.dataset)
     e = embedding(model, xs, ys)
     i = int(e.wrong.nonzero()[0, 0])  # a misclassified image
+    before = len(at.get("image"))
     click(at, "feat_embed_fig", i)
     assert not at.exception and not at.error
     text = "\n".join(m.value for m in at.markdown)
-    assert f"Image #{i}" in text and f"true **{info.classes[int(ys[i])]}** → predicted " \
-        f"**{info.classes[int(e.predictions[i])]}**" in text and "misclassified" in text
+    assert f"**#{i}** · true **{info.classes[int(ys[i])]}** → predicted **{info.classes[int(e.predictions[i])]}** " \
+        ":red[✗]" in text
+    assert len(at.get("image")) == before + 1  # the clicked image
     ring = [t for t in scatter_figs(at)[0]["data"] if t["name"] == "selected"][0]
     assert (ring["x"][0], ring["y"][0]) == pytest.approx(tuple(e.coords[i].tolist()))
     at.button(key="emb_open").click().run()
