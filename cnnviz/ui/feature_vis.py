@@ -29,6 +29,7 @@ from cnnviz.inside.shipped import VALIDATION_SETS
 from cnnviz.limits import FEATURE_VIS_MAX_IMAGES
 from cnnviz.ui.feature_maps import load
 from cnnviz.ui import jobs
+from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import Setting
 from cnnviz.ui.widgets import show_chart, show_error
 
@@ -158,8 +159,8 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
     st.session_state[S.key("fv_ch")] = min(S["fv_ch"], n_ch - 1)
     ch = S.widget("fv_ch", c[1], bounds=(0, n_ch - 1))
     steps, images = S.widget("fv_steps", c[2]), S.widget("fv_images", c[3])
-    t = st.columns(len(REGULARISERS))
-    flags = {k: S.widget(f"fv_{k}", col) for k, col in zip(REGULARISERS, t)}
+    t = columns(len(REGULARISERS), 2)  # presenter mode: two switches a row, whole labels
+    flags = {k: S.widget(f"fv_{k}", t[n % len(t)]) for n, k in enumerate(REGULARISERS)}
     shape = (info.kwargs["in_channels"], info.kwargs["size"], info.kwargs["size"])
     key = (model_key or f"upload:{id(model)}", layer, ch, steps, images, tuple(flags.items()))
     kept = _kept()
