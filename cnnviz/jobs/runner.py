@@ -67,9 +67,9 @@ class ThreadRunner(Upkeep, Classes):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
         ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
         job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
-        :meth:`close` (or the process's exit) ends it. ``groups``: compatible jobs gather and train as class groups
-        (:mod:`.gather`); False: every job alone, each in its own slot (the Ray runner's way). ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
-        ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only)."""
+        :meth:`close` (or the process's exit) ends it. ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
+        ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only). ``groups``: compatible jobs gather and
+        train as class groups (:mod:`.gather`); False: every job alone in its own slot (the Ray runner's way)."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate, self.groups = device, isolate, groups
         self.spares = SparePool(expect=expect) if isolate and spare else None

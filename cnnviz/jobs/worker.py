@@ -3,8 +3,9 @@
 It imports torch and the given modules (the job kinds' modules, so unpickling the job costs nothing), warms up
 what a first step would pay for, says "imported", reads ONE pickled (job, device, threads) from stdin, runs it
 at a lower CPU priority and pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout, then
-("end", None). SIGUSR1 asks it to stop. A class group's job is a list of configs (:func:`_run_group`). A separate module from :mod:`.child` so that running it with ``-m``
-does not execute a module the package has already imported."""
+("end", None). SIGUSR1 asks it to stop. A class group's job is a list of configs (:func:`_run_group`). A
+separate module from :mod:`.child` so that running it with ``-m`` does not execute a module the package has
+already imported."""
 from __future__ import annotations
 
 import importlib
