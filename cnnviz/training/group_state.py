@@ -25,10 +25,6 @@ import warnings
 
 import torch
 
-# The flat gradient's views have the parameters' strides but gaps between rows: autograd adds into them in place
-# and warns once that such a layout "may impair performance" (it does not here: the adds are the same).
-warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
-
 SCALER = dict(init=2.0 ** 16, growth=2.0, backoff=0.5, interval=2000)  # torch.amp.GradScaler's defaults
 
 
@@ -128,8 +124,13 @@ class GroupState:
                 if self.fp16 else {})
 
     # ---------------------------------------------------------------- one step
-    def scale_losses(self, losses: torch.Tensor) -> torch.Tensor:
-        return losses * self.scale if self.fp16 else losses
+    def backward(self, losses: torch.Tensor) -> None:
+        """The members' losses (M,) (scaled per member under float16) back into the flat gradient. Its views have
+        the parameters' strides but gaps between rows: autograd adds into them in place and would warn once that
+        such a layout "may impair performance" (the adds are the same)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
+            (losses * self.scale if self.fp16 else losses).sum().backward()
 
     @torch.no_grad()
     def step(self, lrs: list[float]) -> None:

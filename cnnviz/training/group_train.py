@@ -131,7 +131,7 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
             if timed and cuda:
                 torch.cuda.synchronize()
             t2 = time.perf_counter()
-            state.scale_losses(losses).sum().backward()
+            state.backward(losses)
             if timed and cuda:
                 torch.cuda.synchronize()
             t3 = time.perf_counter()

@@ -204,3 +204,16 @@ def test_an_oversized_group_is_refused_before_anything_runs_and_planned_in_parts
     monkeypatch.setattr(budget, "MAX_GROUP_BYTES", 10 ** 12)
     with pytest.raises(ConfigError, match="at most"):
         budget.check_group_memory(member, budget.MAX_GROUP_SIZE + 1)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])  # relu: the explicit grouped pass; tanh: the vmap fallback
+def test_built_networks_train_in_a_group_as_alone(act):
+    from cnnviz.architecture import codegen as cg
+    from cnnviz.training.built_model import stack_text
+    stack = stack_text([cg.conv(1, 4, 3, padding=1), {"type": "act", "kind": act}, cg.pool(2),
+                        {"type": "linear", "out_features": 10}], (1, 8, 8))
+    cfgs = [TrainConfig(**{**BASE, "model": "Built", "epochs": 1}, stack=stack, seed=s, lr=0.01 * (s + 1),
+                        augment_flip=s == 1, ema=s == 1) for s in range(2)]
+    grouped = together(cfgs)
+    for k, cfg in enumerate(cfgs):
+        assert_same_run(alone(cfg), (grouped[0][k], grouped[1][k]))
