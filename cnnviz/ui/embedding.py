@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 
 from cnnviz import ConfigError
+from cnnviz.device import pick_device
 from cnnviz.figures.embedding import embedding_figure
 from cnnviz.inside import TSNE_MAX_PERPLEXITY, TsneJob, TsneResult, TsneStep, embedding, penultimate_features, \
     first_and_last, run_checkpoint, validation_set
@@ -89,7 +90,8 @@ def run_view(ckpt: bytes) -> dict:
     if rc.dataset not in DATASETS:
         raise ConfigError("dataset", f"the run trained on {rc.dataset!r}, not a data set shipped with cnnviz")
     data = load_dataset(rc.dataset, rc.seed, rc.n)
-    first, last = first_and_last(rc.first, rc.last, data.x_val, data.y_val)
+    dev = pick_device()
+    first, last = first_and_last(rc.first.to(dev), rc.last.to(dev), data.x_val, data.y_val)
     return dict(first=first, last=last, classes=rc.classes, epoch=rc.epoch, dataset=rc.dataset, seed=rc.seed,
                 n=rc.n)
 
