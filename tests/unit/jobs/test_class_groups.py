@@ -205,11 +205,15 @@ def test_an_oversized_group_is_refused_before_training_and_every_member_is_told(
 
 
 # ---------------------------------------------------------------- one child process for the group
-def test_an_isolated_group_trains_in_one_child_with_per_member_stops():
-    runner = make_runner(isolate=True)
+def test_an_isolated_group_trains_in_the_spare_child_with_per_member_stops():
+    runner = ThreadRunner(Counting(1), device=CPU, isolate=True, spare=True, storage=False)
+    runner.gather.gather_s = WINDOW
+    assert runner.spares.warm(120)
+    spare = runner.spares.pid
     long = runner.submit(cfg(seed=1, epochs=40), owner="a")
     short = runner.submit(cfg(seed=2, epochs=2, augment_crop=1), owner="b")
     wait_for(runner, long, Progress, timeout=120)
+    assert runner.spares.pid != spare  # the group took the warm spare (one child for both), a new one is on its way
     runner.stop(long, owner="a")  # ("stop", 0) on the child's stdin: the classmate trains on
     assert runner.join(long, timeout=60) and runner.join(short, timeout=60)
     end = runner.poll(long)[-1]
@@ -218,6 +222,7 @@ def test_an_isolated_group_trains_in_one_child_with_per_member_stops():
     assert_same_as_alone(runner.poll(short), cfg(seed=2, epochs=2, augment_crop=1))
     _, meta = load_checkpoint(runner.checkpoint(short, owner="b"))
     assert meta["config"]["seed"] == 2 and runner.limiter.running == 0
+    runner.close()
 
 
 # ---------------------------------------------------------------- the wait estimate
