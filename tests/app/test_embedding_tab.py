@@ -1,6 +1,17 @@
 """The Feature Maps page's Embedding tab in AppTest: the shipped digits model's validation set projected by PCA,
-one scatter trace per class, the points, misclassified marks and axis titles equal to the engine's."""
-from cnnviz.inside import embedding, load_model, validation_set
+one scatter trace per class, the points, misclassified marks and axis titles equal to the engine's; a click shows
+the image and opens it in the Network Explorer; t-SNE runs as a job (equal to scikit-learn's) and a new session
+reads its result from the cache; a Training Lab run at epoch 0 and its last checkpoint equal the engine's."""
+import numpy as np
+import pytest
+import torch
+
+import cnnviz.ui.embedding as ui
+from cnnviz.inside import (embedding, first_and_last, load_model, penultimate_features, run_checkpoint, tsne_2d,
+                           validation_set)
+from cnnviz.jobs import JobLimiter, ThreadRunner
+from cnnviz.training import TrainConfig
+from cnnviz.training.loop import get_data
 from tests.support import apptest
 
 
@@ -32,18 +43,6 @@ def test_embedding_follows_the_model_box():
 
 
 # ---------------------------------------------------------------- click-through, t-SNE as a job, a training run
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-import cnnviz.ui.embedding as ui  # noqa: E402
-from cnnviz.inside import first_and_last, penultimate_features, run_checkpoint, tsne_2d  # noqa: E402
-from cnnviz.jobs import JobLimiter, ThreadRunner  # noqa: E402
-from cnnviz.training import TrainConfig  # noqa: E402
-from cnnviz.training.loop import get_data  # noqa: E402
-
-
 def scatter_figs(at):
     return [f for f in apptest.figures(at) if f["data"] and f["data"][0].get("type") == "scatter"]
 
