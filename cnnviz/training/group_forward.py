@@ -57,8 +57,8 @@ class GroupedForward:
             return self._vmapped(params, buffers, x)
         m, b = x.shape[:2]
         self.p, self.bufs, self.m, self.training = params, buffers, m, training
-        h = x.transpose(0, 1).reshape(b, m * x.shape[2], *x.shape[3:])
-        h = h.contiguous(memory_format=torch.channels_last)
+        # (M, B, C, H, W) → (B, H, W, M·C) in one copy, seen as (B, M·C, H, W) in channels-last memory
+        h = x.permute(1, 3, 4, 0, 2).reshape(b, *x.shape[3:], m * x.shape[2]).permute(0, 3, 1, 2)
         try:
             return self._run(self.skeleton, h)
         finally:

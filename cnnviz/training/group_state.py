@@ -60,7 +60,8 @@ class GroupState:
         self._point()
         groups = [r.opt.param_groups[0] for r in runs]
         col = lambda v: torch.tensor(v, device=dev, dtype=self.flat.dtype).view(-1, 1)  # noqa: E731
-        self.wd = col([g["weight_decay"] for g in groups])
+        self.wd_list = [float(g["weight_decay"]) for g in groups]
+        self.wd = col(self.wd_list)
         self.momentum = col([g.get("momentum", 0.0) for g in groups])
         self.betas = groups[0].get("betas", (0.9, 0.999))
         self.eps = groups[0].get("eps", 1e-8)
@@ -145,8 +146,8 @@ class GroupState:
             coef = torch.where(self.clip_on, (self.clip_max / (norm + 1e-6)).clamp(max=1.0), torch.ones_like(norm))
             g.mul_(coef)
         old = (p.clone(), self.exp_avg.clone(), None if self.sgd else self.second.clone()) if ok is not None else None
-        lr = col(lrs)
         if self.sgd:
+            lr = col(lrs)
             d = g.add(p * self.wd)
             self.exp_avg.mul_(self.momentum).add_(d)
             p.sub_(lr * d.add_(self.momentum * self.exp_avg))
@@ -159,13 +160,15 @@ class GroupState:
                 good = ok.view(-1).tolist()
                 self.steps = [s + 1 if k else s for s, k in zip(self.steps, good)]
             steps = [max(s, 1.0) for s in self.steps]
-            p.mul_(1 - lr * self.wd)
+            # per member, as torch computes them in double: 1 − lr·wd, lr / (1 − β1^t), √(1 − β2^t); one transfer
+            decay, step_size, bc2_sqrt = torch.tensor(
+                [[1 - x * w for x, w in zip(lrs, self.wd_list)], [x / (1 - b1 ** t) for x, t in zip(lrs, steps)],
+                 [(1 - b2 ** t) ** 0.5 for t in steps]], dtype=p.dtype).to(p.device).unsqueeze(-1)
+            p.mul_(decay)
             self.exp_avg.lerp_(g, 1 - b1)
             self.second.mul_(b2).addcmul_(g, g, value=1 - b2)
-            step_size = col([x / (1 - b1 ** s) for x, s in zip(lrs, steps)])
-            bc2_sqrt = col([(1 - b2 ** s) ** 0.5 for s in steps])
-            denom = (self.second.sqrt() / bc2_sqrt).add_(self.eps)
-            p.sub_(step_size * (self.exp_avg / denom))
+            denom = torch.sqrt(self.second).div_(bc2_sqrt).add_(self.eps)
+            p.sub_(torch.div(self.exp_avg, denom, out=denom).mul_(step_size))
         if old is not None:  # a member whose gradient overflowed keeps its weights and state (GradScaler.step)
             for new, before in zip((p, self.exp_avg, self.second), old):
                 if before is not None:
