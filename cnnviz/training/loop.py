@@ -6,8 +6,9 @@ step once ``stop`` is set. Per step it adds only a few clock reads and two on-de
 plain loop; the host waits for the device only when it reports (about three times a second).
 
 What a run carries from step to step is a :class:`Run` (built by :func:`prepare`, which also resumes), and the
-end of an epoch (evaluate, checkpoint, early stopping) and a curve point are :func:`end_epoch` and
-:func:`report`: the solo loop below and a class group (:mod:`cnnviz.training.group`) share them."""
+end of an epoch (evaluate, checkpoint, early stopping) and a curve point are
+:func:`cnnviz.training.epoch.end_epoch` and :func:`cnnviz.training.epoch.report` (imported here): the solo loop
+below and a class group (:mod:`cnnviz.training.group`) share them."""
 from __future__ import annotations
 
 import contextlib
