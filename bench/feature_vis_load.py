@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.classroom_load import Client, Record, _warm, classroom, pct, report, start_server
+from bench.classroom_load import Client, Record, _warm, classroom, pct, report, start_server, user_key
 from tests.support.browser import stop_server
 
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
@@ -27,10 +27,21 @@ MODEL, STEPS, IMAGES, CHANNELS = "shapes_SmallResNet", 256, 4, 32  # ~5 s by the
 ACTIVATION = "Visualisation's mean activation"
 
 
+class VisClient(Client):
+    """The protocol client, also keeping the alerts (errors, notices) the page shows: why a job did not start."""
+
+    def _handle(self, msg) -> None:
+        super()._handle(msg)
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            el = msg.delta.new_element
+            if el.WhichOneof("type") == "alert":
+                self.alerts = (getattr(self, "alerts", []) + [el.alert.body[:200]])[-5:]
+
+
 async def visualiser(j: int, url: str, started: asyncio.Event, stop: asyncio.Event, records: list,
                      timeout: float) -> dict:
     """One student visualising channel j, j + 2, j + 4, … one after the other until ``stop`` is set."""
-    c = Client(url, f"visualiser{j}")
+    c = VisClient(url, f"visualiser{j}")
     seen = dict(name=c.name, starts=0, done=0, polls=0, seconds=[], failed=0)
     t0 = time.perf_counter()
 
@@ -46,7 +57,8 @@ async def visualiser(j: int, url: str, started: asyncio.Event, stop: asyncio.Eve
         while not stop.is_set():
             go = c.find(r"^feat_fv_go$", "button")
             if not go:
-                raise RuntimeError(f"no Visualise button for channel {ch}: {sorted(c.metrics)}")
+                raise RuntimeError(f"no Visualise button for channel {ch}: metrics {sorted(c.metrics)}, widgets "
+                                   f"{sorted(user_key(w) for w in c.widgets)}, query {c.query}")
             c.auto = None
             rec("Visualise", await c.rerun([WidgetState(id=go[0][0], trigger_value=True)], timeout=timeout))
             seen["starts"] += 1
@@ -60,6 +72,8 @@ async def visualiser(j: int, url: str, started: asyncio.Event, stop: asyncio.Eve
                 if c.auto is None:
                     await asyncio.sleep(1.0)
                     rec("rerun (no fragment yet)", await c.rerun(timeout=timeout))
+                    if time.perf_counter() - began > 30:
+                        raise RuntimeError(f"no progress 30 s after Visualise: {getattr(c, 'alerts', [])}")
                     continue
                 await asyncio.sleep(c.auto[0])
                 # the last poll's fragment sees the job done and reruns the whole page: this rerun waits for it
@@ -70,7 +84,7 @@ async def visualiser(j: int, url: str, started: asyncio.Event, stop: asyncio.Eve
             await c.rerun([WidgetState(id=fv_ch[0][0], double_value=float(ch))], timeout=timeout)
     except Exception as e:  # noqa: BLE001 - any failure is an error of this run
         seen["failed"] += 1
-        rec(f"visualiser FAILED {type(e).__name__}: {str(e)[:120]}", None)
+        rec(f"visualiser FAILED {type(e).__name__}: {str(e)[:600]}", None)
         started.set()
     finally:
         await c.close()
@@ -113,7 +127,7 @@ def main(argv=None) -> None:
         print(f"{v['name']}: {v['starts']} visualisations started, {v['done']} shown ({secs} s each), "
               f"{v['polls']} polls, {len(v['exceptions'])} exceptions")
     for x in failed:
-        print("failed:", x.what)
+        print("failed:", x.what[:2000])
     running = sum(v["starts"] > 0 for v in vis)
     errors = r["errors"] + len(failed) + sum(len(v["exceptions"]) for v in vis)
     leaked = r["leaked"] + sum(bool(v["leaks"]) for v in vis)

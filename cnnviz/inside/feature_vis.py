@@ -16,6 +16,7 @@ The cost is bounded by arithmetic before any work: steps × images × FLOPs of o
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -59,12 +60,20 @@ def _leaf_flops(m: nn.Module, out: torch.Tensor) -> int:
     return out.numel()
 
 
+def _this_thread(fn):
+    """A forward hook that runs ``fn`` only for passes made by the calling thread: the app's models are shared by
+    every session, so another session's forward pass through the same module while the hook is on must not count."""
+    me = threading.get_ident()
+    return lambda m, i, o: fn(m, i, o) if threading.get_ident() == me else None
+
+
 def forward_flops(model: nn.Module, shape: tuple[int, ...]) -> int:
     """FLOPs of one forward pass of one image of ``shape`` (C, H, W), summed over the leaf modules (forward hooks
-    on a pass of zeros, removed afterwards)."""
+    on a pass of zeros, this thread's only, removed afterwards)."""
     device = next(model.parameters()).device
     total = [0]
 
+    @_this_thread
     def count(m, _inputs, out):
         if isinstance(out, torch.Tensor):
             total[0] += _leaf_flops(m, out)
@@ -172,7 +181,7 @@ def visualise_channel(model: nn.Module, layer: str, channel: int, shape: tuple[i
         return torch.sigmoid(pix)
 
     out_box: list[torch.Tensor] = []
-    handle = mod.register_forward_hook(lambda _m, _i, o: out_box.append(o))
+    handle = mod.register_forward_hook(_this_thread(lambda _m, _i, o: out_box.append(o)))
     done, stopped = 0, False
     requires = [p.requires_grad for p in model.parameters()]
     try:
@@ -236,11 +245,12 @@ def _blur_param(param, fourier, render, h, w, scale) -> None:
 
 
 def channel_means(model: nn.Module, layer: str, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """The mean activation of every channel of ``layer`` for each image: (N, C), on the CPU, in eval mode."""
+    """The mean activation of every channel of ``layer`` for each image: (N, C), on the CPU, in eval mode (the hook
+    counts this thread's passes only)."""
     mod = _layer(model, layer)
     device = next(model.parameters()).device
     box: list[torch.Tensor] = []
-    handle = mod.register_forward_hook(lambda _m, _i, o: box.append(o.flatten(2).mean(2).cpu()))
+    handle = mod.register_forward_hook(_this_thread(lambda _m, _i, o: box.append(o.flatten(2).mean(2).cpu())))
     try:
         with torch.no_grad(), eval_mode(model):
             for s in range(0, len(images), batch):
