@@ -7,8 +7,8 @@ Server cost: the ascent runs only when the Visualise button is pressed; its resu
 (:func:`cnnviz.inside.feature_vis_job.estimate_seconds`: steps × images × the model's FLOPs): up to about a second it
 runs in the page's run, on a private copy of the model, with a progress bar (Cancel reruns the page, which stops it
 at its next progress update); above, it is a job of the app's runner (:class:`FeatureVisJob`, a child process at a
-lower priority, one job per browser like a training) that a fragment polls twice a second for its progress bar and
-its Stop button, and whose result goes to the same cache."""
+lower priority, one job per browser like a training) that a fragment polls every second (as the search's panel
+does) for its progress bar and its Stop button, and whose result goes to the same cache."""
 from __future__ import annotations
 
 import copy
@@ -95,7 +95,7 @@ def _inline(model, layer, ch, shape, steps, images, flags, go_box, cancel, S):
 
 
 def _job_panel(S, runner, shown) -> bool:
-    """This session's background visualisation: its queue position or progress bar and Stop, polled twice a second
+    """This session's background visualisation: its queue position or progress bar and Stop, polled every second
     while it runs; when it has finished, its result goes to the cache (and the page reruns to show it). True while
     the job for the ``shown`` settings is queued or running."""
     jkey = S.key("fv_job")
@@ -103,7 +103,7 @@ def _job_panel(S, runner, shown) -> bool:
     if state is None:
         return False
 
-    @st.fragment(run_every=0.5 if state in ("queued", "running") else None)
+    @st.fragment(run_every=1.0 if state in ("queued", "running") else None)
     def live():
         now = jobs.distill_state(runner, jkey)
         if now is None:
