@@ -15,6 +15,7 @@ query string, the share link, a widget id) that they never set themselves.
 
     python -m bench.classroom_load -n 30                 # 60 s, 2 trainings (limiter cap = trainings)
     python -m bench.classroom_load -n 10 --duration 30 --trainings 0
+    python -m bench.classroom_load -n 30 --trainings 10 --together   # 10 of them press Start at once: one group
     python -m bench.classroom_load --validate -r 8       # protocol vs Chromium, the same interaction side by side
     python -m bench.classroom_load --class -n 30         # a live class (bench/class_load.py)
 """
@@ -153,7 +154,9 @@ class Client:
         self.widgets: dict[str, tuple[str, object]] = {}  # id -> (element type, proto) of the current page
         self.states: dict[str, WidgetState] = {}        # what this tab has set on the current page
         self.auto: tuple[float, str] | None = None      # the live fragment's (interval, fragment id)
+        self.autos: dict[str, float] = {}               # every timed fragment of the page: id -> interval
         self.metrics: dict[str, str] = {}               # metric label -> value shown by the last run
+        self.alerts: list[str] = []                     # info/warning/error texts shown by the last run
         self.exceptions: list[str] = []
         self.leaks: list[str] = []
         self.runs = self.msgs = 0                       # successful script runs, ForwardMsgs received
@@ -218,6 +221,7 @@ class Client:
             self._scan(self.query)
         elif kind == "auto_rerun":
             self.auto = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
+            self.autos[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element
             etype = el.WhichOneof("type")
@@ -231,6 +235,8 @@ class Client:
                 proto = getattr(el, etype)
                 if etype == "metric":  # the first one of this run (Conv Arithmetic has two "Output shape"s)
                     self.metrics.setdefault(proto.label, proto.body)
+                elif etype == "alert":
+                    self.alerts.append(proto.body)
                 self._scan(getattr(proto, "body", "") or getattr(proto, "code_text", ""))
         elif kind == "script_finished":
             status = msg.script_finished
@@ -260,6 +266,8 @@ class Client:
             raise Disconnected(self.name)
         if page is not None and page != self.page:  # page switch: the frontend drops the old page's widgets
             self.page, self.widgets, self.states, self.auto = page, {}, {}, None
+        if not fragment_id:  # a full run declares the page's timed fragments afresh
+            self.autos = {}
         if query is not None:
             self.query = query
         for s in states:
@@ -272,7 +280,7 @@ class Client:
         cs.widget_states.widgets.extend(sent.values())
         cs.cached_message_hashes.extend(self.cache)
         self._done = asyncio.get_running_loop().create_future()
-        self.metrics = {}
+        self.metrics, self.alerts = {}, []
         t0 = time.perf_counter()
         await self.ws.send(BackMsg(rerun_script=cs).SerializeToString())
         try:
@@ -384,33 +392,49 @@ async def student(i: int, url: str, rng: random.Random, start: float, stop_at: f
     return c
 
 
-async def trainer(j: int, url: str, start: float, stop_at: float, records: list, timeout: float) -> dict:
+async def trainer(j: int, url: str, start: float, stop_at: float, records: list, timeout: float,
+                  gate: "Gate | None" = None) -> dict:
     """A Training Lab tab: press Start (again when a training has ended), then poll the live fragment at the
-    interval the server asks for, as the frontend does."""
+    interval the server asks for, as the frontend does. ``gate`` (``--together``): the first Start waits until
+    every trainer has its page loaded, then all press it at once (the same recipe: one class group)."""
     c = Client(url, f"trainer{j}")
-    seen = dict(name=c.name, starts=0, polls=0, first_epoch_s=None, epochs=[], failed=0)
+    seen = dict(name=c.name, starts=0, polls=0, first_epoch_s=None, epochs=[], failed=0, pressed_at=None,
+                classmates=0)
     try:
         await c.connect(timeout)
         lat = await c.rerun(page="training_lab", query="epochs=50", timeout=timeout)
         records.append(Record(c.name, "load training_lab", lat, time.perf_counter() - start))
-        pressed = None
+        if gate is not None:
+            await gate.wait()
+        pressed, due = None, {}
         while time.perf_counter() < stop_at and not c.closed:
+            for text in c.alerts:  # "Training together with 9 classmates · about 40 s left"
+                if m := TOGETHER.search(text):
+                    seen["classmates"] = max(seen["classmates"], int(m[1]))
             btn = c.find(r"^Start$", "button")
             if btn and not btn[0][2].disabled:
+                seen["pressed_at"] = seen["pressed_at"] or time.perf_counter() - start
                 lat = await c.rerun([WidgetState(id=btn[0][0], trigger_value=True)], timeout=timeout)
                 records.append(Record(c.name, "training_lab: Start", lat, time.perf_counter() - start))
                 seen["starts"] += 1
                 pressed = time.perf_counter()
                 continue
-            if c.auto is None:
+            if not c.autos:
                 await asyncio.sleep(1.0)
                 await c.rerun(timeout=timeout)
                 continue
-            await asyncio.sleep(c.auto[0])
-            t = await c.rerun(fragment_id=c.auto[1], timeout=timeout)
+            # every timed fragment at its own pace, as the frontend does (the live panel's, the first layer's ...)
+            now = time.perf_counter()
+            due = {f: due.get(f, now + s) for f, s in c.autos.items()}  # when each fragment runs next
+            frag = min(due, key=due.get)
+            await asyncio.sleep(max(0.0, due[frag] - time.perf_counter()))
+            due[frag] = time.perf_counter() + c.autos.get(frag, 1.0)
+            t = await c.rerun(fragment_id=frag, timeout=timeout)
             records.append(Record(c.name, "training_lab: poll (fragment)", t, time.perf_counter() - start))
             seen["polls"] += 1
             epoch = c.metrics.get("Epoch", "–")
+            if "Epoch" not in c.metrics:
+                continue
             if epoch != "–":
                 seen["epochs"].append(epoch)
                 if seen["first_epoch_s"] is None and pressed is not None:
@@ -424,15 +448,36 @@ async def trainer(j: int, url: str, start: float, stop_at: float, records: list,
     return seen
 
 
+TOGETHER = re.compile(r"Training together with (\d+) classmate")
+
+
+class Gate:
+    """``--together``: the trainers' first Start waits until all of them have loaded the Training Lab (at most
+    ``timeout`` s), then every one presses it at once, as a class does when the teacher says "press Start"."""
+
+    def __init__(self, n: int, timeout: float = 120):
+        self.n, self.timeout, self.arrived, self.open = n, timeout, 0, asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.n:
+            self.open.set()
+        try:
+            await asyncio.wait_for(self.open.wait(), self.timeout)
+        except asyncio.TimeoutError:
+            self.open.set()
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
 async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed: int = 0, pid=None,
-                    timeout: float = 120, ramp: float | None = None) -> dict:
+                    timeout: float = 120, ramp: float | None = None, together: bool = False) -> dict:
     """The load itself against a running server; returns the figures (also used by the CI test). ``pid``: the
-    server's process id, or a list of them (replicas): CPU and memory are their sums."""
+    server's process id, or a list of them (replicas): CPU and memory are their sums. ``together``: the trainers
+    press Start at the same moment (:class:`Gate`), so they train as one class group."""
     pids = [pid] if isinstance(pid, int) else list(pid or [])
     marks = {f"cin={CIN0 + i}": f"student{i}" for i in range(n)} | {f"seed={SEED0 + i}": f"student{i}"
                                                                    for i in range(n)}
@@ -454,7 +499,9 @@ async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed:
             rss.append(sum(rss_mib(p) for p in pids))
 
     sampler = asyncio.create_task(sample_rss()) if pids else None
-    trainers = [asyncio.create_task(trainer(j, url, start, stop_at, records, timeout)) for j in range(trainings)]
+    gate = Gate(trainings) if together and trainings else None
+    trainers = [asyncio.create_task(trainer(j, url, start, stop_at, records, timeout, gate))
+                for j in range(trainings)]
     students = await asyncio.gather(*(delayed(i) for i in range(n)))
     trained = await asyncio.gather(*trainers)
     wall = time.perf_counter() - start
@@ -475,8 +522,10 @@ async def classroom(url: str, n: int, duration: float, trainings: int = 2, seed:
         if r.latency is not None:
             by_what.setdefault(r.what.split(":")[0] if r.what.startswith("load") else r.what, []).append(r.latency)
     runs = sum(c.runs for c in students) + sum(t["runs"] for t in trained)
+    pressed = [t["pressed_at"] for t in trained if t["pressed_at"] is not None]
     return dict(
-        n=n, trainings=trainings, duration_s=wall, interactions=len(ok), p50_s=pct(ok, 0.5), p95_s=pct(ok, 0.95),
+        n=n, trainings=trainings, together=together, duration_s=wall,
+        start_spread_s=max(pressed) - min(pressed) if pressed else None, interactions=len(ok), p50_s=pct(ok, 0.5), p95_s=pct(ok, 0.95),
         max_s=max(ok, default=float("nan")), widget_p50_s=pct(inter, 0.5), widget_p95_s=pct(inter, 0.95),
         poll_p50_s=pct(polls, 0.5), poll_p95_s=pct(polls, 0.95), runs=runs, runs_per_s=runs / wall,
         server_cpu_s=cpu, rss_start_mib=rss[0] if rss else None, rss_peak_mib=max(rss) if rss else None,
@@ -508,7 +557,11 @@ def report(r: dict) -> None:
               f"end {r['rss_end_mib']:.0f} MiB")
     for t in r["trainers"]:
         print(f"{t['name']}: starts {t['starts']}, polls {t['polls']}, first epoch shown "
-              f"{t['first_epoch_s'] and round(t['first_epoch_s'], 1)} s after Start, last epoch {t['last_epoch']}")
+              f"{t['first_epoch_s'] and round(t['first_epoch_s'], 1)} s after Start, last epoch {t['last_epoch']}"
+              + (f", trained with {t['classmates']} classmates" if t.get("classmates") else ""))
+    if r.get("together") and r.get("start_spread_s") is not None:
+        print(f"trainers pressed Start within {r['start_spread_s']:.2f} s of each other; most classmates seen: "
+              f"{max(t.get('classmates', 0) for t in r['trainers'])}")
     low = [k for k, v in r["session_runs"].items() if v < 1]
     print(f"sessions with no completed rerun: {low or 'none'}")
     for e in r["exceptions"][:5]:
@@ -600,7 +653,10 @@ def main(argv=None) -> None:
     ap.add_argument("-n", type=int, default=30, help="simulated students")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--trainings", type=int, default=2, help="Training Lab tabs that start a training")
-    ap.add_argument("--cap", type=int, default=None, help="CNNVIZ_MAX_JOBS for the server (default: trainings)")
+    ap.add_argument("--cap", type=int, default=None, help="CNNVIZ_MAX_JOBS for the server (default: trainings; "
+                    "with --together the server's own default, cpu_count // 2)")
+    ap.add_argument("--together", action="store_true", help="the trainers press Start within a second of each "
+                    "other (after all have loaded the page), the same recipe: one class group")
     ap.add_argument("--port", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120, help="seconds one rerun may take before it is an error")
@@ -609,13 +665,14 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--replicas", type=int, default=1, help="app processes behind deploy/'s HAProxy (needs haproxy)")
     a = ap.parse_args(argv)
-    cap = a.cap or max(1, a.trainings)
+    cap = a.cap or (None if a.together else max(1, a.trainings))
+    env = {"CNNVIZ_MAX_JOBS": str(cap)} if cap else {}
     if a.replicas > 1:
-        replicas = Replicas(a.replicas, env={"CNNVIZ_MAX_JOBS": str(cap)})
+        replicas = Replicas(a.replicas, env=env)
         url, pids, stop = replicas.url, replicas.pids, replicas.stop
         warm_urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
     else:
-        proc, url = start_server(a.port, env={"CNNVIZ_MAX_JOBS": str(cap)})
+        proc, url = start_server(a.port, env=env)
         pids, stop, warm_urls = proc.pid, (lambda: stop_server(proc)), [url]
     try:
         for u in warm_urls:  # the first run imports torch & co.: not a student's latency
@@ -632,7 +689,7 @@ def main(argv=None) -> None:
             if a.json:
                 a.json.write_text(json.dumps(r, indent=1))
             return
-        r = asyncio.run(classroom(url, a.n, a.duration, a.trainings, a.seed, pids, a.timeout))
+        r = asyncio.run(classroom(url, a.n, a.duration, a.trainings, a.seed, pids, a.timeout, together=a.together))
         r["replicas"] = a.replicas
         if a.json:
             a.json.write_text(json.dumps(r, indent=1, default=str))

@@ -12,7 +12,7 @@ from cnnviz.figures import training as figs
 from cnnviz.io.text import md_text
 from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
-from cnnviz.ui.jobs_status import show_job_status
+from cnnviz.ui.jobs_status import poll_every, show_job_status
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error
 
@@ -124,12 +124,13 @@ def live_panel(runner, ds, epochs: int, active: bool, data: str | None, owner: s
     ss, jobs = st.session_state, st.session_state["train_jobs"]
     run = ss.get("train_run") or {}
     ds, epochs = run.get("ds", ds), run.get("epochs", epochs)
-    # Poll every 1.5 s while training; a queued job changes slowly, so its page asks every 5 s. Right after Start,
-    # until the job's first event (within a second, from the runner's warm spare child), it asks every 0.25 s.
-    state = runner.status(jobs[-1]).state if active else None
+    # How often the live panel asks the runner (jobs_status.poll_every): faster right after Start, slower while
+    # queued, and in a class group at a pace a whole class's pages can afford.
+    status = runner.status(jobs[-1]) if active else None
+    state = status.state if status is not None else None
     queued_poll = state == "queued"
     starting = state == "running" and not runner.poll(jobs[-1])
-    poll_s = (5.0 if queued_poll else 0.25 if starting else 1.5) if active else None
+    poll_s = poll_every(status, starting) if active else None
 
     @st.fragment(run_every=poll_s)
     def live():

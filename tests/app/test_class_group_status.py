@@ -119,3 +119,16 @@ def test_the_texts_read_by_the_load_benchmark_keep_their_shape():
         m = QUEUED.search(jobs_status.queue_text(st_))
         assert m and (m[1], m[2], m[3]) == ("4", "1", "1")
     assert jobs_status.queue_text(status("queued", 1, wait_s=float("nan"))).startswith("Waiting for a free slot")
+
+
+def test_the_live_panel_polls_a_class_group_at_a_pace_the_class_can_afford():
+    pace = jobs_status.poll_every
+    assert pace(status("running", classmates=0), starting=True) == 0.25     # alone, waiting for its first event
+    assert pace(JobStatus("running", None, 1, 1), starting=False) == 1.5    # alone, training (no new fields)
+    assert pace(status("running", classmates=29), starting=True) == 0.5     # 30 pages poll at once
+    assert pace(status("running", classmates=29), starting=False) == 2.0
+    assert pace(status("queued", None, classmates=2, wait_s=0.4), starting=False) == 0.5  # gathering: ~1 s left
+    assert pace(status("queued", 2, wait_s=3.0), starting=False) == 1.5     # half the estimated wait
+    assert pace(status("queued", 2, wait_s=0.2), starting=False) == 0.5     # never faster than 0.5 s
+    assert pace(status("queued", 5, wait_s=300.0), starting=False) == 5.0   # never slower than 5 s
+    assert pace(JobStatus("queued", 3, 1, 1), starting=False) == 5.0        # no estimate: as before
