@@ -17,6 +17,8 @@ from cnnviz.inside.cleverhans import (PATCH, PATCH_COLOURS, add_patch, patch_mas
     patch_share)
 from cnnviz.inside.feature_vis import (REGULARISERS, FeatureVis, forward_flops, check_cost,
     visualise_channel, channel_means)
+from cnnviz.inside.feature_vis_job import (FeatureVisJob, FeatureVisStep, FeatureVisDone, estimate_seconds,
+    runs_as_job, INLINE_MAX_S)
 from cnnviz.inside.embedding import (EMBED_BATCH, EMBED_MAX_IMAGES, last_linear, penultimate_features, Projection,
     pca_2d, Embedding, embedding, project)
 from cnnviz.inside.embedding_tsne import (TSNE_MAX_POINTS, TSNE_MAX_PERPLEXITY, TSNE_ITER_RANGE, check_perplexity,
@@ -37,4 +39,5 @@ __all__ = ["METHODS", "LABELS", "BASELINES", "eval_mode", "conv_layers", "make_b
            "Embedding", "embedding", "project", "TSNE_MAX_POINTS", "TSNE_MAX_PERPLEXITY", "TSNE_ITER_RANGE",
            "check_perplexity", "tsne_2d", "TsneStep", "TsneResult", "TsneJob", "RunCheckpoint", "run_checkpoint",
            "first_and_last", "REGULARISERS", "FeatureVis", "forward_flops", "check_cost",
-           "visualise_channel", "channel_means"]
+           "visualise_channel", "channel_means", "FeatureVisJob", "FeatureVisStep", "FeatureVisDone",
+           "estimate_seconds", "runs_as_job", "INLINE_MAX_S"]

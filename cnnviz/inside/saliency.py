@@ -87,8 +87,9 @@ def gradcam_plus_plus(model: nn.Module, layer: nn.Module, x: torch.Tensor, targe
 
 
 def score_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
-    """Score-CAM (Wang et al., 2020), without the baseline subtraction: each channel A_k of the layer's output
-    (1, K, h, w) is upsampled bilinearly to the input size and min-max normalised to [0, 1] (a constant
+    """Score-CAM (Wang et al., 2020), without the baseline subtraction: each channel A_k of the layer's rectified
+    output ReLU(out) (1, K, h, w) (the paper's maps are post-ReLU; a conv layer's raw output is often negative
+    everywhere, and ReLU(Σ w_k A_k) of it a blank map) is upsampled bilinearly to the input size and min-max normalised to [0, 1] (a constant
     channel gives an all-zero mask); w_k = softmax(model(x ⊙ M_k))[target], the target's probability on the
     masked input; map = ReLU(Σ_k w_k A_k) -> (1, 1, h, w) at the layer's resolution. One batch of K passes."""
     seen = []
@@ -96,7 +97,7 @@ def score_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int) 
     try:
         with torch.no_grad():
             model(x)
-            a = seen[0]                                                    # (1, K, h, w)
+            a = torch.relu(seen[0])                                        # (1, K, h, w)
             masks = LayerAttribution.interpolate(a.transpose(0, 1), tuple(x.shape[-2:]), "bilinear")  # (K, 1, H, W)
             low = masks.amin(dim=(2, 3), keepdim=True)
             span = masks.amax(dim=(2, 3), keepdim=True) - low

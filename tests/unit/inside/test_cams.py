@@ -68,7 +68,7 @@ def reference_gradcampp(net, x, target):
 
 def reference_scorecam(net, x, target):
     with torch.no_grad():
-        a = conv2_out(net, x)[0]                                          # (4, 4, 4)
+        a = torch.relu(conv2_out(net, x))[0]                              # (4, 4, 4), rectified
         cam = torch.zeros(a.shape[1:])
         for k in range(a.shape[0]):
             m = F.interpolate(a[k][None, None], size=(8, 8), mode="bilinear", align_corners=False)[0, 0]
@@ -76,6 +76,25 @@ def reference_scorecam(net, x, target):
             score = torch.softmax(net(x * m), dim=1)[0, target]
             cam += score * a[k]
     return up(torch.relu(cam), x)
+
+
+def test_score_cam_is_blank_only_where_every_rectified_channel_is():
+    """The map is Σ w_k ReLU(A_k) with w_k > 0 (probabilities): non-zero wherever some channel is positive, on
+    inputs where the conv layer's raw output is mostly negative (a blank map there was the bug)."""
+    net = Small().eval()
+    with torch.no_grad():
+        net.conv2.bias.fill_(-0.15)  # most of the raw output negative
+    g = torch.Generator().manual_seed(2)
+    checked = 0
+    for _ in range(20):
+        x = torch.rand(1, 1, 8, 8, generator=g)
+        positive = torch.relu(conv2_out(net, x)).sum(dim=1)[0] > 0      # (4, 4): some channel positive there
+        if not positive.any():
+            continue
+        checked += 1
+        cam = attribute(net, x, 0, "scorecam")[0, 0]                     # upsampled to 8×8
+        assert float(cam.abs().sum()) > 0
+    assert checked >= 5
 
 
 @pytest.mark.parametrize("target", [0, 1, 2])
