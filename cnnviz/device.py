@@ -3,6 +3,7 @@
 Every path that runs a model either picks a device here (``pick_device``) or follows the model it was given
 (``model_device`` / ``to_model_device``). Tensors come back to the CPU only for plotting."""
 import os
+import threading
 
 import torch
 from torch import nn
@@ -57,3 +58,11 @@ def describe(device) -> str:
         except Exception:  # noqa: BLE001 - a name is only decoration
             return "CUDA"
     return device.type.upper()
+
+
+def this_thread(hook):
+    """A module hook (forward or pre-forward) that runs ``hook`` only for passes made by the thread that wraps it.
+    The app's models are shared by every session: while one session's hook is on a module, another session's
+    forward pass through it must neither be recorded nor overwrite what this one saw."""
+    me = threading.get_ident()
+    return lambda *args: hook(*args) if threading.get_ident() == me else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from cnnviz.device import to_model_device
+from cnnviz.device import this_thread, to_model_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 from .receptive import receptive_field
@@ -30,7 +30,8 @@ def random_init(model: nn.Module, seed: int = 0) -> nn.Module:
 
 def _output_of(model: nn.Module, layer: str, x: torch.Tensor, grad: bool = False) -> torch.Tensor:
     seen = {}
-    handle = model.get_submodule(layer).register_forward_hook(lambda _m, _a, out: seen.__setitem__("out", out))
+    handle = model.get_submodule(layer).register_forward_hook(
+        this_thread(lambda _m, _a, out: seen.__setitem__("out", out)))
     try:
         with torch.set_grad_enabled(grad), eval_mode(model):
             model(to_model_device(x, model))  # the model's device; callers bring results back with .cpu()

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from cnnviz.device import model_device
+from cnnviz.device import model_device, this_thread
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 
@@ -97,8 +97,8 @@ def record(model: nn.Module, x: torch.Tensor) -> Recording:
     handles = []
     try:
         for name, m in leaves(model):
-            handles.append(m.register_forward_pre_hook(rec.pre))
-            handles.append(m.register_forward_hook(rec.post(name)))
+            handles.append(m.register_forward_pre_hook(this_thread(rec.pre)))
+            handles.append(m.register_forward_hook(this_thread(rec.post(name))))
         with torch.no_grad(), eval_mode(model), _Adds(rec):
             logits = model(x)
     finally:

@@ -16,13 +16,13 @@ The cost is bounded by arithmetic before any work: steps × images × FLOPs of o
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cnnviz.device import this_thread
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
 from cnnviz.limits import FEATURE_VIS_MAX_FLOPS, FEATURE_VIS_MAX_IMAGES, FEATURE_VIS_MAX_PIXELS, FEATURE_VIS_MAX_STEPS
@@ -60,11 +60,7 @@ def _leaf_flops(m: nn.Module, out: torch.Tensor) -> int:
     return out.numel()
 
 
-def _this_thread(fn):
-    """A forward hook that runs ``fn`` only for passes made by the calling thread: the app's models are shared by
-    every session, so another session's forward pass through the same module while the hook is on must not count."""
-    me = threading.get_ident()
-    return lambda m, i, o: fn(m, i, o) if threading.get_ident() == me else None
+_this_thread = this_thread  # the shared models' hooks count this thread's passes only (cnnviz.device)
 
 
 def forward_flops(model: nn.Module, shape: tuple[int, ...]) -> int:

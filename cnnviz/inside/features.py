@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from cnnviz.device import to_model_device
+from cnnviz.device import this_thread, to_model_device
 from cnnviz.checks import Module, Number, Optional, Seq, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 from cnnviz.inside.saliency import eval_mode
@@ -37,7 +37,7 @@ def capture(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None
                 acts[name] = output.detach().cpu()
         return fn
 
-    handles = [known[n].register_forward_hook(hook(n)) for n in names]
+    handles = [known[n].register_forward_hook(this_thread(hook(n))) for n in names]
     try:
         with torch.no_grad(), eval_mode(model):
             logits = run_model(model, to_model_device(x, model))

@@ -16,7 +16,7 @@ import torch.nn as nn
 from captum.attr import (DeepLift, GuidedBackprop, IntegratedGradients, LayerAttribution, LayerGradCam,
                          NoiseTunnel, Occlusion, Saliency)
 
-from cnnviz.device import model_device
+from cnnviz.device import model_device, this_thread
 from cnnviz.checks import Choice, Flag, Module, Number, Optional, Tensor, Text, checked, run_model
 from cnnviz.errors import ConfigError
 
@@ -63,7 +63,7 @@ def _activation_and_gradient(model: nn.Module, layer: nn.Module, x: torch.Tensor
     """The layer's output A (1, K, h, w) and ∂y_target/∂A, y the target's logit; one forward hook, removed at
     once; only A's gradient is asked for (no parameter .grad)."""
     seen = []
-    handle = layer.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    handle = layer.register_forward_hook(this_thread(lambda _m, _i, out: seen.append(out)))
     try:
         logits = model(x)
     finally:
@@ -93,7 +93,7 @@ def score_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: int) 
     channel gives an all-zero mask); w_k = softmax(model(x ⊙ M_k))[target], the target's probability on the
     masked input; map = ReLU(Σ_k w_k A_k) -> (1, 1, h, w) at the layer's resolution. One batch of K passes."""
     seen = []
-    handle = layer.register_forward_hook(lambda _m, _i, out: seen.append(out.detach()))
+    handle = layer.register_forward_hook(this_thread(lambda _m, _i, out: seen.append(out.detach())))
     try:
         with torch.no_grad():
             model(x)
