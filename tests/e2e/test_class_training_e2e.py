@@ -48,7 +48,8 @@ def test_three_students_press_start_together_and_train_as_one_class(server, brow
             first.append(pg.evaluate(LOSS_POINTS))
         for pg, n in zip(pages, first):  # and it grows on each page, without a click
             pg.wait_for_function(f"() => ({LOSS_POINTS})() > {n}", timeout=WAIT_MS, polling=200)
-            assert re.fullmatch(GROUP_LINE + r" · about \d+ (s|min) left", pg.get_by_text(GROUP_LINE).first.inner_text())
+            line = pg.get_by_text(GROUP_LINE).first.inner_text()
+            assert re.fullmatch(GROUP_LINE + r" · about \d+ (s|min) left", line), line
             assert pg.get_by_test_id("stException").count() == 0
 
         if os.environ.get("CNNVIZ_SCREENSHOTS"):  # the presenter's view: the group line above the live curves
