@@ -15,12 +15,15 @@ On a shared machine the timings are noisy: run it more than once.
 
     python -m bench.class_training                                  # 30 students, digits + TinyVGG, 8 epochs
     python -m bench.class_training --students 10 --data shapes --model SmallResNet
+    python -m bench.class_training --runner                         # through the app's runner, as Start does
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import sys
 import threading
 import time
 
@@ -84,7 +87,14 @@ def final_acc(events) -> float:
 
 
 def main(argv=None) -> str:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--runner" in argv:  # the same class through the app's runner (child process, gathering window, queue)
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `python bench/...`
+        from bench.class_runner import main as through_runner
+        return through_runner([x for x in argv if x != "--runner"])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runner", action="store_true", help="through the app's runner, as the page submits "
+                   "(bench/class_runner.py): the class gathers into groups in a child process; alone is one job")
     p.add_argument("--students", type=int, default=None, help="default 30 (digits) or 10 (shapes)")
     p.add_argument("--data", default="digits", choices=("digits", "shapes"))
     p.add_argument("--model", default="TinyVGG", choices=("TinyVGG", "SmallResNet"))
