@@ -19,11 +19,10 @@ alone waits for it too).
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
-from bench.class_training import final_acc, student
+from bench.class_training import arguments, final_acc, result_line, student
 from cnnviz.device import describe, pick_device
 from cnnviz.io.data import load_dataset
 from cnnviz.jobs import ThreadRunner, new_owner
@@ -105,14 +104,7 @@ def eta_errors(seen, done, epochs: int, at: float) -> list[float]:
 
 
 def main(argv=None) -> str:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--students", type=int, default=None, help="default 30 (digits) or 10 (shapes)")
-    p.add_argument("--data", default="digits", choices=("digits", "shapes"))
-    p.add_argument("--model", default="TinyVGG", choices=("TinyVGG", "SmallResNet"))
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--n", type=int, default=None, help="images of the data set (default: all); a quick check")
-    p.add_argument("--alone", type=int, default=3, help="students also trained alone, for the accuracy difference")
-    a = p.parse_args(argv)
+    a = arguments(__doc__).parse_args(argv)
     n = a.students or (30 if a.data == "digits" else 10)
     dev = pick_device()
     ds = load_dataset(a.data, 0, a.n)
@@ -147,13 +139,7 @@ def main(argv=None) -> str:
             worst = max(errs, key=abs)
             print(f"  eta at {at:.0%} of the epochs: median error {statistics.median(errs):+.0%}, worst "
                   f"{worst:+.0%}, within 25 % for {sum(abs(x) <= 0.25 for x in errs)} of {len(errs)} students")
-    p95 = statistics.quantiles(first, n=20)[-1] if n > 1 else first[0]
-    diff = max(abs(final_acc(events[k]) - acc) * 100 for k, acc in alone_acc.items())
-    print(f"  class: all {n} done in {class_s:.1f} s = {class_s / solo_s:.1f} × one job alone "
-          f"(speed-up {n * solo_s / class_s:.1f}× over one after another)")
-    line = (f"class_training: students {n}, first_point_p95_s {p95:.2f}, class_over_solo {class_s / solo_s:.2f}, "
-            f"max_acc_diff_points {diff:.2f}")
-    print(line)
+    line = result_line(n, first, class_s, solo_s, events, alone_acc)
     r.close()
     return line
 

@@ -20,7 +20,6 @@ On a shared machine the timings are noisy: run it more than once.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -86,21 +85,38 @@ def final_acc(events) -> float:
     return [e for e in events if isinstance(e, Evaluation)][-1].val_acc
 
 
-def main(argv=None) -> str:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if "--runner" in argv:  # the same class through the app's runner (child process, gathering window, queue)
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `python bench/...`
-        from bench.class_runner import main as through_runner
-        return through_runner([x for x in argv if x != "--runner"])
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runner", action="store_true", help="through the app's runner, as the page submits "
-                   "(bench/class_runner.py): the class gathers into groups in a child process; alone is one job")
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The class's options, shared with ``bench.class_runner``."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--students", type=int, default=None, help="default 30 (digits) or 10 (shapes)")
     p.add_argument("--data", default="digits", choices=("digits", "shapes"))
     p.add_argument("--model", default="TinyVGG", choices=("TinyVGG", "SmallResNet"))
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--n", type=int, default=None, help="images of the data set (default: all); a quick check")
     p.add_argument("--alone", type=int, default=3, help="students also trained alone, for the accuracy difference")
+    return p
+
+
+def result_line(n: int, first: list, class_s: float, solo_s: float, events: list, alone_acc: dict) -> str:
+    """Print the class's summary and the issue's last line (shared with ``bench.class_runner``); return the line."""
+    p95 = statistics.quantiles(first, n=20)[-1] if n > 1 else first[0]
+    diff = max(abs(final_acc(events[k]) - acc) * 100 for k, acc in alone_acc.items())
+    print(f"  class: all {n} done in {class_s:.1f} s = {class_s / solo_s:.1f} × one job alone "
+          f"(speed-up {n * solo_s / class_s:.1f}× over one after another)")
+    line = (f"class_training: students {n}, first_point_p95_s {p95:.2f}, class_over_solo {class_s / solo_s:.2f}, "
+            f"max_acc_diff_points {diff:.2f}")
+    print(line)
+    return line
+
+
+def main(argv=None) -> str:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--runner" in argv:  # the same class through the app's runner (child process, gathering window, queue)
+        from bench.class_runner import main as through_runner  # needs `python -m bench.class_training`
+        return through_runner([x for x in argv if x != "--runner"])
+    p = arguments(__doc__)
+    p.add_argument("--runner", action="store_true", help="through the app's runner, as the page submits "
+                   "(bench/class_runner.py): the class gathers into groups in a child process; alone is one job")
     a = p.parse_args(argv)
     n = a.students or (30 if a.data == "digits" else 10)
     dev = pick_device()
@@ -130,14 +146,7 @@ def main(argv=None) -> str:
         print(f"  student {k:2d}: lr {cfg.lr:<5g} [{on}] first point {first[k]:.2f} s, done {done[k]:.1f} s, "
               f"val acc {final_acc(events[k]):.3f}{diff}")
     print(f"  stages (s, summed over epochs): class {stages(events[0])}; alone {stages(solo_events)}")
-    p95 = statistics.quantiles(first, n=20)[-1] if n > 1 else first[0]
-    diff = max(abs(final_acc(events[k]) - acc) * 100 for k, acc in alone_acc.items())
-    print(f"  class: all {n} done in {class_s:.1f} s = {class_s / solo_s:.1f} × one job alone "
-          f"(speed-up {n * solo_s / class_s:.1f}× over one after another)")
-    line = (f"class_training: students {n}, first_point_p95_s {p95:.2f}, class_over_solo {class_s / solo_s:.2f}, "
-            f"max_acc_diff_points {diff:.2f}")
-    print(line)
-    return line
+    return result_line(n, first, class_s, solo_s, events, alone_acc)
 
 
 if __name__ == "__main__":
