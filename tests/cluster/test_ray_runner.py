@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,28 +25,6 @@ from cnnviz import ConfigError  # noqa: E402
 from cnnviz.jobs.cluster.ray_runner import RayRunner  # noqa: E402
 from cnnviz.jobs import Checkpoint, Evaluation, Finished, Progress, SleepJob  # noqa: E402
 from cnnviz.training import TrainConfig  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), old) if p)  # the workers import cnnviz
-    # Ray's memory monitor kills workers when the MACHINE is short of memory (other people's processes on a
-    # shared CI box); these tests kill workers on purpose and must not see random extra kills.
-    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network at run time
-    ray.init(address="local", num_cpus=4, include_dashboard=False, namespace="cnnviz", log_to_driver=False,
-             configure_logging=False, _node_ip_address="127.0.0.1")
-    try:
-        yield
-    finally:
-        ray.shutdown()  # stops exactly the processes this init started
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +45,10 @@ def make(cluster, tmp_path_factory):
 
 @pytest.fixture
 def make_runner(make):
-    """For the contract: a runner admitting ``capacity`` jobs (its manager shared by the module's tests)."""
-    return lambda capacity: make(max_running=capacity)
+    """For the contract: a runner admitting ``capacity`` jobs (its manager shared by the module's tests).
+    groups=False: the contract's queue positions are those of jobs alone; class groups on Ray have their own tests
+    (test_ray_groups.py, with the grouped contract)."""
+    return lambda capacity: make(max_running=capacity, groups=False)
 
 
 @pytest.fixture

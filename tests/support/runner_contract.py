@@ -4,7 +4,14 @@ rely on.
 
 A test module runs the contract by importing these tests (``from runner_contract import *``) and providing two
 fixtures: ``make_runner(capacity)`` (a fresh runner whose limiter admits ``capacity`` jobs at once) and
-``stop_within`` (seconds from ``stop`` to the job's end, measured on a loaded 2-core box)."""
+``stop_within`` (seconds from ``stop`` to the job's end, measured on a loaded 2-core box).
+
+The grouped contract (:data:`GROUPED`, imported by name: ``from runner_contract import GROUPED`` and then the
+tests it names) is what a runner with class groups adds: compatible trainings submitted together train as one
+computation, each member still its own job (numbers, ownership, Stop). It needs ``make_grouped_runner(capacity)``:
+a runner that gathers compatible jobs (a window of a second or less)."""
+import dataclasses
+import io
 import threading
 import time
 
@@ -21,6 +28,9 @@ __all__ = ["test_contract_seeded_run_matches_the_plain_loop", "test_contract_sto
            "test_contract_nan_fails_and_keeps_the_last_good_checkpoint", "test_contract_nan_before_any_checkpoint",
            "test_contract_queue_positions_and_one_job_per_session", "test_contract_unknown_job_and_crash_are_messages",
            "test_contract_job_ids_are_random_128_bits", "test_contract_only_the_owner_controls_a_job"]
+
+GROUPED = ["test_grouped_contract_two_students_train_together_as_if_alone",
+           "test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_the_other_training"]
 
 CPU = torch.device("cpu")
 LONG = TrainConfig(dataset="digits", epochs=300, batch_size=64)   # ~2 minutes: always stopped by the test
@@ -193,3 +203,105 @@ def test_contract_only_the_owner_controls_a_job(make_runner):
     runner.stop(job, owner="alice-token")
     assert runner.join(job, timeout=30)
     assert runner.poll(job)[-1].reason == "stopped" and runner.status(job).state == "done"
+
+
+# ---------------------------------------------------------------------- the grouped contract (GROUPED)
+# Two students of one class group: same model, data shapes, batch size and optimizer; their own seeds, learning
+# rates and switches. Tolerance (the engine's, tests/unit/training/test_group.py): weights within 1e-4 of their
+# tensor's largest weight, validation losses within 1e-4 relative, accuracies equal.
+CLASS = dict(dataset="digits", n=200, model="TinyVGG", width=4, batch_size=32)
+GROUP_TOL = 1e-4
+
+
+def assert_trained_as_if_alone(runner, job, owner, cfg):
+    ref, blobs = plain_loop(cfg)
+    events = runner.poll(job)
+    evals = [e for e in events if isinstance(e, Evaluation)]
+    want = [e for e in ref if isinstance(e, Evaluation)]
+    assert [(e.epoch, e.val_acc) for e in evals] == [(e.epoch, e.val_acc) for e in want]
+    for a, b in zip(evals, want):
+        assert a.val_loss == pytest.approx(b.val_loss, rel=GROUP_TOL)
+    assert events[-1] == ref[-1]  # Finished: step, epoch, reason, best accuracy
+    mine = torch.load(io.BytesIO(runner.checkpoint(job, owner=owner)), weights_only=True)
+    alone = torch.load(io.BytesIO(blobs[-1]), weights_only=True)
+    for part in ("state_dict", "ema") if cfg.ema else ("state_dict",):
+        assert mine[part].keys() == alone[part].keys()
+        for name, w in alone[part].items():
+            if w.is_floating_point():
+                scale = w.abs().max().clamp_min(1e-12)
+                assert ((mine[part][name] - w).abs().max() / scale).item() < GROUP_TOL, (part, name)
+
+
+def test_grouped_contract_two_students_train_together_as_if_alone(make_grouped_runner):
+    """Submitted together, two compatible trainings train as ONE computation (each says so: "with 1 classmates"),
+    and each ends with the weights, accuracies and losses of the same config trained alone."""
+    runner = make_grouped_runner(1)
+    cfgs = [TrainConfig(**CLASS, epochs=2, seed=1, lr=1e-2),
+            TrainConfig(**CLASS, epochs=2, seed=2, lr=3e-3, augment_flip=True, ema=True, grad_clip=1.0)]
+    jobs = [runner.submit(c, owner=f"student-{k}") for k, c in enumerate(cfgs)]
+    assert [runner.status(j).classmates for j in jobs] == [1, 1]
+    for job in jobs:
+        assert runner.join(job, timeout=RUN_S)
+    for k, (job, cfg) in enumerate(zip(jobs, cfgs)):
+        assert {e.device for e in runner.poll(job) if isinstance(e, Progress)} == {"CPU, with 1 classmates"}
+        assert_trained_as_if_alone(runner, job, f"student-{k}", cfg)
+        assert runner.status(job).state == "done" and runner.status(job).classmates == 0
+    assert wait_idle(runner, jobs[0]) == 0
+
+
+def test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_the_other_training(
+        make_grouped_runner):
+    """Ownership across a group: a classmate (or anyone but the owner) can neither stop a member's run nor read
+    its checkpoint; the owner's Stop ends that member only, and the other trains on to its last epoch."""
+    runner = make_grouped_runner(1)
+    alice = runner.submit(TrainConfig(**CLASS, epochs=300, seed=1), owner="alice-token")
+    bob_cfg = TrainConfig(**CLASS, epochs=20, seed=2, lr=5e-3)
+    bob = runner.submit(bob_cfg, owner="bob-token")
+    wait_for(runner, alice, Checkpoint)
+    assert runner.status(alice).classmates == 1 and runner.status(bob).state == "running"
+    for intruder in ("bob-token", "mallory", None, ""):
+        for call in (runner.stop, runner.checkpoint):
+            with pytest.raises(ConfigError) as e:
+                call(alice, owner=intruder)
+            assert e.value.field == "job" and "another browser session" in str(e.value)
+    runner.stop(alice, owner="alice-token")
+    assert runner.join(alice, timeout=30)
+    stopped = runner.poll(alice)[-1]
+    assert isinstance(stopped, Finished) and stopped.reason == "stopped" and stopped.step < 300 * 5
+    assert runner.join(bob, timeout=RUN_S)
+    last = runner.poll(bob)[-1]
+    assert isinstance(last, Finished) and last.reason == "done" and last.epoch == 20 and last.step == 20 * 5
+    assert last.step > stopped.step  # bob trained on after alice left the group
+    _, meta = load_checkpoint(runner.checkpoint(bob, owner="bob-token"))
+    assert meta["epoch"] == 20 and meta["config"]["seed"] == 2
+
+
+@dataclasses.dataclass(frozen=True)
+class SleepClass:
+    """A stand-in class-group kind without torch (the runners' admission tests): ``steps`` steps of ``step_s``;
+    jobs of one ``key`` run together, each member stoppable on its own; Progress says how many classmates."""
+
+    steps: int = 3
+    step_s: float = 0.01
+    key: str = "a"
+    title = "stand-in class job"
+
+    def run(self, emit, stop, keep=None, device=None):
+        from cnnviz.jobs import SleepJob
+        SleepJob(self.steps, self.step_s).run(emit, stop, keep, device)
+
+    def group_key(self, device=None):
+        return ("sleep", self.key)
+
+    def run_together(self, members, device=None):
+        live = list(members)
+        for i in range(max(m.config.steps for m in members)):
+            time.sleep(self.step_s)
+            for m in list(live):
+                if m.stop.is_set() or i >= m.config.steps:
+                    m.emit(Finished(i, 0, "stopped" if m.stop.is_set() else "done", 0.0))
+                    live.remove(m)
+                else:
+                    m.emit(Progress(i + 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, f"sleep, with {len(members) - 1} classmates"))
+        for m in live:
+            m.emit(Finished(m.config.steps, 1, "done", 0.0))

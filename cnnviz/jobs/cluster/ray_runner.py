@@ -5,7 +5,11 @@ with the jobs on a Ray cluster.
 actor) for admission; it answers within :data:`ANSWER_S` seconds in every case — started, queued with a
 position, "busy, try again", or "the cluster does not answer". ``poll`` reads the shared storage directly, so any
 replica can follow any job from its id, even one submitted by a replica that has since died. ``stop`` and
-``checkpoint`` answer only the job's owner (kept in its ``config.json``)."""
+``checkpoint`` answer only the job's owner (kept in its ``config.json``).
+
+Class groups: with ``groups`` (the default), a job whose kind has a class-group key (``kind.group_key_of``, on
+the cluster's device kind) is submitted with that key, and the manager gathers compatible jobs submitted within
+``gather_s`` seconds into one Ray task (:mod:`.job_manager`); ``status`` says how many classmates a job has."""
 from __future__ import annotations
 
 import os
@@ -17,7 +21,7 @@ from cnnviz.jobs.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_m
 from cnnviz.jobs.storage import JobStore
 from cnnviz.jobs.events import JobStatus
 from cnnviz.jobs.ids import check_owner, new_job_id
-from cnnviz.jobs.kind import check_kind
+from cnnviz.jobs.kind import check_kind, group_key_of
 
 ANSWER_S = 1.0     # submit: the answer (admitted, queued, or busy) within this many seconds
 CALL_S = 15.0      # status / stop / stats: a loaded cluster may take longer, nothing waits on them
@@ -28,7 +32,8 @@ DEFAULT_MAX_QUEUE = 500
 class RayRunner:
     def __init__(self, address: str | None = None, root=None, max_running: int | None = None,
                  max_queue: int | None = None, options: dict | None = None,
-                 name: str = MANAGER_NAME, max_retries: int = 3, answer_s: float = ANSWER_S):
+                 name: str = MANAGER_NAME, max_retries: int = 3, answer_s: float = ANSWER_S,
+                 groups: bool = True, gather_s: float | None = None):
         import ray
         self.answer_s = answer_s
         if not ray.is_initialized():
@@ -42,8 +47,12 @@ class RayRunner:
             max_running = int(env) if env else int(res.get("GPU", 0)) or max(1, int(res.get("CPU", 2)) // 2)
         if max_queue is None:
             max_queue = int(os.environ.get("CNNVIZ_RAY_MAX_QUEUE", DEFAULT_MAX_QUEUE))
-        self.manager = get_manager(str(self.store.root), max_running, max_queue, name=name, max_retries=max_retries)
+        self.manager = get_manager(str(self.store.root), max_running, max_queue, name=name, max_retries=max_retries,
+                                   gather_s=gather_s)
         self._ask(self.manager.ping.remote(), timeout=STARTUP_S)  # the first replica waits for the actor to start
+        self.groups = groups
+        # the class-group key is computed here (the manager never imports torch), for the workers' device kind
+        self.device = "cuda" if groups and self._ask(self.manager.stats.remote(), CALL_S)["use_gpu"] else "cpu"
 
     # ------------------------------------------------------------------ the interface
     def submit(self, config, owner: str | None = None) -> str:
@@ -55,10 +64,11 @@ class RayRunner:
         if getattr(config, "cluster", True) is False:
             raise ConfigError("job", f"the Ray cluster does not run a {type(config).__name__}; "
                               "it runs on this server's own runner")
+        key = group_key_of(config, self.device) if self.groups else None  # None: it trains alone
         t0 = time.monotonic()
         job_id = new_job_id()
         self.store.create(job_id, config, owner=owner)
-        ref = self.manager.submit.remote(job_id, owner, self.options)
+        ref = self.manager.submit.remote(job_id, owner, self.options, None if key is None else repr(key))
         try:
             answer = self._ask(ref, max(0.05, self.answer_s - (time.monotonic() - t0)), budget=self.answer_s)
         except ConfigError:
@@ -95,7 +105,8 @@ class RayRunner:
         state = st["state"]
         if state is None or self.store.is_done(job_id):  # unknown to this manager (restarted) or finished
             state = DONE if self.store.is_done(job_id) else "running"
-        return JobStatus(state, st["position"], st["running"], st["capacity"])
+        return JobStatus(state, st["position"], st["running"], st["capacity"],
+                         st["classmates"] if state != DONE else 0)
 
     def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
         self.check_owner(job_id, owner)
