@@ -16,6 +16,7 @@ alone waits for it too).
 
     python -m bench.class_runner                                    # 30 students, digits + TinyVGG, 8 epochs
     python -m bench.class_runner --students 10 --data shapes --model SmallResNet
+    python -m bench.class_training --runner --two-groups --students 10 --epochs 4   # two classes take turns
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def runner() -> ThreadRunner:
     """The one runner of this process (the app's kind), its spare child warm."""
     global _RUNNER
     if _RUNNER is None:
-        _RUNNER = ThreadRunner(isolate=True, spare=True, storage=False, expect=(TrainConfig.__module__,))
+        _RUNNER = ThreadRunner(isolate=True, spare=True, storage=False, expect=(TrainConfig.__module__,),
+                               slice_s=None)  # as the app's runner: turns of CNNVIZ_SLICE_S
     _RUNNER.spares.warm(120)
     return _RUNNER
 
@@ -103,8 +105,62 @@ def eta_errors(seen, done, epochs: int, at: float) -> list[float]:
     return out
 
 
+def two_groups(a) -> str:
+    """``--two-groups``: a digits + TinyVGG class and a shapes + SmallResNet class press Start within the same
+    second (two class groups, one CPU slot on a 2-core box: they take turns, ``CNNVIZ_SLICE_S``). Per class: its
+    first points (p95) and ends, and the runner's estimate of the end (``JobStatus.end_s``) at its first point
+    against the truth."""
+    dev, r = pick_device(), runner()
+    n = a.students or 10
+    classes = [("digits", "TinyVGG"), ("shapes", "SmallResNet")]
+    cfgs = {c: [student(k, load_dataset(c[0], 0, a.n), c[0], c[1], a.epochs, dev.type == "cuda") for k in range(n)]
+            for c in classes}
+    print(f"class_runner --two-groups: {n} students each of {classes}, {a.epochs} epochs, "
+          f"{r.limiter.capacity} CPU slot(s), {r.limiter.slots} admitted, turns of "
+          f"{r.slicer.quantum if r.slicer else 0:g} s")
+    t0 = time.perf_counter()
+    jobs = {c: [r.submit(cfg, owner=new_owner()) for cfg in cfgs[c]] for c in classes}
+    ids = [j for c in classes for j in jobs[c]]
+    est: dict[str, float] = {}
+    first = {j: float("nan") for j in ids}
+    done = dict(first)
+    while any(d != d for d in done.values()) and time.perf_counter() - t0 < TIMEOUT_S:
+        now = time.perf_counter() - t0
+        for j in ids:
+            if done[j] == done[j]:
+                continue
+            st = r.status(j)
+            if first[j] != first[j] and any(isinstance(e, Progress) for e in r.poll(j)):
+                first[j] = now
+                if st.end_s is not None:
+                    est[j] = now + st.end_s
+            if st.state == "done":
+                done[j] = now
+        time.sleep(POLL_S)
+    lines = []
+    for c in classes:
+        f, d = [first[j] for j in jobs[c]], [done[j] for j in jobs[c]]
+        p95 = statistics.quantiles(f, n=20)[-1] if len(f) > 1 else f[0]
+        errs = [(est[j] - done[j]) / (done[j] - first[j]) for j in jobs[c] if j in est and done[j] > first[j]]
+        err = f", end estimated at the first point: median error {statistics.median(errs):+.0%}" if errs else ""
+        lines.append(f"  {c[0]} + {c[1]}: first point p95 {p95:.2f} s (max {max(f):.2f}), all done {max(d):.1f} s"
+                     + err)
+    print("\n".join(lines))
+    p95 = {c: statistics.quantiles([first[j] for j in jobs[c]], n=20)[-1] if n > 1 else first[jobs[c][0]]
+           for c in classes}
+    line = "class_training --two-groups: first_point_p95_s " + ", ".join(f"{c[0]} {p95[c]:.2f}" for c in classes)
+    print(line)
+    r.close()
+    return line
+
+
 def main(argv=None) -> str:
-    a = arguments(__doc__).parse_args(argv)
+    p = arguments(__doc__)
+    p.add_argument("--two-groups", action="store_true", help="a digits + TinyVGG class and a shapes + SmallResNet "
+                   "class at once (they take turns on the CPU): each class's first point and end")
+    a = p.parse_args(argv)
+    if a.two_groups:
+        return two_groups(a)
     n = a.students or (30 if a.data == "digits" else 10)
     dev = pick_device()
     ds = load_dataset(a.data, 0, a.n)

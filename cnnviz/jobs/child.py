@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from cnnviz.jobs.events import Finished
+from cnnviz.jobs.events import Failed, Finished
 from cnnviz.jobs.kind import Member
 
 log = logging.getLogger(__name__)
@@ -117,25 +117,27 @@ class SparePool:
 
 
 def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None,
-                 spares: SparePool | None = None) -> str | None:
+                 spares: SparePool | None = None, slicer=None, slot: str = "") -> str | None:
     """Like ``run_job(config, emit, stop, keep, device)`` (a training, a distillation or a search), in a child process;
     blocks until it ends. ``spares``: take the pool's spare child when it has a live one, and have it start the
     next spare once this job has shown its first event (or ended), so the spare's imports do not compete with
     this job's start.
+    ``slicer`` (:class:`cnnviz.jobs.slicing.Slicer`): the child runs in its turns (paused in between), known
+    to it as ``slot`` (the limiter's id of the job or group).
     Returns None, or the failure message (a ConfigError, a crash, or the child dying, e.g. killed for memory)."""
-    return _drive(config, [Member(config, emit, stop, keep)], False, device, threads, spares)
+    return _drive(config, [Member(config, emit, stop, keep)], False, device, threads, spares, slicer, slot)
 
 
 def run_isolated_group(members: list, device=None, threads: int | None = None,
-                       spares: SparePool | None = None) -> str | None:
+                       spares: SparePool | None = None, slicer=None, slot: str = "") -> str | None:
     """A class group (``kind.Member`` each, one key) in ONE child process, as :func:`run_isolated` runs one job.
     The group's protocol: the parent pickles ([config, ...], device, threads) and keeps the child's stdin open to
     write ("stop", k) when member k's Stop is set; the child's messages carry the member: ("event", (k, e)),
     ("checkpoint", (k, blob)); ("failed", message) is the whole group's failure. Returns None or that failure."""
-    return _drive([m.config for m in members], list(members), True, device, threads, spares)
+    return _drive([m.config for m in members], list(members), True, device, threads, spares, slicer, slot)
 
 
-def _drive(payload, members: list, group: bool, device, threads, spares) -> str | None:
+def _drive(payload, members: list, group: bool, device, threads, spares, slicer=None, slot: str = "") -> str | None:
     threads = threads or max(1, (os.cpu_count() or 2) - 1)
     job = pickle.dumps((payload, device, threads))
     proc = spares.take() if spares is not None else None
@@ -150,6 +152,9 @@ def _drive(payload, members: list, group: bool, device, threads, spares) -> str 
             spares.refill()
 
     done, ready, killed, sent = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    over: set[int] = set()  # members whose end event has come
+    ticket = None if slicer is None else slicer.enter(  # paused between its turns; a Stop makes it run at once
+        proc.pid, lambda: any(m.stop.is_set() for k, m in enumerate(members) if k not in over), slot)
 
     def forward_stop():
         """A solo job's Stop is SIGUSR1; a group member's is ("stop", k) on the child's stdin (once it has the
@@ -160,6 +165,8 @@ def _drive(payload, members: list, group: bool, device, threads, spares) -> str 
             stopped = {k for k, m in enumerate(members) if m.stop.is_set()}
             if not stopped - told or proc.poll() is not None:
                 continue
+            if ticket is not None:
+                slicer.poke()  # a paused child runs now, to see its Stop
             if not ready.is_set() and len(stopped) == len(members):  # still starting up: nothing to keep
                 killed.set()
                 proc.kill()
@@ -206,6 +213,8 @@ def _drive(payload, members: list, group: bool, device, threads, spares) -> str 
                 raise
             _discard(proc)  # the spare died after take() looked at it: fall back to a fresh child
             proc = _spawn()
+            if ticket is not None:
+                slicer.moved(ticket, proc.pid)
             send_job()
         while True:
             try:
@@ -224,6 +233,10 @@ def _drive(payload, members: list, group: bool, device, threads, spares) -> str 
                 (members[k].emit if kind == "event" else members[k].keep)(item)
                 if kind == "event":
                     refill()
+                    if ticket is not None:
+                        slicer.shown(ticket)
+                    if isinstance(item, (Finished, Failed)):
+                        over.add(k)
             elif kind == "failed":
                 failure = payload
             else:  # "end"
@@ -232,6 +245,8 @@ def _drive(payload, members: list, group: bool, device, threads, spares) -> str 
         return ended(None, "the training process could not start (exit code {code})")
     finally:
         done.set()
+        if ticket is not None:  # before the child is reaped: its pid is still its own
+            slicer.leave(ticket)
         if group:
             try:
                 proc.stdin.close()

@@ -62,6 +62,10 @@ class JobStatus:
     capacity: int
     classmates: int = 0           # the others training (or waiting) in the same class group; 0 = alone
     wait_s: float | None = None   # a queued job's estimated seconds until it starts; None = unknown or not queued
+    first_s: float | None = None  # estimated seconds until its first curve point (None: shown already, or unknown)
+    end_s: float | None = None    # estimated seconds until it ends, turns on a shared machine included (None: unknown)
+    share: tuple | None = None    # (N, M, others): it trains N s of every M s, taking turns with ``others`` jobs/groups
+    paused: bool = False          # between two of its turns (its child process is paused)
 
 
 Event = Progress | Evaluation | Checkpoint | Finished | Failed

@@ -35,7 +35,7 @@ def get_local_runner(kinds: tuple[type, ...] = ()) -> ThreadRunner:
             # trains in a thread of the web process instead (no process start-up, for debugging). One spare child
             # waits with torch imported, so a Start does not wait for an interpreter's start-up.
             isolate = os.environ.get("CNNVIZ_TRAIN_IN_PROCESS", "") != "1"
-            _DEFAULT = ThreadRunner(isolate=isolate, spare=isolate, expect=modules)
+            _DEFAULT = ThreadRunner(isolate=isolate, spare=isolate, expect=modules, slice_s=None)  # turns: slicing
         return _DEFAULT
 
 

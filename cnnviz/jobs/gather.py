@@ -122,13 +122,14 @@ class Gatherer:
         with self._lock:
             self._of.pop(job.id, None)
 
-    def finished(self, group: Group) -> None:
+    def finished(self, group: Group, seconds: float | None = None) -> None:
+        """The group has ended; ``seconds``: its running time when it was paused by turns (else its wall time)."""
         with self._lock:
             group.state = DONE
             self.groups.pop(group.id, None)
             for job in group.members:
                 self._of.pop(job.id, None)
-        self.record(group.key, self.clock() - group.started)
+        self.record(group.key, self.clock() - group.started if seconds is None else seconds)
 
     def record(self, key, seconds: float) -> None:
         """One more finished run of ``key`` (a group, or a solo job's kind) in the running mean."""
@@ -137,11 +138,14 @@ class Gatherer:
             self._durations[key] = (n + 1, mean + (seconds - mean) / (n + 1))
 
     def mean(self, key) -> float | None:
-        """The running mean duration of ``key``; of all keys when this one has not finished yet; None when none."""
+        """The running mean duration of ``key``; of all keys when this one has not finished yet; None when none.
+        (``("first", key)``: the seconds from a start to its first point, averaged apart from the durations.)"""
+        def first(k) -> bool:
+            return isinstance(k, tuple) and k[:1] == ("first",)
         with self._lock:
             if key in self._durations:
                 return self._durations[key][1]
-            known = list(self._durations.values())
+            known = [v for k, v in self._durations.items() if first(k) == first(key)]
         return sum(n * m for n, m in known) / sum(n for n, _ in known) if known else None
 
     def group_of(self, job_id: str) -> Group | None:
@@ -196,6 +200,10 @@ class Classes:
         if isinstance(event, Checkpoint):
             job.ckpt_step = event.step
         elif isinstance(event, Progress):
+            if job.eta is None and job.started_at is not None:  # its first point: how long a start takes
+                group = self.gather.group_of(job.id)
+                key = group.key if group is not None else ("alone", job.title)
+                self.gather.record(("first", key), self.clock() - job.started_at)
             job.eta = (event.eta_s, self.clock())
 
     def _work_group(self, group: Group, jobs: list) -> None:
@@ -205,9 +213,11 @@ class Classes:
             if self.isolate and len(members) == 1:  # a group of one: exactly a solo job's child
                 m = members[0]
                 threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
-                failure = run_isolated(m.config, m.emit, m.stop, m.keep, self.device, threads, self.spares)
+                failure = run_isolated(m.config, m.emit, m.stop, m.keep, self.device, threads, self.spares,
+                                       self.slicer, group.id)
             elif self.isolate:  # the whole group in one child, which may use every core but one
-                failure = run_isolated_group(members, self.device, max(1, (os.cpu_count() or 2) - 1), self.spares)
+                failure = run_isolated_group(members, self.device, max(1, (os.cpu_count() or 2) - 1), self.spares,
+                                             self.slicer, group.id)
             else:
                 run_group(members, self.device)
         except ConfigError as e:
@@ -220,7 +230,7 @@ class Classes:
                     m.emit(Failed(job.step, failure, job.ckpt_step))
                 if job.state != DONE:  # ended without its end event (as a solo run may): ended all the same
                     self._ended(job)
-            self.gather.finished(group)
+            self.gather.finished(group, self._solo_s(group.id, None))
             self.limiter.release(group.id)
 
     def _group_status(self, job, state: str) -> JobStatus:
@@ -228,10 +238,13 @@ class Classes:
         slot = group.id if group is not None else job.id
         position = self.limiter.position(slot) if state == QUEUED else None
         classmates = sum(1 for j in group.members if j is not job and j.state != DONE) if group is not None else 0
-        wait = None
-        if state == QUEUED:
-            wait = self._wait_s(slot, group.opened + self.gather.gather_s - self.clock()
-                                if group is not None and group.state == GATHERING else None)
+        window = (group.opened + self.gather.gather_s - self.clock()
+                  if group is not None and group.state == GATHERING else None)
+        if getattr(self, "slicer", None) is not None and state != DONE:  # taking turns: slicing.Turns
+            key = group.key if group is not None else ("alone", job.title)
+            return JobStatus(state, position, self.limiter.running, self.limiter.slots, classmates,
+                             **self._turns_status(job, slot, key, state, window))
+        wait = self._wait_s(slot, window) if state == QUEUED else None
         return JobStatus(state, position, self.limiter.running, self.limiter.capacity, classmates, wait)
 
     def _key_of(self, slot: str):

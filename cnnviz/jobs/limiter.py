@@ -1,5 +1,8 @@
 """The process-wide job limiter: at most N jobs run at once (default: half the CPU cores, at least 1;
-``CNNVIZ_MAX_JOBS`` overrides); the others wait in a first-come queue and know their position."""
+``CNNVIZ_MAX_JOBS`` overrides); the others wait in a first-come queue and know their position.
+
+With time-slicing (:mod:`.slicing`, child processes only) it admits ``extra`` jobs more than its ``capacity``:
+they take turns on the ``capacity`` CPU slots, the others paused (:meth:`JobLimiter.share`)."""
 from __future__ import annotations
 
 import os
@@ -21,17 +24,46 @@ def default_max_jobs() -> int:
 
 class JobLimiter:
     """At most ``capacity`` jobs run at once; the others wait in order. ``request`` starts the job now
-    (``start()`` is called) or queues it; ``release`` frees a slot and starts the next waiting job."""
+    (``start()`` is called) or queues it; ``release`` frees a slot and starts the next waiting job. ``slots``:
+    the jobs admitted at once, ``capacity`` plus the ``extra`` that share the CPU slots by turns (its
+    :attr:`slicer`, set by :meth:`share`)."""
 
     def __init__(self, capacity: int | None = None):
         self.capacity = capacity or default_max_jobs()
+        self.extra, self.slicer = 0, None
         self._lock = threading.Lock()
         self._running: set[str] = set()
         self._queue: deque[tuple[str, callable]] = deque()
 
+    @property
+    def slots(self) -> int:
+        return self.capacity + self.extra
+
+    def share(self, extra: int, quantum: float):
+        """Admit ``extra`` jobs beyond ``capacity``, which take turns (every ``quantum`` s) on the CPU slots: the
+        limiter's :class:`~cnnviz.jobs.slicing.Slicer` (made once; the runners of one limiter share it)."""
+        from cnnviz.jobs.slicing import Slicer
+        with self._lock:
+            if self.slicer is None:
+                self.slicer = Slicer(self.capacity, quantum)
+            self.extra = max(self.extra, extra)
+            slicer = self.slicer
+        self._admit()
+        return slicer
+
+    def _admit(self) -> None:
+        """Start waiting jobs while there are free slots."""
+        while True:
+            with self._lock:
+                if not self._queue or len(self._running) >= self.slots:
+                    return
+                nxt = self._queue.popleft()
+                self._running.add(nxt[0])
+            nxt[1]()
+
     def request(self, job_id: str, start) -> bool:
         with self._lock:
-            if len(self._running) < self.capacity:
+            if len(self._running) < self.slots:
                 self._running.add(job_id)
             else:
                 self._queue.append((job_id, start))
@@ -52,7 +84,7 @@ class JobLimiter:
         with self._lock:
             self._running.discard(job_id)
             nxt = None
-            if self._queue and len(self._running) < self.capacity:
+            if self._queue and len(self._running) < self.slots:
                 nxt = self._queue.popleft()
                 self._running.add(nxt[0])
         if nxt is not None:

@@ -27,6 +27,7 @@ from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
 from cnnviz.jobs.kind import JobKind, check_kind, group_key_of, run_job
 from cnnviz.jobs.kept import GONE, Keeper, env_number
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
+from cnnviz.jobs.slicing import SLICE_S, Turns, extra_children
 from cnnviz.jobs.storage import JobStore, recipe_fields
 from cnnviz.jobs.upkeep import DONE, QUEUED, RUNNING, Upkeep
 
@@ -61,17 +62,23 @@ class _Job:
     eta: tuple | None = None
 
 
-class ThreadRunner(Upkeep, Classes):
+class ThreadRunner(Upkeep, Classes, Turns):
     def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
-                 expect: tuple[str, ...] = (), storage=True, groups: bool = True):
+                 expect: tuple[str, ...] = (), storage=True, groups: bool = True, slice_s: float | None = 0.0):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
         ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
         job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
         :meth:`close` (or the process's exit) ends it. ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
         ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only). ``groups``: compatible jobs gather and
-        train as class groups (:mod:`.gather`); False: every job alone in its own slot (the Ray runner's way)."""
+        train as class groups (:mod:`.gather`); False: every job alone in its own slot (the Ray runner's way).
+        ``slice_s`` (with ``isolate``; None: ``CNNVIZ_SLICE_S``, as the app's runner has it; 0, the default: off,
+        first-come): the limiter admits a few jobs more than its capacity (``CNNVIZ_SLICE_EXTRA``) and they take
+        turns of this many seconds (:mod:`.slicing`); without ``isolate``, always first-come."""
         self.limiter = limiter or LIMITER
         self.device, self.isolate, self.groups = device, isolate, groups
+        quantum = SLICE_S if slice_s is None else slice_s
+        extra = extra_children(self.limiter.capacity) if isolate and quantum > 0 else 0
+        self.slicer = self.limiter.share(extra, quantum) if extra > 0 else None
         self.spares = SparePool(expect=expect) if isolate and spare else None
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
@@ -260,7 +267,8 @@ class ThreadRunner(Upkeep, Classes):
         try:
             if self.isolate:
                 threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
-                failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads, self.spares)
+                failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads, self.spares,
+                                       self.slicer, job_id)
                 if failure is not None:
                     emit(Failed(job.step, failure, job.ckpt_step))
             else:
@@ -271,6 +279,6 @@ class ThreadRunner(Upkeep, Classes):
             last = traceback.format_exception_only(type(e), e)[-1].strip()
             emit(Failed(job.step, f"training crashed: {last}", job.ckpt_step))
         finally:
-            self.gather.record(("alone", job.title), self.clock() - job.started_at)
+            self.gather.record(("alone", job.title), self._solo_s(job_id, self.clock() - job.started_at))
             self._ended(job)
             self.limiter.release(job_id)

@@ -7,6 +7,7 @@ the state is then rebuilt from the members that remain (their modules and export
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ from cnnviz.training.group_state import GroupState
 from cnnviz.training.loop import REPORT_EVERY_S, Run, set_lr
 from cnnviz.training.steps import epoch_order
 from cnnviz.training.validation import EVAL_BATCH, N_PREDICTIONS
+
+STEP_OVER_FORWARD = 3.0  # a training step takes about this many forward passes (backward ≈ 2×): the first point's pace
 
 
 @dataclass(eq=False)
@@ -69,6 +72,29 @@ def evaluate_group(fwd: GroupedForward, state: GroupState, runs: list, num_class
     acc = (pred == y).float().mean(1).tolist()
     losses, firsts = (loss / n).tolist(), pred[:, :N_PREDICTIONS].cpu().tolist()
     return [(losses[j], acc[j], confusion[j], firsts[j]) for j in range(m)]
+
+
+def first_point(active: list[Member], out: torch.Tensor, y: torch.Tensor, losses: torch.Tensor, i: int,
+                t_start: float, ran_on: str) -> bool:
+    """The first curve point as soon as the run's first forward pass has its loss and accuracy (the numbers the
+    point after the whole step would report), before the backward pass and the update (two thirds of a step):
+    a class group's students see it sooner. Its time figures are scaled to a whole step (STEP_OVER_FORWARD).
+    False (nothing sent) when a loss is not finite: the step's own report says so."""
+    with torch.no_grad():
+        host = torch.stack([losses.detach().float() * y.shape[1], (out.argmax(-1) == y).sum(1).float()], 1).tolist()
+    if not all(math.isfinite(loss) for loss, _ in host):
+        return False
+    now = time.perf_counter()
+    whole = t_start + (now - t_start) * STEP_OVER_FORWARD
+    for k, m in enumerate(active):
+        m.run.step += 1  # the point of step 1, as the solo run labels it
+        try:
+            report(m.run, m.win, m.epoch, i, host[k][0], int(round(host[k][1])), (i + 1) * y.shape[1],
+                   m.run.opt.param_groups[0]["lr"], whole, whole - t_start, 1, ran_on, m.job.emit)
+        finally:
+            m.run.step -= 1
+        m.win.at = now
+    return True
 
 
 def train_members(members: list[Member], dev: torch.device, amp_used: str) -> None:
@@ -128,6 +154,7 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
             with amp:
                 out = fwd(state.leaves, state.buffers, x)  # (M, B, K)
             losses = group_loss(out, y, smoothing)  # (M,)
+            early = steps_done == 0 and i < per_epoch - 1 and first_point(active, out, y, losses, i, t_start, ran_on)
             if timed and cuda:
                 torch.cuda.synchronize()
             t2 = time.perf_counter()
@@ -154,7 +181,8 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
             for m in stopped:
                 m.job.emit(Finished(m.run.step, m.epoch, "stopped", m.run.best_acc))
             leave(stopped)
-            if active and (steps_done == 1 or t4 - active[0].win.at >= REPORT_EVERY_S or i == per_epoch - 1):
+            if active and not (early and steps_done == 1) and (steps_done == 1 or t4 - active[0].win.at >= REPORT_EVERY_S
+                                                                or i == per_epoch - 1):
                 host = sums.tolist()  # the one host-device sync
                 now = time.perf_counter()
                 failed = []

@@ -1,0 +1,155 @@
+"""Time-slicing (cnnviz/jobs/slicing.py): jobs beyond the CPU slots take turns, paused with SIGSTOP between
+turns; a Stop still ends a paused job; a paused job's status says how it shares the machine and its estimates
+count the turns."""
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnviz.jobs import Finished, JobLimiter, Progress, SleepJob, ThreadRunner
+from cnnviz.jobs.events import JobStatus
+from cnnviz.jobs.slicing import Slicer, share_of, shared_times, turns_text
+
+CPU = torch.device("cpu")
+
+
+class Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def fake_slicer(capacity=1, quantum=3.0):
+    clock, sent = Clock(), []
+    slicer = Slicer(capacity, quantum, clock=clock, kill=lambda pid, sig: sent.append((pid, sig)), tick=3600)
+    return slicer, clock, sent
+
+
+def running(slicer):
+    return sorted(slicer.running_pids())
+
+
+# ------------------------------------------------------------------ the scheduler, with a fake clock and no processes
+def test_turns_rotate_every_quantum_and_never_more_than_capacity_run():
+    slicer, clock, sent = fake_slicer(capacity=1, quantum=3.0)
+    a = slicer.enter(1)
+    slicer.shown(a)
+    assert running(slicer) == [1] and sent == [] or sent == [(1, signal.SIGCONT)]
+    sent.clear()
+    b = slicer.enter(2)  # a's turn is not over: the newcomer waits (paused)
+    assert running(slicer) == [1] and sent == [(2, signal.SIGSTOP)]
+    slicer.shown(b)
+    order = []
+    for _ in range(6):  # 3 s turns: 1, 2, 1, 2, ...
+        clock.t += 3.0
+        slicer.poke()
+        assert len(slicer.running_pids()) <= 1
+        order += running(slicer)
+    assert order == [2, 1, 2, 1, 2, 1]
+    # the pause always comes before the resume: never two running at once
+    for i, (pid, sig) in enumerate(sent):
+        if sig == signal.SIGCONT:
+            assert sent[i - 1][1] == signal.SIGSTOP and sent[i - 1][0] != pid
+    assert a.ran(clock.t) == pytest.approx(9.0) and b.ran(clock.t) == pytest.approx(9.0)
+    assert slicer.share() == (3.0, 6.0)
+
+
+def test_a_child_without_its_first_point_is_not_cut_and_a_stop_runs_a_paused_child_at_once():
+    slicer, clock, sent = fake_slicer(capacity=1, quantum=3.0)
+    a = slicer.enter(1)
+    slicer.shown(a)
+    clock.t += 5.0
+    b = slicer.enter(2)  # a's turn is over: the newcomer runs at once
+    assert running(slicer) == [2]
+    clock.t += 10.0  # three quanta without a first point: b keeps the slot
+    slicer.poke()
+    assert running(slicer) == [2]
+    slicer.shown(b)
+    slicer.poke()
+    assert running(slicer) == [1]
+    stop = [False]
+    c = slicer.enter(3, lambda: stop[0])
+    slicer.shown(c)
+    slicer.poke()
+    assert running(slicer) == [1]  # a's turn has just begun
+    stop[0] = True  # c's Stop: it must run to see it
+    slicer.poke()
+    assert running(slicer) == [3]
+    slicer.leave(c)  # it ended: the slot goes back
+    slicer.poke()
+    assert len(slicer.running_pids()) == 1 and slicer.children() == 2
+
+
+def test_share_and_processor_sharing_arithmetic():
+    assert share_of(1, 1, 3.0) is None and share_of(3, 1, 3.0) == (3.0, 9.0) and share_of(3, 2, 2.0) == (2.0, 4.0)
+    # two running children of 4 s and 10 s solo on one slot: each at half speed until the first ends at 8 s,
+    # then the other alone: 10 - 4 = 6 s more, at 14 s. A queued 5 s entry is admitted (2 slots) when the first
+    # ends (8 s) and shares with the second's last 6 s: both at half speed, it ends at 8 + 2·5 = 18 s with 1 s
+    # of the second left, which then runs alone: 19 s.
+    ends_r, starts_q, ends_q = shared_times([4.0, 10.0], [], 1, 2)
+    assert ends_r == pytest.approx([8.0, 14.0]) and starts_q == [] and ends_q == []
+    ends_r, starts_q, ends_q = shared_times([4.0, 10.0], [5.0], 1, 2)
+    assert ends_r == pytest.approx([8.0, 19.0]) and starts_q == pytest.approx([8.0]) and ends_q == pytest.approx([18.0])
+    # with as many slots as CPU slots: first-come, each at full speed
+    assert shared_times([3.0], [2.0, 4.0], 1, 1) == (pytest.approx([3.0]), pytest.approx([3.0, 5.0]),
+                                                     pytest.approx([5.0, 9.0]))
+
+
+def test_a_paused_jobs_status_text():
+    st = JobStatus("running", None, 2, 2, classmates=9, end_s=40.0, share=(3.0, 6.0, 1), paused=True)
+    assert turns_text(st) == ("Sharing the machine with 1 other class group or trainings: your group trains 3 s of "
+                              "every 6 s (paused now, until its next turn).")
+    assert turns_text(JobStatus("running", None, 1, 1)) is None
+
+
+# ------------------------------------------------------------------ real children
+def state_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def unpaused(pids) -> list[int]:
+    return [p for p in pids if state_of(p) not in ("T", "t", "gone", "Z")]
+
+
+def test_two_jobs_on_one_slot_both_progress_and_a_paused_one_stops_promptly():
+    limiter = JobLimiter(1)
+    runner = ThreadRunner(limiter, device=CPU, isolate=True, storage=False, slice_s=0.5)
+    assert runner.slicer is not None and limiter.slots > 1
+    t0 = time.time()
+    jobs = [runner.submit(SleepJob(steps=100000, step_s=0.02), owner=o) for o in ("a", "b")]
+    steps, worst, pids = {j: 0 for j in jobs}, 0, []
+    deadline = time.time() + 60
+    while min(steps.values()) < 20 and time.time() < deadline:  # first-come, b would never start
+        pids = [t.pid for t in list(runner.slicer._tickets)]
+        if len(unpaused(pids)) > 1:  # a signal just sent: look again a moment later
+            time.sleep(0.05)
+            worst = max(worst, len(unpaused(pids)))
+        for j in jobs:
+            steps[j] = max([e.step for e in runner.poll(j) if isinstance(e, Progress)], default=0)
+        time.sleep(0.02)
+    assert min(steps.values()) >= 20, steps
+    assert worst <= 1 and len(pids) == 2
+    assert all(runner.status(j).state == "running" for j in jobs)
+    started = time.time() - t0
+    # stop one while it is paused: it runs at once to see its Stop and ends within a step
+    while not runner.status(jobs[1]).paused:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    st = runner.status(jobs[1])
+    assert st.share == (0.5, 1.0, 1) and "paused now" in turns_text(st) and st.end_s is not None
+    t1 = time.time()
+    runner.stop(jobs[1], owner="b")
+    assert runner.join(jobs[1], timeout=10), runner.poll(jobs[1])[-1:]
+    assert time.time() - t1 < 3 and runner.poll(jobs[1])[-1].reason == "stopped"
+    runner.stop(jobs[0], owner="a")
+    assert runner.join(jobs[0], timeout=10)
+    assert runner.slicer.children() == 0 and not [p for p in pids if state_of(p) in ("T", "t")]
+    print(f"both at 20 steps after {started:.1f} s")
