@@ -1,14 +1,62 @@
-"""Figures of a run while and after it trains: the first layer's kernels and the feature maps of one fixed image as
-mosaics (one heatmap each: a few hundred cells, cheap to rebuild at every report), and the confusion matrix with
-clickable cells (a transparent square marker per cell carries ``customdata = [true, predicted]``)."""
+"""Figures of a run while and after it trains: its live curves (:func:`live_curves_figure`, rebuilt at every poll
+that brought a report, so built in one go and thinned), the first layer's kernels and the feature maps of one fixed
+image as mosaics (one heatmap each: a few hundred cells, cheap to rebuild at every report), and the confusion matrix
+with clickable cells (a transparent square marker per cell carries ``customdata = [true, predicted]``)."""
 from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.figures import training
 from cnnviz.io.text import plot_text
 
 FONT = dict(size=16)
+CURVE_POINTS = 200  # at most this many points per live training curve (a third of the panel's width shows no more)
+
+
+def thin(n: int, most: int = CURVE_POINTS) -> np.ndarray:
+    """Indices of at most ``most`` of ``n`` points, evenly spaced, the first and the latest always among them."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max(2, most)).round().astype(np.int64))
+
+
+@lru_cache(maxsize=1)
+def _curves_layout() -> dict:
+    """training.curves_figure's layout (three subplots, their titles, axes, legend) without its data: taken from
+    that builder once, so the live figure looks the same. The template is left out (every figure gets it)."""
+    layout = training.curves_figure(SimpleNamespace(progress=[], evals=[])).to_dict()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
+def live_curves_figure(history, most: int = CURVE_POINTS) -> go.Figure:
+    """The figure of :func:`cnnviz.figures.training.curves_figure` (loss, accuracy and learning rate against
+    epochs; train per report, validation per epoch), built as one dict of numpy arrays (plotly validates it once,
+    not at every trace and update: about 10× cheaper), the per-report curves thinned to at most ``most`` points
+    (:func:`thin`: evenly spaced, the latest always shown). Every per-epoch validation point is kept."""
+    p, e = history.progress, history.evals
+    keep = thin(len(p), most)
+    px = np.array([p[i].epoch for i in keep], np.float64)
+    ex = np.array([v.epoch for v in e], np.float64)
+
+    def train(y, **kw):
+        return dict(type="scatter", x=px, y=np.array([getattr(p[i], y) for i in keep], np.float64), **kw)
+
+    def val(y, **kw):
+        return dict(type="scatter", x=ex, y=np.array([getattr(v, y) for v in e], np.float64), name="validation",
+                    mode="lines+markers", line=dict(color=training.ORANGE, width=3), **kw)
+    data = [train("train_loss", name="train", line=dict(color=training.BLUE), xaxis="x", yaxis="y"),
+            val("val_loss", xaxis="x", yaxis="y"),
+            train("train_acc", name="train", line=dict(color=training.BLUE), showlegend=False, xaxis="x2",
+                  yaxis="y2"),
+            val("val_acc", showlegend=False, xaxis="x2", yaxis="y2"),
+            train("lr", name="learning rate", line=dict(color=training.GREEN), showlegend=False, xaxis="x3",
+                  yaxis="y3")]
+    return go.Figure(dict(data=data, layout=_curves_layout()))
 
 
 def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:

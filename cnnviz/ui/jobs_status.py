@@ -29,6 +29,7 @@ GATHER_TEXT = ("Gathering your class group: trainings like yours started within 
                "it. The first curve point follows in a moment.")
 SOLO_POLL_S, START_POLL_S = 1.5, 0.25  # a training alone: every 1.5 s; right after its start until its first event
 GROUP_POLL_S, GROUP_START_POLL_S = 2.0, 0.5  # in a class group (up to 30 pages polling at once)
+BIG_GROUP, BIG_GROUP_POLL_S = 5, 3.0  # with this many classmates or more: every 3 s (their polls share the server)
 GATHER_POLL_S, QUEUED_POLL_S = 0.5, 5.0  # in the gathering window (about a second); queued behind others (at most)
 _CLASSMATES = re.compile(r"with (\d+) classmates?")
 
@@ -46,9 +47,12 @@ def poll_every(status, starting: bool) -> float:
     """Seconds between the live panel's polls for a job in ``status`` (``starting``: running, no event yet).
     Alone: every 1.5 s, every 0.25 s until the first event (the warm spare reports within a second). In a class
     group every 2 s, 0.5 s until the first event: a whole class's pages poll at once, and a group's members
-    advance together, a little slower than one alone. Queued: every 0.5 s in the gathering window (the group
-    starts within about a second), else half the estimated wait, between 0.5 and 5 s (5 s when unknown)."""
-    grouped = (getattr(status, "classmates", 0) or 0) > 0
+    advance together, a little slower than one alone; with :data:`BIG_GROUP` classmates or more every 3 s (ten
+    trainers' polls every 2 s cost the browsing students' pages a second at their p95, bench/live_panel_cost.py).
+    Queued: every 0.5 s in the gathering window (the group starts within about a second), else half the estimated
+    wait, between 0.5 and 5 s (5 s when unknown)."""
+    mates = getattr(status, "classmates", 0) or 0
+    grouped = mates > 0
     if status.state == "queued":
         if status.queue_position is None:
             return GATHER_POLL_S
@@ -57,7 +61,7 @@ def poll_every(status, starting: bool) -> float:
                                                                                                      wait / 2))
     if starting:
         return GROUP_START_POLL_S if grouped else START_POLL_S
-    return GROUP_POLL_S if grouped else SOLO_POLL_S
+    return (BIG_GROUP_POLL_S if mates >= BIG_GROUP else GROUP_POLL_S) if grouped else SOLO_POLL_S
 
 
 def _seconds(s: float) -> str:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz.errors import ConfigError
 from cnnviz.figures import training as figs
+from cnnviz.figures.learning_live import live_curves_figure
 from cnnviz.io.text import md_text
 from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
@@ -105,8 +106,10 @@ def epoch_panels(job: str, n_evals: int, _h, _ds):
 
 @st.cache_resource(max_entries=64, show_spinner=False)  # read-only once built, like epoch_panels
 def curves(jobs: tuple, n_progress: int, n_evals: int, _h):
-    """The curves change only when a report arrives: a poll that brought nothing new reuses the figure."""
-    return figs.curves_figure(_h)
+    """The curves change only when a report arrives: a poll that brought nothing new reuses the figure. Built in
+    one go and thinned to a few hundred points (:func:`~cnnviz.figures.learning_live.live_curves_figure`): a
+    class group's pages rebuild it at nearly every poll."""
+    return live_curves_figure(_h)
 
 
 def fits(ev, ds) -> bool:

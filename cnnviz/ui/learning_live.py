@@ -1,12 +1,15 @@
 """Watch the network learn (Training Lab): the first layer's kernels and its feature maps of one fixed validation
 image, redrawn from the run's latest snapshot (:mod:`cnnviz.training.live`) at each poll while it trains. The
-figures are built once per snapshot (cached by job and step) and polled every ``POLL_S`` seconds."""
+figures are built once per snapshot (cached by job and step) and polled every ``POLL_S`` seconds, or at the live
+panel's slower pace in a class group (:func:`cnnviz.ui.jobs_status.poll_every`)."""
 from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.errors import ConfigError
 from cnnviz.figures.learning_live import kernels_figure, maps_figure
 from cnnviz.training.live import latest
+from cnnviz.ui.jobs_status import poll_every
 from cnnviz.ui.presenter import columns
 from cnnviz.ui.widgets import show_chart
 
@@ -24,7 +27,12 @@ def panel(runner, active: bool) -> None:
     if not jobs:
         return
 
-    @st.fragment(run_every=POLL_S if active else None)
+    try:  # a class group's pages poll slower (the live panel's pace): never faster than POLL_S
+        every = max(POLL_S, poll_every(runner.status(jobs[-1]), False)) if active else None
+    except ConfigError:  # the server forgot the job (a restart): nothing left to poll
+        every = None
+
+    @st.fragment(run_every=every)
     def live():
         snap = latest(runner.poll(jobs[-1]))
         if snap is None:

@@ -126,7 +126,8 @@ def test_the_live_panel_polls_a_class_group_at_a_pace_the_class_can_afford():
     assert pace(status("running", classmates=0), starting=True) == 0.25     # alone, waiting for its first event
     assert pace(JobStatus("running", None, 1, 1), starting=False) == 1.5    # alone, training (no new fields)
     assert pace(status("running", classmates=29), starting=True) == 0.5     # 30 pages poll at once
-    assert pace(status("running", classmates=29), starting=False) == 2.0
+    assert pace(status("running", classmates=29), starting=False) == 3.0    # a big group: every 3 s (issue 30)
+    assert pace(status("running", classmates=2), starting=False) == 2.0     # a small one: every 2 s
     assert pace(status("queued", None, classmates=2, wait_s=0.4), starting=False) == 0.5  # gathering: ~1 s left
     assert pace(status("queued", 2, wait_s=3.0), starting=False) == 1.5     # half the estimated wait
     assert pace(status("queued", 2, wait_s=0.2), starting=False) == 0.5     # never faster than 0.5 s

@@ -1,0 +1,141 @@
+"""What a Training Lab live-panel poll costs the server (issue 30: ten classmates training together must not slow
+thirty browsing students): the curves are built in one go from numpy arrays and thinned to a few hundred points,
+with the same look and data as training.curves_figure; a poll that brought no new report reuses the figure; a big
+class group's pages (the live panel and the first layer's) poll every 3 s instead of every 2 s and 1.5 s, a
+small group's every 2 s, a training alone's every 1.5 s, and the group line stays honest at the slower pace."""
+import base64
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import plotly.io
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.figures import training
+from cnnviz.figures.learning_live import CURVE_POINTS, live_curves_figure, thin
+from cnnviz.jobs.events import Evaluation, Progress
+from cnnviz.training.history import History
+from cnnviz.ui import jobs_status, jobs_training
+
+
+def _progress(i: int, per_epoch: int = 10, device: str = "CPU, with 9 classmates") -> Progress:
+    rng = np.random.default_rng(i)
+    return Progress(step=8 * (i + 1), epoch=(i + 1) / per_epoch, train_loss=float(2 / (1 + i) + rng.random() / 10),
+                    train_acc=float(min(1, i / 500 + rng.random() / 20)), lr=float(0.01 * (1 - i / 1000)),
+                    samples_per_s=900.0, eta_s=30.0, device=device)
+
+
+def _eval(epoch: int) -> Evaluation:
+    return Evaluation(step=80 * epoch, epoch=epoch, train_loss=1 / epoch, train_acc=1 - 0.5 / epoch,
+                      val_loss=1.1 / epoch, val_acc=1 - 0.6 / epoch, confusion=[[3, 1], [0, 4]], predictions=[0, 1],
+                      timings={"forward": 0.1})
+
+
+def _history(n: int) -> History:
+    return History(progress=[_progress(i) for i in range(n)], evals=[_eval(e) for e in range(1, n // 10 + 1)])
+
+
+def _plain(fig) -> dict:
+    """A figure as the browser gets it, base64 typed arrays decoded to lists (plotly writes numpy that way)."""
+    def arr(v):
+        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).tolist() if isinstance(v, dict) and \
+            "bdata" in v else v
+    spec = json.loads(plotly.io.to_json(fig))
+    return dict(layout=spec["layout"], data=[{k: arr(v) for k, v in t.items()} for t in spec["data"]])
+
+
+def test_the_live_curves_are_the_curves_figure_built_in_one_go():
+    h = _history(60)
+    assert _plain(live_curves_figure(h, most=10 ** 6)) == _plain(training.curves_figure(h))
+
+
+def test_long_curves_are_thinned_to_evenly_spaced_points_with_the_latest_and_every_validation_point():
+    assert thin(5, 200).tolist() == [0, 1, 2, 3, 4]
+    assert thin(11, 3).tolist() == [0, 5, 10]
+    h = _history(950)
+    spec = _plain(live_curves_figure(h))
+    train_loss, val_loss, _, val_acc, lr = spec["data"]
+    assert len(train_loss["x"]) == CURVE_POINTS and len(lr["y"]) == CURVE_POINTS
+    keep = thin(950)
+    assert train_loss["x"] == [h.progress[i].epoch for i in keep] and train_loss["x"][-1] == h.progress[-1].epoch
+    assert train_loss["y"] == [h.progress[i].train_loss for i in keep]
+    assert np.all(np.diff(keep) >= 950 // CURVE_POINTS) and np.all(np.diff(keep) <= -(-949 // (CURVE_POINTS - 1)))
+    assert val_loss["y"] == [e.val_loss for e in h.evals] and len(val_acc["x"]) == 95   # every epoch's point
+
+
+class FakeRunner:
+    """What the Training Lab's panels ask a runner: status, poll, seen."""
+
+    def __init__(self, job, classmates, events):
+        self.job, self.events = job, list(events)
+        self._status = SimpleNamespace(state="running", queue_position=None, running_jobs=1, capacity=1,
+                                       classmates=classmates, wait_s=None)
+
+    def status(self, job):
+        return self._status
+
+    def poll(self, job, since=0):
+        return self.events[since:]
+
+    def seen(self, owner):
+        pass
+
+
+def _panels():
+    """The live panel and the first layer's panel, each fragment's ``run_every`` recorded (AppTest copies this
+    function's source)."""
+    import streamlit as st
+
+    from cnnviz.ui import jobs as jobs_ui
+    from cnnviz.ui import learning_live
+    runner = st.session_state["fake_runner"]
+    st.session_state.setdefault("train_jobs", [runner.job])
+    real, paces = st.fragment, []
+
+    def spy(func=None, *, run_every=None):
+        paces.append(run_every)
+        return real(func, run_every=run_every) if func is not None else (lambda f: real(f, run_every=run_every))
+    st.fragment = spy
+    try:
+        jobs_ui.training_panel(runner, None, 8, active=True)
+        learning_live.panel(runner, True)
+    finally:
+        st.fragment = real
+    st.session_state["paces"] = paces
+
+
+def _show(runner) -> AppTest:
+    at = AppTest.from_function(_panels, default_timeout=60)
+    at.session_state["fake_runner"] = runner
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_poll_that_brought_no_new_report_reuses_the_curves(monkeypatch):
+    built = []
+
+    def counted(h, *a, **k):
+        built.append(len(h.progress))
+        return live_curves_figure(h, *a, **k)
+    monkeypatch.setattr(jobs_training, "live_curves_figure", counted)
+    runner = FakeRunner("c" * 32, 9, [_progress(i) for i in range(30)])
+    at = _show(runner)
+    at.run()  # a poll with nothing new
+    assert built == [30] and not at.exception
+    runner.events.append(_progress(30))
+    at.run()  # a new report: one build, with it
+    assert built == [30, 31]
+    assert [m.value for m in at.metric if m.label == "Epoch"] == ["3.1 / 8"]
+
+
+def test_a_big_class_group_polls_slower_and_its_line_stays_honest():
+    pace = jobs_status.poll_every
+    assert pace(SimpleNamespace(state="running", classmates=jobs_status.BIG_GROUP), False) == 3.0
+    assert pace(SimpleNamespace(state="running", classmates=jobs_status.BIG_GROUP - 1), False) == 2.0
+    assert pace(SimpleNamespace(state="running", classmates=9), True) == 0.5  # until its first event: as before
+    for mates, paces in ((9, [3.0, 3.0]), (2, [2.0, 2.0]), (0, [1.5, 1.5])):
+        at = _show(FakeRunner(f"{mates:x}" * 32, mates, [_progress(i, device="CPU") for i in range(12)]))
+        assert at.session_state["paces"] == paces, mates  # the live panel's, then the first layer's
+        line = [i.value for i in at.info if "classmate" in i.value]
+        assert line == ([f"Training together with {mates} classmates · about 30 s left"] if mates else [])
