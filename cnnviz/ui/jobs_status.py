@@ -14,6 +14,7 @@ import re
 import streamlit as st
 
 from cnnviz.io.text import md_text
+from cnnviz.jobs import turns_text
 from cnnviz.jobs.events import Failed
 
 FIRST_POINT_S = 1.0  # from a job's start to its first curve point: the warm spare child reports within ~1 s
@@ -114,6 +115,8 @@ def show_job_status(status, progress=None, noun: str = "trainings") -> None:
     elif (line := group_text(status, progress)) is not None:
         st.info(line, icon=":material/groups:")
         st.caption("Your own run in a class group: your curve, your Stop, your checkpoint.", help=GROUP_HELP)
+    if status.state == "running" and (turns := turns_text(status)) is not None:  # taking turns (jobs.slicing)
+        st.caption(md_text(turns))
 
 
 def job_notices(now: str, events: list, status) -> None:

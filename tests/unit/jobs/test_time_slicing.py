@@ -153,3 +153,39 @@ def test_two_jobs_on_one_slot_both_progress_and_a_paused_one_stops_promptly():
     assert runner.join(jobs[0], timeout=10)
     assert runner.slicer.children() == 0 and not [p for p in pids if state_of(p) in ("T", "t")]
     print(f"both at 20 steps after {started:.1f} s")
+
+
+def test_estimates_count_the_turns_with_a_fake_clock():
+    """One CPU slot, two admitted: j1 runs (it has run 10 of its 20 s: half the machine, so its reported 40 s
+    left are 20 s alone), j2 is paused (no point yet; its kind's mean is 30 s alone, it has run 10 s: 20 s
+    left); j3 waits (30 s alone). Both admitted advance at half speed: both end at 40 s; j3 then starts alone:
+    ends at 70 s; its first point (mean 4 s from a start) after the turn then running (3 s): 40 + 3 + 4."""
+    from collections import deque
+    from cnnviz.jobs.runner import _Job
+    from cnnviz.jobs.slicing import Ticket
+    from cnnviz.jobs import new_job_id
+    j1, j2, j3 = (new_job_id() for _ in range(3))
+    clock = Clock()
+    clock.t = 120.0
+    runner = ThreadRunner(JobLimiter(1), device=CPU, storage=False)
+    runner.clock = clock
+    runner.slicer = Slicer(1, 3.0, clock=clock, kill=lambda pid, sig: None, tick=3600)
+    runner.limiter.extra = 1
+    runner.slicer._tickets = [Ticket(1, lambda: False, 100.0, j1, running=True, turn_at=115.0, ran_s=5.0,
+                                     first=True, fresh=False),
+                              Ticket(2, lambda: False, 100.0, j2, running=False, ran_s=10.0, fresh=False)]
+    runner._jobs = {j1: _Job(None, "a", "stand-in job", "running", id=j1, started_at=100.0, eta=(40.0, 120.0)),
+                    j2: _Job(None, "b", "stand-in job", "running", id=j2, started_at=100.0),
+                    j3: _Job(None, "c", "stand-in job", "queued", id=j3)}
+    runner.limiter._running = {j1, j2}
+    runner.limiter._queue = deque([(j3, lambda: None)])
+    runner.gather.record(("alone", "stand-in job"), 30.0)
+    runner.gather.record(("first", ("alone", "stand-in job")), 4.0)
+    s1, s2, s3 = (runner.status(j) for j in (j1, j2, j3))
+    assert (s1.paused, s1.end_s, s1.share) == (False, pytest.approx(40.0), (3.0, 6.0, 1))
+    assert (s2.paused, s2.end_s, s2.first_s) == (True, pytest.approx(40.0), 0.0)
+    assert (s3.state, s3.queue_position, s3.capacity) == ("queued", 1, 2)
+    assert (s3.wait_s, s3.end_s, s3.first_s) == (pytest.approx(40.0), pytest.approx(70.0), pytest.approx(47.0))
+    clock.t += 10.0  # 10 s later (no turn taken meanwhile): j1 reported nothing new (its estimate ages by 10 s)
+    s1 = runner.status(j1)  # it ran 20 of 30 s: (40 - 10) · 2/3 = 20 s alone left, as j2: both end at 2 · 20 s
+    assert s1.end_s == pytest.approx(40.0)
