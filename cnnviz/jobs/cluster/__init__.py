@@ -3,8 +3,9 @@
 Nothing here imports ray until a runner is made, so the app works without it. :func:`make_runner` returns a
 :class:`RayRunner` when ``CNNVIZ_RAY_ADDRESS`` is set, else None (the caller keeps its thread runner).
 
-Part of the jobs room: it uses the room's events, ids and job kinds, never the thread runner or the factory
-(the factory imports this package)."""
+Part of the jobs room: it uses the room's events, ids, job kinds, storage and the class groups' rule (the gathering
+window and group size of :mod:`cnnviz.jobs.gather`: compatible jobs train as ONE Ray task), never the thread
+runner or the factory (the factory imports this package)."""
 from __future__ import annotations
 
 import os

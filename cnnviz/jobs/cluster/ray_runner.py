@@ -20,6 +20,7 @@ from cnnviz.errors import ConfigError
 from cnnviz.jobs.cluster.job_manager import DONE, MANAGER_NAME, NAMESPACE, get_manager
 from cnnviz.jobs.storage import JobStore
 from cnnviz.jobs.events import JobStatus
+from cnnviz.jobs.gather import GATHER_S
 from cnnviz.jobs.ids import check_owner, new_job_id
 from cnnviz.jobs.kind import check_kind, group_key_of
 
@@ -48,7 +49,7 @@ class RayRunner:
         if max_queue is None:
             max_queue = int(os.environ.get("CNNVIZ_RAY_MAX_QUEUE", DEFAULT_MAX_QUEUE))
         self.manager = get_manager(str(self.store.root), max_running, max_queue, name=name, max_retries=max_retries,
-                                   gather_s=gather_s)
+                                   gather_s=GATHER_S if gather_s is None else gather_s)  # this replica's setting
         self._ask(self.manager.ping.remote(), timeout=STARTUP_S)  # the first replica waits for the actor to start
         self.groups = groups
         # the class-group key is computed here (the manager never imports torch), for the workers' device kind
