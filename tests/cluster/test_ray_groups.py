@@ -3,8 +3,10 @@ within the manager's gathering window run as ONE Ray task on one worker (one adm
 each member still its own job in the shared storage. The grouped runner contract (tests/support/runner_contract.py:
 two students train together as if alone; ownership and one member's Stop across a group), the manager's
 admission of groups (positions, a member's Stop while queued, a late job joins a waiting group, a group of one
-is a solo task), and failover: a killed group worker resumes every member from its own checkpoint, and a group
-whose worker dies for good fails each member with its own message."""
+is a solo task), and failover: a killed group worker resumes every member from its own checkpoint (and a member's
+checkpoint resumes alone afterwards), and a group whose worker dies for good fails each member with its own
+message."""
+import dataclasses
 import os
 import signal
 import time
@@ -13,7 +15,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from cnnviz.jobs import Checkpoint, Failed, Finished, Progress, SleepJob  # noqa: E402
+from cnnviz.jobs import Checkpoint, Evaluation, Failed, Finished, Progress, SleepJob  # noqa: E402
 from cnnviz.jobs.cluster.ray_runner import RayRunner  # noqa: E402
 from cnnviz.jobs.cluster.tasks import read_group  # noqa: E402
 from cnnviz.training import TrainConfig  # noqa: E402
@@ -108,6 +110,14 @@ def test_a_killed_group_worker_resumes_every_member_from_its_own_checkpoint(make
         assert steps == sorted(set(steps)) and steps[-1] == 3 * 5  # resumed after step 5: no step twice
         assert_trained_as_if_alone(runner, job, f"student-{k}", cfg)  # and ends where it would alone
     assert runner.stats()["lost"] == 0
+    # a member's checkpoint resumes alone, as any job's: one more epoch from where the group left it
+    blob = runner.checkpoint(jobs[1], owner="student-1")
+    runner = make(max_running=2)  # the same manager; a runner without the pause hook
+    more = runner.submit(dataclasses.replace(cfgs[1], epochs=4, resume=blob), owner="student-1")
+    assert runner.join(more, timeout=120)
+    events = runner.poll(more)
+    assert [e.epoch for e in events if isinstance(e, Evaluation)] == [4] and events[-1].reason == "done"
+    assert events[-1].step == 4 * 5 and read_group(runner.store, more) is None
 
 
 def test_a_group_whose_worker_dies_for_good_fails_each_member(make):
