@@ -26,10 +26,11 @@ from cnnviz.inside import TSNE_MAX_PERPLEXITY, TsneJob, TsneResult, TsneStep, em
 from cnnviz.io.data import DATASETS, load_dataset
 from cnnviz.io.images import png_bytes
 from cnnviz.io.text import md_text
-from cnnviz.jobs import Failed, get_local_runner, get_runner
+from cnnviz.jobs import get_local_runner, get_runner
 from cnnviz.training import MAX_RUNS, runs_of
 from cnnviz.ui import jobs
 from cnnviz.ui.feature_maps import load
+from cnnviz.ui.job_panel import JobLabels, job_result_panel, put_bounded
 from cnnviz.ui.state import Setting
 from cnnviz.ui.widgets import show_chart, show_error
 
@@ -139,50 +140,21 @@ def _detail(where, picked: int | None, labels, preds, classes, dataset: str, see
                                                                   "idx": str(picked)})
 
 
+TSNE_LABELS = JobLabels(
+    what=lambda key: f" (perplexity {key[2]:g}: the setting it was started with)",
+    progress=lambda step, what: f"t-SNE: iteration {step.step} of at most {step.total}{what}",
+    stopped=lambda steps, what: f"t-SNE stopped after {steps} iterations: nothing kept. Press Run t-SNE to start "
+                                "again.",
+    stop_help="Stop t-SNE (within an iteration); nothing is kept.")
+
+
 def _tsne_panel(S, runner, shown) -> bool:
     """This session's t-SNE job: queue position or progress bar and Stop, polled twice a second while it runs; a
     finished result goes to the cache. True while the job for the ``shown`` settings is queued or running."""
-    jkey = S.key("emb_job")
-    state = jobs.distill_state(runner, jkey)
-    if state is None:
-        return False
-
-    @st.fragment(run_every=0.5 if state in ("queued", "running") else None)
-    def live():
-        now = jobs.distill_state(runner, jkey)
-        if now is None:
-            return
-        job, key = st.session_state[jkey]
-        events, status = runner.poll(job), runner.status(job)
-        jobs.job_notices(now, events, status)
-        end = next((e for e in reversed(events) if isinstance(e, TsneResult)), None)
-        if now == "done":
-            if end is not None and end.reason == "done":
-                kept = _kept()
-                kept[key] = np.array(end.coords, dtype=np.float64)
-                while len(kept) > KEPT:
-                    kept.popitem(last=False)
-                st.session_state.pop(jkey, None)
-                if state != "done":  # it ended while this fragment watched: show the result at once
-                    st.rerun(scope="app")
-            elif not (events and isinstance(events[-1], Failed)):
-                st.info(f"t-SNE stopped after {end.step if end else 0} iterations: nothing kept. Press Run t-SNE to "
-                        "start again.", icon=":material/stop_circle:")
-            st.session_state.pop(jkey, None)
-            return
-        step = next((e for e in reversed(events) if isinstance(e, TsneStep)), None)
-        what = "" if key == shown else f" (perplexity {key[2]:g}: the setting it was started with)"
-        c = st.columns([5, 1])
-        c[0].progress(0.0 if step is None else step.step / step.total,
-                      text=("Waiting for a free slot…" if now == "queued" else "Starting…") if step is None else
-                      f"t-SNE: iteration {step.step} of at most {step.total}{what}")
-        if c[1].button("Stop", key=S.key("emb_stop"), icon=":material/stop:", help="Stop t-SNE (within an "
-                       "iteration); nothing is kept."):
-            jobs.distill_stop(runner, jkey, 2)
-            st.rerun(scope="app")
-
-    live()
-    return state in ("queued", "running") and st.session_state.get(jkey, (None, None))[1] == shown
+    return job_result_panel(runner, S.key("emb_job"), shown, result_type=TsneResult, step_type=TsneStep,
+                            put=lambda key, end: put_bounded(_kept(), key, np.array(end.coords, dtype=np.float64),
+                                                             KEPT),
+                            labels=TSNE_LABELS, stop_key=S.key("emb_stop"), poll_s=0.5)
 
 
 def _tsne_coords(S, model_key: str, n: int):

@@ -22,13 +22,15 @@ from cnnviz.explorer import top_patches
 from cnnviz.figures.feature_vis import feature_vis_figure
 from cnnviz.figures.network import top_patches_figure
 from cnnviz.inside import REGULARISERS, channel_means, conv_layers, validation_set, visualise_channel
-from cnnviz.inside.feature_vis_job import INLINE_MAX_S, FeatureVisJob, estimate_seconds, job_done, job_step
+from cnnviz.inside.feature_vis_job import INLINE_MAX_S, FeatureVisDone, FeatureVisJob, FeatureVisStep, \
+    estimate_seconds
 from cnnviz.inside.names import layer_titles
-from cnnviz.jobs import Failed, get_local_runner
+from cnnviz.jobs import get_local_runner
 from cnnviz.inside.shipped import VALIDATION_SETS
 from cnnviz.limits import FEATURE_VIS_MAX_IMAGES
 from cnnviz.ui.feature_maps import load
 from cnnviz.ui import jobs
+from cnnviz.ui.job_panel import JobLabels, job_result_panel, put_bounded
 from cnnviz.ui.presenter import columns
 from cnnviz.ui.state import Setting
 from cnnviz.ui.widgets import show_chart, show_error
@@ -94,51 +96,20 @@ def _inline(model, layer, ch, shape, steps, images, flags, go_box, cancel, S):
     return result
 
 
+FV_LABELS = JobLabels(
+    what=lambda key: f" (layer {key[1]}, channel {key[2]}: the settings it was started with)",
+    progress=lambda step, what: f"Step {step.step} of {step.total}, about {step.eta_s:.0f} s left{what}",
+    stopped=lambda steps, what: f"Stopped after {steps} steps{what}: nothing kept. Press Visualise to start again.",
+    stop_help="Stop the ascent (within a step); nothing is kept.")
+
+
 def _job_panel(S, runner, shown) -> bool:
     """This session's background visualisation: its queue position or progress bar and Stop, polled every second
     while it runs; when it has finished, its result goes to the cache (and the page reruns to show it). True while
     the job for the ``shown`` settings is queued or running."""
-    jkey = S.key("fv_job")
-    state = jobs.distill_state(runner, jkey)
-    if state is None:
-        return False
-
-    @st.fragment(run_every=1.0 if state in ("queued", "running") else None)
-    def live():
-        now = jobs.distill_state(runner, jkey)
-        if now is None:
-            return
-        job, key = st.session_state[jkey]
-        events, status = runner.poll(job), runner.status(job)
-        jobs.job_notices(now, events, status)
-        done = job_done(events)
-        what = "" if key == shown else f" (layer {key[1]}, channel {key[2]}: the settings it was started with)"
-        if now == "done":
-            if done is not None and done.reason == "done":
-                kept = _kept()
-                kept[key] = done.result
-                while len(kept) > KEPT:
-                    kept.popitem(last=False)
-                st.session_state.pop(jkey, None)
-                if state != "done":  # it ended while this fragment watched: show the result at once
-                    st.rerun(scope="app")
-            elif not (events and isinstance(events[-1], Failed)):  # a Failed one's message is shown above
-                st.info(f"Stopped after {done.step if done else 0} steps{what}: nothing kept. Press Visualise to "
-                        "start again.", icon=":material/stop_circle:")
-            st.session_state.pop(jkey, None)  # said once; a failure's message likewise
-            return
-        step = job_step(events)
-        c = st.columns([5, 1])
-        c[0].progress(0.0 if step is None else step.step / step.total,
-                      text=("Waiting for a free slot…" if now == "queued" else "Starting…") if step is None else
-                      f"Step {step.step} of {step.total}, about {step.eta_s:.0f} s left{what}")
-        if c[1].button("Stop", key=S.key("fv_stop"), icon=":material/stop:", help="Stop the ascent (within a "
-                       "step); nothing is kept."):
-            jobs.distill_stop(runner, jkey, 2)
-            st.rerun(scope="app")
-
-    live()
-    return state in ("queued", "running") and st.session_state.get(jkey, (None, None))[1] == shown
+    return job_result_panel(runner, S.key("fv_job"), shown, result_type=FeatureVisDone, step_type=FeatureVisStep,
+                            put=lambda key, done: put_bounded(_kept(), key, done.result, KEPT),
+                            labels=FV_LABELS, stop_key=S.key("fv_stop"), poll_s=1.0)
 
 
 def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
@@ -193,9 +164,7 @@ def feature_vis_tab(S, model_key: str | None, model: nn.Module, info) -> None:
             result = _inline(model, layer, ch, shape, steps, images, flags, go_box, cancel, S)
             if result is None:
                 return
-            kept[key] = result
-            while len(kept) > KEPT:
-                kept.popitem(last=False)
+            put_bounded(kept, key, result, KEPT)
     if result is None:
         if not busy:
             st.info("Press **Visualise** to run the ascent for this channel and these settings.")

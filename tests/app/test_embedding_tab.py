@@ -1,13 +1,15 @@
 """The Feature Maps page's Embedding tab in AppTest: the shipped digits model's validation set projected by PCA,
 one scatter trace per class, the points, misclassified marks and axis titles equal to the engine's; a click shows
 the image and opens it in the Network Explorer; t-SNE runs as a job (equal to scikit-learn's) and a new session
-reads its result from the cache; a Training Lab run at epoch 0 and its last checkpoint equal the engine's."""
+reads its result from the cache, and its Stop keeps nothing; a Training Lab run at epoch 0 and its last checkpoint equal the engine's."""
+import time
+
 import numpy as np
 import pytest
 import torch
 
 import cnnviz.ui.embedding as ui
-from cnnviz.inside import (embedding, first_and_last, load_model, penultimate_features, run_checkpoint, tsne_2d,
+from cnnviz.inside import (TsneResult, embedding, first_and_last, load_model, penultimate_features, run_checkpoint, tsne_2d,
                            validation_set)
 from cnnviz.jobs import JobLimiter, ThreadRunner
 from cnnviz.training import TrainConfig
@@ -144,3 +146,37 @@ def AppTest_with_owner(owner: str, query: dict):
     at.switch_page("pages/feature_maps.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def test_tsne_stop_ends_the_job_keeps_nothing_and_offers_run_again(thread_runner, monkeypatch):
+    """The job panel (cnnviz/ui/job_panel.py) while t-SNE runs: its progress bar and Stop; Stop ends the job within
+    an iteration, nothing goes to the cache, the page says so once and offers Run t-SNE again. scikit-learn is
+    replaced by a stand-in that only iterates (5 ms each, up to the iterations asked for), so the job is still
+    running when Stop is pressed, however fast or busy the machine."""
+    import cnnviz.inside.embedding_tsne as engine
+
+    def iterate(features, perplexity, seed, max_iter, on_iteration):
+        for _ in range(max_iter):
+            time.sleep(0.005)
+            on_iteration()
+        return np.zeros((len(features), 2))
+
+    monkeypatch.setattr(engine, "tsne_2d", iterate)
+    monkeypatch.setattr(ui, "ITERATIONS", 2_000)  # 10 s at least: Stop comes first
+    at = apptest.open_page("feature_maps", {"tab": "Embedding", "emb_method": "t-SNE", "emb_perp": "11"})
+    at.button(key="feat_emb_go").click().run()
+    job, key = at.session_state["feat_emb_job"]
+    assert [b.label for b in at.button] == ["Stop"] and not scatter_figs(at)
+    bar = [p.proto.text for p in at.get("progress")]
+    assert len(bar) == 1 and (bar[0] == "Starting…" or bar[0].startswith("t-SNE: iteration ")), bar
+    at.button(key="feat_emb_stop").click().run()
+    assert thread_runner.join(job, timeout=10)
+    end = thread_runner.poll(job)[-1]
+    assert isinstance(end, TsneResult) and end.reason == "stopped" and end.step < 2_000 and end.coords == ()
+    assert not at.exception and not at.error
+    assert [i.value for i in at.info] == [f"t-SNE stopped after {end.step} iterations: nothing kept. Press Run t-SNE "
+                                          "to start again."]
+    assert key not in ui._kept() and "feat_emb_job" not in at.session_state
+    assert [b.label for b in at.button] == ["Run t-SNE"] and not scatter_figs(at)
+    at.run()  # said once
+    assert not at.info and [b.label for b in at.button] == ["Run t-SNE"]
