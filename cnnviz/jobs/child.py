@@ -11,11 +11,11 @@ then ("end", None); SIGUSR1 asks it to stop (a job stops within a step). A class
 is one child for all its members, with the member's index in its messages and ("stop", k) on its stdin.
 
 A spare (:class:`SparePool`): starting a child costs seconds (importing torch), so a runner may keep ONE child
-started ahead, its imports done, blocked on reading its job from stdin. A job takes it (still one process per
-job) and the pool starts the next spare once that job has shown its first event. A spare also imports the
-modules of the job kinds its pool has been told to expect (``expect``), so unpickling a job costs nothing. A spare that has died (killed,
-out of memory) is replaced by a fresh start; a spare exits when its stdin closes (its parent is gone), and the
-pool closes it at shutdown."""
+(two when jobs take turns) started ahead, its imports done, blocked on reading its job from stdin. A job takes
+it (still one process per job) and the pool starts the next spare once that job has shown its first event. A
+spare also imports the modules of the job kinds its pool has been told to expect (``expect``), so unpickling a
+job costs nothing. A spare that has died (killed, out of memory) is replaced by a fresh start; a spare exits
+when its stdin closes (its parent is gone), and the pool closes it at shutdown."""
 from __future__ import annotations
 
 import atexit
@@ -60,12 +60,15 @@ def _discard(proc: subprocess.Popen) -> None:
 
 
 class SparePool:
-    """At most one spare child, started ahead of the next job. ``take`` hands it over (None when there is none
-    or it has died: the caller starts a fresh child); ``refill`` starts the next one; ``close`` ends it."""
+    """Up to ``size`` spare children (default one), started ahead of the next jobs. ``take`` hands the oldest over
+    (None when there is none or it has died: the caller starts a fresh child); ``refill`` starts new ones up to
+    ``size``; ``close`` ends them. Two spares (the app's runner when jobs take turns, :mod:`.slicing`) let two
+    class groups that start together both skip a process start-up."""
 
-    def __init__(self, start: bool = True, expect=()):
+    def __init__(self, start: bool = True, expect=(), size: int = 1):
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
+        self._procs: list[subprocess.Popen] = []
+        self.size = max(1, size)
         self._closed = False
         self._modules: set[str] = set(expect)
         atexit.register(self.close)
@@ -74,15 +77,15 @@ class SparePool:
 
     @property
     def pid(self) -> int | None:
-        """The waiting spare's pid (None when there is none)."""
+        """The pid of the spare ``take`` hands over next (None when there is none)."""
         with self._lock:
-            return self._proc.pid if self._proc is not None else None
+            return self._procs[0].pid if self._procs else None
 
     def warm(self, timeout: float) -> bool:
-        """Wait until the spare has done its imports (its "imported" message is waiting, unread); False when
-        there is no live spare or it is not warm within ``timeout``."""
+        """Wait until the next spare has done its imports (its "imported" message is waiting, unread); False
+        when there is no live spare or it is not warm within ``timeout``."""
         with self._lock:
-            proc = self._proc
+            proc = self._procs[0] if self._procs else None
         if proc is None or proc.poll() is not None:
             return False
         return bool(select.select([proc.stdout], [], [], timeout)[0]) and proc.poll() is None
@@ -94,7 +97,7 @@ class SparePool:
 
     def take(self) -> subprocess.Popen | None:
         with self._lock:
-            proc, self._proc = self._proc, None
+            proc = self._procs.pop(0) if self._procs else None
         if proc is not None and proc.poll() is not None:  # died while waiting (killed, out of memory)
             _discard(proc)
             return None
@@ -102,17 +105,20 @@ class SparePool:
 
     def refill(self) -> None:
         with self._lock:
-            if self._closed or (self._proc is not None and self._proc.poll() is None):
+            if self._closed:
                 return
-            dead, self._proc = self._proc, _spawn(self._modules)
-        if dead is not None:
-            _discard(dead)
+            dead = [p for p in self._procs if p.poll() is not None]
+            self._procs = [p for p in self._procs if p.poll() is None]
+            while len(self._procs) < self.size:
+                self._procs.append(_spawn(self._modules))
+        for proc in dead:
+            _discard(proc)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            proc, self._proc = self._proc, None
-        if proc is not None:
+            procs, self._procs = self._procs, []
+        for proc in procs:
             _discard(proc)
 
 

@@ -66,7 +66,7 @@ class ThreadRunner(Upkeep, Classes, Turns):
     def __init__(self, limiter: JobLimiter | None = None, device=None, isolate: bool = False, spare: bool = False,
                  expect: tuple[str, ...] = (), storage=True, groups: bool = True, slice_s: float | None = 0.0):
         """``isolate``: each job trains in a child process (the app's runner), so the pages keep the GIL.
-        ``spare`` (with ``isolate``): keep one child started ahead (child.SparePool) with its imports done, the
+        ``spare`` (with ``isolate``): keep one child (two with turns) started ahead (child.SparePool), imports done, the
         job kinds' modules of ``expect`` included, so a job's first event comes without a process start-up;
         :meth:`close` (or the process's exit) ends it. ``storage``: where jobs are kept (True: ``CNNVIZ_STORAGE`` or
         ~/.cache/cnnviz/jobs; a path or a JobStore; False: in memory only). ``groups``: compatible jobs gather and
@@ -79,7 +79,8 @@ class ThreadRunner(Upkeep, Classes, Turns):
         quantum = SLICE_S if slice_s is None else slice_s
         extra = extra_children(self.limiter.capacity) if isolate and quantum > 0 else 0
         self.slicer = self.limiter.share(extra, quantum) if extra > 0 else None
-        self.spares = SparePool(expect=expect) if isolate and spare else None
+        self.spares = SparePool(expect=expect, size=2 if self.slicer is not None else 1) if isolate and spare \
+            else None  # two when jobs take turns: two groups starting together both find a warm child
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._seen: dict[str, float] = {}  # owner -> when a page of theirs last asked (:meth:`seen`)

@@ -25,7 +25,7 @@ from cnnviz.training.loop import REPORT_EVERY_S, Run, set_lr
 from cnnviz.training.steps import epoch_order
 from cnnviz.training.validation import EVAL_BATCH, N_PREDICTIONS
 
-STEP_OVER_FORWARD = 3.0  # a training step takes about this many forward passes (backward ≈ 2×): the first point's pace
+STEP_OVER_FORWARD = 3.0  # a training step ≈ this many forward passes (backward ≈ 2×): the first point's pace
 
 
 @dataclass(eq=False)
@@ -181,8 +181,8 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
             for m in stopped:
                 m.job.emit(Finished(m.run.step, m.epoch, "stopped", m.run.best_acc))
             leave(stopped)
-            if active and not (early and steps_done == 1) and (steps_done == 1 or t4 - active[0].win.at >= REPORT_EVERY_S
-                                                                or i == per_epoch - 1):
+            due = steps_done == 1 or t4 - active[0].win.at >= REPORT_EVERY_S or i == per_epoch - 1 if active else False
+            if due and not (early and steps_done == 1):  # step 1's point went out after its forward pass
                 host = sums.tolist()  # the one host-device sync
                 now = time.perf_counter()
                 failed = []

@@ -126,7 +126,7 @@ def test_two_jobs_on_one_slot_both_progress_and_a_paused_one_stops_promptly():
     t0 = time.time()
     jobs = [runner.submit(SleepJob(steps=100000, step_s=0.02), owner=o) for o in ("a", "b")]
     steps, worst, pids = {j: 0 for j in jobs}, 0, []
-    deadline = time.time() + 60
+    deadline = time.time() + 150  # two children start (torch imports, in turns): ~10 s on an idle box
     while min(steps.values()) < 20 and time.time() < deadline:  # first-come, b would never start
         pids = [t.pid for t in list(runner.slicer._tickets)]
         if len(unpaused(pids)) > 1:  # a signal just sent: look again a moment later
@@ -189,3 +189,33 @@ def test_estimates_count_the_turns_with_a_fake_clock():
     clock.t += 10.0  # 10 s later (no turn taken meanwhile): j1 reported nothing new (its estimate ages by 10 s)
     s1 = runner.status(j1)  # it ran 20 of 30 s: (40 - 10) · 2/3 = 20 s alone left, as j2: both end at 2 · 20 s
     assert s1.end_s == pytest.approx(40.0)
+
+
+def test_two_spares_when_jobs_take_turns(monkeypatch):
+    """Two class groups starting together both find a warm child: the app's runner keeps two spares. (The
+    children here are stand-ins that wait on stdin, not torch workers: the pool's bookkeeping is the point.)"""
+    import subprocess
+    import sys
+    from cnnviz.jobs import child
+    monkeypatch.setattr(child, "_spawn", lambda modules=(): subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    pool = child.SparePool(size=2)
+    try:
+        first = pool.pid
+        taken = pool.take()
+        assert taken.pid == first and pool.pid not in (None, first)  # the other is still waiting
+        second = pool.take()
+        assert pool.take() is None and second.pid != first
+        pool.refill()
+        assert len({pool.pid, first, second.pid}) == 3
+        for proc in (taken, second):
+            proc.kill()
+            proc.wait()
+    finally:
+        pool.close()
+    assert pool.pid is None
+    runner = ThreadRunner(JobLimiter(1), device=CPU, isolate=True, spare=True, storage=False, slice_s=2.0)
+    try:
+        assert runner.spares.size == 2 and runner.slicer.quantum == 2.0
+    finally:
+        runner.close()
