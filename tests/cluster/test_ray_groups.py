@@ -57,6 +57,8 @@ def wait_until(check, timeout=60):
 
 def test_a_group_waits_as_one_entry_takes_late_members_and_runs_as_one_task(make):
     runner = make(max_running=1, options=dict(num_cpus=0.1))
+    warm = runner.submit(SleepClass(steps=2, key="a"), owner="s0")  # a finished task: the wait estimate's base
+    assert runner.join(warm, timeout=60) and read_group(runner.store, warm) is None  # a group of one: solo task
     tasks_before = runner.stats()["group_tasks"]
     blocker = runner.submit(SleepJob(steps=3000, step_s=0.01), owner="teacher")  # no key: alone, as before
     wait_for(runner, blocker, Progress)
@@ -67,6 +69,8 @@ def test_a_group_waits_as_one_entry_takes_late_members_and_runs_as_one_task(make
     assert (gathering.state, gathering.classmates) == ("queued", 2) and gathering.queue_position in (None, 1)
     wait_until(lambda: runner.status(other).queue_position == 2)  # both windows over: two entries in the queue
     assert [runner.status(j).queue_position for j in (a, b, c)] == [1, 1, 1]
+    waits = [runner.status(j).wait_s for j in (a, b, c, other)]  # the other key's group waits behind this one's
+    assert max(waits[:3]) - min(waits[:3]) < 1.0 and 0 <= waits[0] < waits[3], waits  # (it counts down meanwhile)
     assert ray.get(runner.manager.queued.remote()) == [a, b, c, other]
     runner.stop(b, owner="s1")  # a waiting member leaves its group; the group keeps its place
     assert runner.status(b).state == "done" and runner.poll(b)[-1].reason == "stopped"

@@ -59,6 +59,8 @@ class JobManager:
         self.peak = 0
         self.lost = 0                                  # jobs whose task died for good (they get a Failed event)
         self._remote = None
+        self.started: dict[str, float] = {}            # running entry -> when its task was launched
+        self.durations: dict[str, tuple[int, float]] = {}  # key ("alone" for solo jobs) -> (runs, mean seconds)
 
     # ------------------------------------------------------------------ calls
     async def submit(self, job_id: str, owner: str | None = None, options: dict | None = None,
@@ -102,7 +104,8 @@ class JobManager:
         group = self.groups.get(self.group_of.get(job_id))
         classmates = sum(1 for j in group.members if j != job_id and self.state.get(j) != DONE) if group else 0
         return dict(state=self.state.get(job_id), position=self._position(job_id), running=len(self.running),
-                    capacity=self.max_running, classmates=classmates, group=group.id if group else None)
+                    capacity=self.max_running, classmates=classmates, group=group.id if group else None,
+                    wait_s=self._wait_s(job_id) if self.state.get(job_id) == QUEUED else None)
 
     async def stats(self) -> dict:
         return dict(running=len(self.running), queued=len(self.queue), peak=self.peak, capacity=self.max_running,
@@ -134,11 +137,46 @@ class JobManager:
         return (sum(len(self._members(item[0])) for item in self.queue)
                 + sum(len(g.members) for g in self.groups.values() if g.state == GATHERING))
 
+    def _key(self, entry: str) -> str:
+        group = self.groups.get(entry)
+        return group.key if group is not None else "alone"
+
+    def _mean(self, key: str) -> float | None:
+        """Mean seconds of the finished tasks of ``key``; of all tasks when none of it has finished; else None."""
+        if key in self.durations:
+            return self.durations[key][1]
+        known = list(self.durations.values())
+        return sum(n * m for n, m in known) / sum(n for n, _ in known) if known else None
+
+    def _wait_s(self, job_id: str) -> float | None:
+        """A waiting job's seconds until its task starts (the thread runner's estimate, gather.Classes._wait_s):
+        each slot frees when its task has run its key's mean; every entry ahead takes the first free slot for its
+        key's mean; a gathering group waits for its window at least. None while no task has finished."""
+        now, entry = time.monotonic(), self.group_of.get(job_id, job_id)
+        free = []
+        for rid in self.running:
+            mean = self._mean(self._key(rid))
+            if mean is None:
+                return None
+            free.append(max(0.0, mean - (now - self.started.get(rid, now))))
+        free += [0.0] * max(0, self.max_running - len(free))
+        for qid, _ in self.queue:
+            if qid == entry:
+                break
+            mean = self._mean(self._key(qid))
+            if mean is None:
+                return None
+            free.sort()
+            free[0] += mean
+        group = self.groups.get(entry)
+        window = group.opened + self.gather_s - now if group is not None and group.state == GATHERING else 0.0
+        return max(min(free), window)
+
     def _join(self, job_id: str, key: str, options: dict) -> Group:
         """``job_id`` joins the group that takes members of ``key`` now (a new one opens its window)."""
         group = self.groups.get(self.open.get(key))
         if group is None:
-            group = Group(f"group-{uuid.uuid4().hex}", key, options)
+            group = Group(f"group-{uuid.uuid4().hex}", key, options, time.monotonic())
             self.groups[group.id], self.open[key] = group, group.id
             asyncio.get_running_loop().call_later(self.gather_s, self._close, group.id)
         group.members.append(job_id)
@@ -181,7 +219,7 @@ class JobManager:
             group.state = RUNNING
             if self.open.get(group.key) == entry:  # a job of its key arriving now opens the next group
                 del self.open[group.key]
-        self.running[entry] = None
+        self.running[entry], self.started[entry] = None, now
         self.peak = max(self.peak, len(self.running))
         asyncio.get_running_loop().create_task(self._watch(entry, options))
 
@@ -214,6 +252,9 @@ class JobManager:
                                                    checkpoint_step=last_checkpoint_step(self.store, job_id)))
         finally:
             self.running.pop(entry, None)
+            n, mean = self.durations.get(self._key(entry), (0, 0.0))
+            took = time.monotonic() - self.started.pop(entry, time.monotonic())
+            self.durations[self._key(entry)] = (n + 1, mean + (took - mean) / (n + 1))
             self.groups.pop(entry, None)
             for job_id in members:
                 self.group_of.pop(job_id, None)
@@ -236,6 +277,7 @@ class Group:
     id: str
     key: str
     options: dict
+    opened: float                  # when its window opened (monotonic seconds)
     members: list = field(default_factory=list)
     state: str = GATHERING
 

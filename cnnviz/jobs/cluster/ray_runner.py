@@ -107,7 +107,7 @@ class RayRunner:
         if state is None or self.store.is_done(job_id):  # unknown to this manager (restarted) or finished
             state = DONE if self.store.is_done(job_id) else "running"
         return JobStatus(state, st["position"], st["running"], st["capacity"],
-                         st["classmates"] if state != DONE else 0)
+                         st["classmates"] if state != DONE else 0, st["wait_s"] if state == "queued" else None)
 
     def checkpoint(self, job_id: str, owner: str | None = None) -> bytes | None:
         self.check_owner(job_id, owner)
