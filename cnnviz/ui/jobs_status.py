@@ -65,6 +65,27 @@ def poll_every(status, starting: bool) -> float:
     return (BIG_GROUP_POLL_S if mates >= BIG_GROUP else GROUP_POLL_S) if grouped else SOLO_POLL_S
 
 
+def repace(every: float) -> None:
+    """Poll the fragment running now every ``every`` seconds from its next poll on, without a full run of the page:
+    the browser keeps one timer per fragment and replaces its interval when the server sends that fragment's
+    ``auto_rerun`` message again (what ``st.fragment(run_every=...)`` sends when it is declared; an unchanged
+    interval is ignored). A full run declares the fragment with :func:`poll_every` of that moment, as before. This
+    spares a class group's pages a full run each at the moments they all change pace together (the group starts,
+    its first points arrive): ten full Training Lab runs at once held thirty students' clicks for seconds."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+    ctx = get_script_run_ctx(suppress_warning=True)
+    try:
+        fragment = ThreadState.get().fragment_id
+    except RuntimeError:  # not in a script run
+        fragment = None
+    if ctx is None or not fragment:
+        return
+    msg = ForwardMsg()
+    msg.auto_rerun.interval, msg.auto_rerun.fragment_id = float(every), fragment
+    ctx.enqueue(msg)
+
+
 def _seconds(s: float) -> str:
     """'about 40 s' / 'about 3 min' (whole numbers: an estimate, not a stopwatch)."""
     s = max(1, math.ceil(s))

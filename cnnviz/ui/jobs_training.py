@@ -13,7 +13,7 @@ from cnnviz.figures.learning_live import live_curves_figure
 from cnnviz.io.text import md_text
 from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
-from cnnviz.ui.jobs_status import poll_every, show_job_status
+from cnnviz.ui.jobs_status import poll_every, repace, show_job_status
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error
 
@@ -128,12 +128,12 @@ def live_panel(runner, ds, epochs: int, active: bool, data: str | None, owner: s
     run = ss.get("train_run") or {}
     ds, epochs = run.get("ds", ds), run.get("epochs", epochs)
     # How often the live panel asks the runner (jobs_status.poll_every): faster right after Start, slower while
-    # queued, and in a class group at a pace a whole class's pages can afford.
+    # queued, and in a class group at a pace a whole class's pages can afford. When the pace changes (the job
+    # starts, its first event arrives) the fragment re-paces itself (jobs_status.repace), without a full run.
     status = runner.status(jobs[-1]) if active else None
     state = status.state if status is not None else None
-    queued_poll = state == "queued"
-    starting = state == "running" and not runner.poll(jobs[-1])
-    poll_s = poll_every(status, starting) if active else None
+    ss["train_poll_s"] = poll_s = poll_every(status, state == "running" and not runner.poll(jobs[-1])) \
+        if active else None  # the pace this run declares
 
     @st.fragment(run_every=poll_s)
     def live():
@@ -145,10 +145,10 @@ def live_panel(runner, ds, epochs: int, active: bool, data: str | None, owner: s
         status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
         if active and status.state == "done":
             st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
-        if queued_poll and status.state != "queued":
-            st.rerun(scope="app")  # it has started: poll at the running pace
-        if starting and runner.poll(jobs[-1]):
-            st.rerun(scope="app")  # its first event is here: poll at the running pace
+        if active and (now := poll_every(status, status.state == "running" and not runner.poll(jobs[-1]))) \
+                != ss.get("train_poll_s"):
+            repace(now)  # it has started, or its first event is here: the pace of that state
+            ss["train_poll_s"] = now
         show_job_status(status, h.last)  # queued: the wait; in a class group: classmates and time left
         # "Validation accuracy" needs a wider column; presenter mode: two rows of two (four in a row cut it)
         m, p = (st.columns([1, 1.4, 1, 1]) if not presenting() else [*st.columns(2), *st.columns(2)]), h.last

@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz.errors import ConfigError
 from cnnviz.figures.learning_live import kernels_figure, maps_figure
 from cnnviz.training.live import latest
-from cnnviz.ui.jobs_status import poll_every
+from cnnviz.ui.jobs_status import poll_every, repace
 from cnnviz.ui.presenter import columns
 from cnnviz.ui.widgets import show_chart
 
@@ -21,19 +21,29 @@ def figures(job: str, step: int, _snap):
     return kernels_figure(_snap), maps_figure(_snap)
 
 
+def pace(runner, job: str) -> float | None:
+    """Seconds between polls: every ``POLL_S``, or at the live panel's slower pace in a class group
+    (:func:`cnnviz.ui.jobs_status.poll_every`); None when the server forgot the job (a restart)."""
+    try:
+        return max(POLL_S, poll_every(runner.status(job), False))
+    except ConfigError:
+        return None
+
+
 def panel(runner, active: bool) -> None:
     """The live kernels and maps of this session's last run (nothing before its first snapshot)."""
     jobs = st.session_state.get("train_jobs") or []
     if not jobs:
         return
 
-    try:  # a class group's pages poll slower (the live panel's pace): never faster than POLL_S
-        every = max(POLL_S, poll_every(runner.status(jobs[-1]), False)) if active else None
-    except ConfigError:  # the server forgot the job (a restart): nothing left to poll
-        every = None
+    ss = st.session_state
+    ss["train_live_poll_s"] = every = pace(runner, jobs[-1]) if active else None  # the pace this run declares
 
     @st.fragment(run_every=every)
     def live():
+        if active and (now := pace(runner, jobs[-1])) is not None and now != ss.get("train_live_poll_s"):
+            repace(now)  # the job started in a class group: its pace, without a full run
+            ss["train_live_poll_s"] = now
         snap = latest(runner.poll(jobs[-1]))
         if snap is None:
             return st.caption("The first layer's kernels appear here at the run's first report.")

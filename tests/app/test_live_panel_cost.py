@@ -2,7 +2,8 @@
 thirty browsing students): the curves are built in one go from numpy arrays and thinned to a few hundred points,
 with the same look and data as training.curves_figure; a poll that brought no new report reuses the figure; a big
 class group's pages (the live panel and the first layer's) poll every 3 s instead of every 2 s and 1.5 s, a
-small group's every 2 s, a training alone's every 1.5 s, and the group line stays honest at the slower pace."""
+small group's every 2 s, a training alone's every 1.5 s, and the group line stays honest at the slower pace; when
+a poll finds the job started, the fragments re-pace themselves without a full run of the page."""
 import base64
 import json
 from types import SimpleNamespace
@@ -90,6 +91,7 @@ def _panels():
     from cnnviz.ui import learning_live
     runner = st.session_state["fake_runner"]
     st.session_state.setdefault("train_jobs", [runner.job])
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # full runs of the page
     real, paces = st.fragment, []
 
     def spy(func=None, *, run_every=None):
@@ -139,3 +141,37 @@ def test_a_big_class_group_polls_slower_and_its_line_stays_honest():
         assert at.session_state["paces"] == paces, mates  # the live panel's, then the first layer's
         line = [i.value for i in at.info if "classmate" in i.value]
         assert line == ([f"Training together with {mates} classmates · about 30 s left"] if mates else [])
+
+
+class MovingRunner(FakeRunner):
+    """Its status moves on after the page declared its fragments: the first call of each panel (its declaration)
+    sees ``before``, the next (the fragment's poll) ``after``: what a poll sees when the group has just started."""
+
+    def __init__(self, job, before, after, events):
+        super().__init__(job, 0, events)
+        self.seq, self.calls = [before, after, before, after], 0
+
+    def status(self, job):
+        self.calls += 1
+        return self.seq[min(self.calls, len(self.seq)) - 1]
+
+
+def test_a_poll_that_finds_the_group_started_repaces_its_fragment_without_a_full_run(monkeypatch):
+    from cnnviz.ui import learning_live
+    sent = []
+
+    def spy(every, real=jobs_status.repace):
+        sent.append(every)
+        real(every)  # the real message, in a real script run: must not fail
+    monkeypatch.setattr(jobs_training, "repace", spy)
+    monkeypatch.setattr(learning_live, "repace", spy)
+    gathering = SimpleNamespace(state="queued", queue_position=None, running_jobs=0, capacity=1, classmates=9,
+                                wait_s=None)
+    running = SimpleNamespace(state="running", queue_position=None, running_jobs=1, capacity=1, classmates=9,
+                              wait_s=None)
+    at = _show(MovingRunner("d" * 32, gathering, running, [_progress(i) for i in range(5)]))
+    assert at.session_state["paces"] == [jobs_status.GATHER_POLL_S, learning_live.POLL_S]  # declared while gathering
+    assert sent == [3.0, 3.0]  # the live panel's poll, then the first layer's: the big group's pace
+    assert at.session_state["runs"] == 1  # no full run of the page for it (st.rerun(scope="app") used to)
+    assert at.session_state["train_poll_s"] == at.session_state["train_live_poll_s"] == 3.0
+    assert "Training together with 9 classmates · about 30 s left" in [i.value for i in at.info]
