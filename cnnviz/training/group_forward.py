@@ -59,6 +59,16 @@ def shiftable(model: nn.Module) -> bool:
         and m.groups == 1 for m in model.features if isinstance(m, nn.Conv2d))
 
 
+def _pool_first(layers: list) -> list:
+    """``ReLU, MaxPool2d`` as ``MaxPool2d, ReLU``: the same values and gradients (ReLU is monotone, and a window
+    whose maximum is not positive passes no gradient either way), the ReLU on a quarter of the values."""
+    out = list(layers)
+    for i in range(len(out) - 1):
+        if type(out[i]) is nn.ReLU and type(out[i + 1]) is nn.MaxPool2d:
+            out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
 class GroupedForward:
     """``(params, buffers, x) → logits`` for M stacked members of ``model``'s structure; ``training`` picks
     BatchNorm's mode (batch statistics and running-statistics updates, or the running statistics)."""
@@ -102,7 +112,7 @@ class GroupedForward:
         h = F.conv2d(x.contiguous(memory_format=torch.channels_last), w.reshape(-1, *w.shape[2:]),
                      None if bias is None else bias.reshape(-1), conv.stride, conv.padding, conv.dilation)
         h = h.contiguous(memory_format=torch.channels_last)
-        for mod in list(stem)[1:]:
+        for mod in _pool_first(list(stem)[1:]):
             h = self._run(mod, h)
         if type(top) is TinyVGG:
             return self._run(top.classifier, h)
@@ -114,7 +124,7 @@ class GroupedForward:
         :class:`.group_conv.Grid` buffer between convolutions."""
         m, b = x.shape[:2]
         t, flat, grid, h = x.transpose(1, 2), None, None, None
-        for mod in list(self.skeleton.features) + list(self.skeleton.classifier):
+        for mod in _pool_first(list(self.skeleton.features)) + list(self.skeleton.classifier):
             kind = type(mod)
             if kind is nn.Conv2d:
                 if flat is None:
@@ -148,7 +158,7 @@ class GroupedForward:
     def _run(self, mod: nn.Module, h: torch.Tensor) -> torch.Tensor:
         kind = type(mod)
         if kind in (nn.Sequential,):
-            for child in mod:
+            for child in _pool_first(list(mod)):
                 h = self._run(child, h)
             return h
         if kind is TinyVGG:
