@@ -255,7 +255,7 @@ def test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_th
     its checkpoint; the owner's Stop ends that member only, and the other trains on to its last epoch."""
     runner = make_grouped_runner(1)
     alice = runner.submit(TrainConfig(**CLASS, epochs=300, seed=1), owner="alice-token")
-    bob_cfg = TrainConfig(**CLASS, epochs=20, seed=2, lr=5e-3)
+    bob_cfg = TrainConfig(**CLASS, epochs=30, seed=2, lr=5e-3)
     bob = runner.submit(bob_cfg, owner="bob-token")
     wait_for(runner, alice, Checkpoint)
     assert runner.status(alice).classmates == 1 and runner.status(bob).state == "running"
@@ -268,12 +268,16 @@ def test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_th
     assert runner.join(alice, timeout=30)
     stopped = runner.poll(alice)[-1]
     assert isinstance(stopped, Finished) and stopped.reason == "stopped" and stopped.step < 300 * 5
+    deadline = time.time() + 10  # bob trains on alone: no classmate left (a runner may read that a moment late)
+    while (st := runner.status(bob)).state == "running" and st.classmates and time.time() < deadline:
+        time.sleep(0.1)
+    assert (st.state, st.classmates) == ("running", 0), st  # 30 epochs: still training when alice has left
     assert runner.join(bob, timeout=RUN_S)
     last = runner.poll(bob)[-1]
-    assert isinstance(last, Finished) and last.reason == "done" and last.epoch == 20 and last.step == 20 * 5
+    assert isinstance(last, Finished) and last.reason == "done" and last.epoch == 30 and last.step == 30 * 5
     assert last.step > stopped.step  # bob trained on after alice left the group
     _, meta = load_checkpoint(runner.checkpoint(bob, owner="bob-token"))
-    assert meta["epoch"] == 20 and meta["config"]["seed"] == 2
+    assert meta["epoch"] == 30 and meta["config"]["seed"] == 2
 
 
 @dataclasses.dataclass(frozen=True)

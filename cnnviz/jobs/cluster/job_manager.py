@@ -14,7 +14,8 @@ class-group key (computed by the submitting replica: the manager never imports t
 one entry that still takes members of its key, and runs as ONE Ray task
 (:func:`cnnviz.jobs.cluster.tasks.run_group_task`): one worker trains every member through its kind's
 ``run_together``. Each member stays its own job: its own state, owner, queue position (its group's), stop flag,
-retry and failure. A group of one runs as a solo task; a job without a key runs alone, as before.
+retry and failure. A group of one runs as a solo task; a job without a key runs alone, as before. A group's
+record, its members' classmates and wait estimates: :mod:`.groups`.
 
 This module never imports ray at import time; :func:`get_manager` and the actor's methods do."""
 from __future__ import annotations
@@ -23,19 +24,17 @@ import asyncio
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 
+from cnnviz.jobs.cluster.groups import DONE, GATHERING, QUEUED, RUNNING, Group, GroupStatus
 from cnnviz.jobs.cluster.tasks import last_checkpoint_step, run_group_task, run_job
 from cnnviz.jobs.gather import GATHER_S, MAX_MEMBERS
 from cnnviz.jobs.storage import JobStore
 
-QUEUED, RUNNING, DONE = "queued", "running", "done"
-GATHERING = "gathering"  # a class group's window is open (its members are "queued" jobs without a position)
 MANAGER_NAME = "cnnviz-job-manager"
 NAMESPACE = "cnnviz"
 
 
-class JobManager:
+class JobManager(GroupStatus):
     """Admission only: it never imports torch (its calls must answer in milliseconds) and never trains."""
 
     def __init__(self, root: str, max_running: int, max_queue: int, max_retries: int = 3,
@@ -102,9 +101,9 @@ class JobManager:
 
     async def status(self, job_id: str) -> dict:
         group = self.groups.get(self.group_of.get(job_id))
-        classmates = sum(1 for j in group.members if j != job_id and self.state.get(j) != DONE) if group else 0
         return dict(state=self.state.get(job_id), position=self._position(job_id), running=len(self.running),
-                    capacity=self.max_running, classmates=classmates, group=group.id if group else None,
+                    capacity=self.max_running, classmates=self._classmates(job_id, group) if group else 0,
+                    group=group.id if group else None,
                     wait_s=self._wait_s(job_id) if self.state.get(job_id) == QUEUED else None)
 
     async def stats(self) -> dict:
@@ -136,41 +135,6 @@ class JobManager:
         """Jobs waiting to start: in the queue (a group's members each) and in gathering groups."""
         return (sum(len(self._members(item[0])) for item in self.queue)
                 + sum(len(g.members) for g in self.groups.values() if g.state == GATHERING))
-
-    def _key(self, entry: str) -> str:
-        group = self.groups.get(entry)
-        return group.key if group is not None else "alone"
-
-    def _mean(self, key: str) -> float | None:
-        """Mean seconds of the finished tasks of ``key``; of all tasks when none of it has finished; else None."""
-        if key in self.durations:
-            return self.durations[key][1]
-        known = list(self.durations.values())
-        return sum(n * m for n, m in known) / sum(n for n, _ in known) if known else None
-
-    def _wait_s(self, job_id: str) -> float | None:
-        """A waiting job's seconds until its task starts (the thread runner's estimate, gather.Classes._wait_s):
-        each slot frees when its task has run its key's mean; every entry ahead takes the first free slot for its
-        key's mean; a gathering group waits for its window at least. None while no task has finished."""
-        now, entry = time.monotonic(), self.group_of.get(job_id, job_id)
-        free = []
-        for rid in self.running:
-            mean = self._mean(self._key(rid))
-            if mean is None:
-                return None
-            free.append(max(0.0, mean - (now - self.started.get(rid, now))))
-        free += [0.0] * max(0, self.max_running - len(free))
-        for qid, _ in self.queue:
-            if qid == entry:
-                break
-            mean = self._mean(self._key(qid))
-            if mean is None:
-                return None
-            free.sort()
-            free[0] += mean
-        group = self.groups.get(entry)
-        window = group.opened + self.gather_s - now if group is not None and group.state == GATHERING else 0.0
-        return max(min(free), window)
 
     def _join(self, job_id: str, key: str, options: dict) -> Group:
         """``job_id`` joins the group that takes members of ``key`` now (a new one opens its window)."""
@@ -268,18 +232,6 @@ class JobManager:
         owner = self.owner_of.pop(job_id, None)
         if owner is not None and self.active_owner.get(owner) == job_id:
             del self.active_owner[owner]
-
-
-@dataclass(eq=False)
-class Group:
-    """A class group on the cluster: gathering -> queued -> running; its members' job ids in arrival order."""
-
-    id: str
-    key: str
-    options: dict
-    opened: float                  # when its window opened (monotonic seconds)
-    members: list = field(default_factory=list)
-    state: str = GATHERING
 
 
 def get_manager(root: str, max_running: int, max_queue: int, name: str = MANAGER_NAME, max_retries: int = 3,
