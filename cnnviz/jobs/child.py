@@ -82,13 +82,16 @@ class SparePool:
             return self._procs[0].pid if self._procs else None
 
     def warm(self, timeout: float) -> bool:
-        """Wait until the next spare has done its imports (its "imported" message is waiting, unread); False
-        when there is no live spare or it is not warm within ``timeout``."""
+        """Wait until every spare has done its imports (its "imported" message is waiting, unread); False
+        when there is no live spare or one is not warm within ``timeout``."""
+        deadline = time.monotonic() + timeout
         with self._lock:
-            proc = self._procs[0] if self._procs else None
-        if proc is None or proc.poll() is not None:
-            return False
-        return bool(select.select([proc.stdout], [], [], timeout)[0]) and proc.poll() is None
+            procs = list(self._procs)
+        for proc in procs:
+            left = max(0.0, deadline - time.monotonic())
+            if proc.poll() is not None or not select.select([proc.stdout], [], [], left)[0]:
+                return False
+        return bool(procs) and all(p.poll() is None for p in procs)
 
     def expect(self, module: str) -> None:
         """Have the next spares import ``module`` (a job kind's module) while they wait."""
