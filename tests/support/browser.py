@@ -17,10 +17,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 # passing test never waits this long; a broken one fails after it (e2e tests get a 600 s pytest timeout, conftest).
 E2E_WAIT_MS = 240_000
 # How many points the Training Lab's loss curve has (0 before it is drawn): the page's progress, as a browser sees it.
+# Read from plotly's full data: a figure built from numpy arrays reaches the page as {dtype, bdata} (base64), which
+# plotly.js decodes into its _fullData; `data[0].x` keeps the undecoded object (no length).
 LOSS_POINTS = """() => {
   const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
   const curves = plots.find(p => (p.layout && p.layout.annotations || []).some(a => a.text === 'Loss'));
-  return curves ? curves.data[0].x.length : 0;
+  const t = curves && (curves._fullData || curves.data)[0];
+  return t && t.x ? t.x.length : 0;
 }"""
 
 
