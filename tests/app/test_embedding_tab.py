@@ -1,7 +1,8 @@
 """The Feature Maps page's Embedding tab in AppTest: the shipped digits model's validation set projected by PCA,
 one scatter trace per class, the points, misclassified marks and axis titles equal to the engine's; a click shows
 the image and opens it in the Network Explorer; t-SNE runs as a job (equal to scikit-learn's) and a new session
-reads its result from the cache, and its Stop keeps nothing; a Training Lab run at epoch 0 and its last checkpoint equal the engine's."""
+reads its result from the cache, and its Stop keeps nothing; a Training Lab run at epoch 0 and its last
+checkpoint equal the engine's."""
 import time
 
 import numpy as np
@@ -9,8 +10,8 @@ import pytest
 import torch
 
 import cnnviz.ui.embedding as ui
-from cnnviz.inside import (TsneResult, embedding, first_and_last, load_model, penultimate_features, run_checkpoint, tsne_2d,
-                           validation_set)
+from cnnviz.inside import (TsneResult, embedding, first_and_last, load_model, penultimate_features, run_checkpoint,
+                           tsne_2d, validation_set)
 from cnnviz.jobs import JobLimiter, ThreadRunner
 from cnnviz.training import TrainConfig
 from cnnviz.training.loop import get_data

@@ -13,9 +13,25 @@ from tests.support.browser import E2E_WAIT_MS, LOSS_POINTS
 
 STUDENTS = 3
 WAIT_MS = 60_000  # once the pages are up: the class trains within seconds
-HAS_TEXT = "t => document.querySelector('[data-testid=stMain]')?.innerText.includes(t)"
 GROUP_LINE = f"Training together with {STUDENTS - 1} classmates"
 URL = "/training_lab?data=digits&epochs=50"  # long enough to outlast the test; each student stops at the end
+
+
+# The page's class-group line (the text of the element that starts with it), or null.
+GROUP_TEXT = """line => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stMarkdownContainer] p')]
+  .map(p => p.innerText).find(t => t.startsWith(line)) || null"""
+# The group line is there and the loss curve has points: their number (else a falsy value: wait on).
+READY = f"""line => ({GROUP_TEXT})(line) !== null && ({LOSS_POINTS})()"""
+# The loss curve has more than n points (and the group line is still there): the line.
+GREW = f"""([line, n]) => ({LOSS_POINTS})() > n && ({GROUP_TEXT})(line)"""
+# Press this page's Stop (the Training Lab's, in the main area) when it is enabled; its label is exactly "Stop".
+CLICK_STOP = """() => {
+  const b = [...document.querySelectorAll('[data-testid=stMain] [data-testid=stButton] button')]
+    .find(b => b.querySelector('[data-testid=stMarkdownContainer]')?.innerText.trim() === 'Stop'
+      && b.checkVisibility());
+  if (b && !b.disabled) b.click();
+  return !!b;
+}"""
 
 
 def job_of(page) -> str:
@@ -41,14 +57,12 @@ def test_three_students_press_start_together_and_train_as_one_class(server, brow
         jobs = [job_of(pg) for pg in pages]
         assert len(set(jobs)) == STUDENTS  # each student's own job, in their own link
 
-        first = []
-        for pg in pages:  # each page says it trains in a class group, and its curve has points
-            pg.wait_for_function(HAS_TEXT, arg=GROUP_LINE, timeout=WAIT_MS, polling=200)
-            pg.wait_for_function(f"() => ({LOSS_POINTS})() >= 1", timeout=WAIT_MS, polling=200)
-            first.append(pg.evaluate(LOSS_POINTS))
-        for pg, n in zip(pages, first):  # and it grows on each page, without a click
-            pg.wait_for_function(f"() => ({LOSS_POINTS})() > {n}", timeout=WAIT_MS, polling=200)
-            line = pg.get_by_text(GROUP_LINE).first.inner_text()
+        # Each page says it trains in a class group and its curve has points, then the curve grows without a click.
+        # One in-page wait per page and step (a busy page answers each round trip late: no separate probes).
+        first = [pg.wait_for_function(READY, arg=GROUP_LINE, timeout=WAIT_MS, polling=200).json_value()
+                 for pg in pages]
+        for pg, n in zip(pages, first):
+            line = pg.wait_for_function(GREW, arg=[GROUP_LINE, n], timeout=WAIT_MS, polling=200).json_value()
             assert re.fullmatch(GROUP_LINE + r" · about \d+ (s|min) left", line), line
             assert pg.get_by_test_id("stException").count() == 0
 
@@ -59,8 +73,7 @@ def test_three_students_press_start_together_and_train_as_one_class(server, brow
             pages[0].screenshot(path=os.path.join(os.environ["CNNVIZ_SCREENSHOTS"], "class_training.png"))
 
         for pg in pages:  # each student stops their own run (on a busy box it may have finished already)
-            stop = pg.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True)
-            stop.evaluate("b => b.disabled || b.click()")
+            assert pg.evaluate(CLICK_STOP), "no Stop button"
         for pg in pages:
             pg.wait_for_function("() => /(Stopped|Finished) after epoch/.test(document.querySelector("
                                  "'[data-testid=stMain]').innerText)", timeout=WAIT_MS, polling=200)
