@@ -7,6 +7,7 @@ pass on a copy of the images. Prints per step ms, min and median, and new ÷ old
 
     python -m bench.group_step          # 30 members digits + TinyVGG (width 10, batch 64); 10 shapes + SmallResNet
     python -m bench.group_step --threads 1 --cpu-time   # CPU seconds of one thread: steadier on a loaded box
+    python -m bench.group_step --case "digits TinyVGG" --repeats 8
 """
 from __future__ import annotations
 
@@ -41,13 +42,15 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--cpu-time", action="store_true", help="process CPU time instead of wall time")
+    p.add_argument("--case", choices=list(CASES), action="append", help="default: both")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     clock = time.process_time if a.cpu_time else time.perf_counter
     print(f"group_step: {torch.get_num_threads()} threads, {'CPU' if a.cpu_time else 'wall'} time, "
           f"load {os.getloadavg()[0]:.1f}")
-    for name, spec in CASES.items():
+    for name in a.case or list(CASES):
+        spec = CASES[name]
         model, params, buffers, x, y = case(*spec)
         smoothing = torch.zeros(len(x))
         val = x[0].expand(*x.shape)  # every member the same images, as evaluate_group passes them

@@ -11,8 +11,10 @@ zeros (a member whose values overflow to inf or NaN cannot reach its classmates'
 is the same nine products with the transposed taps (input gradient, shifts reversed) and nine ``bmm`` of the
 output gradient against the shifted inputs (weight gradient).
 
-Measured (bench/group_step.py, 30 members digits TinyVGG, one thread's CPU time on a loaded 2-core box) it is
-about as fast as oneDNN's grouped convolution, so it is not the default: ``GroupedForward(conv="shift")``."""
+Measured (bench/group_step.py, 30 members digits TinyVGG, B 64, on a loaded 2-core box): one thread's CPU time
+per step about that of oneDNN's grouped convolution (ratio 1.01), with two threads twice as long (on the CPU an
+in-place ``baddbmm_`` is one ``addmm_`` per member: hundreds of small parallel regions per step). Hence it is
+not the default; ``GroupedForward(conv="shift")`` or ``CNNVIZ_GROUP_CONV=shift`` selects it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
