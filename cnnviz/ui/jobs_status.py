@@ -110,8 +110,15 @@ def queue_text(status, noun: str = "trainings") -> str:
         return f"Waiting for a free slot: {where}."
     ahead = status.running_jobs + pos - 1
     mates = classmates(status)
-    return (f"Waiting: {_seconds(wait + FIRST_POINT_S)} until your first curve point: {where}, {ahead} ahead of "
+    first, end = _known(getattr(status, "first_s", None)), _known(getattr(status, "end_s", None))
+    first = first if first is not None else wait + FIRST_POINT_S  # the runner's estimate with turns, when it has one
+    to_end = f", {_seconds(end)} to the end" if end is not None and end >= first else ""
+    return (f"Waiting: {_seconds(first)} until your first curve point{to_end}: {where}, {ahead} ahead of "
             f"yours." + (f" You will train together with {_mates(mates)}." if mates else ""))
+
+
+def _known(s) -> float | None:
+    return s if s is not None and math.isfinite(s) and s >= 0 else None
 
 
 def group_text(status, progress=None) -> str | None:
@@ -120,7 +127,9 @@ def group_text(status, progress=None) -> str | None:
     n = classmates(status, progress)
     if status.state != "running" or n < 1:
         return None
-    eta = getattr(progress, "eta_s", None)
+    # the runner's estimate counts the turns still to come on a shared machine; Progress's eta only those so far
+    eta = _known(getattr(status, "end_s", None))
+    eta = eta if eta is not None else getattr(progress, "eta_s", None)
     left = f"{_seconds(eta)} left" if eta is not None and math.isfinite(eta) and eta >= 0 else \
         "first curve point in a moment"
     return f"Training together with {_mates(n)} · {left}"

@@ -133,3 +133,19 @@ def test_the_live_panel_polls_a_class_group_at_a_pace_the_class_can_afford():
     assert pace(status("queued", 2, wait_s=0.2), starting=False) == 0.5     # never faster than 0.5 s
     assert pace(status("queued", 5, wait_s=300.0), starting=False) == 5.0   # never slower than 5 s
     assert pace(JobStatus("queued", 3, 1, 1), starting=False) == 5.0        # no estimate: as before
+
+
+def test_with_turns_the_runners_own_estimates_of_the_first_point_and_the_end_are_shown():
+    # jobs.slicing's estimates (first_s, end_s: turns on a shared machine counted) replace wait_s + FIRST_POINT_S
+    queued = JobStatus("queued", 2, 1, 1, classmates=3, wait_s=10.0, first_s=14.2, end_s=95.0)
+    assert jobs_status.queue_text(queued) == (
+        "Waiting: about 15 s until your first curve point, about 95 s to the end: position 2 in the queue (1 of 1 "
+        "trainings running), 2 ahead of yours. You will train together with 3 classmates.")
+    # an end estimate before the first point is nonsense: left out rather than shown
+    odd = JobStatus("queued", 2, 1, 1, classmates=0, wait_s=10.0, first_s=14.2, end_s=3.0)
+    assert "to the end" not in jobs_status.queue_text(odd) and "about 15 s until" in jobs_status.queue_text(odd)
+    # running: the runner's end_s (the turns still to come) wins over Progress's eta (its pace so far)
+    running = JobStatus("running", None, 1, 1, classmates=29, end_s=61.5)
+    assert jobs_status.group_text(running, progress(41.3)) == "Training together with 29 classmates · about 62 s left"
+    assert jobs_status.group_text(JobStatus("running", None, 1, 1, classmates=29, end_s=float("nan")),
+                                  progress(41.3)).endswith("about 42 s left")
