@@ -148,7 +148,8 @@ def percentiles(xs: list[float]) -> tuple[float, float]:
 
 
 def start_server(max_jobs: int) -> tuple[subprocess.Popen, str]:
-    return start_app({"CNNVIZ_MAX_JOBS": str(max_jobs)})
+    # first-come (no turns, CNNVIZ_SLICE_S=0): this measures the limiter's queue; turns have bench/turns_ab.py
+    return start_app({"CNNVIZ_MAX_JOBS": str(max_jobs), "CNNVIZ_SLICE_S": "0"})
 
 
 def run(sessions: int, rounds: int, trainings: int, cap: int) -> dict:

@@ -15,7 +15,8 @@ from tests.support.browser import E2E_WAIT_MS, free_port, start_server, stop_ser
 LOSS_X = """() => {
   const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')];
   const curves = plots.find(p => (p.layout && p.layout.annotations || []).some(a => a.text === 'Loss'));
-  return curves ? Array.from(curves.data[0].x) : [];
+  const t = curves && (curves._fullData || curves.data)[0];  // the live curves arrive as base64 typed arrays
+  return t && t.x ? Array.from(t.x) : [];
 }"""
 
 

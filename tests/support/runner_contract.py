@@ -271,7 +271,8 @@ def test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_th
     deadline = time.time() + 10  # bob trains on alone: no classmate left (a runner may read that a moment late)
     while (st := runner.status(bob)).state == "running" and st.classmates and time.time() < deadline:
         time.sleep(0.1)
-    assert (st.state, st.classmates) == ("running", 0), st  # 30 epochs: still training when alice has left
+    # training alone now, or (on a loaded box, where alice's Stop may take seconds) already through its 30 epochs
+    assert st.state in ("running", "done") and st.classmates == 0, st
     assert runner.join(bob, timeout=RUN_S)
     last = runner.poll(bob)[-1]
     assert isinstance(last, Finished) and last.reason == "done" and last.epoch == 30 and last.step == 30 * 5
