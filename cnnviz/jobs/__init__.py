@@ -9,7 +9,8 @@ page's rerun.
 - :mod:`.gather` — class groups: jobs of one ``group_key`` submitted within ``CNNVIZ_GATHER_S`` train together in
   one slot (their kind's ``run_together`` with a :class:`Member` each), each still a job of its own.
 - :mod:`.slicing` — time-slicing: with child processes, a few jobs beyond the CPU slots take turns (SIGSTOP /
-  SIGCONT every ``CNNVIZ_SLICE_S``), so every group shows progress early; :func:`turns_text` says so to a student.
+  SIGCONT every ``CNNVIZ_SLICE_S``), so every group shows progress early; :mod:`.turns` — the estimates with
+  turns counted, and :func:`turns_text`, what a student taking turns is told.
 - :mod:`.storage` — :class:`JobStore`, one directory per job (owner, events, last checkpoint) under ``CNNVIZ_STORAGE``:
   what every runner writes, so a restarted server or another replica finds a job; :mod:`.kept` — the thread
   runner's use of it (interrupted jobs, the storage's bounds).
@@ -26,7 +27,7 @@ from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id, new_owner
 from cnnviz.jobs.kind import JobKind, Member, SleepJob, check_kind, group_key_of, run_group, run_job
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
 from cnnviz.jobs.runner import ThreadRunner
-from cnnviz.jobs.slicing import turns_text
+from cnnviz.jobs.turns import turns_text
 from cnnviz.jobs.storage import JobStore
 
 __all__ = ["STAGES", "Checkpoint", "Evaluation", "Failed", "Finished", "JobStatus", "Progress", "get_local_runner",

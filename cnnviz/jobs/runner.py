@@ -27,7 +27,8 @@ from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
 from cnnviz.jobs.kind import JobKind, check_kind, group_key_of, run_job
 from cnnviz.jobs.kept import GONE, Keeper, env_number
 from cnnviz.jobs.limiter import LIMITER, JobLimiter
-from cnnviz.jobs.slicing import SLICE_S, Turns, extra_children
+from cnnviz.jobs.slicing import SLICE_S, extra_children
+from cnnviz.jobs.turns import Turns
 from cnnviz.jobs.storage import JobStore, recipe_fields
 from cnnviz.jobs.upkeep import DONE, QUEUED, RUNNING, Upkeep
 

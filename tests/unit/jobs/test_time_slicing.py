@@ -11,7 +11,8 @@ import torch
 
 from cnnviz.jobs import Finished, JobLimiter, Progress, SleepJob, ThreadRunner
 from cnnviz.jobs.events import JobStatus
-from cnnviz.jobs.slicing import Slicer, share_of, shared_times, turns_text
+from cnnviz.jobs.slicing import Slicer
+from cnnviz.jobs.turns import share_of, shared_times, turns_text
 
 CPU = torch.device("cpu")
 
