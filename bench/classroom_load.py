@@ -84,12 +84,13 @@ class Replicas:
     """``deploy/run_replicas.sh``: N app processes behind the sticky HAProxy, on 127.0.0.1 (each replica brings its
     own GIL, so a 2-core box serves scripts on both cores). Started and stopped here, by PID."""
 
-    def __init__(self, n: int, env: dict, timeout: float = 120):
+    def __init__(self, n: int, env: dict, timeout: float = 120, proxy: int | None = None, first: int | None = None):
+        """``proxy``, ``first``: the proxy's port and the first replica's (the others follow); free ones when None."""
         import subprocess
         import tempfile
         from tests.support.browser import free_port
-        self.proxy, first = free_port(), free_port()
-        while first in range(self.proxy - n, self.proxy + 1):
+        self.proxy = proxy or free_port()
+        while first is None or self.proxy in range(first, first + n):
             first = free_port()
         self.ports = [first + i for i in range(n)]
         self.run_dir_file = tempfile.NamedTemporaryFile("w+", suffix=".rundir", delete=False).name
@@ -399,7 +400,7 @@ async def trainer(j: int, url: str, start: float, stop_at: float, records: list,
     every trainer has its page loaded, then all press it at once (the same recipe: one class group)."""
     c = Client(url, f"trainer{j}")
     seen = dict(name=c.name, starts=0, polls=0, first_epoch_s=None, epochs=[], failed=0, pressed_at=None,
-                classmates=0)
+                classmates=0, before_first=[])  # before_first: [(s after Start, a status text)], each new text once
     try:
         await c.connect(timeout)
         lat = await c.rerun(page="training_lab", query="epochs=50", timeout=timeout)
@@ -433,6 +434,10 @@ async def trainer(j: int, url: str, start: float, stop_at: float, records: list,
             records.append(Record(c.name, "training_lab: poll (fragment)", t, time.perf_counter() - start))
             seen["polls"] += 1
             epoch = c.metrics.get("Epoch", "–")
+            if pressed is not None and seen["first_epoch_s"] is None:  # what the page said while it waited
+                said = " | ".join(a[:80] for a in c.alerts) or "(no status text)"
+                if not seen["before_first"] or seen["before_first"][-1][1] != said:
+                    seen["before_first"].append((round(time.perf_counter() - pressed, 1), said))
             if "Epoch" not in c.metrics:
                 continue
             if epoch != "–":
@@ -559,6 +564,8 @@ def report(r: dict) -> None:
         print(f"{t['name']}: starts {t['starts']}, polls {t['polls']}, first epoch shown "
               f"{t['first_epoch_s'] and round(t['first_epoch_s'], 1)} s after Start, last epoch {t['last_epoch']}"
               + (f", trained with {t['classmates']} classmates" if t.get("classmates") else ""))
+        if (t["first_epoch_s"] or 0) > 5:  # a slow first point: what the page said meanwhile
+            print("    before its first epoch: " + "; ".join(f"{s:g} s {text}" for s, text in t["before_first"][:6]))
     if r.get("together") and r.get("start_spread_s") is not None:
         print(f"trainers pressed Start within {r['start_spread_s']:.2f} s of each other; most classmates seen: "
               f"{max(t.get('classmates', 0) for t in r['trainers'])}")
@@ -657,7 +664,8 @@ def main(argv=None) -> None:
                     "with --together the server's own default, cpu_count // 2)")
     ap.add_argument("--together", action="store_true", help="the trainers press Start within a second of each "
                     "other (after all have loaded the page), the same recipe: one class group")
-    ap.add_argument("--port", type=int, default=None)
+    ap.add_argument("--port", type=int, default=None, help="the server's port (with --replicas: the proxy's)")
+    ap.add_argument("--first-port", type=int, default=None, help="--replicas: the first replica's port (FIRST_PORT)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120, help="seconds one rerun may take before it is an error")
     ap.add_argument("--validate", action="store_true", help="protocol client vs Chromium, side by side")
@@ -668,7 +676,7 @@ def main(argv=None) -> None:
     cap = a.cap or (None if a.together else max(1, a.trainings))
     env = {"CNNVIZ_MAX_JOBS": str(cap)} if cap else {}
     if a.replicas > 1:
-        replicas = Replicas(a.replicas, env=env)
+        replicas = Replicas(a.replicas, env=env, proxy=a.port, first=a.first_port)
         url, pids, stop = replicas.url, replicas.pids, replicas.stop
         warm_urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
     else:

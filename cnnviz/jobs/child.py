@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 
+from cnnviz.jobs import priority
 from cnnviz.jobs.events import Failed, Finished
 from cnnviz.jobs.kind import Member
 
@@ -40,9 +41,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _spawn(modules=()) -> subprocess.Popen:
-    """A new child: it does its imports (torch, and ``modules``), then waits for its job on stdin."""
+    """A new child: it does its imports (torch, and ``modules``), then waits for its job on stdin. Its job runs
+    under ``CNNVIZ_JOB_SCHED`` (:mod:`.priority`; checked here, so a bad value is a ConfigError, not a dead child)."""
+    env = {**os.environ, priority.SCHED_ENV: priority.job_sched()}
     return subprocess.Popen([sys.executable, "-m", "cnnviz.jobs.worker", *sorted(modules)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, cwd=ROOT)
+                            stdout=subprocess.PIPE, cwd=ROOT, env=env)
 
 
 def _discard(proc: subprocess.Popen) -> None:
@@ -235,8 +238,8 @@ def _drive(payload, members: list, group: bool, device, threads, spares, slicer=
                 continue
             if kind == "ready":
                 ready.set()
-                log.info("training child %d (%s) ready %.3f s after its job was sent", proc.pid,
-                         "spare" if spare else "fresh", time.perf_counter() - t0)
+                log.info("training child %d (%s, %s) ready %.3f s after its job was sent", proc.pid,
+                         "spare" if spare else "fresh", payload, time.perf_counter() - t0)
             elif kind in ("event", "checkpoint"):
                 k, item = payload if group else (0, payload)
                 (members[k].emit if kind == "event" else members[k].keep)(item)

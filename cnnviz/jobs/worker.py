@@ -1,11 +1,11 @@
 """The child process's side of :mod:`.child`: ``python -m cnnviz.jobs.worker [module ...]``.
 
 It imports torch and the given modules (the job kinds' modules, so unpickling the job costs nothing), warms up
-what a first step would pay for, says "imported", reads ONE pickled (job, device, threads) from stdin, runs it
-at a lower CPU priority and pickles ("event" | "checkpoint" | "failed", payload) messages to its stdout, then
-("end", None). SIGUSR1 asks it to stop. A class group's job is a list of configs (:func:`_run_group`). A
-separate module from :mod:`.child` so that running it with ``-m`` does not execute a module the package has
-already imported."""
+what a first step would pay for (at nice 10), says "imported", reads ONE pickled (job, device, threads) from
+stdin, runs it at the job's CPU priority (:mod:`.priority`: SCHED_IDLE by default) and pickles ("event" |
+"checkpoint" | "failed", payload) messages to its stdout, then ("end", None). SIGUSR1 asks it to stop. A class
+group's job is a list of configs (:func:`_run_group`). A separate module from :mod:`.child` so that running it
+with ``-m`` does not execute a module the package has already imported."""
 from __future__ import annotations
 
 import importlib
@@ -17,9 +17,8 @@ import threading
 import traceback
 
 from cnnviz.errors import ConfigError
+from cnnviz.jobs import priority
 from cnnviz.jobs.kind import Member, run_group, run_job
-
-NICENESS = 10      # lower CPU priority for jobs than for the web process
 
 
 def _warm_up(torch) -> None:
@@ -64,7 +63,7 @@ def _run_group(configs: list, device, send, stop: threading.Event) -> None:
 def main() -> None:
     out = os.fdopen(os.dup(1), "wb")  # the message stream; anything printed goes to stderr instead
     os.dup2(2, 1)
-    os.nice(NICENESS)
+    priority.lower()  # nice 10 for the imports; the job's own policy once it comes
     stop = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *_: stop.set())
     # The imports first: a spare does them while it waits for its job.
@@ -84,7 +83,7 @@ def main() -> None:
         pickle.dump((kind, payload), out)
         out.flush()
 
-    send("ready", None)
+    send("ready", priority.for_job(priority.job_sched()))  # SCHED_IDLE (or nice) from now on, every thread
     torch.set_num_threads(threads)
     try:
         if isinstance(config, list):  # a class group: the members' configs
