@@ -59,6 +59,16 @@ def shiftable(model: nn.Module) -> bool:
         and m.groups == 1 for m in model.features if isinstance(m, nn.Conv2d))
 
 
+def grouped_input(x: torch.Tensor) -> torch.Tensor:
+    """Images ``(M, B, C, H, W)`` → ``(B, M·C, H, W)`` in channels-last memory (``(B, H, W, M·C)``), one copy.
+    With one channel per member (digits) the permuted reshape is a mere view in member-major order, on which
+    oneDNN's convolutions, hence every layer after them, would run in NCHW: about twice as slow, max pooling
+    far more (``bench/group_step.py``); ``contiguous`` makes the layout channels-last in every case."""
+    b = x.shape[1]
+    h = x.permute(1, 3, 4, 0, 2).reshape(b, *x.shape[3:], x.shape[0] * x.shape[2]).permute(0, 3, 1, 2)
+    return h.contiguous(memory_format=torch.channels_last)
+
+
 def _pool_first(layers: list) -> list:
     """``ReLU, MaxPool2d`` as ``MaxPool2d, ReLU``: the same values and gradients (ReLU is monotone, and a window
     whose maximum is not positive passes no gradient either way), the ReLU on a quarter of the values."""
@@ -88,7 +98,7 @@ class GroupedForward:
         if not self.is_explicit:
             self.skeleton.train(training)
             return self._vmapped(params, buffers, x)
-        m, b = x.shape[:2]
+        m = x.shape[0]
         self.p, self.bufs, self.m, self.training = params, buffers, m, training
         try:
             if self.shift and x.device.type == "cpu":
@@ -96,9 +106,7 @@ class GroupedForward:
             if x.stride(0) == 0 and type(self.skeleton) in _STEMS and _STEMS[type(self.skeleton)](
                     self.skeleton)[0].groups == 1:  # the same images for every member
                 return self._run_shared(x[0])
-            # (M, B, C, H, W) → (B, H, W, M·C) in one copy, seen as (B, M·C, H, W) in channels-last memory
-            h = x.permute(1, 3, 4, 0, 2).reshape(b, *x.shape[3:], m * x.shape[2]).permute(0, 3, 1, 2)
-            return self._run(self.skeleton, h)
+            return self._run(self.skeleton, grouped_input(x))
         finally:
             self.p = self.bufs = None
 
