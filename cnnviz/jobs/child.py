@@ -35,6 +35,7 @@ from cnnviz.jobs.kind import Member
 
 log = logging.getLogger(__name__)
 EXIT_GRACE_S = 10
+WARM_WAIT_S = 300  # a spare's imports longer than this: the pool starts the next one anyway
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,6 +47,14 @@ def _spawn(modules=()) -> subprocess.Popen:
     env = {**os.environ, priority.SCHED_ENV: priority.job_sched()}
     return subprocess.Popen([sys.executable, "-m", "cnnviz.jobs.worker", *sorted(modules)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, cwd=ROOT, env=env)
+
+
+def _warm_now(proc: subprocess.Popen) -> bool:
+    """A spare has done its imports: its "imported" message (or its end) is waiting on its stdout."""
+    try:
+        return bool(select.select([proc.stdout], [], [], 0)[0])
+    except (ValueError, OSError):
+        return True
 
 
 def _discard(proc: subprocess.Popen) -> None:
@@ -73,6 +82,7 @@ class SparePool:
         self._procs: list[subprocess.Popen] = []
         self.size = max(1, size)
         self._closed = False
+        self._watched: set[subprocess.Popen] = set()  # cold spares a thread waits on, to start the next one
         self._modules: set[str] = set(expect)
         atexit.register(self.close)
         if start:
@@ -85,16 +95,23 @@ class SparePool:
             return self._procs[0].pid if self._procs else None
 
     def warm(self, timeout: float) -> bool:
-        """Wait until every spare has done its imports (its "imported" message is waiting, unread); False
-        when there is no live spare or one is not warm within ``timeout``."""
+        """Wait until the pool holds ``size`` spares that have done their imports (each one's "imported" message is
+        waiting, unread); False when a spare has died or they are not all there and warm within ``timeout``."""
         deadline = time.monotonic() + timeout
-        with self._lock:
-            procs = list(self._procs)
-        for proc in procs:
-            left = max(0.0, deadline - time.monotonic())
-            if proc.poll() is not None or not select.select([proc.stdout], [], [], left)[0]:
+        while True:
+            with self._lock:
+                procs, size = list(self._procs), self.size
+            if not procs or any(p.poll() is not None for p in procs):
                 return False
-        return bool(procs) and all(p.poll() is None for p in procs)
+            for proc in procs:
+                left = max(0.0, deadline - time.monotonic())
+                if not select.select([proc.stdout], [], [], left)[0]:
+                    return False
+            if len(procs) >= size:
+                return all(p.poll() is None for p in procs)
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)  # the next spare starts once this one is warm (:meth:`refill`)
 
     def expect(self, module: str) -> None:
         """Have the next spares import ``module`` (a job kind's module) while they wait."""
@@ -110,15 +127,37 @@ class SparePool:
         return proc
 
     def refill(self) -> None:
+        """Start spares up to ``size``, ONE at a time: the next starts when this one's imports are done. Two
+        spares importing at once on a busy machine take twice as long before either is warm, and a class's first
+        Start takes the first (a replica's cold pool beside a class's pages: seconds, not a first point at 14 s)."""
         with self._lock:
             if self._closed:
                 return
             dead = [p for p in self._procs if p.poll() is not None]
             self._procs = [p for p in self._procs if p.poll() is None]
-            while len(self._procs) < self.size:
-                self._procs.append(_spawn(self._modules))
+            cold = next((p for p in self._procs if not _warm_now(p)), None)
+            if cold is None and len(self._procs) < self.size:
+                cold = _spawn(self._modules)
+                self._procs.append(cold)
+            wait = cold is not None and len(self._procs) < self.size and cold not in self._watched
+            if wait:
+                self._watched.add(cold)
         for proc in dead:
             _discard(proc)
+        if wait:
+            threading.Thread(target=self._refill_when_warm, args=(cold,), name="cnnviz-spare-refill",
+                             daemon=True).start()
+
+    def _refill_when_warm(self, proc: subprocess.Popen) -> None:
+        try:
+            select.select([proc.stdout], [], [], WARM_WAIT_S)  # its "imported" (or its end) is there to read
+        except (ValueError, OSError):  # taken, and its job has ended: its pipe is closed
+            pass
+        with self._lock:
+            self._watched.discard(proc)
+            kept = proc in self._procs  # a job took it: that job's first event refills (child._drive)
+        if kept:
+            self.refill()
 
     def close(self) -> None:
         with self._lock:

@@ -206,17 +206,19 @@ def test_two_spares_when_jobs_take_turns(monkeypatch):
     import subprocess
     import sys
     from cnnviz.jobs import child
-    monkeypatch.setattr(child, "_spawn", lambda modules=(): subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    monkeypatch.setattr(child, "_spawn", lambda modules=(): subprocess.Popen(  # "imported" at once, then waits
+        [sys.executable, "-c", "import sys; sys.stdout.write('i'); sys.stdout.flush(); sys.stdin.buffer.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     pool = child.SparePool(size=2)
     try:
+        assert pool.warm(30)  # the second starts once the first is warm (child.SparePool.refill)
         first = pool.pid
         taken = pool.take()
         assert taken.pid == first and pool.pid not in (None, first)  # the other is still waiting
         second = pool.take()
         assert pool.take() is None and second.pid != first
         pool.refill()
-        assert len({pool.pid, first, second.pid}) == 3
+        assert pool.warm(30) and len({pool.pid, first, second.pid}) == 3
         for proc in (taken, second):
             proc.kill()
             proc.wait()
