@@ -77,13 +77,23 @@ with left:
         show_error(err)
         ckpt_up = None
     last_ckpt = ckpt_up.getvalue() if ckpt_up else jobs_ui.last_checkpoint(runner, jobs, owner)
-    start = b[0].button("Start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
-                        help="Train from scratch with these settings.", width="stretch")
+    start, resume = (not active and ds is not None and ss.get(k) for k in ("train_start", "train_resume"))
+    try:  # a click read before its button is drawn: the buttons below show the new job at once (no second run)
+        if start or (resume and last_ckpt):
+            cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
+                                optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None,
+                                weight_decay=wd, amp_kind=amp_kind)
+            cfg = train_built.with_stack(cfg, ds, data)  # the Architecture Lab's network instead of the preset
+            jobs_ui.started(runner.submit(cfg, owner=owner), bool(resume and not ckpt_up), data, ds, int(epochs))
+            active, jobs = True, ss["train_jobs"]
+    except ConfigError as err:
+        show_error(err)
+    b[0].button("Start", key="train_start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
+                help="Train from scratch with these settings.", width="stretch")
     stop = b[1].button("Stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
                        width="stretch")
-    resume = b[2].button("Resume", icon=":material/replay:", disabled=active or not last_ckpt or ds is None,
-                         help="Continue from the last checkpoint (or the uploaded one) up to the epochs set.",
-                         width="stretch")
+    b[2].button("Resume", key="train_resume", icon=":material/replay:", disabled=active or not last_ckpt or ds is None,
+                help="Continue from the last checkpoint (or the uploaded one) up to the epochs set.", width="stretch")
     if last_ckpt and not active:
         st.download_button("Download checkpoint (.pt)", last_ckpt, "cnnviz_checkpoint.pt", icon=":material/download:",
                            help="Model spec (JSON) + weights; other pages and Resume can load it.")
@@ -91,17 +101,6 @@ with left:
                      "in the Network Explorer."):
             ss["explorer_model_bytes"], ss["net_model"] = last_ckpt, "session"
             st.switch_page("pages/network_explorer.py")
-    try:
-        if start or resume:
-            cfg = from_switches(ds.size, sw, cuda, dataset=data, model=model, epochs=int(epochs), lr=lr,
-                                optimizer=opt, schedule=sched, data=ds, resume=last_ckpt if resume else None,
-                                weight_decay=wd, amp_kind=amp_kind)
-            cfg = train_built.with_stack(cfg, ds, data)  # the Architecture Lab's network instead of the preset
-            job = runner.submit(cfg, owner=owner)
-            jobs_ui.started(job, bool(resume and not ckpt_up), data, ds, int(epochs))
-            st.rerun()
-    except ConfigError as err:
-        show_error(err)
     if stop:
         jobs_ui.stop_training(runner, jobs, owner)
 

@@ -1,7 +1,13 @@
 """Figures of a run while and after it trains: its live curves (:func:`live_curves_figure`, rebuilt at every poll
 that brought a report, so built in one go and thinned), the first layer's kernels and the feature maps of one fixed
-image as mosaics (one heatmap each: a few hundred cells, cheap to rebuild at every report), and the confusion matrix
-with clickable cells (a transparent square marker per cell carries ``customdata = [true, predicted]``)."""
+image as mosaics (one heatmap each: a few hundred cells, cheap to rebuild at every report), the per-epoch figures
+of the live panel (:func:`epoch_figures`), and the confusion matrix with clickable cells (a transparent square
+marker per cell carries ``customdata = [true, predicted]``).
+
+A class group's pages rebuild these at nearly every poll, ten jobs at a time, in the one server process: so the live
+ones are :class:`~cnnviz.figures.prebuilt.Prebuilt` specs, plain dicts filled into a skeleton that plotly validated
+once (:func:`_skeleton`: the same builder's figure for a tiny input), with the arrays already in plotly's base64
+form. Same JSON as the validated figures (tests/app/test_live_panel_cost.py), no validation pass per build."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,8 +15,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.basedatatypes import convert_to_base64
 
 from cnnviz.figures import training
+from cnnviz.figures.prebuilt import Prebuilt
+from cnnviz.jobs.events import STAGES
 from cnnviz.io.text import plot_text
 
 FONT = dict(size=16)
@@ -24,13 +33,22 @@ def thin(n: int, most: int = CURVE_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max(2, most)).round().astype(np.int64))
 
 
-@lru_cache(maxsize=1)
-def _curves_layout() -> dict:
-    """training.curves_figure's layout (three subplots, their titles, axes, legend) without its data: taken from
-    that builder once, so the live figure looks the same. The template is left out (every figure gets it)."""
-    layout = training.curves_figure(SimpleNamespace(progress=[], evals=[])).to_dict()["layout"]
-    layout.pop("template", None)
-    return layout
+@lru_cache(maxsize=None)
+def _skeleton(kind: str) -> dict:
+    """A validated figure of the builder ``kind`` for a tiny input, as plotly's own dict (template included): its
+    layout and the validated form of each trace's fixed properties (colour scales as lists ...), taken once, so the
+    fast builders look the same. Read-only: :class:`Prebuilt` hands out copies."""
+    one = SimpleNamespace(epoch=1.0, timings={})
+    return dict(curves=lambda: training.curves_figure(SimpleNamespace(progress=[], evals=[])),
+                confusion=lambda: training.confusion_figure([[0]], ["a"]),
+                timings=lambda: training.timings_figure([one]),
+                heatmap=lambda: _heatmap_figure(np.zeros((1, 1)), "", "", 100, True))[kind]().to_dict()
+
+
+def _prebuilt(data: list, layout: dict) -> Prebuilt:
+    spec = dict(data=data, layout=layout)
+    convert_to_base64(spec)  # numpy arrays as plotly's typed arrays, what a validated figure's to_dict gives
+    return Prebuilt(spec)
 
 
 def live_curves_figure(history, most: int = CURVE_POINTS) -> go.Figure:
@@ -56,7 +74,24 @@ def live_curves_figure(history, most: int = CURVE_POINTS) -> go.Figure:
             val("val_acc", showlegend=False, xaxis="x2", yaxis="y2"),
             train("lr", name="learning rate", line=dict(color=training.GREEN), showlegend=False, xaxis="x3",
                   yaxis="y3")]
-    return go.Figure(dict(data=data, layout=_curves_layout()))
+    return _prebuilt(data, _skeleton("curves")["layout"])
+
+
+def epoch_figures(evals: list, ds) -> tuple[Prebuilt, Prebuilt, Prebuilt]:
+    """The live panel's per-epoch figures of ``evals`` on data set ``ds`` (its classes, validation images): the
+    last epoch's confusion matrix, where the time goes per epoch, the last epoch's predictions; the figures of
+    :func:`cnnviz.figures.training.confusion_figure`, ``timings_figure`` and ``prediction_grid``, prebuilt."""
+    last = evals[-1]
+    z, names = np.asarray(last.confusion), [plot_text(c) for c in ds.classes]
+    sk = _skeleton("confusion")
+    confusion = _prebuilt([dict(sk["data"][0], z=z, x=names, y=names, text=z)], sk["layout"])
+    sk, x = _skeleton("timings"), [e.epoch for e in evals]
+    bars = {t["name"]: t for t in sk["data"]}
+    timings = _prebuilt([dict(bars[stage], x=x, y=[e.timings.get(stage, 0.0) for e in evals]) for stage in STAGES],
+                        sk["layout"])
+    spec = training.prediction_spec(ds.x_val.numpy(), ds.y_val.numpy(), last.predictions, ds.classes)
+    layout = dict(spec["layout"], template=sk["layout"]["template"])
+    return confusion, timings, _prebuilt([dict(spec["data"][0])], layout)
 
 
 def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
@@ -80,7 +115,8 @@ def kernel_mosaic(kernels: np.ndarray, cols: int = 8) -> np.ndarray:
     return mosaic(strips, max(1, min(cols, k_out)), gap=2 if c_in > 1 else 1)
 
 
-def _heatmap(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool) -> go.Figure:
+def _heatmap_figure(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool) -> go.Figure:
+    """The kernels' and maps' heatmap as plotly validates it (the prebuilt one fills its skeleton)."""
     peak = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
     trace = dict(type="heatmap", z=np.round(z, 5), colorscale="RdBu_r" if symmetric else "Viridis",
                  hovertemplate=hover + "<extra></extra>", colorbar=dict(thickness=12, len=0.9), hoverongaps=False)
@@ -92,21 +128,32 @@ def _heatmap(z: np.ndarray, title: str, hover: str, height: int, symmetric: bool
         yaxis=dict(visible=False, autorange="reversed", constrain="domain"), plot_bgcolor="white")))
 
 
-def kernels_figure(snap) -> go.Figure:
-    """The first layer's kernels at one report (red positive, blue negative, one scale for all)."""
+def _heatmap(z: np.ndarray, title: str, hover: str, height: int, prebuilt: bool) -> go.Figure:
+    """:func:`_heatmap_figure` (symmetric: red positive, blue negative, one scale), or the same prebuilt."""
+    if not prebuilt:
+        return _heatmap_figure(z, title, hover, height, True)
+    sk, peak = _skeleton("heatmap"), float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    trace = dict(sk["data"][0], z=np.round(z, 5), hovertemplate=hover + "<extra></extra>", zmin=-peak or -1.0,
+                 zmax=peak or 1.0)
+    return _prebuilt([trace], dict(sk["layout"], title=dict(text=title), height=height))
+
+
+def kernels_figure(snap, prebuilt: bool = False) -> go.Figure:
+    """The first layer's kernels at one report (red positive, blue negative, one scale for all); ``prebuilt``: the
+    same as a :class:`Prebuilt` (the live panel's, rebuilt at every report)."""
     k_out, c_in = snap.kernels.shape[:2]
     rows = -(-k_out // 8)
     return _heatmap(kernel_mosaic(snap.kernels), f"{plot_text(snap.layer)}: {k_out} kernels, step {snap.step:,}",
-                    "weight %{z:.4f}", 120 + 60 * rows * c_in, True)
+                    "weight %{z:.4f}", 120 + 60 * rows * c_in, prebuilt)
 
 
-def maps_figure(snap, cols: int = 8) -> go.Figure:
+def maps_figure(snap, cols: int = 8, prebuilt: bool = False) -> go.Figure:
     """That layer's output for the fixed validation image, one tile per channel (averaged down when large: the
-    caption says so)."""
+    caption says so); ``prebuilt`` as for :func:`kernels_figure`."""
     m = snap.maps
     rows = -(-len(m) // cols)
     return _heatmap(mosaic(m, max(1, min(cols, len(m)))), f"Its maps of validation image #{snap.image}",
-                    "value %{z:.3f}", 120 + 75 * rows, True)
+                    "value %{z:.3f}", 120 + 75 * rows, prebuilt)
 
 
 def clickable_confusion(confusion, classes) -> go.Figure:

@@ -47,6 +47,11 @@ def sample_grid(images, labels, classes, per_class: int) -> go.Figure:
 def prediction_grid(images, labels, preds, classes, cols: int = 8) -> go.Figure:
     """Validation images with the predicted class under each (in a white band of its own, so a label never sits
     nearer the next row's image); wrong ones in vermilion, with the truth."""
+    return go.Figure(prediction_spec(images, labels, preds, classes, cols))
+
+
+def prediction_spec(images, labels, preds, classes, cols: int = 8) -> dict:
+    """:func:`prediction_grid`'s figure as a plain dict, before plotly validates it (the live panel skips that)."""
     images = np.asarray(images)[:len(preds)]
     rows = -(-len(preds) // cols)
     ih, iw = images.shape[-2], images.shape[-1]
@@ -63,10 +68,10 @@ def prediction_grid(images, labels, preds, classes, cols: int = 8) -> go.Figure:
         labels_.append(dict(x=1 + q * w + iw / 2, y=r * h + ih + 1.2, text=plot_text(
             classes[p] if ok else f"{classes[p]} (is {classes[t]})"), showarrow=False, yanchor="top",
             font=dict(size=13, color=BLUE if ok else VERMILION)))
-    return go.Figure(dict(data=[dict(type="image", z=pic, hoverinfo="skip")],
-                          layout=dict(xaxis=dict(visible=False), yaxis=dict(visible=False), annotations=labels_,
-                                      height=rows * 130 + 50, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                                      title=dict(text="Validation images: predicted class (vermilion = wrong)"))))
+    return dict(data=[dict(type="image", z=pic, hoverinfo="skip")],
+                layout=dict(xaxis=dict(visible=False), yaxis=dict(visible=False), annotations=labels_,
+                            height=rows * 130 + 50, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+                            title=dict(text="Validation images: predicted class (vermilion = wrong)")))
 
 
 def curves_figure(history) -> go.Figure:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.errors import ConfigError
-from cnnviz.figures import training as figs
-from cnnviz.figures.learning_live import live_curves_figure
+from cnnviz.figures.learning_live import epoch_figures, live_curves_figure
 from cnnviz.io.text import md_text
 from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
@@ -99,9 +98,7 @@ def started(job: str, resumed: bool, data: str, ds, epochs: int) -> None:
 def epoch_panels(job: str, n_evals: int, _h, _ds):
     """The per-epoch figures change only when an evaluation arrives: built once per (job, epoch), not on
     every poll (the prediction grid is the slowest figure of the page)."""
-    last = _h.evals[-1]
-    return (figs.confusion_figure(last.confusion, _ds.classes), figs.timings_figure(_h.evals),
-            figs.prediction_grid(_ds.x_val.numpy(), _ds.y_val.numpy(), last.predictions, _ds.classes))
+    return epoch_figures(_h.evals, _ds)  # prebuilt: the figures of figures.training, no validation pass
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)  # read-only once built, like epoch_panels

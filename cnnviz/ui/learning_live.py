@@ -18,7 +18,7 @@ POLL_S = 1.5  # the curves' pace
 
 @st.cache_resource(max_entries=16, show_spinner=False)  # read-only once built: one pair per (job, step)
 def figures(job: str, step: int, _snap):
-    return kernels_figure(_snap), maps_figure(_snap)
+    return kernels_figure(_snap, prebuilt=True), maps_figure(_snap, prebuilt=True)
 
 
 def pace(runner, job: str) -> float | None:

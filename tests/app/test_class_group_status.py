@@ -4,12 +4,11 @@ words where the job stands — "Training together with 29 classmates · about N 
 "Waiting: about N s until your first curve point …" while queued — with tooltips that say what a class group is.
 A runner without those fields (the Ray runner) gets today's queue position text."""
 import math
-from types import SimpleNamespace
-
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.jobs.events import JobStatus, Progress
 from cnnviz.ui import jobs_status
+from tests.support.fake_runner import FakeRunner, group_status
 
 
 def _panel():
@@ -21,31 +20,11 @@ def _panel():
     jobs_ui.training_panel(st.session_state["fake_runner"], None, 8, active=True)  # queued or running
 
 
-class FakeRunner:
-    """What training_panel asks a runner: status, poll, seen."""
-    job = "a" * 32
-
-    def __init__(self, status, events=()):
-        self._status, self._events, self.seen_by = status, list(events), []
-
-    def status(self, job):
-        assert job == self.job
-        return self._status
-
-    def poll(self, job, since=0):
-        return self._events[since:]
-
-    def seen(self, owner):
-        self.seen_by.append(owner)
-
-
 def status(state, position=None, classmates=None, wait_s=None, running=1, capacity=1):
-    """A JobStatus as the grouping runner gives it (``classmates``, ``wait_s``: a namespace with the same fields,
-    so this test does not depend on when the runner's dataclass gained them), or as a runner without them."""
+    """A JobStatus as the grouping runner gives it (``classmates``, ``wait_s``), or as a runner without them."""
     if classmates is None and wait_s is None:
         return JobStatus(state, position, running, capacity)
-    return SimpleNamespace(state=state, queue_position=position, running_jobs=running, capacity=capacity,
-                           classmates=classmates or 0, wait_s=wait_s)
+    return group_status(state, position, classmates or 0, wait_s, running, capacity)
 
 
 def progress(eta_s, device="CPU, with 29 classmates"):

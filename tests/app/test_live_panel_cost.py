@@ -13,10 +13,13 @@ import plotly.io
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.figures import training
-from cnnviz.figures.learning_live import CURVE_POINTS, live_curves_figure, thin
-from cnnviz.jobs.events import Evaluation, Progress
+from cnnviz.figures.learning_live import (CURVE_POINTS, epoch_figures, kernels_figure, live_curves_figure, maps_figure,
+                                         thin)
+from cnnviz.figures.prebuilt import Prebuilt
+from cnnviz.jobs.events import STAGES, Evaluation, Progress
 from cnnviz.training.history import History
 from cnnviz.ui import jobs_status, jobs_training
+from tests.support.fake_runner import FakeRunner, group_status
 
 
 def _progress(i: int, per_epoch: int = 10, device: str = "CPU, with 9 classmates") -> Progress:
@@ -64,22 +67,8 @@ def test_long_curves_are_thinned_to_evenly_spaced_points_with_the_latest_and_eve
     assert val_loss["y"] == [e.val_loss for e in h.evals] and len(val_acc["x"]) == 95   # every epoch's point
 
 
-class FakeRunner:
-    """What the Training Lab's panels ask a runner: status, poll, seen."""
-
-    def __init__(self, job, classmates, events):
-        self.job, self.events = job, list(events)
-        self._status = SimpleNamespace(state="running", queue_position=None, running_jobs=1, capacity=1,
-                                       classmates=classmates, wait_s=None)
-
-    def status(self, job):
-        return self._status
-
-    def poll(self, job, since=0):
-        return self.events[since:]
-
-    def seen(self, owner):
-        pass
+def _runner(job, classmates, events) -> FakeRunner:
+    return FakeRunner(group_status("running", classmates=classmates), events, job)
 
 
 def _panels():
@@ -121,7 +110,7 @@ def test_a_poll_that_brought_no_new_report_reuses_the_curves(monkeypatch):
         built.append(len(h.progress))
         return live_curves_figure(h, *a, **k)
     monkeypatch.setattr(jobs_training, "live_curves_figure", counted)
-    runner = FakeRunner("c" * 32, 9, [_progress(i) for i in range(30)])
+    runner = _runner("c" * 32, 9, [_progress(i) for i in range(30)])
     at = _show(runner)
     at.run()  # a poll with nothing new
     assert built == [30] and not at.exception
@@ -137,7 +126,7 @@ def test_a_big_class_group_polls_slower_and_its_line_stays_honest():
     assert pace(SimpleNamespace(state="running", classmates=jobs_status.BIG_GROUP - 1), False) == 2.0
     assert pace(SimpleNamespace(state="running", classmates=9), True) == 0.5  # until its first event: as before
     for mates, paces in ((9, [3.0, 3.0]), (2, [2.0, 2.0]), (0, [1.5, 1.5])):
-        at = _show(FakeRunner(f"{mates:x}" * 32, mates, [_progress(i, device="CPU") for i in range(12)]))
+        at = _show(_runner(f"{mates:x}" * 32, mates, [_progress(i, device="CPU") for i in range(12)]))
         assert at.session_state["paces"] == paces, mates  # the live panel's, then the first layer's
         line = [i.value for i in at.info if "classmate" in i.value]
         assert line == ([f"Training together with {mates} classmates · about 30 s left"] if mates else [])
@@ -148,7 +137,7 @@ class MovingRunner(FakeRunner):
     sees ``before``, the next (the fragment's poll) ``after``: what a poll sees when the group has just started."""
 
     def __init__(self, job, before, after, events):
-        super().__init__(job, 0, events)
+        super().__init__(before, events, job)
         self.seq, self.calls = [before, after, before, after], 0
 
     def status(self, job):
@@ -165,13 +154,49 @@ def test_a_poll_that_finds_the_group_started_repaces_its_fragment_without_a_full
         real(every)  # the real message, in a real script run: must not fail
     monkeypatch.setattr(jobs_training, "repace", spy)
     monkeypatch.setattr(learning_live, "repace", spy)
-    gathering = SimpleNamespace(state="queued", queue_position=None, running_jobs=0, capacity=1, classmates=9,
-                                wait_s=None)
-    running = SimpleNamespace(state="running", queue_position=None, running_jobs=1, capacity=1, classmates=9,
-                              wait_s=None)
+    gathering, running = group_status("queued", classmates=9, running=0), group_status("running", classmates=9)
     at = _show(MovingRunner("d" * 32, gathering, running, [_progress(i) for i in range(5)]))
     assert at.session_state["paces"] == [jobs_status.GATHER_POLL_S, learning_live.POLL_S]  # declared while gathering
     assert sent == [3.0, 3.0]  # the live panel's poll, then the first layer's: the big group's pace
     assert at.session_state["runs"] == 1  # no full run of the page for it (st.rerun(scope="app") used to)
     assert at.session_state["train_poll_s"] == at.session_state["train_live_poll_s"] == 3.0
     assert "Training together with 9 classmates · about 30 s left" in [i.value for i in at.info]
+
+
+def _same(fast, checked) -> bool:
+    """The same JSON for the browser (NaN gaps included): a prebuilt figure and plotly's validated one."""
+    def gaps(v):  # NaN != NaN: compare the gaps as a marker
+        if isinstance(v, dict):
+            return {k: gaps(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [gaps(x) for x in v]
+        return "NaN" if isinstance(v, float) and v != v else v
+    assert isinstance(fast, Prebuilt) and not isinstance(checked, Prebuilt)
+    return gaps(_plain(fast)) == gaps(_plain(checked))
+
+
+def test_the_prebuilt_live_figures_are_the_validated_figures():
+    """The per-epoch figures (confusion, timings, predictions) and the first layer's kernels and maps, built into
+    a skeleton plotly validated once, give the JSON of the validated builders: on grey 8×8 digits with 10 classes
+    and on 3-channel shapes, with stages missing from the timings and wrong predictions in the grid."""
+    from cnnviz.io.data import load_dataset
+    rng = np.random.default_rng(3)
+    for name in ("digits", "shapes"):
+        ds = load_dataset(name)
+        k = len(ds.classes)
+        evals = [Evaluation(step=9 * e, epoch=e, train_loss=1.0, train_acc=0.5, val_loss=1.0, val_acc=0.5,
+                            confusion=rng.integers(0, 9, (k, k)).tolist(), predictions=rng.integers(0, k, 32).tolist(),
+                            timings={s: float(rng.random()) for s in STAGES[:3]}) for e in (1, 2, 3)]
+        confusion, timings, predictions = epoch_figures(evals, ds)
+        assert _same(confusion, training.confusion_figure(evals[-1].confusion, ds.classes)), name
+        assert _same(timings, training.timings_figure(evals)), name
+        assert _same(predictions, training.prediction_grid(ds.x_val.numpy(), ds.y_val.numpy(), evals[-1].predictions,
+                                                           ds.classes)), name
+        z = np.reshape(_plain(confusion)["data"][0]["z"], (k, k))
+        assert z.tolist() == evals[-1].confusion  # and it is this epoch's matrix
+    for c_in in (1, 3):
+        snap = SimpleNamespace(kernels=rng.normal(size=(12, c_in, 3, 3)).astype(np.float32), layer="conv1", step=7,
+                               maps=rng.normal(size=(12, 5, 5)).astype(np.float32), image=4)
+        assert _same(kernels_figure(snap, prebuilt=True), kernels_figure(snap))
+        assert _same(maps_figure(snap, prebuilt=True), maps_figure(snap))
+    assert _same(live_curves_figure(_history(30)), training.curves_figure(_history(30)))

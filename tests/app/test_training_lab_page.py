@@ -73,3 +73,27 @@ def test_weight_decay_control_reaches_the_job_and_the_formulas():
     assert runner.join(job, timeout=60)
     button(at, "Speed-run preset").click().run()
     assert at.number_input(key="train_wd").value == 5e-4
+
+
+def test_start_runs_the_page_once_and_its_buttons_show_the_new_job(monkeypatch):
+    """Start used to end in st.rerun(): every press ran the whole page twice (ten classmates pressing together, twenty
+    runs at one instant). The click is read before the buttons are drawn, so the one run shows Start and Resume
+    disabled and Stop enabled, and the live panel polls the new job."""
+    import streamlit as st
+    at = open_page()
+    at.number_input(key="train_epochs").set_value(1).run()
+    reruns = []
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: reruns.append(k))  # a call would run the page again
+    button(at, "Start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["train_jobs"][-1]
+    runner = get_runner()
+    try:
+        assert reruns == [] and runner.status(job).state in ("queued", "running")
+        assert button(at, "Start").disabled and button(at, "Resume").disabled and not button(at, "Stop").disabled
+        assert not any("Press **Start**" in i.value for i in at.info)  # the live panel shows the new job
+        at.run()  # the next run (a widget change): the button is not pressed again
+        assert at.session_state["train_jobs"] == [job]
+    finally:
+        runner.stop(job, owner=at.session_state["job_owner"])
+        assert runner.join(job, timeout=60)
