@@ -46,9 +46,8 @@ def _skeleton(kind: str) -> dict:
 
 
 def _prebuilt(data: list, layout: dict) -> Prebuilt:
-    spec = dict(data=data, layout=layout)
-    convert_to_base64(spec)  # numpy arrays as plotly's typed arrays, what a validated figure's to_dict gives
-    return Prebuilt(spec)
+    convert_to_base64(data)  # numpy arrays as plotly's typed arrays, what a validated figure's to_dict gives (the
+    return Prebuilt(dict(data=data, layout=layout))  # layout is the skeleton's: converted already, template and all
 
 
 def live_curves_figure(history, most: int = CURVE_POINTS) -> go.Figure:
