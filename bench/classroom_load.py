@@ -435,8 +435,8 @@ async def trainer(j: int, url: str, start: float, stop_at: float, records: list,
             seen["polls"] += 1
             epoch = c.metrics.get("Epoch", "–")
             if pressed is not None and seen["first_epoch_s"] is None:  # what the page said while it waited
-                said = " | ".join(a[:80] for a in c.alerts) or "(no status text)"
-                if not seen["before_first"] or seen["before_first"][-1][1] != said:
+                said = " | ".join(a[:80] for a in c.alerts)  # (a fragment without any says nothing new)
+                if said and (not seen["before_first"] or seen["before_first"][-1][1] != said):
                     seen["before_first"].append((round(time.perf_counter() - pressed, 1), said))
             if "Epoch" not in c.metrics:
                 continue

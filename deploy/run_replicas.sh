@@ -7,7 +7,10 @@
 #   (default http://<this machine's LAN address>:PROXY_PORT when the proxy serves the network).
 # Environment: CNNVIZ_COOKIE_SECRET (one secret shared by all replicas; generated when unset),
 #   CNNVIZ_STORAGE (shared job storage; default a temporary directory), CNNVIZ_RAY_ADDRESS (optional: train on
-#   Ray), FIRST_PORT (replicas on FIRST_PORT, FIRST_PORT+1, ...; default 8601), SECONDS_LIMIT (stop after that).
+#   Ray), FIRST_PORT (replicas on FIRST_PORT, FIRST_PORT+1, ...; default 8601), SECONDS_LIMIT (stop after that),
+#   CNNVIZ_JOB_CPUS (the cores each replica's trainings count: default the machine's cores / N, at least 1, so
+#   N runners do not each take every core: each replica runs CNNVIZ_JOB_CPUS / 2 trainings at once, at least 1,
+#   in child processes under SCHED_IDLE (CNNVIZ_JOB_SCHED), which use only the CPU the pages leave).
 # Every process is started here and stopped here by its PID.
 set -euo pipefail
 N=${1:-2}; PROXY_PORT=${2:-8500}; FIRST_PORT=${FIRST_PORT:-8601}; BIND=${CNNVIZ_BIND:-127.0.0.1}
@@ -18,6 +21,8 @@ RUN="$(mktemp -d /tmp/cnnviz-replicas.XXXXXX)"
 export CNNVIZ_COOKIE_SECRET="${CNNVIZ_COOKIE_SECRET:-$(python -c 'import secrets; print(secrets.token_hex(32))')}"
 export STREAMLIT_SERVER_COOKIE_SECRET="$CNNVIZ_COOKIE_SECRET"  # env, not argv: argv is visible in ps
 export CNNVIZ_STORAGE="${CNNVIZ_STORAGE:-$RUN/jobs}"
+CORES=$(nproc 2>/dev/null || echo 2)
+export CNNVIZ_JOB_CPUS="${CNNVIZ_JOB_CPUS:-$(( CORES / N > 0 ? CORES / N : 1 ))}"
 if [ -z "${CNNVIZ_PUBLIC_URL:-}" ]; then  # the address students type, shown by the app (Home, presenter mode)
   HOST="$BIND"
   if [ "$BIND" = 0.0.0.0 ]; then  # the LAN address, as cnnviz.classroom.live.address.lan_address finds it

@@ -10,161 +10,24 @@ to the child's stdin; the child pickles ("event" | "checkpoint" | "failed", payl
 then ("end", None); SIGUSR1 asks it to stop (a job stops within a step). A class group (:func:`run_isolated_group`)
 is one child for all its members, with the member's index in its messages and ("stop", k) on its stdin.
 
-A spare (:class:`SparePool`): starting a child costs seconds (importing torch), so a runner may keep ONE child
-(two when jobs take turns) started ahead, its imports done, blocked on reading its job from stdin. A job takes
-it (still one process per job) and the pool starts the next spare once that job has shown its first event. A
-spare also imports the modules of the job kinds its pool has been told to expect (``expect``), so unpickling a
-job costs nothing. A spare that has died (killed, out of memory) is replaced by a fresh start; a spare exits
-when its stdin closes (its parent is gone), and the pool closes it at shutdown."""
+A job takes a spare child (:mod:`.spares`, :class:`SparePool`: started ahead, its imports done) when its pool has
+one, and has the pool start the next once it has shown its first event (or ended)."""
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import pickle
-import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 
-from cnnviz.jobs import priority
 from cnnviz.jobs.events import Failed, Finished
 from cnnviz.jobs.kind import Member
+from cnnviz.jobs.limiter import job_threads
+from cnnviz.jobs.spares import SparePool, _discard, _spawn
 
 log = logging.getLogger(__name__)
 EXIT_GRACE_S = 10
-WARM_WAIT_S = 300  # a spare's imports longer than this: the pool starts the next one anyway
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _spawn(modules=()) -> subprocess.Popen:
-    """A new child: it does its imports (torch, and ``modules``), then waits for its job on stdin. Its job runs
-    under ``CNNVIZ_JOB_SCHED`` (:mod:`.priority`; checked here, so a bad value is a ConfigError, not a dead child)."""
-    env = {**os.environ, priority.SCHED_ENV: priority.job_sched()}
-    return subprocess.Popen([sys.executable, "-m", "cnnviz.jobs.worker", *sorted(modules)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, cwd=ROOT, env=env)
-
-
-def _warm_now(proc: subprocess.Popen) -> bool:
-    """A spare has done its imports: its "imported" message (or its end) is waiting on its stdout."""
-    try:
-        return bool(select.select([proc.stdout], [], [], 0)[0])
-    except (ValueError, OSError):
-        return True
-
-
-def _discard(proc: subprocess.Popen) -> None:
-    """End a child that has no job (or has died): closing its stdin ends a waiting one; reap it."""
-    for f in (proc.stdin, proc.stdout):
-        try:
-            f.close()
-        except OSError:
-            pass
-    try:
-        proc.wait(2)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-class SparePool:
-    """Up to ``size`` spare children (default one), started ahead of the next jobs. ``take`` hands the oldest over
-    (None when there is none or it has died: the caller starts a fresh child); ``refill`` starts new ones up to
-    ``size``; ``close`` ends them. Two spares (the app's runner when jobs take turns, :mod:`.slicing`) let two
-    class groups that start together both skip a process start-up."""
-
-    def __init__(self, start: bool = True, expect=(), size: int = 1):
-        self._lock = threading.Lock()
-        self._procs: list[subprocess.Popen] = []
-        self.size = max(1, size)
-        self._closed = False
-        self._watched: set[subprocess.Popen] = set()  # cold spares a thread waits on, to start the next one
-        self._modules: set[str] = set(expect)
-        atexit.register(self.close)
-        if start:
-            self.refill()
-
-    @property
-    def pid(self) -> int | None:
-        """The pid of the spare ``take`` hands over next (None when there is none)."""
-        with self._lock:
-            return self._procs[0].pid if self._procs else None
-
-    def warm(self, timeout: float) -> bool:
-        """Wait until the pool holds ``size`` spares that have done their imports (each one's "imported" message is
-        waiting, unread); False when a spare has died or they are not all there and warm within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                procs, size = list(self._procs), self.size
-            if not procs or any(p.poll() is not None for p in procs):
-                return False
-            for proc in procs:
-                left = max(0.0, deadline - time.monotonic())
-                if not select.select([proc.stdout], [], [], left)[0]:
-                    return False
-            if len(procs) >= size:
-                return all(p.poll() is None for p in procs)
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)  # the next spare starts once this one is warm (:meth:`refill`)
-
-    def expect(self, module: str) -> None:
-        """Have the next spares import ``module`` (a job kind's module) while they wait."""
-        with self._lock:
-            self._modules.add(module)
-
-    def take(self) -> subprocess.Popen | None:
-        with self._lock:
-            proc = self._procs.pop(0) if self._procs else None
-        if proc is not None and proc.poll() is not None:  # died while waiting (killed, out of memory)
-            _discard(proc)
-            return None
-        return proc
-
-    def refill(self) -> None:
-        """Start spares up to ``size``, ONE at a time: the next starts when this one's imports are done. Two
-        spares importing at once on a busy machine take twice as long before either is warm, and a class's first
-        Start takes the first (a replica's cold pool beside a class's pages: seconds, not a first point at 14 s)."""
-        with self._lock:
-            if self._closed:
-                return
-            dead = [p for p in self._procs if p.poll() is not None]
-            self._procs = [p for p in self._procs if p.poll() is None]
-            cold = next((p for p in self._procs if not _warm_now(p)), None)
-            if cold is None and len(self._procs) < self.size:
-                cold = _spawn(self._modules)
-                self._procs.append(cold)
-            wait = cold is not None and len(self._procs) < self.size and cold not in self._watched
-            if wait:
-                self._watched.add(cold)
-        for proc in dead:
-            _discard(proc)
-        if wait:
-            threading.Thread(target=self._refill_when_warm, args=(cold,), name="cnnviz-spare-refill",
-                             daemon=True).start()
-
-    def _refill_when_warm(self, proc: subprocess.Popen) -> None:
-        try:
-            select.select([proc.stdout], [], [], WARM_WAIT_S)  # its "imported" (or its end) is there to read
-        except (ValueError, OSError):  # taken, and its job has ended: its pipe is closed
-            pass
-        with self._lock:
-            self._watched.discard(proc)
-            kept = proc in self._procs  # a job took it: that job's first event refills (child._drive)
-        if kept:
-            self.refill()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            procs, self._procs = self._procs, []
-        for proc in procs:
-            _discard(proc)
 
 
 def run_isolated(config, emit, stop: threading.Event, keep, device=None, threads: int | None = None,
@@ -189,7 +52,7 @@ def run_isolated_group(members: list, device=None, threads: int | None = None,
 
 
 def _drive(payload, members: list, group: bool, device, threads, spares, slicer=None, slot: str = "") -> str | None:
-    threads = threads or max(1, (os.cpu_count() or 2) - 1)
+    threads = threads or job_threads()
     job = pickle.dumps((payload, device, threads))
     proc = spares.take() if spares is not None else None
     spare = proc is not None

@@ -16,7 +16,6 @@ while it trains leaves the computation at the next step. The group runs through 
 starting and running groups, and each queued job's status with an honest wait estimate."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -28,6 +27,7 @@ from cnnviz.jobs.child import run_isolated, run_isolated_group
 from cnnviz.jobs.events import Checkpoint, Failed, Finished, JobStatus, Progress
 from cnnviz.jobs.kept import env_number
 from cnnviz.jobs.kind import Member, run_group
+from cnnviz.jobs.limiter import job_threads
 from cnnviz.jobs.upkeep import DONE, QUEUED, RUNNING
 
 GATHER_S = env_number("CNNVIZ_GATHER_S", 1.0)  # a class group's gathering window, in seconds
@@ -212,11 +212,11 @@ class Classes:
         try:
             if self.isolate and len(members) == 1:  # a group of one: exactly a solo job's child
                 m = members[0]
-                threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
+                threads = job_threads(self.limiter.capacity)
                 failure = run_isolated(m.config, m.emit, m.stop, m.keep, self.device, threads, self.spares,
                                        self.slicer, group.id)
             elif self.isolate:  # the whole group in one child, which may use every core but one
-                failure = run_isolated_group(members, self.device, max(1, (os.cpu_count() or 2) - 1), self.spares,
+                failure = run_isolated_group(members, self.device, job_threads(), self.spares,
                                              self.slicer, group.id)
             else:
                 run_group(members, self.device)

@@ -1,5 +1,5 @@
-"""The process-wide job limiter: at most N jobs run at once (default: half the CPU cores, at least 1;
-``CNNVIZ_MAX_JOBS`` overrides); the others wait in a first-come queue and know their position.
+"""The process-wide job limiter: at most N jobs run at once (default: half the CPU cores, at least 1, of this
+server's share ``CNNVIZ_JOB_CPUS``; ``CNNVIZ_MAX_JOBS`` overrides); the others wait in a first-come queue and know their position.
 
 With time-slicing (:mod:`.slicing`, child processes only) it admits ``extra`` jobs more than its ``capacity``:
 they take turns on the ``capacity`` CPU slots, the others paused (:meth:`JobLimiter.share`)."""
@@ -12,14 +12,31 @@ from collections import deque
 from cnnviz.errors import ConfigError
 
 
+def _whole(name: str) -> int | None:
+    env = os.environ.get(name, "").strip()
+    if not env:
+        return None
+    try:
+        return max(1, int(env))
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {env[:40]!r}") from None
+
+
+def job_cpus() -> int:
+    """The CPU cores this server's jobs may use: ``CNNVIZ_JOB_CPUS`` (``deploy/run_replicas.sh`` gives each of its
+    N replicas its share of the machine, so N runners do not each count every core), else every core."""
+    return _whole("CNNVIZ_JOB_CPUS") or os.cpu_count() or 2
+
+
+def job_threads(slots: int = 1) -> int:
+    """Torch threads of one job child when ``slots`` run at once: the jobs' cores less one (the web process's),
+    shared."""
+    return max(1, (job_cpus() - 1) // max(1, slots))
+
+
 def default_max_jobs() -> int:
-    env = os.environ.get("CNNVIZ_MAX_JOBS", "").strip()
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ConfigError("CNNVIZ_MAX_JOBS", f"must be a whole number, got {env!r}") from None
-    return max(1, (os.cpu_count() or 2) // 2)
+    """``CNNVIZ_MAX_JOBS``, else half the jobs' cores (:func:`job_cpus`), at least 1."""
+    return _whole("CNNVIZ_MAX_JOBS") or max(1, job_cpus() // 2)
 
 
 class JobLimiter:

@@ -13,20 +13,20 @@ process's, another replica's) is read from there for its owner; one whose proces
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 
 from cnnviz.errors import ConfigError
-from cnnviz.jobs.child import SparePool, run_isolated
+from cnnviz.jobs.child import run_isolated
+from cnnviz.jobs.spares import SparePool
 from cnnviz.jobs.events import Failed, Finished, JobStatus
 from cnnviz.jobs.gather import Classes, Gatherer
 from cnnviz.jobs.ids import check_owner, is_job_id, new_job_id
 from cnnviz.jobs.kind import JobKind, check_kind, group_key_of, run_job
 from cnnviz.jobs.kept import GONE, Keeper, env_number
-from cnnviz.jobs.limiter import LIMITER, JobLimiter
+from cnnviz.jobs.limiter import LIMITER, JobLimiter, job_threads
 from cnnviz.jobs.slicing import SLICE_S, extra_children
 from cnnviz.jobs.turns import Turns
 from cnnviz.jobs.storage import JobStore, recipe_fields
@@ -268,7 +268,7 @@ class ThreadRunner(Upkeep, Classes, Turns):
 
         try:
             if self.isolate:
-                threads = max(1, ((os.cpu_count() or 2) - 1) // self.limiter.capacity)
+                threads = job_threads(self.limiter.capacity)
                 failure = run_isolated(job.config, emit, job.stop, keep, self.device, threads, self.spares,
                                        self.slicer, job_id)
                 if failure is not None:

@@ -5,7 +5,9 @@ import subprocess
 import sys
 import time
 
-from cnnviz.jobs import child
+import pytest
+
+from cnnviz.jobs import spares
 
 STAND_IN = ("import sys; sys.stdin.buffer.readline(); sys.stdout.write('i'); sys.stdout.flush(); "
             "sys.stdin.buffer.read()")  # warm when a line comes; ends when its stdin closes
@@ -26,8 +28,8 @@ def test_spares_start_one_at_a_time_each_after_the_previous_is_warm(monkeypatch)
                                         stdout=subprocess.PIPE))
         return started[-1]
 
-    monkeypatch.setattr(child, "_spawn", spawn)
-    pool = child.SparePool(size=3)
+    monkeypatch.setattr(spares, "_spawn", spawn)
+    pool = spares.SparePool(size=3)
     try:
         time.sleep(0.5)
         pool.refill()
@@ -46,7 +48,42 @@ def test_spares_start_one_at_a_time_each_after_the_previous_is_warm(monkeypatch)
         until(lambda: len(started) == 4)
         time.sleep(0.3)
         assert len(started) == 4                           # one new spare, not two
-        child._discard(taken)
+        spares._discard(taken)
     finally:
         pool.close()
     assert pool.pid is None and all(p.poll() is not None for p in started)
+
+
+def state_of(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_spare_still_importing_is_paused_while_the_job_that_took_one_starts(monkeypatch):
+    started = []
+
+    def spawn(modules=()):
+        started.append(subprocess.Popen([sys.executable, "-c", STAND_IN], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE))
+        return started[-1]
+
+    monkeypatch.setattr(spares, "_spawn", spawn)
+    pool = spares.SparePool(size=2)
+    try:
+        started[0].stdin.write(b"go\n")
+        started[0].stdin.flush()
+        until(lambda: len(started) == 2)                   # the first is warm, the second imports
+        taken = pool.take()
+        assert taken is started[0] and state_of(taken.pid) != "T"
+        until(lambda: state_of(started[1].pid) == "T")     # paused (once the signal lands): the job's steps first
+        time.sleep(0.3)
+        assert state_of(started[1].pid) == "T"
+        pool.refill()                                      # the job's first event
+        until(lambda: state_of(started[1].pid) != "T")
+        assert pool.take() is started[1]                   # a cold spare handed over runs
+        spares._discard(taken)
+        spares._discard(started[1])
+    finally:
+        pool.close()
+    assert all(p.poll() is not None for p in started)

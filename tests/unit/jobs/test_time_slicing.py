@@ -205,11 +205,11 @@ def test_two_spares_when_jobs_take_turns(monkeypatch):
     children here are stand-ins that wait on stdin, not torch workers: the pool's bookkeeping is the point.)"""
     import subprocess
     import sys
-    from cnnviz.jobs import child
-    monkeypatch.setattr(child, "_spawn", lambda modules=(): subprocess.Popen(  # "imported" at once, then waits
+    from cnnviz.jobs import spares
+    monkeypatch.setattr(spares, "_spawn", lambda modules=(): subprocess.Popen(  # "imported" at once, then waits
         [sys.executable, "-c", "import sys; sys.stdout.write('i'); sys.stdout.flush(); sys.stdin.buffer.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE))
-    pool = child.SparePool(size=2)
+    pool = spares.SparePool(size=2)
     try:
         assert pool.warm(30)  # the second starts once the first is warm (child.SparePool.refill)
         first = pool.pid
