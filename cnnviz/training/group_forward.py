@@ -11,16 +11,14 @@ built in the Architecture Lab with other layers) runs through ``torch.func.vmap`
 
 When every member sees the same images (the grouped evaluation's validation set, an expanded tensor), a first
 convolution with ``groups=1`` is one ordinary convolution with the members' kernels stacked as output channels.
-``conv="shift"`` runs a TinyVGG's 3×3 convolutions on the CPU as batched matrix products instead
-(:mod:`.group_conv`); the default ``"grouped"`` keeps oneDNN's grouped convolution (``bench/group_step.py``
-measures both side by side; the environment variable ``CNNVIZ_GROUP_CONV`` sets the default).
+(A 3×3 convolution as nine batched matrix products over shifted views was tried and removed: once the input is
+truly channels-last, :func:`grouped_input`, oneDNN's grouped convolution is 3× faster on one thread.)
 
 Parameters and buffers are dicts of name → stacked tensor ``(M, ...)``; images ``(M, B, C, H, W)``; the
 result ``(M, B, classes)``."""
 from __future__ import annotations
 
 import copy
-import os
 
 import torch
 import torch.nn as nn
@@ -28,9 +26,6 @@ import torch.nn.functional as F
 from torch.func import functional_call, vmap
 
 from cnnviz.architecture.models import BasicBlock, SmallResNet, TinyVGG
-from cnnviz.training.group_conv import Grid, shift_conv
-
-CONV = os.environ.get("CNNVIZ_GROUP_CONV", "grouped")  # "grouped" (oneDNN / cuDNN) or "shift" (CPU, TinyVGG)
 
 _LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Linear,
            nn.Identity)
@@ -49,14 +44,6 @@ def explicit(model: nn.Module) -> bool:
 
 
 _STEMS = {TinyVGG: lambda mod: mod.features, SmallResNet: lambda mod: mod.stem}  # where the first conv is
-
-
-def shiftable(model: nn.Module) -> bool:
-    """Whether :mod:`.group_conv` can run ``model``: a TinyVGG whose convolutions are 3×3, stride 1, padding 1."""
-    return type(model) is TinyVGG and all(
-        type(m) in (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Identity) for m in model.features) and all(
-        m.kernel_size == (3, 3) and m.stride == (1, 1) and m.padding == (1, 1) and m.dilation == (1, 1)
-        and m.groups == 1 for m in model.features if isinstance(m, nn.Conv2d))
 
 
 def grouped_input(x: torch.Tensor) -> torch.Tensor:
@@ -83,12 +70,10 @@ class GroupedForward:
     """``(params, buffers, x) → logits`` for M stacked members of ``model``'s structure; ``training`` picks
     BatchNorm's mode (batch statistics and running-statistics updates, or the running statistics)."""
 
-    def __init__(self, model: nn.Module, conv: str | None = None):
+    def __init__(self, model: nn.Module):
         self.skeleton = copy.deepcopy(model)
         self.names = {m: n for n, m in self.skeleton.named_modules()}
         self.is_explicit = explicit(self.skeleton)
-        self.shift = (conv or CONV) == "shift" and self.is_explicit and shiftable(self.skeleton)
-        self._masks = {}
         if not self.is_explicit:
             def one(params, buffers, x):
                 return functional_call(self.skeleton, (params, buffers), (x,))
@@ -101,8 +86,6 @@ class GroupedForward:
         m = x.shape[0]
         self.p, self.bufs, self.m, self.training = params, buffers, m, training
         try:
-            if self.shift and x.device.type == "cpu":
-                return self._run_shift(x)
             if x.stride(0) == 0 and type(self.skeleton) in _STEMS and _STEMS[type(self.skeleton)](
                     self.skeleton)[0].groups == 1:  # the same images for every member
                 return self._run_shared(x[0])
@@ -126,38 +109,6 @@ class GroupedForward:
             return self._run(top.classifier, h)
         h = self._run(top.layer3, self._run(top.layer2, self._run(top.layer1, h)))
         return self._run(top.fc, self._flatten(self._run(top.pool, h)))
-
-    def _run_shift(self, x: torch.Tensor) -> torch.Tensor:
-        """A TinyVGG on the CPU with :func:`.group_conv.shift_conv`: activations ``(M, C, B, H, W)``, or a
-        :class:`.group_conv.Grid` buffer between convolutions."""
-        m, b = x.shape[:2]
-        t, flat, grid, h = x.transpose(1, 2), None, None, None
-        for mod in _pool_first(list(self.skeleton.features)) + list(self.skeleton.classifier):
-            kind = type(mod)
-            if kind is nn.Conv2d:
-                if flat is None:
-                    grid = Grid(m, t.shape[1], b, t.shape[3], t.shape[4])
-                    flat = grid.embed(t)
-                key = (b, grid.h, grid.w, x.device)
-                if key not in self._masks:
-                    self._masks[key] = grid.mask(x.device)
-                flat = shift_conv(flat, self._get(mod, "weight", self.p), self._get(mod, "bias", self.p), grid,
-                                  self._masks[key])
-                grid = grid.with_channels(mod.out_channels)
-            elif kind is nn.ReLU:  # the padding's zeros stay zeros
-                flat, t = (F.relu(flat), None) if flat is not None else (None, F.relu(t))
-            elif kind is nn.MaxPool2d:  # each (member, channel) plane of the batch's images
-                d = grid.pixels(flat) if flat is not None else t
-                c = d.shape[1]
-                out = F.max_pool2d(d.reshape(m * c, b, *d.shape[3:]), mod.kernel_size, mod.stride, mod.padding,
-                                   mod.dilation, mod.ceil_mode)
-                t, flat = out.view(m, c, b, *out.shape[2:]), None
-            elif kind is nn.Flatten:  # (M, C, B, H, W) → (M, B, C·H·W)
-                d = grid.pixels(flat) if flat is not None else t
-                h = d.transpose(1, 2).reshape(m, b, -1)
-            elif kind is nn.Linear:
-                h = self._run(mod, h)
-        return h
 
     # ---------------------------------------------------------------- one module on the grouped layout
     def _get(self, mod: nn.Module, name: str, store: dict):
