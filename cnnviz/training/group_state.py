@@ -34,6 +34,7 @@ class GroupState:
 
     def __init__(self, runs: list, dev: torch.device, fp16: bool = False, scaler: dict | None = None):
         self.runs, self.m = runs, len(runs)
+        self._parts = {}
         first = runs[0]
         self.names = [n for n, _ in first.model.named_parameters()]
         shapes = [p.shape for p in first.model.parameters()]
@@ -186,6 +187,20 @@ class GroupState:
                 decays.append(min(ema.decay, (1 + ema.updates) / (10 + ema.updates)))
             self.ema.lerp_(p.index_select(0, self.ema_index), 1 - col(decays))
         g.zero_()
+
+    def part(self, rows: slice) -> tuple[dict, list]:
+        """Leaves of members ``rows`` (views of their rows of the flat parameters, as :attr:`leaves`) and the
+        matching views of the flat gradient, for a part of the group's step (:mod:`.group_parts`)."""
+        key = (rows.start, rows.stop)
+        if key not in self._parts:
+            with torch.no_grad():
+                leaves, grads = {}, []
+                for n, a, b in zip(self.names, self.offsets, self.offsets[1:]):
+                    shape = (rows.stop - rows.start, *self.leaves[n].shape[1:])
+                    leaves[n] = self.flat[rows, a:b].view(shape).requires_grad_()
+                    grads.append(self.grad[rows, a:b].view(shape))
+            self._parts[key] = (leaves, grads)
+        return self._parts[key]
 
     def eval_leaves(self) -> dict:
         """Parameters to evaluate: each member's EMA weights where it has an EMA, else its weights."""

@@ -20,6 +20,7 @@ from cnnviz.training.epoch import Window, end_epoch, report
 from cnnviz.training.group_data import group_batch
 from cnnviz.training.group_forward import GroupedForward
 from cnnviz.training.group_live import snapshots
+from cnnviz.training.group_parts import Parts, part_count
 from cnnviz.training.group_state import GroupState
 from cnnviz.training.loop import REPORT_EVERY_S, Run, set_lr
 from cnnviz.training.steps import epoch_order
@@ -98,6 +99,12 @@ def first_point(active: list[Member], out: torch.Tensor, y: torch.Tensor, losses
 
 
 def train_members(members: list[Member], dev: torch.device, amp_used: str) -> None:
+    """Train ``members`` to their ends; on a CPU with several threads the step runs in parts (:mod:`.group_parts`)."""
+    with Parts(members[0].run.model, part_count(dev, len(members), amp_used)) as parts:
+        _train(members, dev, amp_used, parts)
+
+
+def _train(members: list[Member], dev: torch.device, amp_used: str, parts: Parts) -> None:
     fwd = GroupedForward(members[0].run.model)
     amp = (torch.autocast("cuda", dtype=torch.float16 if amp_used == "fp16" else torch.bfloat16)
            if amp_used != "off" else contextlib.nullcontext())
@@ -151,14 +158,20 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
             x, y = group_batch([m.run for m in active], [m.order for m in active], i, b)
             lrs = [set_lr(m.run) for m in active]
             t1 = time.perf_counter()
-            with amp:
-                out = fwd(state.leaves, state.buffers, x)  # (M, B, K)
-            losses = group_loss(out, y, smoothing)  # (M,)
+            if parts.n > 1:  # out and losses detached: each part keeps its own graph for its backward
+                out, losses = parts.forward(state, x, y, smoothing, group_loss)
+            else:
+                with amp:
+                    out = fwd(state.leaves, state.buffers, x)  # (M, B, K)
+                losses = group_loss(out, y, smoothing)  # (M,)
             early = steps_done == 0 and i < per_epoch - 1 and first_point(active, out, y, losses, i, t_start, ran_on)
             if timed and cuda:
                 torch.cuda.synchronize()
             t2 = time.perf_counter()
-            state.backward(losses)
+            if parts.n > 1:
+                parts.backward(state)
+            else:
+                state.backward(losses)
             if timed and cuda:
                 torch.cuda.synchronize()
             t3 = time.perf_counter()
@@ -199,7 +212,8 @@ def train_members(members: list[Member], dev: torch.device, amp_used: str) -> No
         host = sums.tolist()
         t0 = time.perf_counter()
         state.export()  # each member's optimizer state in torch.optim form, for its checkpoint
-        results = evaluate_group(fwd, state, state.runs, num_classes)
+        with parts.wide():
+            results = evaluate_group(fwd, state, state.runs, num_classes)
         timings["evaluate"] = time.perf_counter() - t0
         gone = []
         for k, m in enumerate(active):
