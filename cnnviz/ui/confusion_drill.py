@@ -123,9 +123,9 @@ def panel(runner, owner: str, active: bool) -> None:
         for col, i, picture in zip(cols, shown[start:start + per_row], pictures[start:start + per_row]):
             col.image(picture, width="stretch")
             col.caption(f"#{i}: " + " · ".join(f"{md_text(n)} {v:.0%}" for n, v in top_k(preds.probs[i], ds.classes)))
-            if info.dataset in EXPLORABLE and col.button("Open in the Network Explorer", key=f"train_drill_open_{i}",
-                                                         icon=":material/hub:", help="This image and this model, "
-                                                         "every layer."):
+            if info.dataset in EXPLORABLE and col.button("Open in Explorer", key=f"train_drill_open_{i}",
+                                                         icon=":material/hub:", help="This image and this model in the "
+                                                         "Network Explorer: every layer."):
                 ss["explorer_model_bytes"], ss["net_model"] = ckpt, "session"
                 ss["net_src"], ss["net_idx"] = "validation", int(i)
                 st.switch_page("pages/network_explorer.py", query_params={"model": "session", "src": "validation",

@@ -79,7 +79,7 @@ def test_a_teacher_and_three_students(db):
         assert f"Your answer {value:,} is in" in texts(at) and "quiz_in_1_easy_0" not in keys(at)
     teacher.run()
     assert metric(teacher, "Students") == "3"
-    assert "**1:easy:0** — 3 answered, 33% right" in texts(teacher)
+    assert "**Quiz 1 · easy · question 1** — 3 answered, 33% right" in texts(teacher)  # not the raw id 1:easy:0
     table = teacher.dataframe[-1].value
     assert list(table["Answer"]) == [str(right + 1), str(right)] and list(table["Students"]) == [2, 1]  # wrong first
     who = teacher.dataframe[0].value
@@ -300,3 +300,38 @@ def test_the_banner_brings_a_student_to_the_teachers_page(db):
     live.push_link(s.code, s.key, "/quiz")  # the page Ana is on: nothing to follow, the banner goes
     assert "live_banner_go" not in [b.key for b in through_app(ana_at).button]
     assert ana_at.session_state["live_followed"] == 2
+
+
+def test_question_titles_read_as_the_quiz_and_anything_else_as_escaped_text():
+    from cnnviz.ui.live_class import question_title
+    assert question_title("42:hard_tf_dice:5") == "Quiz 42 · hard + tf, dice · question 6"
+    assert question_title("**x**:<b>:0") == r"\*\*x\*\*\:\<b\>\:0"  # not the Quiz page's: shown as text
+
+
+def test_an_open_page_keeps_its_student_connected_without_a_click(db, monkeypatch):
+    """The banner's and the Live class page's polling fragments say "still here" at most every BEAT_S seconds
+    (the teacher's Connected column: seen within 30 s). Before, only a full run of a page did, so a student reading
+    one page for half a minute showed as gone."""
+    from cnnviz.ui.live_class import BEAT_S
+    live = LiveClasses(SQLiteStore(db))
+    s = live.start_class()
+    ana = live.join(s.code, "Ana", "x")
+    seen, real = [], LiveClasses.seen
+    monkeypatch.setattr(LiveClasses, "seen", lambda self, code, token, page: seen.append((code, token, page)))
+
+    def page(code, token, back_s):
+        import streamlit as st
+        from cnnviz.ui.live_class import still_here
+        still_here(code, token, "quiz")
+        still_here(code, token, "quiz")  # within BEAT_S: not again
+        st.session_state["live_beat"] -= back_s  # as if that long ago
+        still_here(code, token, "quiz")
+    AppTest.from_function(page, args=(s.code, ana.token, BEAT_S - 1), default_timeout=30).run()
+    assert seen == [(s.code, ana.token, "quiz")]
+    seen.clear()
+    at = AppTest.from_function(page, args=(s.code, ana.token, BEAT_S), default_timeout=30).run()
+    assert not at.exception and seen == [(s.code, ana.token, "quiz")] * 2
+    live.end_class(s.code, s.key)
+    monkeypatch.setattr(LiveClasses, "seen", real)  # an ended class: the engine refuses, the page stays silent
+    at = AppTest.from_function(page, args=(s.code, ana.token, BEAT_S), default_timeout=30).run()
+    assert not at.exception

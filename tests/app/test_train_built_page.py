@@ -62,7 +62,7 @@ def test_the_training_lab_trains_the_built_network_and_opens_its_errors():
     at.radio(key="drill_errmap").set_value("integrated_gradients").run()
     assert not at.exception, at.exception
     first = int(tops[0].split(":")[0][1:])
-    button(at, "Open in the Network Explorer").click().run()
+    button(at, "Open in Explorer").click().run()
     ckpt = at.session_state["explorer_model_bytes"]
     assert at.session_state["net_idx"] == first
     net = apptest.AppTest.from_file(str(apptest.ROOT / "pages/network_explorer.py"), default_timeout=120)

@@ -43,9 +43,9 @@ def test_three_students_press_start_together_and_train_as_one_class(server, brow
     contexts = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in range(STUDENTS)]
     try:
         pages = [ctx.new_page() for ctx in contexts]
-        for i, pg in enumerate(pages):
-            pg.set_default_timeout(E2E_WAIT_MS)
-            pg.goto(f"{server}{URL}" + ("&present=1" if i == 0 else ""))  # the first one as on a projector
+        for i, pg in enumerate(pages):  # the three open at once (a goto that waited for each page's load event
+            pg.set_default_timeout(E2E_WAIT_MS)  # opened them one after the other)
+            pg.goto(f"{server}{URL}" + ("&present=1" if i == 0 else ""), wait_until="commit")  # the first on a projector
         starts = [pg.get_by_test_id("stMain").get_by_role("button", name="Start", exact=True) for pg in pages]
         for start in starts:
             expect(start).to_be_enabled(timeout=E2E_WAIT_MS)

@@ -49,7 +49,7 @@ def test_click_a_confusion_cell_and_see_its_images(server, page):
     assert [c for c, _ in rows] and len(rows) == min(n, MAX_CELL_IMAGES), (n, rows)
     assert all(c.count("%") == 3 for c, _ in rows), rows  # top-3
     assert all(has_button for _, has_button in rows), rows  # each image's own button, beside it
-    assert page.get_by_role("button", name="Open in the Network Explorer").count() == len(rows)
+    assert page.get_by_role("button", name="Open in Explorer").count() == len(rows)
     assert page.locator("[data-testid=stImage] img").count() == len(rows)
     assert page.get_by_test_id("stException").count() == 0
     if os.environ.get("CNNVIZ_SCREENSHOTS"):

@@ -7,6 +7,7 @@ store). In a class the banner is a fragment that asks the store for the teacher'
 ``BANNER_S`` seconds (three indexed reads), and draws nothing once this browser followed that push."""
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import streamlit as st
@@ -20,6 +21,8 @@ POLL_S = 2.0      # the Live class page's refresh (the teacher's latest link)
 BANNER_S = 8.0    # every other page: a push reaches an idle student within 8 s (any click: at once)
 FOLLOW = "live_follow"      # session: the student's "Follow the teacher" switch (kept when the widget is not drawn)
 FOLLOWED = "live_followed"  # session: the number of the last push this browser went to (or was already on)
+BEAT_S = 10.0     # an open page tells the class it is still there this often (the teacher's "Connected": seen
+BEAT = "live_beat"  # within PRESENT_S = 30 s); session: when it last did (time.monotonic)
 
 
 def _target(link: str) -> tuple[str, str, dict]:
@@ -50,6 +53,20 @@ def _pending(code: str, token: str, page: str | None):
     return pushed
 
 
+def still_here(code: str, token: str, page: str) -> None:
+    """From the polling fragments: the student's page is still open, said at most every ``BEAT_S`` seconds. Without
+    it a student reading one page for half a minute showed as not connected on the teacher's dashboard (only a
+    full run of a page said where the student was). Silent when the class has ended."""
+    now = time.monotonic()
+    if now - st.session_state.get(BEAT, float("-inf")) < BEAT_S:
+        return
+    st.session_state[BEAT] = now
+    try:
+        engine().seen(code, token, page)
+    except ConfigError:
+        pass
+
+
 def class_bar(page: str) -> None:
     """For app.py, on every page run (``page``: its URL path): a joined student's page for the teacher's "who is
     where", and the banner to follow the teacher (the Live class page has its own panel). Silent outside a class."""
@@ -60,12 +77,14 @@ def class_bar(page: str) -> None:
         engine().seen(*pair, page)
     except ConfigError:
         return
+    st.session_state[BEAT] = time.monotonic()
     if page != "live_class":
         _banner(*pair, page)
 
 
 @st.fragment(run_every=BANNER_S)
 def _banner(code: str, token: str, page: str) -> None:
+    still_here(code, token, page)
     try:
         pushed = _pending(code, token, page)
     except ConfigError:
@@ -96,6 +115,7 @@ def student_panel(joined) -> None:
 
 @st.fragment(run_every=POLL_S)
 def follow(code: str, token: str) -> None:
+    still_here(code, token, "live_class")
     try:
         pushed = engine().pushed_link(code, token)
         if pushed is not None and pushed.seq > st.session_state.get(FOLLOWED, 0) and st.session_state.get(FOLLOW):

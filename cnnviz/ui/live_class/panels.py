@@ -24,6 +24,7 @@ TEACHER, STUDENT = "live_teacher", "live_student"              # session keys: (
 COOKIES = {TEACHER: "cnnviz_live_teacher", STUDENT: "cnnviz_live_student"}
 PAIR = re.compile(r"([A-HJKMNP-Z2-9]{6})\.([A-Za-z0-9_\-]{32})")  # our code + token_urlsafe(24): nothing else
 DASHBOARD_S = 1.0  # the teacher's dashboard: one session per class, answers shown within 2 s
+QID = re.compile(r"(\d{1,9}):([a-z]{1,12}(?:_[a-z]{1,8}){0,6}):(\d{1,3})")  # the Quiz page's f"{seed}:{quiz_id}:{i}"
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -168,6 +169,17 @@ def teacher_panel(code: str, key: str) -> None:
     dashboard(code, key)
 
 
+def question_title(qid: str) -> str:
+    """What the teacher reads for a question id: "Quiz 42 · easy · question 1" for the Quiz page's ``42:easy:0``
+    (its opt-in kinds after a "+"), any other id as escaped text."""
+    m = QID.fullmatch(qid)
+    if m is None:
+        return md_text(qid)
+    level, *kinds = m.group(2).split("_")
+    return f"Quiz {m.group(1)} · {level}" + (f" + {', '.join(kinds)}" if kinds else "") + \
+        f" · question {int(m.group(3)) + 1}"
+
+
 @st.fragment(run_every=DASHBOARD_S)
 def dashboard(code: str, key: str) -> None:
     try:
@@ -188,7 +200,7 @@ def dashboard(code: str, key: str) -> None:
         answers.caption("No answers yet.")
     for q in view.questions:
         with answers.container(border=True):
-            st.markdown(f"**{md_text(q.qid)}** — {q.answered} answered, {q.share_correct:.0%} right")
+            st.markdown(f"**{question_title(q.qid)}** — {q.answered} answered, {q.share_correct:.0%} right")
             st.dataframe([{"Answer": a.value, "Students": a.count, "Right": a.correct} for a in q.answers],
                          hide_index=True, key=f"live_q_{q.qid}")
             if q.revealed:
