@@ -37,7 +37,7 @@ st.title("Training Lab")
 st.caption(f"Train a small CNN and watch it learn, on {'the GPU' if cuda else 'the CPU'}. The data stays in "
            "memory as tensors; every stage of the training loop is timed.")
 S.show_notices()
-jobs_ui.show_job_notice()
+job_notice = st.container()  # the link's notice, drawn after Start/Resume (a new job clears it)
 train_tab, grad_tab, step_tab, cmp_tab = S.tabs(["Train a model", "Vanishing gradients", "One step",
                                                  run_history.TAB])  # lazy: see below
 S.sync_url()
@@ -88,6 +88,8 @@ with left:
             active, jobs = True, ss["train_jobs"]
     except ConfigError as err:
         show_error(err)
+    with job_notice:
+        jobs_ui.show_job_notice()
     b[0].button("Start", key="train_start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
                 help="Train from scratch with these settings.", width="stretch")
     stop = b[1].button("Stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
