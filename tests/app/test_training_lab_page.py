@@ -97,3 +97,29 @@ def test_start_runs_the_page_once_and_its_buttons_show_the_new_job(monkeypatch):
     finally:
         runner.stop(job, owner=at.session_state["job_owner"])
         assert runner.join(job, timeout=60)
+
+
+def test_resume_continues_the_last_run_in_the_same_single_run(monkeypatch):
+    """Resume, read before its button is drawn like Start: the resumed job joins the session's jobs (its curve
+    continues the first's) in one page run, with Start and Resume disabled."""
+    import streamlit as st
+    at = open_page()
+    at.number_input(key="train_epochs").set_value(1).run()
+    button(at, "Start").click().run()
+    first = at.session_state["train_jobs"][-1]
+    runner = get_runner()
+    assert runner.join(first, timeout=120)
+    at.run()
+    assert not button(at, "Resume").disabled
+    at.number_input(key="train_epochs").set_value(2).run()
+    reruns = []
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: reruns.append(k))
+    button(at, "Resume").click().run()
+    assert not at.exception, at.exception
+    jobs = at.session_state["train_jobs"]
+    try:
+        assert reruns == [] and len(jobs) == 2 and jobs[0] == first
+        assert button(at, "Start").disabled and button(at, "Resume").disabled and not button(at, "Stop").disabled
+    finally:
+        runner.stop(jobs[-1], owner=at.session_state["job_owner"])
+        assert runner.join(jobs[-1], timeout=60)
