@@ -25,7 +25,15 @@ from pathlib import Path
 from bench.classroom_load import Client, pct, start_server, stop_server
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-ANSWERED = re.compile(r"\*\*([0-9A-Za-z_.:\-\\]+)\*\* — (\d+) answered")
+# The teacher's dashboard titles a question "Quiz 1 · easy · question 1" (opt-in kinds: "Quiz 1 · easy + tf, dice ·
+# question 1"; cnnviz.ui.live_class.question_title): the Quiz page's qid "1:easy:0" ("1:easy_tf_dice:0").
+ANSWERED = re.compile(r"\*\*Quiz (\d+) · ([a-z]+)(?: \+ ([a-z, ]+))? · question (\d+)\*\* — (\d+) answered")
+
+
+def answer_counts(texts) -> dict:
+    """{qid: students who answered} as the teacher's dashboard shows them in ``texts``."""
+    return {f"{m[1]}:{m[2]}" + "".join(f"_{k}" for k in (m[3] or "").split(", ") if k) + f":{int(m[4]) - 1}": int(m[5])
+            for text in texts for m in ANSWERED.finditer(text)}
 
 
 class ClassClient(Client):
@@ -104,7 +112,7 @@ async def teacher_loop(t: ClassClient, stop: asyncio.Event, seen: list, errors: 
         except Exception as e:  # noqa: BLE001 - a refresh that failed is an error of the run
             errors.append(f"teacher: {e!r}")
             continue
-        counts = {m[1].replace("\\", ""): int(m[2]) for text in t.texts for m in ANSWERED.finditer(text)}
+        counts = answer_counts(t.texts)
         if counts or autos[fid] == min(autos.values()):
             seen.append((time.perf_counter(), counts))
 

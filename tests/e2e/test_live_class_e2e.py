@@ -137,7 +137,7 @@ async def _class_across_a_replica_death(reps, sig):
     import asyncio
     import re
     import urllib.request
-    from bench.class_load import ANSWERED, ClassClient, number, text_state, trigger, value_of
+    from bench.class_load import ClassClient, answer_counts, number, text_state, trigger, value_of
 
     class Browser(ClassClient):
         """A tab that keeps the live-class cookie its page writes (the zero-height frame), as a browser does."""
@@ -202,7 +202,7 @@ async def _class_across_a_replica_death(reps, sig):
     t = Browser(reps.url, "teacher", teacher.cookie)
     await t.connect()
     await t.rerun(page="live_class")
-    answered = {m[1].replace("\\", ""): int(m[2]) for x in t.texts for m in ANSWERED.finditer(x)}
+    answered = answer_counts(t.texts)
     assert answered == {"1:easy:0": 4}, t.texts
     assert t.metrics.get("Join code") == code
     await t.close()
