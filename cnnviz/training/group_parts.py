@@ -11,7 +11,6 @@ writes its gradients into its rows of the flat gradient, so the parts share noth
 member's numbers are those of the whole group's pass (the same grouped operations on fewer groups)."""
 from __future__ import annotations
 
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -32,8 +31,7 @@ def part_count(dev: torch.device, members: int, amp_used: str, threads: int | No
 
 class Parts:
     """The forward / backward of a group in ``n`` parts on ``n`` threads (the caller's and ``n − 1`` workers).
-    Use as a context manager: the process runs one intra-op thread meanwhile (restored on exit; ``wide()``
-    restores it for a while, for the grouped evaluation)."""
+    Use as a context manager: the process runs one intra-op thread meanwhile (restored on exit)."""
 
     def __init__(self, model: torch.nn.Module, n: int):
         self.n = n
@@ -51,17 +49,6 @@ class Parts:
         if self.n > 1:
             torch.set_num_threads(self.threads)
             self.pool.shutdown(wait=True)
-
-    @contextlib.contextmanager
-    def wide(self):
-        """The process's own intra-op threads for a while (the grouped evaluation: one pass, no parts)."""
-        if self.n > 1:
-            torch.set_num_threads(self.threads)
-        try:
-            yield
-        finally:
-            if self.n > 1:
-                torch.set_num_threads(1)
 
     def rows(self, m: int) -> list[slice]:
         n = min(self.n, m)
@@ -85,6 +72,13 @@ class Parts:
         self._graphs = list(zip(rows, self._each(one, rows)))
         return (torch.cat([out.detach() for _, (out, _) in self._graphs]),
                 torch.cat([loss.detach() for _, (_, loss) in self._graphs]))
+
+    def evaluate(self, state, num_classes: int, evaluate_fn) -> list[tuple]:
+        """``evaluate_fn`` (:func:`.group_train.evaluate_group`) of each part's members, on the parts' threads:
+        one result per member, in row order."""
+        rows = self.rows(state.m)
+        return [r for part in self._each(lambda j, r: evaluate_fn(self.fwds[j], state, state.runs, num_classes, r),
+                                         rows) for r in part]
 
     def backward(self, state) -> None:
         """Each part's gradients into its rows of the group's flat gradient."""

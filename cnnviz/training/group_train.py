@@ -52,10 +52,14 @@ def group_loss(out: torch.Tensor, y: torch.Tensor, smoothing: torch.Tensor) -> t
 
 
 @torch.no_grad()
-def evaluate_group(fwd: GroupedForward, state: GroupState, runs: list, num_classes: int) -> list[tuple]:
+def evaluate_group(fwd: GroupedForward, state: GroupState, runs: list, num_classes: int,
+                   rows: slice = slice(None)) -> list[tuple]:
     """:func:`cnnviz.training.validation.evaluate` of every member at once (its EMA weights where on, the
-    model's BatchNorm statistics): one (loss, accuracy, confusion, first predictions) per member."""
-    params, m, k = state.eval_leaves(), len(runs), num_classes
+    model's BatchNorm statistics): one (loss, accuracy, confusion, first predictions) per member (of ``rows``)."""
+    params = {name: v[rows] for name, v in state.eval_leaves().items()}
+    buffers = {name: v[rows] for name, v in state.buffers.items()}
+    runs = runs[rows]
+    m, k = len(runs), num_classes
     same = all(r.x_va is runs[0].x_va for r in runs)
     n = len(runs[0].y_va)
     y = runs[0].y_va.expand(m, n) if same else torch.stack([r.y_va for r in runs])
@@ -63,7 +67,7 @@ def evaluate_group(fwd: GroupedForward, state: GroupState, runs: list, num_class
     for i in range(0, n, EVAL_BATCH):
         x = (runs[0].x_va[i:i + EVAL_BATCH].expand(m, *runs[0].x_va[i:i + EVAL_BATCH].shape) if same else
              torch.stack([r.x_va[i:i + EVAL_BATCH] for r in runs]))
-        out = fwd(params, state.buffers, x, training=False).float()  # (M, b, K)
+        out = fwd(params, buffers, x, training=False).float()  # (M, b, K)
         yb = y[:, i:i + EVAL_BATCH]
         loss += F.cross_entropy(out.reshape(-1, k), yb.reshape(-1), reduction="none").view(m, -1).sum(1)
         preds.append(out.argmax(-1))
@@ -212,8 +216,8 @@ def _train(members: list[Member], dev: torch.device, amp_used: str, parts: Parts
         host = sums.tolist()
         t0 = time.perf_counter()
         state.export()  # each member's optimizer state in torch.optim form, for its checkpoint
-        with parts.wide():
-            results = evaluate_group(fwd, state, state.runs, num_classes)
+        results = (parts.evaluate(state, num_classes, evaluate_group) if parts.n > 1 else
+                   evaluate_group(fwd, state, state.runs, num_classes))
         timings["evaluate"] = time.perf_counter() - t0
         gone = []
         for k, m in enumerate(active):
