@@ -671,6 +671,8 @@ def main(argv=None) -> None:
     ap.add_argument("--validate", action="store_true", help="protocol client vs Chromium, side by side")
     ap.add_argument("-r", "--rounds", type=int, default=6, help="--validate: interactions per client")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cold-spares", action="store_true", help="start the class right after the warm-up, while "
+                    "the servers' spare job children (started by the Training Lab's first visit) still import torch")
     ap.add_argument("--replicas", type=int, default=1, help="app processes behind deploy/'s HAProxy (needs haproxy)")
     a = ap.parse_args(argv)
     cap = a.cap or (None if a.together else max(1, a.trainings))
@@ -685,6 +687,9 @@ def main(argv=None) -> None:
     try:
         for u in warm_urls:  # the first run imports torch & co.: not a student's latency
             asyncio.run(_warm(Client(u, "warm-up")))
+        if not a.cold_spares:  # as on a server that has been up a minute: its spare job children are warm
+            waited = wait_for_spares(pids if isinstance(pids, list) else [pids])
+            print(f"spare job children warm {waited:.1f} s after the warm-up", flush=True)
         if a.validate:
             r = asyncio.run(validate(url, a.rounds))
             print(f"{'round':>5s} {'protocol s':>11s} {'browser DOM s':>14s} {'browser script_finished s':>26s}")
@@ -704,6 +709,39 @@ def main(argv=None) -> None:
         report(r)
     finally:
         stop()
+
+
+def job_children(pid: int) -> dict[int, float]:
+    """The job children (``cnnviz.jobs.worker``) of server ``pid``: child pid -> its CPU seconds so far."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                if b"cnnviz.jobs.worker" in Path(f"/proc/{k}/cmdline").read_bytes():
+                    out[k] = cpu_s(k)
+            except OSError:
+                pass
+    return out
+
+
+def wait_for_spares(pids: list[int], timeout: float = 240.0, still_s: float = 2.0) -> float:
+    """Wait until every server has a job child and none of them has used CPU for ``still_s`` (its imports done,
+    blocked on reading its job); the seconds waited (``timeout`` at most)."""
+    t0 = time.perf_counter()
+    last, still_since = None, time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        now = [job_children(p) for p in pids]
+        merged = {k: v for d in now for k, v in d.items()}
+        if merged != last or not all(now):
+            last, still_since = merged, time.perf_counter()
+        elif time.perf_counter() - still_since >= still_s:
+            return time.perf_counter() - t0 - still_s
+        time.sleep(0.25)
+    return time.perf_counter() - t0
 
 
 async def _warm(c: Client) -> None:
