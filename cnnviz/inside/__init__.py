@@ -4,7 +4,8 @@ features, PCA, t-SNE as a job, a training run before and after), feature visuali
 (``visualise_channel``), the shipped pretrained models, and the Clever Hans demonstration.
 
 The Feature Maps and Saliency pages' room. May import: cnnviz.errors, cnnviz.device, cnnviz.io,
-cnnviz.architecture (models), cnnviz.training (checkpoints), torch, captum."""
+cnnviz.architecture (models), cnnviz.training (checkpoints), cnnviz.jobs (the events a job kind ends with),
+torch, captum."""
 from cnnviz.inside.saliency import (METHODS, LABELS, BASELINES, eval_mode, conv_layers, make_baseline, attribute,
     to_map, spearman, SanityRow, parameter_layers, sanity_check, CAMS, gradcam_plus_plus, score_cam)
 from cnnviz.inside.adversarial import (ADV_MAX_STEPS, ADV_MAX_EPSILONS, ADV_MAX_IMAGES, ATTACKS, INPUT_RANGE,

@@ -9,9 +9,9 @@ wrapper returns the objective's values unchanged, so the result equals a plain `
 scikit-learn version move that function, the job still runs, reporting only its start and its end.
 
 The job (:class:`TsneJob`) is a job kind (``cnnviz/jobs/kind.py``): picklable, ``run(emit, stop, keep, device)``.
-It reports :class:`TsneStep` events and ends with one :class:`TsneResult` (``reason`` "done" or "stopped"). The
-inside room does not import the jobs room, so it ends with that event rather than the runner's ``Finished``; the
-runner ends the job when ``run`` returns."""
+It reports :class:`TsneStep` events, one :class:`TsneResult` (``reason`` "done" or "stopped"), then the runner's
+``Finished`` with the same step and reason, as every job kind ends: the job storage reads a job whose last event
+is ``Finished`` as ended (a kept t-SNE that ended otherwise read as interrupted after a restart)."""
 from __future__ import annotations
 
 import threading
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from cnnviz.errors import ConfigError
+from cnnviz.jobs.events import Finished
 
 TSNE_MAX_POINTS = 2_000      # points one t-SNE may embed (the shipped validation sets have 300-1,000)
 TSNE_MAX_FEATURES = 4_096    # feature dimensions one t-SNE may read (N × D floats go to the job by pickle)
@@ -155,7 +156,8 @@ class TsneJob:
         emit(TsneStep(0, self.max_iter))
         try:
             xy = tsne_2d(self.features, self.perplexity, self.seed, self.max_iter, tick)
+            end = TsneResult(done[0], "done", tuple(map(tuple, xy.tolist())))
         except Stopped:
-            emit(TsneResult(done[0], "stopped"))
-            return
-        emit(TsneResult(done[0], "done", tuple(map(tuple, xy.tolist()))))
+            end = TsneResult(done[0], "stopped")
+        emit(end)
+        emit(Finished(end.step, 0, end.reason, 0.0))  # the end every job kind reports (cnnviz/jobs/kind.py)

@@ -4,9 +4,8 @@ about a second (:func:`estimate_seconds`, arithmetic only), so it never holds a 
 :class:`FeatureVisJob` is a job kind (:mod:`cnnviz.jobs.kind`): picklable, ``run(emit, stop, keep, device)`` runs
 :func:`~cnnviz.inside.feature_vis.visualise_channel` with the same seed and settings as the inline call, reports a
 :class:`FeatureVisStep` about 50 times, then one :class:`FeatureVisDone` carrying the result and why it ended
-("done", or "stopped" within a step of ``stop`` being set). Its own small events, not the training's ``Progress`` and
-``Finished``: this room does not import :mod:`cnnviz.jobs` (the rooms table), and the runner needs none of them
-(a job has ended when ``run`` returns). A shipped model travels as its key
+("done", or "stopped" within a step of ``stop`` being set), then the runner's ``Finished`` with the same step and
+reason, as every job kind ends (the job storage reads a job as ended by that event). A shipped model travels as its key
 (the job loads it where it runs); any other model (an upload, a session's own training) travels as a CPU copy."""
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ import torch.nn as nn
 from cnnviz.device import pick_device
 from cnnviz.errors import ConfigError
 from cnnviz.inside.feature_vis import FeatureVis, check_cost, visualise_channel
+from cnnviz.jobs.events import Finished
 
 STEP_OVERHEAD_S = 0.004   # one ascent step's fixed cost on a CPU core (autograd, Adam, hooks), measured on 8×8 inputs
 FLOPS_PER_S = 5e9         # what a CPU core does for these small convs (measured: 2-7 GFLOP/s on the shipped models)
@@ -126,7 +126,9 @@ class FeatureVisJob:
 
         result = visualise_channel(model, self.layer, self.channel, self.shape, progress=progress, stop=stop,
                                    **self.settings())
-        emit(FeatureVisDone(result.steps_done, "stopped" if result.stopped else "done", result))
+        end = FeatureVisDone(result.steps_done, "stopped" if result.stopped else "done", result)
+        emit(end)
+        emit(Finished(end.step, 0, end.reason, 0.0))  # the end every job kind reports (cnnviz/jobs/kind.py)
 
 
 def job_done(events: list) -> FeatureVisDone | None:

@@ -145,7 +145,8 @@ TSNE_LABELS = JobLabels(
     progress=lambda step, what: f"t-SNE: iteration {step.step} of at most {step.total}{what}",
     stopped=lambda steps, what: f"t-SNE stopped after {steps} iterations: nothing kept. Press Run t-SNE to start "
                                 "again.",
-    stop_help="Stop t-SNE (within an iteration); nothing is kept.")
+    stop_help="Stop t-SNE (within an iteration); nothing is kept.",
+    done=lambda steps, what: f"t-SNE done: {steps:,} iterations{what}. Kept for every student.")
 
 
 def _tsne_panel(S, runner, shown) -> bool:

@@ -100,7 +100,8 @@ FV_LABELS = JobLabels(
     what=lambda key: f" (layer {key[1]}, channel {key[2]}: the settings it was started with)",
     progress=lambda step, what: f"Step {step.step} of {step.total}, about {step.eta_s:.0f} s left{what}",
     stopped=lambda steps, what: f"Stopped after {steps} steps{what}: nothing kept. Press Visualise to start again.",
-    stop_help="Stop the ascent (within a step); nothing is kept.")
+    stop_help="Stop the ascent (within a step); nothing is kept.",
+    done=lambda steps, what: f"Done: {steps} steps{what}. Kept for every student.")
 
 
 def _job_panel(S, runner, shown) -> bool:

@@ -1,10 +1,12 @@
 """One background job's panel (the Feature Maps page's t-SNE and feature visualisation): its queue position or
 progress bar and Stop, in a fragment that polls the runner while the job is queued or running. A finished result
-goes to a bounded cache shared by every session (and the page reruns to show it); a stopped one is said once.
+goes to a bounded cache shared by every session and the page reruns to show it, saying once that it is done (as a
+training's panel says "Finished"); a stopped one is said once, too.
 
 The job is this session's ``st.session_state[jkey]`` = (job id, cache key), as :func:`cnnviz.ui.jobs.distill_restart`
 keeps it; its events are the runner's: step reports of ``step_type`` (with ``step`` and ``total``), then one
-``result_type`` event (with ``step`` and ``reason``, "done" or "stopped"), or :class:`cnnviz.jobs.Failed`."""
+``result_type`` event (with ``step`` and ``reason``, "done" or "stopped") and the runner's ``Finished``, or
+:class:`cnnviz.jobs.Failed`."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -21,12 +23,14 @@ from cnnviz.ui import jobs
 class JobLabels:
     """What the panel says. ``what(key)``: a suffix naming the settings a job was started with when they are not
     the ones shown (called only then); ``progress(step, what)``: the bar's text; ``stopped(steps, what)``: the
-    notice after a Stop; ``stop_help``: the Stop button's tooltip."""
+    notice after a Stop; ``stop_help``: the Stop button's tooltip; ``done(steps, what)``: the notice once its
+    result is shown."""
 
     what: Callable[[Any], str]
     progress: Callable[[Any, str], str]
     stopped: Callable[[int, str], str]
     stop_help: str
+    done: Callable[[int, str], str]
 
 
 def put_bounded(kept: OrderedDict, key, value, limit: int) -> None:
@@ -63,9 +67,9 @@ def job_result_panel(runner, jkey: str, shown, *, result_type: type, step_type: 
         if now == "done":
             if end is not None and end.reason == "done":
                 put(key, end)
-                st.session_state.pop(jkey, None)
-                if state != "done":  # it ended while this fragment watched: show the result at once
-                    st.rerun(scope="app")
+                if state != "done":  # it ended while this fragment watched: show the result at once (the full run
+                    st.rerun(scope="app")  # draws this panel again, as done: it says so below, once)
+                st.success(labels.done(end.step, what), icon=":material/check_circle:")
             elif not (events and isinstance(events[-1], Failed)):  # a Failed one's message is shown above
                 st.info(labels.stopped(end.step if end else 0, what), icon=":material/stop_circle:")
             st.session_state.pop(jkey, None)  # said once; a failure's message likewise

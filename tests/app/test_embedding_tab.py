@@ -105,6 +105,10 @@ def test_tsne_runs_as_a_job_equals_sklearn_and_a_new_session_reads_the_cache(thr
     assert thread_runner.join(job, timeout=60)
     at.run()
     assert not at.exception and not at.error
+    end = thread_runner.poll(job)[-2]  # its result, then the runner's Finished
+    assert isinstance(end, TsneResult) and end.reason == "done"
+    assert [s.value for s in at.success] == [f"t-SNE done: {end.step:,} iterations. Kept for every student."]
+    assert "feat_emb_job" not in at.session_state and not at.run().success  # said once
     model, info = load_model("digits_TinyVGG")
     xs, ys = validation_set(info.dataset)
     ref = tsne_2d(penultimate_features(model, xs), 7, ui.SEED, 250)
@@ -172,7 +176,7 @@ def test_tsne_stop_ends_the_job_keeps_nothing_and_offers_run_again(thread_runner
     assert len(bar) == 1 and (bar[0] == "Starting…" or bar[0].startswith("t-SNE: iteration ")), bar
     at.button(key="feat_emb_stop").click().run()
     assert thread_runner.join(job, timeout=10)
-    end = thread_runner.poll(job)[-1]
+    end = thread_runner.poll(job)[-2]
     assert isinstance(end, TsneResult) and end.reason == "stopped" and end.step < 2_000 and end.coords == ()
     assert not at.exception and not at.error
     assert [i.value for i in at.info] == [f"t-SNE stopped after {end.step} iterations: nothing kept. Press Run t-SNE "

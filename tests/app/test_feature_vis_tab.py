@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cnnviz.inside import channel_means, load_model, validation_set, visualise_channel
-from cnnviz.jobs import get_local_runner
+from cnnviz.jobs import Finished, get_local_runner
 from tests.support import apptest
 
 
@@ -57,7 +57,8 @@ def test_a_long_ascent_runs_as_a_job_and_a_rerun_reads_its_cache(monkeypatch):
     assert not at.exception and not at.error and _job(at) is None
     model, _ = load_model("digits_TinyVGG")
     want = visualise_channel(model, "features.7", 3, (1, 8, 8), steps=16, fourier=False, robust=False)
-    got = runner.poll(job)[-1].result
+    got = runner.poll(job)[-2].result  # its result, then the runner's Finished
+    assert [s.value for s in at.success] == ["Done: 16 steps. Kept for every student."]
     # the child process may use another thread count than this one: equal up to float rounding (the unit test
     # tests/unit/inside/test_feature_vis_job.py compares the job with the inline call bit for bit in one process)
     assert torch.allclose(got.images, want.images, atol=1e-5) and got.activation == pytest.approx(want.activation)
@@ -81,7 +82,7 @@ def test_stop_ends_a_running_job_and_keeps_nothing():
     at.button(key="feat_fv_stop").click().run()
     assert runner.join(job, timeout=10) and time.monotonic() - stop < 10
     assert not at.exception and not at.error
-    end = runner.poll(job)[-1]
-    assert getattr(end, "reason", None) == "stopped" and getattr(end, "step", 256) < 256
+    end = runner.poll(job)[-1]  # the runner's Finished (its own when Stop came before the child started)
+    assert isinstance(end, Finished) and end.reason == "stopped" and getattr(end, "step", 256) < 256
     assert any("nothing kept" in i.value for i in at.info), [i.value for i in at.info]
     assert [b.label for b in at.button] == ["Visualise"]

@@ -1,6 +1,7 @@
 """t-SNE as a job: the job's coordinates equal scikit-learn's TSNE with the same seed on the same features, its
 progress counts scikit-learn's own iterations, Stop ends it within an iteration, it pickles (the runner sends it
-to a child process), and a bad perplexity is refused naming the field."""
+to a child process), it ends with the runner's Finished like every job kind (so the job storage reads it as ended,
+not interrupted), and a bad perplexity is refused naming the field."""
 import pickle
 import threading
 
@@ -10,6 +11,7 @@ from sklearn.manifold import TSNE
 
 from cnnviz.errors import ConfigError
 from cnnviz.inside import TsneJob, TsneResult, TsneStep, check_perplexity, tsne_2d
+from cnnviz.jobs import Finished, ThreadRunner
 
 
 def features(n: int = 45, d: int = 6, seed: int = 0) -> np.ndarray:
@@ -30,8 +32,9 @@ def test_job_coordinates_equal_sklearn_tsne_and_progress_counts_its_iterations()
     events = run(pickle.loads(pickle.dumps(job)))  # as the runner's child process gets it
     sk = TSNE(n_components=2, perplexity=9.5, random_state=3, init="pca", learning_rate="auto", max_iter=300)
     ref = sk.fit_transform(f)
-    end = events[-1]
+    end, last = events[-2:]
     assert isinstance(end, TsneResult) and end.reason == "done"
+    assert last == Finished(end.step, 0, "done", 0.0)  # the end every job kind reports
     np.testing.assert_allclose(np.array(end.coords), ref, rtol=1e-6, atol=1e-6)
     steps = [e.step for e in events if isinstance(e, TsneStep)]
     assert steps[0] == 0 and steps == sorted(steps) and len(steps) >= 2
@@ -49,8 +52,21 @@ def test_stop_ends_the_job_within_an_iteration():
             stop.set()
 
     TsneJob(features(), perplexity=5, seed=0, max_iter=1000).run(emit, stop, None)
-    assert isinstance(events[-1], TsneResult) and events[-1].reason == "stopped" and events[-1].coords == ()
-    assert events[-1].step == 26  # stopped at the first iteration after the one that asked
+    end, last = events[-2:]
+    assert isinstance(end, TsneResult) and end.reason == "stopped" and end.coords == ()
+    assert end.step == 26  # stopped at the first iteration after the one that asked
+    assert last == Finished(26, 0, "stopped", 0.0)
+
+
+def test_a_finished_job_is_kept_as_ended_not_interrupted():
+    """The job storage reads a job as ended by its last event's kind (Finished or Failed): before, a t-SNE job's
+    last event was its TsneResult, so a restarted server (or another replica) read a finished t-SNE as
+    interrupted."""
+    runner = ThreadRunner()  # writes to this test's job storage (tests/conftest.py)
+    job = runner.submit(TsneJob(features(n=12), perplexity=3, seed=0, max_iter=250), owner="o" * 43)
+    assert runner.join(job, timeout=60)
+    assert runner.kept.store.last_kind(job) == "Finished" and runner.kept.store.is_done(job)
+    assert runner.kept.settle(job) == "done" and isinstance(runner.kept.events(job)[-1], Finished)
 
 
 @pytest.mark.parametrize("bad", [0.5, 45, 44.5, 101, float("nan"), "30", True])

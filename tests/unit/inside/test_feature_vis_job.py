@@ -1,6 +1,7 @@
 """Feature visualisation as a job: the job's images equal the inline computation's for the same seed (a shipped
 model sent by its key, any other model sent as a copy), Stop ends it within one step, it reports its progress, the
-cost estimate is the arithmetic it says (and refuses beyond the caps), and bad jobs are refused when made."""
+cost estimate is the arithmetic it says (and refuses beyond the caps), it ends with the runner's Finished like every
+job kind, and bad jobs are refused when made."""
 import pickle
 import threading
 
@@ -11,7 +12,7 @@ from cnnviz import ConfigError
 from cnnviz.inside import check_cost, load_model, visualise_channel
 from cnnviz.inside.feature_vis_job import (FLOPS_PER_S, INLINE_MAX_S, STEP_OVERHEAD_S, FeatureVisDone, FeatureVisJob,
                                            FeatureVisStep, estimate_seconds, job_done, job_step, runs_as_job)
-from cnnviz.jobs import ThreadRunner
+from cnnviz.jobs import Finished, ThreadRunner
 from cnnviz.limits import FEATURE_VIS_MAX_STEPS
 
 LAYER, SHAPE = "features.7", (1, 8, 8)  # the digits TinyVGG's last conv layer, its input
@@ -33,7 +34,8 @@ def test_job_through_the_runner_equals_the_inline_computation(digits):
         assert runner.join(jid, timeout=60)
         events = runner.poll(jid)
         done = job_done(events)
-        assert isinstance(events[-1], FeatureVisDone) and done.reason == "done" and done.step == 24, name
+        assert events[-2] is done and done.reason == "done" and done.step == 24, name
+        assert events[-1] == Finished(24, 0, "done", 0.0), name  # the end every job kind reports
         assert torch.equal(done.result.images, want.images), name
         assert done.result.activation == want.activation and not done.result.stopped
         steps = [e.step for e in events if isinstance(e, FeatureVisStep)]
@@ -49,8 +51,8 @@ def test_stop_ends_the_job_within_a_step(digits):
             stop.set()
 
     FeatureVisJob(LAYER, 0, SHAPE, steps=200, model=digits).run(emit, stop, None, "cpu")
-    done = seen[-1]
-    assert isinstance(done, FeatureVisDone) and done.reason == "stopped"
+    done = seen[-2]
+    assert isinstance(done, FeatureVisDone) and done.reason == "stopped" and seen[-1] == Finished(8, 0, "stopped", 0.0)
     assert done.step == 8 and done.result.steps_done == 8 and done.result.stopped
     assert max(e.step for e in seen if isinstance(e, FeatureVisStep)) == 8
 
@@ -60,7 +62,7 @@ def test_progress_is_reported_about_fifty_times(digits):
     FeatureVisJob(LAYER, 1, SHAPE, steps=200, fourier=False, model=digits).run(seen.append, threading.Event())
     steps = [e.step for e in seen if isinstance(e, FeatureVisStep)]
     assert steps == list(range(4, 201, 4))  # every 200 // 50 = 4 steps, the last one included
-    assert all(e.eta_s >= 0 for e in seen if isinstance(e, FeatureVisStep)) and seen[-2].eta_s == 0
+    assert all(e.eta_s >= 0 for e in seen if isinstance(e, FeatureVisStep)) and seen[-3].eta_s == 0  # then the result, then Finished
 
 
 def test_estimate_is_the_arithmetic_and_refuses_beyond_the_caps(digits):
