@@ -66,6 +66,8 @@ with left:
     wd, amp_kind = panels.recipe_extras(S, cuda and sw["amp"])  # λ, FP16/bf16
     with st.expander("What each switch does"):
         st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in EXPLAIN.items()))
+    if ss.get("train_stop") and ss["train_jobs"]:  # a click read before its button: drawn stopped in this run
+        jobs_ui.stop_training(runner, ss["train_jobs"], owner)
     active = bool(ss["train_jobs"]) and jobs_ui.training_alive(runner, ss["train_jobs"][-1])
     jobs = ss["train_jobs"]  # after training_alive: it forgets a job that is gone (a restart, an old link)
     ckpt_up = st.file_uploader("Checkpoint to resume from (optional)", type=["pt"], key="train_ckpt_up",
@@ -92,8 +94,8 @@ with left:
         jobs_ui.show_job_notice()
     b[0].button("Start", key="train_start", type="primary", icon=":material/play_arrow:", disabled=active or ds is None,
                 help="Train from scratch with these settings.", width="stretch")
-    stop = b[1].button("Stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
-                       width="stretch")
+    b[1].button("Stop", key="train_stop", icon=":material/stop:", disabled=not active, help="Stop within a second.",
+                width="stretch")
     b[2].button("Resume", key="train_resume", icon=":material/replay:", disabled=active or not last_ckpt or ds is None,
                 help="Continue from the last checkpoint (or the uploaded one) up to the epochs set.", width="stretch")
     if last_ckpt and not active:
@@ -103,8 +105,6 @@ with left:
                      "in the Network Explorer."):
             ss["explorer_model_bytes"], ss["net_model"] = last_ckpt, "session"
             st.switch_page("pages/network_explorer.py")
-    if stop:
-        jobs_ui.stop_training(runner, jobs, owner)
 
 
 with right:

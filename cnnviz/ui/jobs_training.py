@@ -76,13 +76,13 @@ def last_checkpoint(runner, jobs: list[str], owner: str) -> bytes | None:
 
 
 def stop_training(runner, jobs: list[str], owner: str) -> None:
+    """Stop this session's last training and wait up to 2 s for it to end; the page, which calls this before it
+    draws its buttons, then shows them for a stopped run in the same run (no second run of the page)."""
     try:
         runner.stop(jobs[-1], owner=owner)
         runner.join(jobs[-1], timeout=2)
     except ConfigError as err:
         show_error(err)
-        return
-    st.rerun()
 
 
 def started(job: str, resumed: bool, data: str, ds, epochs: int) -> None:

@@ -78,7 +78,7 @@ def test_weight_decay_control_reaches_the_job_and_the_formulas():
 def test_start_runs_the_page_once_and_its_buttons_show_the_new_job(monkeypatch):
     """Start used to end in st.rerun(): every press ran the whole page twice (ten classmates pressing together, twenty
     runs at one instant). The click is read before the buttons are drawn, so the one run shows Start and Resume
-    disabled and Stop enabled, and the live panel polls the new job."""
+    disabled and Stop enabled, and the live panel polls the new job; Stop is read the same way."""
     import streamlit as st
     at = open_page()
     at.number_input(key="train_epochs").set_value(1).run()
@@ -94,6 +94,10 @@ def test_start_runs_the_page_once_and_its_buttons_show_the_new_job(monkeypatch):
         assert not any("Press **Start**" in i.value for i in at.info)  # the live panel shows the new job
         at.run()  # the next run (a widget change): the button is not pressed again
         assert at.session_state["train_jobs"] == [job]
+        button(at, "Stop").click().run()  # Stop likewise: stopped before the buttons are drawn, no st.rerun()
+        assert not at.exception, at.exception
+        assert runner.join(job, timeout=60) and runner.poll(job)[-1].reason == "stopped"
+        assert not [k for k in reruns if k.get("scope") != "app"]  # (the live panel's own, when it sees the end)
     finally:
         runner.stop(job, owner=at.session_state["job_owner"])
         assert runner.join(job, timeout=60)
