@@ -16,8 +16,8 @@ st.caption("Press Play: the window slides over the input, multiplies, adds up an
 S.show_notices()
 
 
-c = columns([2, 2, 2, 2], [3, 2, 2, 3])  # presenter mode: the three input kinds on one line
-source = S.widget("source", c[0], horizontal=True)
+c = columns([2, 2, 2, 2, 2], [3.6, 2, 2, 2, 2.8])  # presenter mode: the input kinds, a random input's three
+source = S.widget("source", c[0], horizontal=True)  # settings and the speed on one line
 for name, col in zip(dict(digit=("digit",), random=("seed", "h", "w")).get(source, ("text",)), c[1:4]):
     S.widget(name, col)
 S.widget("speed", c[-1])
