@@ -8,7 +8,7 @@ from cnnviz.device import pick_device
 from cnnviz.figures import training as figs
 from cnnviz.jobs import get_runner
 from cnnviz.training.recipe import EXPLAIN, SPEED_RUN, SWITCHES, TrainConfig, from_switches
-from cnnviz.ui import PageState, columns, jobs as jobs_ui, presenting, show_chart, show_error
+from cnnviz.ui import PageState, columns, jobs as jobs_ui, show_chart, show_error
 from cnnviz.ui import one_step, run_history, training_lab as panels
 from cnnviz.ui.uploads import resume_file, zip_dataset
 from cnnviz.ui.live_class import record_run as class_run
@@ -53,7 +53,7 @@ with left:
             ds = zip_dataset(up.getvalue())  # headers checked, decoded off this thread, bounded cache
     except ConfigError as err:
         show_error(err)
-    b = st.columns(3)  # the buttons stay at the top, where a class sees them
+    b = st.columns([1, 1, 1.25])  # the buttons stay at the top, where a class sees them; "Resume" is the longest
     train_built.banner(ds, data)  # when the Architecture Lab handed its network over: which, and whether it fits
     c = st.columns(2)
     model, epochs = S.widget("model", c[0]), S.widget("epochs", c[1])
@@ -107,6 +107,7 @@ with left:
             st.switch_page("pages/network_explorer.py")
 
 
+results = right.container()  # the live panel first: on a projector the curve is in sight, not under the switches
 with right:
     if ds is not None:
         with st.expander("The data: a few training images per class", expanded=not ss["train_jobs"]):
@@ -118,8 +119,8 @@ with right:
         st.info("Upload a ZIP with one folder per class (at least 4 images each) to train on your own images.",
                 icon=":material/upload_file:")
     panels.formulas_panel(opt, lr, wd, cuda, sw, amp_kind)  # L and the step with the current η, λ
-if (ds is not None or ss["train_jobs"]) and train_tab.open:  # presenter mode: the results full width, below
-    with right if not presenting() else train_tab:
+if (ds is not None or ss["train_jobs"]) and train_tab.open:
+    with results:
         jobs_ui.training_panel(runner, ds, epochs, active, data)  # drawn with the run's own data set and epochs
         class_run(runner, owner)  # in a live class: a finished run goes to the teacher's dashboard
 if cmp_tab.open:

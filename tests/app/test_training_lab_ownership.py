@@ -119,7 +119,8 @@ def test_changing_the_data_during_and_after_a_training_draws_its_results_with_it
     heat = next(f for f in apptest.figures(at) if f["data"][0]["type"] == "heatmap")
     z = heat["data"][0]["z"]                                                 # plotly may write it as typed bytes
     assert (z["shape"] if isinstance(z, dict) else f"{len(z)}, {len(z[0])}") == "10, 10"  # the digits' confusion
-    grid = apptest.figures(at)[4]                                            # after samples, curves, confusion, timings
+    keys = [c.key for c in at.get("plotly_chart")]                           # the live panel first, then the samples
+    grid = apptest.figures(at)[keys.index("train_predictions")]
     labels = [a["text"].split(" ")[0] for a in grid["layout"]["annotations"]]
     assert labels and set(labels) <= set("0123456789")                      # digits' predictions, not shapes
     at.radio(key="train_data").set_value("own ZIP").run()                    # no data set at all yet

@@ -27,9 +27,10 @@ def test_start_trains_and_shows_accuracy_confusion_and_checkpoint():
     assert metric(at, "Validation accuracy").endswith("%")
     assert float(metric(at, "Validation accuracy").rstrip("%")) > 50
     assert any("Finished after epoch 2" in s.value for s in at.success)
-    assert [c.key for c in at.get("plotly_chart")] == [  # samples, curves, confusion, timings, predictions, then
-        "train_samples_fig", "train_curves", "train_confusion", "train_timings", "train_predictions",  # the first
-        "train_live_kernels", "train_live_maps", "train_drill_click"]  # layer live and the errors to open
+    assert [c.key for c in at.get("plotly_chart")] == [  # the results at the top of the right column (curves,
+        "train_curves", "train_confusion", "train_timings", "train_predictions", "train_samples_fig",  # confusion,
+        "train_live_kernels", "train_live_maps", "train_drill_click"]  # timings, predictions), then the samples,
+    # the first layer live and the errors to open
     assert len(at.get("download_button")) == 1 and not button(at, "Resume").disabled
     assert at.query_params["epochs"] in ("2", ["2"])  # the page state is in the URL
 
