@@ -147,15 +147,20 @@ def live_panel(runner, ds, epochs: int, active: bool, data: str | None, owner: s
             repace(now)  # it has started, or its first event is here: the pace of that state
             ss["train_poll_s"] = now
         show_job_status(status, h.last)  # queued: the wait; in a class group: classmates and time left
-        # "Validation accuracy" needs a wider column; presenter mode: two rows of two (four in a row cut it)
-        m, p = (st.columns([1, 1.4, 1, 1]) if not presenting() else [*st.columns(2), *st.columns(2)]), h.last
+        # Four metrics in a row cut their values and labels at 1280 px ("12.0 …", "Time …"): three in a row with
+        # the speed as a caption, or in presenter mode two rows of two
+        four = presenting()
+        m, p = ([*st.columns(2), *st.columns(2)] if four else st.columns([1, 1.35, 1])), h.last
         m[0].metric("Epoch", f"{p.epoch:.1f} / {epochs}" if p else "–",
                     help="Passes over the training images so far.")
         m[1].metric("Validation accuracy", f"{h.val_acc:.1%}" if h.val_acc is not None else "–",
                     help="On images the model never trains on (the EMA weights when EMA is on).")
-        m[2].metric("Samples / s", f"{p.samples_per_s:,.0f}" if p else "–", help="Training images per second.")
-        m[3].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
-                    help="Estimated from the speed so far.")
+        if four:
+            m[2].metric("Samples / s", f"{p.samples_per_s:,.0f}" if p else "–", help="Training images per second.")
+        m[-1].metric("Time left", f"{p.eta_s:.0f} s" if p and status.state == "running" else "–",
+                     help="Estimated from the speed so far.")
+        if not four and p is not None:
+            st.caption(f"{p.samples_per_s:,.0f} training images per second.")
         if h.failed and INTERRUPTED in h.end.message:
             at = h.end.checkpoint_step
             st.warning("Interrupted: the server restarted while this training ran. " + (
