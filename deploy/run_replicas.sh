@@ -10,7 +10,7 @@
 #   Ray), FIRST_PORT (replicas on FIRST_PORT, FIRST_PORT+1, ...; default 8601), SECONDS_LIMIT (stop after that),
 #   CNNVIZ_JOB_CPUS (the cores each replica's trainings count: default the machine's cores / N, at least 1, so
 #   N runners do not each take every core: each replica runs CNNVIZ_JOB_CPUS / 2 trainings at once, at least 1,
-#   in child processes under SCHED_IDLE (CNNVIZ_JOB_SCHED), which use only the CPU the pages leave).
+#   in child processes at nice 10, or SCHED_IDLE with CNNVIZ_JOB_SCHED=idle: below the pages either way).
 # Every process is started here and stopped here by its PID.
 set -euo pipefail
 N=${1:-2}; PROXY_PORT=${2:-8500}; FIRST_PORT=${FIRST_PORT:-8601}; BIND=${CNNVIZ_BIND:-127.0.0.1}

@@ -15,8 +15,8 @@ page's rerun.
   what every runner writes, so a restarted server or another replica finds a job; :mod:`.kept` — the thread
   runner's use of it (interrupted jobs, the storage's bounds).
 - :mod:`.child` — one job in a lower-priority child process; :mod:`.spares` — spare children started ahead
-  (one at a time, imports done); :mod:`.priority` — the child's CPU priority (``CNNVIZ_JOB_SCHED``: SCHED_IDLE
-  by default, else nice 10); :mod:`.worker` is the child's side.
+  (one at a time, imports done); :mod:`.priority` — the child's CPU priority (``CNNVIZ_JOB_SCHED``: nice 10
+  by default, SCHED_IDLE opt-in); :mod:`.worker` is the child's side.
 - :mod:`.ids` — job ids (128 random bits) and owner tokens.
 - :mod:`.cluster` — the optional Ray runner and its job manager (same interface, the same storage).
 - :mod:`.factory` — :func:`get_runner` / :func:`get_local_runner`: which runner the app uses.

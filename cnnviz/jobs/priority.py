@@ -2,11 +2,14 @@
 
 ``CNNVIZ_JOB_SCHED`` (read here only, by :func:`job_sched`):
 
-- ``idle`` (the default): on Linux the child runs under ``SCHED_IDLE``: it gets the CPU time no page wants (on an
-  otherwise idle machine all of it, so a job is never starved there), and a page's rerun preempts it at once.
-  Where the call fails (not Linux, a sandbox that forbids it: ``EPERM``) the child falls back to ``nice``.
-- ``nice``: ``nice 10`` only (the runner's behaviour before ``idle``): the child keeps about a tenth of a core
-  that a page also wants.
+- ``nice`` (the default): ``nice 10``: the child keeps about a tenth of a core that a page also wants.
+- ``idle``: on Linux the child runs under ``SCHED_IDLE``: it gets only the CPU time nothing else wants, and a page's
+  rerun preempts it at once. Where the call fails (not Linux, a sandbox that forbids it: ``EPERM``) the child falls
+  back to ``nice``. Opt-in, for a server that runs nothing but the app: measured on the quiet 2-core box
+  (``bench.classroom_load -n 30 --trainings 10 --together``, one run each, back to back) it was no better for the
+  pages (p95 4.08 s against 2.84 s with nice) and its class trained 33–35 epochs in the minute against 50, and a
+  machine whose cores something else keeps busy (the teacher's own browser on a projector, a test suite's
+  workers) would leave an idle-class job almost nothing.
 
 A spare child (:class:`cnnviz.jobs.child.SparePool`) does its imports at ``nice 10`` and takes the policy only
 when its job comes (:func:`for_job`): a spare started while a class's pages keep every core busy would otherwise
@@ -25,11 +28,11 @@ NICENESS = 10      # a job child's niceness (both policies: idle's fallback, and
 
 
 def job_sched(env=None) -> str:
-    """``CNNVIZ_JOB_SCHED``: "idle" (default) or "nice"; ConfigError naming the variable for anything else."""
+    """``CNNVIZ_JOB_SCHED``: "nice" (default) or "idle"; ConfigError naming the variable for anything else."""
     raw = (os.environ if env is None else env).get(SCHED_ENV, "").strip().lower()
     if raw and raw not in POLICIES:
         raise ConfigError(SCHED_ENV, f"must be one of {', '.join(POLICIES)}, got {raw[:40]!r}")
-    return raw or "idle"
+    return raw or "nice"
 
 
 def lower() -> None:

@@ -117,7 +117,7 @@ class SparePool:
     def take(self) -> subprocess.Popen | None:
         """The oldest spare (resumed if it was paused), or None. A spare still importing is paused (SIGSTOP) until
         :meth:`refill` (the taking job's first event, or its end): its imports, at nice 10, would otherwise come
-        before the job's first steps, at SCHED_IDLE."""
+        before the job's first steps (at nice 10 too, or SCHED_IDLE)."""
         with self._lock:
             proc = self._procs.pop(0) if self._procs else None
             self._resume([proc] if proc is not None else [])

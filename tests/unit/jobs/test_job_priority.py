@@ -1,5 +1,5 @@
-"""A job child's CPU priority (cnnviz.jobs.priority): a spare imports at nice 10, its job runs under SCHED_IDLE
-(every thread) by default, CNNVIZ_JOB_SCHED=nice keeps nice 10, and a refused SCHED_IDLE falls back to nice."""
+"""A job child's CPU priority (cnnviz.jobs.priority): a spare imports at nice 10, its job stays at nice 10 by
+default, runs under SCHED_IDLE (every thread) with CNNVIZ_JOB_SCHED=idle, and a refused SCHED_IDLE falls back to nice."""
 import errno
 import os
 import pickle
@@ -52,7 +52,7 @@ def run_worker(monkeypatch, sched: str | None):
 
 @linux
 def test_a_spare_imports_at_nice_10_and_its_job_runs_under_sched_idle(monkeypatch):
-    (policy, nice), applied, running, events = run_worker(monkeypatch, None)
+    (policy, nice), applied, running, events = run_worker(monkeypatch, "idle")
     assert policy == os.SCHED_OTHER and nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + priority.NICENESS)
     assert applied == "idle" and running == {os.SCHED_IDLE}   # every thread, torch's pool included
     # SCHED_IDLE still gets the idle CPU: the job runs to its end, every step reported
@@ -62,8 +62,9 @@ def test_a_spare_imports_at_nice_10_and_its_job_runs_under_sched_idle(monkeypatc
 
 
 @linux
-def test_nice_keeps_the_job_at_nice_10(monkeypatch):
-    (policy, nice), applied, running, events = run_worker(monkeypatch, "nice")
+@pytest.mark.parametrize("sched", [None, "nice"])
+def test_nice_keeps_the_job_at_nice_10(monkeypatch, sched):
+    (policy, nice), applied, running, events = run_worker(monkeypatch, sched)  # None: the default
     assert applied == "nice" and running == {os.SCHED_OTHER}
     assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + priority.NICENESS)
     assert isinstance(events[-1][1], Finished) and events[-1][1].reason == "done"
@@ -82,7 +83,7 @@ def test_a_refused_sched_idle_falls_back_to_nice():
 
 
 def test_the_setting_is_read_and_checked_in_one_place(monkeypatch):
-    assert priority.job_sched({}) == "idle" and priority.job_sched({"CNNVIZ_JOB_SCHED": " NICE "}) == "nice"
+    assert priority.job_sched({}) == "nice" and priority.job_sched({"CNNVIZ_JOB_SCHED": " IDLE "}) == "idle"
     with pytest.raises(ConfigError) as e:
         priority.job_sched({"CNNVIZ_JOB_SCHED": "realtime"})
     assert e.value.field == "CNNVIZ_JOB_SCHED"
