@@ -13,6 +13,19 @@ STAND_IN = ("import sys; sys.stdin.buffer.readline(); sys.stdout.write('i'); sys
             "sys.stdin.buffer.read()")  # warm when a line comes; ends when its stdin closes
 
 
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """The stand-in children the pool starts, in order (the pool's ``_spawn`` replaced)."""
+    out = []
+
+    def spawn(modules=()):
+        out.append(subprocess.Popen([sys.executable, "-c", STAND_IN], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+        return out[-1]
+
+    monkeypatch.setattr(spares, "_spawn", spawn)
+    return out
+
+
 def until(predicate, timeout=20.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -20,15 +33,7 @@ def until(predicate, timeout=20.0):
         time.sleep(0.02)
 
 
-def test_spares_start_one_at_a_time_each_after_the_previous_is_warm(monkeypatch):
-    started = []
-
-    def spawn(modules=()):
-        started.append(subprocess.Popen([sys.executable, "-c", STAND_IN], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE))
-        return started[-1]
-
-    monkeypatch.setattr(spares, "_spawn", spawn)
+def test_spares_start_one_at_a_time_each_after_the_previous_is_warm(started):
     pool = spares.SparePool(size=3)
     try:
         time.sleep(0.5)
@@ -60,15 +65,7 @@ def state_of(pid: int) -> str:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
-def test_a_spare_still_importing_is_paused_while_the_job_that_took_one_starts(monkeypatch):
-    started = []
-
-    def spawn(modules=()):
-        started.append(subprocess.Popen([sys.executable, "-c", STAND_IN], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE))
-        return started[-1]
-
-    monkeypatch.setattr(spares, "_spawn", spawn)
+def test_a_spare_still_importing_is_paused_while_the_job_that_took_one_starts(started):
     pool = spares.SparePool(size=2)
     try:
         started[0].stdin.write(b"go\n")
