@@ -2,7 +2,7 @@
 
 It imports torch and the given modules (the job kinds' modules, so unpickling the job costs nothing), warms up
 what a first step would pay for (at nice 10), says "imported", reads ONE pickled (job, device, threads) from
-stdin, runs it at the job's CPU priority (:mod:`.priority`: SCHED_IDLE by default) and pickles ("event" |
+stdin, runs it at the job's CPU priority (:mod:`.priority`: nice 10, or SCHED_IDLE when asked) and pickles ("event" |
 "checkpoint" | "failed", payload) messages to its stdout, then ("end", None). SIGUSR1 asks it to stop. A class
 group's job is a list of configs (:func:`_run_group`). A separate module from :mod:`.child` so that running it
 with ``-m`` does not execute a module the package has already imported."""
@@ -83,7 +83,7 @@ def main() -> None:
         pickle.dump((kind, payload), out)
         out.flush()
 
-    send("ready", priority.for_job(priority.job_sched()))  # SCHED_IDLE (or nice) from now on, every thread
+    send("ready", priority.for_job(priority.job_sched()))  # the job's policy from now on (nice 10, or SCHED_IDLE), every thread
     torch.set_num_threads(threads)
     try:
         if isinstance(config, list):  # a class group: the members' configs
