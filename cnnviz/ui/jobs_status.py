@@ -86,6 +86,14 @@ def repace(every: float) -> None:
     ctx.enqueue(msg)
 
 
+def keep_pace(key: str, every: float) -> None:
+    """:func:`repace` the running fragment when ``every`` differs from the pace last declared for it, which session
+    state keeps under ``key`` (set by the page run that declared the fragment, and here)."""
+    if every != st.session_state.get(key):
+        repace(every)
+        st.session_state[key] = every
+
+
 def _seconds(s: float) -> str:
     """'about 40 s' / 'about 3 min' (whole numbers: an estimate, not a stopwatch)."""
     s = max(1, math.ceil(s))

@@ -12,7 +12,7 @@ from cnnviz.figures.learning_live import epoch_figures, live_curves_figure
 from cnnviz.io.text import md_text
 from cnnviz.jobs.kept import INTERRUPTED
 from cnnviz.training.history import History
-from cnnviz.ui.jobs_status import poll_every, repace, show_job_status
+from cnnviz.ui.jobs_status import keep_pace, poll_every, show_job_status
 from cnnviz.ui.presenter import presenting
 from cnnviz.ui.widgets import device_caption, show_chart, show_error
 
@@ -142,10 +142,8 @@ def live_panel(runner, ds, epochs: int, active: bool, data: str | None, owner: s
         status, h = runner.status(jobs[-1]), History.from_events([e for j in jobs for e in runner.poll(j)])
         if active and status.state == "done":
             st.rerun(scope="app")  # the job ended on its own or after Stop: re-enable Start/Resume at once
-        if active and (now := poll_every(status, status.state == "running" and not runner.poll(jobs[-1]))) \
-                != ss.get("train_poll_s"):
-            repace(now)  # it has started, or its first event is here: the pace of that state
-            ss["train_poll_s"] = now
+        if active:  # it has started, or its first event is here: the pace of that state
+            keep_pace("train_poll_s", poll_every(status, status.state == "running" and not runner.poll(jobs[-1])))
         show_job_status(status, h.last)  # queued: the wait; in a class group: classmates and time left
         # Four metrics in a row cut their values and labels at 1280 px ("12.0 …", "Time …"): three in a row with
         # the speed as a caption, or in presenter mode two rows of two

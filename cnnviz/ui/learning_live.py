@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz.errors import ConfigError
 from cnnviz.figures.learning_live import kernels_figure, maps_figure
 from cnnviz.training.live import latest
-from cnnviz.ui.jobs_status import poll_every, repace
+from cnnviz.ui.jobs_status import keep_pace, poll_every
 from cnnviz.ui.presenter import columns
 from cnnviz.ui.widgets import show_chart
 
@@ -41,9 +41,8 @@ def panel(runner, active: bool) -> None:
 
     @st.fragment(run_every=every)
     def live():
-        if active and (now := pace(runner, jobs[-1])) is not None and now != ss.get("train_live_poll_s"):
-            repace(now)  # the job started in a class group: its pace, without a full run
-            ss["train_live_poll_s"] = now
+        if active and (now := pace(runner, jobs[-1])) is not None:
+            keep_pace("train_live_poll_s", now)  # the job started in a class group: its pace, without a full run
         snap = latest(runner.poll(jobs[-1]))
         if snap is None:
             return st.caption("The first layer's kernels appear here at the run's first report.")

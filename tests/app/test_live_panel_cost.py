@@ -152,8 +152,7 @@ def test_a_poll_that_finds_the_group_started_repaces_its_fragment_without_a_full
     def spy(every, real=jobs_status.repace):
         sent.append(every)
         real(every)  # the real message, in a real script run: must not fail
-    monkeypatch.setattr(jobs_training, "repace", spy)
-    monkeypatch.setattr(learning_live, "repace", spy)
+    monkeypatch.setattr(jobs_status, "repace", spy)  # both fragments re-pace through jobs_status.keep_pace
     gathering, running = group_status("queued", classmates=9, running=0), group_status("running", classmates=9)
     at = _show(MovingRunner("d" * 32, gathering, running, [_progress(i) for i in range(5)]))
     assert at.session_state["paces"] == [jobs_status.GATHER_POLL_S, learning_live.POLL_S]  # declared while gathering
