@@ -9,7 +9,6 @@ message."""
 import dataclasses
 import os
 import signal
-import time
 
 import pytest
 
@@ -19,6 +18,7 @@ from cnnviz.jobs import Checkpoint, Evaluation, Failed, Finished, Progress, Slee
 from cnnviz.jobs.cluster.ray_runner import RayRunner  # noqa: E402
 from cnnviz.jobs.cluster.tasks import read_group  # noqa: E402
 from cnnviz.training import TrainConfig  # noqa: E402
+from tests.support.polling import until  # noqa: E402
 from tests.support.runner_contract import (  # noqa: E402,F401  the grouped contract's tests, run here
     CLASS, GROUPED, SleepClass, assert_trained_as_if_alone, wait_for,
     test_grouped_contract_a_classmate_cannot_stop_another_and_one_stop_leaves_the_other_training,
@@ -49,10 +49,7 @@ def make_grouped_runner(make):
 
 
 def wait_until(check, timeout=60):
-    deadline = time.time() + timeout
-    while not check():
-        assert time.time() < deadline
-        time.sleep(0.05)
+    until(check, timeout, every=0.05)
 
 
 def test_a_group_waits_as_one_entry_takes_late_members_and_runs_as_one_task(make):

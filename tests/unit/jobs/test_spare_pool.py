@@ -8,6 +8,7 @@ import time
 import pytest
 
 from cnnviz.jobs import spares
+from tests.support import polling
 
 STAND_IN = ("import sys; sys.stdin.buffer.readline(); sys.stdout.write('i'); sys.stdout.flush(); "
             "sys.stdin.buffer.read()")  # warm when a line comes; ends when its stdin closes
@@ -26,11 +27,8 @@ def started(monkeypatch) -> list:
     return out
 
 
-def until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+def until(predicate):
+    polling.until(predicate, 20.0, every=0.02)
 
 
 def test_spares_start_one_at_a_time_each_after_the_previous_is_warm(started):
