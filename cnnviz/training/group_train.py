@@ -113,7 +113,7 @@ def _train(members: list[Member], dev: torch.device, amp_used: str, parts: Parts
     amp = (torch.autocast("cuda", dtype=torch.float16 if amp_used == "fp16" else torch.bfloat16)
            if amp_used != "off" else contextlib.nullcontext())
     ran_on = (describe(dev) + (f", AMP {amp_used}" if amp_used != "off" else "")
-              + (f", with {len(members) - 1} classmates" if len(members) > 1 else ""))
+              + (f", with {len(members) - 1} classmate{'s' if len(members) > 2 else ''}" if len(members) > 1 else ""))
     per_epoch, b, num_classes = members[0].run.per_epoch, members[0].cfg.batch_size, members[0].run.data.num_classes
     cuda = dev.type == "cuda"
     sample_every = 10 if cuda else 1  # as the solo loop: on CUDA a stage is timed (a synchronize) every 10th step

@@ -233,7 +233,7 @@ def assert_trained_as_if_alone(runner, job, owner, cfg):
 
 
 def test_grouped_contract_two_students_train_together_as_if_alone(make_grouped_runner):
-    """Submitted together, two compatible trainings train as ONE computation (each says so: "with 1 classmates"),
+    """Submitted together, two compatible trainings train as ONE computation (each says so: "with 1 classmate"),
     and each ends with the weights, accuracies and losses of the same config trained alone."""
     runner = make_grouped_runner(1)
     cfgs = [TrainConfig(**CLASS, epochs=2, seed=1, lr=1e-2),
@@ -243,7 +243,7 @@ def test_grouped_contract_two_students_train_together_as_if_alone(make_grouped_r
     for job in jobs:
         assert runner.join(job, timeout=RUN_S)
     for k, (job, cfg) in enumerate(zip(jobs, cfgs)):
-        assert {e.device for e in runner.poll(job) if isinstance(e, Progress)} == {"CPU, with 1 classmates"}
+        assert {e.device for e in runner.poll(job) if isinstance(e, Progress)} == {"CPU, with 1 classmate"}
         assert_trained_as_if_alone(runner, job, f"student-{k}", cfg)
         assert runner.status(job).state == "done" and runner.status(job).classmates == 0
     assert wait_idle(runner, jobs[0]) == 0

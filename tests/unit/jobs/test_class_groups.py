@@ -140,7 +140,7 @@ def test_an_incompatible_job_trains_in_its_own_group():
     for j in [*same, other, solo]:
         assert runner.join(j, timeout=60)
     assert runner.limiter.requests[0] == solo and len(runner.limiter.requests) == 3
-    assert [devices(runner.poll(j)) for j in same] == [{"CPU, with 1 classmates"}] * 2
+    assert [devices(runner.poll(j)) for j in same] == [{"CPU, with 1 classmate"}] * 2
     assert devices(runner.poll(other)) == {"CPU"}
     assert [runner.poll(j)[-1].reason for j in [*same, other, solo]] == ["done"] * 4
 
@@ -163,7 +163,7 @@ def test_a_job_arriving_while_its_group_trains_forms_the_next_group_and_stops_ar
     for j in (first, c, late):
         assert runner.join(j, timeout=60)
     assert runner.poll(first)[-1].reason == "stopped" and devices(runner.poll(first)) == {"CPU"}
-    assert [devices(runner.poll(j)) for j in (c, late)] == [{"CPU, with 1 classmates"}] * 2
+    assert [devices(runner.poll(j)) for j in (c, late)] == [{"CPU, with 1 classmate"}] * 2
     assert len(runner.limiter.requests) == 2  # the first alone, then c and late together
     assert_same_as_alone(runner.poll(late), cfg(seed=4, epochs=2))
 
@@ -218,7 +218,7 @@ def test_an_isolated_group_trains_in_the_spare_child_with_per_member_stops():
     assert runner.join(long, timeout=60) and runner.join(short, timeout=60)
     end = runner.poll(long)[-1]
     assert end.reason == "stopped" and end.step < 40 * 5
-    assert devices(runner.poll(short)) == {"CPU, with 1 classmates"} and len(runner.limiter.requests) == 1
+    assert devices(runner.poll(short)) == {"CPU, with 1 classmate"} and len(runner.limiter.requests) == 1
     assert_same_as_alone(runner.poll(short), cfg(seed=2, epochs=2, augment_crop=1))
     _, meta = load_checkpoint(runner.checkpoint(short, owner="b"))
     assert meta["config"]["seed"] == 2 and runner.limiter.running == 0
